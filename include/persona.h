@@ -1,0 +1,13 @@
+/**
+ * @file persona.h
+ * @brief Umbrella header of libpersona: includes every public header.
+ */
+#ifndef PERSONA_H
+#define PERSONA_H
+
+#include "persona/common.h"
+#include "persona/event.h"
+#include "persona/store.h"
+#include "persona/source.h"
+
+#endif /* PERSONA_H */

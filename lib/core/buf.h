@@ -1,0 +1,41 @@
+/* Growable byte buffer for building output (CSV rows, JSON). Errors are sticky: after a
+ * failed append every later append is a no-op and persona__buf_failed() says so, so
+ * writers check once at the end. */
+#ifndef PERSONA_CORE_BUF_H
+#define PERSONA_CORE_BUF_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct persona__buf {
+    char *data;
+    size_t len, cap;
+    int failed;
+} persona__buf;
+
+void persona__buf_init(persona__buf *b);
+void persona__buf_free(persona__buf *b);
+void persona__buf_clear(persona__buf *b);
+int persona__buf_reserve(persona__buf *b, size_t more);
+void persona__buf_append(persona__buf *b, const char *s, size_t len);
+void persona__buf_puts(persona__buf *b, const char *s);
+void persona__buf_putc(persona__buf *b, char c);
+void persona__buf_u64(persona__buf *b, uint64_t v);
+void persona__buf_i64(persona__buf *b, int64_t v);
+/* Shortest text that reads back as the same double ("nan"/"inf" never: callers decide). */
+void persona__buf_double(persona__buf *b, double v);
+/* One CSV cell (RFC 4180): quoted when it holds the delimiter, a quote, CR or LF, or
+ * starts with a space; a cell starting with = + - @ TAB or CR is prefixed with ' so
+ * spreadsheets do not run it as a formula. */
+void persona__buf_csv_cell(persona__buf *b, const char *s, size_t len, char delimiter);
+/* A JSON string literal with quotes; s must be valid UTF-8. */
+void persona__buf_json_str(persona__buf *b, const char *s, size_t len);
+static inline int persona__buf_failed(const persona__buf *b)
+{
+    return b->failed;
+}
+
+/* Shortest round-trip form of a double into out (at least 32 bytes); returns length. */
+size_t persona__fmt_double(char *out, double v);
+
+#endif

@@ -1,0 +1,11 @@
+/* CRC-32C (Castagnoli), the checksum of snapshot sections. */
+#ifndef PERSONA_CORE_CRC32C_H
+#define PERSONA_CORE_CRC32C_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Continue a CRC: start with crc = 0. crc32c("123456789") == 0xE3069283. */
+uint32_t persona__crc32c(uint32_t crc, const void *data, size_t len);
+
+#endif

@@ -1,0 +1,19 @@
+/* Keyed hashing (SipHash-1-3, 128-bit key): with a per-store random key, hostile input
+ * cannot be crafted to collide in our hash tables. */
+#ifndef PERSONA_CORE_HASH_H
+#define PERSONA_CORE_HASH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct persona__hash_key {
+    uint64_t k0, k1;
+} persona__hash_key;
+
+uint64_t persona__hash(const persona__hash_key *key, const void *data, size_t len);
+/* Hash of one 64-bit integer (for tables keyed by pairs of ids). */
+uint64_t persona__hash_u64(const persona__hash_key *key, uint64_t v);
+/* Derive a key from a seed (0 = fresh randomness from the OS, falling back to time+address). */
+persona__hash_key persona__hash_key_from_seed(uint64_t seed);
+
+#endif

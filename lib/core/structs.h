@@ -1,0 +1,28 @@
+/* Validation of caller-filled and library-filled structs that begin with struct_size
+ * (CONVENTIONS §5): old callers send a shorter struct (missing tail = zeros = defaults),
+ * newer callers a longer one whose unknown tail must be zero. */
+#ifndef PERSONA_CORE_STRUCTS_H
+#define PERSONA_CORE_STRUCTS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define PERSONA__STRUCT_MAX 4096u
+
+/* Copy a caller-filled struct `src` into the zeroed internal `dst` of dst_size bytes.
+ * min_size is the first released size. Returns PERSONA_OK, EINVAL (NULL, struct_size
+ * unset or out of range) or EUNSUPPORTED (non-zero bytes beyond dst_size). */
+int persona__struct_in(void *dst, size_t dst_size, const void *src, size_t min_size,
+                       const char *name);
+
+/* Copy a library-filled struct `src` (src_size bytes, its own struct_size ignored) into
+ * the caller's `dst`, writing only as many bytes as dst->struct_size says and keeping it. */
+int persona__struct_out(void *dst, const void *src, size_t src_size, size_t min_size,
+                        const char *name);
+
+/* For persona_*_init(ptr, struct_size): zero the caller's struct and set struct_size;
+ * fails like struct_in when the size is out of range. */
+int persona__struct_init(void *dst, uint32_t struct_size, size_t our_size, size_t min_size,
+                         const char *name);
+
+#endif
