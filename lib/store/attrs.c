@@ -1,0 +1,293 @@
+/* Host-set typed attributes and consent per purpose. Each setter is one small change
+ * made under the write lock after every allocation it needs has succeeded. */
+#include <math.h>
+#include <string.h>
+
+#include "core/alloc.h"
+#include "core/error.h"
+#include "store_internal.h"
+
+typedef struct name_slot {
+    uint32_t user, name;
+} name_slot;
+
+/* Ensure the user and the name exist and the pair map has room. */
+static int prepare_pair(persona_store *s, const char *user, const char *name, const char *what,
+                        persona__pairmap *map, void **values, size_t *values_cap,
+                        size_t value_size, name_slot *out)
+{
+    int rc = persona__check_key(name, what);
+    if (rc)
+        return rc;
+    rc = persona__check_key(user, "user");
+    if (rc)
+        return rc;
+    size_t name_len = strlen(name);
+    if (persona__intern_reserve(&s->names, 1, name_len) ||
+        persona__pairmap_reserve(map, 1) ||
+        persona__grow(values, values_cap, map->count + 1, value_size, 16))
+        return persona__fail_nomem();
+    rc = persona__store_ensure_user(s, user, &out->user);
+    if (rc)
+        return rc;
+    out->name = persona__intern_add(&s->names, name, name_len);
+    return PERSONA_OK;
+}
+
+static int attr_set(persona_store *s, const char *user, const char *name, const attr_value *v,
+                    const char *str)
+{
+    if (!s)
+        return persona__fail(PERSONA_EINVAL, "store is NULL");
+    char *copy = NULL;
+    if (str) {
+        size_t len = strlen(str);
+        int rc = persona__check_key(str[0] ? str : "x", "attribute value");
+        if (rc)
+            return rc;
+        copy = persona__strndup(str, len);
+        if (!copy)
+            return persona__fail_nomem();
+    }
+    STORE_WRLOCK(s);
+    name_slot ns;
+    int rc = prepare_pair(s, user, name, "attribute name", &s->user_attr, (void **)&s->attrs,
+                          &s->attrs_cap, sizeof *s->attrs, &ns);
+    if (rc == PERSONA_OK) {
+        profile *p = &s->profiles[ns.user];
+        uint64_t key = PERSONA__PAIR(ns.user, ns.name);
+        uint32_t e = persona__pairmap_find(&s->user_attr, key);
+        if (e == UINT32_MAX) {
+            e = persona__pairmap_add(&s->user_attr, key, &p->head_attr);
+            s->attrs[e].str = NULL;
+            s->attrs[e].type = -1;
+        }
+        if (s->attrs[e].type < 0)
+            p->n_attrs++;
+        persona__free(s->attrs[e].str);
+        s->attrs[e] = *v;
+        s->attrs[e].str = copy;
+        copy = NULL;
+    }
+    STORE_UNLOCK(s);
+    persona__free(copy);
+    return rc;
+}
+
+PERSONA_API int persona_store_attr_set_num(persona_store *store, const char *user,
+                                           const char *name, double value)
+{
+    if (!isfinite(value))
+        return persona__fail(PERSONA_EINVAL, "attribute '%.200s': value is not finite",
+                             name ? name : "");
+    attr_value v = { PERSONA_NUM, 0, value, 0, NULL };
+    return attr_set(store, user, name, &v, NULL);
+}
+
+PERSONA_API int persona_store_attr_set_str(persona_store *store, const char *user,
+                                           const char *name, const char *value)
+{
+    if (!value)
+        return persona__fail(PERSONA_EINVAL, "attribute value is NULL");
+    attr_value v = { PERSONA_STR, 0, 0, 0, NULL };
+    return attr_set(store, user, name, &v, value);
+}
+
+PERSONA_API int persona_store_attr_set_bool(persona_store *store, const char *user,
+                                            const char *name, int32_t value)
+{
+    attr_value v = { PERSONA_BOOL, value != 0, 0, 0, NULL };
+    return attr_set(store, user, name, &v, NULL);
+}
+
+PERSONA_API int persona_store_attr_set_time(persona_store *store, const char *user,
+                                            const char *name, int64_t value)
+{
+    if (value < PERSONA_TIME_MIN || value > PERSONA_TIME_MAX)
+        return persona__fail(PERSONA_EINVAL, "attribute '%.200s': time out of range",
+                             name ? name : "");
+    attr_value v = { PERSONA_TIME, 0, 0, value, NULL };
+    return attr_set(store, user, name, &v, NULL);
+}
+
+PERSONA_API int persona_store_attr_set_null(persona_store *store, const char *user,
+                                            const char *name)
+{
+    attr_value v = { PERSONA_NULL, 0, 0, 0, NULL };
+    return attr_set(store, user, name, &v, NULL);
+}
+
+/* Find an attribute; ENOTFOUND / EINVAL recorded. Caller holds a lock. */
+static const attr_value *attr_find(const persona_store *s, const char *user, const char *name,
+                                   int *rc)
+{
+    if (!s || !name) {
+        *rc = persona__fail(PERSONA_EINVAL, "%s is NULL", s ? "name" : "store");
+        return NULL;
+    }
+    uint32_t id = persona__store_find_user(s, user, rc);
+    if (*rc)
+        return NULL;
+    uint32_t nid = persona__intern_find(&s->names, name, strlen(name));
+    uint32_t e = nid == PERSONA__NO_ID ? UINT32_MAX
+                                       : persona__pairmap_find(&s->user_attr, PERSONA__PAIR(id, nid));
+    if (e == UINT32_MAX || s->attrs[e].type < 0) {
+        *rc = persona__fail(PERSONA_ENOTFOUND, "user '%.200s' has no attribute '%.200s'", user,
+                            name);
+        return NULL;
+    }
+    return &s->attrs[e];
+}
+
+PERSONA_API int persona_store_attr_remove(persona_store *store, const char *user,
+                                          const char *name)
+{
+    if (!store)
+        return persona__fail(PERSONA_EINVAL, "store is NULL");
+    STORE_WRLOCK(store);
+    int rc;
+    attr_value *v = (attr_value *)attr_find(store, user, name, &rc);
+    if (v) {
+        persona__free(v->str);
+        v->str = NULL;
+        v->type = -1;
+        store->profiles[persona__intern_find(&store->users, user, strlen(user))].n_attrs--;
+    }
+    STORE_UNLOCK(store);
+    return rc;
+}
+
+static const char *type_name(int32_t t)
+{
+    static const char *const names[] = { "NULL", "NUM", "STR", "BOOL", "TIME" };
+    return t >= 0 && t <= PERSONA_TIME ? names[t] : "?";
+}
+
+/* Read an attribute of an expected type into *out under the read lock. */
+static int attr_get(const persona_store *store, const char *user, const char *name,
+                    int32_t want, attr_value *out, char *buf, size_t capacity, size_t *out_len)
+{
+    if (!store)
+        return persona__fail(PERSONA_EINVAL, "store is NULL");
+    STORE_RDLOCK(store);
+    int rc;
+    const attr_value *v = attr_find(store, user, name, &rc);
+    if (v && want >= 0 && v->type != want)
+        rc = persona__fail(PERSONA_EINVAL, "attribute '%.200s' is %s, not %s", name,
+                           type_name(v->type), type_name(want));
+    else if (v && want == PERSONA_STR)
+        rc = persona__copy_out(buf, capacity, out_len, v->str, strlen(v->str));
+    else if (v)
+        *out = *v;
+    STORE_UNLOCK(store);
+    return rc;
+}
+
+PERSONA_API int persona_store_attr_type(int32_t *out, const persona_store *store,
+                                        const char *user, const char *name)
+{
+    attr_value v;
+    if (!out)
+        return persona__fail(PERSONA_EINVAL, "out is NULL");
+    int rc = attr_get(store, user, name, -1, &v, NULL, 0, NULL);
+    if (rc == PERSONA_OK)
+        *out = v.type;
+    return rc;
+}
+
+PERSONA_API int persona_store_attr_get_num(double *out, const persona_store *store,
+                                           const char *user, const char *name)
+{
+    attr_value v;
+    if (!out)
+        return persona__fail(PERSONA_EINVAL, "out is NULL");
+    int rc = attr_get(store, user, name, PERSONA_NUM, &v, NULL, 0, NULL);
+    if (rc == PERSONA_OK)
+        *out = v.num;
+    return rc;
+}
+
+PERSONA_API int persona_store_attr_get_str(char *buf, size_t capacity, size_t *out_len,
+                                           const persona_store *store, const char *user,
+                                           const char *name)
+{
+    attr_value v;
+    return attr_get(store, user, name, PERSONA_STR, &v, buf, capacity, out_len);
+}
+
+PERSONA_API int persona_store_attr_get_bool(int32_t *out, const persona_store *store,
+                                            const char *user, const char *name)
+{
+    attr_value v;
+    if (!out)
+        return persona__fail(PERSONA_EINVAL, "out is NULL");
+    int rc = attr_get(store, user, name, PERSONA_BOOL, &v, NULL, 0, NULL);
+    if (rc == PERSONA_OK)
+        *out = v.boolean;
+    return rc;
+}
+
+PERSONA_API int persona_store_attr_get_time(int64_t *out, const persona_store *store,
+                                            const char *user, const char *name)
+{
+    attr_value v;
+    if (!out)
+        return persona__fail(PERSONA_EINVAL, "out is NULL");
+    int rc = attr_get(store, user, name, PERSONA_TIME, &v, NULL, 0, NULL);
+    if (rc == PERSONA_OK)
+        *out = v.time_ms;
+    return rc;
+}
+
+PERSONA_API int persona_store_consent_set(persona_store *store, const char *user,
+                                          const char *purpose, int32_t granted, int64_t time_ms)
+{
+    if (!store)
+        return persona__fail(PERSONA_EINVAL, "store is NULL");
+    if (time_ms < PERSONA_TIME_MIN || time_ms > PERSONA_TIME_MAX)
+        return persona__fail(PERSONA_EINVAL, "consent time out of range");
+    STORE_WRLOCK(store);
+    name_slot ns;
+    int rc = prepare_pair(store, user, purpose, "purpose", &store->user_consent,
+                          (void **)&store->consents, &store->consents_cap,
+                          sizeof *store->consents, &ns);
+    if (rc == PERSONA_OK) {
+        uint64_t key = PERSONA__PAIR(ns.user, ns.name);
+        uint32_t e = persona__pairmap_find(&store->user_consent, key);
+        if (e == UINT32_MAX)
+            e = persona__pairmap_add(&store->user_consent, key,
+                                     &store->profiles[ns.user].head_consent);
+        store->consents[e].granted = granted != 0;
+        store->consents[e].time_ms = time_ms;
+    }
+    STORE_UNLOCK(store);
+    return rc;
+}
+
+PERSONA_API int persona_store_consent_get(int32_t *granted_out, int64_t *time_out,
+                                          const persona_store *store, const char *user,
+                                          const char *purpose)
+{
+    if (!store || !purpose)
+        return persona__fail(PERSONA_EINVAL, "%s is NULL", store ? "purpose" : "store");
+    STORE_RDLOCK(store);
+    int rc;
+    uint32_t id = persona__store_find_user(store, user, &rc);
+    if (rc == PERSONA_OK) {
+        uint32_t nid = persona__intern_find(&store->names, purpose, strlen(purpose));
+        uint32_t e = nid == PERSONA__NO_ID
+                         ? UINT32_MAX
+                         : persona__pairmap_find(&store->user_consent, PERSONA__PAIR(id, nid));
+        if (e == UINT32_MAX) {
+            rc = persona__fail(PERSONA_ENOTFOUND, "no consent for '%.200s' recorded for '%.200s'",
+                               purpose, user);
+        } else {
+            if (granted_out)
+                *granted_out = store->consents[e].granted;
+            if (time_out)
+                *time_out = store->consents[e].time_ms;
+        }
+    }
+    STORE_UNLOCK(store);
+    return rc;
+}

@@ -1,0 +1,340 @@
+/* Export of every profile as CSV (the `persona profiles` table) or JSON Lines, and of one
+ * profile as JSON. Output is built in a buffer and flushed to the caller's writer in
+ * pieces of about 64 KiB. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/alloc.h"
+#include "core/buf.h"
+#include "core/error.h"
+#include "store_internal.h"
+
+#define FLUSH_AT 65536
+
+/* Keys that are plain decimal integers (no sign, no leading zero) sort first, by value;
+ * the rest follow bytewise. Numeric ids then come out as DuckDB's ORDER BY prints them. */
+static int is_plain_int(const char *s, size_t len)
+{
+    if (len == 0 || len > 19 || (s[0] == '0' && len > 1))
+        return 0;
+    for (size_t i = 0; i < len; i++)
+        if (s[i] < '0' || s[i] > '9')
+            return 0;
+    return 1;
+}
+
+static int cmp_keys(const char *a, size_t la, const char *b, size_t lb)
+{
+    int ia = is_plain_int(a, la), ib = is_plain_int(b, lb);
+    if (ia != ib)
+        return ia ? -1 : 1;
+    if (ia && la != lb)
+        return la < lb ? -1 : 1;
+    size_t n = la < lb ? la : lb;
+    int c = memcmp(a, b, n);
+    return c ? c : (la > lb) - (la < lb);
+}
+
+static const persona__intern *sort_table;
+
+static int cmp_ids(const void *pa, const void *pb)
+{
+    uint32_t a = *(const uint32_t *)pa, b = *(const uint32_t *)pb;
+    return cmp_keys(persona__intern_str(sort_table, a), persona__intern_len(sort_table, a),
+                    persona__intern_str(sort_table, b), persona__intern_len(sort_table, b));
+}
+
+static int cmp_bytes(const void *pa, const void *pb)
+{
+    uint32_t a = *(const uint32_t *)pa, b = *(const uint32_t *)pb;
+    const char *x = persona__intern_str(sort_table, a), *y = persona__intern_str(sort_table, b);
+    size_t lx = persona__intern_len(sort_table, a), ly = persona__intern_len(sort_table, b);
+    int c = memcmp(x, y, lx < ly ? lx : ly);
+    return c ? c : (lx > ly) - (lx < ly);
+}
+
+/* qsort has no context argument in C11; the table pointer is set under the store lock
+ * by one exporter at a time (export_lock). */
+static pthread_mutex_t export_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static uint32_t *sorted_ids(const persona__intern *t, int natural)
+{
+    uint32_t *ids = persona__calloc(t->count ? t->count : 1, sizeof *ids);
+    if (!ids)
+        return NULL;
+    for (size_t i = 0; i < t->count; i++)
+        ids[i] = (uint32_t)i;
+    pthread_mutex_lock(&export_lock);
+    sort_table = t;
+    qsort(ids, t->count, sizeof *ids, natural ? cmp_ids : cmp_bytes);
+    pthread_mutex_unlock(&export_lock);
+    return ids;
+}
+
+static void put_time(persona__buf *b, int64_t t)
+{
+    char tmp[32];
+    size_t n = 0;
+    if (persona_time_format(tmp, sizeof tmp, &n, t, 0) == PERSONA_OK)
+        persona__buf_append(b, tmp, n);
+}
+
+static void put_key_csv(persona__buf *b, const persona__intern *t, uint32_t id)
+{
+    persona__buf_csv_cell(b, persona__intern_str(t, id), persona__intern_len(t, id), ',');
+}
+
+static void put_key_json(persona__buf *b, const persona__intern *t, uint32_t id)
+{
+    persona__buf_json_str(b, persona__intern_str(t, id), persona__intern_len(t, id));
+}
+
+typedef struct exporter {
+    const persona_store *s;
+    persona__buf out;
+    persona_write_fn write;
+    void *ctx;
+    int rc;
+} exporter;
+
+static void flush(exporter *x, int force)
+{
+    if (x->rc || (!force && x->out.len < FLUSH_AT))
+        return;
+    if (persona__buf_failed(&x->out)) {
+        x->rc = persona__fail_nomem();
+        return;
+    }
+    if (x->out.len && x->write(x->ctx, x->out.data, x->out.len) < 0)
+        x->rc = persona__fail(PERSONA_ECALLBACK, "the export writer returned an error");
+    persona__buf_clear(&x->out);
+}
+
+static void csv_header(exporter *x, const uint32_t *types)
+{
+    const persona_store *s = x->s;
+    persona__buf_puts(&x->out, "user_id,events");
+    for (size_t k = 0; k < s->types.count; k++) {
+        persona__buf_putc(&x->out, ',');
+        put_key_csv(&x->out, &s->types, types[k]);
+    }
+    persona__buf_puts(&x->out, ",value_sum,first_ts,last_ts\n");
+}
+
+static void csv_row(exporter *x, uint32_t u, const uint32_t *type_col, uint64_t *counts)
+{
+    const persona_store *s = x->s;
+    const profile *p = &s->profiles[u];
+    for (uint32_t e = p->head_type; e != UINT32_MAX; e = s->user_type.next[e])
+        counts[type_col[PERSONA__PAIR_X(s->user_type.keys[e])]] = s->type_stats[e].count;
+    put_key_csv(&x->out, &s->users, u);
+    persona__buf_putc(&x->out, ',');
+    persona__buf_u64(&x->out, p->events);
+    for (size_t k = 0; k < s->types.count; k++) {
+        persona__buf_putc(&x->out, ',');
+        persona__buf_u64(&x->out, counts[k]);
+        counts[k] = 0;
+    }
+    persona__buf_putc(&x->out, ',');
+    persona__buf_double(&x->out, p->value_sum);
+    persona__buf_putc(&x->out, ',');
+    if (p->events)
+        put_time(&x->out, p->first_seen);
+    persona__buf_putc(&x->out, ',');
+    if (p->events)
+        put_time(&x->out, p->last_seen);
+    persona__buf_putc(&x->out, '\n');
+}
+
+static void json_attr(persona__buf *b, const attr_value *v)
+{
+    switch (v->type) {
+    case PERSONA_NUM: persona__buf_double(b, v->num); break;
+    case PERSONA_STR: persona__buf_json_str(b, v->str, strlen(v->str)); break;
+    case PERSONA_BOOL: persona__buf_puts(b, v->boolean ? "true" : "false"); break;
+    case PERSONA_TIME:
+        persona__buf_putc(b, '"');
+        put_time(b, v->time_ms);
+        persona__buf_putc(b, '"');
+        break;
+    default: persona__buf_puts(b, "null"); break;
+    }
+}
+
+/* One profile as a JSON object. Chains list entries newest first; that order is kept. */
+static void json_profile(const persona_store *s, persona__buf *b, uint32_t u)
+{
+    const profile *p = &s->profiles[u];
+    persona__buf_puts(b, "{\"user_id\":");
+    put_key_json(b, &s->users, u);
+    persona__buf_puts(b, ",\"events\":");
+    persona__buf_u64(b, p->events);
+    if (p->events) {
+        persona__buf_puts(b, ",\"first_seen\":\"");
+        put_time(b, p->first_seen);
+        persona__buf_puts(b, "\",\"last_seen\":\"");
+        put_time(b, p->last_seen);
+        persona__buf_putc(b, '"');
+    }
+    persona__buf_puts(b, ",\"value_sum\":");
+    persona__buf_double(b, p->value_sum);
+    persona__buf_puts(b, ",\"orders\":");
+    persona__buf_u64(b, p->orders);
+    persona__buf_puts(b, ",\"sessions\":");
+    persona__buf_u64(b, persona__profile_sessions(s, u));
+    persona__buf_puts(b, ",\"types\":{");
+    for (uint32_t e = p->head_type; e != UINT32_MAX; e = s->user_type.next[e]) {
+        put_key_json(b, &s->types, PERSONA__PAIR_X(s->user_type.keys[e]));
+        persona__buf_puts(b, ":{\"count\":");
+        persona__buf_u64(b, s->type_stats[e].count);
+        persona__buf_puts(b, ",\"value\":");
+        persona__buf_double(b, s->type_stats[e].value);
+        persona__buf_puts(b, s->user_type.next[e] != UINT32_MAX ? "}," : "}");
+    }
+    persona__buf_puts(b, "},\"last\":{");
+    for (uint32_t e = p->head_prop; e != UINT32_MAX; e = s->user_prop.next[e]) {
+        put_key_json(b, &s->names, PERSONA__PAIR_X(s->user_prop.keys[e]));
+        persona__buf_puts(b, ":{\"value\":");
+        put_key_json(b, &s->values, s->last_props[e].value);
+        persona__buf_puts(b, ",\"time\":\"");
+        put_time(b, s->last_props[e].time_ms);
+        persona__buf_puts(b, s->user_prop.next[e] != UINT32_MAX ? "\"}," : "\"}");
+    }
+    persona__buf_puts(b, "},\"engagement\":{");
+    for (uint32_t e = p->head_category; e != UINT32_MAX; e = s->user_category.next[e]) {
+        const engagement *g = &s->engagements[e];
+        put_key_json(b, &s->values, PERSONA__PAIR_X(s->user_category.keys[e]));
+        persona__buf_putc(b, ':');
+        /* Evaluated at the user's last event, so the figure does not depend on "now". */
+        persona__buf_double(b, g->score * exp2(-(double)(p->last_seen - g->ref_ms) /
+                                                (double)s->half_life_ms));
+        if (s->user_category.next[e] != UINT32_MAX)
+            persona__buf_putc(b, ',');
+    }
+    persona__buf_puts(b, "},\"attributes\":{");
+    int first = 1;
+    for (uint32_t e = p->head_attr; e != UINT32_MAX; e = s->user_attr.next[e]) {
+        if (s->attrs[e].type < 0)
+            continue;
+        if (!first)
+            persona__buf_putc(b, ',');
+        first = 0;
+        put_key_json(b, &s->names, PERSONA__PAIR_X(s->user_attr.keys[e]));
+        persona__buf_putc(b, ':');
+        json_attr(b, &s->attrs[e]);
+    }
+    persona__buf_puts(b, "},\"consent\":{");
+    for (uint32_t e = p->head_consent; e != UINT32_MAX; e = s->user_consent.next[e]) {
+        put_key_json(b, &s->names, PERSONA__PAIR_X(s->user_consent.keys[e]));
+        persona__buf_puts(b, s->consents[e].granted ? ":{\"granted\":true,\"time\":\""
+                                                    : ":{\"granted\":false,\"time\":\"");
+        put_time(b, s->consents[e].time_ms);
+        persona__buf_puts(b, s->user_consent.next[e] != UINT32_MAX ? "\"}," : "\"}");
+    }
+    persona__buf_puts(b, "}}");
+}
+
+static int export_all(exporter *x, int32_t format)
+{
+    const persona_store *s = x->s;
+    uint32_t *users = sorted_ids(&s->users, 1);
+    uint32_t *types = sorted_ids(&s->types, 0);
+    uint32_t *type_col = persona__calloc(s->types.count + 1, sizeof *type_col);
+    uint64_t *counts = persona__calloc(s->types.count + 1, sizeof *counts);
+    if (!users || !types || !type_col || !counts) {
+        x->rc = persona__fail_nomem();
+    } else {
+        for (size_t k = 0; k < s->types.count; k++)
+            type_col[types[k]] = (uint32_t)k;
+        if (format == PERSONA_EXPORT_PROFILES_CSV)
+            csv_header(x, types);
+        for (size_t i = 0; i < s->users.count && !x->rc; i++) {
+            if (format == PERSONA_EXPORT_PROFILES_CSV) {
+                csv_row(x, users[i], type_col, counts);
+            } else {
+                json_profile(s, &x->out, users[i]);
+                persona__buf_putc(&x->out, '\n');
+            }
+            flush(x, 0);
+        }
+        flush(x, 1);
+    }
+    persona__free(users);
+    persona__free(types);
+    persona__free(type_col);
+    persona__free(counts);
+    return x->rc;
+}
+
+PERSONA_API int persona_store_export(const persona_store *store, int32_t format,
+                                     persona_write_fn write, void *ctx)
+{
+    if (!store || !write)
+        return persona__fail(PERSONA_EINVAL, "%s is NULL", store ? "write" : "store");
+    if (format != PERSONA_EXPORT_PROFILES_CSV && format != PERSONA_EXPORT_PROFILES_JSONL)
+        return persona__fail(PERSONA_EINVAL, "unknown export format %d", (int)format);
+    exporter x = { store, { 0 }, write, ctx, PERSONA_OK };
+    persona__buf_init(&x.out);
+    STORE_RDLOCK(store);
+    int rc = export_all(&x, format);
+    STORE_UNLOCK(store);
+    persona__buf_free(&x.out);
+    return rc;
+}
+
+static int append_to_buf(void *ctx, const char *data, size_t len)
+{
+    persona__buf *b = ctx;
+    persona__buf_append(b, data, len);
+    return persona__buf_failed(b) ? -1 : 0;
+}
+
+PERSONA_API int persona_store_export_buffer(char **out, size_t *out_len,
+                                            const persona_store *store, int32_t format)
+{
+    if (!out)
+        return persona__fail(PERSONA_EINVAL, "out is NULL");
+    *out = NULL;
+    persona__buf b;
+    persona__buf_init(&b);
+    int rc = persona_store_export(store, format, append_to_buf, &b);
+    if (rc == PERSONA_ECALLBACK)
+        rc = persona__fail_nomem();
+    if (rc == PERSONA_OK && persona__buf_reserve(&b, 0))
+        rc = persona__fail_nomem();
+    if (rc) {
+        persona__buf_free(&b);
+        return rc;
+    }
+    if (out_len)
+        *out_len = b.len;
+    *out = b.data;
+    return PERSONA_OK;
+}
+
+PERSONA_API int persona_store_profile_json(char **out, size_t *out_len,
+                                           const persona_store *store, const char *user)
+{
+    if (!out || !store)
+        return persona__fail(PERSONA_EINVAL, "%s is NULL", out ? "store" : "out");
+    *out = NULL;
+    persona__buf b;
+    persona__buf_init(&b);
+    STORE_RDLOCK(store);
+    int rc;
+    uint32_t u = persona__store_find_user(store, user, &rc);
+    if (rc == PERSONA_OK)
+        json_profile(store, &b, u);
+    STORE_UNLOCK(store);
+    if (rc == PERSONA_OK && (persona__buf_failed(&b) || persona__buf_reserve(&b, 0)))
+        rc = persona__fail_nomem();
+    if (rc) {
+        persona__buf_free(&b);
+        return rc;
+    }
+    if (out_len)
+        *out_len = b.len;
+    *out = b.data;
+    return PERSONA_OK;
+}

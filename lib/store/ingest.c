@@ -1,0 +1,569 @@
+/* Ingest: validate → normalize → dedup → apply, in three passes over a batch.
+ *
+ * 1. prepare: check every event, look its keys up (read only) and count what is new;
+ *    bad events are counted by reason and dropped (strict mode: the first one fails).
+ * 2. reserve: grow every table, arena and log column by what the batch may add.
+ * 3. apply: insert and update; nothing can fail any more, so the batch lands whole or,
+ *    on ENOMEM in pass 2, not at all. */
+#include <math.h>
+#include <string.h>
+
+#include "core/alloc.h"
+#include "core/error.h"
+#include "core/structs.h"
+#include "core/utf8.h"
+#include "store_internal.h"
+
+enum { KEY_USER, KEY_TYPE, KEY_ITEM, KEY_BASKET, KEY_ID, KEY_COUNT };
+
+typedef struct prep_event {
+    const persona_event *ev;
+    uint64_t line;
+    uint32_t id[KEY_COUNT]; /* found id, or NO_ID when new (or absent) */
+    uint32_t props_start, props_count;
+    uint8_t has[KEY_COUNT];
+} prep_event;
+
+typedef struct prep_prop {
+    const char *name, *value;
+    size_t name_len, value_len;
+    uint32_t name_id, value_id; /* NO_ID when new */
+} prep_prop;
+
+typedef struct batch {
+    prep_event *events;
+    size_t n;
+    prep_prop *props;
+    size_t n_props, props_cap;
+    size_t new_keys[KEY_COUNT], new_bytes[KEY_COUNT];
+    size_t new_names, new_name_bytes, new_values, new_value_bytes;
+    log_needs needs;
+    persona__intern batch_ids; /* event ids of this batch, to catch duplicates inside it */
+    int has_ids;
+} batch;
+
+static const char *const reason_names[PERSONA_REJECT_COUNT] = {
+    "missing_user", "bad_time", "bad_number", "bad_utf8", "field_count", "duplicate_id",
+    "too_long", "missing_event", "bad_quote", "bad_json", "wrong_type", "nul_byte",
+};
+
+PERSONA_API const char *persona_reject_reason_name(int32_t reason)
+{
+    return reason >= 0 && reason < PERSONA_REJECT_COUNT ? reason_names[reason] : "unknown";
+}
+
+void persona__stats_reject(persona_ingest_stats *st, int reason, uint64_t line)
+{
+    st->events_rejected++;
+    st->rejected[reason]++;
+    for (int k = 0; k < PERSONA_REJECT_EXAMPLES; k++) {
+        if (st->example_lines[reason][k] == 0) {
+            st->example_lines[reason][k] = line;
+            break;
+        }
+    }
+}
+
+static const persona__intern *key_table(const persona_store *s, int k)
+{
+    switch (k) {
+    case KEY_USER: return &s->users;
+    case KEY_TYPE: return &s->types;
+    case KEY_ITEM: return &s->items;
+    case KEY_BASKET: return &s->baskets;
+    default: return &s->event_ids;
+    }
+}
+
+/* Why a string field is unusable, or NULL. */
+static const char *bad_string(const char *v, size_t *len_out, int *reason)
+{
+    size_t len = strlen(v);
+    *len_out = len;
+    if (len > PERSONA_MAX_KEY_LEN) {
+        *reason = PERSONA_REJECT_TOO_LONG;
+        return "is longer than 4096 bytes";
+    }
+    if (!persona__utf8_valid(v, len, NULL)) {
+        *reason = PERSONA_REJECT_BAD_UTF8;
+        return "is not valid UTF-8";
+    }
+    return NULL;
+}
+
+typedef struct reject {
+    int reason;
+    const char *field;
+    const char *why;
+} reject;
+
+/* Look a key up; remember it as new (with its bytes) when absent. */
+static void lookup_key(const persona_store *s, batch *b, prep_event *pe, int k, const char *v,
+                       size_t len)
+{
+    pe->has[k] = 1;
+    pe->id[k] = persona__intern_find(key_table(s, k), v, len);
+    if (pe->id[k] == PERSONA__NO_ID) {
+        b->new_keys[k]++;
+        b->new_bytes[k] += len;
+    }
+}
+
+static int check_event(const persona_store *s, batch *b, prep_event *pe, reject *rj)
+{
+    const persona_event *ev = pe->ev;
+    const char *fields[KEY_COUNT] = { ev->user, ev->type, ev->item, ev->basket, ev->event_id };
+    static const char *const field_names[KEY_COUNT] = { "user", "type", "item", "basket",
+                                                        "event id" };
+    size_t lens[KEY_COUNT] = { 0 };
+    if (!ev->user || !ev->user[0]) {
+        *rj = (reject){ PERSONA_REJECT_MISSING_USER, "user", "is missing" };
+        return -1;
+    }
+    if (ev->time_ms < PERSONA_TIME_MIN || ev->time_ms > PERSONA_TIME_MAX) {
+        *rj = (reject){ PERSONA_REJECT_BAD_TIME, "time", "is outside years 0001-9999" };
+        return -1;
+    }
+    if (ev->type && !ev->type[0]) {
+        *rj = (reject){ PERSONA_REJECT_MISSING_EVENT, "type", "is empty" };
+        return -1;
+    }
+    if (isinf(ev->value)) {
+        *rj = (reject){ PERSONA_REJECT_BAD_NUMBER, "value", "is not finite" };
+        return -1;
+    }
+    for (int k = 0; k < KEY_COUNT; k++) {
+        int reason;
+        const char *why;
+        if (fields[k] && (why = bad_string(fields[k], &lens[k], &reason)) != NULL) {
+            *rj = (reject){ reason, field_names[k], why };
+            return -1;
+        }
+    }
+    if (ev->n_props && (!ev->prop_names || !ev->prop_values)) {
+        *rj = (reject){ PERSONA_REJECT_WRONG_TYPE, "properties", "have no name or value array" };
+        return -1;
+    }
+    for (size_t p = 0; p < ev->n_props; p++) {
+        int reason;
+        size_t len;
+        if (!ev->prop_names[p] || !ev->prop_names[p][0]) {
+            *rj = (reject){ PERSONA_REJECT_WRONG_TYPE, "property name", "is missing" };
+            return -1;
+        }
+        if (bad_string(ev->prop_names[p], &len, &reason) ||
+            (ev->prop_values[p] && bad_string(ev->prop_values[p], &len, &reason))) {
+            *rj = (reject){ reason, "property", "is longer than 4096 bytes or not valid UTF-8" };
+            return -1;
+        }
+    }
+    (void)s;
+    (void)b;
+    return 0;
+}
+
+/* Dedup by event id: against the store and against earlier events of this batch. */
+static int duplicate_id(const persona_store *s, batch *b, const char *id, size_t len)
+{
+    if (persona__intern_find(&s->event_ids, id, len) != PERSONA__NO_ID)
+        return 1;
+    size_t before = b->batch_ids.count;
+    if (persona__intern_add(&b->batch_ids, id, len) == PERSONA__NO_ID)
+        return -1;
+    return b->batch_ids.count == before;
+}
+
+static int collect_props(const persona_store *s, batch *b, prep_event *pe)
+{
+    const persona_event *ev = pe->ev;
+    pe->props_start = (uint32_t)b->n_props;
+    for (size_t p = 0; p < ev->n_props; p++) {
+        const char *v = ev->prop_values[p];
+        if (!v || !v[0])
+            continue;
+        if (persona__grow((void **)&b->props, &b->props_cap, b->n_props + 1, sizeof *b->props, 16))
+            return -1;
+        prep_prop *pp = &b->props[b->n_props++];
+        pp->name = ev->prop_names[p];
+        pp->name_len = strlen(pp->name);
+        pp->value = v;
+        pp->value_len = strlen(v);
+        pp->name_id = persona__intern_find(&s->names, pp->name, pp->name_len);
+        pp->value_id = persona__intern_find(&s->values, pp->value, pp->value_len);
+        if (pp->name_id == PERSONA__NO_ID) {
+            b->new_names++;
+            b->new_name_bytes += pp->name_len;
+        } else {
+            int col = persona__eventlog_prop_col(&s->log, pp->name_id);
+            if (col >= 0)
+                b->needs.props |= (uint64_t)1 << col;
+        }
+        if (pp->value_id == PERSONA__NO_ID) {
+            b->new_values++;
+            b->new_value_bytes += pp->value_len;
+        }
+    }
+    pe->props_count = (uint32_t)(b->n_props - pe->props_start);
+    return 0;
+}
+
+static int fail_strict(const reject *rj, uint64_t line, int from_array)
+{
+    return persona__fail_at(PERSONA_EPARSE, line, 0, "%s %llu: %s %s (%s)",
+                            from_array ? "event" : "line", (unsigned long long)line, rj->field,
+                            rj->why, persona_reject_reason_name(rj->reason));
+}
+
+static int prepare(persona_store *s, batch *b, const persona_event *events, size_t count,
+                   const uint64_t *lines, uint64_t ordinal_base, int strict,
+                   persona_ingest_stats *st)
+{
+    for (size_t i = 0; i < count; i++) {
+        uint64_t line = lines ? lines[i] : ordinal_base + i + 1;
+        const persona_event *ev = &events[i];
+        if (ev->struct_size < offsetof(persona_event, n_props) + sizeof(size_t) ||
+            ev->struct_size > 4096)
+            return persona__fail_at(PERSONA_EINVAL, line, 0,
+                                    "event %llu: struct_size not set (got %u)",
+                                    (unsigned long long)line, ev->struct_size);
+        prep_event *pe = &b->events[b->n];
+        memset(pe, 0, sizeof *pe);
+        pe->ev = ev;
+        pe->line = line;
+        reject rj;
+        int bad = check_event(s, b, pe, &rj);
+        size_t id_len = ev->event_id ? strlen(ev->event_id) : 0;
+        if (!bad && ev->event_id && ev->event_id[0]) {
+            if (!b->has_ids) {
+                persona__intern_init(&b->batch_ids, s->key);
+                b->has_ids = 1;
+            }
+            int dup = duplicate_id(s, b, ev->event_id, id_len);
+            if (dup < 0)
+                return persona__fail_nomem();
+            if (dup) {
+                rj = (reject){ PERSONA_REJECT_DUPLICATE_ID, "event id", "was seen before" };
+                bad = 1;
+            }
+        }
+        if (bad) {
+            if (strict)
+                return fail_strict(&rj, line, lines == NULL);
+            persona__stats_reject(st, rj.reason, line);
+            continue;
+        }
+        lookup_key(s, b, pe, KEY_USER, ev->user, strlen(ev->user));
+        const char *type = ev->type ? ev->type : "event";
+        lookup_key(s, b, pe, KEY_TYPE, type, strlen(type));
+        if (ev->item && ev->item[0]) {
+            lookup_key(s, b, pe, KEY_ITEM, ev->item, strlen(ev->item));
+            b->needs.item = 1;
+        }
+        if (ev->basket && ev->basket[0])
+            lookup_key(s, b, pe, KEY_BASKET, ev->basket, strlen(ev->basket));
+        if (ev->event_id && ev->event_id[0])
+            lookup_key(s, b, pe, KEY_ID, ev->event_id, id_len);
+        if (!isnan(ev->value) && ev->value != 0)
+            b->needs.value = 1;
+        if (pe->has[KEY_BASKET])
+            b->needs.basket = 1;
+        if (collect_props(s, b, pe))
+            return persona__fail_nomem();
+        b->n++;
+    }
+    return PERSONA_OK;
+}
+
+static int grow_values(void **arr, size_t *cap, size_t need, size_t elem)
+{
+    return persona__grow(arr, cap, need, elem, 16);
+}
+
+static int reserve(persona_store *s, batch *b)
+{
+    size_t n = b->n;
+    persona__intern *tables[KEY_COUNT] = { &s->users, &s->types, &s->items, &s->baskets,
+                                           &s->event_ids };
+    for (int k = 0; k < KEY_COUNT; k++)
+        if (b->new_keys[k] && persona__intern_reserve(tables[k], b->new_keys[k], b->new_bytes[k]))
+            return -1;
+    if (b->new_names && persona__intern_reserve(&s->names, b->new_names, b->new_name_bytes))
+        return -1;
+    if (b->new_values && persona__intern_reserve(&s->values, b->new_values, b->new_value_bytes))
+        return -1;
+    if (persona__grow((void **)&s->profiles, &s->profiles_cap, s->users.count + b->new_keys[KEY_USER],
+                      sizeof *s->profiles, 64))
+        return -1;
+    if (persona__pairmap_reserve(&s->user_type, n) ||
+        grow_values((void **)&s->type_stats, &s->type_stats_cap, s->user_type.count + n,
+                    sizeof *s->type_stats))
+        return -1;
+    size_t baskets = 0, props = b->n_props;
+    for (size_t i = 0; i < n; i++)
+        baskets += b->events[i].has[KEY_BASKET];
+    if (baskets && persona__pairmap_reserve(&s->user_basket, baskets))
+        return -1;
+    if (props) {
+        if (persona__pairmap_reserve(&s->user_prop, props) ||
+            grow_values((void **)&s->last_props, &s->last_props_cap, s->user_prop.count + props,
+                        sizeof *s->last_props) ||
+            persona__pairmap_reserve(&s->user_category, props) ||
+            grow_values((void **)&s->engagements, &s->engagements_cap,
+                        s->user_category.count + props, sizeof *s->engagements))
+            return -1;
+    }
+    b->needs.events = n;
+    if (b->new_names) {
+        /* Columns for names not registered yet: reserve every free column slot that the
+         * new names could take, so apply never allocates. */
+        size_t free_cols = LOG_MAX_PROPS - s->log.n_props;
+        size_t want = b->new_names < free_cols ? b->new_names : free_cols;
+        for (size_t c = 0; c < want; c++)
+            b->needs.props |= (uint64_t)1 << (s->log.n_props + c);
+        /* Reserve needs the columns registered to allocate them: allocate by index. */
+        size_t saved = s->log.n_props;
+        s->log.n_props += want;
+        int rc = persona__eventlog_reserve(&s->log, &b->needs);
+        s->log.n_props = saved;
+        return rc;
+    }
+    return persona__eventlog_reserve(&s->log, &b->needs);
+}
+
+static uint32_t key_id(persona_store *s, prep_event *pe, int k, const char *v)
+{
+    if (pe->id[k] != PERSONA__NO_ID)
+        return pe->id[k];
+    /* New when prepared, but an earlier event of this batch may have added it. */
+    return persona__intern_add((persona__intern *)key_table(s, k), v, strlen(v));
+}
+
+static void apply_traits(persona_store *s, profile *p, int64_t t)
+{
+    if (p->events == 0) {
+        p->first_seen = p->last_seen = t;
+        p->sessions = 1;
+    } else if (t >= p->last_seen) {
+        if (t - p->last_seen > s->session_gap_ms)
+            p->sessions++;
+        p->last_seen = t;
+    } else {
+        p->flags |= PROFILE_SESSIONS_DIRTY;
+        if (t < p->first_seen)
+            p->first_seen = t;
+    }
+    p->events++;
+}
+
+static void apply_type(persona_store *s, uint32_t uid, profile *p, uint32_t tid, double v)
+{
+    uint64_t key = PERSONA__PAIR(uid, tid);
+    uint32_t e = persona__pairmap_find(&s->user_type, key);
+    if (e == UINT32_MAX) {
+        e = persona__pairmap_add(&s->user_type, key, &p->head_type);
+        s->type_stats[e].count = 0;
+        s->type_stats[e].value = 0;
+        p->n_types++;
+    }
+    s->type_stats[e].count++;
+    if (!isnan(v))
+        s->type_stats[e].value += v;
+}
+
+static void apply_engagement(persona_store *s, uint32_t uid, profile *p, uint32_t cat, int64_t t)
+{
+    uint64_t key = PERSONA__PAIR(uid, cat);
+    uint32_t e = persona__pairmap_find(&s->user_category, key);
+    if (e == UINT32_MAX) {
+        e = persona__pairmap_add(&s->user_category, key, &p->head_category);
+        s->engagements[e].score = 1.0;
+        s->engagements[e].ref_ms = t;
+        return;
+    }
+    engagement *g = &s->engagements[e];
+    double h = (double)s->half_life_ms;
+    if (t >= g->ref_ms) {
+        g->score = g->score * exp2(-(double)(t - g->ref_ms) / h) + 1.0;
+        g->ref_ms = t;
+    } else {
+        g->score += exp2(-(double)(g->ref_ms - t) / h);
+    }
+}
+
+static void apply_last(persona_store *s, uint32_t uid, profile *p, uint32_t name, uint32_t value,
+                       int64_t t)
+{
+    uint64_t key = PERSONA__PAIR(uid, name);
+    uint32_t e = persona__pairmap_find(&s->user_prop, key);
+    if (e == UINT32_MAX) {
+        e = persona__pairmap_add(&s->user_prop, key, &p->head_prop);
+        s->last_props[e].time_ms = t;
+        s->last_props[e].value = value;
+    } else if (t >= s->last_props[e].time_ms) {
+        s->last_props[e].time_ms = t;
+        s->last_props[e].value = value;
+    }
+}
+
+static void apply_props(persona_store *s, batch *b, prep_event *pe, uint32_t uid, profile *p,
+                        log_chunk *c, size_t slot, int64_t t)
+{
+    for (uint32_t k = 0; k < pe->props_count; k++) {
+        prep_prop *pp = &b->props[pe->props_start + k];
+        uint32_t name = pp->name_id != PERSONA__NO_ID
+                            ? pp->name_id
+                            : persona__intern_add(&s->names, pp->name, pp->name_len);
+        uint32_t value = pp->value_id != PERSONA__NO_ID
+                             ? pp->value_id
+                             : persona__intern_add(&s->values, pp->value, pp->value_len);
+        if (name == s->category_name)
+            apply_engagement(s, uid, p, value, t);
+        else
+            apply_last(s, uid, p, name, value, t);
+        int col = persona__eventlog_add_prop_col(&s->log, name);
+        if (col >= 0 && c->props[col])
+            c->props[col][slot] = value;
+    }
+}
+
+static void apply_event(persona_store *s, batch *b, prep_event *pe)
+{
+    const persona_event *ev = pe->ev;
+    uint32_t uid = key_id(s, pe, KEY_USER, ev->user);
+    profile *p = &s->profiles[uid];
+    uint32_t tid = key_id(s, pe, KEY_TYPE, ev->type ? ev->type : "event");
+    size_t idx = s->log.count++;
+    log_chunk *c = persona__eventlog_chunk(&s->log, idx);
+    size_t slot = persona__eventlog_slot(idx);
+    int64_t t = ev->time_ms;
+    double v = ev->value == 0 ? NAN : ev->value;
+    c->time[slot] = t;
+    c->user[slot] = uid;
+    c->type[slot] = tid;
+    c->prev[slot] = p->last_event;
+    p->last_event = (uint32_t)idx;
+    if (c->value)
+        c->value[slot] = v;
+    if (pe->has[KEY_ITEM]) {
+        c->item[slot] = key_id(s, pe, KEY_ITEM, ev->item);
+    }
+    if (pe->has[KEY_BASKET]) {
+        uint32_t bid = key_id(s, pe, KEY_BASKET, ev->basket);
+        c->basket[slot] = bid;
+        uint64_t key = PERSONA__PAIR(uid, bid);
+        if (persona__pairmap_find(&s->user_basket, key) == UINT32_MAX) {
+            persona__pairmap_add(&s->user_basket, key, &p->head_basket);
+            p->orders++;
+        }
+    }
+    if (pe->has[KEY_ID])
+        key_id(s, pe, KEY_ID, ev->event_id);
+    apply_traits(s, p, t);
+    if (!isnan(v))
+        p->value_sum += v;
+    apply_type(s, uid, p, tid, v);
+    apply_props(s, b, pe, uid, p, c, slot, t);
+    if (s->log.count == 1 || t < s->first_time_ms)
+        s->first_time_ms = t;
+    if (s->log.count == 1 || t > s->last_time_ms)
+        s->last_time_ms = t;
+}
+
+static void apply(persona_store *s, batch *b, persona_ingest_stats *st)
+{
+    for (size_t i = 0; i < b->n; i++) {
+        prep_event *pe = &b->events[i];
+        size_t users_before = s->users.count;
+        if (pe->id[KEY_USER] == PERSONA__NO_ID) {
+            uint32_t uid = persona__intern_add(&s->users, pe->ev->user, strlen(pe->ev->user));
+            if (s->users.count > users_before) {
+                persona__profile_init(&s->profiles[uid]);
+                st->users_created++;
+            }
+            pe->id[KEY_USER] = uid;
+        }
+        apply_event(s, b, pe);
+    }
+    st->events_accepted += b->n;
+}
+
+static void batch_free(batch *b)
+{
+    persona__free(b->events);
+    persona__free(b->props);
+    if (b->has_ids)
+        persona__intern_free(&b->batch_ids);
+}
+
+int persona__store_ingest_batch(persona_store *s, const persona_event *events, size_t count,
+                                const uint64_t *lines, uint64_t ordinal_base, int strict,
+                                persona_ingest_stats *st)
+{
+    if (count == 0)
+        return PERSONA_OK;
+    batch b;
+    memset(&b, 0, sizeof b);
+    b.events = persona__calloc(count, sizeof *b.events);
+    if (!b.events)
+        return persona__fail_nomem();
+    persona_ingest_stats local = *st;
+    STORE_WRLOCK(s);
+    int rc = prepare(s, &b, events, count, lines, ordinal_base, strict, &local);
+    if (rc == PERSONA_OK && reserve(s, &b) != 0)
+        rc = persona__fail_nomem();
+    if (rc == PERSONA_OK) {
+        apply(s, &b, &local);
+        local.rows_read += count;
+        *st = local;
+    }
+    STORE_UNLOCK(s);
+    batch_free(&b);
+    return rc;
+}
+
+PERSONA_API int persona_ingest_options_init(persona_ingest_options *opts, uint32_t struct_size)
+{
+    return persona__struct_init(opts, struct_size, sizeof *opts, sizeof *opts,
+                                "persona_ingest_options");
+}
+
+PERSONA_API int persona_ingest_stats_init(persona_ingest_stats *stats, uint32_t struct_size)
+{
+    return persona__struct_init(stats, struct_size, sizeof *stats, sizeof *stats,
+                                "persona_ingest_stats");
+}
+
+PERSONA_API int persona_event_init(persona_event *event, uint32_t struct_size)
+{
+    return persona__struct_init(event, struct_size, sizeof *event, sizeof *event, "persona_event");
+}
+
+PERSONA_API int persona_store_ingest(persona_ingest_stats *stats_out, persona_store *store,
+                                     const persona_event *events, size_t count,
+                                     const persona_ingest_options *opts)
+{
+    persona_ingest_options o;
+    persona_ingest_stats st;
+    memset(&st, 0, sizeof st);
+    if (!store)
+        return persona__fail(PERSONA_EINVAL, "store is NULL");
+    if (!events && count)
+        return persona__fail(PERSONA_EINVAL, "events is NULL but count is %zu", count);
+    if (opts) {
+        int rc = persona__struct_in(&o, sizeof o, opts, sizeof o, "persona_ingest_options");
+        if (rc)
+            return rc;
+    } else {
+        memset(&o, 0, sizeof o);
+    }
+    if (stats_out) {
+        int rc = persona__struct_out(stats_out, &st, sizeof st, sizeof st, "persona_ingest_stats");
+        if (rc)
+            return rc;
+    }
+    int rc = persona__store_ingest_batch(store, events, count, NULL, 0,
+                                         (o.flags & PERSONA_INGEST_STRICT) != 0, &st);
+    if (stats_out && rc == PERSONA_OK)
+        persona__struct_out(stats_out, &st, sizeof st, sizeof st, "persona_ingest_stats");
+    return rc;
+}

@@ -1,0 +1,379 @@
+/* Store lifecycle, lookups and the profile getters. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/alloc.h"
+#include "core/error.h"
+#include "core/structs.h"
+#include "core/utf8.h"
+#include "store_internal.h"
+
+#define DEFAULT_SESSION_GAP_MS (30 * 60 * 1000LL)
+#define DEFAULT_HALF_LIFE_MS (30 * 86400 * 1000LL)
+
+PERSONA_API int persona_store_options_init(persona_store_options *opts, uint32_t struct_size)
+{
+    return persona__struct_init(opts, struct_size, sizeof *opts, sizeof *opts,
+                                "persona_store_options");
+}
+
+void persona__profile_init(profile *p)
+{
+    memset(p, 0, sizeof *p);
+    p->last_event = LOG_NO_ID;
+    p->head_type = p->head_prop = p->head_category = UINT32_MAX;
+    p->head_attr = p->head_consent = p->head_basket = UINT32_MAX;
+}
+
+static void store_release(persona_store *s)
+{
+    persona__intern *tables[] = { &s->users, &s->types,  &s->items,    &s->baskets,
+                                  &s->names, &s->values, &s->event_ids };
+    for (size_t i = 0; i < sizeof tables / sizeof *tables; i++)
+        persona__intern_free(tables[i]);
+    persona__pairmap *maps[] = { &s->user_type, &s->user_basket,   &s->user_prop,
+                                 &s->user_category, &s->user_attr, &s->user_consent };
+    for (size_t i = 0; i < sizeof maps / sizeof *maps; i++)
+        persona__pairmap_free(maps[i]);
+    for (size_t i = 0; i < s->user_attr.count; i++)
+        persona__free(s->attrs[i].str);
+    persona__free(s->profiles);
+    persona__free(s->type_stats);
+    persona__free(s->last_props);
+    persona__free(s->engagements);
+    persona__free(s->attrs);
+    persona__free(s->consents);
+    persona__eventlog_free(&s->log);
+}
+
+PERSONA_API int persona_store_new(persona_store **out, const persona_store_options *opts)
+{
+    if (!out)
+        return persona__fail(PERSONA_EINVAL, "out is NULL");
+    *out = NULL;
+    persona_store_options o;
+    memset(&o, 0, sizeof o);
+    if (opts) {
+        int rc = persona__struct_in(&o, sizeof o, opts, sizeof o, "persona_store_options");
+        if (rc)
+            return rc;
+    }
+    if (o.flags)
+        return persona__fail(PERSONA_EINVAL, "persona_store_options: flags must be 0");
+    if (o.session_gap_ms < 0 || o.decay_half_life_ms < 0)
+        return persona__fail(PERSONA_EINVAL,
+                             "persona_store_options: session gap and half-life must not be negative");
+    persona_store *s = persona__calloc(1, sizeof *s);
+    if (!s)
+        return persona__fail_nomem();
+    s->session_gap_ms = o.session_gap_ms ? o.session_gap_ms : DEFAULT_SESSION_GAP_MS;
+    s->half_life_ms = o.decay_half_life_ms ? o.decay_half_life_ms : DEFAULT_HALF_LIFE_MS;
+    s->key = persona__hash_key_from_seed(o.hash_seed);
+    persona__intern *tables[] = { &s->users, &s->types,  &s->items,    &s->baskets,
+                                  &s->names, &s->values, &s->event_ids };
+    for (size_t i = 0; i < sizeof tables / sizeof *tables; i++)
+        persona__intern_init(tables[i], s->key);
+    persona__pairmap *maps[] = { &s->user_type, &s->user_basket,   &s->user_prop,
+                                 &s->user_category, &s->user_attr, &s->user_consent };
+    for (size_t i = 0; i < sizeof maps / sizeof *maps; i++)
+        persona__pairmap_init(maps[i], s->key.k0 ^ (0x9E37u * (i + 1)));
+    persona__eventlog_init(&s->log);
+    s->category_name = persona__intern_add(&s->names, "category", 8);
+    if (s->category_name == PERSONA__NO_ID) {
+        store_release(s);
+        persona__free(s);
+        return persona__fail_nomem();
+    }
+    if (pthread_rwlock_init(&s->lock, NULL) != 0) {
+        store_release(s);
+        persona__free(s);
+        return persona__fail(PERSONA_ENOMEM, "cannot create the store lock");
+    }
+    *out = s;
+    return PERSONA_OK;
+}
+
+PERSONA_API void persona_store_free(persona_store *store)
+{
+    if (!store)
+        return;
+    pthread_rwlock_destroy(&store->lock);
+    store_release(store);
+    persona__free(store);
+}
+
+int persona__check_key(const char *s, const char *what)
+{
+    if (!s)
+        return persona__fail(PERSONA_EINVAL, "%s is NULL", what);
+    size_t len = strlen(s);
+    if (len == 0)
+        return persona__fail(PERSONA_EINVAL, "%s is empty", what);
+    if (len > PERSONA_MAX_KEY_LEN)
+        return persona__fail(PERSONA_EINVAL, "%s is longer than %d bytes", what,
+                             PERSONA_MAX_KEY_LEN);
+    if (!persona__utf8_valid(s, len, NULL))
+        return persona__fail(PERSONA_EINVAL, "%s is not valid UTF-8", what);
+    return PERSONA_OK;
+}
+
+uint32_t persona__store_find_user(const persona_store *s, const char *user, int *rc)
+{
+    if (!user) {
+        *rc = persona__fail(PERSONA_EINVAL, "user is NULL");
+        return PERSONA__NO_ID;
+    }
+    uint32_t id = persona__intern_find(&s->users, user, strlen(user));
+    *rc = id == PERSONA__NO_ID ? persona__fail(PERSONA_ENOTFOUND, "no user '%.200s'", user)
+                               : PERSONA_OK;
+    return id;
+}
+
+int persona__store_ensure_user(persona_store *s, const char *user, uint32_t *out)
+{
+    int rc = persona__check_key(user, "user");
+    if (rc)
+        return rc;
+    size_t len = strlen(user);
+    uint32_t id = persona__intern_find(&s->users, user, len);
+    if (id == PERSONA__NO_ID) {
+        if (persona__grow((void **)&s->profiles, &s->profiles_cap, s->users.count + 1,
+                          sizeof *s->profiles, 64) ||
+            persona__intern_reserve(&s->users, 1, len))
+            return persona__fail_nomem();
+        id = persona__intern_add(&s->users, user, len);
+        persona__profile_init(&s->profiles[id]);
+    }
+    *out = id;
+    return PERSONA_OK;
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+uint64_t persona__profile_sessions(const persona_store *s, uint32_t user)
+{
+    const profile *p = &s->profiles[user];
+    if (!(p->flags & PROFILE_SESSIONS_DIRTY))
+        return p->sessions;
+    /* Out-of-order arrivals: sort this user's times (walking the log chain) and count gaps
+     * longer than the inactivity gap. Without memory for that, fall back to the
+     * approximate incremental count rather than failing a getter. */
+    int64_t *times = persona__calloc((size_t)p->events, sizeof *times);
+    if (!times)
+        return p->sessions;
+    size_t n = 0;
+    for (uint32_t e = p->last_event; e != LOG_NO_ID && n < p->events;
+         e = persona__eventlog_prev(&s->log, e))
+        times[n++] = persona__eventlog_time(&s->log, e);
+    qsort(times, n, sizeof *times, cmp_i64);
+    uint64_t sessions = n ? 1 : 0;
+    for (size_t i = 1; i < n; i++)
+        if (times[i] - times[i - 1] > s->session_gap_ms)
+            sessions++;
+    persona__free(times);
+    return sessions;
+}
+
+PERSONA_API int persona_store_info_get(persona_store_info *out, const persona_store *store)
+{
+    if (!store)
+        return persona__fail(PERSONA_EINVAL, "store is NULL");
+    persona_store_info info;
+    memset(&info, 0, sizeof info);
+    STORE_RDLOCK(store);
+    const persona_store *s = store;
+    info.users = s->users.count;
+    info.events = s->log.count;
+    info.event_types = s->types.count;
+    info.items = s->items.count;
+    info.baskets = s->baskets.count;
+    info.first_time_ms = s->log.count ? s->first_time_ms : 0;
+    info.last_time_ms = s->log.count ? s->last_time_ms : 0;
+    info.bytes_events = s->log.bytes + s->log.chunks_cap * sizeof *s->log.chunks +
+                        persona__intern_bytes(&s->event_ids);
+    info.bytes_profiles =
+        s->profiles_cap * sizeof *s->profiles + persona__intern_bytes(&s->users) +
+        persona__pairmap_bytes(&s->user_type) + s->type_stats_cap * sizeof *s->type_stats +
+        persona__pairmap_bytes(&s->user_basket) + persona__pairmap_bytes(&s->user_prop) +
+        s->last_props_cap * sizeof *s->last_props + persona__pairmap_bytes(&s->user_category) +
+        s->engagements_cap * sizeof *s->engagements;
+    size_t attrs = persona__pairmap_bytes(&s->user_attr) + s->attrs_cap * sizeof *s->attrs +
+                   persona__pairmap_bytes(&s->user_consent) +
+                   s->consents_cap * sizeof *s->consents;
+    for (size_t i = 0; i < s->user_attr.count; i++)
+        if (s->attrs[i].str)
+            attrs += strlen(s->attrs[i].str) + 1;
+    info.bytes_total = sizeof *s + info.bytes_events + info.bytes_profiles + attrs +
+                       persona__intern_bytes(&s->types) + persona__intern_bytes(&s->items) +
+                       persona__intern_bytes(&s->baskets) + persona__intern_bytes(&s->names) +
+                       persona__intern_bytes(&s->values);
+    STORE_UNLOCK(store);
+    return persona__struct_out(out, &info, sizeof info, sizeof info, "persona_store_info");
+}
+
+/* Copy a string into a caller buffer with the EBUFS protocol. */
+int persona__copy_out(char *buf, size_t capacity, size_t *out_len, const char *s, size_t len)
+{
+    if (out_len)
+        *out_len = len;
+    if (!buf && capacity)
+        return persona__fail(PERSONA_EINVAL, "buf is NULL but capacity is %zu", capacity);
+    if (capacity <= len) {
+        if (capacity)
+            buf[0] = '\0';
+        return persona__fail(PERSONA_EBUFS, "buffer of %zu bytes is too small: %zu needed",
+                             capacity, len + 1);
+    }
+    memcpy(buf, s, len);
+    buf[len] = '\0';
+    return PERSONA_OK;
+}
+
+static int intern_at(char *buf, size_t capacity, size_t *out_len, const persona_store *store,
+                     const persona__intern *t, uint64_t index, const char *what)
+{
+    if (!store)
+        return persona__fail(PERSONA_EINVAL, "store is NULL");
+    STORE_RDLOCK(store);
+    int rc;
+    if (index >= t->count)
+        rc = persona__fail(PERSONA_ENOTFOUND, "%s index %llu out of range (%zu)", what,
+                           (unsigned long long)index, t->count);
+    else
+        rc = persona__copy_out(buf, capacity, out_len, persona__intern_str(t, (uint32_t)index),
+                               persona__intern_len(t, (uint32_t)index));
+    STORE_UNLOCK(store);
+    return rc;
+}
+
+PERSONA_API int persona_store_user_at(char *buf, size_t capacity, size_t *out_len,
+                                      const persona_store *store, uint64_t index)
+{
+    return intern_at(buf, capacity, out_len, store, store ? &store->users : NULL, index, "user");
+}
+
+PERSONA_API int persona_store_event_type_at(char *buf, size_t capacity, size_t *out_len,
+                                            const persona_store *store, uint64_t index)
+{
+    return intern_at(buf, capacity, out_len, store, store ? &store->types : NULL, index,
+                     "event type");
+}
+
+PERSONA_API int persona_store_profile_get(persona_profile_info *out, const persona_store *store,
+                                          const char *user)
+{
+    if (!store)
+        return persona__fail(PERSONA_EINVAL, "store is NULL");
+    persona_profile_info info;
+    memset(&info, 0, sizeof info);
+    STORE_RDLOCK(store);
+    int rc;
+    uint32_t id = persona__store_find_user(store, user, &rc);
+    if (rc == PERSONA_OK) {
+        const profile *p = &store->profiles[id];
+        info.events = p->events;
+        info.first_seen_ms = p->first_seen;
+        info.last_seen_ms = p->last_seen;
+        info.value_sum = p->value_sum;
+        info.orders = p->orders;
+        info.sessions = persona__profile_sessions(store, id);
+        info.event_types = p->n_types;
+        info.attributes = p->n_attrs;
+    }
+    STORE_UNLOCK(store);
+    if (rc)
+        return rc;
+    return persona__struct_out(out, &info, sizeof info, sizeof info, "persona_profile_info");
+}
+
+PERSONA_API int persona_store_profile_type(uint64_t *count_out, double *value_out,
+                                           const persona_store *store, const char *user,
+                                           const char *type)
+{
+    if (!store || !type)
+        return persona__fail(PERSONA_EINVAL, "%s is NULL", store ? "type" : "store");
+    STORE_RDLOCK(store);
+    int rc;
+    uint64_t count = 0;
+    double value = 0;
+    uint32_t id = persona__store_find_user(store, user, &rc);
+    if (rc == PERSONA_OK) {
+        uint32_t tid = persona__intern_find(&store->types, type, strlen(type));
+        uint32_t e = tid == PERSONA__NO_ID
+                         ? UINT32_MAX
+                         : persona__pairmap_find(&store->user_type, PERSONA__PAIR(id, tid));
+        if (e != UINT32_MAX) {
+            count = store->type_stats[e].count;
+            value = store->type_stats[e].value;
+        }
+    }
+    STORE_UNLOCK(store);
+    if (rc == PERSONA_OK) {
+        if (count_out)
+            *count_out = count;
+        if (value_out)
+            *value_out = value;
+    }
+    return rc;
+}
+
+PERSONA_API int persona_store_profile_last(char *buf, size_t capacity, size_t *out_len,
+                                           int64_t *time_out, const persona_store *store,
+                                           const char *user, const char *name)
+{
+    if (!store || !name)
+        return persona__fail(PERSONA_EINVAL, "%s is NULL", store ? "name" : "store");
+    STORE_RDLOCK(store);
+    int rc;
+    uint32_t id = persona__store_find_user(store, user, &rc);
+    if (rc == PERSONA_OK) {
+        uint32_t nid = persona__intern_find(&store->names, name, strlen(name));
+        uint32_t e = nid == PERSONA__NO_ID
+                         ? UINT32_MAX
+                         : persona__pairmap_find(&store->user_prop, PERSONA__PAIR(id, nid));
+        if (e == UINT32_MAX) {
+            rc = persona__fail(PERSONA_ENOTFOUND, "user '%.200s' has no property '%.200s'", user,
+                               name);
+        } else {
+            const last_prop *lp = &store->last_props[e];
+            if (time_out)
+                *time_out = lp->time_ms;
+            rc = persona__copy_out(buf, capacity, out_len,
+                                   persona__intern_str(&store->values, lp->value),
+                                   persona__intern_len(&store->values, lp->value));
+        }
+    }
+    STORE_UNLOCK(store);
+    return rc;
+}
+
+PERSONA_API int persona_store_profile_engagement(double *out, const persona_store *store,
+                                                 const char *user, const char *category,
+                                                 int64_t at_ms)
+{
+    if (!store || !category || !out)
+        return persona__fail(PERSONA_EINVAL, "store, category and out are required");
+    STORE_RDLOCK(store);
+    int rc;
+    double score = 0;
+    uint32_t id = persona__store_find_user(store, user, &rc);
+    if (rc == PERSONA_OK) {
+        uint32_t cid = persona__intern_find(&store->values, category, strlen(category));
+        uint32_t e = cid == PERSONA__NO_ID
+                         ? UINT32_MAX
+                         : persona__pairmap_find(&store->user_category, PERSONA__PAIR(id, cid));
+        if (e != UINT32_MAX) {
+            const engagement *g = &store->engagements[e];
+            score = g->score * exp2(-(double)(at_ms - g->ref_ms) / (double)store->half_life_ms);
+        }
+    }
+    STORE_UNLOCK(store);
+    if (rc == PERSONA_OK)
+        *out = score;
+    return rc;
+}

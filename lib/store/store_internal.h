@@ -1,0 +1,123 @@
+/* The store's internal layout, shared by the files of lib/store/. */
+#ifndef PERSONA_STORE_INTERNAL_H
+#define PERSONA_STORE_INTERNAL_H
+
+#include <pthread.h>
+#include <stdint.h>
+
+#include "core/intern.h"
+#include "core/pairmap.h"
+#include "eventlog.h"
+#include "persona/store.h"
+
+#define PROFILE_SESSIONS_DIRTY 1u /* an event arrived before last_seen: recount on read */
+
+typedef struct profile {
+    int64_t first_seen, last_seen;
+    uint64_t events;
+    double value_sum;
+    uint32_t orders;
+    uint32_t sessions;   /* valid unless PROFILE_SESSIONS_DIRTY */
+    uint32_t last_event; /* newest appended event of this user in the log, NO_ID if none */
+    uint32_t flags;
+    uint32_t n_types;
+    uint32_t n_attrs;
+    /* heads of this user's chains in the pair maps (newest entry, UINT32_MAX = none) */
+    uint32_t head_type, head_prop, head_category, head_attr, head_consent, head_basket;
+} profile;
+
+typedef struct type_stat {
+    uint64_t count;
+    double value;
+} type_stat;
+
+typedef struct last_prop {
+    int64_t time_ms;
+    uint32_t value; /* id in store->values */
+} last_prop;
+
+typedef struct engagement {
+    double score; /* sum of 2^(-(ref - t)/half-life) over the events so far */
+    int64_t ref_ms;
+} engagement;
+
+typedef struct attr_value {
+    int32_t type;
+    int32_t boolean;
+    double num;
+    int64_t time_ms;
+    char *str; /* owned */
+} attr_value;
+
+typedef struct consent_value {
+    int32_t granted;
+    int64_t time_ms;
+} consent_value;
+
+struct persona_store {
+    pthread_rwlock_t lock;
+    int64_t session_gap_ms;
+    int64_t half_life_ms;
+    persona__hash_key key;
+
+    persona__intern users;     /* user keys; id = profile index */
+    persona__intern types;     /* event types */
+    persona__intern items;     /* item keys */
+    persona__intern baskets;   /* basket / order ids */
+    persona__intern names;     /* property, attribute and consent-purpose names */
+    persona__intern values;    /* property values (categories, referrers, …) */
+    persona__intern event_ids; /* ids seen, for deduplication */
+
+    profile *profiles;
+    size_t profiles_cap;
+
+    persona__pairmap user_type; /* -> type_stats[] */
+    type_stat *type_stats;
+    size_t type_stats_cap;
+    persona__pairmap user_basket; /* set: orders */
+    persona__pairmap user_prop;   /* -> last_props[] */
+    last_prop *last_props;
+    size_t last_props_cap;
+    persona__pairmap user_category; /* -> engagements[] */
+    engagement *engagements;
+    size_t engagements_cap;
+    persona__pairmap user_attr; /* -> attrs[] (removed ones have type -1) */
+    attr_value *attrs;
+    size_t attrs_cap;
+    persona__pairmap user_consent; /* -> consents[] */
+    consent_value *consents;
+    size_t consents_cap;
+
+    uint32_t category_name; /* id of "category" in names */
+    persona__eventlog log;
+    int64_t first_time_ms, last_time_ms;
+};
+
+#define STORE_RDLOCK(s) pthread_rwlock_rdlock(&((persona_store *)(s))->lock)
+#define STORE_WRLOCK(s) pthread_rwlock_wrlock(&(s)->lock)
+#define STORE_UNLOCK(s) pthread_rwlock_unlock(&((persona_store *)(s))->lock)
+
+/* Profile index of a user key, or PERSONA__NO_ID (and the error recorded: ENOTFOUND or
+ * EINVAL for a NULL key). Caller holds the lock. */
+uint32_t persona__store_find_user(const persona_store *s, const char *user, int *rc);
+/* Make sure a profile exists for user (for attribute and consent setters); caller holds the
+ * write lock. Returns PERSONA_OK, ENOMEM, EINVAL. */
+int persona__store_ensure_user(persona_store *s, const char *user, uint32_t *out);
+/* Initialise a fresh profile. */
+void persona__profile_init(profile *p);
+/* Sessions of a profile, recounted from the log when events came out of order. */
+uint64_t persona__profile_sessions(const persona_store *s, uint32_t user);
+/* Validation of a key string: non-NULL, valid UTF-8, at most PERSONA_MAX_KEY_LEN. */
+int persona__check_key(const char *s, const char *what);
+
+/* Ingest with line numbers (NULL = ordinal) and internal options, used by the load
+ * loop too. stats accumulate (not reset). */
+int persona__store_ingest_batch(persona_store *s, const persona_event *events, size_t count,
+                                const uint64_t *lines, uint64_t ordinal_base, int strict,
+                                persona_ingest_stats *stats);
+/* Copy a string into a caller buffer: EBUFS (with the needed length) when too small. */
+int persona__copy_out(char *buf, size_t capacity, size_t *out_len, const char *s, size_t len);
+/* Count a reject in stats with its example line. */
+void persona__stats_reject(persona_ingest_stats *st, int reason, uint64_t line);
+
+#endif

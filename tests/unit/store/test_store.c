@@ -1,0 +1,232 @@
+/* Profiles and traits against hand-worked values; attributes, consent, getters, export. */
+#include <stdlib.h>
+
+#include "check.h"
+
+static persona_event ev(const char *user, int64_t t, const char *type, double value)
+{
+    persona_event e = PERSONA_EVENT_INIT;
+    e.user = user;
+    e.time_ms = t;
+    e.type = type;
+    e.value = value;
+    return e;
+}
+
+static persona_store *new_store(void)
+{
+    persona_store_options o = PERSONA_STORE_OPTIONS_INIT;
+    o.decay_half_life_ms = 86400000;
+    o.hash_seed = 42;
+    persona_store *s = NULL;
+    CHECK_RC(persona_store_new(&s, &o), PERSONA_OK);
+    return s;
+}
+
+/* u1: four events, one out of order; u2: one event. Expected values worked by hand:
+ * sessions of u1 (times 500k, 1000k, 1600k, 4000k ms, gap 1800k) = 2; last referrer is
+ * the one of the latest event carrying it (e3, "email"), although e4 arrives after it. */
+static void test_traits(void)
+{
+    persona_store *s = new_store();
+    const char *names[] = { "category", "referrer" };
+    const char *v1[] = { "shoes", "google" }, *v3[] = { NULL, "email" }, *v4[] = { "shoes", "bing" };
+    persona_event e[5];
+    e[0] = ev("u1", 1000000, "view", NAN);
+    e[0].prop_names = names, e[0].prop_values = v1, e[0].n_props = 2;
+    e[1] = ev("u1", 1600000, "add", 10.5);
+    e[1].basket = "b1", e[1].item = "i1";
+    e[2] = ev("u1", 4000000, "purchase", 20);
+    e[2].basket = "b1";
+    e[2].prop_names = names, e[2].prop_values = v3, e[2].n_props = 2;
+    e[3] = ev("u1", 500000, "view", NAN);
+    e[3].basket = "b2";
+    e[3].prop_names = names, e[3].prop_values = v4, e[3].n_props = 2;
+    e[4] = ev("u2", 2000000, "view", NAN);
+    persona_ingest_stats st = { sizeof st };
+    CHECK_RC(persona_store_ingest(&st, s, e, 5, NULL), PERSONA_OK);
+    CHECK(st.events_accepted == 5 && st.events_rejected == 0 && st.users_created == 2);
+
+    persona_profile_info p = { sizeof p };
+    CHECK_RC(persona_store_profile_get(&p, s, "u1"), PERSONA_OK);
+    CHECK(p.events == 4);
+    CHECK(p.first_seen_ms == 500000 && p.last_seen_ms == 4000000);
+    CHECK(p.value_sum == 30.5);
+    CHECK(p.orders == 2);
+    CHECK(p.sessions == 2);
+    CHECK(p.event_types == 3);
+    uint64_t count;
+    double value;
+    CHECK_RC(persona_store_profile_type(&count, &value, s, "u1", "view"), PERSONA_OK);
+    CHECK(count == 2 && value == 0);
+    CHECK_RC(persona_store_profile_type(&count, &value, s, "u1", "add"), PERSONA_OK);
+    CHECK(count == 1 && value == 10.5);
+    CHECK_RC(persona_store_profile_type(&count, &value, s, "u1", "never"), PERSONA_OK);
+    CHECK(count == 0 && value == 0);
+    char buf[64];
+    size_t len;
+    int64_t t;
+    CHECK_RC(persona_store_profile_last(buf, sizeof buf, &len, &t, s, "u1", "referrer"), PERSONA_OK);
+    CHECK_STR(buf, "email");
+    CHECK(len == 5 && t == 4000000);
+    CHECK_RC(persona_store_profile_last(buf, 3, &len, NULL, s, "u1", "referrer"), PERSONA_EBUFS);
+    CHECK(len == 5);
+    CHECK_RC(persona_store_profile_last(buf, sizeof buf, &len, NULL, s, "u2", "referrer"),
+             PERSONA_ENOTFOUND);
+    /* 0.5 (one half-life old) + 2^(-86.9/86.4), computed with Python: 0.9979983829924025 */
+    double g;
+    CHECK_RC(persona_store_profile_engagement(&g, s, "u1", "shoes", 87400000), PERSONA_OK);
+    CHECK_NEAR(g, 0.9979983829924025, 1e-12);
+    CHECK_RC(persona_store_profile_engagement(&g, s, "u2", "shoes", 87400000), PERSONA_OK);
+    CHECK(g == 0);
+    CHECK_RC(persona_store_profile_get(&p, s, "u2"), PERSONA_OK);
+    CHECK(p.events == 1 && p.sessions == 1 && p.orders == 0);
+    CHECK_RC(persona_store_profile_get(&p, s, "nobody"), PERSONA_ENOTFOUND);
+    CHECK_MSG("nobody");
+
+    persona_store_info info = { sizeof info };
+    CHECK_RC(persona_store_info_get(&info, s), PERSONA_OK);
+    CHECK(info.users == 2 && info.events == 5 && info.event_types == 3 && info.items == 1);
+    CHECK(info.baskets == 2 && info.first_time_ms == 500000 && info.last_time_ms == 4000000);
+
+    char *csv = NULL;
+    CHECK_RC(persona_store_export_buffer(&csv, &len, s, PERSONA_EXPORT_PROFILES_CSV), PERSONA_OK);
+    CHECK_STR(csv, "user_id,events,add,purchase,view,value_sum,first_ts,last_ts\n"
+                   "u1,4,1,1,2,30.5,1970-01-01 00:08:20,1970-01-01 01:06:40\n"
+                   "u2,1,0,0,1,0,1970-01-01 00:33:20,1970-01-01 00:33:20\n");
+    persona_free(csv);
+    CHECK_RC(persona_store_user_at(buf, sizeof buf, &len, s, 1), PERSONA_OK);
+    CHECK_STR(buf, "u2");
+    CHECK_RC(persona_store_user_at(buf, sizeof buf, &len, s, 2), PERSONA_ENOTFOUND);
+    CHECK_RC(persona_store_event_type_at(buf, sizeof buf, &len, s, 0), PERSONA_OK);
+    CHECK_STR(buf, "view");
+    persona_store_free(s);
+}
+
+/* Sessions in order: a gap of exactly the limit stays in the session, one ms more does not. */
+static void test_sessions_boundary(void)
+{
+    persona_store *s = new_store();
+    persona_event e[3] = { ev("a", 0, NULL, NAN), ev("a", 1800000, NULL, NAN),
+                           ev("a", 3600001, NULL, NAN) };
+    CHECK_RC(persona_store_ingest(NULL, s, e, 3, NULL), PERSONA_OK);
+    persona_profile_info p = { sizeof p };
+    CHECK_RC(persona_store_profile_get(&p, s, "a"), PERSONA_OK);
+    CHECK(p.sessions == 2);
+    persona_store_free(s);
+}
+
+static void test_export_order(void)
+{
+    persona_store *s = new_store();
+    persona_event e[5] = { ev("10", 0, "x", NAN), ev("9", 0, "x", NAN), ev("a", 0, "x", NAN),
+                           ev("007", 0, "x", NAN), ev("=cmd", 0, "x", 1.25) };
+    CHECK_RC(persona_store_ingest(NULL, s, e, 5, NULL), PERSONA_OK);
+    char *csv = NULL;
+    CHECK_RC(persona_store_export_buffer(&csv, NULL, s, PERSONA_EXPORT_PROFILES_CSV), PERSONA_OK);
+    CHECK_STR(csv, "user_id,events,x,value_sum,first_ts,last_ts\n"
+                   "9,1,1,0,1970-01-01 00:00:00,1970-01-01 00:00:00\n"
+                   "10,1,1,0,1970-01-01 00:00:00,1970-01-01 00:00:00\n"
+                   "007,1,1,0,1970-01-01 00:00:00,1970-01-01 00:00:00\n"
+                   "'=cmd,1,1,1.25,1970-01-01 00:00:00,1970-01-01 00:00:00\n"
+                   "a,1,1,0,1970-01-01 00:00:00,1970-01-01 00:00:00\n");
+    persona_free(csv);
+    persona_store_free(s);
+}
+
+static void test_attributes(void)
+{
+    persona_store *s = new_store();
+    CHECK_RC(persona_store_attr_set_num(s, "crm1", "age", 41), PERSONA_OK);
+    CHECK_RC(persona_store_attr_set_str(s, "crm1", "first_name", "Zoë \"Z\""), PERSONA_OK);
+    CHECK_RC(persona_store_attr_set_bool(s, "crm1", "vip", 7), PERSONA_OK);
+    CHECK_RC(persona_store_attr_set_time(s, "crm1", "signup", 86400000), PERSONA_OK);
+    CHECK_RC(persona_store_attr_set_null(s, "crm1", "churned"), PERSONA_OK);
+    double d;
+    int32_t b, type;
+    int64_t t;
+    char buf[32];
+    size_t len;
+    CHECK_RC(persona_store_attr_get_num(&d, s, "crm1", "age"), PERSONA_OK);
+    CHECK(d == 41);
+    CHECK_RC(persona_store_attr_get_str(buf, sizeof buf, &len, s, "crm1", "first_name"), PERSONA_OK);
+    CHECK_STR(buf, "Zoë \"Z\"");
+    CHECK(len == 8);
+    CHECK_RC(persona_store_attr_get_bool(&b, s, "crm1", "vip"), PERSONA_OK);
+    CHECK(b == 1);
+    CHECK_RC(persona_store_attr_get_time(&t, s, "crm1", "signup"), PERSONA_OK);
+    CHECK(t == 86400000);
+    CHECK_RC(persona_store_attr_type(&type, s, "crm1", "churned"), PERSONA_OK);
+    CHECK(type == PERSONA_NULL);
+    CHECK_RC(persona_store_attr_get_num(&d, s, "crm1", "first_name"), PERSONA_EINVAL);
+    CHECK_MSG("is STR, not NUM");
+    CHECK_RC(persona_store_attr_get_num(&d, s, "crm1", "height"), PERSONA_ENOTFOUND);
+    CHECK_RC(persona_store_attr_set_num(s, "crm1", "age", NAN), PERSONA_EINVAL);
+    CHECK_RC(persona_store_attr_set_num(s, "", "age", 1), PERSONA_EINVAL);
+    CHECK_RC(persona_store_attr_set_str(s, "crm1", "bad", "\xff"), PERSONA_EINVAL);
+    /* overwrite with another type */
+    CHECK_RC(persona_store_attr_set_str(s, "crm1", "age", "forty-one"), PERSONA_OK);
+    CHECK_RC(persona_store_attr_type(&type, s, "crm1", "age"), PERSONA_OK);
+    CHECK(type == PERSONA_STR);
+    persona_profile_info p = { sizeof p };
+    CHECK_RC(persona_store_profile_get(&p, s, "crm1"), PERSONA_OK);
+    CHECK(p.events == 0 && p.attributes == 5);
+    CHECK_RC(persona_store_attr_remove(s, "crm1", "vip"), PERSONA_OK);
+    CHECK_RC(persona_store_attr_remove(s, "crm1", "vip"), PERSONA_ENOTFOUND);
+    CHECK_RC(persona_store_profile_get(&p, s, "crm1"), PERSONA_OK);
+    CHECK(p.attributes == 4);
+
+    CHECK_RC(persona_store_consent_set(s, "crm1", "marketing", 1, 1000), PERSONA_OK);
+    CHECK_RC(persona_store_consent_set(s, "crm1", "marketing", 0, 2000), PERSONA_OK);
+    CHECK_RC(persona_store_consent_get(&b, &t, s, "crm1", "marketing"), PERSONA_OK);
+    CHECK(b == 0 && t == 2000);
+    CHECK_RC(persona_store_consent_get(&b, &t, s, "crm1", "analytics"), PERSONA_ENOTFOUND);
+
+    char *json = NULL;
+    CHECK_RC(persona_store_profile_json(&json, &len, s, "crm1"), PERSONA_OK);
+    CHECK_STR(json, "{\"user_id\":\"crm1\",\"events\":0,\"value_sum\":0,\"orders\":0,"
+                    "\"sessions\":0,\"types\":{},\"last\":{},\"engagement\":{},"
+                    "\"attributes\":{\"churned\":null,\"signup\":\"1970-01-02 00:00:00\","
+                    "\"first_name\":\"Zoë \\\"Z\\\"\",\"age\":\"forty-one\"},"
+                    "\"consent\":{\"marketing\":{\"granted\":false,\"time\":\"1970-01-01 00:00:02\"}}}");
+    persona_free(json);
+    persona_store_free(s);
+}
+
+static void test_args(void)
+{
+    persona_store *s = NULL;
+    CHECK_RC(persona_store_new(NULL, NULL), PERSONA_EINVAL);
+    persona_store_options o = { 0 };
+    CHECK_RC(persona_store_new(&s, &o), PERSONA_EINVAL);
+    CHECK_MSG("struct_size not set");
+    CHECK(s == NULL);
+    /* A newer caller's options with an unknown field set. */
+    struct {
+        persona_store_options o;
+        uint64_t newer;
+    } big = { PERSONA_STORE_OPTIONS_INIT, 1 };
+    big.o.struct_size = sizeof big;
+    CHECK_RC(persona_store_new(&s, &big.o), PERSONA_EUNSUPPORTED);
+    big.newer = 0;
+    CHECK_RC(persona_store_new(&s, &big.o), PERSONA_OK);
+    persona_store_free(s);
+    persona_store_free(NULL);
+    persona_store_options neg = PERSONA_STORE_OPTIONS_INIT;
+    neg.session_gap_ms = -1;
+    CHECK_RC(persona_store_new(&s, &neg), PERSONA_EINVAL);
+    CHECK_RC(persona_store_ingest(NULL, NULL, NULL, 0, NULL), PERSONA_EINVAL);
+    CHECK(strcmp(persona_strerror(-999), "unknown error") == 0);
+    CHECK(persona_version_number() == PERSONA_VERSION_NUMBER);
+    CHECK_STR(persona_version_string(), PERSONA_VERSION_STRING);
+}
+
+int main(void)
+{
+    test_traits();
+    test_sessions_boundary();
+    test_export_order();
+    test_attributes();
+    test_args();
+    return check_report("test_store");
+}
