@@ -88,6 +88,9 @@ typedef struct persona_ingest_stats {
     uint64_t users_created;   /**< profiles that did not exist before. @since 1.0 */
 } persona_ingest_stats;
 
+/** Initializer for #persona_ingest_stats (struct_size set, the rest 0). */
+#define PERSONA_INGEST_STATS_INIT { sizeof(persona_ingest_stats), 0, 0, 0, 0, 0, { 0 }, { { 0 } }, 0 }
+
 /** Flags of #persona_ingest_options. */
 #define PERSONA_INGEST_STRICT 1u /**< the first bad row fails the call (#PERSONA_EPARSE naming it) */
 

@@ -107,6 +107,9 @@ typedef struct persona_store_info {
     uint64_t bytes_total;   /**< all memory held by the store. @since 1.0 */
 } persona_store_info;
 
+/** Initializer for #persona_store_info (struct_size set, the rest 0). */
+#define PERSONA_STORE_INFO_INIT { sizeof(persona_store_info), 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 }
+
 /**
  * Sizes and memory accounting.
  * @param[out] out   the info; its struct_size must be set.
@@ -153,6 +156,9 @@ typedef struct persona_profile_info {
     uint64_t event_types;  /**< distinct event types of this user. @since 1.0 */
     uint64_t attributes;   /**< host-set attributes. @since 1.0 */
 } persona_profile_info;
+
+/** Initializer for #persona_profile_info (struct_size set, the rest 0). */
+#define PERSONA_PROFILE_INFO_INIT { sizeof(persona_profile_info), 0, 0, 0, 0, 0, 0, 0, 0, 0 }
 
 /**
  * Scalar traits of one profile.

@@ -55,6 +55,15 @@ int64_t persona__days_from_civil(int64_t y, int m, int d)
     return era * 146097 + doe - 719468;
 }
 
+/* persona__days_from_civil for years 1..9999 only: all-positive unsigned arithmetic keeps
+ * the divisions cheap on the parsing hot path. */
+static inline int64_t days_from_civil_ad(int y, int m, int d)
+{
+    unsigned ym = (unsigned)y - (m <= 2);
+    unsigned doy = (153u * (unsigned)(m > 2 ? m - 3 : m + 9) + 2) / 5 + (unsigned)d - 1;
+    return (int64_t)(ym * 365 + ym / 4 - ym / 100 + ym / 400 + doy) - 719468;
+}
+
 void persona__civil_from_days(int64_t days, int64_t *y, int *m, int *d)
 {
     int64_t z = days + 719468; /* days since 0000-03-01 */
@@ -249,47 +258,89 @@ static int at_end(cursor *c, size_t pos)
     return pos == c->len ? 0 : fail(c, pos, "unexpected text after the timestamp");
 }
 
-/* YYYY-MM-DD[(T|t| )HH:MM[:SS[.f]][zone]] */
-static int parse_iso(cursor *c, fields *f)
+/* Two ASCII digits at p; *bad gets a bit when either is not a digit. */
+static inline int two_digits(const unsigned char *p, unsigned *bad)
+{
+    unsigned a = (unsigned)p[0] - '0', b = (unsigned)p[1] - '0';
+    *bad |= (a > 9) | (b > 9);
+    return (int)(a * 10 + b);
+}
+
+/* The ISO prefix up to the seconds at fixed offsets, without per-byte bounds checks: the
+ * ingest hot path. Returns the length parsed, or 0 when the text has any other shape
+ * (iso_prefix_slow then says what is wrong). */
+static size_t iso_prefix_fast(const cursor *c, fields *f)
+{
+    const unsigned char *s = c->s;
+    size_t n = c->len, end;
+    unsigned bad = 0;
+    if (n < 10 || s[4] != '-' || s[7] != '-')
+        return 0;
+    f->v[F_YEAR] = two_digits(s, &bad) * 100 + two_digits(s + 2, &bad);
+    f->v[F_MONTH] = two_digits(s + 5, &bad);
+    f->v[F_DAY] = two_digits(s + 8, &bad);
+    if (n == 10)
+        return bad ? 0 : 10;
+    if (n < 16 || (s[10] != 'T' && s[10] != 't' && s[10] != ' ') || s[13] != ':')
+        return 0;
+    f->v[F_HOUR] = two_digits(s + 11, &bad);
+    f->v[F_MINUTE] = two_digits(s + 14, &bad);
+    end = 16;
+    if (n > 16 && s[16] == ':') {
+        if (n < 19)
+            return 0;
+        f->v[F_SECOND] = two_digits(s + 17, &bad);
+        end = 19;
+    }
+    return bad ? 0 : end;
+}
+
+/* The same prefix byte by byte, naming the first problem. */
+static int iso_prefix_slow(cursor *c, fields *f, size_t *pos)
 {
     size_t p = 0;
-    f->at[F_YEAR] = 0;
     if (read_fixed(c, &p, 4, &f->v[F_YEAR], "expected a 4-digit year (YYYY-MM-DD)") ||
-        expect_char(c, &p, '-', "expected '-' after the year (YYYY-MM-DD)"))
+        expect_char(c, &p, '-', "expected '-' after the year (YYYY-MM-DD)") ||
+        read_fixed(c, &p, 2, &f->v[F_MONTH], "expected a 2-digit month") ||
+        expect_char(c, &p, '-', "expected '-' after the month") ||
+        read_fixed(c, &p, 2, &f->v[F_DAY], "expected a 2-digit day"))
         return -1;
-    f->at[F_MONTH] = p;
-    if (read_fixed(c, &p, 2, &f->v[F_MONTH], "expected a 2-digit month") ||
-        expect_char(c, &p, '-', "expected '-' after the month"))
-        return -1;
-    f->at[F_DAY] = p;
-    if (read_fixed(c, &p, 2, &f->v[F_DAY], "expected a 2-digit day"))
-        return -1;
+    *pos = p;
     if (p == c->len)
         return 0;
     int sep = char_at(c, p);
     if (sep != 'T' && sep != 't' && sep != ' ')
         return fail(c, p, "expected 'T' or a space after the date");
     p++;
-    f->at[F_HOUR] = p;
     if (read_fixed(c, &p, 2, &f->v[F_HOUR], "expected a 2-digit hour") ||
-        expect_char(c, &p, ':', "expected ':' after the hour"))
-        return -1;
-    f->at[F_MINUTE] = p;
-    if (read_fixed(c, &p, 2, &f->v[F_MINUTE], "expected 2-digit minutes"))
+        expect_char(c, &p, ':', "expected ':' after the hour") ||
+        read_fixed(c, &p, 2, &f->v[F_MINUTE], "expected 2-digit minutes"))
         return -1;
     if (char_at(c, p) == ':') {
         p++;
-        f->at[F_SECOND] = p;
         if (read_fixed(c, &p, 2, &f->v[F_SECOND], "expected 2-digit seconds"))
             return -1;
-        if (char_at(c, p) == '.') {
-            int below;
-            p++;
-            if (read_fraction(c, &p, &f->v[F_FRAC], &below))
-                return -1;
-        }
     }
-    if (read_zone(c, &p, f))
+    *pos = p;
+    return 0;
+}
+
+/* YYYY-MM-DD[(T|t| )HH:MM[:SS[.f]][zone]] */
+static int parse_iso(cursor *c, fields *f)
+{
+    /* Field positions are fixed in ISO text; they locate range errors. */
+    static const size_t at[F_COUNT] = {0, 5, 8, 11, 14, 17, 20};
+    memcpy(f->at, at, sizeof at);
+    size_t p = iso_prefix_fast(c, f);
+    if (p == 0 && iso_prefix_slow(c, f, &p) != 0)
+        return -1;
+    if (p == 19 && char_at(c, p) == '.') { /* a fraction only follows seconds */
+        int below;
+        p++;
+        if (read_fraction(c, &p, &f->v[F_FRAC], &below))
+            return -1;
+    }
+    if (p > 10 && read_zone(c, &p, f))
         return -1;
     return at_end(c, p);
 }
@@ -344,7 +395,7 @@ static int fields_to_ms(cursor *c, const fields *f, int32_t offset_minutes, int6
     if (f->v[F_SECOND] > 59) /* no leap seconds: 60 has no unix time of its own */
         return fail(c, f->at[F_SECOND], range_reason[4][f->v[F_SECOND]]);
     int zone = f->has_zone ? f->zone_min : offset_minutes;
-    int64_t ms = persona__days_from_civil(y, m, d) * MS_PER_DAY + f->v[F_HOUR] * MS_PER_HOUR +
+    int64_t ms = days_from_civil_ad(y, m, d) * MS_PER_DAY + f->v[F_HOUR] * MS_PER_HOUR +
                  f->v[F_MINUTE] * MS_PER_MIN + f->v[F_SECOND] * MS_PER_SEC + f->v[F_FRAC] -
                  zone * MS_PER_MIN;
     if (ms < PERSONA_TIME_MIN || ms > PERSONA_TIME_MAX)
@@ -413,7 +464,11 @@ static int looks_like_dmy(const cursor *c, size_t n_lead)
 static int civil_to_ms(cursor *c, const persona__time_format *pattern, int32_t offset_minutes,
                        int64_t *out)
 {
-    fields f = {{0, 0, 0, 0, 0, 0, 0}, {0, 0, 0, 0, 0, 0, 0}, 0, 0};
+    /* Fields not in the text are 0. Positions are written with each field read, so they
+     * stay uninitialised: zeroing the whole struct costs more than the parse itself. */
+    fields f;
+    memset(f.v, 0, sizeof f.v);
+    f.zone_min = f.has_zone = 0;
     int rc = pattern ? parse_pattern(c, pattern, &f) : parse_iso(c, &f);
     return rc ? -1 : fields_to_ms(c, &f, offset_minutes, out);
 }

@@ -137,7 +137,7 @@ static void csv_row(exporter *x, uint32_t u, const uint32_t *type_col, uint64_t 
         counts[k] = 0;
     }
     persona__buf_putc(&x->out, ',');
-    persona__buf_double(&x->out, p->value_sum);
+    persona__buf_double(&x->out, p->value_sum + p->value_comp);
     persona__buf_putc(&x->out, ',');
     if (p->events)
         put_time(&x->out, p->first_seen);
@@ -178,7 +178,7 @@ static void json_profile(const persona_store *s, persona__buf *b, uint32_t u)
         persona__buf_putc(b, '"');
     }
     persona__buf_puts(b, ",\"value_sum\":");
-    persona__buf_double(b, p->value_sum);
+    persona__buf_double(b, p->value_sum + p->value_comp);
     persona__buf_puts(b, ",\"orders\":");
     persona__buf_u64(b, p->orders);
     persona__buf_puts(b, ",\"sessions\":");
@@ -189,7 +189,7 @@ static void json_profile(const persona_store *s, persona__buf *b, uint32_t u)
         persona__buf_puts(b, ":{\"count\":");
         persona__buf_u64(b, s->type_stats[e].count);
         persona__buf_puts(b, ",\"value\":");
-        persona__buf_double(b, s->type_stats[e].value);
+        persona__buf_double(b, s->type_stats[e].value + s->type_stats[e].comp);
         persona__buf_puts(b, s->user_type.next[e] != UINT32_MAX ? "}," : "}");
     }
     persona__buf_puts(b, "},\"last\":{");

@@ -363,11 +363,12 @@ static void apply_type(persona_store *s, uint32_t uid, profile *p, uint32_t tid,
         e = persona__pairmap_add(&s->user_type, key, &p->head_type);
         s->type_stats[e].count = 0;
         s->type_stats[e].value = 0;
+        s->type_stats[e].comp = 0;
         p->n_types++;
     }
     s->type_stats[e].count++;
     if (!isnan(v))
-        s->type_stats[e].value += v;
+        persona__sum_add(&s->type_stats[e].value, &s->type_stats[e].comp, v);
 }
 
 static void apply_engagement(persona_store *s, uint32_t uid, profile *p, uint32_t cat, int64_t t)
@@ -460,7 +461,7 @@ static void apply_event(persona_store *s, batch *b, prep_event *pe)
         key_id(s, pe, KEY_ID, ev->event_id);
     apply_traits(s, p, t);
     if (!isnan(v))
-        p->value_sum += v;
+        persona__sum_add(&p->value_sum, &p->value_comp, v);
     apply_type(s, uid, p, tid, v);
     apply_props(s, b, pe, uid, p, c, slot, t);
     if (s->log.count == 1 || t < s->first_time_ms)

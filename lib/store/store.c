@@ -279,7 +279,7 @@ PERSONA_API int persona_store_profile_get(persona_profile_info *out, const perso
         info.events = p->events;
         info.first_seen_ms = p->first_seen;
         info.last_seen_ms = p->last_seen;
-        info.value_sum = p->value_sum;
+        info.value_sum = p->value_sum + p->value_comp;
         info.orders = p->orders;
         info.sessions = persona__profile_sessions(store, id);
         info.event_types = p->n_types;
@@ -309,7 +309,7 @@ PERSONA_API int persona_store_profile_type(uint64_t *count_out, double *value_ou
                          : persona__pairmap_find(&store->user_type, PERSONA__PAIR(id, tid));
         if (e != UINT32_MAX) {
             count = store->type_stats[e].count;
-            value = store->type_stats[e].value;
+            value = store->type_stats[e].value + store->type_stats[e].comp;
         }
     }
     STORE_UNLOCK(store);

@@ -15,7 +15,7 @@
 typedef struct profile {
     int64_t first_seen, last_seen;
     uint64_t events;
-    double value_sum;
+    double value_sum, value_comp; /* Neumaier-compensated: the sum is value_sum + value_comp */
     uint32_t orders;
     uint32_t sessions;   /* valid unless PROFILE_SESSIONS_DIRTY */
     uint32_t last_event; /* newest appended event of this user in the log, NO_ID if none */
@@ -28,8 +28,20 @@ typedef struct profile {
 
 typedef struct type_stat {
     uint64_t count;
-    double value;
+    double value, comp; /* compensated sum, as profile.value_sum */
 } type_stat;
+
+/* Add v to the compensated sum (*sum, *comp): summation order no longer shows in the
+ * printed totals (e.g. 2662.06, not 2662.0600000000004). */
+static inline void persona__sum_add(double *sum, double *comp, double v)
+{
+    double t = *sum + v;
+    if ((*sum >= 0 ? *sum : -*sum) >= (v >= 0 ? v : -v))
+        *comp += (*sum - t) + v;
+    else
+        *comp += (v - t) + *sum;
+    *sum = t;
+}
 
 typedef struct last_prop {
     int64_t time_ms;

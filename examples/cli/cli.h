@@ -1,0 +1,60 @@
+/* The persona command-line tool: a thin host over the C API (shared/docs/CLI.md). */
+#ifndef PERSONA_CLI_H
+#define PERSONA_CLI_H
+
+#include <stdio.h>
+
+#include "persona.h"
+
+#define CLI_MAX_PROPS 64
+
+#define EXIT_RUNTIME 1
+#define EXIT_USAGE 2
+
+/* Everything a data command may be given on its command line. */
+typedef struct cli_options {
+    const char *command;
+    const char *file;         /* NULL = bundled sample */
+    const char *output;       /* -o, NULL = stdout */
+    const char *format;       /* --format csv|json|text */
+    const char *input_format; /* --input-format csv|jsonl */
+    const char *delimiter;
+    int strict;
+    int help;
+    const char *key;          /* positional KEY of `profile` */
+    persona_mapping map;
+    const char *prop_names[CLI_MAX_PROPS];
+    const char *prop_cols[CLI_MAX_PROPS];
+    char *prop_storage[CLI_MAX_PROPS];
+    size_t n_props;
+    int mapping_given;        /* any mapping flag used */
+} cli_options;
+
+/* Print "persona: ..." to stderr; returns code. */
+int cli_error(int code, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+/* Report a failed library call (its message) and return EXIT_RUNTIME. */
+int cli_lib_error(const char *what);
+
+/* Parse argv[2..] for a data command. Returns 0, or EXIT_USAGE after printing why. */
+int cli_parse(cli_options *o, int argc, char **argv, int allow_key);
+void cli_options_free(cli_options *o);
+
+/* Open the source the options describe (bundled sample when no file). */
+int cli_open_source(persona_source **out, cli_options *o);
+/* Build a store and load the input into it, with progress on a terminal. */
+int cli_load(persona_store **store_out, persona_ingest_stats *stats, cli_options *o);
+
+/* Open -o (or stdout); close_output reports write errors. */
+FILE *cli_open_output(const cli_options *o);
+int cli_close_output(FILE *f, const cli_options *o);
+
+int cmd_version(int argc, char **argv);
+int cmd_stats(int argc, char **argv);
+int cmd_profiles(int argc, char **argv);
+int cmd_profile(int argc, char **argv);
+
+#endif

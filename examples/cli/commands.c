@@ -1,0 +1,224 @@
+/* The commands of this issue: version, stats, profiles, profile. */
+#include <string.h>
+
+#include "cli.h"
+
+extern const char cli_mapping_help[];
+
+static int help(const char *synopsis, const char *what)
+{
+    printf("usage: persona %s\n\n%s\n\n%s", synopsis, what, cli_mapping_help);
+    return 0;
+}
+
+int cmd_version(int argc, char **argv)
+{
+    for (int i = 2; i < argc; i++) {
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            printf("usage: persona version\n\nPrint the library version and build features.\n");
+            return 0;
+        }
+        return cli_error(EXIT_USAGE, "version: unexpected argument '%s'", argv[i]);
+    }
+    printf("persona %s (libpersona %s, %s)\n", PERSONA_VERSION_STRING, persona_version_string(),
+           persona_build_features());
+    return 0;
+}
+
+static void format_time(char *buf, size_t cap, int64_t t, int have)
+{
+    if (!have || persona_time_format(buf, cap, NULL, t, 0) != PERSONA_OK)
+        buf[0] = '\0';
+}
+
+typedef struct stat_row {
+    const char *name;
+    char value[48];
+} stat_row;
+
+static void print_stats(FILE *f, const char *format, const stat_row *rows, size_t n,
+                        const persona_ingest_stats *st)
+{
+    if (strcmp(format, "csv") == 0) {
+        fputs("metric,value\n", f);
+        for (size_t i = 0; i < n; i++)
+            fprintf(f, "%s,%s\n", rows[i].name, rows[i].value);
+        return;
+    }
+    if (strcmp(format, "json") == 0) {
+        fputc('{', f);
+        for (size_t i = 0; i < n; i++) {
+            /* Counts are numbers, times and empty values strings. */
+            int numeric = rows[i].value[0] && strspn(rows[i].value, "0123456789.") == strlen(rows[i].value);
+            fprintf(f, "%s\"%s\":%s%s%s", i ? "," : "", rows[i].name, numeric ? "" : "\"",
+                    rows[i].value, numeric ? "" : "\"");
+        }
+        fputs(",\"rejected_examples\":{", f);
+        int first = 1;
+        for (int r = 0; r < PERSONA_REJECT_COUNT; r++) {
+            if (!st->rejected[r])
+                continue;
+            fprintf(f, "%s\"%s\":[", first ? "" : ",", persona_reject_reason_name(r));
+            for (int k = 0; k < PERSONA_REJECT_EXAMPLES && st->example_lines[r][k]; k++)
+                fprintf(f, "%s%llu", k ? "," : "", (unsigned long long)st->example_lines[r][k]);
+            fputc(']', f);
+            first = 0;
+        }
+        fputs("}}\n", f);
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        fprintf(f, "%-26s %s", rows[i].name, rows[i].value);
+        if (strncmp(rows[i].name, "rejected_", 9) == 0) {
+            for (int r = 0; r < PERSONA_REJECT_COUNT; r++) {
+                if (strcmp(rows[i].name + 9, persona_reject_reason_name(r)) || !st->rejected[r])
+                    continue;
+                fputs("  (lines", f);
+                for (int k = 0; k < PERSONA_REJECT_EXAMPLES && st->example_lines[r][k]; k++)
+                    fprintf(f, "%s %llu", k ? "," : "", (unsigned long long)st->example_lines[r][k]);
+                fputs(st->rejected[r] > PERSONA_REJECT_EXAMPLES ? ", ...)" : ")", f);
+            }
+        }
+        fputc('\n', f);
+    }
+}
+
+int cmd_stats(int argc, char **argv)
+{
+    cli_options o;
+    int rc = cli_parse(&o, argc, argv, 0);
+    if (rc || o.help) {
+        cli_options_free(&o);
+        return rc ? rc
+                  : help("stats [options] [FILE]",
+                         "Ingest FILE and print what was read: rows, accepted and rejected events\n"
+                         "(by reason, with the first line numbers), users, items, event types,\n"
+                         "time range and memory per event and per profile.");
+    }
+    persona_store *store = NULL;
+    persona_ingest_stats st;
+    rc = cli_load(&store, &st, &o);
+    if (rc) {
+        cli_options_free(&o);
+        return rc;
+    }
+    persona_store_info info = PERSONA_STORE_INFO_INIT;
+    persona_store_info_get(&info, store);
+    stat_row rows[16 + PERSONA_REJECT_COUNT];
+    size_t n = 0;
+#define ROW_U(label, v) (rows[n].name = (label), snprintf(rows[n++].value, sizeof rows[0].value, "%llu", (unsigned long long)(v)))
+    ROW_U("rows_read", st.rows_read);
+    ROW_U("events_accepted", st.events_accepted);
+    ROW_U("events_rejected", st.events_rejected);
+    static char reason_labels[PERSONA_REJECT_COUNT][40];
+    for (int r = 0; r < PERSONA_REJECT_COUNT; r++) {
+        snprintf(reason_labels[r], sizeof reason_labels[r], "rejected_%s", persona_reject_reason_name(r));
+        ROW_U(reason_labels[r], st.rejected[r]);
+    }
+    ROW_U("users", info.users);
+    ROW_U("items", info.items);
+    ROW_U("event_types", info.event_types);
+    rows[n].name = "first_time";
+    format_time(rows[n++].value, sizeof rows[0].value, info.first_time_ms, info.events > 0);
+    rows[n].name = "last_time";
+    format_time(rows[n++].value, sizeof rows[0].value, info.last_time_ms, info.events > 0);
+    rows[n].name = "bytes_per_event";
+    snprintf(rows[n++].value, sizeof rows[0].value, "%.1f",
+             info.events ? (double)info.bytes_events / (double)info.events : 0.0);
+    rows[n].name = "bytes_per_profile";
+    snprintf(rows[n++].value, sizeof rows[0].value, "%.1f",
+             info.users ? (double)info.bytes_profiles / (double)info.users : 0.0);
+#undef ROW_U
+    FILE *f = cli_open_output(&o);
+    if (f) {
+        print_stats(f, o.format ? o.format : "text", rows, n, &st);
+        rc = cli_close_output(f, &o);
+    } else {
+        rc = EXIT_RUNTIME;
+    }
+    persona_store_free(store);
+    cli_options_free(&o);
+    return rc;
+}
+
+static int write_file(void *ctx, const char *data, size_t len)
+{
+    return fwrite(data, 1, len, ctx) == len ? 0 : -1;
+}
+
+int cmd_profiles(int argc, char **argv)
+{
+    cli_options o;
+    int rc = cli_parse(&o, argc, argv, 0);
+    if (rc || o.help) {
+        cli_options_free(&o);
+        return rc ? rc
+                  : help("profiles [options] [FILE]",
+                         "Ingest FILE and write one row per user, sorted by key (plain integers\n"
+                         "first, numerically): user_id,events,<count per event type>...,\n"
+                         "value_sum,first_ts,last_ts. --format json writes JSON Lines with every\n"
+                         "trait, attribute and consent.");
+    }
+    if (o.format && strcmp(o.format, "text") == 0) {
+        cli_options_free(&o);
+        return cli_error(EXIT_USAGE, "profiles: --format wants csv or json");
+    }
+    persona_store *store = NULL;
+    persona_ingest_stats st;
+    rc = cli_load(&store, &st, &o);
+    if (rc == 0) {
+        FILE *f = cli_open_output(&o);
+        if (!f) {
+            rc = EXIT_RUNTIME;
+        } else {
+            int fmt = o.format && strcmp(o.format, "json") == 0 ? PERSONA_EXPORT_PROFILES_JSONL
+                                                                 : PERSONA_EXPORT_PROFILES_CSV;
+            if (persona_store_export(store, fmt, write_file, f) != PERSONA_OK)
+                rc = cli_lib_error("export");
+            int crc = cli_close_output(f, &o);
+            rc = rc ? rc : crc;
+        }
+        persona_store_free(store);
+    }
+    cli_options_free(&o);
+    return rc;
+}
+
+int cmd_profile(int argc, char **argv)
+{
+    cli_options o;
+    int rc = cli_parse(&o, argc, argv, 1);
+    if (rc || o.help) {
+        cli_options_free(&o);
+        return rc ? rc
+                  : help("profile KEY [options] [FILE]",
+                         "Ingest FILE and print everything held about the user KEY as one JSON\n"
+                         "object: traits, counts and value per event type, last property values,\n"
+                         "category engagement, attributes and consent.");
+    }
+    if (!o.key) {
+        cli_options_free(&o);
+        return cli_error(EXIT_USAGE, "profile: which user? (persona profile KEY [FILE])");
+    }
+    persona_store *store = NULL;
+    persona_ingest_stats st;
+    rc = cli_load(&store, &st, &o);
+    if (rc == 0) {
+        char *json = NULL;
+        if (persona_store_profile_json(&json, NULL, store, o.key) != PERSONA_OK) {
+            rc = cli_lib_error("profile");
+        } else {
+            FILE *f = cli_open_output(&o);
+            if (f) {
+                fprintf(f, "%s\n", json);
+                rc = cli_close_output(f, &o);
+            } else {
+                rc = EXIT_RUNTIME;
+            }
+        }
+        persona_free(json);
+        persona_store_free(store);
+    }
+    cli_options_free(&o);
+    return rc;
+}

@@ -1,0 +1,61 @@
+/* persona: entry point and command dispatch. */
+#include <stdarg.h>
+#include <string.h>
+
+#include "cli.h"
+
+static const char usage[] =
+    "usage: persona <command> [options] [FILE]\n"
+    "\n"
+    "commands:\n"
+    "  version            library version and build features\n"
+    "  stats              ingest FILE and print counts, rejected rows by reason, memory\n"
+    "  profiles           one CSV row per user: events, counts per type, value, first/last\n"
+    "  profile KEY        everything held about one user, as JSON\n"
+    "\n"
+    "With no FILE, data commands use the bundled Online Retail sample.\n"
+    "Run 'persona <command> --help' for the options of a command.\n";
+
+int cli_error(int code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("persona: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    return code;
+}
+
+int cli_lib_error(const char *what)
+{
+    return cli_error(EXIT_RUNTIME, "%s: %s", what, persona_errmsg());
+}
+
+int main(int argc, char **argv)
+{
+    static const struct {
+        const char *name;
+        int (*run)(int, char **);
+    } commands[] = {
+        { "version", cmd_version },
+        { "stats", cmd_stats },
+        { "profiles", cmd_profiles },
+        { "profile", cmd_profile },
+    };
+    if (argc < 2) {
+        fputs(usage, stderr);
+        return EXIT_USAGE;
+    }
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+        strcmp(argv[1], "help") == 0) {
+        fputs(usage, stdout);
+        return 0;
+    }
+    if (strcmp(argv[1], "--version") == 0)
+        return cmd_version(argc, argv);
+    for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
+        if (strcmp(argv[1], commands[i].name) == 0)
+            return commands[i].run(argc, argv);
+    return cli_error(EXIT_USAGE, "unknown command '%s' (try 'persona --help')", argv[1]);
+}

@@ -1,0 +1,29 @@
+/* Turning text fields into event fields, shared by the CSV and JSONL sources: numbers with
+ * a strict grammar, the A*B value product, and per-batch storage of NUL-terminated copies. */
+#ifndef PERSONA_SOURCE_FIELDS_H
+#define PERSONA_SOURCE_FIELDS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Parse a decimal number: [-+]digits[.digits][(e|E)[-+]digits] or [-+].digits…, with
+ * surrounding ASCII spaces allowed. No hex, inf, nan or thousands separators. Correctly
+ * rounded, independent of the C locale. 0 ok, -1 not a number, -2 out of double range. */
+int persona__parse_number(const char *s, size_t len, double *out);
+
+/* Strings of one batch, stored NUL-terminated; offsets stay valid while the batch is
+ * built, pointers only after persona__strings_ptr() once the batch is complete. */
+typedef struct persona__strings {
+    char *data;
+    size_t len, cap;
+} persona__strings;
+
+/* Append s[0..len) plus NUL; returns its offset + 1, or 0 on allocation failure. */
+size_t persona__strings_add(persona__strings *st, const char *s, size_t len);
+static inline const char *persona__strings_ptr(const persona__strings *st, size_t off1)
+{
+    return off1 ? st->data + off1 - 1 : NULL;
+}
+void persona__strings_free(persona__strings *st);
+
+#endif

@@ -1,0 +1,34 @@
+/* What built-in sources (CSV, JSONL, arrays) share with the load loop beyond the public
+ * vtable: line numbers of the events of the current batch, and the rows they rejected
+ * themselves (parse errors), counted by reason. */
+#ifndef PERSONA_SOURCE_INTERNAL_H
+#define PERSONA_SOURCE_INTERNAL_H
+
+#include <stdint.h>
+
+#include "persona/source.h"
+
+#define SOURCE_BATCH 4096 /* events per batch of the built-in sources */
+
+typedef struct persona__source_state {
+    const uint64_t *lines;      /* line of each event of the last batch, NULL = ordinal */
+    persona_ingest_stats rejects; /* rows rejected by the source since the last take */
+    uint64_t rows;              /* rows read so far (good and rejected) */
+    uint64_t bytes;             /* input bytes consumed so far */
+    int strict;                 /* stop at the first bad row (set by the load) */
+    int failed_strict;          /* a bad row was seen in strict mode: message recorded */
+} persona__source_state;
+
+struct persona_source {
+    persona_source_vtable vt;
+    void *ctx;
+    persona__source_state *state; /* built-in sources only */
+    int closed;
+};
+
+/* Wrap a built-in source; on failure calls close(ctx) itself so callers need no cleanup
+ * path beyond their own ctx. */
+int persona__source_wrap(persona_source **out, const persona_source_vtable *vt, void *ctx,
+                         persona__source_state *state);
+
+#endif
