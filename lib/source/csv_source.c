@@ -113,9 +113,7 @@ static int read_header(csv_ctx *c)
 static int bad_row(csv_ctx *c, int reason, uint64_t line, const char *what)
 {
     if (c->state.strict) {
-        c->state.failed_strict = 1;
-        persona__fail_at(PERSONA_EPARSE, line, 0, "line %llu: %s (%s)", (unsigned long long)line,
-                         what, persona_reject_reason_name(reason));
+        persona__source_strict_failure(&c->state, reason, line, what);
         return -1;
     }
     persona__stats_reject(&c->state.rejects, reason, line);
@@ -227,9 +225,11 @@ static void finalize(csv_ctx *c, size_t n)
 static int csv_next(void *vctx, const persona_event **events_out, size_t *count_out)
 {
     csv_ctx *c = vctx;
+    if (c->state.failed_strict)
+        return persona__source_strict_error(&c->state);
     c->strings.len = 0;
     size_t n = 0;
-    while (n < SOURCE_BATCH) {
+    while (n < SOURCE_BATCH && !c->state.failed_strict) {
         const persona__csv_field *f;
         size_t nf;
         uint64_t line;
@@ -244,14 +244,14 @@ static int csv_next(void *vctx, const persona_event **events_out, size_t *count_
             continue;
         c->state.rows++;
         if (reject >= 0) {
-            if (bad_row(c, reject, line, "the row is not valid CSV") < 0)
-                return PERSONA_EPARSE;
+            bad_row(c, reject, line, "the row is not valid CSV");
             continue;
         }
         rc = convert(c, n, f, nf, line);
-        if (rc < 0)
-            return c->state.failed_strict ? PERSONA_EPARSE : rc;
-        n += (size_t)rc;
+        if (rc < 0 && !c->state.failed_strict)
+            return rc;
+        if (rc > 0)
+            n += (size_t)rc;
     }
     finalize(c, n);
     c->state.bytes = persona__csv_reader_bytes(c->reader);
@@ -316,6 +316,7 @@ static int check_options(persona_csv_options *o, const persona_csv_options *pub)
 /* Common part of the file and memory constructors: ctx with its reader set. */
 static int open_common(persona_source **out, csv_ctx *c, const persona_mapping *map)
 {
+    c->state.lines = c->lines;
     int rc = persona__mapping_compile(&c->map, map);
     if (rc == PERSONA_OK && c->map.n_props) {
         size_t np = c->map.n_props;

@@ -43,9 +43,7 @@ static const persona__json_member *member(const persona__json_member *m, size_t 
 static int bad_row(jsonl_ctx *c, int reason, uint64_t line, const char *what)
 {
     if (c->state.strict) {
-        c->state.failed_strict = 1;
-        persona__fail_at(PERSONA_EPARSE, line, 0, "line %llu: %s (%s)", (unsigned long long)line,
-                         what, persona_reject_reason_name(reason));
+        persona__source_strict_failure(&c->state, reason, line, what);
         return -1;
     }
     persona__stats_reject(&c->state.rejects, reason, line);
@@ -172,9 +170,11 @@ static void finalize(jsonl_ctx *c, size_t n)
 static int jsonl_next(void *vctx, const persona_event **events_out, size_t *count_out)
 {
     jsonl_ctx *c = vctx;
+    if (c->state.failed_strict)
+        return persona__source_strict_error(&c->state);
     c->strings.len = 0;
     size_t n = 0;
-    while (n < SOURCE_BATCH) {
+    while (n < SOURCE_BATCH && !c->state.failed_strict) {
         const persona__json_member *m;
         size_t nm;
         uint64_t line;
@@ -186,14 +186,14 @@ static int jsonl_next(void *vctx, const persona_event **events_out, size_t *coun
             break;
         c->state.rows++;
         if (reject >= 0) {
-            if (bad_row(c, reject, line, "the line is not one JSON object") < 0)
-                return PERSONA_EPARSE;
+            bad_row(c, reject, line, "the line is not one JSON object");
             continue;
         }
         rc = convert(c, n, m, nm, line);
-        if (rc < 0)
-            return c->state.failed_strict ? PERSONA_EPARSE : rc;
-        n += (size_t)rc;
+        if (rc < 0 && !c->state.failed_strict)
+            return rc;
+        if (rc > 0)
+            n += (size_t)rc;
     }
     finalize(c, n);
     c->state.bytes = persona__jsonl_reader_bytes(c->reader);
@@ -229,6 +229,7 @@ static const persona_source_vtable jsonl_vtable = { sizeof jsonl_vtable, 0, json
 
 static int open_common(persona_source **out, jsonl_ctx *c, const persona_mapping *map)
 {
+    c->state.lines = c->lines;
     int rc = persona__mapping_compile(&c->map, map);
     if (rc == PERSONA_OK && c->map.n_props) {
         size_t np = c->map.n_props;

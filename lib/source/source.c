@@ -1,5 +1,6 @@
 /* The generic source handle, the arrays source and persona_store_load(). */
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "core/alloc.h"
@@ -67,6 +68,20 @@ PERSONA_API int persona_source_rewind(persona_source *source)
     if (rc < 0 && !source->state)
         return persona__fail(PERSONA_ECALLBACK, "the source's rewind returned %d", rc);
     return rc < 0 ? rc : PERSONA_OK;
+}
+
+void persona__source_strict_failure(persona__source_state *st, int reason, uint64_t line,
+                                    const char *what)
+{
+    st->failed_strict = 1;
+    st->strict_line = line;
+    snprintf(st->strict_msg, sizeof st->strict_msg, "line %llu: %s (%s)",
+             (unsigned long long)line, what, persona_reject_reason_name(reason));
+}
+
+int persona__source_strict_error(const persona__source_state *st)
+{
+    return persona__fail_at(PERSONA_EPARSE, st->strict_line, 0, "%s", st->strict_msg);
 }
 
 /* ---------------------------------------------------------------- arrays source */
@@ -233,8 +248,6 @@ static int load_events(persona_ingest_stats *st, persona_store *store, persona_s
         if (src->state) {
             if (cb < 0)
                 return cb; /* built-in sources record their own error */
-            if (src->state->failed_strict)
-                return PERSONA_EPARSE;
             take_rejects(st, src->state);
         } else if (cb < 0) {
             return persona__fail(PERSONA_ECALLBACK, "the source's next returned %d", cb);

@@ -16,8 +16,17 @@ typedef struct persona__source_state {
     uint64_t rows;              /* rows read so far (good and rejected) */
     uint64_t bytes;             /* input bytes consumed so far */
     int strict;                 /* stop at the first bad row (set by the load) */
-    int failed_strict;          /* a bad row was seen in strict mode: message recorded */
+    int failed_strict;          /* strict mode met a bad row: the next `next` fails with it */
+    uint64_t strict_line;
+    char strict_msg[256];
 } persona__source_state;
+
+/* Strict mode: remember the first bad row. The source returns the events before it as a
+ * batch (so a bad row the store finds earlier in the file is reported first) and fails on
+ * its next call with persona__source_strict_error(). */
+void persona__source_strict_failure(persona__source_state *st, int reason, uint64_t line,
+                                    const char *what);
+int persona__source_strict_error(const persona__source_state *st);
 
 struct persona_source {
     persona_source_vtable vt;

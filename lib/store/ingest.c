@@ -37,6 +37,8 @@ typedef struct batch {
     size_t n_props, props_cap;
     size_t new_keys[KEY_COUNT], new_bytes[KEY_COUNT];
     size_t new_names, new_name_bytes, new_values, new_value_bytes;
+    size_t distinct_new_names; /* new names, each counted once: they get log columns */
+    size_t new_type_pairs, new_basket_pairs, new_prop_pairs; /* upper bounds */
     log_needs needs;
     persona__intern batch_ids; /* event ids of this batch, to catch duplicates inside it */
     int has_ids;
@@ -173,6 +175,27 @@ static int duplicate_id(const persona_store *s, batch *b, const char *id, size_t
     return b->batch_ids.count == before;
 }
 
+/* Is this new name already pending in the batch? Only the first occurrence takes a column. */
+static int seen_new_name(const batch *b, const prep_prop *pp)
+{
+    for (size_t i = 0; i + 1 < b->n_props; i++) {
+        const prep_prop *q = &b->props[i];
+        if (q->name_id == PERSONA__NO_ID && q->name_len == pp->name_len &&
+            memcmp(q->name, pp->name, pp->name_len) == 0)
+            return 1;
+        if (b->distinct_new_names > LOG_MAX_PROPS)
+            return 1; /* all columns would be taken anyway: stop comparing */
+    }
+    return 0;
+}
+
+/* Pair tables grow only by pairs not seen before: count them (new ids count always). */
+static int pair_is_new(const persona__pairmap *m, uint32_t a, uint32_t x)
+{
+    return a == PERSONA__NO_ID || x == PERSONA__NO_ID ||
+           persona__pairmap_find(m, PERSONA__PAIR(a, x)) == UINT32_MAX;
+}
+
 static int collect_props(const persona_store *s, batch *b, prep_event *pe)
 {
     const persona_event *ev = pe->ev;
@@ -193,6 +216,8 @@ static int collect_props(const persona_store *s, batch *b, prep_event *pe)
         if (pp->name_id == PERSONA__NO_ID) {
             b->new_names++;
             b->new_name_bytes += pp->name_len;
+            if (!seen_new_name(b, pp))
+                b->distinct_new_names++;
         } else {
             int col = persona__eventlog_prop_col(&s->log, pp->name_id);
             if (col >= 0)
@@ -202,6 +227,10 @@ static int collect_props(const persona_store *s, batch *b, prep_event *pe)
             b->new_values++;
             b->new_value_bytes += pp->value_len;
         }
+        if (pp->name_id == s->category_name)
+            b->new_prop_pairs += pair_is_new(&s->user_category, pe->id[KEY_USER], pp->value_id);
+        else
+            b->new_prop_pairs += pair_is_new(&s->user_prop, pe->id[KEY_USER], pp->name_id);
     }
     pe->props_count = (uint32_t)(b->n_props - pe->props_start);
     return 0;
@@ -265,8 +294,11 @@ static int prepare(persona_store *s, batch *b, const persona_event *events, size
             lookup_key(s, b, pe, KEY_ID, ev->event_id, id_len);
         if (!isnan(ev->value) && ev->value != 0)
             b->needs.value = 1;
-        if (pe->has[KEY_BASKET])
+        if (pe->has[KEY_BASKET]) {
             b->needs.basket = 1;
+            b->new_basket_pairs += pair_is_new(&s->user_basket, pe->id[KEY_USER], pe->id[KEY_BASKET]);
+        }
+        b->new_type_pairs += pair_is_new(&s->user_type, pe->id[KEY_USER], pe->id[KEY_TYPE]);
         if (collect_props(s, b, pe))
             return persona__fail_nomem();
         b->n++;
@@ -294,30 +326,26 @@ static int reserve(persona_store *s, batch *b)
     if (persona__grow((void **)&s->profiles, &s->profiles_cap, s->users.count + b->new_keys[KEY_USER],
                       sizeof *s->profiles, 64))
         return -1;
-    if (persona__pairmap_reserve(&s->user_type, n) ||
-        grow_values((void **)&s->type_stats, &s->type_stats_cap, s->user_type.count + n,
-                    sizeof *s->type_stats))
+    size_t tp = b->new_type_pairs, bp = b->new_basket_pairs, pp = b->new_prop_pairs;
+    if (tp && (persona__pairmap_reserve(&s->user_type, tp) ||
+               grow_values((void **)&s->type_stats, &s->type_stats_cap, s->user_type.count + tp,
+                           sizeof *s->type_stats)))
         return -1;
-    size_t baskets = 0, props = b->n_props;
-    for (size_t i = 0; i < n; i++)
-        baskets += b->events[i].has[KEY_BASKET];
-    if (baskets && persona__pairmap_reserve(&s->user_basket, baskets))
+    if (bp && persona__pairmap_reserve(&s->user_basket, bp))
         return -1;
-    if (props) {
-        if (persona__pairmap_reserve(&s->user_prop, props) ||
-            grow_values((void **)&s->last_props, &s->last_props_cap, s->user_prop.count + props,
-                        sizeof *s->last_props) ||
-            persona__pairmap_reserve(&s->user_category, props) ||
-            grow_values((void **)&s->engagements, &s->engagements_cap,
-                        s->user_category.count + props, sizeof *s->engagements))
-            return -1;
-    }
+    if (pp && (persona__pairmap_reserve(&s->user_prop, pp) ||
+               grow_values((void **)&s->last_props, &s->last_props_cap, s->user_prop.count + pp,
+                           sizeof *s->last_props) ||
+               persona__pairmap_reserve(&s->user_category, pp) ||
+               grow_values((void **)&s->engagements, &s->engagements_cap,
+                           s->user_category.count + pp, sizeof *s->engagements)))
+        return -1;
     b->needs.events = n;
     if (b->new_names) {
         /* Columns for names not registered yet: reserve every free column slot that the
          * new names could take, so apply never allocates. */
         size_t free_cols = LOG_MAX_PROPS - s->log.n_props;
-        size_t want = b->new_names < free_cols ? b->new_names : free_cols;
+        size_t want = b->distinct_new_names < free_cols ? b->distinct_new_names : free_cols;
         for (size_t c = 0; c < want; c++)
             b->needs.props |= (uint64_t)1 << (s->log.n_props + c);
         /* Reserve needs the columns registered to allocate them: allocate by index. */
