@@ -148,7 +148,12 @@ PERSONA_API int persona_source_open_csv(persona_source **out, const char *path,
 
 /**
  * Open CSV text held in memory (copied, so the caller's buffer may be freed at once).
- * Parameters and errors as persona_source_open_csv(), without #PERSONA_EIO.
+ * @param[out] out  the source; NULL on failure.
+ * @param[in]  data the text (need not be NUL-terminated; NULL only with len 0).
+ * @param[in]  len  its length in bytes.
+ * @param[in]  csv  dialect, or NULL for defaults.
+ * @param[in]  map  mapping, or NULL for defaults.
+ * @return as persona_source_open_csv(), without #PERSONA_EIO.
  * @since 1.0
  */
 PERSONA_API int persona_source_open_csv_memory(persona_source **out, const char *data,
@@ -170,7 +175,12 @@ PERSONA_API int persona_source_open_jsonl(persona_source **out, const char *path
                                           const persona_mapping *map);
 
 /**
- * Open JSON Lines text held in memory (copied). As persona_source_open_jsonl().
+ * Open JSON Lines text held in memory (copied, so the caller's buffer may be freed at once).
+ * @param[out] out  the source; NULL on failure.
+ * @param[in]  data the text (need not be NUL-terminated; NULL only with len 0).
+ * @param[in]  len  its length in bytes.
+ * @param[in]  map  mapping, or NULL for defaults.
+ * @return #PERSONA_OK; #PERSONA_EINVAL (bad mapping or format); #PERSONA_ENOMEM.
  * @since 1.0
  */
 PERSONA_API int persona_source_open_jsonl_memory(persona_source **out, const char *data,

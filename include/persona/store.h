@@ -232,28 +232,40 @@ PERSONA_API int persona_store_profile_engagement(double *out, const persona_stor
 PERSONA_API int persona_store_attr_set_num(persona_store *store, const char *user,
                                            const char *name, double value);
 /**
- * Set a string attribute (copied). Parameters and errors as persona_store_attr_set_num();
- * value must be valid UTF-8 of at most #PERSONA_MAX_KEY_LEN bytes.
+ * Set a string attribute (copied).
+ * @param[in] store the store. @param[in] user the user key. @param[in] name the attribute
+ * name. @param[in] value valid UTF-8 of at most #PERSONA_MAX_KEY_LEN bytes (may be "").
+ * @return #PERSONA_OK; #PERSONA_ENOMEM (nothing changed); #PERSONA_EINVAL (NULL, empty or
+ *         invalid key or name, invalid or too long value).
  * @since 1.0
  */
 PERSONA_API int persona_store_attr_set_str(persona_store *store, const char *user,
                                            const char *name, const char *value);
 /**
- * Set a boolean attribute (any non-zero value is true). Errors as persona_store_attr_set_num().
+ * Set a boolean attribute.
+ * @param[in] store the store. @param[in] user the user key. @param[in] name the attribute
+ * name. @param[in] value any non-zero value is true.
+ * @return #PERSONA_OK; #PERSONA_ENOMEM (nothing changed); #PERSONA_EINVAL (NULL, empty or
+ *         invalid key or name).
  * @since 1.0
  */
 PERSONA_API int persona_store_attr_set_bool(persona_store *store, const char *user,
                                             const char *name, int32_t value);
 /**
- * Set a time attribute (ms since the epoch, UTC, within the accepted range). Errors as
- * persona_store_attr_set_num().
+ * Set a time attribute.
+ * @param[in] store the store. @param[in] user the user key. @param[in] name the attribute
+ * name. @param[in] value ms since the epoch, UTC, in [#PERSONA_TIME_MIN, #PERSONA_TIME_MAX].
+ * @return #PERSONA_OK; #PERSONA_ENOMEM (nothing changed); #PERSONA_EINVAL (NULL, empty or
+ *         invalid key or name, time out of range).
  * @since 1.0
  */
 PERSONA_API int persona_store_attr_set_time(persona_store *store, const char *user,
                                             const char *name, int64_t value);
 /**
  * Set an attribute to the explicit null value (it exists, with type #PERSONA_NULL).
- * Errors as persona_store_attr_set_num().
+ * @param[in] store the store. @param[in] user the user key. @param[in] name the attribute name.
+ * @return #PERSONA_OK; #PERSONA_ENOMEM (nothing changed); #PERSONA_EINVAL (NULL, empty or
+ *         invalid key or name).
  * @since 1.0
  */
 PERSONA_API int persona_store_attr_set_null(persona_store *store, const char *user,

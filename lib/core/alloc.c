@@ -102,7 +102,8 @@ void persona__free(void *ptr)
     atomic_fetch_sub(&live_blocks, 1);
 }
 
-int persona__grow(void **ptr, size_t *cap, size_t need, size_t elem_size, size_t min_cap)
+int persona__grow_at(void **ptr, size_t *cap, size_t need, size_t elem_size, size_t min_cap,
+                     const char *site)
 {
     if (need <= *cap)
         return 0;
@@ -112,7 +113,7 @@ int persona__grow(void **ptr, size_t *cap, size_t need, size_t elem_size, size_t
             return -1;
         n *= 2;
     }
-    void *p = persona__realloc_array(*ptr, n, elem_size);
+    void *p = persona__realloc_array_at(*ptr, n, elem_size, site);
     if (!p)
         return -1;
     *ptr = p;

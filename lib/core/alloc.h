@@ -35,6 +35,9 @@ uint64_t persona__alloc_live(void);
 
 /* Grow a dynamic array so that it holds at least `need` elements: *cap doubles (at least
  * `min_cap`). Returns 0, or -1 on overflow / allocation failure with *ptr unchanged. */
-int persona__grow(void **ptr, size_t *cap, size_t need, size_t elem_size, size_t min_cap);
+int persona__grow_at(void **ptr, size_t *cap, size_t need, size_t elem_size, size_t min_cap,
+                     const char *site);
+#define persona__grow(ptr, cap, need, elem_size, min_cap)                                 \
+    persona__grow_at((ptr), (cap), (need), (elem_size), (min_cap), PERSONA__SITE)
 
 #endif

@@ -33,6 +33,7 @@ int persona__buf_reserve(persona__buf *b, size_t more)
         b->failed = 1;
         return -1;
     }
+    b->data[b->len] = '\0'; /* the text is always a valid C string, even when empty */
     return 0;
 }
 

@@ -123,7 +123,8 @@ static const char range_reason[5][100][24] = {
 /* Broken-down time as read from the text, with the position of each field for errors. */
 typedef struct fields {
     int v[F_COUNT]; /* F_FRAC holds milliseconds */
-    size_t at[F_COUNT];
+    const size_t *at; /* position of each field: a constant table for ISO, else at_buf */
+    size_t at_buf[F_COUNT];
     int zone_min; /* explicit zone offset in minutes, valid when has_zone */
     int has_zone;
 } fields;
@@ -266,31 +267,84 @@ static inline int two_digits(const unsigned char *p, unsigned *bad)
     return (int)(a * 10 + b);
 }
 
+static inline int four_digits(const unsigned char *p)
+{
+    unsigned bad = 0;
+    two_digits(p, &bad);
+    two_digits(p + 2, &bad);
+    return !bad;
+}
+
+/* SWAR helpers for the fixed ISO layout: eight bytes are checked and converted at once. */
+#define ONES UINT64_C(0x0101010101010101)
+#define BYTE_MASK(i) (UINT64_C(0xFF) << 8 * (i))
+#define BYTE_VAL(ch, i) ((uint64_t)(unsigned char)(ch) << 8 * (i))
+
+static inline uint64_t load_le64(const unsigned char *p)
+{
+    uint64_t w;
+    memcpy(&w, p, sizeof w);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    w = __builtin_bswap64(w);
+#endif
+    return w;
+}
+
+/* The 8 bytes at p must be ASCII digits, except the bytes in `seps`, which must equal the
+ * same bytes of `want`, and those in `skip` (checked elsewhere); *bad gets a bit if not.
+ * Byte i of the result is 10 * digit[i] + digit[i + 1]: the two-digit number at i. */
+static inline uint64_t digit_pairs(const unsigned char *p, uint64_t seps, uint64_t want,
+                                   uint64_t skip, unsigned *bad)
+{
+    uint64_t w = load_le64(p), fill = seps | skip;
+    uint64_t d = (w & ~fill) | (ONES * '0' & fill); /* non-digits read as '0' */
+    uint64_t hi = ONES * 0xF0;
+    *bad |= (w & seps) != want;
+    *bad |= ((d & hi) | (((d + ONES * 6) & hi) >> 4)) != ONES * 0x33; /* all in '0'..'9' */
+    d -= ONES * '0';
+    return d * 10 + (d >> 8); /* no carries: each byte stays <= 99 */
+}
+
+static inline int pair_at(uint64_t pairs, int i)
+{
+    return (int)(pairs >> 8 * i & 0xFF);
+}
+
 /* The ISO prefix up to the seconds at fixed offsets, without per-byte bounds checks: the
  * ingest hot path. Returns the length parsed, or 0 when the text has any other shape
  * (iso_prefix_slow then says what is wrong). */
 static size_t iso_prefix_fast(const cursor *c, fields *f)
 {
     const unsigned char *s = c->s;
-    size_t n = c->len, end;
+    size_t n = c->len, end = 10;
     unsigned bad = 0;
-    if (n < 10 || s[4] != '-' || s[7] != '-')
+    if (n < 10)
         return 0;
-    f->v[F_YEAR] = two_digits(s, &bad) * 100 + two_digits(s + 2, &bad);
-    f->v[F_MONTH] = two_digits(s + 5, &bad);
-    f->v[F_DAY] = two_digits(s + 8, &bad);
-    if (n == 10)
-        return bad ? 0 : 10;
-    if (n < 16 || (s[10] != 'T' && s[10] != 't' && s[10] != ' ') || s[13] != ':')
-        return 0;
-    f->v[F_HOUR] = two_digits(s + 11, &bad);
-    f->v[F_MINUTE] = two_digits(s + 14, &bad);
-    end = 16;
-    if (n > 16 && s[16] == ':') {
-        if (n < 19)
+    /* "YYYY-MM-" */
+    uint64_t p0 = digit_pairs(s, BYTE_MASK(4) | BYTE_MASK(7),
+                              BYTE_VAL('-', 4) | BYTE_VAL('-', 7), 0, &bad);
+    f->v[F_YEAR] = pair_at(p0, 0) * 100 + pair_at(p0, 2);
+    f->v[F_MONTH] = pair_at(p0, 5);
+    if (n == 10) {
+        f->v[F_DAY] = two_digits(s + 8, &bad);
+    } else {
+        if (n < 16 || (s[10] != 'T' && s[10] != 't' && s[10] != ' '))
             return 0;
-        f->v[F_SECOND] = two_digits(s + 17, &bad);
-        end = 19;
+        /* "DD?HH:MM", the separator at 10 checked above */
+        uint64_t p1 = digit_pairs(s + 8, BYTE_MASK(5), BYTE_VAL(':', 5), BYTE_MASK(2), &bad);
+        f->v[F_DAY] = pair_at(p1, 0);
+        f->v[F_HOUR] = pair_at(p1, 3);
+        f->v[F_MINUTE] = pair_at(p1, 6);
+        end = 16;
+        if (n > 16 && s[16] == ':') {
+            if (n < 19)
+                return 0;
+            /* "HH:MM:SS" */
+            uint64_t p2 = digit_pairs(s + 11, BYTE_MASK(2) | BYTE_MASK(5),
+                                      BYTE_VAL(':', 2) | BYTE_VAL(':', 5), 0, &bad);
+            f->v[F_SECOND] = pair_at(p2, 6);
+            end = 19;
+        }
     }
     return bad ? 0 : end;
 }
@@ -330,7 +384,7 @@ static int parse_iso(cursor *c, fields *f)
 {
     /* Field positions are fixed in ISO text; they locate range errors. */
     static const size_t at[F_COUNT] = {0, 5, 8, 11, 14, 17, 20};
-    memcpy(f->at, at, sizeof at);
+    f->at = at;
     size_t p = iso_prefix_fast(c, f);
     if (p == 0 && iso_prefix_slow(c, f, &p) != 0)
         return -1;
@@ -354,6 +408,7 @@ static int parse_pattern(cursor *c, const persona__time_format *fmt, fields *f)
         "expected fraction digits (%f)",
     };
     size_t p = 0;
+    f->at = f->at_buf;
     for (unsigned i = 0; i < fmt->n_ops; i++) {
         unsigned op = fmt->ops[i];
         if (op < OP_FIELD) {
@@ -364,7 +419,7 @@ static int parse_pattern(cursor *c, const persona__time_format *fmt, fields *f)
         }
         unsigned fld = op - OP_FIELD;
         int below, rc;
-        f->at[fld] = p;
+        f->at_buf[fld] = p;
         if (fld == F_YEAR)
             rc = read_fixed(c, &p, 4, &f->v[fld], expect[fld]);
         else if (fld == F_FRAC)
@@ -460,28 +515,38 @@ static int looks_like_dmy(const cursor *c, size_t n_lead)
     return digit_at(c, p + k + 1) < 10 && digit_at(c, p + k + 2) < 10;
 }
 
-/* ISO text (pattern NULL) or pattern text to ms UTC. */
-static int civil_to_ms(cursor *c, const persona__time_format *pattern, int32_t offset_minutes,
-                       int64_t *out)
+/* Fields absent from the text are 0. Positions come from the parser (a table for ISO), so
+ * the struct is not zeroed whole: that would cost as much as the parse itself. */
+static inline void fields_init(fields *f)
 {
-    /* Fields not in the text are 0. Positions are written with each field read, so they
-     * stay uninitialised: zeroing the whole struct costs more than the parse itself. */
+    memset(f->v, 0, sizeof f->v);
+    f->zone_min = f->has_zone = 0;
+}
+
+static int iso_to_ms(cursor *c, int32_t offset_minutes, int64_t *out)
+{
     fields f;
-    memset(f.v, 0, sizeof f.v);
-    f.zone_min = f.has_zone = 0;
-    int rc = pattern ? parse_pattern(c, pattern, &f) : parse_iso(c, &f);
-    return rc ? -1 : fields_to_ms(c, &f, offset_minutes, out);
+    fields_init(&f);
+    return parse_iso(c, &f) ? -1 : fields_to_ms(c, &f, offset_minutes, out);
+}
+
+static int pattern_to_ms(cursor *c, const persona__time_format *fmt, int32_t offset_minutes,
+                         int64_t *out)
+{
+    fields f;
+    fields_init(&f);
+    return parse_pattern(c, fmt, &f) ? -1 : fields_to_ms(c, &f, offset_minutes, out);
 }
 
 static int parse_auto(cursor *c, int32_t offset_minutes, int64_t *out)
 {
+    /* The common case first: ISO dates start with four digits and a dash. */
+    if (c->len > 4 && c->s[4] == '-' && four_digits(c->s))
+        return iso_to_ms(c, offset_minutes, out);
     size_t sign = char_at(c, 0) == '-', n = 0;
     while (digit_at(c, sign + n) < 10)
         n++;
     int next = char_at(c, sign + n);
-    /* The common case first: ISO dates start with four digits and a dash. */
-    if (!sign && n == 4 && next == '-')
-        return civil_to_ms(c, NULL, offset_minutes, out);
     if (!sign && (n == 1 || n == 2) && looks_like_dmy(c, n))
         return fail(c, 0, "ambiguous day/month order; pass a pattern such as %d/%m/%Y");
     if (n > 0 && (next < 0 || next == '.'))
@@ -518,9 +583,9 @@ int persona__time_parse_fast(const persona__time_format *f, const char *s, size_
     else if (f->kind == PERSONA__TIME_AUTO)
         rc = parse_auto(&c, offset_minutes, out);
     else if (f->kind == PERSONA__TIME_ISO)
-        rc = civil_to_ms(&c, NULL, offset_minutes, out);
+        rc = iso_to_ms(&c, offset_minutes, out);
     else if (f->kind == PERSONA__TIME_PATTERN)
-        rc = civil_to_ms(&c, f, offset_minutes, out);
+        rc = pattern_to_ms(&c, f, offset_minutes, out);
     else
         rc = parse_unix(&c, f->kind, out);
     if (rc == 0)

@@ -84,7 +84,7 @@ static inline unsigned special_mask(const persona__csv_reader *r, const special_
 }
 #endif
 
-static inline unsigned lowest_bit(unsigned m)
+static inline unsigned lowest_bit(uint32_t m)
 {
 #if defined(__GNUC__) || defined(__clang__)
     return (unsigned)__builtin_ctz(m);
@@ -407,17 +407,21 @@ static int skip_record(persona__csv_reader *r, uint64_t *lfs)
 /* ---- fast path --------------------------------------------------------------------------- */
 
 /* The record at the cursor when it has no quote or NUL and ends inside the window (not in
- * its last 16 bytes). Returns DONE (cursor moved, *nfields set), NEED_MORE to hand the
- * record to the slow path, or PERSONA_ENOMEM. */
+ * its last 32 bytes). Returns DONE (cursor moved, *nfields set), NEED_MORE to hand the
+ * record to the slow path, or PERSONA_ENOMEM. Two 16-byte masks are joined so that a short
+ * row usually costs one mask; the field array is kept in locals because a store through
+ * it may alias anything (-fno-strict-aliasing) and would force reloads. */
 static int parse_fast(persona__csv_reader *r, const special_keys *keys, size_t *nfields)
 {
     const char *const rec = r->in.data + r->in.pos;
     const char *const end = r->in.data + r->in.len;
     const char delim = (char)r->delim;
+    const size_t max_row = r->max_row;
+    persona__csv_field *f = r->fields;
+    size_t cap = r->fields_cap, n = 0;
     const char *p = rec, *field = rec;
-    size_t n = 0;
-    while ((size_t)(end - p) >= 16) {
-        unsigned m = special_mask(r, keys, p);
+    while ((size_t)(end - p) >= 32) {
+        uint32_t m = special_mask(r, keys, p) | (uint32_t)special_mask(r, keys, p + 16) << 16;
         while (m) {
             const char *s = p + lowest_bit(m);
             m &= m - 1;
@@ -433,28 +437,30 @@ static int parse_fast(persona__csv_reader *r, const special_keys *keys, size_t *
             } else {
                 return NEED_MORE; /* quote, NUL, or CR at the window end */
             }
-            if (n == r->fields_cap) {
+            if (n == cap) {
                 if (n == PERSONA__CSV_MAX_FIELDS)
                     return NEED_MORE;
                 int rc = grow_fields(r);
                 if (rc)
                     return rc;
+                f = r->fields;
+                cap = r->fields_cap;
             }
-            r->fields[n].ptr = field;
-            r->fields[n].len = (size_t)(s - field);
+            f[n].ptr = field;
+            f[n].len = (size_t)(s - field);
             n++;
             field = s + 1;
             if (!next)
                 continue;
-            if ((size_t)(s - rec) > r->max_row)
+            if ((size_t)(s - rec) > max_row)
                 return NEED_MORE; /* too long: the slow path says so */
             r->in.pos = (size_t)(next - r->in.data);
             r->line++;
             *nfields = n;
             return DONE;
         }
-        p += 16;
-        if ((size_t)(p - rec) > r->max_row + 1)
+        p += 32;
+        if ((size_t)(p - rec) > max_row + 1)
             return NEED_MORE;
     }
     return NEED_MORE;
@@ -465,7 +471,7 @@ static int parse_fast(persona__csv_reader *r, const special_keys *keys, size_t *
 int persona__csv_reader_next(persona__csv_reader *r, const persona__csv_field **fields,
                              size_t *nfields, uint64_t *line, int *reject)
 {
-    int rc = persona__block_reader_begin(&r->in);
+    int rc = r->in.started ? 0 : persona__block_reader_begin(&r->in);
     if (rc)
         return rc;
     special_keys keys;

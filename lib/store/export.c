@@ -182,7 +182,10 @@ static void json_profile(const persona_store *s, persona__buf *b, uint32_t u)
     persona__buf_puts(b, ",\"orders\":");
     persona__buf_u64(b, p->orders);
     persona__buf_puts(b, ",\"sessions\":");
-    persona__buf_u64(b, persona__profile_sessions(s, u));
+    uint64_t sessions = 0;
+    if (persona__profile_sessions(s, u, &sessions))
+        b->failed = 1; /* reported as ENOMEM by whoever checks the buffer */
+    persona__buf_u64(b, sessions);
     persona__buf_puts(b, ",\"types\":{");
     for (uint32_t e = p->head_type; e != UINT32_MAX; e = s->user_type.next[e]) {
         put_key_json(b, &s->types, PERSONA__PAIR_X(s->user_type.keys[e]));

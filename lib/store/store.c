@@ -32,12 +32,12 @@ static void store_release(persona_store *s)
                                   &s->names, &s->values, &s->event_ids };
     for (size_t i = 0; i < sizeof tables / sizeof *tables; i++)
         persona__intern_free(tables[i]);
+    for (size_t i = 0; i < s->user_attr.count; i++)
+        persona__free(s->attrs[i].str);
     persona__pairmap *maps[] = { &s->user_type, &s->user_basket,   &s->user_prop,
                                  &s->user_category, &s->user_attr, &s->user_consent };
     for (size_t i = 0; i < sizeof maps / sizeof *maps; i++)
         persona__pairmap_free(maps[i]);
-    for (size_t i = 0; i < s->user_attr.count; i++)
-        persona__free(s->attrs[i].str);
     persona__free(s->profiles);
     persona__free(s->type_stats);
     persona__free(s->last_props);
@@ -155,17 +155,18 @@ static int cmp_i64(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-uint64_t persona__profile_sessions(const persona_store *s, uint32_t user)
+int persona__profile_sessions(const persona_store *s, uint32_t user, uint64_t *out)
 {
     const profile *p = &s->profiles[user];
-    if (!(p->flags & PROFILE_SESSIONS_DIRTY))
-        return p->sessions;
+    if (!(p->flags & PROFILE_SESSIONS_DIRTY)) {
+        *out = p->sessions;
+        return 0;
+    }
     /* Out-of-order arrivals: sort this user's times (walking the log chain) and count gaps
-     * longer than the inactivity gap. Without memory for that, fall back to the
-     * approximate incremental count rather than failing a getter. */
+     * longer than the inactivity gap. */
     int64_t *times = persona__calloc((size_t)p->events, sizeof *times);
     if (!times)
-        return p->sessions;
+        return -1;
     size_t n = 0;
     for (uint32_t e = p->last_event; e != LOG_NO_ID && n < p->events;
          e = persona__eventlog_prev(&s->log, e))
@@ -176,7 +177,8 @@ uint64_t persona__profile_sessions(const persona_store *s, uint32_t user)
         if (times[i] - times[i - 1] > s->session_gap_ms)
             sessions++;
     persona__free(times);
-    return sessions;
+    *out = sessions;
+    return 0;
 }
 
 PERSONA_API int persona_store_info_get(persona_store_info *out, const persona_store *store)
@@ -281,7 +283,8 @@ PERSONA_API int persona_store_profile_get(persona_profile_info *out, const perso
         info.last_seen_ms = p->last_seen;
         info.value_sum = p->value_sum + p->value_comp;
         info.orders = p->orders;
-        info.sessions = persona__profile_sessions(store, id);
+        if (persona__profile_sessions(store, id, &info.sessions))
+            rc = persona__fail_nomem();
         info.event_types = p->n_types;
         info.attributes = p->n_attrs;
     }

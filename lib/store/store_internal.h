@@ -117,8 +117,9 @@ uint32_t persona__store_find_user(const persona_store *s, const char *user, int 
 int persona__store_ensure_user(persona_store *s, const char *user, uint32_t *out);
 /* Initialise a fresh profile. */
 void persona__profile_init(profile *p);
-/* Sessions of a profile, recounted from the log when events came out of order. */
-uint64_t persona__profile_sessions(const persona_store *s, uint32_t user);
+/* Sessions of a profile, recounted from the log when events came out of order (which
+ * needs memory: 0, or -1 on allocation failure). */
+int persona__profile_sessions(const persona_store *s, uint32_t user, uint64_t *out);
 /* Validation of a key string: non-NULL, valid UTF-8, at most PERSONA_MAX_KEY_LEN. */
 int persona__check_key(const char *s, const char *what);
 

@@ -134,6 +134,22 @@ static void test_export_order(void)
     persona_store_free(s);
 }
 
+static void test_empty_export(void)
+{
+    persona_store *s = new_store();
+    char *out = NULL;
+    size_t len = 99;
+    CHECK_RC(persona_store_export_buffer(&out, &len, s, PERSONA_EXPORT_PROFILES_JSONL), PERSONA_OK);
+    CHECK(out && len == 0 && out[0] == '\0');
+    persona_free(out);
+    CHECK_RC(persona_store_export_buffer(&out, &len, s, PERSONA_EXPORT_PROFILES_CSV), PERSONA_OK);
+    CHECK_STR(out, "user_id,events,value_sum,first_ts,last_ts\n");
+    persona_free(out);
+    CHECK_RC(persona_store_export_buffer(&out, &len, s, 99), PERSONA_EINVAL);
+    CHECK(out == NULL);
+    persona_store_free(s);
+}
+
 static void test_attributes(void)
 {
     persona_store *s = new_store();
@@ -227,6 +243,7 @@ int main(void)
     test_sessions_boundary();
     test_export_order();
     test_attributes();
+    test_empty_export();
     test_args();
     return check_report("test_store");
 }

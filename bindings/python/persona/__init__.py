@@ -1,0 +1,47 @@
+"""Python bindings of libpersona (ctypes): profiles, traits, attributes and consent.
+
+    import persona
+    with persona.Store() as store:
+        stats = store.ingest([{"user": "u1", "time": "2021-03-04T05:06:07Z",
+                               "type": "purchase", "value": 9.5}])
+        store.profile("u1")
+
+The shared library is found through $PERSONA_LIBRARY, the package directory, a meson
+build tree above the package, or the system linker path (see persona._capi).
+"""
+from ._capi import (BufferTooSmallError, BusyError, CallbackError, CorruptError,
+                    InternalError, InvalidArgumentError, MisuseError, NotFoundError,
+                    OutOfMemoryError, ParseError, PersonaError, PersonaIOError,
+                    UnsupportedError, VersionError, lib as _lib, library_path,
+                    reject_reason_name, strerror)
+from .source import Source
+from .store import IngestStats, Store
+from .times import format_time, parse_time, time_bucket, time_label
+
+__version__ = "1.0.0"
+
+
+def version():
+    """Version string of the loaded library, e.g. "1.0.0"."""
+    return _lib.persona_version_string().decode()
+
+
+def version_number():
+    """major * 1000000 + minor * 1000 + patch of the loaded library."""
+    return _lib.persona_version_number()
+
+
+def build_features():
+    """Build features of the loaded library, e.g. "openmp=off"."""
+    return _lib.persona_build_features().decode()
+
+
+__all__ = [
+    "Store", "Source", "IngestStats",
+    "PersonaError", "InvalidArgumentError", "OutOfMemoryError", "BufferTooSmallError",
+    "NotFoundError", "ParseError", "PersonaIOError", "CorruptError", "VersionError",
+    "UnsupportedError", "BusyError", "CallbackError", "MisuseError", "InternalError",
+    "parse_time", "format_time", "time_bucket", "time_label",
+    "version", "version_number", "build_features", "library_path", "strerror",
+    "reject_reason_name",
+]

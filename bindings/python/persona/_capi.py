@@ -1,0 +1,406 @@
+"""The one place that talks to libpersona.so.1 directly (CONVENTIONS §14).
+
+* ``load_library``: finds and loads the library once, checks its version.
+* ``PROTOTYPES``: restype and argtypes of every exported symbol, in one table.
+* ``PersonaError`` and its subclasses, raised by the errcheck of every status-returning
+  function with the code and the thread-local message read right after the call.
+* Small helpers every area module shares: ``new_struct``, ``encode``, ``read_string``,
+  ``take_owned_string``.
+
+ctypes.CDLL releases the GIL during every call, so a long load does not block other
+Python threads; callbacks (sources, progress, export writers) take it back while they run.
+"""
+import ctypes
+import ctypes.util
+import os
+from ctypes import (POINTER, byref, c_char_p, c_double, c_int, c_int32, c_int64,
+                    c_size_t, c_uint32, c_uint64, c_void_p)
+
+from . import _structs as S
+
+MIN_MINOR = 0          # the bindings use nothing newer than libpersona 1.0
+REQUIRED_MAJOR = 1
+SONAME = "libpersona.so.1"
+LIBRARY_ENV = "PERSONA_LIBRARY"
+
+# Result codes (common.h).
+OK = 0
+EINVAL = -1
+ENOMEM = -2
+EBUFS = -3
+ENOTFOUND = -4
+EPARSE = -5
+EIO = -6
+ECORRUPT = -7
+EVERSION = -8
+EUNSUPPORTED = -9
+EBUSY = -10
+ECALLBACK = -11
+EMISUSE = -12
+EINTERNAL = -13
+
+
+# --------------------------------------------------------------------------- errors
+
+class PersonaError(Exception):
+    """A libpersona call failed. ``code`` is the ``PERSONA_E*`` value, ``message`` the
+    library's message (persona_errmsg()), ``function`` the C function that failed."""
+
+    def __init__(self, code, message, function=None):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.function = function
+
+    def __str__(self):
+        return self.message
+
+
+class InvalidArgumentError(PersonaError, ValueError):
+    """PERSONA_EINVAL: an argument is invalid."""
+
+
+class OutOfMemoryError(PersonaError, MemoryError):
+    """PERSONA_ENOMEM: an allocation failed; nothing changed."""
+
+
+class BufferTooSmallError(PersonaError):
+    """PERSONA_EBUFS (the bindings retry with a larger buffer; seen only from raw calls)."""
+
+
+class NotFoundError(PersonaError, KeyError):
+    """PERSONA_ENOTFOUND: the user, key or name does not exist."""
+
+
+class ParseError(PersonaError, ValueError):
+    """PERSONA_EPARSE: input could not be parsed. ``line`` and ``column`` come from
+    persona_error_position() (0 when unknown)."""
+
+    def __init__(self, code, message, function=None, line=0, column=0):
+        super().__init__(code, message, function)
+        self.line = line
+        self.column = column
+
+
+class PersonaIOError(PersonaError, OSError):
+    """PERSONA_EIO: a file operation failed; the message names path and step."""
+
+
+class CorruptError(PersonaError):
+    """PERSONA_ECORRUPT: a file is damaged."""
+
+
+class VersionError(PersonaError):
+    """PERSONA_EVERSION: a file or caller is newer than this library."""
+
+
+class UnsupportedError(PersonaError, NotImplementedError):
+    """PERSONA_EUNSUPPORTED: a feature this build or object does not offer."""
+
+
+class BusyError(PersonaError):
+    """PERSONA_EBUSY: the operation needs no live objects."""
+
+
+class CallbackError(PersonaError):
+    """PERSONA_ECALLBACK: a callback failed. When a Python callback raised, the bindings
+    re-raise that exception instead, with this one as its ``__cause__``."""
+
+
+class MisuseError(PersonaError):
+    """PERSONA_EMISUSE: API used in the wrong order or state."""
+
+
+class InternalError(PersonaError):
+    """PERSONA_EINTERNAL: a bug in libpersona."""
+
+
+ERROR_CLASSES = {
+    EINVAL: InvalidArgumentError, ENOMEM: OutOfMemoryError, EBUFS: BufferTooSmallError,
+    ENOTFOUND: NotFoundError, EPARSE: ParseError, EIO: PersonaIOError, ECORRUPT: CorruptError,
+    EVERSION: VersionError, EUNSUPPORTED: UnsupportedError, EBUSY: BusyError,
+    ECALLBACK: CallbackError, EMISUSE: MisuseError, EINTERNAL: InternalError,
+}
+
+
+def last_error(code, function=None):
+    """The exception for a failed call; read at once, on the calling thread."""
+    message = lib.persona_errmsg().decode("utf-8", "replace")
+    if not message:
+        message = lib.persona_strerror(code).decode("utf-8", "replace")
+    cls = ERROR_CLASSES.get(code, PersonaError)
+    if cls is ParseError:
+        line, column = c_uint64(), c_uint64()
+        lib.persona_error_position(byref(line), byref(column))
+        return ParseError(code, message, function, line.value, column.value)
+    return cls(code, message, function)
+
+
+def _check_status(result, func, args):
+    if result < 0:
+        raise last_error(result, func.__name__)
+    return result
+
+
+# --------------------------------------------------------------------------- prototypes
+
+class _Handle(c_void_p):
+    """A typed opaque pointer: only instances of the same class (or None = NULL) are
+    accepted where it is declared, so passing a source as a store raises ArgumentError."""
+
+    @classmethod
+    def from_param(cls, obj):
+        if obj is None or isinstance(obj, cls):
+            return obj
+        raise TypeError(f"expected {cls.__name__}, got {type(obj).__name__}")
+
+
+class StoreHandle(_Handle):
+    """persona_store *"""
+
+
+class SourceHandle(_Handle):
+    """persona_source *"""
+
+
+STATUS = object()  # restype marker: int status code, checked by errcheck
+P = POINTER
+BUF = [c_char_p, c_size_t, P(c_size_t)]  # caller buffer, capacity, out_len
+
+PROTOTYPES = {
+    # common.h
+    "persona_version_number": (c_int32, []),
+    "persona_version_string": (c_char_p, []),
+    "persona_build_features": (c_char_p, []),
+    "persona_errcode": (c_int, []),
+    "persona_errmsg": (c_char_p, []),
+    "persona_error_position": (c_int, [P(c_uint64), P(c_uint64)]),  # ENOTFOUND is normal
+    "persona_strerror": (c_char_p, [c_int]),
+    "persona_set_allocator": (STATUS, [P(S.persona_allocator)]),
+    "persona_free": (None, [c_void_p]),
+    "persona_time_parse": (STATUS, [P(c_int64), c_char_p, c_size_t, c_char_p, c_int32]),
+    "persona_time_bucket": (STATUS, [P(c_int64), c_int64, c_int32, c_int32]),
+    "persona_time_format": (STATUS, BUF + [c_int64, c_int32]),
+    "persona_time_label": (STATUS, BUF + [c_int64, c_int32, c_int32]),
+    # event.h
+    "persona_event_init": (STATUS, [P(S.persona_event), c_uint32]),
+    "persona_reject_reason_name": (c_char_p, [c_int32]),
+    "persona_ingest_options_init": (STATUS, [P(S.persona_ingest_options), c_uint32]),
+    "persona_ingest_stats_init": (STATUS, [P(S.persona_ingest_stats), c_uint32]),
+    # store.h
+    "persona_store_options_init": (STATUS, [P(S.persona_store_options), c_uint32]),
+    "persona_store_new": (STATUS, [P(StoreHandle), P(S.persona_store_options)]),
+    "persona_store_free": (None, [StoreHandle]),
+    "persona_store_ingest": (STATUS, [P(S.persona_ingest_stats), StoreHandle,
+                                      P(S.persona_event), c_size_t,
+                                      P(S.persona_ingest_options)]),
+    "persona_store_info_get": (STATUS, [P(S.persona_store_info), StoreHandle]),
+    "persona_store_user_at": (STATUS, BUF + [StoreHandle, c_uint64]),
+    "persona_store_event_type_at": (STATUS, BUF + [StoreHandle, c_uint64]),
+    "persona_store_profile_get": (STATUS, [P(S.persona_profile_info), StoreHandle, c_char_p]),
+    "persona_store_profile_type": (STATUS, [P(c_uint64), P(c_double), StoreHandle, c_char_p,
+                                            c_char_p]),
+    "persona_store_profile_last": (STATUS, BUF + [P(c_int64), StoreHandle, c_char_p,
+                                                  c_char_p]),
+    "persona_store_profile_engagement": (STATUS, [P(c_double), StoreHandle, c_char_p,
+                                                  c_char_p, c_int64]),
+    "persona_store_attr_set_num": (STATUS, [StoreHandle, c_char_p, c_char_p, c_double]),
+    "persona_store_attr_set_str": (STATUS, [StoreHandle, c_char_p, c_char_p, c_char_p]),
+    "persona_store_attr_set_bool": (STATUS, [StoreHandle, c_char_p, c_char_p, c_int32]),
+    "persona_store_attr_set_time": (STATUS, [StoreHandle, c_char_p, c_char_p, c_int64]),
+    "persona_store_attr_set_null": (STATUS, [StoreHandle, c_char_p, c_char_p]),
+    "persona_store_attr_remove": (STATUS, [StoreHandle, c_char_p, c_char_p]),
+    "persona_store_attr_type": (STATUS, [P(c_int32), StoreHandle, c_char_p, c_char_p]),
+    "persona_store_attr_get_num": (STATUS, [P(c_double), StoreHandle, c_char_p, c_char_p]),
+    "persona_store_attr_get_str": (STATUS, BUF + [StoreHandle, c_char_p, c_char_p]),
+    "persona_store_attr_get_bool": (STATUS, [P(c_int32), StoreHandle, c_char_p, c_char_p]),
+    "persona_store_attr_get_time": (STATUS, [P(c_int64), StoreHandle, c_char_p, c_char_p]),
+    "persona_store_consent_set": (STATUS, [StoreHandle, c_char_p, c_char_p, c_int32,
+                                           c_int64]),
+    "persona_store_consent_get": (STATUS, [P(c_int32), P(c_int64), StoreHandle, c_char_p,
+                                           c_char_p]),
+    "persona_store_export": (STATUS, [StoreHandle, c_int32, S.WRITE_FN, c_void_p]),
+    "persona_store_export_buffer": (STATUS, [P(c_void_p), P(c_size_t), StoreHandle,
+                                             c_int32]),
+    "persona_store_profile_json": (STATUS, [P(c_void_p), P(c_size_t), StoreHandle,
+                                            c_char_p]),
+    # source.h
+    "persona_source_new": (STATUS, [P(SourceHandle), P(S.persona_source_vtable), c_void_p]),
+    "persona_source_free": (None, [SourceHandle]),
+    "persona_source_rewind": (STATUS, [SourceHandle]),
+    "persona_mapping_init": (STATUS, [P(S.persona_mapping), c_uint32]),
+    "persona_csv_options_init": (STATUS, [P(S.persona_csv_options), c_uint32]),
+    "persona_source_open_csv": (STATUS, [P(SourceHandle), c_char_p, P(S.persona_csv_options),
+                                         P(S.persona_mapping)]),
+    "persona_source_open_csv_memory": (STATUS, [P(SourceHandle), c_char_p, c_size_t,
+                                                P(S.persona_csv_options),
+                                                P(S.persona_mapping)]),
+    "persona_source_open_jsonl": (STATUS, [P(SourceHandle), c_char_p, P(S.persona_mapping)]),
+    "persona_source_open_jsonl_memory": (STATUS, [P(SourceHandle), c_char_p, c_size_t,
+                                                  P(S.persona_mapping)]),
+    "persona_source_from_arrays": (STATUS, [P(SourceHandle), P(S.persona_event_arrays)]),
+    "persona_store_load": (STATUS, [P(S.persona_ingest_stats), StoreHandle, SourceHandle,
+                                    P(S.persona_ingest_options)]),
+}
+
+
+# --------------------------------------------------------------------------- loading
+
+def _package_dir():
+    return os.path.dirname(os.path.abspath(__file__))
+
+
+def _build_tree_candidates(start):
+    """build*/lib/libpersona.so.1 in the nearest ancestor of ``start`` that has one;
+    ``build`` first, then other build directories alphabetically."""
+    directory = start
+    while True:
+        try:
+            names = sorted(n for n in os.listdir(directory) if n.startswith("build"))
+        except OSError:
+            names = []
+        names.sort(key=lambda n: n != "build")
+        found = [os.path.join(directory, n, "lib", SONAME) for n in names]
+        found = [p for p in found if os.path.isfile(p)]
+        if found:
+            return found
+        parent = os.path.dirname(directory)
+        if parent == directory:
+            return []
+        directory = parent
+
+
+def candidate_paths():
+    """Where the library is looked for, in order (CONVENTIONS §14)."""
+    explicit = os.environ.get(LIBRARY_ENV)
+    if explicit:
+        return [explicit]  # an explicit choice is never silently replaced by another library
+    package = _package_dir()
+    paths = [os.path.join(package, SONAME)]
+    paths += _build_tree_candidates(os.path.dirname(package))
+    system = ctypes.util.find_library("persona")
+    if system:
+        paths.append(system)
+    return paths
+
+
+def _declare(cdll):
+    missing = []
+    for name, (restype, argtypes) in PROTOTYPES.items():
+        try:
+            func = getattr(cdll, name)
+        except AttributeError:
+            missing.append(name)
+            continue
+        func.argtypes = argtypes
+        if restype is STATUS:
+            func.restype = c_int
+            func.errcheck = _check_status
+        else:
+            func.restype = restype
+    return missing
+
+
+def _check_version(cdll, path):
+    number = cdll.persona_version_number()
+    major, minor = number // 1000000, number // 1000 % 1000
+    if major != REQUIRED_MAJOR or minor < MIN_MINOR:
+        raise OSError(f"{path}: libpersona {major}.{minor} found, these bindings need "
+                      f"{REQUIRED_MAJOR}.x with x >= {MIN_MINOR}")
+
+
+def load_library():
+    """Load and prepare the library; OSError names every path tried and why it failed."""
+    tried = []
+    for path in candidate_paths():
+        if os.sep in path and not os.path.exists(path):
+            tried.append(f"{path} (no such file)")
+            continue
+        try:
+            cdll = ctypes.CDLL(path)
+        except OSError as err:
+            tried.append(f"{path} ({err})")
+            continue
+        missing = _declare(cdll)
+        if missing:
+            raise OSError(f"{path} lacks libpersona symbols: {', '.join(missing)}")
+        _check_version(cdll, path)
+        cdll.persona_path = path
+        return cdll
+    if not tried:
+        tried.append("(no candidate found)")
+    raise OSError(f"cannot load {SONAME}; set {LIBRARY_ENV} to its path. Tried: "
+                  + "; ".join(tried))
+
+
+lib = load_library()
+library_path = lib.persona_path
+
+
+# --------------------------------------------------------------------------- helpers
+
+def new_struct(cls):
+    """A caller-filled struct with ``struct_size`` set: through its ``persona_*_init``
+    function when the C API has one."""
+    value = cls()
+    if cls._init_:
+        getattr(lib, cls._init_)(byref(value), ctypes.sizeof(value))
+    else:
+        value.struct_size = ctypes.sizeof(value)
+    return value
+
+
+def encode(text, what="string"):
+    """UTF-8 bytes for C; None stays None (NULL). Lone surrogates pass through
+    ('surrogatepass') so the library, not Python, reports invalid UTF-8; bytes are passed
+    as given. C strings end at NUL, so an embedded NUL is refused here."""
+    if text is None:
+        return None
+    if isinstance(text, bytes):
+        data = text
+    elif isinstance(text, str):
+        data = text.encode("utf-8", "surrogatepass")
+    else:
+        data = str(text).encode("utf-8", "surrogatepass")
+    if b"\0" in data:
+        raise ValueError(f"{what} contains a NUL byte: {text!r}")
+    return data
+
+
+def decode(data):
+    return data.decode("utf-8")
+
+
+def read_string(func, *args, capacity=256):
+    """Call a ``(buf, capacity, out_len, *args)`` function, growing the buffer on EBUFS."""
+    out_len = c_size_t()
+    while True:
+        buf = ctypes.create_string_buffer(capacity)
+        try:
+            func(buf, capacity, byref(out_len), *args)
+        except BufferTooSmallError:
+            capacity = max(out_len.value + 1, capacity * 2)
+            continue
+        return decode(buf.raw[:out_len.value])
+
+
+def take_owned_string(func, *args):
+    """Call a ``(char **out, size_t *out_len, *args)`` function and release the result
+    with persona_free() once copied."""
+    out, out_len = c_void_p(), c_size_t()
+    func(byref(out), byref(out_len), *args)
+    try:
+        return decode(ctypes.string_at(out.value, out_len.value)) if out_len.value else ""
+    finally:
+        lib.persona_free(out)
+
+
+def strerror(code):
+    """Static description of a result code (persona_strerror)."""
+    return decode(lib.persona_strerror(code))
+
+
+def reject_reason_name(reason):
+    """Short name of a PERSONA_REJECT_* reason (persona_reject_reason_name)."""
+    return decode(lib.persona_reject_reason_name(reason))
+

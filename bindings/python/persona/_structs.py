@@ -1,0 +1,211 @@
+"""ctypes mirrors of the caller-filled structs of include/persona/*.h.
+
+Field names and order are exactly the C ones (a test compares sizes and offsets with the
+C compiler's). Each class names the ``persona_*_init`` function that fills its defaults
+(``_init_``), or None when the C API has none; ``_capi.new_struct`` uses it.
+"""
+from ctypes import (CFUNCTYPE, POINTER, Structure, c_char_p, c_double, c_int, c_int32,
+                    c_int64, c_size_t, c_uint32, c_uint64, c_void_p)
+
+REJECT_SLOTS = 32     # PERSONA_REJECT_SLOTS
+REJECT_EXAMPLES = 4   # PERSONA_REJECT_EXAMPLES
+
+# Callback types (data pointers as c_void_p: pieces are not NUL-terminated).
+PROGRESS_FN = CFUNCTYPE(c_int, c_void_p, c_uint64, c_uint64)
+WRITE_FN = CFUNCTYPE(c_int, c_void_p, c_void_p, c_size_t)
+ALLOCATE_FN = CFUNCTYPE(c_void_p, c_void_p, c_size_t)
+REALLOCATE_FN = CFUNCTYPE(c_void_p, c_void_p, c_void_p, c_size_t)
+DEALLOCATE_FN = CFUNCTYPE(None, c_void_p, c_void_p)
+
+
+class persona_allocator(Structure):
+    _init_ = None
+    _fields_ = [
+        ("struct_size", c_uint32),
+        ("reserved", c_uint32),
+        ("ctx", c_void_p),
+        ("allocate", ALLOCATE_FN),
+        ("reallocate", REALLOCATE_FN),
+        ("deallocate", DEALLOCATE_FN),
+    ]
+
+
+class persona_event(Structure):
+    _init_ = "persona_event_init"
+    _fields_ = [
+        ("struct_size", c_uint32),
+        ("reserved", c_uint32),
+        ("user", c_char_p),
+        ("time_ms", c_int64),
+        ("type", c_char_p),
+        ("item", c_char_p),
+        ("value", c_double),
+        ("event_id", c_char_p),
+        ("basket", c_char_p),
+        ("prop_names", POINTER(c_char_p)),
+        ("prop_values", POINTER(c_char_p)),
+        ("n_props", c_size_t),
+    ]
+
+
+class persona_ingest_stats(Structure):
+    _init_ = "persona_ingest_stats_init"
+    _fields_ = [
+        ("struct_size", c_uint32),
+        ("reserved", c_uint32),
+        ("rows_read", c_uint64),
+        ("bytes_read", c_uint64),
+        ("events_accepted", c_uint64),
+        ("events_rejected", c_uint64),
+        ("rejected", c_uint64 * REJECT_SLOTS),
+        ("example_lines", (c_uint64 * REJECT_EXAMPLES) * REJECT_SLOTS),
+        ("users_created", c_uint64),
+    ]
+
+
+class persona_ingest_options(Structure):
+    _init_ = "persona_ingest_options_init"
+    _fields_ = [
+        ("struct_size", c_uint32),
+        ("flags", c_uint32),
+        ("progress", PROGRESS_FN),
+        ("progress_ctx", c_void_p),
+        ("progress_every", c_uint64),
+    ]
+
+
+class persona_attribute(Structure):
+    _init_ = None
+    _fields_ = [
+        ("struct_size", c_uint32),
+        ("type", c_int32),
+        ("user", c_char_p),
+        ("name", c_char_p),
+        ("num", c_double),
+        ("str", c_char_p),
+        ("time_ms", c_int64),
+        ("boolean", c_int32),
+        ("reserved", c_int32),
+    ]
+
+
+class persona_store_options(Structure):
+    _init_ = "persona_store_options_init"
+    _fields_ = [
+        ("struct_size", c_uint32),
+        ("flags", c_uint32),
+        ("session_gap_ms", c_int64),
+        ("decay_half_life_ms", c_int64),
+        ("hash_seed", c_uint64),
+    ]
+
+
+class persona_store_info(Structure):
+    _init_ = None
+    _fields_ = [
+        ("struct_size", c_uint32),
+        ("reserved", c_uint32),
+        ("users", c_uint64),
+        ("events", c_uint64),
+        ("event_types", c_uint64),
+        ("items", c_uint64),
+        ("baskets", c_uint64),
+        ("first_time_ms", c_int64),
+        ("last_time_ms", c_int64),
+        ("bytes_events", c_uint64),
+        ("bytes_profiles", c_uint64),
+        ("bytes_total", c_uint64),
+    ]
+
+
+class persona_profile_info(Structure):
+    _init_ = None
+    _fields_ = [
+        ("struct_size", c_uint32),
+        ("reserved", c_uint32),
+        ("events", c_uint64),
+        ("first_seen_ms", c_int64),
+        ("last_seen_ms", c_int64),
+        ("value_sum", c_double),
+        ("orders", c_uint64),
+        ("sessions", c_uint64),
+        ("event_types", c_uint64),
+        ("attributes", c_uint64),
+    ]
+
+
+# The vtable's callbacks; defined after persona_event and persona_attribute they point to.
+NEXT_FN = CFUNCTYPE(c_int, c_void_p, POINTER(POINTER(persona_event)), POINTER(c_size_t))
+REWIND_FN = CFUNCTYPE(c_int, c_void_p)
+NEXT_ATTRIBUTES_FN = CFUNCTYPE(c_int, c_void_p, POINTER(POINTER(persona_attribute)),
+                               POINTER(c_size_t))
+CLOSE_FN = CFUNCTYPE(c_int, c_void_p)
+
+
+class persona_source_vtable(Structure):
+    _init_ = None
+    _fields_ = [
+        ("struct_size", c_uint32),
+        ("reserved", c_uint32),
+        ("next", NEXT_FN),
+        ("rewind", REWIND_FN),
+        ("next_attributes", NEXT_ATTRIBUTES_FN),
+        ("close", CLOSE_FN),
+    ]
+
+
+class persona_mapping(Structure):
+    _init_ = "persona_mapping_init"
+    _fields_ = [
+        ("struct_size", c_uint32),
+        ("time_offset_minutes", c_int32),
+        ("user", c_char_p),
+        ("time", c_char_p),
+        ("time_format", c_char_p),
+        ("event", c_char_p),
+        ("event_const", c_char_p),
+        ("item", c_char_p),
+        ("basket", c_char_p),
+        ("event_id", c_char_p),
+        ("value", c_char_p),
+        ("prop_names", POINTER(c_char_p)),
+        ("prop_columns", POINTER(c_char_p)),
+        ("n_props", c_size_t),
+    ]
+
+
+class persona_csv_options(Structure):
+    _init_ = "persona_csv_options_init"
+    _fields_ = [
+        ("struct_size", c_uint32),
+        ("delimiter", c_uint32),
+        ("flags", c_uint32),
+        ("reserved", c_uint32),
+        ("max_row_bytes", c_size_t),
+    ]
+
+
+class persona_event_arrays(Structure):
+    _init_ = None
+    _fields_ = [
+        ("struct_size", c_uint32),
+        ("reserved", c_uint32),
+        ("count", c_size_t),
+        ("user", POINTER(c_char_p)),
+        ("time_ms", POINTER(c_int64)),
+        ("type", POINTER(c_char_p)),
+        ("item", POINTER(c_char_p)),
+        ("value", POINTER(c_double)),
+        ("event_id", POINTER(c_char_p)),
+        ("basket", POINTER(c_char_p)),
+        ("n_props", c_size_t),
+        ("prop_names", POINTER(c_char_p)),
+        ("prop_values", POINTER(POINTER(c_char_p))),
+    ]
+
+
+ALL_STRUCTS = (
+    persona_allocator, persona_event, persona_ingest_stats, persona_ingest_options,
+    persona_attribute, persona_store_options, persona_store_info, persona_profile_info,
+    persona_source_vtable, persona_mapping, persona_csv_options, persona_event_arrays,
+)

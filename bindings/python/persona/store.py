@@ -1,0 +1,309 @@
+"""The profile store (store.h)."""
+import codecs
+import ctypes
+import dataclasses
+import datetime
+import io
+import json
+from ctypes import byref, c_double, c_int32, c_int64, c_uint64
+
+from . import _optional
+from ._callbacks import CallbackGuard, reraising
+from ._capi import (NotFoundError, PersonaError, StoreHandle, encode, lib,
+                    new_struct, read_string, reject_reason_name, take_owned_string)
+from ._events import BOOL, NULL, NUM, STR, TIME, EventBatch, attribute_kind
+from ._handle import Handle
+from ._structs import (PROGRESS_FN, REJECT_SLOTS, WRITE_FN, persona_ingest_options,
+                       persona_ingest_stats, persona_profile_info, persona_store_info,
+                       persona_store_options)
+from .times import duration_ms, to_datetime, to_ms
+
+EXPORT_FORMATS = {"csv": 1, "jsonl": 2}  # PERSONA_EXPORT_PROFILES_CSV / _JSONL
+INGEST_STRICT = 1                        # PERSONA_INGEST_STRICT
+ATTRIBUTE_SETTERS = {NUM: lib.persona_store_attr_set_num, STR: lib.persona_store_attr_set_str,
+                     BOOL: lib.persona_store_attr_set_bool,
+                     TIME: lib.persona_store_attr_set_time}
+EXPECTED_KINDS = {float: NUM, int: NUM, str: STR, bool: BOOL, datetime.datetime: TIME}
+KIND_TYPES = {NULL: type(None), NUM: float, STR: str, BOOL: bool, TIME: datetime.datetime}
+
+
+def _reason_name(reason):
+    name = reject_reason_name(reason)
+    return name if name != "unknown" else f"reason_{reason}"
+
+
+@dataclasses.dataclass
+class IngestStats:
+    """What one ingest or load did (persona_ingest_stats). ``rejected`` maps reason names
+    ("missing_user", "bad_time", ...) to counts, for reasons that occurred; ``examples``
+    maps the same names to the first line numbers (1-based event index for ingest, file
+    line for CSV with the header as line 1, line for JSONL, event ordinal otherwise)."""
+
+    rows_read: int = 0
+    bytes_read: int = 0
+    events_accepted: int = 0
+    events_rejected: int = 0
+    rejected: dict = dataclasses.field(default_factory=dict)
+    examples: dict = dataclasses.field(default_factory=dict)
+    users_created: int = 0
+
+    @classmethod
+    def from_struct(cls, stats):
+        reasons = [r for r in range(REJECT_SLOTS) if stats.rejected[r]]
+        return cls(
+            rows_read=stats.rows_read, bytes_read=stats.bytes_read,
+            events_accepted=stats.events_accepted, events_rejected=stats.events_rejected,
+            rejected={_reason_name(r): stats.rejected[r] for r in reasons},
+            examples={_reason_name(r): [line for line in stats.example_lines[r] if line]
+                      for r in reasons},
+            users_created=stats.users_created)
+
+
+def _struct_dict(value):
+    return {name: getattr(value, name) for name, _ in value._fields_
+            if name not in ("struct_size", "reserved")}
+
+
+def _ingest_options(strict, progress=None, progress_every=0):
+    opts = new_struct(persona_ingest_options)
+    opts.flags = INGEST_STRICT if strict else 0
+    opts.progress_every = progress_every
+    if progress is not None:
+        opts.progress = progress
+    return opts
+
+
+def _byte_sink(file):
+    """(write(bytes), finish()) for a binary or text file object."""
+    if isinstance(file, io.TextIOBase):
+        decoder = codecs.getincrementaldecoder("utf-8")()
+        return (lambda data: file.write(decoder.decode(data)),
+                lambda: file.write(decoder.decode(b"", final=True)))
+    return file.write, lambda: None
+
+
+class Store(Handle):
+    """A profile store: profiles with incrementally maintained traits, typed attributes,
+    consent and an event log.
+
+    Thread-safety (store.h): concurrent. Any methods may be called on one store from any
+    threads at once; ctypes releases the GIL during each C call, so threads really run in
+    parallel. close() must not race with other calls. There are no locks in Python.
+
+    Times are int ms since the epoch (UTC), datetime (naive = UTC) or str; durations are
+    int ms or timedelta.
+    """
+
+    _kind = "store"
+
+    def __init__(self, session_gap=None, half_life=None, seed=0):
+        """``session_gap``: inactivity that starts a new session (default 30 min);
+        ``half_life``: half-life of category engagement (default 30 days); ``seed``: seed
+        of the keyed hash (0 = random per store)."""
+        opts = new_struct(persona_store_options)
+        opts.session_gap_ms = duration_ms(session_gap) if session_gap is not None else 0
+        opts.decay_half_life_ms = duration_ms(half_life) if half_life is not None else 0
+        opts.hash_seed = seed
+        handle = StoreHandle()
+        lib.persona_store_new(byref(handle), byref(opts))
+        self._adopt(handle, lib.persona_store_free)
+
+    # ------------------------------------------------------------------ events
+
+    def ingest(self, events, strict=False):
+        """Validate, deduplicate and apply event dicts (keys: user, time, type, item,
+        value, event_id, basket, props). Bad events are counted by reason and skipped;
+        with ``strict`` the first bad one raises ParseError (``.line`` = its index + 1)
+        and nothing is applied. Returns IngestStats."""
+        batch = EventBatch(events)
+        stats = new_struct(persona_ingest_stats)
+        opts = _ingest_options(strict)
+        lib.persona_store_ingest(byref(stats), self._live(), batch.pointer, batch.count,
+                                 byref(opts))
+        return IngestStats.from_struct(stats)
+
+    def load(self, source, strict=False, progress=None, progress_every=0):
+        """Drain a Source into the store (persona_store_load). ``progress(rows, bytes)``
+        is called about every ``progress_every`` rows (0 = 1,048,576); returning False
+        stops the load with CallbackError. An exception raised by the source's or the
+        progress callback is re-raised here. On a PersonaError the batches before the
+        failing one stay applied; the error's ``stats`` attribute says what was done."""
+        guard = CallbackGuard()
+        callback = None
+        if progress is not None:
+            callback = PROGRESS_FN(guard.wrap(
+                lambda ctx, rows, nbytes: -1 if progress(rows, nbytes) is False else 0))
+        opts = _ingest_options(strict, callback, progress_every)
+        stats = new_struct(persona_ingest_stats)
+        with reraising(source._guard, guard):
+            try:
+                lib.persona_store_load(byref(stats), self._live(), source._live(), byref(opts))
+            except PersonaError as err:
+                err.stats = IngestStats.from_struct(stats)
+                raise
+        return IngestStats.from_struct(stats)
+
+    # ------------------------------------------------------------------ queries
+
+    def info(self):
+        """Sizes and memory accounting (persona_store_info) as a dict."""
+        info = new_struct(persona_store_info)
+        lib.persona_store_info_get(byref(info), self._live())
+        return _struct_dict(info)
+
+    def users(self):
+        """Iterate over user keys in order of first appearance."""
+        index = 0
+        while True:
+            try:
+                yield read_string(lib.persona_store_user_at, self._live(), index)
+            except NotFoundError:
+                return
+            index += 1
+
+    def event_types(self):
+        """Event type names in order of first appearance."""
+        count = self.info()["event_types"]
+        return [read_string(lib.persona_store_event_type_at, self._live(), i)
+                for i in range(count)]
+
+    def profile(self, user):
+        """Everything held about a user (persona_store_profile_json, parsed): user_id,
+        events, first_seen, last_seen, value_sum, orders, sessions, types, last,
+        engagement (at the user's last event), attributes, consent. KeyError-like
+        NotFoundError for an unknown user."""
+        return json.loads(take_owned_string(lib.persona_store_profile_json, self._live(),
+                                            encode(user, "user")))
+
+    def profile_info(self, user):
+        """The scalar traits (persona_profile_info) as a dict: events, first_seen_ms,
+        last_seen_ms, value_sum, orders, sessions, event_types, attributes."""
+        info = new_struct(persona_profile_info)
+        lib.persona_store_profile_get(byref(info), self._live(), encode(user, "user"))
+        return _struct_dict(info)
+
+    def type_count(self, user, type):
+        """(number of events, summed value) of one event type for a user."""
+        count, value = c_uint64(), c_double()
+        lib.persona_store_profile_type(byref(count), byref(value), self._live(),
+                                       encode(user, "user"), encode(type, "type"))
+        return count.value, value.value
+
+    def last(self, user, name):
+        """(last value, its time in ms) of a named property of a user."""
+        time = c_int64()
+        value = read_string(lib.persona_store_profile_last, byref(time), self._live(),
+                            encode(user, "user"), encode(name, "property name"))
+        return value, time.value
+
+    def engagement(self, user, category, at):
+        """Engagement with a category at a time: sum of 2^(-age / half-life) over the
+        user's events with that ``category`` property."""
+        out = c_double()
+        lib.persona_store_profile_engagement(byref(out), self._live(), encode(user, "user"),
+                                             encode(category, "category"), to_ms(at))
+        return out.value
+
+    # ------------------------------------------------------------------ export
+
+    def export_csv(self):
+        """The profiles table as CSV text (one row per user, sorted by key)."""
+        return take_owned_string(lib.persona_store_export_buffer, self._live(),
+                                 EXPORT_FORMATS["csv"])
+
+    def export_jsonl(self):
+        """Every profile as JSON Lines text."""
+        return take_owned_string(lib.persona_store_export_buffer, self._live(),
+                                 EXPORT_FORMATS["jsonl"])
+
+    def export(self, file, format="csv"):
+        """Stream the export ("csv" or "jsonl") to a binary or text file object."""
+        write, finish = _byte_sink(file)
+
+        def write_piece(ctx, data, size):
+            write(ctypes.string_at(data, size))
+            return 0
+
+        guard = CallbackGuard()
+        writer = WRITE_FN(guard.wrap(write_piece))
+        with reraising(guard):
+            lib.persona_store_export(self._live(), EXPORT_FORMATS[format], writer, None)
+        finish()
+
+    def profiles(self):
+        """Every profile as a list of dicts (the JSON Lines export, parsed)."""
+        return [json.loads(line) for line in self.export_jsonl().splitlines() if line]
+
+    def profiles_frame(self):
+        """The CSV export as a pandas DataFrame (user_id as str, first_ts/last_ts as
+        datetimes in UTC). ImportError without pandas."""
+        pd = _optional.require_pandas("Store.profiles_frame()")
+        return pd.read_csv(io.StringIO(self.export_csv()), dtype={"user_id": str},
+                           keep_default_na=False, na_values={"first_ts": [""], "last_ts": [""]},
+                           parse_dates=["first_ts", "last_ts"])
+
+    # ------------------------------------------------------------------ attributes
+
+    def set_attr(self, user, name, value):
+        """Set a typed attribute: bool, int/float (numeric), str, datetime, or None (the
+        explicit null). Creates the profile if needed."""
+        kind, payload = attribute_kind(value)
+        args = (self._live(), encode(user, "user"), encode(name, "attribute name"))
+        if kind == NULL:
+            lib.persona_store_attr_set_null(*args)
+        else:
+            ATTRIBUTE_SETTERS[kind](*args, payload)
+
+    def attr_type(self, user, name):
+        """The attribute's type: one of bool, float, str, datetime, type(None)."""
+        return KIND_TYPES[self._attr_kind(user, name)]
+
+    def attr(self, user, name, expect=None):
+        """An attribute as float, str, bool, datetime (UTC) or None. With ``expect`` (float,
+        str, bool or datetime) the typed C getter is called directly, so an attribute of
+        another type raises InvalidArgumentError (a ValueError) with the library's message."""
+        kind = self._attr_kind(user, name) if expect is None else _expected_kind(expect)
+        args = (self._live(), encode(user, "user"), encode(name, "attribute name"))
+        if kind == STR:
+            return read_string(lib.persona_store_attr_get_str, *args)
+        if kind == NULL:
+            return None
+        out = {NUM: c_double, BOOL: c_int32, TIME: c_int64}[kind]()
+        getter = {NUM: lib.persona_store_attr_get_num, BOOL: lib.persona_store_attr_get_bool,
+                  TIME: lib.persona_store_attr_get_time}[kind]
+        getter(byref(out), *args)
+        return {NUM: float, BOOL: bool, TIME: to_datetime}[kind](out.value)
+
+    def remove_attr(self, user, name):
+        """Remove an attribute (NotFoundError when absent)."""
+        lib.persona_store_attr_remove(self._live(), encode(user, "user"),
+                                      encode(name, "attribute name"))
+
+    def _attr_kind(self, user, name):
+        out = c_int32()
+        lib.persona_store_attr_type(byref(out), self._live(), encode(user, "user"),
+                                    encode(name, "attribute name"))
+        return out.value
+
+    # ------------------------------------------------------------------ consent
+
+    def set_consent(self, user, purpose, granted, time):
+        """Record consent (granted=True) or its withdrawal for a purpose at a time."""
+        lib.persona_store_consent_set(self._live(), encode(user, "user"),
+                                      encode(purpose, "purpose"), 1 if granted else 0,
+                                      to_ms(time))
+
+    def consent(self, user, purpose):
+        """(granted, time in ms) of the latest consent record for a purpose."""
+        granted, time = c_int32(), c_int64()
+        lib.persona_store_consent_get(byref(granted), byref(time), self._live(),
+                                      encode(user, "user"), encode(purpose, "purpose"))
+        return bool(granted.value), time.value
+
+
+def _expected_kind(expect):
+    try:
+        return EXPECTED_KINDS[expect]
+    except KeyError:
+        raise TypeError(f"expect must be float, str, bool or datetime, not {expect!r}") from None
+

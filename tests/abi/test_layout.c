@@ -1,0 +1,320 @@
+/* ABI layout test (CONVENTIONS §5, §10, §11; TESTING §9).
+ *
+ * Pins, as literal numbers for x86_64 / LP64, the size of every public struct and the
+ * offset and size of each of its fields, and the value of every PERSONA_* constant
+ * (result codes, value types, periods, reject reasons, limits, flags, export formats):
+ * all of them are ABI. A released value never changes; when a field or constant is
+ * appended, add its line here (tests/abi/check_layout_coverage.py fails until you do).
+ *
+ * Also checks that each persona_*_init() sets struct_size and zeroes every other byte,
+ * rejects NULL and a zero struct_size, and that each PERSONA_*_INIT macro gives the same
+ * bytes (memcmp) as the init function, or as "struct_size set, the rest zero" for structs
+ * without one. Links against libpersona.so. Exit 77 (skip) on a non-LP64 target.
+ */
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "persona.h"
+
+static int failures;
+static int checks;
+
+static void check_num(const char *what, long long got, long long want, int line)
+{
+    checks++;
+    if (got != want) {
+        failures++;
+        fprintf(stderr, "test_layout.c:%d: %s is %lld, pinned ABI value is %lld\n", line, what,
+                got, want);
+    }
+}
+
+#define SIZE(T, n) check_num("sizeof(" #T ")", (long long)sizeof(T), (n), __LINE__)
+#define FIELD(T, f, off, size)                                                             \
+    do {                                                                                   \
+        check_num("offsetof(" #T ", " #f ")", (long long)offsetof(T, f), (off), __LINE__);  \
+        check_num("sizeof(" #T "." #f ")", (long long)sizeof(((T *)0)->f), (size), __LINE__); \
+    } while (0)
+#define CONST(name, value) check_num(#name, (long long)(name), (value), __LINE__)
+
+static void layout(void)
+{
+    SIZE(persona_allocator, 40);
+    FIELD(persona_allocator, struct_size, 0, 4);
+    FIELD(persona_allocator, reserved, 4, 4);
+    FIELD(persona_allocator, ctx, 8, 8);
+    FIELD(persona_allocator, allocate, 16, 8);
+    FIELD(persona_allocator, reallocate, 24, 8);
+    FIELD(persona_allocator, deallocate, 32, 8);
+
+    SIZE(persona_event, 88);
+    FIELD(persona_event, struct_size, 0, 4);
+    FIELD(persona_event, reserved, 4, 4);
+    FIELD(persona_event, user, 8, 8);
+    FIELD(persona_event, time_ms, 16, 8);
+    FIELD(persona_event, type, 24, 8);
+    FIELD(persona_event, item, 32, 8);
+    FIELD(persona_event, value, 40, 8);
+    FIELD(persona_event, event_id, 48, 8);
+    FIELD(persona_event, basket, 56, 8);
+    FIELD(persona_event, prop_names, 64, 8);
+    FIELD(persona_event, prop_values, 72, 8);
+    FIELD(persona_event, n_props, 80, 8);
+
+    SIZE(persona_ingest_stats, 1328);
+    FIELD(persona_ingest_stats, struct_size, 0, 4);
+    FIELD(persona_ingest_stats, reserved, 4, 4);
+    FIELD(persona_ingest_stats, rows_read, 8, 8);
+    FIELD(persona_ingest_stats, bytes_read, 16, 8);
+    FIELD(persona_ingest_stats, events_accepted, 24, 8);
+    FIELD(persona_ingest_stats, events_rejected, 32, 8);
+    FIELD(persona_ingest_stats, rejected, 40, 256);
+    FIELD(persona_ingest_stats, example_lines, 296, 1024);
+    FIELD(persona_ingest_stats, users_created, 1320, 8);
+
+    SIZE(persona_ingest_options, 32);
+    FIELD(persona_ingest_options, struct_size, 0, 4);
+    FIELD(persona_ingest_options, flags, 4, 4);
+    FIELD(persona_ingest_options, progress, 8, 8);
+    FIELD(persona_ingest_options, progress_ctx, 16, 8);
+    FIELD(persona_ingest_options, progress_every, 24, 8);
+
+    SIZE(persona_attribute, 56);
+    FIELD(persona_attribute, struct_size, 0, 4);
+    FIELD(persona_attribute, type, 4, 4);
+    FIELD(persona_attribute, user, 8, 8);
+    FIELD(persona_attribute, name, 16, 8);
+    FIELD(persona_attribute, num, 24, 8);
+    FIELD(persona_attribute, str, 32, 8);
+    FIELD(persona_attribute, time_ms, 40, 8);
+    FIELD(persona_attribute, boolean, 48, 4);
+    FIELD(persona_attribute, reserved, 52, 4);
+
+    SIZE(persona_store_options, 32);
+    FIELD(persona_store_options, struct_size, 0, 4);
+    FIELD(persona_store_options, flags, 4, 4);
+    FIELD(persona_store_options, session_gap_ms, 8, 8);
+    FIELD(persona_store_options, decay_half_life_ms, 16, 8);
+    FIELD(persona_store_options, hash_seed, 24, 8);
+
+    SIZE(persona_store_info, 88);
+    FIELD(persona_store_info, struct_size, 0, 4);
+    FIELD(persona_store_info, reserved, 4, 4);
+    FIELD(persona_store_info, users, 8, 8);
+    FIELD(persona_store_info, events, 16, 8);
+    FIELD(persona_store_info, event_types, 24, 8);
+    FIELD(persona_store_info, items, 32, 8);
+    FIELD(persona_store_info, baskets, 40, 8);
+    FIELD(persona_store_info, first_time_ms, 48, 8);
+    FIELD(persona_store_info, last_time_ms, 56, 8);
+    FIELD(persona_store_info, bytes_events, 64, 8);
+    FIELD(persona_store_info, bytes_profiles, 72, 8);
+    FIELD(persona_store_info, bytes_total, 80, 8);
+
+    SIZE(persona_profile_info, 72);
+    FIELD(persona_profile_info, struct_size, 0, 4);
+    FIELD(persona_profile_info, reserved, 4, 4);
+    FIELD(persona_profile_info, events, 8, 8);
+    FIELD(persona_profile_info, first_seen_ms, 16, 8);
+    FIELD(persona_profile_info, last_seen_ms, 24, 8);
+    FIELD(persona_profile_info, value_sum, 32, 8);
+    FIELD(persona_profile_info, orders, 40, 8);
+    FIELD(persona_profile_info, sessions, 48, 8);
+    FIELD(persona_profile_info, event_types, 56, 8);
+    FIELD(persona_profile_info, attributes, 64, 8);
+
+    SIZE(persona_source_vtable, 40);
+    FIELD(persona_source_vtable, struct_size, 0, 4);
+    FIELD(persona_source_vtable, reserved, 4, 4);
+    FIELD(persona_source_vtable, next, 8, 8);
+    FIELD(persona_source_vtable, rewind, 16, 8);
+    FIELD(persona_source_vtable, next_attributes, 24, 8);
+    FIELD(persona_source_vtable, close, 32, 8);
+
+    SIZE(persona_mapping, 104);
+    FIELD(persona_mapping, struct_size, 0, 4);
+    FIELD(persona_mapping, time_offset_minutes, 4, 4);
+    FIELD(persona_mapping, user, 8, 8);
+    FIELD(persona_mapping, time, 16, 8);
+    FIELD(persona_mapping, time_format, 24, 8);
+    FIELD(persona_mapping, event, 32, 8);
+    FIELD(persona_mapping, event_const, 40, 8);
+    FIELD(persona_mapping, item, 48, 8);
+    FIELD(persona_mapping, basket, 56, 8);
+    FIELD(persona_mapping, event_id, 64, 8);
+    FIELD(persona_mapping, value, 72, 8);
+    FIELD(persona_mapping, prop_names, 80, 8);
+    FIELD(persona_mapping, prop_columns, 88, 8);
+    FIELD(persona_mapping, n_props, 96, 8);
+
+    SIZE(persona_csv_options, 24);
+    FIELD(persona_csv_options, struct_size, 0, 4);
+    FIELD(persona_csv_options, delimiter, 4, 4);
+    FIELD(persona_csv_options, flags, 8, 4);
+    FIELD(persona_csv_options, reserved, 12, 4);
+    FIELD(persona_csv_options, max_row_bytes, 16, 8);
+
+    SIZE(persona_event_arrays, 96);
+    FIELD(persona_event_arrays, struct_size, 0, 4);
+    FIELD(persona_event_arrays, reserved, 4, 4);
+    FIELD(persona_event_arrays, count, 8, 8);
+    FIELD(persona_event_arrays, user, 16, 8);
+    FIELD(persona_event_arrays, time_ms, 24, 8);
+    FIELD(persona_event_arrays, type, 32, 8);
+    FIELD(persona_event_arrays, item, 40, 8);
+    FIELD(persona_event_arrays, value, 48, 8);
+    FIELD(persona_event_arrays, event_id, 56, 8);
+    FIELD(persona_event_arrays, basket, 64, 8);
+    FIELD(persona_event_arrays, n_props, 72, 8);
+    FIELD(persona_event_arrays, prop_names, 80, 8);
+    FIELD(persona_event_arrays, prop_values, 88, 8);
+}
+
+static void constants(void)
+{
+    /* Result codes. */
+    CONST(PERSONA_OK, 0);
+    CONST(PERSONA_EINVAL, -1);
+    CONST(PERSONA_ENOMEM, -2);
+    CONST(PERSONA_EBUFS, -3);
+    CONST(PERSONA_ENOTFOUND, -4);
+    CONST(PERSONA_EPARSE, -5);
+    CONST(PERSONA_EIO, -6);
+    CONST(PERSONA_ECORRUPT, -7);
+    CONST(PERSONA_EVERSION, -8);
+    CONST(PERSONA_EUNSUPPORTED, -9);
+    CONST(PERSONA_EBUSY, -10);
+    CONST(PERSONA_ECALLBACK, -11);
+    CONST(PERSONA_EMISUSE, -12);
+    CONST(PERSONA_EINTERNAL, -13);
+
+    /* Value types. */
+    CONST(PERSONA_NULL, 0);
+    CONST(PERSONA_NUM, 1);
+    CONST(PERSONA_STR, 2);
+    CONST(PERSONA_BOOL, 3);
+    CONST(PERSONA_TIME, 4);
+
+    /* Calendar periods. */
+    CONST(PERSONA_PERIOD_HOUR, 1);
+    CONST(PERSONA_PERIOD_DAY, 2);
+    CONST(PERSONA_PERIOD_WEEK, 3);
+    CONST(PERSONA_PERIOD_MONTH, 4);
+    CONST(PERSONA_PERIOD_QUARTER, 5);
+    CONST(PERSONA_PERIOD_YEAR, 6);
+
+    /* Accepted time range and key length. */
+    CONST(PERSONA_TIME_MIN, -62135596800000LL);
+    CONST(PERSONA_TIME_MAX, 253402300799999LL);
+    CONST(PERSONA_MAX_KEY_LEN, 4096);
+
+    /* Reject reasons (indexes into persona_ingest_stats.rejected). */
+    CONST(PERSONA_REJECT_MISSING_USER, 0);
+    CONST(PERSONA_REJECT_BAD_TIME, 1);
+    CONST(PERSONA_REJECT_BAD_NUMBER, 2);
+    CONST(PERSONA_REJECT_BAD_UTF8, 3);
+    CONST(PERSONA_REJECT_FIELD_COUNT, 4);
+    CONST(PERSONA_REJECT_DUPLICATE_ID, 5);
+    CONST(PERSONA_REJECT_TOO_LONG, 6);
+    CONST(PERSONA_REJECT_MISSING_EVENT, 7);
+    CONST(PERSONA_REJECT_BAD_QUOTE, 8);
+    CONST(PERSONA_REJECT_BAD_JSON, 9);
+    CONST(PERSONA_REJECT_WRONG_TYPE, 10);
+    CONST(PERSONA_REJECT_NUL_BYTE, 11);
+    CONST(PERSONA_REJECT_COUNT, 12);
+    CONST(PERSONA_REJECT_SLOTS, 32);
+    CONST(PERSONA_REJECT_EXAMPLES, 4);
+
+    /* Flags and export formats. */
+    CONST(PERSONA_INGEST_STRICT, 1);
+    CONST(PERSONA_EXPORT_PROFILES_CSV, 1);
+    CONST(PERSONA_EXPORT_PROFILES_JSONL, 2);
+
+    /* Versions: the major is the SONAME; the others change per release, so they are
+     * checked for consistency (header == loaded library), not pinned. */
+    CONST(PERSONA_VERSION_MAJOR, 1);
+    CONST(PERSONA_VERSION_NUMBER, PERSONA_VERSION_MAJOR * 1000000LL +
+                                      PERSONA_VERSION_MINOR * 1000LL + PERSONA_VERSION_PATCH);
+    CONST(persona_version_number(), PERSONA_VERSION_NUMBER);
+    char want[32];
+    snprintf(want, sizeof want, "%d.%d.%d", PERSONA_VERSION_MAJOR, PERSONA_VERSION_MINOR,
+             PERSONA_VERSION_PATCH);
+    CONST(strcmp(PERSONA_VERSION_STRING, want), 0);
+    CONST(strcmp(persona_version_string(), PERSONA_VERSION_STRING), 0);
+}
+
+/* struct_size first, then only zero bytes. */
+static void check_zeroed(const char *what, const void *p, size_t size, int line)
+{
+    uint32_t struct_size;
+    memcpy(&struct_size, p, sizeof struct_size);
+    check_num(what, (long long)struct_size, (long long)size, line);
+    const unsigned char *b = (const unsigned char *)p;
+    size_t nonzero = 0;
+    for (size_t i = sizeof struct_size; i < size; i++)
+        nonzero += b[i] != 0;
+    checks++;
+    if (nonzero) {
+        failures++;
+        fprintf(stderr, "test_layout.c:%d: %s left %zu non-zero byte(s) after struct_size\n",
+                line, what, nonzero);
+    }
+}
+
+static void check_same_bytes(const char *what, const void *a, const void *b, size_t size,
+                             int line)
+{
+    checks++;
+    if (memcmp(a, b, size) != 0) {
+        failures++;
+        fprintf(stderr, "test_layout.c:%d: %s differ\n", line, what);
+    }
+}
+
+/* persona_X_init(): OK with sizeof, struct_size set and the rest zeroed over garbage;
+ * EINVAL for NULL and for struct_size 0; the _INIT macro gives the same bytes. */
+#define INIT_FN_AND_MACRO(T, fn, MACRO)                                                    \
+    do {                                                                                   \
+        T s_;                                                                              \
+        memset(&s_, 0xA5, sizeof s_);                                                      \
+        CONST(fn(&s_, (uint32_t)sizeof s_), PERSONA_OK);                                   \
+        check_zeroed(#fn "() result", &s_, sizeof s_, __LINE__);                           \
+        T m_ = MACRO;                                                                      \
+        check_same_bytes(#MACRO " and " #fn "()", &m_, &s_, sizeof s_, __LINE__);          \
+        CONST(fn(NULL, (uint32_t)sizeof s_), PERSONA_EINVAL);                              \
+        CONST(fn(&s_, 0), PERSONA_EINVAL);                                                 \
+    } while (0)
+
+/* A struct with an _INIT macro but no init function: struct_size set, the rest zero. */
+#define INIT_MACRO_ONLY(T, MACRO)                                                          \
+    do {                                                                                   \
+        T m_ = MACRO;                                                                      \
+        check_zeroed(#MACRO, &m_, sizeof m_, __LINE__);                                    \
+    } while (0)
+
+static void initializers(void)
+{
+    INIT_FN_AND_MACRO(persona_store_options, persona_store_options_init, PERSONA_STORE_OPTIONS_INIT);
+    INIT_FN_AND_MACRO(persona_event, persona_event_init, PERSONA_EVENT_INIT);
+    INIT_FN_AND_MACRO(persona_ingest_stats, persona_ingest_stats_init, PERSONA_INGEST_STATS_INIT);
+    INIT_FN_AND_MACRO(persona_ingest_options, persona_ingest_options_init, PERSONA_INGEST_OPTIONS_INIT);
+    INIT_FN_AND_MACRO(persona_mapping, persona_mapping_init, PERSONA_MAPPING_INIT);
+    INIT_FN_AND_MACRO(persona_csv_options, persona_csv_options_init, PERSONA_CSV_OPTIONS_INIT);
+    INIT_MACRO_ONLY(persona_store_info, PERSONA_STORE_INFO_INIT);
+    INIT_MACRO_ONLY(persona_profile_info, PERSONA_PROFILE_INFO_INIT);
+}
+
+int main(void)
+{
+    if (sizeof(void *) != 8 || sizeof(size_t) != 8 || sizeof(double) != 8) {
+        fprintf(stderr, "test_layout: literals are for LP64 (x86_64); skipping\n");
+        return 77;
+    }
+    layout();
+    constants();
+    initializers();
+    fprintf(stderr, "test_layout: %d checks, %d failed\n", checks, failures);
+    return failures ? 1 : 0;
+}
