@@ -25,7 +25,7 @@ typedef struct persona_event {
     uint32_t struct_size;           /**< sizeof(persona_event). @since 1.0 */
     uint32_t reserved;              /**< must be 0. @since 1.0 */
     const char *user;               /**< user key, required, non-empty. @since 1.0 */
-    int64_t time_ms;                /**< ms since the epoch, UTC, in [PERSONA_TIME_MIN, PERSONA_TIME_MAX]. @since 1.0 */
+    int64_t time_ms;                /**< required: ms since the epoch, UTC, in [PERSONA_TIME_MIN, PERSONA_TIME_MAX] (0 is 1970-01-01, not "absent"). @since 1.0 */
     const char *type;               /**< event type; NULL = "event"; "" is rejected. @since 1.0 */
     const char *item;               /**< item key, optional. @since 1.0 */
     double value;                   /**< monetary value; NaN = absent (0 adds nothing either). @since 1.0 */

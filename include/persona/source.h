@@ -88,7 +88,7 @@ typedef struct persona_mapping {
     const char *time;             /**< time column; NULL = "timestamp". @since 1.0 */
     const char *time_format;      /**< persona_time_parse() format; NULL = "auto". @since 1.0 */
     const char *event;            /**< event type column; NULL = "event" if present. @since 1.0 */
-    const char *event_const;      /**< constant event type when there is no event column; NULL = "event". @since 1.0 */
+    const char *event_const;      /**< constant event type; when set and `event` is not, every event gets it even if an `event` column exists; NULL = "event". @since 1.0 */
     const char *item;             /**< item column, optional. @since 1.0 */
     const char *basket;           /**< basket / order id column, optional. @since 1.0 */
     const char *event_id;         /**< event id column (deduplication), optional. @since 1.0 */
@@ -163,7 +163,8 @@ PERSONA_API int persona_source_open_csv_memory(persona_source **out, const char 
 /**
  * Open a JSON Lines file: one JSON object per line; blank lines are skipped. Mapped
  * members are top-level; strings and numbers are accepted for every field (a number for a
- * user or item key is used as written), `null` means absent. A time given as a JSON
+ * user or item key is used as written), `null` means absent (for the default `event`
+ * member, absent or `null` both give the constant event type). A time given as a JSON
  * number is unix seconds or milliseconds per the time format (auto: by magnitude).
  * @param[out] out  the source; NULL on failure.
  * @param[in]  path file path.
@@ -227,11 +228,15 @@ PERSONA_API int persona_source_from_arrays(persona_source **out,
  * @param[in]  store     the store.
  * @param[in]  source    the source (read from its current position to its end).
  * @param[in]  opts      options, or NULL for defaults.
- * @return #PERSONA_OK; #PERSONA_EPARSE (strict mode: the first bad row, its line in the
- *         message and in persona_error_position()); #PERSONA_EIO (read error);
+ * @return #PERSONA_OK; #PERSONA_EPARSE (strict mode: the first bad row in input order, its
+ *         line in the message and in persona_error_position()); #PERSONA_EIO (read error);
  *         #PERSONA_ECALLBACK (a source callback or the progress callback failed);
- *         #PERSONA_ENOMEM; #PERSONA_EINVAL. On failure the batches before the failing one
- *         stay applied (stats_out says how many events) and the failing batch is not.
+ *         #PERSONA_ENOMEM; #PERSONA_EINVAL. A load is atomic per batch, not as a whole: on
+ *         failure the batches before the failing one stay applied (stats_out says how many
+ *         events) and the failing batch is not. In strict mode the built-in sources end a
+ *         batch just before a bad row they find themselves, so every good row before it is
+ *         applied; a bad row the store finds (empty user, invalid UTF-8, duplicate id)
+ *         fails its whole batch. Load into a fresh store when you need all or nothing.
  * @since 1.0
  */
 PERSONA_API int persona_store_load(persona_ingest_stats *stats_out, persona_store *store,

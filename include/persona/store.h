@@ -325,6 +325,8 @@ PERSONA_API int persona_store_attr_get_time(int64_t *out, const persona_store *s
  * Record consent (or its withdrawal) for a purpose ("analytics", "personalization",
  * "marketing" or a host-defined name). Stored and queryable; gating of builders and
  * decisions by consent comes with the privacy features. Creates the profile if needed.
+ * The latest call wins, whatever its time_ms (consent is a state the host sets, not an
+ * event stream).
  * @param[in] store   the store.
  * @param[in] user    the user key.
  * @param[in] purpose the purpose (non-empty UTF-8).
@@ -355,7 +357,13 @@ PERSONA_API int persona_store_consent_get(int32_t *granted_out, int64_t *time_ou
  * sorted bytewise>…,value_sum,first_ts,last_ts`. Times `YYYY-MM-DD HH:MM:SS[.fff]` UTC. */
 #define PERSONA_EXPORT_PROFILES_CSV 1
 /** JSON Lines, one object per user in the same order, with every trait, attribute and
- * consent. */
+ * consent: `{"user_id", "events", "first_seen", "last_seen" (absent with 0 events),
+ * "value_sum", "orders", "sessions", "types": {TYPE: {"count", "value"}},
+ * "last": {PROPERTY: {"value", "time"}}, "engagement": {CATEGORY: score at the user's last
+ * event}, "attributes": {NAME: number | string | bool | time string | null},
+ * "consent": {PURPOSE: {"granted", "time"}}}`. Times are `YYYY-MM-DD HH:MM:SS[.fff]` UTC;
+ * numbers are written in their shortest round-trip form (a whole number has no decimal
+ * point); strings are escaped so the JSON is safe inside HTML (`<`, `>`, `&` as \u00XX). */
 #define PERSONA_EXPORT_PROFILES_JSONL 2
 /**@}*/
 

@@ -48,6 +48,30 @@ static inline uint32_t persona__intern_len(const persona__intern *t, uint32_t id
 {
     return t->entries[id].len;
 }
+/* Prefetch hints for batched lookups: first the slot a hash starts at, then (once that is
+ * in cache) the entry and string it points to. Lookups stay correct without them. */
+static inline void persona__intern_prefetch_slot(const persona__intern *t, uint64_t hash)
+{
+    if (t->slots_cap)
+        __builtin_prefetch(&t->slots[(size_t)(hash >> 32) & (t->slots_cap - 1)]);
+}
+static inline void persona__intern_prefetch_entry(const persona__intern *t, uint64_t hash)
+{
+    if (!t->slots_cap)
+        return;
+    uint32_t v = t->slots[(size_t)(hash >> 32) & (t->slots_cap - 1)];
+    if (v) {
+        __builtin_prefetch(&t->entries[v - 1]);
+    }
+}
+static inline void persona__intern_prefetch_str(const persona__intern *t, uint64_t hash)
+{
+    if (!t->slots_cap)
+        return;
+    uint32_t v = t->slots[(size_t)(hash >> 32) & (t->slots_cap - 1)];
+    if (v)
+        __builtin_prefetch(t->entries[v - 1].str);
+}
 /* Bytes held (arena, entries, table). */
 size_t persona__intern_bytes(const persona__intern *t);
 

@@ -104,8 +104,8 @@ enum { F_YEAR, F_MONTH, F_DAY, F_HOUR, F_MINUTE, F_SECOND, F_FRAC, F_COUNT };
 #define OP_FIELD 256 /* ops[i] = OP_FIELD + F_* */
 
 /* The reasons name the offending value, yet stay static: one string per possible 1–2
- * digit value of each field, as fixed-size arrays so the shared library needs no
- * relocations for them. Index [field - F_MONTH][value]. */
+ * digit value of each field, in fixed-size arrays so the shared library needs no
+ * relocations for them. Index [field - F_MONTH][value], fields F_MONTH..F_SECOND. */
 #define RANGE_1(w, t, u) w " " t u " out of range"
 #define RANGE_10(w, t)                                                                     \
     RANGE_1(w, t, "0"), RANGE_1(w, t, "1"), RANGE_1(w, t, "2"), RANGE_1(w, t, "3"),        \
@@ -433,6 +433,11 @@ static int parse_pattern(cursor *c, const persona__time_format *fmt, fields *f)
     return at_end(c, p);
 }
 
+static int field_out_of_range(cursor *c, const fields *f, int fld)
+{
+    return fail(c, f->at[fld], range_reason[fld - F_MONTH][f->v[fld]]);
+}
+
 /* Range checks and conversion of a broken-down time to ms UTC. */
 static int fields_to_ms(cursor *c, const fields *f, int32_t offset_minutes, int64_t *out)
 {
@@ -440,15 +445,15 @@ static int fields_to_ms(cursor *c, const fields *f, int32_t offset_minutes, int6
     if (y < 1)
         return fail(c, f->at[F_YEAR], "year 0000 out of range");
     if (m < 1 || m > 12)
-        return fail(c, f->at[F_MONTH], range_reason[0][m]);
+        return field_out_of_range(c, f, F_MONTH);
     if (d < 1 || d > days_in_month(y, m))
-        return fail(c, f->at[F_DAY], range_reason[1][d]);
+        return field_out_of_range(c, f, F_DAY);
     if (f->v[F_HOUR] > 23)
-        return fail(c, f->at[F_HOUR], range_reason[2][f->v[F_HOUR]]);
+        return field_out_of_range(c, f, F_HOUR);
     if (f->v[F_MINUTE] > 59)
-        return fail(c, f->at[F_MINUTE], range_reason[3][f->v[F_MINUTE]]);
+        return field_out_of_range(c, f, F_MINUTE);
     if (f->v[F_SECOND] > 59) /* no leap seconds: 60 has no unix time of its own */
-        return fail(c, f->at[F_SECOND], range_reason[4][f->v[F_SECOND]]);
+        return field_out_of_range(c, f, F_SECOND);
     int zone = f->has_zone ? f->zone_min : offset_minutes;
     int64_t ms = days_from_civil_ad(y, m, d) * MS_PER_DAY + f->v[F_HOUR] * MS_PER_HOUR +
                  f->v[F_MINUTE] * MS_PER_MIN + f->v[F_SECOND] * MS_PER_SEC + f->v[F_FRAC] -
@@ -616,14 +621,19 @@ static int field_of(char spec)
 
 static int compile_pattern(persona__time_format *f, const char *pat)
 {
-    size_t n = strlen(pat);
+    size_t n = strlen(pat), i = 0;
     unsigned seen = 0;
     if (n > PERSONA__TIME_PATTERN_MAX)
         return persona__fail(PERSONA_EINVAL, "time pattern \"%.64s...\" is longer than %d bytes",
                              pat, PERSONA__TIME_PATTERN_MAX);
     f->kind = PERSONA__TIME_PATTERN;
     f->n_ops = 0;
-    for (size_t i = 0; i < n; i++) {
+    /* The parser ignores spaces around the text, so spaces around the pattern go too. */
+    while (i < n && pat[i] == ' ')
+        i++;
+    while (n > i && pat[n - 1] == ' ')
+        n--;
+    for (; i < n; i++) {
         unsigned op = (unsigned char)pat[i];
         if (op == '%') {
             if (++i == n)

@@ -116,8 +116,9 @@ static int convert(jsonl_ctx *c, size_t n, const persona__json_member *m, size_t
     static const int map_of[S_COUNT] = { MAP_USER, MAP_EVENT, MAP_ITEM, MAP_BASKET, MAP_ID };
     size_t *off = c->offs[n];
     const persona__json_member *evm = member(m, nm, c->map.names[MAP_EVENT]);
-    /* A default event member that is absent means the constant; a named one must be there. */
-    c->const_event[n] = c->map.names[MAP_EVENT] == NULL || (evm == NULL && c->map.optional[MAP_EVENT]);
+    /* A default event member that is absent or null means the constant; a named one must
+     * be there. */
+    c->const_event[n] = c->map.names[MAP_EVENT] == NULL || (is_null(evm) && c->map.optional[MAP_EVENT]);
     for (int k = 0; k < S_COUNT; k++) {
         if (k == S_EVENT && c->const_event[n]) {
             off[k] = 0;

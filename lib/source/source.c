@@ -53,7 +53,7 @@ PERSONA_API void persona_source_free(persona_source *source)
 {
     if (!source)
         return;
-    if (source->vt.close && !source->closed)
+    if (source->vt.close)
         source->vt.close(source->ctx);
     persona__free(source);
 }

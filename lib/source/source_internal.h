@@ -32,7 +32,6 @@ struct persona_source {
     persona_source_vtable vt;
     void *ctx;
     persona__source_state *state; /* built-in sources only */
-    int closed;
 };
 
 /* Wrap a built-in source; on failure calls close(ctx) itself so callers need no cleanup

@@ -19,7 +19,10 @@ enum { KEY_USER, KEY_TYPE, KEY_ITEM, KEY_BASKET, KEY_ID, KEY_COUNT };
 typedef struct prep_event {
     const persona_event *ev;
     uint64_t line;
+    uint64_t user_hash;
+    size_t user_len;
     uint32_t id[KEY_COUNT]; /* found id, or NO_ID when new (or absent) */
+    uint32_t type_pair;     /* entry of (user, type) in user_type, UINT32_MAX when new */
     uint32_t props_start, props_count;
     uint8_t has[KEY_COUNT];
 } prep_event;
@@ -243,9 +246,10 @@ static int fail_strict(const reject *rj, uint64_t line, int from_array)
                             rj->why, persona_reject_reason_name(rj->reason));
 }
 
-static int prepare(persona_store *s, batch *b, const persona_event *events, size_t count,
-                   const uint64_t *lines, uint64_t ordinal_base, int strict,
-                   persona_ingest_stats *st)
+/* Pass 1: validate and deduplicate; keep the good events and hash their user keys. */
+static int validate(persona_store *s, batch *b, const persona_event *events, size_t count,
+                    const uint64_t *lines, uint64_t ordinal_base, int strict,
+                    persona_ingest_stats *st)
 {
     for (size_t i = 0; i < count; i++) {
         uint64_t line = lines ? lines[i] : ordinal_base + i + 1;
@@ -261,13 +265,12 @@ static int prepare(persona_store *s, batch *b, const persona_event *events, size
         pe->line = line;
         reject rj;
         int bad = check_event(s, b, pe, &rj);
-        size_t id_len = ev->event_id ? strlen(ev->event_id) : 0;
         if (!bad && ev->event_id && ev->event_id[0]) {
             if (!b->has_ids) {
                 persona__intern_init(&b->batch_ids, s->key);
                 b->has_ids = 1;
             }
-            int dup = duplicate_id(s, b, ev->event_id, id_len);
+            int dup = duplicate_id(s, b, ev->event_id, strlen(ev->event_id));
             if (dup < 0)
                 return persona__fail_nomem();
             if (dup) {
@@ -281,29 +284,111 @@ static int prepare(persona_store *s, batch *b, const persona_event *events, size
             persona__stats_reject(st, rj.reason, line);
             continue;
         }
-        lookup_key(s, b, pe, KEY_USER, ev->user, strlen(ev->user));
-        const char *type = ev->type ? ev->type : "event";
-        lookup_key(s, b, pe, KEY_TYPE, type, strlen(type));
+        pe->user_len = strlen(ev->user);
+        pe->user_hash = persona__hash(&s->key, ev->user, pe->user_len);
+        persona__intern_prefetch_slot(&s->users, pe->user_hash);
+        b->n++;
+    }
+    return PERSONA_OK;
+}
+
+/* Users are looked up in stages over the whole batch, each stage prefetching what the next
+ * needs (slot, entry, string): the random accesses of thousands of lookups overlap instead
+ * of waiting on memory one after another. */
+static void resolve_users(persona_store *s, batch *b)
+{
+    for (size_t i = 0; i < b->n; i++)
+        persona__intern_prefetch_entry(&s->users, b->events[i].user_hash);
+    for (size_t i = 0; i < b->n; i++)
+        persona__intern_prefetch_str(&s->users, b->events[i].user_hash);
+    for (size_t i = 0; i < b->n; i++) {
+        prep_event *pe = &b->events[i];
+        pe->has[KEY_USER] = 1;
+        pe->id[KEY_USER] = persona__intern_find_h(&s->users, pe->ev->user, pe->user_len,
+                                                  pe->user_hash);
+        if (pe->id[KEY_USER] == PERSONA__NO_ID) {
+            b->new_keys[KEY_USER]++;
+            b->new_bytes[KEY_USER] += pe->user_len;
+        }
+    }
+}
+
+/* Event types are few: remember the last one instead of hashing every event's type. */
+static void resolve_types(persona_store *s, batch *b)
+{
+    const char *last = NULL;
+    uint32_t last_id = PERSONA__NO_ID;
+    for (size_t i = 0; i < b->n; i++) {
+        prep_event *pe = &b->events[i];
+        const char *type = pe->ev->type ? pe->ev->type : "event";
+        pe->has[KEY_TYPE] = 1;
+        if (last && last_id != PERSONA__NO_ID && (type == last || strcmp(type, last) == 0)) {
+            pe->id[KEY_TYPE] = last_id;
+        } else {
+            lookup_key(s, b, pe, KEY_TYPE, type, strlen(type));
+            last = type;
+            last_id = pe->id[KEY_TYPE];
+        }
+        if (pe->id[KEY_USER] != PERSONA__NO_ID && pe->id[KEY_TYPE] != PERSONA__NO_ID)
+            persona__pairmap_prefetch_slot(&s->user_type,
+                                           PERSONA__PAIR(pe->id[KEY_USER], pe->id[KEY_TYPE]));
+    }
+}
+
+static void resolve_type_pairs(persona_store *s, batch *b)
+{
+    for (size_t i = 0; i < b->n; i++) {
+        const prep_event *pe = &b->events[i];
+        if (pe->id[KEY_USER] != PERSONA__NO_ID && pe->id[KEY_TYPE] != PERSONA__NO_ID)
+            persona__pairmap_prefetch_key(&s->user_type,
+                                          PERSONA__PAIR(pe->id[KEY_USER], pe->id[KEY_TYPE]));
+    }
+    for (size_t i = 0; i < b->n; i++) {
+        prep_event *pe = &b->events[i];
+        pe->type_pair = UINT32_MAX;
+        if (pe->id[KEY_USER] != PERSONA__NO_ID && pe->id[KEY_TYPE] != PERSONA__NO_ID)
+            pe->type_pair = persona__pairmap_find(
+                &s->user_type, PERSONA__PAIR(pe->id[KEY_USER], pe->id[KEY_TYPE]));
+        b->new_type_pairs += pe->type_pair == UINT32_MAX;
+    }
+}
+
+/* Items, baskets, event ids and properties: rarer, looked up directly. */
+static int resolve_rest(persona_store *s, batch *b)
+{
+    for (size_t i = 0; i < b->n; i++) {
+        prep_event *pe = &b->events[i];
+        const persona_event *ev = pe->ev;
         if (ev->item && ev->item[0]) {
             lookup_key(s, b, pe, KEY_ITEM, ev->item, strlen(ev->item));
             b->needs.item = 1;
         }
-        if (ev->basket && ev->basket[0])
+        if (ev->basket && ev->basket[0]) {
             lookup_key(s, b, pe, KEY_BASKET, ev->basket, strlen(ev->basket));
-        if (ev->event_id && ev->event_id[0])
-            lookup_key(s, b, pe, KEY_ID, ev->event_id, id_len);
-        if (!isnan(ev->value) && ev->value != 0)
-            b->needs.value = 1;
-        if (pe->has[KEY_BASKET]) {
             b->needs.basket = 1;
             b->new_basket_pairs += pair_is_new(&s->user_basket, pe->id[KEY_USER], pe->id[KEY_BASKET]);
         }
-        b->new_type_pairs += pair_is_new(&s->user_type, pe->id[KEY_USER], pe->id[KEY_TYPE]);
-        if (collect_props(s, b, pe))
+        if (ev->event_id && ev->event_id[0])
+            lookup_key(s, b, pe, KEY_ID, ev->event_id, strlen(ev->event_id));
+        if (!isnan(ev->value) && ev->value != 0)
+            b->needs.value = 1;
+        if (ev->n_props && collect_props(s, b, pe))
             return persona__fail_nomem();
-        b->n++;
     }
     return PERSONA_OK;
+}
+
+static int prepare(persona_store *s, batch *b, const persona_event *events, size_t count,
+                   const uint64_t *lines, uint64_t ordinal_base, int strict,
+                   persona_ingest_stats *st)
+{
+    int rc = validate(s, b, events, count, lines, ordinal_base, strict, st);
+    if (rc)
+        return rc;
+    resolve_users(s, b);
+    resolve_types(s, b);
+    resolve_type_pairs(s, b);
+    return resolve_rest(s, b);
 }
 
 static int grow_values(void **arr, size_t *cap, size_t need, size_t elem)
@@ -383,10 +468,12 @@ static void apply_traits(persona_store *s, profile *p, int64_t t)
     p->events++;
 }
 
-static void apply_type(persona_store *s, uint32_t uid, profile *p, uint32_t tid, double v)
+static void apply_type(persona_store *s, uint32_t uid, profile *p, uint32_t tid, uint32_t e,
+                       double v)
 {
     uint64_t key = PERSONA__PAIR(uid, tid);
-    uint32_t e = persona__pairmap_find(&s->user_type, key);
+    if (e == UINT32_MAX) /* new when prepared, unless an earlier event of the batch added it */
+        e = persona__pairmap_find(&s->user_type, key);
     if (e == UINT32_MAX) {
         e = persona__pairmap_add(&s->user_type, key, &p->head_type);
         s->type_stats[e].count = 0;
@@ -490,7 +577,7 @@ static void apply_event(persona_store *s, batch *b, prep_event *pe)
     apply_traits(s, p, t);
     if (!isnan(v))
         persona__sum_add(&p->value_sum, &p->value_comp, v);
-    apply_type(s, uid, p, tid, v);
+    apply_type(s, uid, p, tid, pe->type_pair, v);
     apply_props(s, b, pe, uid, p, c, slot, t);
     if (s->log.count == 1 || t < s->first_time_ms)
         s->first_time_ms = t;
@@ -498,9 +585,18 @@ static void apply_event(persona_store *s, batch *b, prep_event *pe)
         s->last_time_ms = t;
 }
 
+#define APPLY_AHEAD 8 /* events between a profile's prefetch and its update */
+
 static void apply(persona_store *s, batch *b, persona_ingest_stats *st)
 {
     for (size_t i = 0; i < b->n; i++) {
+        if (i + APPLY_AHEAD < b->n) {
+            const prep_event *ahead = &b->events[i + APPLY_AHEAD];
+            if (ahead->id[KEY_USER] != PERSONA__NO_ID)
+                __builtin_prefetch(&s->profiles[ahead->id[KEY_USER]], 1);
+            if (ahead->type_pair != UINT32_MAX)
+                __builtin_prefetch(&s->type_stats[ahead->type_pair], 1);
+        }
         prep_event *pe = &b->events[i];
         size_t users_before = s->users.count;
         if (pe->id[KEY_USER] == PERSONA__NO_ID) {
@@ -516,10 +612,11 @@ static void apply(persona_store *s, batch *b, persona_ingest_stats *st)
     st->events_accepted += b->n;
 }
 
-static void batch_free(batch *b)
+/* Hand the (possibly grown) property scratch back to the store. */
+static void batch_end(persona_store *s, batch *b)
 {
-    persona__free(b->events);
-    persona__free(b->props);
+    s->scratch_props = b->props;
+    s->scratch_props_cap = b->props_cap;
     if (b->has_ids)
         persona__intern_free(&b->batch_ids);
 }
@@ -532,11 +629,15 @@ int persona__store_ingest_batch(persona_store *s, const persona_event *events, s
         return PERSONA_OK;
     batch b;
     memset(&b, 0, sizeof b);
-    b.events = persona__calloc(count, sizeof *b.events);
-    if (!b.events)
-        return persona__fail_nomem();
     persona_ingest_stats local = *st;
     STORE_WRLOCK(s);
+    if (persona__grow(&s->scratch_events, &s->scratch_events_cap, count, sizeof *b.events, 256)) {
+        STORE_UNLOCK(s);
+        return persona__fail_nomem();
+    }
+    b.events = s->scratch_events;
+    b.props = s->scratch_props;
+    b.props_cap = s->scratch_props_cap;
     int rc = prepare(s, &b, events, count, lines, ordinal_base, strict, &local);
     if (rc == PERSONA_OK && reserve(s, &b) != 0)
         rc = persona__fail_nomem();
@@ -545,8 +646,8 @@ int persona__store_ingest_batch(persona_store *s, const persona_event *events, s
         local.rows_read += count;
         *st = local;
     }
+    batch_end(s, &b);
     STORE_UNLOCK(s);
-    batch_free(&b);
     return rc;
 }
 

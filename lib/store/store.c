@@ -38,6 +38,8 @@ static void store_release(persona_store *s)
                                  &s->user_category, &s->user_attr, &s->user_consent };
     for (size_t i = 0; i < sizeof maps / sizeof *maps; i++)
         persona__pairmap_free(maps[i]);
+    persona__free(s->scratch_events);
+    persona__free(s->scratch_props);
     persona__free(s->profiles);
     persona__free(s->type_stats);
     persona__free(s->last_props);

@@ -101,6 +101,10 @@ struct persona_store {
     size_t consents_cap;
 
     uint32_t category_name; /* id of "category" in names */
+    /* Scratch of the ingest passes, kept between batches (used under the write lock) so a
+     * batch does not allocate and fault in fresh pages every time. */
+    void *scratch_events, *scratch_props;
+    size_t scratch_events_cap, scratch_props_cap;
     persona__eventlog log;
     int64_t first_time_ms, last_time_ms;
 };

@@ -152,7 +152,9 @@ def parse_declarations(path):
         returns_void = ret_tokens == ['void']
         # The doc block: the text right before PERSONA_API (ignoring white space) must be
         # the end of a comment that starts with /**.
-        before = text[:m.start()].rstrip()
+        # A PERSONA_DEPRECATED("...") written before PERSONA_API may sit in between.
+        before = re.sub(r'(?:\bPERSONA_DEPRECATED\s*\([^()]*\)\s*)+$', '',
+                        text[:m.start()].rstrip()).rstrip()
         doc = None
         if before.endswith('*/'):
             start = before.rfind('/*')

@@ -55,6 +55,9 @@ class PersonaError(Exception):
     def __str__(self):
         return self.message
 
+    def __reduce__(self):  # picklable (multiprocessing, Dask) despite the extra fields
+        return type(self), (self.code, self.message, self.function), self.__dict__
+
 
 class InvalidArgumentError(PersonaError, ValueError):
     """PERSONA_EINVAL: an argument is invalid."""
@@ -310,7 +313,7 @@ def _check_version(cdll, path):
 
 
 def load_library():
-    """Load and prepare the library; OSError names every path tried and why it failed."""
+    """(the prepared CDLL, its path); OSError names every path tried and why it failed."""
     tried = []
     for path in candidate_paths():
         if os.sep in path and not os.path.exists(path):
@@ -325,16 +328,14 @@ def load_library():
         if missing:
             raise OSError(f"{path} lacks libpersona symbols: {', '.join(missing)}")
         _check_version(cdll, path)
-        cdll.persona_path = path
-        return cdll
+        return cdll, path
     if not tried:
         tried.append("(no candidate found)")
     raise OSError(f"cannot load {SONAME}; set {LIBRARY_ENV} to its path. Tried: "
                   + "; ".join(tried))
 
 
-lib = load_library()
-library_path = lib.persona_path
+lib, library_path = load_library()
 
 
 # --------------------------------------------------------------------------- helpers

@@ -21,23 +21,22 @@ def _text_bytes(text):
     return text if isinstance(text, bytes) else text.encode("utf-8", "surrogatepass")
 
 
-def make_mapping(user=None, time=None, time_format=None, utc_offset_minutes=0, event=None,
-                 event_const=None, item=None, basket=None, event_id=None, value=None,
-                 props=None):
-    """A persona_mapping from keyword arguments (column or JSON member names; None = the
-    library's default). ``props`` maps property names to columns. ``value`` may be
-    ``"A*B"``, the product of two numeric columns."""
+def make_mapping(props=None, utc_offset_minutes=0, **columns):
+    """A persona_mapping from keyword arguments: ``columns`` are MAPPING_COLUMNS (column
+    or JSON member names, or the time format / constant event type; None = the library's
+    default), ``props`` maps property names to columns, ``value`` may be ``"A*B"``, the
+    product of two numeric columns."""
+    unknown = set(columns) - set(MAPPING_COLUMNS)
+    if unknown:
+        raise TypeError(f"unknown mapping argument(s) {sorted(unknown)}; "
+                        f"known: {MAPPING_COLUMNS + ('props', 'utc_offset_minutes')}")
     mapping = new_struct(persona_mapping)
-    given = dict(user=user, time=time, time_format=time_format, event=event,
-                 event_const=event_const, item=item, basket=basket, event_id=event_id,
-                 value=value)
     for field in MAPPING_COLUMNS:
-        setattr(mapping, field, encode(given[field], field))
+        setattr(mapping, field, encode(columns.get(field), field))
     mapping.time_offset_minutes = utc_offset_minutes
     if props:
-        names, columns = list(props.keys()), list(props.values())
-        mapping.prop_names = string_array(names, "property name")
-        mapping.prop_columns = string_array(columns, "property column")
+        mapping.prop_names = string_array(list(props.keys()), "property name")
+        mapping.prop_columns = string_array(list(props.values()), "property column")
         mapping.n_props = len(props)
     return mapping
 
@@ -195,7 +194,9 @@ class Source(Handle):
         ``props`` maps property names to columns."""
         event = event if event is not None else ("event" if "event" in df.columns else None)
         value = value if value is not None else ("value" if "value" in df.columns else None)
-        column = (lambda name: df[name] if name is not None else None)
+        def column(name):
+            return df[name] if name is not None else None
+
         return cls.arrays(column(user), column(time), type=column(event), item=column(item),
                           value=column(value), event_id=column(event_id),
                           basket=column(basket),

@@ -187,10 +187,11 @@ def test_struct_layout_matches_c(tmp_path):
     source = tmp_path / "layout.c"
     source.write_text(layout_program())
     binary = tmp_path / "layout"
+    plain = {**os.environ, "LD_PRELOAD": ""}  # no ASan runtime for the compiler or the probe
     subprocess.run([cc, "-std=c11", "-I", INCLUDE, str(source), "-o", str(binary)],
-                   check=True)
+                   check=True, env=plain)
     output = subprocess.run([str(binary)], check=True, capture_output=True, text=True,
-                            env={**os.environ, "LD_PRELOAD": ""}).stdout
+                            env=plain).stdout
     c_layout = {key: int(value) for key, value in (line.split() for line in output.splitlines())}
     assert c_layout == ctypes_layout()
     assert c_layout["persona_ingest_stats"] == 1328  # 8 + 4*8 + 32*8 + 32*4*8 + 8
@@ -202,3 +203,12 @@ def test_structs_initialised_by_the_library():
         assert value.struct_size == ctypes.sizeof(cls)
     event = _capi.new_struct(_structs.persona_event)
     assert (event.user, event.time_ms, event.value, event.n_props) == (None, 0, 0.0, 0)
+
+
+def test_errors_pickle():
+    import pickle
+    with pytest.raises(persona.ParseError) as err:
+        persona.parse_time("2021-13-01")
+    copy = pickle.loads(pickle.dumps(err.value))
+    assert (type(copy), copy.code, copy.message, copy.line, copy.column) == (
+        persona.ParseError, err.value.code, err.value.message, err.value.line, err.value.column)

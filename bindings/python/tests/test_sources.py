@@ -175,8 +175,8 @@ def test_arrays_times_as_datetimes_and_text():
     _, csv, _ = load(persona.Source.arrays(**dict(COLUMNS, time=times)))
     assert csv == COLUMNS_CSV
     local = ["01/03/2021 01:00", "01/03/2021 01:01", "01/03/2021 01:40", "01/03/2021 01:00"]
-    _, csv, _ = load(persona.Source.arrays(**dict(COLUMNS, time=local), time_format="%d/%m/%Y %H:%M",
-                                           utc_offset_minutes=60))
+    _, csv, _ = load(persona.Source.arrays(**dict(COLUMNS, time=local),
+                                           time_format="%d/%m/%Y %H:%M", utc_offset_minutes=60))
     assert csv == COLUMNS_CSV
 
 
@@ -346,3 +346,8 @@ def test_store_and_source_free_in_any_order():
     gc.collect()
     assert store.info()["events"] == 8
     store.close()
+
+
+def test_unknown_mapping_argument():
+    with pytest.raises(TypeError, match=r"^unknown mapping argument\(s\) \['users'\]"):
+        persona.Source.csv_text(RETAIL_CSV, users="CustomerID")

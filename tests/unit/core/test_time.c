@@ -124,6 +124,9 @@ static const parse_row parse_ok[] = {
     {"2021-03-04T05:06:07", "%Y-%m-%dT%H:%M:%S", 330, INT64_C(1614814567000)},
     {"100% 2021-03-04", "100%% %Y-%m-%d", 0, INT64_C(1614816000000)},
     {"29/02/2000", "%d/%m/%Y", 0, INT64_C(951782400000)},
+    {"10:00 29/02/2024", "%H:%M %d/%m/%Y", -300, INT64_C(1709218800000)},
+    {"2021-03-04", " %Y-%m-%d ", 0, INT64_C(1614816000000)},
+    {"2021-03-04T05:06:07.5", "%Y-%m-%dT%H:%M:%S.%f", 0, INT64_C(1614834367500)},
 };
 static const parse_bad_row parse_bad[] = {
     {"", NULL, 0, PERSONA_EPARSE, "empty", 1},
@@ -175,6 +178,9 @@ static const parse_bad_row parse_bad[] = {
     {"04-03-2021", "%d/%m/%Y", 0, PERSONA_EPARSE, "does not match the pattern", 3},
     {"13/04/2021", "%m/%d/%Y", 0, PERSONA_EPARSE, "month 13 out of range", 1},
     {"2021-03-04 extra", "%Y-%m-%d", 0, PERSONA_EPARSE, "unexpected text", 11},
+    {"10:00 29/02/2023", "%H:%M %d/%m/%Y", 0, PERSONA_EPARSE, "day 29 out of range", 7},
+    {"25:00 01/02/2023", "%H:%M %d/%m/%Y", 0, PERSONA_EPARSE, "hour 25 out of range", 1},
+    {"2021-03-04T05:06:07.1234567891", "%Y-%m-%dT%H:%M:%S.%f", 0, PERSONA_EPARSE, "fraction longer than 9 digits", 30},
     {"2021-03-04", NULL, 1441, PERSONA_EINVAL, "offset", 0},
     {"2021-03-04", "%Y-%q-%d", 0, PERSONA_EINVAL, "%Y-%q-%d", 0},
     {"2021-03", "%Y-%m", 0, PERSONA_EINVAL, "needs %Y, %m and %d", 0},
@@ -530,6 +536,8 @@ static void test_brute_force(void)
     int64_t days = DAYS_1600_01_01; /* from Python: date(1600,1,1) - date(1970,1,1) */
     int64_t prev = days - 1;
     int bad = 0;
+    persona__time_format autofmt;
+    persona__time_format_compile(&autofmt, "auto");
     for (int y = 1600; y <= 2400 && bad < 10; y++) {
         int doy = 0;
         for (int m = 1; m <= 12; m++) {
@@ -544,9 +552,16 @@ static void test_brute_force(void)
                 int64_t week_start = 0;
                 persona_time_bucket(&week_start, days * INT64_C(86400000), PERSONA_PERIOD_WEEK,
                                     0);
+                /* The parser's own day count must agree too (12:34:56 = 45296 s). */
+                char text[32];
+                int64_t parsed = 0;
+                int n = snprintf(text, sizeof text, "%04d-%02d-%02dT12:34:56", y, m, d);
+                int prc = persona__time_parse_fast(&autofmt, text, (size_t)n, 0, &parsed, NULL,
+                                                   NULL);
                 int ok = dc == days && dc == prev + 1 && yy == y && mm == m && dd == d &&
                          wy == want_wy && ww == want_ww && rw == ww &&
-                         week_start == (days - (wd - 1)) * INT64_C(86400000);
+                         week_start == (days - (wd - 1)) * INT64_C(86400000) && prc == 0 &&
+                         parsed == days * INT64_C(86400000) + INT64_C(45296000);
                 checks++;
                 if (!ok) {
                     failures++;

@@ -52,6 +52,12 @@ static void put(text *t, const char *s, size_t n)
     t->s[t->len] = '\0';
 }
 
+/* Append a NUL-terminated string. */
+static void put_str(text *t, const char *s)
+{
+    put(t, s, strlen(s));
+}
+
 static void putf(text *t, const char *fmt, ...)
 {
     char buf[128];
@@ -111,15 +117,15 @@ static int dump_reader(persona__jsonl_reader *r, text *out)
         if (reject >= 0) {
             putf(out, "!%s", reason_name(reject));
             if (n != 0)
-                put(out, "(members on a rejected line)", 28);
+                put_str(out, "(members on a rejected line)");
         }
         for (size_t i = 0; i < n; i++) {
             put_bytes(out, m[i].key, m[i].key_len);
             putf(out, "=%c:", type_letter(m[i].type));
             put_bytes(out, m[i].val, m[i].val_len);
-            put(out, ";", 1);
+            put_str(out, ";");
         }
-        put(out, "\n", 1);
+        put_str(out, "\n");
     }
     return rc;
 }
@@ -169,7 +175,7 @@ static void check_jsonl_at(int src_line, const char *data, size_t len, size_t ma
             continue;
         }
         text out = {0};
-        put(&out, "", 0);
+        put_str(&out, "");
         rc = dump_reader(r, &out);
         CHECK(rc == 0, "line %d (%s, block %zu): reader returned %d", src_line,
               w->file ? "file" : "memory", w->block, rc);
@@ -257,6 +263,9 @@ static void test_strings(void)
     JL_BAD("{\"a\":\"x}", "bad_json");           /* unterminated */
     JL_BAD("{\"a\":\"x\\\"}", "bad_json");
     JL_BAD("{\"a\":\"x\ty\"}", "bad_json");      /* raw control byte */
+    JL_BAD("{\"a\":\"x\\", "bad_json");        /* backslash at the end of the line */
+    JL_BAD("{\"a\":\"\\u1", "bad_json");       /* \u cut short by the line end */
+    JL_BAD("{\"a\":\"\\ud800\\u12g4\"}", "bad_json"); /* bad hex in the low half */
     JL_BAD("{\"a\":'x'}", "bad_json");
     JL_BAD("{a:1}", "bad_json");
 }
@@ -319,6 +328,11 @@ static void test_structure(void)
     JL_BAD("}", "bad_json");
     JL_BAD("{\"a\":[1 2]}", "bad_json");
     JL_BAD("{\"a\":{1:2}}", "bad_json");
+    JL_BAD("{\"a\":{\"\\q\":1}}", "bad_json");  /* bad escape in a nested key */
+    JL_BAD("{\"a\":{\"b\" 1}}", "bad_json");     /* nested missing colon */
+    JL_BAD("{\"a\":[1", "bad_json");              /* nested, cut by the line end */
+    JL_BAD("{\"a\":[", "bad_json");
+    JL_BAD("{\"a\":{\"b\":", "bad_json");
     JL("[1]\n{\"ok\":true}\nnot json\n", "1:!bad_json\n2:ok=t:true;\n3:!bad_json\n");
 }
 
@@ -350,30 +364,30 @@ static void test_depth(void)
     free(deep);
     /* Objects count the same way: {"a":{"a":...{}}} */
     text t = {0};
-    put(&t, "", 0);
+    put_str(&t, "");
     for (int i = 0; i < 64; i++)
-        put(&t, "{\"a\":", 5);
-    put(&t, "{}", 2);
+        put_str(&t, "{\"a\":");
+    put_str(&t, "{}");
     for (int i = 0; i < 64; i++)
-        put(&t, "}", 1);
+        put_str(&t, "}");
     check_jsonl_at(__LINE__, t.s, t.len, 0, "1:!bad_json\n"); /* depth 65 */
     t.len = 0;
     for (int i = 0; i < 63; i++)
-        put(&t, "{\"a\":", 5);
-    put(&t, "{}", 2);
+        put_str(&t, "{\"a\":");
+    put_str(&t, "{}");
     for (int i = 0; i < 63; i++)
-        put(&t, "}", 1);
+        put_str(&t, "}");
     /* depth 64: the member value is the raw text of the nested objects */
     text w = {0};
-    put(&w, "1:a=o:", 6);
+    put_str(&w, "1:a=o:");
     put_bytes(&w, t.s + 5, t.len - 6);
-    put(&w, ";\n", 2);
+    put_str(&w, ";\n");
     check_jsonl_at(__LINE__, t.s, t.len, 0, w.s);
     /* Very deep input must not exhaust the stack either. */
     t.len = 0;
-    put(&t, "{\"a\":", 5);
+    put_str(&t, "{\"a\":");
     for (int i = 0; i < 100000; i++)
-        put(&t, "[", 1);
+        put_str(&t, "[");
     check_jsonl_at(__LINE__, t.s, t.len, 0, "1:!bad_json\n");
     free(t.s);
     free(w.s);
@@ -397,13 +411,13 @@ static void test_member_limit(void)
 {
     size_t n = PERSONA__JSONL_MAX_MEMBERS;
     text t = {0};
-    put(&t, "{", 1);
+    put_str(&t, "{");
     for (size_t i = 0; i < n; i++)
-        put(&t, i ? ",\"\":0" : "\"\":0", i ? 5 : 4);
-    put(&t, "}\n{", 3);
+        put_str(&t, i ? ",\"\":0" : "\"\":0");
+    put_str(&t, "}\n{");
     for (size_t i = 0; i <= n; i++)
-        put(&t, i ? ",\"\":0" : "\"\":0", i ? 5 : 4);
-    put(&t, "}\n{\"ok\":1}\n", 11);
+        put_str(&t, i ? ",\"\":0" : "\"\":0");
+    put_str(&t, "}\n{\"ok\":1}\n");
     persona__jsonl_reader *r;
     CHECK(persona__jsonl_reader_open_memory(&r, t.s, t.len, 0) == 0, "open");
     const persona__json_member *m;
@@ -437,7 +451,7 @@ static void test_rewind(void)
         CHECK(persona__jsonl_reader_rewind(r) == 0, "rewind");
         CHECK(persona__jsonl_reader_bytes(r) == 0, "bytes after rewind");
         text out = {0};
-        put(&out, "", 0);
+        put_str(&out, "");
         CHECK(dump_reader(r, &out) == 0, "dump");
         CHECK(strcmp(out.s, want) == 0, "way %zu after rewind:\n%s", k, out.s);
         CHECK(persona__jsonl_reader_rewind(r) == 0, "rewind at end");
@@ -509,7 +523,10 @@ static void test_alloc_failures(void)
                        "9=n:9;10=n:10;11=n:11;12=n:12;13=n:13;14=n:14;15=n:15;16=n:16;17=n:17;\n"
                        "3:long=s:\\xc3\\xa9\\xc3\\xa9\\xc3\\xa9\\xc3\\xa9\\xc3\\xa9\\xc3\\xa9"
                        "\\xc3\\xa9\\xc3\\xa9\\xc3\\xa9\\xc3\\xa9;\n4:!too_long\n5:z=z:null;\n";
-    for (int file = 0; file < 2; file++) {
+    /* Whole-window reads (the vector path) and 8-byte blocks (buffer growth). */
+    for (int mode = 0; mode < 4; mode++) {
+        const int file = mode & 1;
+        const size_t block = mode & 2 ? 8 : 0;
         const char *path = file ? write_temp(data, sizeof data - 1) : NULL;
         int done = 0;
         for (long n = 1; !done && n < 1000; n++) {
@@ -519,29 +536,30 @@ static void test_alloc_failures(void)
             int rc = file ? persona__jsonl_reader_open_file(&r, path, 128)
                           : persona__jsonl_reader_open_memory(&r, data, sizeof data - 1, 128);
             text out = {0};
-            put(&out, "", 0);
+            put_str(&out, "");
             if (rc == 0) {
-                persona__jsonl_reader_set_block_size(r, 8);
+                if (block)
+                    persona__jsonl_reader_set_block_size(r, block);
                 rc = dump_reader(r, &out);
                 if (rc == PERSONA_ENOMEM) {
                     alloc_fail_at = -1;
                     int rc2 = dump_reader(r, &out);
                     CHECK(rc2 == 0 && strcmp(out.s, want) == 0,
-                          "file %d, fail at %ld: retry gave %d:\n%s", file, n, rc2, out.s);
+                          "mode %d, fail at %ld: retry gave %d:\n%s", mode, n, rc2, out.s);
                 } else {
                     done = 1;
-                    CHECK(rc == 0 && strcmp(out.s, want) == 0, "file %d: got %d:\n%s", file, rc,
+                    CHECK(rc == 0 && strcmp(out.s, want) == 0, "mode %d: got %d:\n%s", mode, rc,
                           out.s);
                 }
             }
-            CHECK(rc == 0 || rc == PERSONA_ENOMEM, "file %d, fail at %ld: code %d", file, n, rc);
+            CHECK(rc == 0 || rc == PERSONA_ENOMEM, "mode %d, fail at %ld: code %d", mode, n, rc);
             persona__jsonl_reader_free(r);
             free(out.s);
-            CHECK(alloc_live == 0, "file %d, fail at %ld: %ld blocks leaked", file, n, alloc_live);
-            CHECK(persona__alloc_live() == 0, "file %d, fail at %ld: library counts %llu live",
-                  file, n, (unsigned long long)persona__alloc_live());
+            CHECK(alloc_live == 0, "mode %d, fail at %ld: %ld blocks leaked", mode, n, alloc_live);
+            CHECK(persona__alloc_live() == 0, "mode %d, fail at %ld: library counts %llu live",
+                  mode, n, (unsigned long long)persona__alloc_live());
         }
-        CHECK(done, "file %d: never succeeded", file);
+        CHECK(done, "mode %d: never succeeded", mode);
     }
     alloc_fail_at = -1;
 }

@@ -1,0 +1,95 @@
+/* In-memory ingest speed: events per second through persona_store_ingest, batches of 4096,
+ * on a synthetic stream shaped like shared/bench/gen/events.c (N/15 users with power-law
+ * activity, 3 event types, values on a tenth of the events, times increasing).
+ * usage: bench_ingest [EVENTS] [REPEATS]   (default 10000000 3) — prints one JSON line. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "persona.h"
+
+static uint64_t rng = 42;
+
+static uint64_t next_u64(void)
+{
+    uint64_t z = (rng += 0x9E3779B97F4A7C15ULL);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+    return z ^ (z >> 31);
+}
+
+static double now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+int main(int argc, char **argv)
+{
+    size_t n = argc > 1 ? strtoull(argv[1], NULL, 10) : 10000000;
+    int repeats = argc > 2 ? atoi(argv[2]) : 3;
+    size_t users = n / 15 > 1000 ? n / 15 : 1000;
+    char *keys = malloc(users * 24);
+    persona_event *ev = malloc(n * sizeof *ev);
+    if (!keys || !ev)
+        return 1;
+    for (size_t u = 0; u < users; u++)
+        snprintf(keys + 24 * u, 24, "%zu", u + 1);
+    static const char *types[] = { "view", "addtocart", "transaction" };
+    for (size_t i = 0; i < n; i++) {
+        /* rank ~ power law: u = users * x^(1/(1-0.9))-ish, cheap and skewed */
+        double x = (double)(next_u64() >> 11) * (1.0 / 9007199254740992.0);
+        size_t u = (size_t)((double)users * pow(x, 10.0));
+        if (u >= users)
+            u = users - 1;
+        uint64_t r = next_u64();
+        persona_event e = PERSONA_EVENT_INIT;
+        e.user = keys + 24 * u;
+        e.time_ms = 1672531200000LL + (int64_t)i * 6000;
+        e.type = types[r % 100 < 90 ? 0 : r % 100 < 97 ? 1 : 2];
+        e.value = r % 10 == 0 ? (double)(r % 10000) / 100.0 : NAN;
+        ev[i] = e;
+    }
+    double best = 1e300, times[16];
+    if (repeats > 16)
+        repeats = 16;
+    persona_store_info info = PERSONA_STORE_INFO_INIT;
+    for (int k = 0; k < repeats; k++) {
+        persona_store *s = NULL;
+        if (persona_store_new(&s, NULL) != PERSONA_OK)
+            return 1;
+        double t0 = now();
+        for (size_t i = 0; i < n; i += 4096) {
+            size_t m = n - i < 4096 ? n - i : 4096;
+            if (persona_store_ingest(NULL, s, ev + i, m, NULL) != PERSONA_OK) {
+                fprintf(stderr, "ingest: %s\n", persona_errmsg());
+                return 1;
+            }
+        }
+        times[k] = now() - t0;
+        if (times[k] < best)
+            best = times[k];
+        persona_store_info_get(&info, s);
+        persona_store_free(s);
+    }
+    qsort(times, (size_t)repeats, sizeof *times, cmp_double);
+    double median = times[repeats / 2];
+    printf("{\"workload\":\"ingest-memory\",\"events\":%zu,\"users\":%llu,\"median_s\":%.4f,"
+           "\"min_s\":%.4f,\"events_per_s\":%.0f,\"bytes_per_event\":%.1f,"
+           "\"bytes_per_profile\":%.1f}\n",
+           n, (unsigned long long)info.users, median, best, (double)n / median,
+           (double)info.bytes_events / (double)info.events,
+           (double)info.bytes_profiles / (double)info.users);
+    free(ev);
+    free(keys);
+    return 0;
+}
