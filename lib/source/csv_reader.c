@@ -61,6 +61,18 @@ static inline unsigned special_mask(const persona__csv_reader *r, const special_
     b = _mm_or_si128(b, _mm_cmpeq_epi8(v, _mm_setzero_si128()));
     return (unsigned)_mm_movemask_epi8(_mm_or_si128(a, b));
 }
+
+/* The same bytes as two masks: delimiters, and the others (LF, CR, '"', NUL). */
+static inline void split_masks(const persona__csv_reader *r, const special_keys *k,
+                               const char *p, unsigned *delims, unsigned *others)
+{
+    (void)r;
+    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+    __m128i a = _mm_or_si128(_mm_cmpeq_epi8(v, k->lf), _mm_cmpeq_epi8(v, k->cr));
+    __m128i b = _mm_or_si128(_mm_cmpeq_epi8(v, k->quote), _mm_cmpeq_epi8(v, _mm_setzero_si128()));
+    *delims = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, k->delim));
+    *others = (unsigned)_mm_movemask_epi8(_mm_or_si128(a, b));
+}
 #else
 typedef struct special_keys {
     int unused;
@@ -81,6 +93,20 @@ static inline unsigned special_mask(const persona__csv_reader *r, const special_
     for (unsigned i = 0; i < 16; i++)
         m |= (unsigned)r->special[(unsigned char)p[i]] << i;
     return m;
+}
+
+static inline void split_masks(const persona__csv_reader *r, const special_keys *k,
+                               const char *p, unsigned *delims, unsigned *others)
+{
+    (void)k;
+    unsigned d = 0, o = 0;
+    for (unsigned i = 0; i < 16; i++) {
+        unsigned char c = (unsigned char)p[i];
+        d |= (unsigned)(c == r->delim) << i;
+        o |= (unsigned)(r->special[c] && c != r->delim) << i;
+    }
+    *delims = d;
+    *others = o;
 }
 #endif
 
@@ -406,29 +432,61 @@ static int skip_record(persona__csv_reader *r, uint64_t *lfs)
 
 /* ---- fast path --------------------------------------------------------------------------- */
 
+/* Append the fields ended by the delimiters in mask `delims` (bit i = p[i]). */
+static inline int push_delims(persona__csv_reader *r, const char *p, uint32_t delims,
+                              persona__csv_field **f, size_t *cap, size_t *n, const char **field)
+{
+    while (delims) {
+        const char *s = p + lowest_bit(delims);
+        delims &= delims - 1;
+        if (*n == *cap) {
+            if (*n == PERSONA__CSV_MAX_FIELDS)
+                return NEED_MORE; /* the slow path says too long */
+            int rc = grow_fields(r);
+            if (rc)
+                return rc;
+            *f = r->fields;
+            *cap = r->fields_cap;
+        }
+        (*f)[*n].ptr = *field;
+        (*f)[*n].len = (size_t)(s - *field);
+        (*n)++;
+        *field = s + 1;
+    }
+    return 0;
+}
+
 /* The record at the cursor when it has no quote or NUL and ends inside the window (not in
  * its last 32 bytes). Returns DONE (cursor moved, *nfields set), NEED_MORE to hand the
- * record to the slow path, or PERSONA_ENOMEM. Two 16-byte masks are joined so that a short
- * row usually costs one mask; the field array is kept in locals because a store through
- * it may alias anything (-fno-strict-aliasing) and would force reloads. */
+ * record to the slow path, or PERSONA_ENOMEM.
+ *
+ * 32 bytes at a time, delimiters and other special bytes in separate masks: delimiters
+ * before the first other special byte are fields, and that byte (almost always the LF)
+ * decides the rest, so there is no branch per byte kind. The field array is kept in locals
+ * because a store through it may alias anything (-fno-strict-aliasing). */
 static int parse_fast(persona__csv_reader *r, const special_keys *keys, size_t *nfields)
 {
     const char *const rec = r->in.data + r->in.pos;
     const char *const end = r->in.data + r->in.len;
-    const char delim = (char)r->delim;
     const size_t max_row = r->max_row;
     persona__csv_field *f = r->fields;
     size_t cap = r->fields_cap, n = 0;
     const char *p = rec, *field = rec;
     while ((size_t)(end - p) >= 32) {
-        uint32_t m = special_mask(r, keys, p) | (uint32_t)special_mask(r, keys, p + 16) << 16;
-        while (m) {
-            const char *s = p + lowest_bit(m);
-            m &= m - 1;
-            const char *next;
-            if (*s == delim) {
-                next = NULL;
-            } else if (*s == '\n') {
+        unsigned d0, o0, d1, o1;
+        split_masks(r, keys, p, &d0, &o0);
+        split_masks(r, keys, p + 16, &d1, &o1);
+        uint32_t delims = d0 | (uint32_t)d1 << 16, others = o0 | (uint32_t)o1 << 16;
+        while (others) {
+            const unsigned e = lowest_bit(others);
+            const uint32_t below = ((uint32_t)1 << e) - 1;
+            int rc = push_delims(r, p, delims & below, &f, &cap, &n, &field);
+            if (rc)
+                return rc;
+            delims &= ~below;
+            others &= others - 1;
+            const char *s = p + e, *next;
+            if (*s == '\n') {
                 next = s + 1;
             } else if (*s == '\r' && s + 1 < end) {
                 if (s[1] != '\n')
@@ -440,18 +498,13 @@ static int parse_fast(persona__csv_reader *r, const special_keys *keys, size_t *
             if (n == cap) {
                 if (n == PERSONA__CSV_MAX_FIELDS)
                     return NEED_MORE;
-                int rc = grow_fields(r);
-                if (rc)
+                if ((rc = grow_fields(r)) != 0)
                     return rc;
                 f = r->fields;
-                cap = r->fields_cap;
             }
             f[n].ptr = field;
             f[n].len = (size_t)(s - field);
             n++;
-            field = s + 1;
-            if (!next)
-                continue;
             if ((size_t)(s - rec) > max_row)
                 return NEED_MORE; /* too long: the slow path says so */
             r->in.pos = (size_t)(next - r->in.data);
@@ -459,6 +512,9 @@ static int parse_fast(persona__csv_reader *r, const special_keys *keys, size_t *
             *nfields = n;
             return DONE;
         }
+        int rc = push_delims(r, p, delims, &f, &cap, &n, &field);
+        if (rc)
+            return rc;
         p += 32;
         if ((size_t)(p - rec) > max_row + 1)
             return NEED_MORE;

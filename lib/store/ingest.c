@@ -585,22 +585,28 @@ static void apply_event(persona_store *s, batch *b, prep_event *pe)
         s->last_time_ms = t;
 }
 
-#define APPLY_AHEAD 8 /* events between a profile's prefetch and its update */
+/* Profiles and per-type counters are touched at random: fetch the whole batch's lines
+ * first so the updates below find them in cache. */
+static void prefetch_targets(const persona_store *s, const batch *b)
+{
+    for (size_t i = 0; i < b->n; i++) {
+        const prep_event *pe = &b->events[i];
+        if (pe->id[KEY_USER] != PERSONA__NO_ID)
+            __builtin_prefetch(&s->profiles[pe->id[KEY_USER]], 1);
+        if (pe->type_pair != UINT32_MAX)
+            __builtin_prefetch(&s->type_stats[pe->type_pair], 1);
+    }
+}
 
 static void apply(persona_store *s, batch *b, persona_ingest_stats *st)
 {
+    prefetch_targets(s, b);
     for (size_t i = 0; i < b->n; i++) {
-        if (i + APPLY_AHEAD < b->n) {
-            const prep_event *ahead = &b->events[i + APPLY_AHEAD];
-            if (ahead->id[KEY_USER] != PERSONA__NO_ID)
-                __builtin_prefetch(&s->profiles[ahead->id[KEY_USER]], 1);
-            if (ahead->type_pair != UINT32_MAX)
-                __builtin_prefetch(&s->type_stats[ahead->type_pair], 1);
-        }
         prep_event *pe = &b->events[i];
         size_t users_before = s->users.count;
         if (pe->id[KEY_USER] == PERSONA__NO_ID) {
-            uint32_t uid = persona__intern_add(&s->users, pe->ev->user, strlen(pe->ev->user));
+            uint32_t uid = persona__intern_add_h(&s->users, pe->ev->user, pe->user_len,
+                                                 pe->user_hash);
             if (s->users.count > users_before) {
                 persona__profile_init(&s->profiles[uid]);
                 st->users_created++;
@@ -612,7 +618,6 @@ static void apply(persona_store *s, batch *b, persona_ingest_stats *st)
     st->events_accepted += b->n;
 }
 
-/* Hand the (possibly grown) property scratch back to the store. */
 static void batch_end(persona_store *s, batch *b)
 {
     s->scratch_props = b->props;

@@ -1,0 +1,204 @@
+/* Source handles through the public API: the caller's vtable (errors → ECALLBACK, close
+ * exactly once, optional callbacks), attributes from a source, rewind, progress, arrays,
+ * CSV/JSONL open errors and strict mode's first bad row in file order. */
+#include <stdlib.h>
+
+#include "check.h"
+
+typedef struct vt_state {
+    int next_calls, closes, fail_at, attr_calls;
+    persona_event ev[2];
+    persona_attribute attr[1];
+} vt_state;
+
+static int vt_next(void *ctx, const persona_event **events, size_t *count)
+{
+    vt_state *st = ctx;
+    if (++st->next_calls == st->fail_at)
+        return -5;
+    *events = st->ev;
+    *count = st->next_calls <= 2 ? 2 : 0;
+    return 0;
+}
+
+static int vt_attrs(void *ctx, const persona_attribute **attrs, size_t *count)
+{
+    vt_state *st = ctx;
+    *attrs = st->attr;
+    *count = st->attr_calls++ == 0 ? 1 : 0;
+    return 0;
+}
+
+static int vt_close(void *ctx)
+{
+    ((vt_state *)ctx)->closes++;
+    return 0;
+}
+
+static void init_state(vt_state *st)
+{
+    memset(st, 0, sizeof *st);
+    persona_event e = PERSONA_EVENT_INIT;
+    e.user = "v", e.time_ms = 10, e.type = "t";
+    st->ev[0] = e;
+    e.time_ms = 20;
+    st->ev[1] = e;
+    persona_attribute a = { sizeof a, PERSONA_NUM, "v", "score", 4.5, NULL, 0, 0, 0 };
+    st->attr[0] = a;
+}
+
+static void test_vtable(void)
+{
+    vt_state st;
+    init_state(&st);
+    persona_source_vtable vt = { sizeof vt, 0, vt_next, NULL, vt_attrs, vt_close };
+    persona_source *src = NULL;
+    persona_store *s = NULL;
+    CHECK_RC(persona_store_new(&s, NULL), PERSONA_OK);
+    CHECK_RC(persona_source_new(&src, &vt, &st), PERSONA_OK);
+    CHECK_RC(persona_source_rewind(src), PERSONA_EUNSUPPORTED);
+    persona_ingest_stats stats = PERSONA_INGEST_STATS_INIT;
+    CHECK_RC(persona_store_load(&stats, s, src, NULL), PERSONA_OK);
+    CHECK(stats.events_accepted == 4 && stats.rows_read == 4);
+    double score;
+    CHECK_RC(persona_store_attr_get_num(&score, s, "v", "score"), PERSONA_OK);
+    CHECK(score == 4.5);
+    persona_source_free(src);
+    CHECK(st.closes == 1);
+
+    init_state(&st);
+    st.fail_at = 2;
+    CHECK_RC(persona_source_new(&src, &vt, &st), PERSONA_OK);
+    CHECK_RC(persona_store_load(&stats, s, src, NULL), PERSONA_ECALLBACK);
+    CHECK_MSG("returned -5");
+    CHECK(stats.events_accepted == 2); /* the first batch stays applied */
+    persona_source_free(src);
+    CHECK(st.closes == 1);
+
+    persona_source_vtable no_next = { sizeof no_next, 0, NULL, NULL, NULL, NULL };
+    CHECK_RC(persona_source_new(&src, &no_next, &st), PERSONA_EINVAL);
+    CHECK(src == NULL);
+    persona_source_vtable zero = { 0 };
+    CHECK_RC(persona_source_new(&src, &zero, &st), PERSONA_EINVAL);
+    persona_source_free(NULL);
+    persona_store_free(s);
+}
+
+static int stop_progress(void *ctx, uint64_t rows, uint64_t bytes)
+{
+    (void)bytes;
+    *(uint64_t *)ctx = rows;
+    return -1;
+}
+
+static char *big_csv(int rows)
+{
+    size_t cap = (size_t)rows * 40 + 64;
+    char *t = malloc(cap);
+    size_t n = (size_t)snprintf(t, cap, "user_id,timestamp\n");
+    for (int i = 0; i < rows; i++)
+        n += (size_t)snprintf(t + n, cap - n, "u%d,%d\n", i % 97, 1000 + i);
+    return t;
+}
+
+static void test_csv_source(void)
+{
+    persona_store *s = NULL;
+    CHECK_RC(persona_store_new(&s, NULL), PERSONA_OK);
+    char *text = big_csv(10000);
+    persona_source *src = NULL;
+    CHECK_RC(persona_source_open_csv_memory(&src, text, strlen(text), NULL, NULL), PERSONA_OK);
+    persona_ingest_options o = PERSONA_INGEST_OPTIONS_INIT;
+    uint64_t seen = 0;
+    o.progress = stop_progress;
+    o.progress_ctx = &seen;
+    o.progress_every = 5000;
+    persona_ingest_stats st = PERSONA_INGEST_STATS_INIT;
+    CHECK_RC(persona_store_load(&st, s, src, &o), PERSONA_ECALLBACK);
+    CHECK(seen >= 5000 && seen < 10000);
+    /* rewind and read all again into a fresh store */
+    persona_store *s2 = NULL;
+    CHECK_RC(persona_store_new(&s2, NULL), PERSONA_OK);
+    CHECK_RC(persona_source_rewind(src), PERSONA_OK);
+    CHECK_RC(persona_store_load(&st, s2, src, NULL), PERSONA_OK);
+    CHECK(st.rows_read == 10000 && st.events_accepted == 10000);
+    persona_store_info info = PERSONA_STORE_INFO_INIT;
+    CHECK_RC(persona_store_info_get(&info, s2), PERSONA_OK);
+    CHECK(info.users == 97 && info.events == 10000 && info.first_time_ms == 1000000);
+    persona_source_free(src);
+    free(text);
+
+    /* a named column that is missing: EINVAL listing the header */
+    persona_mapping m = PERSONA_MAPPING_INIT;
+    m.item = "sku";
+    CHECK_RC(persona_source_open_csv_memory(&src, "user_id,timestamp\n", 18, NULL, &m), PERSONA_EINVAL);
+    CHECK_MSG("item column 'sku' is not in the header (columns: user_id, timestamp)");
+    CHECK(src == NULL);
+    CHECK_RC(persona_source_open_csv_memory(&src, "", 0, NULL, NULL), PERSONA_EPARSE);
+    CHECK_RC(persona_source_open_csv(&src, "/nonexistent/x.csv", NULL, NULL), PERSONA_EIO);
+    CHECK_MSG("/nonexistent/x.csv");
+    persona_csv_options bad = PERSONA_CSV_OPTIONS_INIT;
+    bad.delimiter = '"';
+    CHECK_RC(persona_source_open_csv_memory(&src, "a\n", 2, &bad, NULL), PERSONA_EINVAL);
+    m = (persona_mapping)PERSONA_MAPPING_INIT;
+    m.time_format = "%d/%q";
+    CHECK_RC(persona_source_open_csv_memory(&src, "user_id,timestamp\n", 18, NULL, &m), PERSONA_EINVAL);
+
+    /* strict: a bad time on line 4 comes after an empty user on line 3: line 3 is reported */
+    static const char strict_csv[] = "user_id,timestamp\na,1000\n,2000\nb,notatime\n";
+    CHECK_RC(persona_source_open_csv_memory(&src, strict_csv, sizeof strict_csv - 1, NULL, NULL),
+             PERSONA_OK);
+    o = (persona_ingest_options)PERSONA_INGEST_OPTIONS_INIT;
+    o.flags = PERSONA_INGEST_STRICT;
+    CHECK_RC(persona_store_load(&st, s2, src, &o), PERSONA_EPARSE);
+    CHECK_MSG("line 3");
+    uint64_t line = 0;
+    CHECK_RC(persona_error_position(&line, NULL), PERSONA_OK);
+    CHECK(line == 3);
+    persona_source_free(src);
+    static const char strict2[] = "user_id,timestamp\na,1000\nb,notatime\n,3000\n";
+    CHECK_RC(persona_source_open_csv_memory(&src, strict2, sizeof strict2 - 1, NULL, NULL), PERSONA_OK);
+    CHECK_RC(persona_store_load(&st, s2, src, &o), PERSONA_EPARSE);
+    CHECK_MSG("line 3: time 'notatime'");
+    persona_source_free(src);
+    persona_store_free(s);
+    persona_store_free(s2);
+}
+
+static void test_arrays(void)
+{
+    const char *users[] = { "a", "b", NULL, "a" };
+    int64_t times[] = { 1, 2, 3, 4 };
+    double values[] = { 1.5, NAN, 2, 0.25 };
+    const char *refs[] = { "x", NULL, "y", "" };
+    const char *const *pv[] = { refs };
+    const char *pn[] = { "referrer" };
+    persona_event_arrays a = { sizeof a, 0, 4, users, times, NULL, NULL, values, NULL, NULL, 1, pn, pv };
+    persona_source *src = NULL;
+    persona_store *s = NULL;
+    CHECK_RC(persona_store_new(&s, NULL), PERSONA_OK);
+    CHECK_RC(persona_source_from_arrays(&src, &a), PERSONA_OK);
+    persona_ingest_stats st = PERSONA_INGEST_STATS_INIT;
+    CHECK_RC(persona_store_load(&st, s, src, NULL), PERSONA_OK);
+    CHECK(st.events_accepted == 3 && st.rejected[PERSONA_REJECT_MISSING_USER] == 1);
+    CHECK(st.example_lines[PERSONA_REJECT_MISSING_USER][0] == 3);
+    persona_profile_info p = PERSONA_PROFILE_INFO_INIT;
+    CHECK_RC(persona_store_profile_get(&p, s, "a"), PERSONA_OK);
+    CHECK(p.events == 2 && p.value_sum == 1.75);
+    char buf[8];
+    CHECK_RC(persona_store_profile_last(buf, sizeof buf, NULL, NULL, s, "a", "referrer"), PERSONA_OK);
+    CHECK_STR(buf, "x"); /* the "" of the later event means absent */
+    CHECK_RC(persona_source_rewind(src), PERSONA_OK);
+    persona_source_free(src);
+    a.user = NULL;
+    CHECK_RC(persona_source_from_arrays(&src, &a), PERSONA_EINVAL);
+    persona_store_free(s);
+}
+
+int main(void)
+{
+    test_vtable();
+    test_csv_source();
+    test_arrays();
+    return check_report("test_sources");
+}
