@@ -107,11 +107,13 @@ int persona__grow_at(void **ptr, size_t *cap, size_t need, size_t elem_size, siz
 {
     if (need <= *cap)
         return 0;
+    /* Grow by half: amortized O(1) appends, and at most a third of a big array unused
+     * (doubling would leave up to half, which is what profile memory is measured on). */
     size_t n = *cap ? *cap : min_cap;
     while (n < need) {
-        if (n > SIZE_MAX / 2)
+        if (n > SIZE_MAX / 3 * 2)
             return -1;
-        n *= 2;
+        n += n / 2 + 1;
     }
     void *p = persona__realloc_array_at(*ptr, n, elem_size, site);
     if (!p)

@@ -33,6 +33,11 @@ struct persona__csv_reader {
     char *scratch; /* unescaped quoted fields of the current record */
     size_t scratch_cap;
     unsigned char special[256]; /* 1 for bytes that end a run of plain data */
+    /* Special-byte mask of the 64 window bytes at mask_at (NULL: none) with the bits of
+     * consumed bytes cleared: short records share a mask instead of each computing its
+     * own. Valid while the window does not move (cleared by every refill and rewind). */
+    const char *mask_at;
+    uint64_t mask;
 };
 
 /* ---- special-byte search ---------------------------------------------------------- */
@@ -61,18 +66,6 @@ static inline unsigned special_mask(const persona__csv_reader *r, const special_
     b = _mm_or_si128(b, _mm_cmpeq_epi8(v, _mm_setzero_si128()));
     return (unsigned)_mm_movemask_epi8(_mm_or_si128(a, b));
 }
-
-/* The same bytes as two masks: delimiters, and the others (LF, CR, '"', NUL). */
-static inline void split_masks(const persona__csv_reader *r, const special_keys *k,
-                               const char *p, unsigned *delims, unsigned *others)
-{
-    (void)r;
-    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
-    __m128i a = _mm_or_si128(_mm_cmpeq_epi8(v, k->lf), _mm_cmpeq_epi8(v, k->cr));
-    __m128i b = _mm_or_si128(_mm_cmpeq_epi8(v, k->quote), _mm_cmpeq_epi8(v, _mm_setzero_si128()));
-    *delims = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, k->delim));
-    *others = (unsigned)_mm_movemask_epi8(_mm_or_si128(a, b));
-}
 #else
 typedef struct special_keys {
     int unused;
@@ -94,26 +87,12 @@ static inline unsigned special_mask(const persona__csv_reader *r, const special_
         m |= (unsigned)r->special[(unsigned char)p[i]] << i;
     return m;
 }
-
-static inline void split_masks(const persona__csv_reader *r, const special_keys *k,
-                               const char *p, unsigned *delims, unsigned *others)
-{
-    (void)k;
-    unsigned d = 0, o = 0;
-    for (unsigned i = 0; i < 16; i++) {
-        unsigned char c = (unsigned char)p[i];
-        d |= (unsigned)(c == r->delim) << i;
-        o |= (unsigned)(r->special[c] && c != r->delim) << i;
-    }
-    *delims = d;
-    *others = o;
-}
 #endif
 
-static inline unsigned lowest_bit(uint32_t m)
+static inline unsigned lowest_bit(uint64_t m)
 {
 #if defined(__GNUC__) || defined(__clang__)
-    return (unsigned)__builtin_ctz(m);
+    return (unsigned)__builtin_ctzll(m);
 #else
     unsigned i = 0;
     while (!(m & 1u)) {
@@ -122,6 +101,13 @@ static inline unsigned lowest_bit(uint32_t m)
     }
     return i;
 #endif
+}
+
+static inline uint64_t special_mask64(const persona__csv_reader *r, const special_keys *k,
+                                      const char *p)
+{
+    return (uint64_t)special_mask(r, k, p) | (uint64_t)special_mask(r, k, p + 16) << 16 |
+           (uint64_t)special_mask(r, k, p + 32) << 32 | (uint64_t)special_mask(r, k, p + 48) << 48;
 }
 
 /* Offset of the first special byte in d[k..end), or end. */
@@ -424,6 +410,7 @@ static int skip_record(persona__csv_reader *r, uint64_t *lfs)
         r->in.pos = end;
         if (r->in.eof)
             return 0;
+        r->mask_at = NULL;
         int rc = persona__block_reader_refill(&r->in, r->in.block);
         if (rc)
             return rc;
@@ -432,61 +419,36 @@ static int skip_record(persona__csv_reader *r, uint64_t *lfs)
 
 /* ---- fast path --------------------------------------------------------------------------- */
 
-/* Append the fields ended by the delimiters in mask `delims` (bit i = p[i]). */
-static inline int push_delims(persona__csv_reader *r, const char *p, uint32_t delims,
-                              persona__csv_field **f, size_t *cap, size_t *n, const char **field)
-{
-    while (delims) {
-        const char *s = p + lowest_bit(delims);
-        delims &= delims - 1;
-        if (*n == *cap) {
-            if (*n == PERSONA__CSV_MAX_FIELDS)
-                return NEED_MORE; /* the slow path says too long */
-            int rc = grow_fields(r);
-            if (rc)
-                return rc;
-            *f = r->fields;
-            *cap = r->fields_cap;
-        }
-        (*f)[*n].ptr = *field;
-        (*f)[*n].len = (size_t)(s - *field);
-        (*n)++;
-        *field = s + 1;
-    }
-    return 0;
-}
-
 /* The record at the cursor when it has no quote or NUL and ends inside the window (not in
- * its last 32 bytes). Returns DONE (cursor moved, *nfields set), NEED_MORE to hand the
- * record to the slow path, or PERSONA_ENOMEM.
- *
- * 32 bytes at a time, delimiters and other special bytes in separate masks: delimiters
- * before the first other special byte are fields, and that byte (almost always the LF)
- * decides the rest, so there is no branch per byte kind. The field array is kept in locals
- * because a store through it may alias anything (-fno-strict-aliasing). */
+ * its last 64 bytes). Returns DONE (cursor moved, *nfields set), NEED_MORE to hand the
+ * record to the slow path, or PERSONA_ENOMEM. The field array is kept in locals because a
+ * store through it may alias anything (-fno-strict-aliasing) and would force reloads. */
 static int parse_fast(persona__csv_reader *r, const special_keys *keys, size_t *nfields)
 {
     const char *const rec = r->in.data + r->in.pos;
     const char *const end = r->in.data + r->in.len;
+    const char delim = (char)r->delim;
     const size_t max_row = r->max_row;
     persona__csv_field *f = r->fields;
     size_t cap = r->fields_cap, n = 0;
     const char *p = rec, *field = rec;
-    while ((size_t)(end - p) >= 32) {
-        unsigned d0, o0, d1, o1;
-        split_masks(r, keys, p, &d0, &o0);
-        split_masks(r, keys, p + 16, &d1, &o1);
-        uint32_t delims = d0 | (uint32_t)d1 << 16, others = o0 | (uint32_t)o1 << 16;
-        while (others) {
-            const unsigned e = lowest_bit(others);
-            const uint32_t below = ((uint32_t)1 << e) - 1;
-            int rc = push_delims(r, p, delims & below, &f, &cap, &n, &field);
-            if (rc)
-                return rc;
-            delims &= ~below;
-            others &= others - 1;
-            const char *s = p + e, *next;
-            if (*s == '\n') {
+    uint64_t m;
+    if (r->mask_at && rec >= r->mask_at && rec - r->mask_at < 64) {
+        p = r->mask_at; /* the record starts inside the last mask: reuse it */
+        m = r->mask & ~(((uint64_t)1 << (rec - p)) - 1);
+    } else if ((size_t)(end - p) >= 64) {
+        m = special_mask64(r, keys, p);
+    } else {
+        return NEED_MORE;
+    }
+    for (;;) {
+        while (m) {
+            const char *s = p + lowest_bit(m);
+            m &= m - 1;
+            const char *next;
+            if (*s == delim) {
+                next = NULL;
+            } else if (*s == '\n') {
                 next = s + 1;
             } else if (*s == '\r' && s + 1 < end) {
                 if (s[1] != '\n')
@@ -497,29 +459,33 @@ static int parse_fast(persona__csv_reader *r, const special_keys *keys, size_t *
             }
             if (n == cap) {
                 if (n == PERSONA__CSV_MAX_FIELDS)
-                    return NEED_MORE;
-                if ((rc = grow_fields(r)) != 0)
+                    return NEED_MORE; /* the slow path says too long */
+                int rc = grow_fields(r);
+                if (rc)
                     return rc;
                 f = r->fields;
+                cap = r->fields_cap;
             }
             f[n].ptr = field;
             f[n].len = (size_t)(s - field);
             n++;
+            field = s + 1;
+            if (!next)
+                continue;
             if ((size_t)(s - rec) > max_row)
                 return NEED_MORE; /* too long: the slow path says so */
             r->in.pos = (size_t)(next - r->in.data);
             r->line++;
+            r->mask_at = p;
+            r->mask = m;
             *nfields = n;
             return DONE;
         }
-        int rc = push_delims(r, p, delims, &f, &cap, &n, &field);
-        if (rc)
-            return rc;
-        p += 32;
-        if ((size_t)(p - rec) > max_row + 1)
+        p += 64;
+        if ((size_t)(p - rec) > max_row + 1 || (size_t)(end - p) < 64)
             return NEED_MORE;
+        m = special_mask64(r, keys, p);
     }
-    return NEED_MORE;
 }
 
 /* ---- public -------------------------------------------------------------------------------- */
@@ -536,6 +502,7 @@ int persona__csv_reader_next(persona__csv_reader *r, const persona__csv_field **
         if (r->in.pos == r->in.len) {
             if (r->in.eof)
                 return 0;
+            r->mask_at = NULL;
             rc = persona__block_reader_refill(&r->in, r->in.block);
             if (rc)
                 return rc;
@@ -568,6 +535,7 @@ int persona__csv_reader_next(persona__csv_reader *r, const persona__csv_field **
             /* With more than max_row + 1 bytes and no end in sight, the record is too long
              * (+1: the last byte may be the CR of a CRLF). */
             if (have <= r->max_row + 1) {
+                r->mask_at = NULL;
                 rc = persona__block_reader_refill(&r->in, have > r->in.block ? have : r->in.block);
                 if (rc)
                     return rc;
@@ -659,6 +627,7 @@ void persona__csv_reader_free(persona__csv_reader *r)
 
 int persona__csv_reader_rewind(persona__csv_reader *r)
 {
+    r->mask_at = NULL;
     int rc = persona__block_reader_rewind(&r->in);
     if (rc)
         return rc;
@@ -673,5 +642,6 @@ uint64_t persona__csv_reader_bytes(const persona__csv_reader *r)
 
 void persona__csv_reader_set_block_size(persona__csv_reader *r, size_t block)
 {
+    r->mask_at = NULL;
     persona__block_reader_set_block(&r->in, block);
 }
