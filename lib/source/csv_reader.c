@@ -1,9 +1,11 @@
 /* RFC 4180 record reader (rules in csv_reader.h).
  *
  * Three paths, all agreeing on where a record ends:
- *  - fast: a record without quotes or NUL bytes that lies wholly in the window. A vector
- *    compare finds the special bytes 16 at a time and fields point into the window. This
- *    is almost every record of a typical export.
+ *  - fast: a record without quotes or NUL bytes that lies wholly in the window. Vector
+ *    compares (SSE2; a byte table elsewhere) turn 64 bytes into a mask of special bytes,
+ *    whose set bits are the field ends; the mask is kept for the next record, so a short
+ *    row costs about one compare pass and a few bit scans. Fields point into the window.
+ *    This is almost every record of a typical export.
  *  - slow: anything else (quoted fields, broken records, a record at the window end). It
  *    parses from the record start; when it runs out of window it asks for more input and
  *    starts the record over, which stays linear because each refill at least doubles what
@@ -190,7 +192,7 @@ static int scratch_put(persona__csv_reader *r, slow_rec *st, const char *src, si
         size_t need = st->used + len;
         size_t cap = r->scratch_cap ? r->scratch_cap : 256;
         while (cap < need)
-            cap *= 2; /* need <= max_row + 16: no overflow */
+            cap *= 2; /* need <= max_row + 1 (scan_quoted checks): no overflow */
         char *p = persona__realloc(r->scratch, cap);
         if (!p)
             return persona__fail_nomem();

@@ -126,6 +126,9 @@ static void csv_row(exporter *x, uint32_t u, const uint32_t *type_col, uint64_t 
 {
     const persona_store *s = x->s;
     const profile *p = &s->profiles[u];
+    for (int k = 0; k < PROFILE_INLINE_TYPES; k++)
+        if (p->inline_type[k] != UINT32_MAX)
+            counts[type_col[p->inline_type[k]]] = p->inline_stat[k].count;
     for (uint32_t e = p->head_type; e != UINT32_MAX; e = s->user_type.next[e])
         counts[type_col[PERSONA__PAIR_X(s->user_type.keys[e])]] = s->type_stats[e].count;
     put_key_csv(&x->out, &s->users, u);
@@ -162,6 +165,20 @@ static void json_attr(persona__buf *b, const attr_value *v)
     }
 }
 
+static void json_type(persona__buf *b, const persona_store *s, uint32_t type,
+                      const type_stat *ts, int *first)
+{
+    if (!*first)
+        persona__buf_putc(b, ',');
+    *first = 0;
+    put_key_json(b, &s->types, type);
+    persona__buf_puts(b, ":{\"count\":");
+    persona__buf_u64(b, ts->count);
+    persona__buf_puts(b, ",\"value\":");
+    persona__buf_double(b, ts->value + ts->comp);
+    persona__buf_putc(b, '}');
+}
+
 /* One profile as a JSON object. Chains list entries newest first; that order is kept. */
 static void json_profile(const persona_store *s, persona__buf *b, uint32_t u)
 {
@@ -187,14 +204,12 @@ static void json_profile(const persona_store *s, persona__buf *b, uint32_t u)
         b->failed = 1; /* reported as ENOMEM by whoever checks the buffer */
     persona__buf_u64(b, sessions);
     persona__buf_puts(b, ",\"types\":{");
-    for (uint32_t e = p->head_type; e != UINT32_MAX; e = s->user_type.next[e]) {
-        put_key_json(b, &s->types, PERSONA__PAIR_X(s->user_type.keys[e]));
-        persona__buf_puts(b, ":{\"count\":");
-        persona__buf_u64(b, s->type_stats[e].count);
-        persona__buf_puts(b, ",\"value\":");
-        persona__buf_double(b, s->type_stats[e].value + s->type_stats[e].comp);
-        persona__buf_puts(b, s->user_type.next[e] != UINT32_MAX ? "}," : "}");
-    }
+    int first_type = 1;
+    for (int k = 0; k < PROFILE_INLINE_TYPES; k++)
+        if (p->inline_type[k] != UINT32_MAX)
+            json_type(b, s, p->inline_type[k], &p->inline_stat[k], &first_type);
+    for (uint32_t e = p->head_type; e != UINT32_MAX; e = s->user_type.next[e])
+        json_type(b, s, PERSONA__PAIR_X(s->user_type.keys[e]), &s->type_stats[e], &first_type);
     persona__buf_puts(b, "},\"last\":{");
     for (uint32_t e = p->head_prop; e != UINT32_MAX; e = s->user_prop.next[e]) {
         put_key_json(b, &s->names, PERSONA__PAIR_X(s->user_prop.keys[e]));

@@ -22,7 +22,8 @@ typedef struct prep_event {
     uint64_t user_hash;
     size_t user_len;
     uint32_t id[KEY_COUNT]; /* found id, or NO_ID when new (or absent) */
-    uint32_t type_pair;     /* entry of (user, type) in user_type, UINT32_MAX when new */
+    uint32_t type_pair;     /* entry of (user, type) in user_type, UINT32_MAX when none */
+    int8_t type_inline;     /* inline slot of the type in the profile, -1 when none */
     uint32_t props_start, props_count;
     uint8_t has[KEY_COUNT];
 } prep_event;
@@ -335,20 +336,39 @@ static void resolve_types(persona_store *s, batch *b)
     }
 }
 
+/* Per-type counters: first the profile's inline slots (profiles prefetched a pass
+ * earlier), then, for users with more types, the pair map. */
 static void resolve_type_pairs(persona_store *s, batch *b)
 {
     for (size_t i = 0; i < b->n; i++) {
         const prep_event *pe = &b->events[i];
-        if (pe->id[KEY_USER] != PERSONA__NO_ID && pe->id[KEY_TYPE] != PERSONA__NO_ID)
-            persona__pairmap_prefetch_key(&s->user_type,
-                                          PERSONA__PAIR(pe->id[KEY_USER], pe->id[KEY_TYPE]));
+        if (pe->id[KEY_USER] != PERSONA__NO_ID)
+            __builtin_prefetch(&s->profiles[pe->id[KEY_USER]]);
     }
     for (size_t i = 0; i < b->n; i++) {
         prep_event *pe = &b->events[i];
         pe->type_pair = UINT32_MAX;
-        if (pe->id[KEY_USER] != PERSONA__NO_ID && pe->id[KEY_TYPE] != PERSONA__NO_ID)
-            pe->type_pair = persona__pairmap_find(
-                &s->user_type, PERSONA__PAIR(pe->id[KEY_USER], pe->id[KEY_TYPE]));
+        pe->type_inline = -1;
+        uint32_t u = pe->id[KEY_USER], t = pe->id[KEY_TYPE];
+        if (u == PERSONA__NO_ID || t == PERSONA__NO_ID) {
+            b->new_type_pairs++;
+            continue;
+        }
+        const profile *p = &s->profiles[u];
+        int free_slot = 0;
+        for (int k = 0; k < PROFILE_INLINE_TYPES; k++) {
+            if (p->inline_type[k] == t)
+                pe->type_inline = (int8_t)k;
+            free_slot |= p->inline_type[k] == UINT32_MAX;
+        }
+        if (pe->type_inline >= 0)
+            continue;
+        if (free_slot) {
+            /* Inline unless earlier events of this batch fill the slots: reserve for the map. */
+            b->new_type_pairs++;
+            continue;
+        }
+        pe->type_pair = persona__pairmap_find(&s->user_type, PERSONA__PAIR(u, t));
         b->new_type_pairs += pe->type_pair == UINT32_MAX;
     }
 }
@@ -468,22 +488,47 @@ static void apply_traits(persona_store *s, profile *p, int64_t t)
     p->events++;
 }
 
-static void apply_type(persona_store *s, uint32_t uid, profile *p, uint32_t tid, uint32_t e,
-                       double v)
+/* The counters of (user, type): the slot found when prepared, or found / made now (an
+ * earlier event of the batch may have added the type): inline while a slot is free. */
+static type_stat *type_counters(persona_store *s, uint32_t uid, profile *p, uint32_t tid,
+                                const prep_event *pe)
 {
-    uint64_t key = PERSONA__PAIR(uid, tid);
-    if (e == UINT32_MAX) /* new when prepared, unless an earlier event of the batch added it */
-        e = persona__pairmap_find(&s->user_type, key);
-    if (e == UINT32_MAX) {
-        e = persona__pairmap_add(&s->user_type, key, &p->head_type);
-        s->type_stats[e].count = 0;
-        s->type_stats[e].value = 0;
-        s->type_stats[e].comp = 0;
-        p->n_types++;
+    if (pe->type_inline >= 0)
+        return &p->inline_stat[pe->type_inline];
+    if (pe->type_pair != UINT32_MAX)
+        return &s->type_stats[pe->type_pair];
+    int free_slot = -1;
+    for (int k = 0; k < PROFILE_INLINE_TYPES; k++) {
+        if (p->inline_type[k] == tid)
+            return &p->inline_stat[k];
+        if (free_slot < 0 && p->inline_type[k] == UINT32_MAX)
+            free_slot = k;
     }
-    s->type_stats[e].count++;
+    type_stat *ts;
+    if (free_slot >= 0) {
+        p->inline_type[free_slot] = tid;
+        ts = &p->inline_stat[free_slot];
+    } else {
+        uint64_t key = PERSONA__PAIR(uid, tid);
+        uint32_t e = persona__pairmap_find(&s->user_type, key);
+        if (e != UINT32_MAX)
+            return &s->type_stats[e];
+        e = persona__pairmap_add(&s->user_type, key, &p->head_type);
+        ts = &s->type_stats[e];
+    }
+    ts->count = 0;
+    ts->value = ts->comp = 0;
+    p->n_types++;
+    return ts;
+}
+
+static void apply_type(persona_store *s, uint32_t uid, profile *p, uint32_t tid,
+                       const prep_event *pe, double v)
+{
+    type_stat *ts = type_counters(s, uid, p, tid, pe);
+    ts->count++;
     if (!isnan(v))
-        persona__sum_add(&s->type_stats[e].value, &s->type_stats[e].comp, v);
+        persona__sum_add(&ts->value, &ts->comp, v);
 }
 
 static void apply_engagement(persona_store *s, uint32_t uid, profile *p, uint32_t cat, int64_t t)
@@ -577,7 +622,7 @@ static void apply_event(persona_store *s, batch *b, prep_event *pe)
     apply_traits(s, p, t);
     if (!isnan(v))
         persona__sum_add(&p->value_sum, &p->value_comp, v);
-    apply_type(s, uid, p, tid, pe->type_pair, v);
+    apply_type(s, uid, p, tid, pe, v);
     apply_props(s, b, pe, uid, p, c, slot, t);
     if (s->log.count == 1 || t < s->first_time_ms)
         s->first_time_ms = t;

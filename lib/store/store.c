@@ -24,6 +24,19 @@ void persona__profile_init(profile *p)
     p->last_event = LOG_NO_ID;
     p->head_type = p->head_prop = p->head_category = UINT32_MAX;
     p->head_attr = p->head_consent = p->head_basket = UINT32_MAX;
+    for (int k = 0; k < PROFILE_INLINE_TYPES; k++)
+        p->inline_type[k] = UINT32_MAX;
+}
+
+const type_stat *persona__profile_type_stat(const persona_store *s, uint32_t user,
+                                            uint32_t type)
+{
+    const profile *p = &s->profiles[user];
+    for (int k = 0; k < PROFILE_INLINE_TYPES; k++)
+        if (p->inline_type[k] == type)
+            return &p->inline_stat[k];
+    uint32_t e = persona__pairmap_find(&s->user_type, PERSONA__PAIR(user, type));
+    return e == UINT32_MAX ? NULL : &s->type_stats[e];
 }
 
 static void store_release(persona_store *s)
@@ -309,12 +322,11 @@ PERSONA_API int persona_store_profile_type(uint64_t *count_out, double *value_ou
     uint32_t id = persona__store_find_user(store, user, &rc);
     if (rc == PERSONA_OK) {
         uint32_t tid = persona__intern_find(&store->types, type, strlen(type));
-        uint32_t e = tid == PERSONA__NO_ID
-                         ? UINT32_MAX
-                         : persona__pairmap_find(&store->user_type, PERSONA__PAIR(id, tid));
-        if (e != UINT32_MAX) {
-            count = store->type_stats[e].count;
-            value = store->type_stats[e].value + store->type_stats[e].comp;
+        const type_stat *ts = tid == PERSONA__NO_ID ? NULL
+                                                    : persona__profile_type_stat(store, id, tid);
+        if (ts) {
+            count = ts->count;
+            value = ts->value + ts->comp;
         }
     }
     STORE_UNLOCK(store);

@@ -12,20 +12,6 @@
 
 #define PROFILE_SESSIONS_DIRTY 1u /* an event arrived before last_seen: recount on read */
 
-typedef struct profile {
-    int64_t first_seen, last_seen;
-    uint64_t events;
-    double value_sum, value_comp; /* Neumaier-compensated: the sum is value_sum + value_comp */
-    uint32_t orders;
-    uint32_t sessions;   /* valid unless PROFILE_SESSIONS_DIRTY */
-    uint32_t last_event; /* newest appended event of this user in the log, NO_ID if none */
-    uint32_t flags;
-    uint32_t n_types;
-    uint32_t n_attrs;
-    /* heads of this user's chains in the pair maps (newest entry, UINT32_MAX = none) */
-    uint32_t head_type, head_prop, head_category, head_attr, head_consent, head_basket;
-} profile;
-
 typedef struct type_stat {
     uint64_t count;
     double value, comp; /* compensated sum, as profile.value_sum */
@@ -42,6 +28,27 @@ static inline void persona__sum_add(double *sum, double *comp, double v)
         *comp += (v - t) + *sum;
     *sum = t;
 }
+
+/* The first event types of a user are counted inside the profile (most users have few),
+ * so an event touches one profile instead of a pair map and its counters; further types
+ * go to the user_type map. */
+#define PROFILE_INLINE_TYPES 3
+
+typedef struct profile {
+    int64_t first_seen, last_seen;
+    uint64_t events;
+    double value_sum, value_comp; /* Neumaier-compensated: the sum is value_sum + value_comp */
+    uint32_t orders;
+    uint32_t sessions;   /* valid unless PROFILE_SESSIONS_DIRTY */
+    uint32_t last_event; /* newest appended event of this user in the log, NO_ID if none */
+    uint32_t flags;
+    uint32_t n_types;    /* inline and in the map */
+    uint32_t n_attrs;
+    /* heads of this user's chains in the pair maps (newest entry, UINT32_MAX = none) */
+    uint32_t head_type, head_prop, head_category, head_attr, head_consent, head_basket;
+    uint32_t inline_type[PROFILE_INLINE_TYPES]; /* type id, UINT32_MAX = free */
+    type_stat inline_stat[PROFILE_INLINE_TYPES];
+} profile;
 
 typedef struct last_prop {
     int64_t time_ms;
@@ -121,6 +128,9 @@ uint32_t persona__store_find_user(const persona_store *s, const char *user, int 
 int persona__store_ensure_user(persona_store *s, const char *user, uint32_t *out);
 /* Initialise a fresh profile. */
 void persona__profile_init(profile *p);
+/* Counters of one type of one user (inline slot or map entry); NULL when never seen. */
+const type_stat *persona__profile_type_stat(const persona_store *s, uint32_t user,
+                                            uint32_t type);
 /* Sessions of a profile, recounted from the log when events came out of order (which
  * needs memory: 0, or -1 on allocation failure). */
 int persona__profile_sessions(const persona_store *s, uint32_t user, uint64_t *out);

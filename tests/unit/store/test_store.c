@@ -134,6 +134,37 @@ static void test_export_order(void)
     persona_store_free(s);
 }
 
+/* More event types than a profile keeps inline, first in one batch, then again. */
+static void test_many_types(void)
+{
+    persona_store *s = new_store();
+    char types[10][4];
+    persona_event e[10];
+    for (int i = 0; i < 10; i++) {
+        snprintf(types[i], sizeof types[i], "t%d", i);
+        e[i] = ev("u", i, types[i], i);
+    }
+    CHECK_RC(persona_store_ingest(NULL, s, e, 10, NULL), PERSONA_OK);
+    CHECK_RC(persona_store_ingest(NULL, s, e, 10, NULL), PERSONA_OK);
+    persona_profile_info p = PERSONA_PROFILE_INFO_INIT;
+    CHECK_RC(persona_store_profile_get(&p, s, "u"), PERSONA_OK);
+    CHECK(p.events == 20 && p.event_types == 10 && p.value_sum == 90);
+    int bad = 0;
+    for (int i = 0; i < 10; i++) {
+        uint64_t c;
+        double v;
+        bad += persona_store_profile_type(&c, &v, s, "u", types[i]) != PERSONA_OK || c != 2 ||
+               v != 2.0 * i;
+    }
+    CHECK(bad == 0);
+    char *csv = NULL;
+    CHECK_RC(persona_store_export_buffer(&csv, NULL, s, PERSONA_EXPORT_PROFILES_CSV), PERSONA_OK);
+    CHECK_STR(csv, "user_id,events,t0,t1,t2,t3,t4,t5,t6,t7,t8,t9,value_sum,first_ts,last_ts\n"
+                   "u,20,2,2,2,2,2,2,2,2,2,2,90,1970-01-01 00:00:00,1970-01-01 00:00:00.009\n");
+    persona_free(csv);
+    persona_store_free(s);
+}
+
 static void test_empty_export(void)
 {
     persona_store *s = new_store();
@@ -244,6 +275,7 @@ int main(void)
     test_export_order();
     test_attributes();
     test_empty_export();
+    test_many_types();
     test_args();
     return check_report("test_store");
 }
