@@ -27,8 +27,8 @@ uint32_t persona__intern_find_h(const persona__intern *t, const char *s, size_t 
     if (!t->slots_cap)
         return PERSONA__NO_ID;
     size_t mask = t->slots_cap - 1;
-    uint32_t h32 = (uint32_t)hash;
-    for (size_t i = (size_t)(hash >> 32) & mask;; i = (i + 1) & mask) {
+    uint32_t h32 = (uint32_t)(hash >> 32);
+    for (size_t i = (size_t)h32 & mask;; i = (i + 1) & mask) {
         uint32_t v = t->slots[i];
         if (!v)
             return PERSONA__NO_ID;
@@ -43,26 +43,24 @@ uint32_t persona__intern_find(const persona__intern *t, const char *s, size_t le
     return persona__intern_find_h(t, s, len, persona__hash(&t->key, s, len));
 }
 
-static void place(uint32_t *slots, size_t cap, const persona__intern_entry *e, uint32_t id,
-                  uint64_t hash)
+/* The slot comes from the same 32 bits the entry keeps, so growing the table needs no
+ * rehashing of the strings. */
+static void place(uint32_t *slots, size_t cap, uint32_t h32, uint32_t id)
 {
     size_t mask = cap - 1;
-    size_t i = (size_t)(hash >> 32) & mask;
-    (void)e;
+    size_t i = (size_t)h32 & mask;
     while (slots[i])
         i = (i + 1) & mask;
     slots[i] = id + 1;
 }
 
-/* Rebuilding needs the full 64-bit hash for the slot; recompute it from the string. */
 static int rehash(persona__intern *t, size_t new_cap)
 {
     uint32_t *slots = persona__calloc(new_cap, sizeof *slots);
     if (!slots)
         return -1;
     for (size_t id = 0; id < t->count; id++) {
-        const persona__intern_entry *e = &t->entries[id];
-        place(slots, new_cap, e, (uint32_t)id, persona__hash(&t->key, e->str, e->len));
+        place(slots, new_cap, t->entries[id].hash, (uint32_t)id);
     }
     persona__free(t->slots);
     t->slots = slots;
@@ -105,8 +103,8 @@ uint32_t persona__intern_add_h(persona__intern *t, const char *s, size_t len, ui
     persona__intern_entry *e = &t->entries[id];
     e->str = copy;
     e->len = (uint32_t)len;
-    e->hash = (uint32_t)hash;
-    place(t->slots, t->slots_cap, e, id, hash);
+    e->hash = (uint32_t)(hash >> 32);
+    place(t->slots, t->slots_cap, e->hash, id);
     return id;
 }
 

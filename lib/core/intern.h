@@ -16,7 +16,7 @@
 typedef struct persona__intern_entry {
     const char *str; /* NUL-terminated, in the arena */
     uint32_t len;
-    uint32_t hash; /* low 32 bits of the keyed hash */
+    uint32_t hash; /* high 32 bits of the keyed hash: the slot and a quick filter */
 } persona__intern_entry;
 
 typedef struct persona__intern {
