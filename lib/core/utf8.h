@@ -8,4 +8,14 @@
  * the first invalid byte. */
 int persona__utf8_valid(const char *s, size_t len, size_t *bad_offset);
 
+/* Same answer as persona__utf8_valid for short keys, without a call when all is ASCII
+ * (user ids, event types: checked for every ingested event). */
+static inline int persona__utf8_valid_short(const char *s, size_t len)
+{
+    for (size_t i = 0; i < len; i++)
+        if ((unsigned char)s[i] & 0x80)
+            return persona__utf8_valid(s, len, NULL);
+    return 1;
+}
+
 #endif

@@ -115,7 +115,7 @@ int persona__parse_number(const char *s, size_t len, double *out)
     return slow_parse(s, len, out);
 }
 
-size_t persona__strings_add(persona__strings *st, const char *s, size_t len)
+size_t persona__strings_add_slow(persona__strings *st, const char *s, size_t len)
 {
     if (len > SIZE_MAX - st->len - 2 ||
         persona__grow((void **)&st->data, &st->cap, st->len + len + 1, 1, 4096))

@@ -5,6 +5,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 /* Parse a decimal number: [-+]digits[.digits][(e|E)[-+]digits] or [-+].digits…, with
  * surrounding ASCII spaces allowed. No hex, inf, nan or thousands separators. Correctly
@@ -18,8 +19,20 @@ typedef struct persona__strings {
     size_t len, cap;
 } persona__strings;
 
+/* Append s[0..len) plus NUL when it does not fit: grows, or returns 0 on failure. */
+size_t persona__strings_add_slow(persona__strings *st, const char *s, size_t len);
+
 /* Append s[0..len) plus NUL; returns its offset + 1, or 0 on allocation failure. */
-size_t persona__strings_add(persona__strings *st, const char *s, size_t len);
+static inline size_t persona__strings_add(persona__strings *st, const char *s, size_t len)
+{
+    if (len >= st->cap - st->len || st->cap == 0)
+        return persona__strings_add_slow(st, s, len);
+    size_t off = st->len;
+    memcpy(st->data + off, s, len);
+    st->data[off + len] = '\0';
+    st->len += len + 1;
+    return off + 1;
+}
 static inline const char *persona__strings_ptr(const persona__strings *st, size_t off1)
 {
     return off1 ? st->data + off1 - 1 : NULL;

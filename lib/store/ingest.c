@@ -90,7 +90,7 @@ static const char *bad_string(const char *v, size_t *len_out, int *reason)
         *reason = PERSONA_REJECT_TOO_LONG;
         return "is longer than 4096 bytes";
     }
-    if (!persona__utf8_valid(v, len, NULL)) {
+    if (!persona__utf8_valid_short(v, len)) {
         *reason = PERSONA_REJECT_BAD_UTF8;
         return "is not valid UTF-8";
     }
