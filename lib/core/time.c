@@ -7,6 +7,16 @@
 
 #include "error.h"
 
+/* The hot parsing path is a small leaf: helpers are forced inline there, and the general
+ * parser is kept out of it. */
+#if defined(__GNUC__) || defined(__clang__)
+#define HOT_INLINE inline __attribute__((always_inline))
+#define OUT_OF_LINE __attribute__((noinline))
+#else
+#define HOT_INLINE inline
+#define OUT_OF_LINE
+#endif
+
 #define MS_PER_SEC INT64_C(1000)
 #define MS_PER_MIN INT64_C(60000)
 #define MS_PER_HOUR INT64_C(3600000)
@@ -57,7 +67,7 @@ int64_t persona__days_from_civil(int64_t y, int m, int d)
 
 /* persona__days_from_civil for years 1..9999 only: all-positive unsigned arithmetic keeps
  * the divisions cheap on the parsing hot path. */
-static inline int64_t days_from_civil_ad(int y, int m, int d)
+static HOT_INLINE int64_t days_from_civil_ad(int y, int m, int d)
 {
     unsigned ym = (unsigned)y - (m <= 2);
     unsigned doy = (153u * (unsigned)(m > 2 ? m - 3 : m + 9) + 2) / 5 + (unsigned)d - 1;
@@ -259,94 +269,54 @@ static int at_end(cursor *c, size_t pos)
     return pos == c->len ? 0 : fail(c, pos, "unexpected text after the timestamp");
 }
 
-/* Two ASCII digits at p; *bad gets a bit when either is not a digit. */
-static inline int two_digits(const unsigned char *p, unsigned *bad)
+/* Digit value of s[i]; `acc` collects v | (v + 6), which stays below 16 exactly when every
+ * byte seen was an ASCII digit (a non-digit gives v >= 10, or wraps around). */
+static HOT_INLINE unsigned digit_acc(const unsigned char *s, int i, unsigned *acc)
 {
-    unsigned a = (unsigned)p[0] - '0', b = (unsigned)p[1] - '0';
-    *bad |= (a > 9) | (b > 9);
-    return (int)(a * 10 + b);
+    unsigned v = (unsigned)s[i] - '0';
+    *acc |= v | (v + 6);
+    return v;
 }
 
-static inline int four_digits(const unsigned char *p)
+static HOT_INLINE int pair_acc(const unsigned char *s, int i, unsigned *acc)
 {
-    unsigned bad = 0;
-    two_digits(p, &bad);
-    two_digits(p + 2, &bad);
-    return !bad;
+    return (int)(digit_acc(s, i, acc) * 10 + digit_acc(s, i + 1, acc));
 }
 
-/* SWAR helpers for the fixed ISO layout: eight bytes are checked and converted at once. */
-#define ONES UINT64_C(0x0101010101010101)
-#define BYTE_MASK(i) (UINT64_C(0xFF) << 8 * (i))
-#define BYTE_VAL(ch, i) ((uint64_t)(unsigned char)(ch) << 8 * (i))
-
-static inline uint64_t load_le64(const unsigned char *p)
+static inline int four_digits(const unsigned char *s)
 {
-    uint64_t w;
-    memcpy(&w, p, sizeof w);
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-    w = __builtin_bswap64(w);
-#endif
-    return w;
+    unsigned acc = 0;
+    for (int i = 0; i < 4; i++)
+        digit_acc(s, i, &acc);
+    return acc < 16;
 }
 
-/* The 8 bytes at p must be ASCII digits, except the bytes in `seps`, which must equal the
- * same bytes of `want`, and those in `skip` (checked elsewhere); *bad gets a bit if not.
- * Byte i of the result is 10 * digit[i] + digit[i + 1]: the two-digit number at i. */
-static inline uint64_t digit_pairs(const unsigned char *p, uint64_t seps, uint64_t want,
-                                   uint64_t skip, unsigned *bad)
+/* The ISO prefix up to the seconds at fixed offsets, without per-byte bounds checks.
+ * Returns the length parsed (10, 16 or 19) with the fields in v, or 0 when the text has
+ * any other shape (iso_prefix_slow then says what is wrong). */
+static HOT_INLINE size_t iso_prefix_fast(const unsigned char *s, size_t n, int v[F_COUNT])
 {
-    uint64_t w = load_le64(p), fill = seps | skip;
-    uint64_t d = (w & ~fill) | (ONES * '0' & fill); /* non-digits read as '0' */
-    uint64_t hi = ONES * 0xF0;
-    *bad |= (w & seps) != want;
-    *bad |= ((d & hi) | (((d + ONES * 6) & hi) >> 4)) != ONES * 0x33; /* all in '0'..'9' */
-    d -= ONES * '0';
-    return d * 10 + (d >> 8); /* no carries: each byte stays <= 99 */
-}
-
-static inline int pair_at(uint64_t pairs, int i)
-{
-    return (int)(pairs >> 8 * i & 0xFF);
-}
-
-/* The ISO prefix up to the seconds at fixed offsets, without per-byte bounds checks: the
- * ingest hot path. Returns the length parsed, or 0 when the text has any other shape
- * (iso_prefix_slow then says what is wrong). */
-static size_t iso_prefix_fast(const cursor *c, fields *f)
-{
-    const unsigned char *s = c->s;
-    size_t n = c->len, end = 10;
-    unsigned bad = 0;
-    if (n < 10)
+    size_t end = 10;
+    unsigned acc = 0;
+    if (n < 10 || s[4] != '-' || s[7] != '-')
         return 0;
-    /* "YYYY-MM-" */
-    uint64_t p0 = digit_pairs(s, BYTE_MASK(4) | BYTE_MASK(7),
-                              BYTE_VAL('-', 4) | BYTE_VAL('-', 7), 0, &bad);
-    f->v[F_YEAR] = pair_at(p0, 0) * 100 + pair_at(p0, 2);
-    f->v[F_MONTH] = pair_at(p0, 5);
-    if (n == 10) {
-        f->v[F_DAY] = two_digits(s + 8, &bad);
-    } else {
-        if (n < 16 || (s[10] != 'T' && s[10] != 't' && s[10] != ' '))
+    v[F_YEAR] = pair_acc(s, 0, &acc) * 100 + pair_acc(s, 2, &acc);
+    v[F_MONTH] = pair_acc(s, 5, &acc);
+    v[F_DAY] = pair_acc(s, 8, &acc);
+    if (n > 10) {
+        if (n < 16 || (s[10] != 'T' && s[10] != 't' && s[10] != ' ') || s[13] != ':')
             return 0;
-        /* "DD?HH:MM", the separator at 10 checked above */
-        uint64_t p1 = digit_pairs(s + 8, BYTE_MASK(5), BYTE_VAL(':', 5), BYTE_MASK(2), &bad);
-        f->v[F_DAY] = pair_at(p1, 0);
-        f->v[F_HOUR] = pair_at(p1, 3);
-        f->v[F_MINUTE] = pair_at(p1, 6);
+        v[F_HOUR] = pair_acc(s, 11, &acc);
+        v[F_MINUTE] = pair_acc(s, 14, &acc);
         end = 16;
         if (n > 16 && s[16] == ':') {
             if (n < 19)
                 return 0;
-            /* "HH:MM:SS" */
-            uint64_t p2 = digit_pairs(s + 11, BYTE_MASK(2) | BYTE_MASK(5),
-                                      BYTE_VAL(':', 2) | BYTE_VAL(':', 5), 0, &bad);
-            f->v[F_SECOND] = pair_at(p2, 6);
+            v[F_SECOND] = pair_acc(s, 17, &acc);
             end = 19;
         }
     }
-    return bad ? 0 : end;
+    return acc < 16 ? end : 0;
 }
 
 /* The same prefix byte by byte, naming the first problem. */
@@ -385,7 +355,7 @@ static int parse_iso(cursor *c, fields *f)
     /* Field positions are fixed in ISO text; they locate range errors. */
     static const size_t at[F_COUNT] = {0, 5, 8, 11, 14, 17, 20};
     f->at = at;
-    size_t p = iso_prefix_fast(c, f);
+    size_t p = iso_prefix_fast(c->s, c->len, f->v);
     if (p == 0 && iso_prefix_slow(c, f, &p) != 0)
         return -1;
     if (p == 19 && char_at(c, p) == '.') { /* a fraction only follows seconds */
@@ -433,34 +403,46 @@ static int parse_pattern(cursor *c, const persona__time_format *fmt, fields *f)
     return at_end(c, p);
 }
 
-static int field_out_of_range(cursor *c, const fields *f, int fld)
+/* The first field out of range (F_YEAR..F_SECOND), or -1. */
+static HOT_INLINE int bad_field(const int v[F_COUNT])
 {
-    return fail(c, f->at[fld], range_reason[fld - F_MONTH][f->v[fld]]);
+    if (v[F_YEAR] < 1)
+        return F_YEAR;
+    if (v[F_MONTH] < 1 || v[F_MONTH] > 12)
+        return F_MONTH;
+    if (v[F_DAY] < 1 || v[F_DAY] > days_in_month(v[F_YEAR], v[F_MONTH]))
+        return F_DAY;
+    if (v[F_HOUR] > 23)
+        return F_HOUR;
+    if (v[F_MINUTE] > 59)
+        return F_MINUTE;
+    if (v[F_SECOND] > 59) /* no leap seconds: 60 has no unix time of its own */
+        return F_SECOND;
+    return -1;
+}
+
+/* Valid fields at a zone offset to ms UTC; -1 when outside the accepted range. */
+static HOT_INLINE int valid_fields_to_ms(const int v[F_COUNT], int zone_min, int64_t *out)
+{
+    int64_t ms = days_from_civil_ad(v[F_YEAR], v[F_MONTH], v[F_DAY]) * MS_PER_DAY +
+                 v[F_HOUR] * MS_PER_HOUR + v[F_MINUTE] * MS_PER_MIN + v[F_SECOND] * MS_PER_SEC +
+                 v[F_FRAC] - zone_min * MS_PER_MIN;
+    if (ms < PERSONA_TIME_MIN || ms > PERSONA_TIME_MAX)
+        return -1;
+    *out = ms;
+    return 0;
 }
 
 /* Range checks and conversion of a broken-down time to ms UTC. */
 static int fields_to_ms(cursor *c, const fields *f, int32_t offset_minutes, int64_t *out)
 {
-    int y = f->v[F_YEAR], m = f->v[F_MONTH], d = f->v[F_DAY];
-    if (y < 1)
+    int bad = bad_field(f->v);
+    if (bad == F_YEAR)
         return fail(c, f->at[F_YEAR], "year 0000 out of range");
-    if (m < 1 || m > 12)
-        return field_out_of_range(c, f, F_MONTH);
-    if (d < 1 || d > days_in_month(y, m))
-        return field_out_of_range(c, f, F_DAY);
-    if (f->v[F_HOUR] > 23)
-        return field_out_of_range(c, f, F_HOUR);
-    if (f->v[F_MINUTE] > 59)
-        return field_out_of_range(c, f, F_MINUTE);
-    if (f->v[F_SECOND] > 59) /* no leap seconds: 60 has no unix time of its own */
-        return field_out_of_range(c, f, F_SECOND);
-    int zone = f->has_zone ? f->zone_min : offset_minutes;
-    int64_t ms = days_from_civil_ad(y, m, d) * MS_PER_DAY + f->v[F_HOUR] * MS_PER_HOUR +
-                 f->v[F_MINUTE] * MS_PER_MIN + f->v[F_SECOND] * MS_PER_SEC + f->v[F_FRAC] -
-                 zone * MS_PER_MIN;
-    if (ms < PERSONA_TIME_MIN || ms > PERSONA_TIME_MAX)
+    if (bad >= 0)
+        return fail(c, f->at[bad], range_reason[bad - F_MONTH][f->v[bad]]);
+    if (valid_fields_to_ms(f->v, f->has_zone ? f->zone_min : offset_minutes, out) != 0)
         return fail(c, 0, "out of range (0001-01-01 to 9999-12-31 UTC)");
-    *out = ms;
     return 0;
 }
 
@@ -561,6 +543,43 @@ static int parse_auto(cursor *c, int32_t offset_minutes, int64_t *out)
     return fail(c, sign + n, "not a timestamp (expected ISO 8601 or unix time)");
 }
 
+/* The shapes ingest sees most, in one pass over locals: the ISO prefix, optionally a
+ * fraction after the seconds, and Z or ±hh:mm. Anything else, including every error,
+ * returns -1 and goes to the careful parser, so this path never has to explain a failure. */
+static HOT_INLINE int iso_quick(const unsigned char *s, size_t n, int32_t offset_minutes,
+                                int64_t *out)
+{
+    int v[F_COUNT] = {0, 0, 0, 0, 0, 0, 0};
+    size_t p = iso_prefix_fast(s, n, v);
+    if (p == 0)
+        return -1;
+    if (p == 19 && p < n && s[p] == '.') {
+        size_t start = ++p;
+        int scale = 100;
+        while (p < n && (unsigned)s[p] - '0' < 10 && p - start < 9) {
+            v[F_FRAC] += scale * (s[p] - '0'); /* digits after the third add 0 */
+            scale /= 10;
+            p++;
+        }
+        if (p == start || (p < n && (unsigned)s[p] - '0' < 10))
+            return -1;
+    }
+    if (p < n && (s[p] | 0x20) == 'z') { /* 'Z' or 'z', and only those */
+        offset_minutes = 0;
+        p++;
+    } else if (n - p == 6 && (s[p] == '+' || s[p] == '-') && s[p + 3] == ':') {
+        unsigned acc = 0;
+        int hh = pair_acc(s, (int)p + 1, &acc), mm = pair_acc(s, (int)p + 4, &acc);
+        if (acc > 15 || hh > 23 || mm > 59)
+            return -1;
+        offset_minutes = (s[p] == '-' ? -1 : 1) * (hh * 60 + mm);
+        p = n;
+    }
+    if (p != n || bad_field(v) >= 0)
+        return -1;
+    return valid_fields_to_ms(v, offset_minutes, out);
+}
+
 static void trim_spaces(cursor *c, const char *s, size_t len)
 {
     const unsigned char *u = (const unsigned char *)s;
@@ -574,9 +593,11 @@ static void trim_spaces(cursor *c, const char *s, size_t len)
     c->lead = lead;
 }
 
-int persona__time_parse_fast(const persona__time_format *f, const char *s, size_t len,
-                             int32_t offset_minutes, int64_t *out, const char **why,
-                             size_t *err_col)
+/* Everything but the quick ISO shapes: trims, dispatches on the kind, explains failures.
+ * Kept out of line so the quick path stays a small leaf function. */
+OUT_OF_LINE static int parse_general(const persona__time_format *f, const char *s,
+                                     size_t len, int32_t offset_minutes, int64_t *out,
+                                     const char **why, size_t *err_col)
 {
     cursor c;
     int rc;
@@ -602,6 +623,17 @@ int persona__time_parse_fast(const persona__time_format *f, const char *s, size_
     return -1;
 }
 
+int persona__time_parse_fast(const persona__time_format *f, const char *s, size_t len,
+                             int32_t offset_minutes, int64_t *out, const char **why,
+                             size_t *err_col)
+{
+    if (f->kind <= PERSONA__TIME_ISO && len >= 10 && s[4] == '-' &&
+        offset_minutes >= -MAX_OFFSET_MIN && offset_minutes <= MAX_OFFSET_MIN &&
+        iso_quick((const unsigned char *)s, len, offset_minutes, out) == 0)
+        return 0;
+    return parse_general(f, s, len, offset_minutes, out, why, err_col);
+}
+
 /* ------------------------------------------------------------------------------------ */
 /* Format compilation.                                                                   */
 
@@ -624,8 +656,9 @@ static int compile_pattern(persona__time_format *f, const char *pat)
     size_t n = strlen(pat), i = 0;
     unsigned seen = 0;
     if (n > PERSONA__TIME_PATTERN_MAX)
-        return persona__fail(PERSONA_EINVAL, "time pattern \"%.64s...\" is longer than %d bytes",
-                             pat, PERSONA__TIME_PATTERN_MAX);
+        return persona__fail(PERSONA_EINVAL,
+                             "time pattern \"%.64s...\" is longer than %d bytes", pat,
+                             PERSONA__TIME_PATTERN_MAX);
     f->kind = PERSONA__TIME_PATTERN;
     f->n_ops = 0;
     /* The parser ignores spaces around the text, so spaces around the pattern go too. */
@@ -637,13 +670,14 @@ static int compile_pattern(persona__time_format *f, const char *pat)
         unsigned op = (unsigned char)pat[i];
         if (op == '%') {
             if (++i == n)
-                return persona__fail(PERSONA_EINVAL, "time pattern \"%s\" ends with a lone '%%'",
-                                     pat);
+                return persona__fail(PERSONA_EINVAL,
+                                     "time pattern \"%s\" ends with a lone '%%'", pat);
             int fld = pat[i] == '%' ? -2 : field_of(pat[i]);
             if (fld == -1)
                 return persona__fail(PERSONA_EINVAL,
-                                     "time pattern \"%s\": unknown field %%%c (use %%Y %%m %%d "
-                                     "%%H %%M %%S %%f %%%%)", pat, pat[i]);
+                                     "time pattern \"%s\": unknown field %%%c (use %%Y %%m "
+                                     "%%d %%H %%M %%S %%f %%%%)",
+                                     pat, pat[i]);
             if (fld >= 0 && (seen & (1u << fld)))
                 return persona__fail(PERSONA_EINVAL, "time pattern \"%s\" repeats %%%c", pat,
                                      pat[i]);

@@ -28,8 +28,9 @@ typedef struct persona__time_format {
 } persona__time_format;
 
 /* Compile a format: NULL, "", "auto", "iso", "unix_s", "unix_ms" or a pattern with %Y %m
- * %d (required), %H %M %S %f (optional, each at most once) and %%. Returns PERSONA_OK, or
- * PERSONA_EINVAL recorded with persona__fail (the message names the pattern). */
+ * %d (required), %H %M %S %f (optional, each at most once) and %%; spaces around a pattern
+ * are dropped, as they are around the text. Returns PERSONA_OK, or PERSONA_EINVAL recorded
+ * with persona__fail (the message names the pattern). */
 int persona__time_format_compile(persona__time_format *f, const char *format);
 
 /* Parse s[0..len) (ASCII spaces around it are ignored). Times written without a zone are
