@@ -372,7 +372,9 @@ typedef int (*persona_write_fn)(void *ctx, const char *data, size_t len);
 
 /**
  * Export every profile.
- * @param[in] store  the store (a consistent view: ingest waits until the export is done).
+ * @param[in] store  the store (a consistent view: ingest waits until the export is done;
+ *                   so `write` must not ingest into or change this store — it would wait
+ *                   for itself).
  * @param[in] format #PERSONA_EXPORT_PROFILES_CSV or #PERSONA_EXPORT_PROFILES_JSONL.
  * @param[in] write  called with consecutive pieces of the output, on the calling thread.
  * @param[in] ctx    passed to write.

@@ -57,3 +57,14 @@ bad:
         *bad_offset = i;
     return 0;
 }
+
+size_t persona__utf8_prefix(const char *s, size_t len)
+{
+    size_t bad = len;
+    return persona__utf8_valid(s, len, &bad) ? len : bad;
+}
+
+void persona__utf8_truncate(char *s)
+{
+    s[persona__utf8_prefix(s, strlen(s))] = '\0';
+}

@@ -8,6 +8,12 @@
  * the first invalid byte. */
 int persona__utf8_valid(const char *s, size_t len, size_t *bad_offset);
 
+/* Length of the longest valid UTF-8 prefix of s[0..len) (for quoting input in messages). */
+size_t persona__utf8_prefix(const char *s, size_t len);
+/* Cut a NUL-terminated string after its longest valid UTF-8 prefix (after snprintf may
+ * have cut a sequence in half). */
+void persona__utf8_truncate(char *s);
+
 /* Same answer as persona__utf8_valid for short keys, without a call when all is ASCII
  * (user ids, event types: checked for every ingested event). */
 static inline int persona__utf8_valid_short(const char *s, size_t len)

@@ -174,8 +174,10 @@ static int convert(csv_ctx *c, size_t n, const persona__csv_field *f, size_t nf,
     const persona__csv_field *tf = &f[c->col[MAP_TIME]];
     const char *why = "is empty";
     if (tf->len == 0 || persona__mapping_time(&c->map, tf->ptr, tf->len, &ev->time_ms, &why)) {
-        snprintf(what, sizeof what, "time '%.*s' %s%s", (int)(tf->len < 60 ? tf->len : 60),
-                 tf->ptr, tf->len ? "is not a time: " : "", why);
+        /* quote at most 60 bytes of the input, and only whole UTF-8 characters */
+        snprintf(what, sizeof what, "time '%.*s' %s%s",
+                 (int)persona__utf8_prefix(tf->ptr, tf->len < 60 ? tf->len : 60), tf->ptr,
+                 tf->len ? "is not a time: " : "", why);
         return bad_row(c, PERSONA_REJECT_BAD_TIME, line, what);
     }
     ev->value = NAN;
@@ -268,6 +270,8 @@ static int csv_rewind(void *vctx)
         return rc;
     c->state.rows = 0;
     c->state.bytes = 0;
+    c->state.failed_strict = 0;
+    memset(&c->state.rejects, 0, sizeof c->state.rejects);
     /* Skip the header again: it was validated when the source was opened. */
     const persona__csv_field *h;
     size_t n;
@@ -345,9 +349,10 @@ PERSONA_API int persona_source_open_csv(persona_source **out, const char *path,
                                         const persona_csv_options *csv,
                                         const persona_mapping *map)
 {
+    if (out)
+        *out = NULL;
     if (!out || !path)
         return persona__fail(PERSONA_EINVAL, "%s is NULL", out ? "path" : "out");
-    *out = NULL;
     persona_csv_options o;
     int rc = check_options(&o, csv);
     if (rc)
@@ -367,9 +372,10 @@ PERSONA_API int persona_source_open_csv_memory(persona_source **out, const char 
                                                size_t len, const persona_csv_options *csv,
                                                const persona_mapping *map)
 {
+    if (out)
+        *out = NULL;
     if (!out || (!data && len))
         return persona__fail(PERSONA_EINVAL, "%s is NULL", out ? "data" : "out");
-    *out = NULL;
     persona_csv_options o;
     int rc = check_options(&o, csv);
     if (rc)

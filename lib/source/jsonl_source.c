@@ -207,8 +207,11 @@ static int jsonl_rewind(void *vctx)
 {
     jsonl_ctx *c = vctx;
     int rc = persona__jsonl_reader_rewind(c->reader);
-    if (rc == 0)
+    if (rc == 0) {
         c->state.rows = c->state.bytes = 0;
+        c->state.failed_strict = 0;
+        memset(&c->state.rejects, 0, sizeof c->state.rejects);
+    }
     return rc;
 }
 
@@ -251,9 +254,10 @@ static int open_common(persona_source **out, jsonl_ctx *c, const persona_mapping
 PERSONA_API int persona_source_open_jsonl(persona_source **out, const char *path,
                                           const persona_mapping *map)
 {
+    if (out)
+        *out = NULL;
     if (!out || !path)
         return persona__fail(PERSONA_EINVAL, "%s is NULL", out ? "path" : "out");
-    *out = NULL;
     jsonl_ctx *c = persona__calloc(1, sizeof *c);
     if (!c)
         return persona__fail_nomem();
@@ -268,9 +272,10 @@ PERSONA_API int persona_source_open_jsonl(persona_source **out, const char *path
 PERSONA_API int persona_source_open_jsonl_memory(persona_source **out, const char *data,
                                                  size_t len, const persona_mapping *map)
 {
+    if (out)
+        *out = NULL;
     if (!out || (!data && len))
         return persona__fail(PERSONA_EINVAL, "%s is NULL", out ? "data" : "out");
-    *out = NULL;
     jsonl_ctx *c = persona__calloc(1, sizeof *c);
     if (!c)
         return persona__fail_nomem();

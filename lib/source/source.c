@@ -6,6 +6,7 @@
 #include "core/alloc.h"
 #include "core/error.h"
 #include "core/structs.h"
+#include "core/utf8.h"
 #include "source_internal.h"
 #include "store/store_internal.h"
 
@@ -77,6 +78,7 @@ void persona__source_strict_failure(persona__source_state *st, int reason, uint6
     st->strict_line = line;
     snprintf(st->strict_msg, sizeof st->strict_msg, "line %llu: %s (%s)",
              (unsigned long long)line, what, persona_reject_reason_name(reason));
+    persona__utf8_truncate(st->strict_msg);
 }
 
 int persona__source_strict_error(const persona__source_state *st)

@@ -334,9 +334,10 @@ PERSONA_API int persona_store_export_buffer(char **out, size_t *out_len,
 PERSONA_API int persona_store_profile_json(char **out, size_t *out_len,
                                            const persona_store *store, const char *user)
 {
+    if (out)
+        *out = NULL;
     if (!out || !store)
         return persona__fail(PERSONA_EINVAL, "%s is NULL", out ? "store" : "out");
-    *out = NULL;
     persona__buf b;
     persona__buf_init(&b);
     STORE_RDLOCK(store);

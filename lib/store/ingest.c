@@ -41,7 +41,7 @@ typedef struct batch {
     size_t n_props, props_cap;
     size_t new_keys[KEY_COUNT], new_bytes[KEY_COUNT];
     size_t new_names, new_name_bytes, new_values, new_value_bytes;
-    size_t distinct_new_names; /* new names, each counted once: they get log columns */
+    size_t distinct_new_names; /* names without a log column, each counted once */
     size_t new_type_pairs, new_basket_pairs, new_prop_pairs; /* upper bounds */
     log_needs needs;
     persona__intern batch_ids; /* event ids of this batch, to catch duplicates inside it */
@@ -62,12 +62,17 @@ void persona__stats_reject(persona_ingest_stats *st, int reason, uint64_t line)
 {
     st->events_rejected++;
     st->rejected[reason]++;
-    for (int k = 0; k < PERSONA_REJECT_EXAMPLES; k++) {
-        if (st->example_lines[reason][k] == 0) {
-            st->example_lines[reason][k] = line;
-            break;
-        }
-    }
+    /* Keep the smallest line numbers, sorted: rows rejected by the source and by the store
+     * are counted in different passes, not in line order. */
+    uint64_t *ex = st->example_lines[reason];
+    int k = PERSONA_REJECT_EXAMPLES;
+    while (k > 0 && (ex[k - 1] == 0 || ex[k - 1] > line))
+        k--;
+    if (k == PERSONA_REJECT_EXAMPLES)
+        return;
+    for (int j = PERSONA_REJECT_EXAMPLES - 1; j > k; j--)
+        ex[j] = ex[j - 1];
+    ex[k] = line;
 }
 
 static const persona__intern *key_table(const persona_store *s, int k)
@@ -179,13 +184,13 @@ static int duplicate_id(const persona_store *s, batch *b, const char *id, size_t
     return b->batch_ids.count == before;
 }
 
-/* Is this new name already pending in the batch? Only the first occurrence takes a column. */
-static int seen_new_name(const batch *b, const prep_prop *pp)
+/* Has an earlier property of this batch the same name (the last one, pp, excluded)? Only
+ * the first occurrence of a name without a log column counts towards new columns. */
+static int seen_name(const batch *b, const prep_prop *pp)
 {
     for (size_t i = 0; i + 1 < b->n_props; i++) {
         const prep_prop *q = &b->props[i];
-        if (q->name_id == PERSONA__NO_ID && q->name_len == pp->name_len &&
-            memcmp(q->name, pp->name, pp->name_len) == 0)
+        if (q->name_len == pp->name_len && memcmp(q->name, pp->name, pp->name_len) == 0)
             return 1;
         if (b->distinct_new_names > LOG_MAX_PROPS)
             return 1; /* all columns would be taken anyway: stop comparing */
@@ -217,16 +222,19 @@ static int collect_props(const persona_store *s, batch *b, prep_event *pe)
         pp->value_len = strlen(v);
         pp->name_id = persona__intern_find(&s->names, pp->name, pp->name_len);
         pp->value_id = persona__intern_find(&s->values, pp->value, pp->value_len);
+        /* Names without a log column yet (new ones, and known names such as "category" or
+         * an attribute's name) take the next free columns at apply, in order of first
+         * appearance: count them so reserve allocates exactly those columns. */
+        int col = pp->name_id == PERSONA__NO_ID ? -1
+                                                : persona__eventlog_prop_col(&s->log, pp->name_id);
         if (pp->name_id == PERSONA__NO_ID) {
             b->new_names++;
             b->new_name_bytes += pp->name_len;
-            if (!seen_new_name(b, pp))
-                b->distinct_new_names++;
-        } else {
-            int col = persona__eventlog_prop_col(&s->log, pp->name_id);
-            if (col >= 0)
-                b->needs.props |= (uint64_t)1 << col;
         }
+        if (col >= 0)
+            b->needs.props |= (uint64_t)1 << col;
+        else if (!seen_name(b, pp))
+            b->distinct_new_names++;
         if (pp->value_id == PERSONA__NO_ID) {
             b->new_values++;
             b->new_value_bytes += pp->value_len;
@@ -446,9 +454,9 @@ static int reserve(persona_store *s, batch *b)
                            s->user_category.count + pp, sizeof *s->engagements)))
         return -1;
     b->needs.events = n;
-    if (b->new_names) {
-        /* Columns for names not registered yet: reserve every free column slot that the
-         * new names could take, so apply never allocates. */
+    if (b->distinct_new_names) {
+        /* Columns for names not registered yet: reserve the free column slots they will
+         * take, so apply never allocates. */
         size_t free_cols = LOG_MAX_PROPS - s->log.n_props;
         size_t want = b->distinct_new_names < free_cols ? b->distinct_new_names : free_cols;
         for (size_t c = 0; c < want; c++)

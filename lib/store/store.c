@@ -386,7 +386,9 @@ PERSONA_API int persona_store_profile_engagement(double *out, const persona_stor
                          : persona__pairmap_find(&store->user_category, PERSONA__PAIR(id, cid));
         if (e != UINT32_MAX) {
             const engagement *g = &store->engagements[e];
-            score = g->score * exp2(-(double)(at_ms - g->ref_ms) / (double)store->half_life_ms);
+            /* in double: at_ms is any int64 and the difference could overflow */
+            score = g->score *
+                    exp2(-((double)at_ms - (double)g->ref_ms) / (double)store->half_life_ms);
         }
     }
     STORE_UNLOCK(store);

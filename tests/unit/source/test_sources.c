@@ -165,6 +165,64 @@ static void test_csv_source(void)
     persona_store_free(s2);
 }
 
+/* Review findings: example lines are the smallest per reason whoever rejected the row;
+ * rewind clears a strict failure; constructors NULL their out-param on every error. */
+static void test_review_regressions(void)
+{
+    /* lines 2-5: 4100-byte users (the store rejects them); lines 6-9: 6000-byte rows
+     * (the reader rejects them): the examples must be 2 3 4 5 */
+    size_t cap = 4 * 4200 + 4 * 6100 + 64, n = 0;
+    char *t = malloc(cap);
+    n += (size_t)snprintf(t + n, cap - n, "user_id,timestamp\n");
+    for (int i = 0; i < 4; i++) {
+        memset(t + n, 'u', 4100);
+        n += 4100;
+        n += (size_t)snprintf(t + n, cap - n, ",%d\n", i);
+    }
+    for (int i = 0; i < 4; i++) {
+        memset(t + n, 'r', 6000);
+        n += 6000;
+        n += (size_t)snprintf(t + n, cap - n, ",%d\n", i);
+    }
+    persona_csv_options o = PERSONA_CSV_OPTIONS_INIT;
+    o.max_row_bytes = 5000;
+    persona_source *src = NULL;
+    persona_store *s = NULL;
+    CHECK_RC(persona_store_new(&s, NULL), PERSONA_OK);
+    CHECK_RC(persona_source_open_csv_memory(&src, t, n, &o, NULL), PERSONA_OK);
+    persona_ingest_stats st = PERSONA_INGEST_STATS_INIT;
+    CHECK_RC(persona_store_load(&st, s, src, NULL), PERSONA_OK);
+    CHECK(st.rejected[PERSONA_REJECT_TOO_LONG] == 8);
+    CHECK(st.example_lines[PERSONA_REJECT_TOO_LONG][0] == 2 &&
+          st.example_lines[PERSONA_REJECT_TOO_LONG][3] == 5);
+    persona_source_free(src);
+    free(t);
+
+    static const char bad[] = "user_id,timestamp\na,1000\nb,xx\nc,3000\n";
+    CHECK_RC(persona_source_open_csv_memory(&src, bad, sizeof bad - 1, NULL, NULL), PERSONA_OK);
+    persona_ingest_options strict = PERSONA_INGEST_OPTIONS_INIT;
+    strict.flags = PERSONA_INGEST_STRICT;
+    CHECK_RC(persona_store_load(&st, s, src, &strict), PERSONA_EPARSE);
+    CHECK_RC(persona_source_rewind(src), PERSONA_OK);
+    persona_store *s2 = NULL;
+    CHECK_RC(persona_store_new(&s2, NULL), PERSONA_OK);
+    CHECK_RC(persona_store_load(&st, s2, src, NULL), PERSONA_OK);
+    CHECK(st.events_accepted == 2 && st.rejected[PERSONA_REJECT_BAD_TIME] == 1);
+    persona_source_free(src);
+
+    src = (persona_source *)(uintptr_t)1;
+    CHECK_RC(persona_source_open_csv(&src, NULL, NULL, NULL), PERSONA_EINVAL);
+    CHECK(src == NULL);
+    src = (persona_source *)(uintptr_t)1;
+    CHECK_RC(persona_source_open_jsonl_memory(&src, NULL, 5, NULL), PERSONA_EINVAL);
+    CHECK(src == NULL);
+    char *json = (char *)(uintptr_t)1;
+    CHECK_RC(persona_store_profile_json(&json, NULL, NULL, "u"), PERSONA_EINVAL);
+    CHECK(json == NULL);
+    persona_store_free(s);
+    persona_store_free(s2);
+}
+
 static void test_arrays(void)
 {
     const char *users[] = { "a", "b", NULL, "a" };
@@ -200,5 +258,6 @@ int main(void)
     test_vtable();
     test_csv_source();
     test_arrays();
+    test_review_regressions();
     return check_report("test_sources");
 }

@@ -79,6 +79,11 @@ static void test_traits(void)
     CHECK_NEAR(g, 0.9979983829924025, 1e-12);
     CHECK_RC(persona_store_profile_engagement(&g, s, "u2", "shoes", 87400000), PERSONA_OK);
     CHECK(g == 0);
+    /* any int64 time is fine (no overflow): far in the past the score is huge, far ahead 0 */
+    CHECK_RC(persona_store_profile_engagement(&g, s, "u1", "shoes", INT64_MAX), PERSONA_OK);
+    CHECK(g == 0);
+    CHECK_RC(persona_store_profile_engagement(&g, s, "u1", "shoes", INT64_MIN), PERSONA_OK);
+    CHECK(isinf(g));
     CHECK_RC(persona_store_profile_get(&p, s, "u2"), PERSONA_OK);
     CHECK(p.events == 1 && p.sessions == 1 && p.orders == 0);
     CHECK_RC(persona_store_profile_get(&p, s, "nobody"), PERSONA_ENOTFOUND);
