@@ -69,6 +69,7 @@ static int text_member(jsonl_ctx *c, const persona__json_member *m, size_t *off,
     return *off ? 0 : -2;
 }
 
+/* Numbers: 0 ok, -1 not a number, -2 a member of a type that cannot be one. */
 static int number_member(const persona__json_member *m, double *out)
 {
     if (is_null(m) || (m->type == PERSONA__JSON_STRING && m->val_len == 0)) {
@@ -76,10 +77,32 @@ static int number_member(const persona__json_member *m, double *out)
         return 0;
     }
     if (m->type != PERSONA__JSON_NUMBER && m->type != PERSONA__JSON_STRING)
-        return -1;
+        return -2;
     return persona__parse_number(m->val, m->val_len, out) ? -1 : 0;
 }
 
+/* A JSON number with an exponent (1.6e9) is read as a number, then as unix seconds or
+ * milliseconds the way the time format says (auto: by magnitude, as for integers). */
+static int exponent_time(const jsonl_ctx *c, const persona__json_member *m, int64_t *out,
+                         const char **why)
+{
+    double v;
+    int kind = c->map.time_format.kind;
+    *why = "is not a time";
+    if (persona__parse_number(m->val, m->val_len, &v) != 0 ||
+        (kind != PERSONA__TIME_AUTO && kind != PERSONA__TIME_UNIX_S && kind != PERSONA__TIME_UNIX_MS))
+        return -1;
+    int ms = kind == PERSONA__TIME_UNIX_MS || (kind == PERSONA__TIME_AUTO && fabs(v) >= 1e11);
+    double t = floor(ms ? v : v * 1000.0);
+    if (!(t >= (double)PERSONA_TIME_MIN && t <= (double)PERSONA_TIME_MAX)) {
+        *why = "is out of range";
+        return -1;
+    }
+    *out = (int64_t)t;
+    return 0;
+}
+
+/* Times: 0 ok, -1 not a time, -2 a member of a type that cannot be one. */
 static int time_member(jsonl_ctx *c, const persona__json_member *m, int64_t *out,
                        const char **why)
 {
@@ -89,8 +112,13 @@ static int time_member(jsonl_ctx *c, const persona__json_member *m, int64_t *out
     }
     if (m->type != PERSONA__JSON_STRING && m->type != PERSONA__JSON_NUMBER) {
         *why = "is neither a string nor a number";
-        return -1;
+        return -2;
     }
+    if (m->type == PERSONA__JSON_NUMBER && memchr(m->val, 'e', m->val_len) == NULL &&
+        memchr(m->val, 'E', m->val_len) == NULL)
+        return persona__mapping_time(&c->map, m->val, m->val_len, out, why);
+    if (m->type == PERSONA__JSON_NUMBER)
+        return exponent_time(c, m, out, why);
     return persona__mapping_time(&c->map, m->val, m->val_len, out, why);
 }
 
@@ -102,13 +130,18 @@ static int convert(jsonl_ctx *c, size_t n, const persona__json_member *m, size_t
     memset(ev, 0, sizeof *ev);
     ev->struct_size = sizeof *ev;
     const char *why;
-    if (time_member(c, member(m, nm, c->map.names[MAP_TIME]), &ev->time_ms, &why)) {
+    int trc = time_member(c, member(m, nm, c->map.names[MAP_TIME]), &ev->time_ms, &why);
+    if (trc) {
         snprintf(what, sizeof what, "time %s", why);
-        return bad_row(c, PERSONA_REJECT_BAD_TIME, line, what);
+        return bad_row(c, trc == -2 ? PERSONA_REJECT_WRONG_TYPE : PERSONA_REJECT_BAD_TIME, line,
+                       what);
     }
     double a = NAN, b = NAN;
-    if (number_member(member(m, nm, c->map.names[MAP_VALUE_A]), &a) ||
-        number_member(member(m, nm, c->map.names[MAP_VALUE_B]), &b))
+    int va = number_member(member(m, nm, c->map.names[MAP_VALUE_A]), &a);
+    int vb = va ? 0 : number_member(member(m, nm, c->map.names[MAP_VALUE_B]), &b);
+    if (va == -2 || vb == -2)
+        return bad_row(c, PERSONA_REJECT_WRONG_TYPE, line, "value is neither a string nor a number");
+    if (va || vb)
         return bad_row(c, PERSONA_REJECT_BAD_NUMBER, line, "value is not a number");
     ev->value = c->map.names[MAP_VALUE_B] ? a * b : a;
     if (isinf(ev->value))

@@ -251,6 +251,10 @@ static int load_events(persona_ingest_stats *st, persona_store *store, persona_s
             if (cb < 0)
                 return cb; /* built-in sources record their own error */
             take_rejects(st, src->state);
+            /* Strict mode: a bad first row of a batch ends that batch empty; that is not
+             * the end of the input but the error. */
+            if (n == 0 && src->state->failed_strict)
+                return persona__source_strict_error(src->state);
         } else if (cb < 0) {
             return persona__fail(PERSONA_ECALLBACK, "the source's next returned %d", cb);
         }

@@ -50,60 +50,76 @@ int persona__eventlog_add_prop_col(persona__eventlog *l, uint32_t name_id)
     return (int)l->n_props++;
 }
 
-static int alloc_ids(uint32_t **col, size_t *bytes)
+#define FIRST_CAP 1024 /* slots of a new chunk's columns; doubled up to LOG_CHUNK */
+
+/* Grow one column to cap slots, filling the new ones with absent (0xFF bytes are
+ * LOG_NO_ID for ids; values get NaN). A column not there yet is made with cap slots. */
+static int grow_ids(uint32_t **col, size_t old_cap, size_t cap, size_t *bytes)
 {
-    if (*col)
-        return 0;
-    *col = persona__alloc(LOG_CHUNK * sizeof **col);
-    if (!*col)
+    size_t from = *col ? old_cap : 0;
+    uint32_t *p = persona__realloc_array(*col, cap, sizeof *p);
+    if (!p)
         return -1;
-    memset(*col, 0xFF, LOG_CHUNK * sizeof **col); /* LOG_NO_ID */
-    *bytes += LOG_CHUNK * sizeof **col;
+    memset(p + from, 0xFF, (cap - from) * sizeof *p);
+    *bytes += (cap - from) * sizeof *p;
+    *col = p;
     return 0;
 }
 
-static int alloc_values(double **col, size_t *bytes)
+static int grow_values(double **col, size_t old_cap, size_t cap, size_t *bytes)
 {
-    if (*col)
-        return 0;
-    *col = persona__alloc(LOG_CHUNK * sizeof **col);
-    if (!*col)
+    size_t from = *col ? old_cap : 0;
+    double *p = persona__realloc_array(*col, cap, sizeof *p);
+    if (!p)
         return -1;
-    for (size_t i = 0; i < LOG_CHUNK; i++)
-        (*col)[i] = NAN;
-    *bytes += LOG_CHUNK * sizeof **col;
+    for (size_t i = from; i < cap; i++)
+        p[i] = NAN;
+    *bytes += (cap - from) * sizeof *p;
+    *col = p;
     return 0;
 }
 
-static log_chunk *chunk_new(size_t *bytes)
+/* Base columns hold whatever apply writes, so growing them needs no fill. */
+static int grow_base(void **col, size_t old_cap, size_t cap, size_t elem, size_t *bytes)
 {
-    log_chunk *c = persona__calloc(1, sizeof *c);
-    if (!c)
-        return NULL;
-    c->time = persona__alloc(LOG_CHUNK * sizeof *c->time);
-    c->user = persona__alloc(LOG_CHUNK * sizeof *c->user);
-    c->type = persona__alloc(LOG_CHUNK * sizeof *c->type);
-    c->prev = persona__alloc(LOG_CHUNK * sizeof *c->prev);
-    if (!c->time || !c->user || !c->type || !c->prev) {
-        chunk_free(c);
-        return NULL;
-    }
-    *bytes += sizeof *c + LOG_CHUNK * (sizeof *c->time + 3 * sizeof *c->user);
-    return c;
+    void *p = persona__realloc_array(*col, cap, elem);
+    if (!p)
+        return -1;
+    *bytes += (cap - old_cap) * elem;
+    *col = p;
+    return 0;
 }
 
-/* Optional columns a batch needs, in every chunk it will touch. */
-static int chunk_columns(persona__eventlog *l, log_chunk *c, const log_needs *needs)
+/* Give chunk c room for `slots` events in every column it has and every optional column
+ * the batch needs. On failure the chunk's content is unchanged (columns may have grown). */
+static int chunk_room(persona__eventlog *l, log_chunk *c, size_t slots, const log_needs *needs)
 {
-    if (needs->value && alloc_values(&c->value, &l->bytes))
+    size_t cap = c->cap;
+    while (cap < slots)
+        cap = cap ? cap * 2 : FIRST_CAP;
+    if (cap > LOG_CHUNK)
+        cap = LOG_CHUNK;
+    size_t *b = &l->bytes, old = c->cap;
+    if (cap != old &&
+        (grow_base((void **)&c->time, old, cap, sizeof *c->time, b) ||
+         grow_base((void **)&c->user, old, cap, sizeof *c->user, b) ||
+         grow_base((void **)&c->type, old, cap, sizeof *c->type, b) ||
+         grow_base((void **)&c->prev, old, cap, sizeof *c->prev, b)))
         return -1;
-    if (needs->item && alloc_ids(&c->item, &l->bytes))
+    if ((c->value || needs->value) && (cap != old || !c->value) &&
+        grow_values(&c->value, old, cap, b))
         return -1;
-    if (needs->basket && alloc_ids(&c->basket, &l->bytes))
+    if ((c->item || needs->item) && (cap != old || !c->item) && grow_ids(&c->item, old, cap, b))
         return -1;
-    for (size_t p = 0; p < l->n_props; p++)
-        if ((needs->props >> p & 1) && alloc_ids(&c->props[p], &l->bytes))
+    if ((c->basket || needs->basket) && (cap != old || !c->basket) &&
+        grow_ids(&c->basket, old, cap, b))
+        return -1;
+    for (size_t p = 0; p < l->n_props; p++) {
+        int want = c->props[p] || (needs->props >> p & 1);
+        if (want && (cap != old || !c->props[p]) && grow_ids(&c->props[p], old, cap, b))
             return -1;
+    }
+    c->cap = cap;
     return 0;
 }
 
@@ -118,13 +134,16 @@ int persona__eventlog_reserve(persona__eventlog *l, const log_needs *needs)
     if (persona__grow((void **)&l->chunks, &l->chunks_cap, need_chunks, sizeof *l->chunks, 8))
         return -1;
     while (l->n_chunks < need_chunks) {
-        log_chunk *c = chunk_new(&l->bytes);
+        log_chunk *c = persona__calloc(1, sizeof *c);
         if (!c)
             return -1;
+        l->bytes += sizeof *c;
         l->chunks[l->n_chunks++] = c;
     }
-    for (size_t k = l->count >> LOG_CHUNK_BITS; k < need_chunks; k++)
-        if (chunk_columns(l, l->chunks[k], needs))
+    for (size_t k = l->count >> LOG_CHUNK_BITS; k < need_chunks; k++) {
+        size_t slots = k == last >> LOG_CHUNK_BITS ? (last & (LOG_CHUNK - 1)) + 1 : LOG_CHUNK;
+        if (chunk_room(l, l->chunks[k], slots, needs))
             return -1;
+    }
     return 0;
 }

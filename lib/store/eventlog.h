@@ -1,5 +1,6 @@
 /* The columnar event log: one column per field, in chunks of 65,536 events so that the log
- * grows without copying and wastes at most one chunk. Optional columns (value, item,
+ * grows without copying and wastes at most one chunk. A chunk's columns start small and
+ * double as it fills, so a store of a few events stays a few kilobytes. Optional columns (value, item,
  * basket, one per named property) exist in a chunk only once an event in it has them;
  * a missing column reads as absent (NaN / NO_ID). Later builders scan it. */
 #ifndef PERSONA_STORE_EVENTLOG_H
@@ -15,6 +16,7 @@
 #define LOG_NO_ID UINT32_MAX
 
 typedef struct log_chunk {
+    size_t cap; /* events every present column of this chunk has room for (<= LOG_CHUNK) */
     int64_t *time;
     uint32_t *user, *type, *prev; /* prev: previous event of the same user, or LOG_NO_ID */
     double *value;

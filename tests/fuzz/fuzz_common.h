@@ -27,15 +27,15 @@
 #include "persona.h"
 #include "source/jsonl_reader.h"
 
-/* Known library bug, relaxed so that fuzzing can go on (reproducers in regress/<name>/
- * strict-silent-stop-*): a strict load whose first bad row is rejected by the *source*
+/* A library bug found by these targets, fixed since (reproducers in regress/<name>/
+ * strict-silent-stop-*; 0 = the targets require the fixed behaviour): a strict load whose first bad row is rejected by the *source*
  * (bad time, number, quoting, field count, JSON, ...) and has no good row before it in its
  * batch of 4096 (e.g. the first data row) returns PERSONA_OK: the source hands over an
  * empty batch, which persona_store_load() takes for the end of input. The load stops
- * there silently (rows_read counts the bad row, nothing after it is read). Set to 0 once
- * fixed; the targets then require PERSONA_EPARSE at that line. */
+ * there silently (rows_read counts the bad row, nothing after it is read). With 0 the
+ * targets require PERSONA_EPARSE at that line. */
 #ifndef FUZZ_KNOWN_BUG_STRICT_SILENT_STOP
-#define FUZZ_KNOWN_BUG_STRICT_SILENT_STOP 1
+#define FUZZ_KNOWN_BUG_STRICT_SILENT_STOP 0
 #endif
 
 /* A strict load that hit the known bug above. */
