@@ -94,9 +94,10 @@ static int grow_base(void **col, size_t old_cap, size_t cap, size_t elem, size_t
  * the batch needs. On failure the chunk's content is unchanged (columns may have grown). */
 static int chunk_room(persona__eventlog *l, log_chunk *c, size_t slots, const log_needs *needs)
 {
-    size_t cap = c->cap;
+    /* Only the first chunk starts small: once a log has filled one, it is a big log. */
+    size_t cap = c->cap ? c->cap : l->n_chunks > 1 ? LOG_CHUNK : FIRST_CAP;
     while (cap < slots)
-        cap = cap ? cap * 2 : FIRST_CAP;
+        cap *= 2;
     if (cap > LOG_CHUNK)
         cap = LOG_CHUNK;
     size_t *b = &l->bytes, old = c->cap;

@@ -644,8 +644,12 @@ static void prefetch_targets(const persona_store *s, const batch *b)
 {
     for (size_t i = 0; i < b->n; i++) {
         const prep_event *pe = &b->events[i];
-        if (pe->id[KEY_USER] != PERSONA__NO_ID)
-            __builtin_prefetch(&s->profiles[pe->id[KEY_USER]], 1);
+        if (pe->id[KEY_USER] != PERSONA__NO_ID) {
+            const profile *p = &s->profiles[pe->id[KEY_USER]];
+            __builtin_prefetch(p, 1);
+            if (pe->type_inline >= 0)
+                __builtin_prefetch(&p->inline_stat[pe->type_inline], 1);
+        }
         if (pe->type_pair != UINT32_MAX)
             __builtin_prefetch(&s->type_stats[pe->type_pair], 1);
     }

@@ -34,20 +34,22 @@ static inline void persona__sum_add(double *sum, double *comp, double v)
  * go to the user_type map. */
 #define PROFILE_INLINE_TYPES 3
 
+/* Laid out so that the fields every event reads or writes, including which types are
+ * inline, share the first cache line; the counters of one inline type are in the next. */
 typedef struct profile {
     int64_t first_seen, last_seen;
     uint64_t events;
     double value_sum, value_comp; /* Neumaier-compensated: the sum is value_sum + value_comp */
-    uint32_t orders;
-    uint32_t sessions;   /* valid unless PROFILE_SESSIONS_DIRTY */
     uint32_t last_event; /* newest appended event of this user in the log, NO_ID if none */
     uint32_t flags;
+    uint32_t sessions;   /* valid unless PROFILE_SESSIONS_DIRTY */
+    uint32_t inline_type[PROFILE_INLINE_TYPES]; /* type id, UINT32_MAX = free */
+    type_stat inline_stat[PROFILE_INLINE_TYPES];
+    uint32_t orders;
     uint32_t n_types;    /* inline and in the map */
     uint32_t n_attrs;
     /* heads of this user's chains in the pair maps (newest entry, UINT32_MAX = none) */
     uint32_t head_type, head_prop, head_category, head_attr, head_consent, head_basket;
-    uint32_t inline_type[PROFILE_INLINE_TYPES]; /* type id, UINT32_MAX = free */
-    type_stat inline_stat[PROFILE_INLINE_TYPES];
 } profile;
 
 typedef struct last_prop {
