@@ -512,6 +512,32 @@ PERSONA_API int persona_csv_options_init(persona_csv_options *opts, uint32_t str
                                 "persona_csv_options");
 }
 
+/* Both constructors: a file (path) or a private copy of caller memory (data, len). */
+static int open_csv(persona_source **out, const char *path, const char *data, size_t len,
+                    const persona_csv_options *csv, const persona_mapping *map)
+{
+    persona_csv_options o;
+    int rc = check_options(&o, csv);
+    if (rc)
+        return rc;
+    csv_ctx *c = persona__calloc(1, sizeof *c);
+    if (!c)
+        return persona__fail_nomem();
+    if (path) {
+        rc = persona__csv_reader_open_file(&c->reader, path, (char)o.delimiter, o.max_row_bytes);
+    } else if ((c->data = persona__input_copy(data, len)) == NULL) {
+        rc = persona__fail_nomem();
+    } else {
+        rc = persona__csv_reader_open_memory(&c->reader, c->data, len, (char)o.delimiter,
+                                             o.max_row_bytes);
+    }
+    if (rc) {
+        csv_close(c);
+        return rc;
+    }
+    return open_common(out, c, map);
+}
+
 PERSONA_API int persona_source_open_csv(persona_source **out, const char *path,
                                         const persona_csv_options *csv,
                                         const persona_mapping *map)
@@ -520,19 +546,7 @@ PERSONA_API int persona_source_open_csv(persona_source **out, const char *path,
         *out = NULL;
     if (!out || !path)
         return persona__fail(PERSONA_EINVAL, "%s is NULL", out ? "path" : "out");
-    persona_csv_options o;
-    int rc = check_options(&o, csv);
-    if (rc)
-        return rc;
-    csv_ctx *c = persona__calloc(1, sizeof *c);
-    if (!c)
-        return persona__fail_nomem();
-    rc = persona__csv_reader_open_file(&c->reader, path, (char)o.delimiter, o.max_row_bytes);
-    if (rc) {
-        csv_close(c);
-        return rc;
-    }
-    return open_common(out, c, map);
+    return open_csv(out, path, NULL, 0, csv, map);
 }
 
 PERSONA_API int persona_source_open_csv_memory(persona_source **out, const char *data,
@@ -543,25 +557,5 @@ PERSONA_API int persona_source_open_csv_memory(persona_source **out, const char 
         *out = NULL;
     if (!out || (!data && len))
         return persona__fail(PERSONA_EINVAL, "%s is NULL", out ? "data" : "out");
-    persona_csv_options o;
-    int rc = check_options(&o, csv);
-    if (rc)
-        return rc;
-    csv_ctx *c = persona__calloc(1, sizeof *c);
-    if (!c)
-        return persona__fail_nomem();
-    c->data = persona__alloc(len ? len : 1);
-    if (!c->data) {
-        csv_close(c);
-        return persona__fail_nomem();
-    }
-    if (len)
-        memcpy(c->data, data, len);
-    rc = persona__csv_reader_open_memory(&c->reader, c->data, len, (char)o.delimiter,
-                                         o.max_row_bytes);
-    if (rc) {
-        csv_close(c);
-        return rc;
-    }
-    return open_common(out, c, map);
+    return open_csv(out, NULL, data, len, csv, map);
 }

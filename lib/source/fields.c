@@ -134,3 +134,11 @@ void persona__strings_free(persona__strings *st)
     st->data = NULL;
     st->len = st->cap = 0;
 }
+
+char *persona__input_copy(const char *data, size_t len)
+{
+    char *copy = persona__alloc(len ? len : 1);
+    if (copy && len)
+        memcpy(copy, data, len);
+    return copy;
+}

@@ -39,4 +39,7 @@ static inline const char *persona__strings_ptr(const persona__strings *st, size_
 }
 void persona__strings_free(persona__strings *st);
 
+/* A private copy of an in-memory input (at least one byte allocated), or NULL. */
+char *persona__input_copy(const char *data, size_t len);
+
 #endif

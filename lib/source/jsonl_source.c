@@ -284,6 +284,27 @@ static int open_common(persona_source **out, jsonl_ctx *c, const persona_mapping
 
 #define JSONL_MAX_LINE ((size_t)1 << 20)
 
+/* Both constructors: a file (path) or a private copy of caller memory (data, len). */
+static int open_jsonl(persona_source **out, const char *path, const char *data, size_t len,
+                      const persona_mapping *map)
+{
+    jsonl_ctx *c = persona__calloc(1, sizeof *c);
+    if (!c)
+        return persona__fail_nomem();
+    int rc;
+    if (path)
+        rc = persona__jsonl_reader_open_file(&c->reader, path, JSONL_MAX_LINE);
+    else if ((c->data = persona__input_copy(data, len)) == NULL)
+        rc = persona__fail_nomem();
+    else
+        rc = persona__jsonl_reader_open_memory(&c->reader, c->data, len, JSONL_MAX_LINE);
+    if (rc) {
+        jsonl_close(c);
+        return rc;
+    }
+    return open_common(out, c, map);
+}
+
 PERSONA_API int persona_source_open_jsonl(persona_source **out, const char *path,
                                           const persona_mapping *map)
 {
@@ -291,15 +312,7 @@ PERSONA_API int persona_source_open_jsonl(persona_source **out, const char *path
         *out = NULL;
     if (!out || !path)
         return persona__fail(PERSONA_EINVAL, "%s is NULL", out ? "path" : "out");
-    jsonl_ctx *c = persona__calloc(1, sizeof *c);
-    if (!c)
-        return persona__fail_nomem();
-    int rc = persona__jsonl_reader_open_file(&c->reader, path, JSONL_MAX_LINE);
-    if (rc) {
-        jsonl_close(c);
-        return rc;
-    }
-    return open_common(out, c, map);
+    return open_jsonl(out, path, NULL, 0, map);
 }
 
 PERSONA_API int persona_source_open_jsonl_memory(persona_source **out, const char *data,
@@ -309,20 +322,5 @@ PERSONA_API int persona_source_open_jsonl_memory(persona_source **out, const cha
         *out = NULL;
     if (!out || (!data && len))
         return persona__fail(PERSONA_EINVAL, "%s is NULL", out ? "data" : "out");
-    jsonl_ctx *c = persona__calloc(1, sizeof *c);
-    if (!c)
-        return persona__fail_nomem();
-    c->data = persona__alloc(len ? len : 1);
-    if (!c->data) {
-        jsonl_close(c);
-        return persona__fail_nomem();
-    }
-    if (len)
-        memcpy(c->data, data, len);
-    int rc = persona__jsonl_reader_open_memory(&c->reader, c->data, len, JSONL_MAX_LINE);
-    if (rc) {
-        jsonl_close(c);
-        return rc;
-    }
-    return open_common(out, c, map);
+    return open_jsonl(out, NULL, data, len, map);
 }

@@ -128,9 +128,7 @@ static const attr_value *attr_find(const persona_store *s, const char *user, con
     uint32_t id = persona__store_find_user(s, user, rc);
     if (*rc)
         return NULL;
-    uint32_t nid = persona__intern_find(&s->names, name, strlen(name));
-    uint32_t e = nid == PERSONA__NO_ID ? UINT32_MAX
-                                       : persona__pairmap_find(&s->user_attr, PERSONA__PAIR(id, nid));
+    uint32_t e = persona__store_pair_entry(&s->user_attr, id, &s->names, name);
     if (e == UINT32_MAX || s->attrs[e].type < 0) {
         *rc = persona__fail(PERSONA_ENOTFOUND, "user '%.200s' has no attribute '%.200s'", user,
                             name);
@@ -274,10 +272,7 @@ PERSONA_API int persona_store_consent_get(int32_t *granted_out, int64_t *time_ou
     int rc;
     uint32_t id = persona__store_find_user(store, user, &rc);
     if (rc == PERSONA_OK) {
-        uint32_t nid = persona__intern_find(&store->names, purpose, strlen(purpose));
-        uint32_t e = nid == PERSONA__NO_ID
-                         ? UINT32_MAX
-                         : persona__pairmap_find(&store->user_consent, PERSONA__PAIR(id, nid));
+        uint32_t e = persona__store_pair_entry(&store->user_consent, id, &store->names, purpose);
         if (e == UINT32_MAX) {
             rc = persona__fail(PERSONA_ENOTFOUND, "no consent for '%.200s' recorded for '%.200s'",
                                purpose, user);

@@ -301,6 +301,21 @@ PERSONA_API int persona_store_export(const persona_store *store, int32_t format,
     return rc;
 }
 
+/* Give the caller the buffer's text (NUL-terminated, even when empty), or free it. */
+static int hand_over(persona__buf *b, int rc, char **out, size_t *out_len)
+{
+    if (rc == PERSONA_OK && (persona__buf_failed(b) || persona__buf_reserve(b, 0)))
+        rc = persona__fail_nomem();
+    if (rc) {
+        persona__buf_free(b);
+        return rc;
+    }
+    if (out_len)
+        *out_len = b->len;
+    *out = b->data;
+    return PERSONA_OK;
+}
+
 static int append_to_buf(void *ctx, const char *data, size_t len)
 {
     persona__buf *b = ctx;
@@ -319,16 +334,7 @@ PERSONA_API int persona_store_export_buffer(char **out, size_t *out_len,
     int rc = persona_store_export(store, format, append_to_buf, &b);
     if (rc == PERSONA_ECALLBACK)
         rc = persona__fail_nomem();
-    if (rc == PERSONA_OK && persona__buf_reserve(&b, 0))
-        rc = persona__fail_nomem();
-    if (rc) {
-        persona__buf_free(&b);
-        return rc;
-    }
-    if (out_len)
-        *out_len = b.len;
-    *out = b.data;
-    return PERSONA_OK;
+    return hand_over(&b, rc, out, out_len);
 }
 
 PERSONA_API int persona_store_profile_json(char **out, size_t *out_len,
@@ -346,14 +352,5 @@ PERSONA_API int persona_store_profile_json(char **out, size_t *out_len,
     if (rc == PERSONA_OK)
         json_profile(store, &b, u);
     STORE_UNLOCK(store);
-    if (rc == PERSONA_OK && (persona__buf_failed(&b) || persona__buf_reserve(&b, 0)))
-        rc = persona__fail_nomem();
-    if (rc) {
-        persona__buf_free(&b);
-        return rc;
-    }
-    if (out_len)
-        *out_len = b.len;
-    *out = b.data;
-    return PERSONA_OK;
+    return hand_over(&b, rc, out, out_len);
 }

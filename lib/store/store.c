@@ -145,6 +145,13 @@ uint32_t persona__store_find_user(const persona_store *s, const char *user, int 
     return id;
 }
 
+uint32_t persona__store_pair_entry(const persona__pairmap *m, uint32_t user,
+                                   const persona__intern *keys, const char *key)
+{
+    uint32_t id = persona__intern_find(keys, key, strlen(key));
+    return id == PERSONA__NO_ID ? UINT32_MAX : persona__pairmap_find(m, PERSONA__PAIR(user, id));
+}
+
 int persona__store_ensure_user(persona_store *s, const char *user, uint32_t *out)
 {
     int rc = persona__check_key(user, "user");
@@ -349,10 +356,7 @@ PERSONA_API int persona_store_profile_last(char *buf, size_t capacity, size_t *o
     int rc;
     uint32_t id = persona__store_find_user(store, user, &rc);
     if (rc == PERSONA_OK) {
-        uint32_t nid = persona__intern_find(&store->names, name, strlen(name));
-        uint32_t e = nid == PERSONA__NO_ID
-                         ? UINT32_MAX
-                         : persona__pairmap_find(&store->user_prop, PERSONA__PAIR(id, nid));
+        uint32_t e = persona__store_pair_entry(&store->user_prop, id, &store->names, name);
         if (e == UINT32_MAX) {
             rc = persona__fail(PERSONA_ENOTFOUND, "user '%.200s' has no property '%.200s'", user,
                                name);
@@ -380,10 +384,7 @@ PERSONA_API int persona_store_profile_engagement(double *out, const persona_stor
     double score = 0;
     uint32_t id = persona__store_find_user(store, user, &rc);
     if (rc == PERSONA_OK) {
-        uint32_t cid = persona__intern_find(&store->values, category, strlen(category));
-        uint32_t e = cid == PERSONA__NO_ID
-                         ? UINT32_MAX
-                         : persona__pairmap_find(&store->user_category, PERSONA__PAIR(id, cid));
+        uint32_t e = persona__store_pair_entry(&store->user_category, id, &store->values, category);
         if (e != UINT32_MAX) {
             const engagement *g = &store->engagements[e];
             /* in double: at_ms is any int64 and the difference could overflow */

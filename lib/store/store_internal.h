@@ -125,6 +125,10 @@ struct persona_store {
 /* Profile index of a user key, or PERSONA__NO_ID (and the error recorded: ENOTFOUND or
  * EINVAL for a NULL key). Caller holds the lock. */
 uint32_t persona__store_find_user(const persona_store *s, const char *user, int *rc);
+/* Entry of (user, key) in a pair map whose second ids come from `keys`, or UINT32_MAX when
+ * the key was never interned or the pair does not exist. Caller holds a lock. */
+uint32_t persona__store_pair_entry(const persona__pairmap *m, uint32_t user,
+                                   const persona__intern *keys, const char *key);
 /* Make sure a profile exists for user (for attribute and consent setters); caller holds the
  * write lock. Returns PERSONA_OK, ENOMEM, EINVAL. */
 int persona__store_ensure_user(persona_store *s, const char *user, uint32_t *out);
