@@ -3,6 +3,7 @@
  * number); the store checks the rest (empty user, UTF-8, length, duplicates). */
 #include <math.h>
 #include <pthread.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -22,11 +23,6 @@ enum { S_USER, S_EVENT, S_ITEM, S_BASKET, S_ID, S_COUNT };
  * the next batch while the caller ingests this one (a batch is borrowed until the next
  * call of next, so the worker never writes the one the caller holds). */
 typedef struct csv_batch {
-    persona_event events[SOURCE_BATCH];
-    uint64_t lines[SOURCE_BATCH];
-    size_t offs[SOURCE_BATCH][S_COUNT]; /* string offsets + 1 in strings, 0 = absent */
-    size_t *prop_offs;                  /* SOURCE_BATCH x n_props */
-    const char **prop_vals;             /* SOURCE_BATCH x n_props */
     persona__strings strings;
     size_t n;
     int end;                            /* the input ended with this batch */
@@ -34,6 +30,12 @@ typedef struct csv_batch {
     uint64_t err_line, err_column;
     char err_msg[512];
     persona__source_state found;        /* rejects, rows, bytes, strict failure */
+    size_t *prop_offs;                  /* SOURCE_BATCH x n_props */
+    const char **prop_vals;             /* SOURCE_BATCH x n_props */
+    /* the arrays last: only the fields above need zeroing (fuzzing opens many sources) */
+    persona_event events[SOURCE_BATCH];
+    uint64_t lines[SOURCE_BATCH];
+    size_t offs[SOURCE_BATCH][S_COUNT]; /* string offsets + 1 in strings, 0 = absent */
 } csv_batch;
 
 typedef struct csv_ctx {
@@ -44,7 +46,7 @@ typedef struct csv_ctx {
     size_t n_header;
     long col[MAP_FIXED]; /* column of each mapped field, -1 = none */
     long *prop_col;
-    csv_batch batch[2];
+    csv_batch *batch[2]; /* the second one is made when the worker starts */
     int handed;           /* batch held by the caller, -1 none */
     int done;             /* the last batch (end, error or strict failure) was handed out */
     /* the worker thread, started once the input proves longer than one batch */
@@ -247,6 +249,34 @@ static void finalize(const csv_ctx *c, csv_batch *b)
     }
 }
 
+static void batch_free(csv_batch *b)
+{
+    if (!b)
+        return;
+    persona__strings_free(&b->strings);
+    persona__free(b->prop_offs);
+    persona__free(b->prop_vals);
+    persona__free(b);
+}
+
+/* A batch with its property arrays; NULL on allocation failure (error not recorded). */
+static csv_batch *batch_new(const persona__mapping *map)
+{
+    csv_batch *b = persona__alloc(sizeof *b);
+    if (!b)
+        return NULL;
+    memset(b, 0, offsetof(csv_batch, events));
+    if (map->n_props) {
+        b->prop_offs = persona__calloc(map->n_props * SOURCE_BATCH, sizeof *b->prop_offs);
+        b->prop_vals = persona__calloc(map->n_props * SOURCE_BATCH, sizeof *b->prop_vals);
+        if (!b->prop_offs || !b->prop_vals) {
+            batch_free(b);
+            return NULL;
+        }
+    }
+    return b;
+}
+
 /* Parse the next batch into b (on whichever thread runs it). Errors are kept in b with
  * their message, since the thread-local error belongs to the parsing thread. */
 static void fill(csv_ctx *c, csv_batch *b)
@@ -312,13 +342,13 @@ static void *worker_main(void *arg)
         if (stop)
             break;
         /* counters continue from the batch before */
-        c->batch[k].found.rows = c->batch[k ^ 1].found.rows;
-        fill(c, &c->batch[k]);
+        c->batch[k]->found.rows = c->batch[k ^ 1]->found.rows;
+        fill(c, c->batch[k]);
         pthread_mutex_lock(&c->mu);
         c->ready[k] = 1;
         pthread_cond_broadcast(&c->cv);
         pthread_mutex_unlock(&c->mu);
-        if (batch_is_last(&c->batch[k]))
+        if (batch_is_last(c->batch[k]))
             break;
         k ^= 1;
     }
@@ -342,7 +372,7 @@ static void stop_worker(csv_ctx *c)
 /* Hand batch k to the caller: its rejects and counters go to the shared state. */
 static int deliver(csv_ctx *c, int k, const persona_event **events_out, size_t *count_out)
 {
-    csv_batch *b = &c->batch[k];
+    csv_batch *b = c->batch[k];
     persona__source_state *st = &c->state;
     for (int r = 0; r < PERSONA_REJECT_SLOTS; r++)
         for (uint64_t i = 0; i < b->found.rejects.rejected[r]; i++)
@@ -371,7 +401,7 @@ static int csv_next(void *vctx, const persona_event **events_out, size_t *count_
     csv_ctx *c = vctx;
     if (c->state.failed_strict)
         return persona__source_strict_error(&c->state);
-    *events_out = c->batch[0].events;
+    *events_out = c->batch[0]->events;
     *count_out = 0;
     if (c->worker_running && c->handed >= 0) {
         pthread_mutex_lock(&c->mu);
@@ -383,12 +413,13 @@ static int csv_next(void *vctx, const persona_event **events_out, size_t *count_
     if (c->done)
         return 0;
     if (!c->worker_running) {
-        c->batch[0].found.rows = c->state.rows;
-        fill(c, &c->batch[0]);
+        c->batch[0]->found.rows = c->state.rows;
+        fill(c, c->batch[0]);
         int rc = deliver(c, 0, events_out, count_out);
         /* A second batch follows: parse it (and the rest) on a worker thread while the
          * caller ingests. Without a thread the parsing simply stays on this one. */
-        if (rc == 0 && !c->done && c->sync_ready) {
+        if (rc == 0 && !c->done && c->sync_ready &&
+            (c->batch[1] || (c->batch[1] = batch_new(&c->map)) != NULL)) {
             c->busy[0] = 1;
             c->next_take = 1;
             c->worker_running = pthread_create(&c->worker, NULL, worker_main, c) == 0;
@@ -440,11 +471,8 @@ static int csv_close(void *vctx)
     }
     persona__csv_reader_free(c->reader);
     persona__mapping_free(&c->map);
-    for (int k = 0; k < 2; k++) {
-        persona__strings_free(&c->batch[k].strings);
-        persona__free(c->batch[k].prop_offs);
-        persona__free(c->batch[k].prop_vals);
-    }
+    for (int k = 0; k < 2; k++)
+        batch_free(c->batch[k]);
     persona__free(c->prop_col);
     persona__free(c->data);
     persona__free(c);
@@ -483,13 +511,9 @@ static int open_common(persona_source **out, csv_ctx *c, const persona_mapping *
         c->prop_col = persona__calloc(np, sizeof *c->prop_col);
         if (!c->prop_col)
             rc = persona__fail_nomem();
-        for (int k = 0; k < 2 && rc == PERSONA_OK; k++) {
-            c->batch[k].prop_offs = persona__calloc(np * SOURCE_BATCH, sizeof(size_t));
-            c->batch[k].prop_vals = persona__calloc(np * SOURCE_BATCH, sizeof(const char *));
-            if (!c->batch[k].prop_offs || !c->batch[k].prop_vals)
-                rc = persona__fail_nomem();
-        }
     }
+    if (rc == PERSONA_OK && (c->batch[0] = batch_new(&c->map)) == NULL)
+        rc = persona__fail_nomem();
     /* Without a mutex the source still works, parsing on the caller's thread only. */
     if (rc == PERSONA_OK && pthread_mutex_init(&c->mu, NULL) == 0) {
         if (pthread_cond_init(&c->cv, NULL) == 0)
