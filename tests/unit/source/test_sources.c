@@ -223,6 +223,60 @@ static void test_review_regressions(void)
     persona_store_free(s2);
 }
 
+/* JSONL members of every shape against the time format and value product. */
+static void test_jsonl_fields(void)
+{
+    static const char text[] =
+        "{\"user_id\":\"a\",\"timestamp\":1.6e12,\"q\":2,\"p\":1.5}\n"      /* ms by magnitude */
+        "{\"user_id\":\"b\",\"timestamp\":1.6e9,\"q\":2,\"p\":\"x\"}\n"    /* bad number */
+        "{\"user_id\":\"c\",\"timestamp\":1e30,\"q\":2,\"p\":1}\n"         /* out of range */
+        "{\"user_id\":\"d\",\"timestamp\":1.6e9,\"q\":[2],\"p\":1}\n"      /* wrong type */
+        "{\"user_id\":\"e\",\"timestamp\":1.6e9,\"q\":2,\"p\":{}}\n"       /* wrong type */
+        "{\"user_id\":\"f\",\"timestamp\":1.6e9,\"q\":\"\",\"p\":1}\n"     /* no value */
+        "{\"user_id\":12,\"timestamp\":\"2021-01-01\",\"q\":null,\"p\":1,\"ev\":\"buy\"}\n";
+    persona_mapping m = PERSONA_MAPPING_INIT;
+    m.value = "q*p";
+    persona_source *src = NULL;
+    persona_store *s = NULL;
+    CHECK_RC(persona_store_new(&s, NULL), PERSONA_OK);
+    CHECK_RC(persona_source_open_jsonl_memory(&src, text, sizeof text - 1, &m), PERSONA_OK);
+    persona_ingest_stats st = PERSONA_INGEST_STATS_INIT;
+    CHECK_RC(persona_store_load(&st, s, src, NULL), PERSONA_OK);
+    CHECK(st.events_accepted == 3 && st.rejected[PERSONA_REJECT_BAD_NUMBER] == 1 &&
+          st.rejected[PERSONA_REJECT_BAD_TIME] == 1 && st.rejected[PERSONA_REJECT_WRONG_TYPE] == 2);
+    persona_profile_info p = PERSONA_PROFILE_INFO_INIT;
+    CHECK_RC(persona_store_profile_get(&p, s, "a"), PERSONA_OK);
+    CHECK(p.first_seen_ms == 1600000000000 && p.value_sum == 3);
+    CHECK_RC(persona_store_profile_get(&p, s, "f"), PERSONA_OK);
+    CHECK(p.first_seen_ms == 1600000000000 && p.value_sum == 0);
+    CHECK_RC(persona_store_profile_get(&p, s, "12"), PERSONA_OK);
+    CHECK(p.first_seen_ms == 1609459200000);
+    persona_source_free(src);
+
+    /* unix_ms: an exponent number is milliseconds; iso refuses numbers with exponents */
+    static const char t2[] = "{\"user_id\":\"g\",\"timestamp\":1.6e12}\n";
+    m = (persona_mapping)PERSONA_MAPPING_INIT;
+    m.time_format = "unix_ms";
+    CHECK_RC(persona_source_open_jsonl_memory(&src, t2, sizeof t2 - 1, &m), PERSONA_OK);
+    CHECK_RC(persona_store_load(&st, s, src, NULL), PERSONA_OK);
+    CHECK(st.events_accepted == 1);
+    persona_source_free(src);
+    m.time_format = "iso";
+    CHECK_RC(persona_source_open_jsonl_memory(&src, t2, sizeof t2 - 1, &m), PERSONA_OK);
+    CHECK_RC(persona_store_load(&st, s, src, NULL), PERSONA_OK);
+    CHECK(st.events_accepted == 0 && st.rejected[PERSONA_REJECT_BAD_TIME] == 1);
+    persona_source_free(src);
+    /* a named event member must be there */
+    m = (persona_mapping)PERSONA_MAPPING_INIT;
+    m.event = "ev";
+    static const char t3[] = "{\"user_id\":\"h\",\"timestamp\":1}\n{\"user_id\":\"h\",\"timestamp\":1,\"ev\":\"x\"}\n";
+    CHECK_RC(persona_source_open_jsonl_memory(&src, t3, sizeof t3 - 1, &m), PERSONA_OK);
+    CHECK_RC(persona_store_load(&st, s, src, NULL), PERSONA_OK);
+    CHECK(st.events_accepted == 1 && st.rejected[PERSONA_REJECT_MISSING_EVENT] == 1);
+    persona_source_free(src);
+    persona_store_free(s);
+}
+
 static void test_arrays(void)
 {
     const char *users[] = { "a", "b", NULL, "a" };
@@ -259,5 +313,6 @@ int main(void)
     test_csv_source();
     test_arrays();
     test_review_regressions();
+    test_jsonl_fields();
     return check_report("test_sources");
 }
