@@ -150,6 +150,19 @@ typedef struct persona_allocator {
     void (*deallocate)(void *ctx, void *ptr);              /**< like free. @since 1.0 */
 } persona_allocator;
 
+/** Initializer for #persona_allocator (no functions yet: set all three). */
+#define PERSONA_ALLOCATOR_INIT { sizeof(persona_allocator), 0, NULL, NULL, NULL, NULL }
+
+/**
+ * Initialize an allocator description (no functions yet: set all three before
+ * persona_set_allocator()).
+ * @param[out] allocator   the struct.
+ * @param[in]  struct_size sizeof(persona_allocator) as compiled by the caller.
+ * @return #PERSONA_OK; #PERSONA_EINVAL for NULL or a bad struct_size.
+ * @since 1.0
+ */
+PERSONA_API int persona_allocator_init(persona_allocator *allocator, uint32_t struct_size);
+
 /**
  * Replace the allocator used for every libpersona allocation.
  * @param[in] allocator the new allocator (copied), or NULL to restore the C library's.

@@ -146,6 +146,18 @@ typedef struct persona_attribute {
     int32_t reserved;     /**< must be 0. @since 1.0 */
 } persona_attribute;
 
+/** Initializer for #persona_attribute (type PERSONA_NULL, everything absent). */
+#define PERSONA_ATTRIBUTE_INIT { sizeof(persona_attribute), 0, NULL, NULL, 0.0, NULL, 0, 0, 0 }
+
+/**
+ * Initialize an attribute record (type PERSONA_NULL, everything absent).
+ * @param[out] attr        the record.
+ * @param[in]  struct_size sizeof(persona_attribute) as compiled by the caller.
+ * @return #PERSONA_OK; #PERSONA_EINVAL for NULL or a bad struct_size.
+ * @since 1.0
+ */
+PERSONA_API int persona_attribute_init(persona_attribute *attr, uint32_t struct_size);
+
 #ifdef __cplusplus
 }
 #endif

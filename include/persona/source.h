@@ -51,6 +51,18 @@ typedef struct persona_source_vtable {
     int (*close)(void *ctx);
 } persona_source_vtable;
 
+/** Initializer for #persona_source_vtable (no callbacks; set at least `next`). */
+#define PERSONA_SOURCE_VTABLE_INIT { sizeof(persona_source_vtable), 0, NULL, NULL, NULL, NULL }
+
+/**
+ * Initialize a vtable (no callbacks; set at least `next` before persona_source_new()).
+ * @param[out] vtable      the vtable.
+ * @param[in]  struct_size sizeof(persona_source_vtable) as compiled by the caller.
+ * @return #PERSONA_OK; #PERSONA_EINVAL for NULL or a bad struct_size.
+ * @since 1.0
+ */
+PERSONA_API int persona_source_vtable_init(persona_source_vtable *vtable, uint32_t struct_size);
+
 /**
  * Wrap the caller's vtable in a source.
  * @param[out] out    the source; NULL on failure.
@@ -206,6 +218,18 @@ typedef struct persona_event_arrays {
     const char *const *prop_names; /**< their names. @since 1.0 */
     const char *const *const *prop_values; /**< prop_values[p][i]: property p of event i. @since 1.0 */
 } persona_event_arrays;
+
+/** Initializer for #persona_event_arrays (no columns, count 0). */
+#define PERSONA_EVENT_ARRAYS_INIT { sizeof(persona_event_arrays), 0, 0, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, NULL }
+
+/**
+ * Initialize a set of event columns (no columns, count 0).
+ * @param[out] arrays      the struct.
+ * @param[in]  struct_size sizeof(persona_event_arrays) as compiled by the caller.
+ * @return #PERSONA_OK; #PERSONA_EINVAL for NULL or a bad struct_size.
+ * @since 1.0
+ */
+PERSONA_API int persona_event_arrays_init(persona_event_arrays *arrays, uint32_t struct_size);
 
 /**
  * A source over columns held by the caller. The arrays are borrowed (not copied) and must

@@ -111,6 +111,15 @@ typedef struct persona_store_info {
 #define PERSONA_STORE_INFO_INIT { sizeof(persona_store_info), 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 }
 
 /**
+ * Prepare an info struct for persona_store_info_get() (struct_size set, the rest 0).
+ * @param[out] info        the struct.
+ * @param[in]  struct_size sizeof(persona_store_info) as compiled by the caller.
+ * @return #PERSONA_OK; #PERSONA_EINVAL for NULL or a bad struct_size.
+ * @since 1.0
+ */
+PERSONA_API int persona_store_info_init(persona_store_info *info, uint32_t struct_size);
+
+/**
  * Sizes and memory accounting.
  * @param[out] out   the info; its struct_size must be set.
  * @param[in]  store the store.
@@ -159,6 +168,15 @@ typedef struct persona_profile_info {
 
 /** Initializer for #persona_profile_info (struct_size set, the rest 0). */
 #define PERSONA_PROFILE_INFO_INIT { sizeof(persona_profile_info), 0, 0, 0, 0, 0, 0, 0, 0, 0 }
+
+/**
+ * Prepare a profile info struct for persona_store_profile_get() (struct_size set, the rest 0).
+ * @param[out] info        the struct.
+ * @param[in]  struct_size sizeof(persona_profile_info) as compiled by the caller.
+ * @return #PERSONA_OK; #PERSONA_EINVAL for NULL or a bad struct_size.
+ * @since 1.0
+ */
+PERSONA_API int persona_profile_info_init(persona_profile_info *info, uint32_t struct_size);
 
 /**
  * Scalar traits of one profile.

@@ -128,6 +128,12 @@ PERSONA_API void persona_free(void *ptr)
     persona__free(ptr);
 }
 
+PERSONA_API int persona_allocator_init(persona_allocator *allocator, uint32_t struct_size)
+{
+    return persona__struct_init(allocator, struct_size, sizeof *allocator, sizeof *allocator,
+                                "persona_allocator");
+}
+
 PERSONA_API int persona_set_allocator(const persona_allocator *allocator)
 {
     persona_allocator a = libc_allocator;

@@ -725,6 +725,12 @@ PERSONA_API int persona_ingest_stats_init(persona_ingest_stats *stats, uint32_t 
                                 "persona_ingest_stats");
 }
 
+PERSONA_API int persona_attribute_init(persona_attribute *attr, uint32_t struct_size)
+{
+    return persona__struct_init(attr, struct_size, sizeof *attr, sizeof *attr,
+                                "persona_attribute");
+}
+
 PERSONA_API int persona_event_init(persona_event *event, uint32_t struct_size)
 {
     return persona__struct_init(event, struct_size, sizeof *event, sizeof *event, "persona_event");

@@ -18,6 +18,18 @@ PERSONA_API int persona_store_options_init(persona_store_options *opts, uint32_t
                                 "persona_store_options");
 }
 
+PERSONA_API int persona_store_info_init(persona_store_info *info, uint32_t struct_size)
+{
+    return persona__struct_init(info, struct_size, sizeof *info, sizeof *info,
+                                "persona_store_info");
+}
+
+PERSONA_API int persona_profile_info_init(persona_profile_info *info, uint32_t struct_size)
+{
+    return persona__struct_init(info, struct_size, sizeof *info, sizeof *info,
+                                "persona_profile_info");
+}
+
 void persona__profile_init(profile *p)
 {
     memset(p, 0, sizeof *p);

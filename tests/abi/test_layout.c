@@ -302,8 +302,12 @@ static void initializers(void)
     INIT_FN_AND_MACRO(persona_ingest_options, persona_ingest_options_init, PERSONA_INGEST_OPTIONS_INIT);
     INIT_FN_AND_MACRO(persona_mapping, persona_mapping_init, PERSONA_MAPPING_INIT);
     INIT_FN_AND_MACRO(persona_csv_options, persona_csv_options_init, PERSONA_CSV_OPTIONS_INIT);
-    INIT_MACRO_ONLY(persona_store_info, PERSONA_STORE_INFO_INIT);
-    INIT_MACRO_ONLY(persona_profile_info, PERSONA_PROFILE_INFO_INIT);
+    INIT_FN_AND_MACRO(persona_store_info, persona_store_info_init, PERSONA_STORE_INFO_INIT);
+    INIT_FN_AND_MACRO(persona_profile_info, persona_profile_info_init, PERSONA_PROFILE_INFO_INIT);
+    INIT_FN_AND_MACRO(persona_attribute, persona_attribute_init, PERSONA_ATTRIBUTE_INIT);
+    INIT_FN_AND_MACRO(persona_source_vtable, persona_source_vtable_init, PERSONA_SOURCE_VTABLE_INIT);
+    INIT_FN_AND_MACRO(persona_event_arrays, persona_event_arrays_init, PERSONA_EVENT_ARRAYS_INIT);
+    INIT_FN_AND_MACRO(persona_allocator, persona_allocator_init, PERSONA_ALLOCATOR_INIT);
 }
 
 int main(void)

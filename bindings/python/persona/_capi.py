@@ -180,6 +180,7 @@ PROTOTYPES = {
     "persona_error_position": (c_int, [P(c_uint64), P(c_uint64)]),  # ENOTFOUND is normal
     "persona_strerror": (c_char_p, [c_int]),
     "persona_set_allocator": (STATUS, [P(S.persona_allocator)]),
+    "persona_allocator_init": (STATUS, [P(S.persona_allocator), c_uint32]),
     "persona_free": (None, [c_void_p]),
     "persona_time_parse": (STATUS, [P(c_int64), c_char_p, c_size_t, c_char_p, c_int32]),
     "persona_time_bucket": (STATUS, [P(c_int64), c_int64, c_int32, c_int32]),
@@ -187,6 +188,7 @@ PROTOTYPES = {
     "persona_time_label": (STATUS, BUF + [c_int64, c_int32, c_int32]),
     # event.h
     "persona_event_init": (STATUS, [P(S.persona_event), c_uint32]),
+    "persona_attribute_init": (STATUS, [P(S.persona_attribute), c_uint32]),
     "persona_reject_reason_name": (c_char_p, [c_int32]),
     "persona_ingest_options_init": (STATUS, [P(S.persona_ingest_options), c_uint32]),
     "persona_ingest_stats_init": (STATUS, [P(S.persona_ingest_stats), c_uint32]),
@@ -198,6 +200,8 @@ PROTOTYPES = {
                                       P(S.persona_event), c_size_t,
                                       P(S.persona_ingest_options)]),
     "persona_store_info_get": (STATUS, [P(S.persona_store_info), StoreHandle]),
+    "persona_store_info_init": (STATUS, [P(S.persona_store_info), c_uint32]),
+    "persona_profile_info_init": (STATUS, [P(S.persona_profile_info), c_uint32]),
     "persona_store_user_at": (STATUS, BUF + [StoreHandle, c_uint64]),
     "persona_store_event_type_at": (STATUS, BUF + [StoreHandle, c_uint64]),
     "persona_store_profile_get": (STATUS, [P(S.persona_profile_info), StoreHandle, c_char_p]),
@@ -229,6 +233,8 @@ PROTOTYPES = {
                                             c_char_p]),
     # source.h
     "persona_source_new": (STATUS, [P(SourceHandle), P(S.persona_source_vtable), c_void_p]),
+    "persona_source_vtable_init": (STATUS, [P(S.persona_source_vtable), c_uint32]),
+    "persona_event_arrays_init": (STATUS, [P(S.persona_event_arrays), c_uint32]),
     "persona_source_free": (None, [SourceHandle]),
     "persona_source_rewind": (STATUS, [SourceHandle]),
     "persona_mapping_init": (STATUS, [P(S.persona_mapping), c_uint32]),

@@ -19,7 +19,7 @@ DEALLOCATE_FN = CFUNCTYPE(None, c_void_p, c_void_p)
 
 
 class persona_allocator(Structure):
-    _init_ = None
+    _init_ = "persona_allocator_init"
     _fields_ = [
         ("struct_size", c_uint32),
         ("reserved", c_uint32),
@@ -75,7 +75,7 @@ class persona_ingest_options(Structure):
 
 
 class persona_attribute(Structure):
-    _init_ = None
+    _init_ = "persona_attribute_init"
     _fields_ = [
         ("struct_size", c_uint32),
         ("type", c_int32),
@@ -101,7 +101,7 @@ class persona_store_options(Structure):
 
 
 class persona_store_info(Structure):
-    _init_ = None
+    _init_ = "persona_store_info_init"
     _fields_ = [
         ("struct_size", c_uint32),
         ("reserved", c_uint32),
@@ -119,7 +119,7 @@ class persona_store_info(Structure):
 
 
 class persona_profile_info(Structure):
-    _init_ = None
+    _init_ = "persona_profile_info_init"
     _fields_ = [
         ("struct_size", c_uint32),
         ("reserved", c_uint32),
@@ -143,7 +143,7 @@ CLOSE_FN = CFUNCTYPE(c_int, c_void_p)
 
 
 class persona_source_vtable(Structure):
-    _init_ = None
+    _init_ = "persona_source_vtable_init"
     _fields_ = [
         ("struct_size", c_uint32),
         ("reserved", c_uint32),
@@ -186,7 +186,7 @@ class persona_csv_options(Structure):
 
 
 class persona_event_arrays(Structure):
-    _init_ = None
+    _init_ = "persona_event_arrays_init"
     _fields_ = [
         ("struct_size", c_uint32),
         ("reserved", c_uint32),
