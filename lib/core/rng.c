@@ -1,6 +1,8 @@
 #include "rng.h"
 
+#include <stdatomic.h>
 #include <stdio.h>
+#include <threads.h>
 #include <time.h>
 
 uint64_t persona__splitmix64(uint64_t *state)
@@ -11,7 +13,14 @@ uint64_t persona__splitmix64(uint64_t *state)
     return z ^ (z >> 31);
 }
 
-uint64_t persona__random_seed(void)
+/* Read the OS's randomness once per process (call_once); every call then derives a fresh
+ * value from it and a counter, so creating many stores costs no system calls while their
+ * keys stay distinct and unpredictable. */
+static once_flag seed_once = ONCE_FLAG_INIT;
+static uint64_t seed_base;
+static atomic_uint_fast64_t seed_counter;
+
+static void read_os_seed(void)
 {
     uint64_t seed = 0;
     FILE *f = fopen("/dev/urandom", "rb");
@@ -27,6 +36,14 @@ uint64_t persona__random_seed(void)
         s ^= (uint64_t)(uintptr_t)&seed;
         seed = persona__splitmix64(&s);
     }
+    seed_base = seed;
+}
+
+uint64_t persona__random_seed(void)
+{
+    call_once(&seed_once, read_os_seed);
+    uint64_t s = seed_base ^ (uint64_t)atomic_fetch_add(&seed_counter, 1) * 0xD1B54A32D192ED03ULL;
+    uint64_t seed = persona__splitmix64(&s);
     return seed ? seed : 0x5eed;
 }
 

@@ -55,6 +55,9 @@ static void test_siphash(void)
     persona__hash_key k2 = persona__hash_key_from_seed(1), k3 = persona__hash_key_from_seed(1);
     CHECK(k2.k0 == k3.k0 && k2.k1 == k3.k1);
     CHECK(persona__hash(&k2, "abc", 3) != persona__hash(&k, "abc", 3));
+    /* seed 0: fresh keys, different for every store */
+    persona__hash_key r1 = persona__hash_key_from_seed(0), r2 = persona__hash_key_from_seed(0);
+    CHECK(r1.k0 != r2.k0 && r1.k1 != r2.k1);
 }
 
 static void test_utf8(void)
