@@ -3,6 +3,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "error.h"
 #include "structs.h"
@@ -121,6 +122,20 @@ int persona__grow_at(void **ptr, size_t *cap, size_t need, size_t elem_size, siz
     *ptr = p;
     *cap = n;
     return 0;
+}
+
+void persona__prefault(void *p, size_t bytes)
+{
+#ifdef MADV_POPULATE_WRITE
+    const uintptr_t page = 4096;
+    uintptr_t start = ((uintptr_t)p + page - 1) & ~(page - 1);
+    uintptr_t end = ((uintptr_t)p + bytes) & ~(page - 1);
+    if (end > start + 16 * page) /* only worth a system call for larger ranges */
+        (void)madvise((void *)start, end - start, MADV_POPULATE_WRITE);
+#else
+    (void)p;
+    (void)bytes;
+#endif
 }
 
 PERSONA_API void persona_free(void *ptr)

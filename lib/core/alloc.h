@@ -28,6 +28,11 @@ void persona__free(void *ptr);
     persona__realloc_array_at((ptr), (count), (size), PERSONA__SITE)
 #define persona__strndup(s, len) persona__strndup_at((s), (len), PERSONA__SITE)
 
+/* Ask the kernel to map the pages of [p, p + bytes) now, in one call, instead of one
+ * fault per page on first write (where it can: Linux 5.14+; elsewhere a no-op). For memory
+ * about to be written in full, e.g. a new event-log chunk. */
+void persona__prefault(void *p, size_t bytes);
+
 /* Call site of the allocation being made on this thread (for test allocators). */
 const char *persona__alloc_site(void);
 /* Blocks currently allocated through the wrappers (all threads). */

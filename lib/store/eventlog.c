@@ -60,6 +60,7 @@ static int grow_ids(uint32_t **col, size_t old_cap, size_t cap, size_t *bytes)
     uint32_t *p = persona__realloc_array(*col, cap, sizeof *p);
     if (!p)
         return -1;
+    persona__prefault(p + from, (cap - from) * sizeof *p);
     memset(p + from, 0xFF, (cap - from) * sizeof *p);
     *bytes += (cap - from) * sizeof *p;
     *col = p;
@@ -72,6 +73,7 @@ static int grow_values(double **col, size_t old_cap, size_t cap, size_t *bytes)
     double *p = persona__realloc_array(*col, cap, sizeof *p);
     if (!p)
         return -1;
+    persona__prefault(p + from, (cap - from) * sizeof *p);
     for (size_t i = from; i < cap; i++)
         p[i] = NAN;
     *bytes += (cap - from) * sizeof *p;
@@ -85,6 +87,7 @@ static int grow_base(void **col, size_t old_cap, size_t cap, size_t elem, size_t
     void *p = persona__realloc_array(*col, cap, elem);
     if (!p)
         return -1;
+    persona__prefault((char *)p + old_cap * elem, (cap - old_cap) * elem);
     *bytes += (cap - old_cap) * elem;
     *col = p;
     return 0;
