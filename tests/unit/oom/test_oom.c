@@ -14,6 +14,9 @@ typedef struct scenario {
     persona_store *(*setup)(void);
     /* The call under test; *out_text (may stay NULL) holds what it produced. */
     int (*run)(persona_store *s, char **out_text);
+    /* A load of several batches: a failure keeps the batches before it, so the retry runs
+     * on a fresh store instead of checking that nothing changed. */
+    int several_batches;
 } scenario;
 
 static const char CSV[] =
@@ -213,6 +216,35 @@ static persona_store *store_64_users(void)
     return s;
 }
 
+/* 10,000 rows: three batches, so parsing moves to the CSV source's worker thread and
+ * allocation failures hit it there too. */
+static char *many_rows_csv;
+static size_t many_rows_len;
+
+static void make_many_rows(void)
+{
+    size_t cap = 10000 * 48 + 64;
+    many_rows_csv = malloc(cap);
+    size_t n = (size_t)snprintf(many_rows_csv, cap, "user_id,timestamp,event,value,cat\n");
+    for (int i = 0; i < 10000; i++)
+        n += (size_t)snprintf(many_rows_csv + n, cap - n, "user%d,%d,%s,%d.5,c%d\n", i % 613,
+                              1600000000 + i, i % 3 ? "view" : "buy", i % 7, i % 5);
+    many_rows_len = n;
+}
+
+static int run_csv_batches(persona_store *s, char **text)
+{
+    const char *names[] = { "category" }, *cols[] = { "cat" };
+    persona_mapping m = PERSONA_MAPPING_INIT;
+    m.prop_names = names, m.prop_columns = cols, m.n_props = 1;
+    persona_source *src = NULL;
+    int rc = persona_source_open_csv_memory(&src, many_rows_csv, many_rows_len, NULL, &m);
+    if (rc != PERSONA_OK && src)
+        return -1000;
+    (void)text;
+    return load(s, src, rc);
+}
+
 /* One call per scenario: a failed call must leave the store as it was. */
 static int run_attr_new_user(persona_store *s, char **text)
 {
@@ -310,9 +342,8 @@ static void check_scenario(const scenario *sc)
                             (unsigned long long)n, mode, failalloc_last_site(), rc, persona_errmsg());
                 CHECK_RC(rc, PERSONA_ENOMEM);
                 char *after = digest(s);
-                /* A failed load may keep earlier batches; these inputs are one batch. */
                 check_count++;
-                if (before && (!after || strcmp(before, after) != 0)) {
+                if (!sc->several_batches && before && (!after || strcmp(before, after) != 0)) {
                     check_failures++;
                     fprintf(stderr, "%s: n=%llu mode=%d: state changed by a failed call (%s)\n",
                             sc->name, (unsigned long long)n, mode, fail_site);
@@ -322,6 +353,10 @@ static void check_scenario(const scenario *sc)
                 free(after);
                 free(text);
                 text = NULL;
+                if (sc->several_batches) {
+                    persona_store_free(s);
+                    s = sc->setup();
+                }
                 rc = sc->run(s, &text); /* the same call without the fault */
                 CHECK_RC(rc, PERSONA_OK);
             }
@@ -349,6 +384,7 @@ static void check_scenario(const scenario *sc)
 int main(int argc, char **argv)
 {
     write_temp(csv_path, sizeof csv_path, ".csv", CSV);
+    make_many_rows();
     write_temp(jsonl_path, sizeof jsonl_path, ".jsonl", JSONL);
     failalloc_install();
     static const scenario scenarios[] = {
@@ -364,6 +400,7 @@ int main(int argc, char **argv)
         { "csv file load", filled_store, run_csv_file },
         { "jsonl file load", filled_store, run_jsonl_file },
         { "vtable source", filled_store, run_vtable },
+        { "csv load over several batches", empty_store, run_csv_batches, 1 },
         { "export", filled_store, run_export },
     };
     for (size_t i = 0; i < sizeof scenarios / sizeof *scenarios; i++)
@@ -373,5 +410,6 @@ int main(int argc, char **argv)
         failalloc_dump_sites(argv[1]);
     remove(csv_path);
     remove(jsonl_path);
+    free(many_rows_csv);
     return check_report("test_oom");
 }
