@@ -143,11 +143,7 @@ PERSONA_API void persona_free(void *ptr)
     persona__free(ptr);
 }
 
-PERSONA_API int persona_allocator_init(persona_allocator *allocator, uint32_t struct_size)
-{
-    return persona__struct_init(allocator, struct_size, sizeof *allocator, sizeof *allocator,
-                                "persona_allocator");
-}
+PERSONA__DEFINE_INIT(persona_allocator, persona_allocator_init)
 
 PERSONA_API int persona_set_allocator(const persona_allocator *allocator)
 {

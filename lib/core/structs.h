@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "persona/common.h"
+
 #define PERSONA__STRUCT_MAX 4096u
 
 /* Copy a caller-filled struct `src` into the zeroed internal `dst` of dst_size bytes.
@@ -24,5 +26,13 @@ int persona__struct_out(void *dst, const void *src, size_t src_size, size_t min_
  * fails like struct_in when the size is out of range. */
 int persona__struct_init(void *dst, uint32_t struct_size, size_t our_size, size_t min_size,
                          const char *name);
+
+/* Defines the public persona_<type>_init(ptr, struct_size) of a struct: zeroed with
+ * struct_size set, for bindings that cannot use the _INIT macros. */
+#define PERSONA__DEFINE_INIT(type, fn)                                                      \
+    PERSONA_API int fn(type *ptr, uint32_t struct_size)                                     \
+    {                                                                                        \
+        return persona__struct_init(ptr, struct_size, sizeof *ptr, sizeof *ptr, #type);     \
+    }
 
 #endif

@@ -530,11 +530,7 @@ static int open_common(persona_source **out, csv_ctx *c, const persona_mapping *
     return persona__source_wrap(out, &csv_vtable, c, &c->state);
 }
 
-PERSONA_API int persona_csv_options_init(persona_csv_options *opts, uint32_t struct_size)
-{
-    return persona__struct_init(opts, struct_size, sizeof *opts, sizeof *opts,
-                                "persona_csv_options");
-}
+PERSONA__DEFINE_INIT(persona_csv_options, persona_csv_options_init)
 
 /* Both constructors: a file (path) or a private copy of caller memory (data, len). */
 static int open_csv(persona_source **out, const char *path, const char *data, size_t len,

@@ -9,10 +9,7 @@
 static const char *const default_names[MAP_FIXED] = { "user_id", "timestamp", "event", NULL,
                                                       NULL,      NULL,        "value", NULL };
 
-PERSONA_API int persona_mapping_init(persona_mapping *map, uint32_t struct_size)
-{
-    return persona__struct_init(map, struct_size, sizeof *map, sizeof *map, "persona_mapping");
-}
+PERSONA__DEFINE_INIT(persona_mapping, persona_mapping_init)
 
 void persona__mapping_free(persona__mapping *m)
 {

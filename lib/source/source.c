@@ -28,17 +28,9 @@ int persona__source_wrap(persona_source **out, const persona_source_vtable *vt, 
     return PERSONA_OK;
 }
 
-PERSONA_API int persona_source_vtable_init(persona_source_vtable *vtable, uint32_t struct_size)
-{
-    return persona__struct_init(vtable, struct_size, sizeof *vtable, sizeof *vtable,
-                                "persona_source_vtable");
-}
+PERSONA__DEFINE_INIT(persona_source_vtable, persona_source_vtable_init)
 
-PERSONA_API int persona_event_arrays_init(persona_event_arrays *arrays, uint32_t struct_size)
-{
-    return persona__struct_init(arrays, struct_size, sizeof *arrays, sizeof *arrays,
-                                "persona_event_arrays");
-}
+PERSONA__DEFINE_INIT(persona_event_arrays, persona_event_arrays_init)
 
 PERSONA_API int persona_source_new(persona_source **out, const persona_source_vtable *vtable,
                                    void *ctx)

@@ -713,28 +713,13 @@ int persona__store_ingest_batch(persona_store *s, const persona_event *events, s
     return rc;
 }
 
-PERSONA_API int persona_ingest_options_init(persona_ingest_options *opts, uint32_t struct_size)
-{
-    return persona__struct_init(opts, struct_size, sizeof *opts, sizeof *opts,
-                                "persona_ingest_options");
-}
+PERSONA__DEFINE_INIT(persona_ingest_options, persona_ingest_options_init)
 
-PERSONA_API int persona_ingest_stats_init(persona_ingest_stats *stats, uint32_t struct_size)
-{
-    return persona__struct_init(stats, struct_size, sizeof *stats, sizeof *stats,
-                                "persona_ingest_stats");
-}
+PERSONA__DEFINE_INIT(persona_ingest_stats, persona_ingest_stats_init)
 
-PERSONA_API int persona_attribute_init(persona_attribute *attr, uint32_t struct_size)
-{
-    return persona__struct_init(attr, struct_size, sizeof *attr, sizeof *attr,
-                                "persona_attribute");
-}
+PERSONA__DEFINE_INIT(persona_attribute, persona_attribute_init)
 
-PERSONA_API int persona_event_init(persona_event *event, uint32_t struct_size)
-{
-    return persona__struct_init(event, struct_size, sizeof *event, sizeof *event, "persona_event");
-}
+PERSONA__DEFINE_INIT(persona_event, persona_event_init)
 
 PERSONA_API int persona_store_ingest(persona_ingest_stats *stats_out, persona_store *store,
                                      const persona_event *events, size_t count,

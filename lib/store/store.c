@@ -12,23 +12,11 @@
 #define DEFAULT_SESSION_GAP_MS (30 * 60 * 1000LL)
 #define DEFAULT_HALF_LIFE_MS (30 * 86400 * 1000LL)
 
-PERSONA_API int persona_store_options_init(persona_store_options *opts, uint32_t struct_size)
-{
-    return persona__struct_init(opts, struct_size, sizeof *opts, sizeof *opts,
-                                "persona_store_options");
-}
+PERSONA__DEFINE_INIT(persona_store_options, persona_store_options_init)
 
-PERSONA_API int persona_store_info_init(persona_store_info *info, uint32_t struct_size)
-{
-    return persona__struct_init(info, struct_size, sizeof *info, sizeof *info,
-                                "persona_store_info");
-}
+PERSONA__DEFINE_INIT(persona_store_info, persona_store_info_init)
 
-PERSONA_API int persona_profile_info_init(persona_profile_info *info, uint32_t struct_size)
-{
-    return persona__struct_init(info, struct_size, sizeof *info, sizeof *info,
-                                "persona_profile_info");
-}
+PERSONA__DEFINE_INIT(persona_profile_info, persona_profile_info_init)
 
 void persona__profile_init(profile *p)
 {
