@@ -54,11 +54,6 @@ int persona__fail_nomem(void)
     return persona__fail(PERSONA_ENOMEM, "out of memory");
 }
 
-void persona__error_set_code(int code)
-{
-    last_code = code;
-}
-
 PERSONA_API int persona_errcode(void)
 {
     return last_code;

@@ -22,7 +22,5 @@ int persona__fail_at(int code, uint64_t line, uint64_t column, const char *fmt, 
 int persona__vfail_at(int code, uint64_t line, uint64_t column, const char *fmt, va_list ap);
 /* Shorthand for the one message every allocation failure gets. */
 int persona__fail_nomem(void);
-/* Keep the message but change the code (e.g. a nested EPARSE reported as EINVAL). */
-void persona__error_set_code(int code);
 
 #endif

@@ -1,8 +1,6 @@
 #include "hash.h"
 
-#include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include "rng.h"
 
@@ -71,14 +69,6 @@ uint64_t persona__siphash(const persona__hash_key *key, const void *data, size_t
 uint64_t persona__hash(const persona__hash_key *key, const void *data, size_t len)
 {
     return siphash(key, data, len, 1, 3);
-}
-
-uint64_t persona__hash_u64(const persona__hash_key *key, uint64_t v)
-{
-    unsigned char b[8];
-    for (int i = 0; i < 8; i++)
-        b[i] = (unsigned char)(v >> (8 * i));
-    return persona__hash(key, b, 8);
 }
 
 persona__hash_key persona__hash_key_from_seed(uint64_t seed)

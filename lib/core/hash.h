@@ -14,8 +14,6 @@ uint64_t persona__hash(const persona__hash_key *key, const void *data, size_t le
 /* SipHash-c-d; persona__hash is SipHash-1-3. */
 uint64_t persona__siphash(const persona__hash_key *key, const void *data, size_t len, int c,
                           int d);
-/* Hash of one 64-bit integer (for tables keyed by pairs of ids). */
-uint64_t persona__hash_u64(const persona__hash_key *key, uint64_t v);
 /* Derive a key from a seed (0 = fresh randomness from the OS, falling back to time+address). */
 persona__hash_key persona__hash_key_from_seed(uint64_t seed);
 

@@ -96,18 +96,3 @@ size_t persona__pairmap_bytes(const persona__pairmap *m)
 {
     return m->cap * (sizeof *m->keys + sizeof *m->next) + m->slots_cap * sizeof *m->slots;
 }
-
-void persona__pairmap_prefetch_slot(const persona__pairmap *m, uint64_t key)
-{
-    if (m->slots_cap)
-        __builtin_prefetch(&m->slots[slot_of(m, key)]);
-}
-
-void persona__pairmap_prefetch_key(const persona__pairmap *m, uint64_t key)
-{
-    if (!m->slots_cap)
-        return;
-    uint32_t v = m->slots[slot_of(m, key)];
-    if (v)
-        __builtin_prefetch(&m->keys[v - 1]);
-}

@@ -29,8 +29,5 @@ int persona__pairmap_reserve(persona__pairmap *m, size_t more);
  * updated). Requires a prior reserve. Returns the entry index. */
 uint32_t persona__pairmap_add(persona__pairmap *m, uint64_t key, uint32_t *head);
 size_t persona__pairmap_bytes(const persona__pairmap *m);
-/* Prefetch hints for batched lookups (slot, then the key it points to). */
-void persona__pairmap_prefetch_slot(const persona__pairmap *m, uint64_t key);
-void persona__pairmap_prefetch_key(const persona__pairmap *m, uint64_t key);
 
 #endif

@@ -46,34 +46,3 @@ uint64_t persona__random_seed(void)
     uint64_t seed = persona__splitmix64(&s);
     return seed ? seed : 0x5eed;
 }
-
-static uint64_t rotl(uint64_t x, int k)
-{
-    return (x << k) | (x >> (64 - k));
-}
-
-void persona__rng_seed(persona__rng *r, uint64_t seed)
-{
-    uint64_t s = seed;
-    for (int i = 0; i < 4; i++)
-        r->s[i] = persona__splitmix64(&s);
-}
-
-uint64_t persona__rng_next(persona__rng *r)
-{
-    uint64_t *s = r->s;
-    uint64_t result = rotl(s[1] * 5, 7) * 9;
-    uint64_t t = s[1] << 17;
-    s[2] ^= s[0];
-    s[3] ^= s[1];
-    s[1] ^= s[2];
-    s[0] ^= s[3];
-    s[2] ^= t;
-    s[3] = rotl(s[3], 45);
-    return result;
-}
-
-double persona__rng_uniform(persona__rng *r)
-{
-    return (double)(persona__rng_next(r) >> 11) * (1.0 / 9007199254740992.0);
-}

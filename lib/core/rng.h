@@ -1,5 +1,5 @@
-/* Small deterministic generators (splitmix64 for seeding, xoshiro256** for streams) and
- * one source of fresh randomness for per-store hash keys. */
+/* splitmix64 (to spread a seed into keys) and one source of fresh randomness for
+ * per-store hash keys. (Seeded streams for the builders come with the builders.) */
 #ifndef PERSONA_CORE_RNG_H
 #define PERSONA_CORE_RNG_H
 
@@ -8,14 +8,5 @@
 uint64_t persona__splitmix64(uint64_t *state);
 /* Fresh non-zero randomness from /dev/urandom, or from time and addresses without it. */
 uint64_t persona__random_seed(void);
-
-typedef struct persona__rng {
-    uint64_t s[4];
-} persona__rng;
-
-void persona__rng_seed(persona__rng *r, uint64_t seed);
-uint64_t persona__rng_next(persona__rng *r);
-/* Uniform in [0, 1) with 53 random bits. */
-double persona__rng_uniform(persona__rng *r);
 
 #endif

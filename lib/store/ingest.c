@@ -338,9 +338,6 @@ static void resolve_types(persona_store *s, batch *b)
             last = type;
             last_id = pe->id[KEY_TYPE];
         }
-        if (pe->id[KEY_USER] != PERSONA__NO_ID && pe->id[KEY_TYPE] != PERSONA__NO_ID)
-            persona__pairmap_prefetch_slot(&s->user_type,
-                                           PERSONA__PAIR(pe->id[KEY_USER], pe->id[KEY_TYPE]));
     }
 }
 
