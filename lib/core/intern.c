@@ -8,7 +8,7 @@ void persona__intern_init(persona__intern *t, persona__hash_key key)
 {
     memset(t, 0, sizeof *t);
     t->key = key;
-    persona__arena_init(&t->bytes, 16384);
+    persona__arena_init(&t->bytes, 1024);
 }
 
 void persona__intern_free(persona__intern *t)

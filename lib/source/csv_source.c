@@ -30,12 +30,13 @@ typedef struct csv_batch {
     uint64_t err_line, err_column;
     char err_msg[512];
     persona__source_state found;        /* rejects, rows, bytes, strict failure */
-    size_t *prop_offs;                  /* SOURCE_BATCH x n_props */
-    const char **prop_vals;             /* SOURCE_BATCH x n_props */
-    /* the arrays last: only the fields above need zeroing (fuzzing opens many sources) */
-    persona_event events[SOURCE_BATCH];
-    uint64_t lines[SOURCE_BATCH];
-    size_t offs[SOURCE_BATCH][S_COUNT]; /* string offsets + 1 in strings, 0 = absent */
+    size_t cap;                         /* events the arrays below hold */
+    size_t *prop_offs;                  /* cap x n_props */
+    const char **prop_vals;             /* cap x n_props */
+    /* in the batch's own allocation, after it: */
+    persona_event *events;
+    uint64_t *lines;
+    size_t (*offs)[S_COUNT]; /* string offsets + 1 in strings, 0 = absent */
 } csv_batch;
 
 typedef struct csv_ctx {
@@ -259,16 +260,22 @@ static void batch_free(csv_batch *b)
     persona__free(b);
 }
 
-/* A batch with its property arrays; NULL on allocation failure (error not recorded). */
-static csv_batch *batch_new(const persona__mapping *map)
+/* A batch of cap events with its property arrays; NULL on allocation failure (error not
+ * recorded). */
+static csv_batch *batch_new(const persona__mapping *map, size_t cap)
 {
-    csv_batch *b = persona__alloc(sizeof *b);
+    const size_t per_event = sizeof(persona_event) + sizeof(uint64_t) + sizeof(size_t[S_COUNT]);
+    csv_batch *b = persona__alloc(sizeof *b + cap * per_event);
     if (!b)
         return NULL;
-    memset(b, 0, offsetof(csv_batch, events));
+    memset(b, 0, sizeof *b);
+    b->cap = cap;
+    b->events = (persona_event *)(b + 1);
+    b->lines = (uint64_t *)(b->events + cap);
+    b->offs = (size_t(*)[S_COUNT])(b->lines + cap);
     if (map->n_props) {
-        b->prop_offs = persona__calloc(map->n_props * SOURCE_BATCH, sizeof *b->prop_offs);
-        b->prop_vals = persona__calloc(map->n_props * SOURCE_BATCH, sizeof *b->prop_vals);
+        b->prop_offs = persona__calloc(map->n_props * cap, sizeof *b->prop_offs);
+        b->prop_vals = persona__calloc(map->n_props * cap, sizeof *b->prop_vals);
         if (!b->prop_offs || !b->prop_vals) {
             batch_free(b);
             return NULL;
@@ -288,7 +295,7 @@ static void fill(csv_ctx *c, csv_batch *b)
     memset(&b->found.rejects, 0, sizeof b->found.rejects);
     b->found.failed_strict = 0;
     int rc = 0;
-    while (b->n < SOURCE_BATCH && !b->found.failed_strict) {
+    while (b->n < b->cap && !b->found.failed_strict) {
         const persona__csv_field *f;
         size_t nf;
         uint64_t line;
@@ -419,7 +426,7 @@ static int csv_next(void *vctx, const persona_event **events_out, size_t *count_
         /* A second batch follows: parse it (and the rest) on a worker thread while the
          * caller ingests. Without a thread the parsing simply stays on this one. */
         if (rc == 0 && !c->done && c->sync_ready &&
-            (c->batch[1] || (c->batch[1] = batch_new(&c->map)) != NULL)) {
+            (c->batch[1] || (c->batch[1] = batch_new(&c->map, c->batch[0]->cap)) != NULL)) {
             c->busy[0] = 1;
             c->next_take = 1;
             c->worker_running = pthread_create(&c->worker, NULL, worker_main, c) == 0;
@@ -502,7 +509,8 @@ static int check_options(persona_csv_options *o, const persona_csv_options *pub)
 }
 
 /* Common part of the file and memory constructors: ctx with its reader set. */
-static int open_common(persona_source **out, csv_ctx *c, const persona_mapping *map)
+static int open_common(persona_source **out, csv_ctx *c, const persona_mapping *map,
+                       size_t batch_cap)
 {
     c->handed = -1;
     int rc = persona__mapping_compile(&c->map, map);
@@ -512,7 +520,7 @@ static int open_common(persona_source **out, csv_ctx *c, const persona_mapping *
         if (!c->prop_col)
             rc = persona__fail_nomem();
     }
-    if (rc == PERSONA_OK && (c->batch[0] = batch_new(&c->map)) == NULL)
+    if (rc == PERSONA_OK && (c->batch[0] = batch_new(&c->map, batch_cap)) == NULL)
         rc = persona__fail_nomem();
     /* Without a mutex the source still works, parsing on the caller's thread only. */
     if (rc == PERSONA_OK && pthread_mutex_init(&c->mu, NULL) == 0) {
@@ -555,7 +563,7 @@ static int open_csv(persona_source **out, const char *path, const char *data, si
         csv_close(c);
         return rc;
     }
-    return open_common(out, c, map);
+    return open_common(out, c, map, persona__source_batch_cap(path ? SIZE_MAX : len));
 }
 
 PERSONA_API int persona_source_open_csv(persona_source **out, const char *path,

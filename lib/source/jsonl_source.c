@@ -23,11 +23,12 @@ typedef struct jsonl_ctx {
     size_t *prop_offs;
     const char **prop_vals;
     persona__strings strings;
-    /* the arrays last: only the fields above need zeroing (fuzzing opens many sources) */
-    persona_event events[SOURCE_BATCH];
-    uint64_t lines[SOURCE_BATCH];
-    size_t offs[SOURCE_BATCH][S_COUNT];
-    int const_event[SOURCE_BATCH];
+    size_t cap; /* events of a batch */
+    /* in the ctx's own allocation, after it: */
+    persona_event *events;
+    uint64_t *lines;
+    size_t (*offs)[S_COUNT];
+    int *const_event;
 } jsonl_ctx;
 
 static const persona__json_member *member(const persona__json_member *m, size_t n,
@@ -210,7 +211,7 @@ static int jsonl_next(void *vctx, const persona_event **events_out, size_t *coun
         return persona__source_strict_error(&c->state);
     c->strings.len = 0;
     size_t n = 0;
-    while (n < SOURCE_BATCH && !c->state.failed_strict) {
+    while (n < c->cap && !c->state.failed_strict) {
         const persona__json_member *m;
         size_t nm;
         uint64_t line;
@@ -272,8 +273,8 @@ static int open_common(persona_source **out, jsonl_ctx *c, const persona_mapping
     int rc = persona__mapping_compile(&c->map, map);
     if (rc == PERSONA_OK && c->map.n_props) {
         size_t np = c->map.n_props;
-        c->prop_offs = persona__calloc(np * SOURCE_BATCH, sizeof *c->prop_offs);
-        c->prop_vals = persona__calloc(np * SOURCE_BATCH, sizeof *c->prop_vals);
+        c->prop_offs = persona__calloc(np * c->cap, sizeof *c->prop_offs);
+        c->prop_vals = persona__calloc(np * c->cap, sizeof *c->prop_vals);
         if (!c->prop_offs || !c->prop_vals)
             rc = persona__fail_nomem();
     }
@@ -290,10 +291,18 @@ static int open_common(persona_source **out, jsonl_ctx *c, const persona_mapping
 static int open_jsonl(persona_source **out, const char *path, const char *data, size_t len,
                       const persona_mapping *map)
 {
-    jsonl_ctx *c = persona__alloc(sizeof *c);
+    const size_t cap = persona__source_batch_cap(path ? SIZE_MAX : len);
+    const size_t per_event =
+        sizeof(persona_event) + sizeof(uint64_t) + sizeof(size_t[S_COUNT]) + sizeof(int);
+    jsonl_ctx *c = persona__alloc(sizeof *c + cap * per_event);
     if (!c)
         return persona__fail_nomem();
-    memset(c, 0, offsetof(jsonl_ctx, events));
+    memset(c, 0, sizeof *c);
+    c->cap = cap;
+    c->events = (persona_event *)(c + 1);
+    c->lines = (uint64_t *)(c->events + cap);
+    c->offs = (size_t(*)[S_COUNT])(c->lines + cap);
+    c->const_event = (int *)(c->offs + cap);
     int rc;
     if (path)
         rc = persona__jsonl_reader_open_file(&c->reader, path, JSONL_MAX_LINE);

@@ -12,6 +12,13 @@
 
 #define VTABLE_V1_SIZE (offsetof(persona_source_vtable, close) + sizeof(void (*)(void)))
 
+size_t persona__source_batch_cap(size_t len)
+{
+    if (len / 2 >= SOURCE_BATCH)
+        return SOURCE_BATCH;
+    return len / 2 + 1;
+}
+
 int persona__source_wrap(persona_source **out, const persona_source_vtable *vt, void *ctx,
                          persona__source_state *state)
 {

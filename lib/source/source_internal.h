@@ -4,11 +4,17 @@
 #ifndef PERSONA_SOURCE_INTERNAL_H
 #define PERSONA_SOURCE_INTERNAL_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "persona/source.h"
 
 #define SOURCE_BATCH 4096 /* events per batch of the built-in sources */
+
+/* Events a batch of a built-in source needs room for: SOURCE_BATCH for a file (len
+ * SIZE_MAX), fewer for an in-memory input of len bytes, since every row takes at least two bytes (a host
+ * that opens a source per request with a handful of events should not pay ~0.6 MiB). */
+size_t persona__source_batch_cap(size_t len);
 
 typedef struct persona__source_state {
     const uint64_t *lines;      /* line of each event of the last batch, NULL = ordinal */

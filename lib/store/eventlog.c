@@ -50,7 +50,7 @@ int persona__eventlog_add_prop_col(persona__eventlog *l, uint32_t name_id)
     return (int)l->n_props++;
 }
 
-#define FIRST_CAP 1024 /* slots of a new chunk's columns; doubled up to LOG_CHUNK */
+#define FIRST_CAP 64 /* slots of a new chunk's columns; doubled up to LOG_CHUNK */
 
 /* Grow one column to cap slots, filling the new ones with absent (0xFF bytes are
  * LOG_NO_ID for ids; values get NaN). A column not there yet is made with cap slots. */

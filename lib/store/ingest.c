@@ -690,7 +690,7 @@ int persona__store_ingest_batch(persona_store *s, const persona_event *events, s
     memset(&b, 0, sizeof b);
     persona_ingest_stats local = *st;
     STORE_WRLOCK(s);
-    if (persona__grow(&s->scratch_events, &s->scratch_events_cap, count, sizeof *b.events, 256)) {
+    if (persona__grow(&s->scratch_events, &s->scratch_events_cap, count, sizeof *b.events, 16)) {
         STORE_UNLOCK(s);
         return persona__fail_nomem();
     }

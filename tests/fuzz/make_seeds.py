@@ -17,16 +17,19 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 CORPUS = os.path.join(ROOT, 'tests', 'fuzz', 'corpus')
 
 DELIM = {',': 0, ';': 1, '\t': 2, '|': 3}
+# Byte 1 bits 5-6: run the determinism and reader-stream checks too, so the corpus replay
+# in every build runs every check.
+ALL_CHECKS = 0x60
 
 
 def csv_opt(delim=',', strict=False, variant=0, tfmt=0, offset=False, block=0, maxrow=0):
     b0 = DELIM[delim] | (4 if strict else 0) | variant << 3 | tfmt << 5 | (0x80 if offset else 0)
-    return bytes([b0, block | maxrow << 3])
+    return bytes([b0, block | maxrow << 3 | ALL_CHECKS])
 
 
 def jsonl_opt(variant=0, strict=False, tfmt=0, offset=False, block=0, maxline=0):
     b0 = variant | (4 if strict else 0) | tfmt << 3 | (0x20 if offset else 0)
-    return bytes([b0, block | maxline << 3])
+    return bytes([b0, block | maxline << 3 | ALL_CHECKS])
 
 
 H = b'user_id,timestamp,event,value\n'
