@@ -1,5 +1,6 @@
 #include "buf.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -100,6 +101,14 @@ void persona__buf_double(persona__buf *b, double v)
     char tmp[32];
     size_t n = persona__fmt_double(tmp, v);
     persona__buf_append(b, tmp, n);
+}
+
+void persona__buf_json_double(persona__buf *b, double v)
+{
+    if (isfinite(v))
+        persona__buf_double(b, v);
+    else
+        persona__buf_puts(b, "null");
 }
 
 void persona__buf_csv_cell(persona__buf *b, const char *s, size_t len, char delimiter)

@@ -24,6 +24,8 @@ void persona__buf_u64(persona__buf *b, uint64_t v);
 void persona__buf_i64(persona__buf *b, int64_t v);
 /* Shortest text that reads back as the same double ("nan"/"inf" never: callers decide). */
 void persona__buf_double(persona__buf *b, double v);
+/* A JSON number: as persona__buf_double, or null for NaN and infinities (which JSON lacks). */
+void persona__buf_json_double(persona__buf *b, double v);
 /* One CSV cell (RFC 4180): quoted when it holds the delimiter, a quote, CR or LF, or
  * starts with a space; a cell starting with = + - @ TAB or CR is prefixed with ' so
  * spreadsheets do not run it as a formula. */

@@ -153,7 +153,7 @@ static void csv_row(exporter *x, uint32_t u, const uint32_t *type_col, uint64_t 
 static void json_attr(persona__buf *b, const attr_value *v)
 {
     switch (v->type) {
-    case PERSONA_NUM: persona__buf_double(b, v->num); break;
+    case PERSONA_NUM: persona__buf_json_double(b, v->num); break;
     case PERSONA_STR: persona__buf_json_str(b, v->str, strlen(v->str)); break;
     case PERSONA_BOOL: persona__buf_puts(b, v->boolean ? "true" : "false"); break;
     case PERSONA_TIME:
@@ -175,7 +175,7 @@ static void json_type(persona__buf *b, const persona_store *s, uint32_t type,
     persona__buf_puts(b, ":{\"count\":");
     persona__buf_u64(b, ts->count);
     persona__buf_puts(b, ",\"value\":");
-    persona__buf_double(b, ts->value + ts->comp);
+    persona__buf_json_double(b, ts->value + ts->comp);
     persona__buf_putc(b, '}');
 }
 
@@ -195,7 +195,7 @@ static void json_profile(const persona_store *s, persona__buf *b, uint32_t u)
         persona__buf_putc(b, '"');
     }
     persona__buf_puts(b, ",\"value_sum\":");
-    persona__buf_double(b, p->value_sum + p->value_comp);
+    persona__buf_json_double(b, p->value_sum + p->value_comp);
     persona__buf_puts(b, ",\"orders\":");
     persona__buf_u64(b, p->orders);
     persona__buf_puts(b, ",\"sessions\":");
@@ -225,7 +225,7 @@ static void json_profile(const persona_store *s, persona__buf *b, uint32_t u)
         put_key_json(b, &s->values, PERSONA__PAIR_X(s->user_category.keys[e]));
         persona__buf_putc(b, ':');
         /* Evaluated at the user's last event, so the figure does not depend on "now". */
-        persona__buf_double(b, g->score * exp2(-(double)(p->last_seen - g->ref_ms) /
+        persona__buf_json_double(b, g->score * exp2(-(double)(p->last_seen - g->ref_ms) /
                                                 (double)s->half_life_ms));
         if (s->user_category.next[e] != UINT32_MAX)
             persona__buf_putc(b, ',');

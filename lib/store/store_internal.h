@@ -22,6 +22,10 @@ typedef struct type_stat {
 static inline void persona__sum_add(double *sum, double *comp, double v)
 {
     double t = *sum + v;
+    if (__builtin_expect(t - t != 0, 0)) { /* overflow: inf - inf in comp would give NaN */
+        *sum = t;
+        return;
+    }
     if ((*sum >= 0 ? *sum : -*sum) >= (v >= 0 ? v : -v))
         *comp += (*sum - t) + v;
     else
@@ -150,6 +154,8 @@ int persona__store_ingest_batch(persona_store *s, const persona_event *events, s
                                 persona_ingest_stats *stats);
 /* Copy a string into a caller buffer: EBUFS (with the needed length) when too small. */
 int persona__copy_out(char *buf, size_t capacity, size_t *out_len, const char *s, size_t len);
+/* persona_store_open() of a snapshot held in memory (the fuzz target's way in). */
+int persona__store_open_memory(persona_store **out, const void *data, size_t len);
 /* Count a reject in stats with its example line. */
 void persona__stats_reject(persona_ingest_stats *st, int reason, uint64_t line);
 

@@ -273,6 +273,25 @@ static void test_args(void)
     CHECK_STR(persona_version_string(), PERSONA_VERSION_STRING);
 }
 
+/* Values near DBL_MAX overflow a sum to infinity (as in DuckDB or pandas): the CSV export
+ * says inf, the JSON exports say null (JSON has no infinity), never invalid JSON. */
+static void test_overflowing_sum(void)
+{
+    persona_store *s = new_store();
+    persona_event e[2] = { ev("big", 1000, "buy", 1e308), ev("big", 2000, "buy", 1e308) };
+    CHECK_RC(persona_store_ingest(NULL, s, e, 2, NULL), PERSONA_OK);
+    char *json = NULL;
+    CHECK_RC(persona_store_profile_json(&json, NULL, s, "big"), PERSONA_OK);
+    CHECK(json && strstr(json, "inf") == NULL && strstr(json, "nan") == NULL &&
+          strstr(json, "\"value_sum\":null") != NULL);
+    persona_free(json);
+    char *csv = NULL;
+    CHECK_RC(persona_store_export_buffer(&csv, NULL, s, PERSONA_EXPORT_PROFILES_CSV), PERSONA_OK);
+    CHECK(csv && strstr(csv, ",inf,") != NULL);
+    persona_free(csv);
+    persona_store_free(s);
+}
+
 int main(void)
 {
     test_traits();
@@ -282,5 +301,6 @@ int main(void)
     test_empty_export();
     test_many_types();
     test_args();
+    test_overflowing_sum();
     return check_report("test_store");
 }
