@@ -22,6 +22,8 @@ typedef struct cli_options {
     int strict;
     int help;
     const char *key;          /* positional KEY of `profile` */
+    const char *store;        /* --store: a saved store to start from */
+    const char *save;         /* --save: where to save the store after loading */
     persona_mapping map;
     const char *prop_names[CLI_MAX_PROPS];
     const char *prop_cols[CLI_MAX_PROPS];
@@ -45,7 +47,8 @@ void cli_options_free(cli_options *o);
 
 /* Open the source the options describe (bundled sample when no file). */
 int cli_open_source(persona_source **out, cli_options *o);
-/* Build a store and load the input into it, with progress on a terminal. */
+/* Build a store (empty, or --store) and load the input into it (the bundled sample
+ * only when neither FILE nor --store is given), with progress on a terminal; --save it. */
 int cli_load(persona_store **store_out, persona_ingest_stats *stats, cli_options *o);
 
 /* Open -o (or stdout); close_output reports write errors. */

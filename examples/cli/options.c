@@ -18,6 +18,9 @@ const char cli_mapping_help[] =
     "  --input-format F     csv or jsonl (default: by extension)\n"
     "  --delimiter C        CSV field delimiter (default ','; 'tab' for TAB)\n"
     "  --strict             the first bad row is an error naming its line\n"
+    "  --store SNAPSHOT     start from a store saved with --save (then FILE is optional:\n"
+    "                       without it nothing is ingested)\n"
+    "  --save SNAPSHOT      save the store after loading (replaced atomically)\n"
     "column mapping (header names or JSON members):\n"
     "  --user COL           user key (default user_id)\n"
     "  --time COL           timestamp (default timestamp)\n"
@@ -36,7 +39,7 @@ static const char *const value_flags[] = { "--user",  "--time",  "--time-format"
                                            "--event-const", "--item", "--basket", "--id",
                                            "--value", "--prop",  "-o",      "--output",
                                            "--format", "--input-format", "--delimiter",
-                                           "--utc-offset" };
+                                           "--utc-offset", "--store", "--save" };
 
 static int takes_value(const char *flag)
 {
@@ -93,6 +96,12 @@ static int apply_flag(cli_options *o, const char *flag, const char *v)
     else if (strcmp(flag, "--utc-offset") == 0) {
         if (parse_offset(v, &m->time_offset_minutes))
             return cli_error(EXIT_USAGE, "--utc-offset wants ±HH:MM, got '%s'", v);
+    } else if (strcmp(flag, "--store") == 0) {
+        o->store = v;
+        return 0;
+    } else if (strcmp(flag, "--save") == 0) {
+        o->save = v;
+        return 0;
     } else if (strcmp(flag, "-o") == 0 || strcmp(flag, "--output") == 0) {
         o->output = v;
         return 0;
@@ -257,33 +266,43 @@ static int show_progress(void *ctx, uint64_t rows, uint64_t bytes)
 
 int cli_load(persona_store **store_out, persona_ingest_stats *stats, cli_options *o)
 {
-    persona_source *src = NULL;
-    int rc = cli_open_source(&src, o);
-    if (rc)
-        return rc;
+    persona_ingest_stats_init(stats, sizeof *stats);
     persona_store *store = NULL;
-    if (persona_store_new(&store, NULL) != PERSONA_OK) {
-        persona_source_free(src);
+    if (o->store) {
+        if (persona_store_open(&store, o->store) != PERSONA_OK)
+            return cli_lib_error("cannot open the store");
+    } else if (persona_store_new(&store, NULL) != PERSONA_OK) {
         return cli_lib_error("cannot create a store");
     }
-    persona_ingest_options opts = PERSONA_INGEST_OPTIONS_INIT;
-    progress prog = { { 0, 0 }, 0 };
-    if (o->strict)
-        opts.flags |= PERSONA_INGEST_STRICT;
-    if (isatty(STDERR_FILENO)) {
-        clock_gettime(CLOCK_MONOTONIC, &prog.start);
-        opts.progress = show_progress;
-        opts.progress_ctx = &prog;
+    if (!o->store || o->file) {
+        persona_source *src = NULL;
+        int rc = cli_open_source(&src, o);
+        if (rc) {
+            persona_store_free(store);
+            return rc;
+        }
+        persona_ingest_options opts = PERSONA_INGEST_OPTIONS_INIT;
+        progress prog = { { 0, 0 }, 0 };
+        if (o->strict)
+            opts.flags |= PERSONA_INGEST_STRICT;
+        if (isatty(STDERR_FILENO)) {
+            clock_gettime(CLOCK_MONOTONIC, &prog.start);
+            opts.progress = show_progress;
+            opts.progress_ctx = &prog;
+        }
+        int lrc = persona_store_load(stats, store, src, &opts);
+        if (prog.shown)
+            fputc('\n', stderr);
+        persona_source_free(src);
+        if (lrc != PERSONA_OK) {
+            cli_error(EXIT_RUNTIME, "%s: %s", o->file ? o->file : "sample", persona_errmsg());
+            persona_store_free(store);
+            return EXIT_RUNTIME;
+        }
     }
-    persona_ingest_stats_init(stats, sizeof *stats);
-    int lrc = persona_store_load(stats, store, src, &opts);
-    if (prog.shown)
-        fputc('\n', stderr);
-    persona_source_free(src);
-    if (lrc != PERSONA_OK) {
-        cli_error(EXIT_RUNTIME, "%s: %s", o->file ? o->file : "sample", persona_errmsg());
+    if (o->save && persona_store_save(store, o->save) != PERSONA_OK) {
         persona_store_free(store);
-        return EXIT_RUNTIME;
+        return cli_lib_error("cannot save the store");
     }
     *store_out = store;
     return 0;

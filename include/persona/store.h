@@ -3,7 +3,9 @@
  * @brief The profile store: profiles with incrementally maintained traits, typed
  *        attributes, consent, and a compact columnar event log.
  *
- * Lifecycle: persona_store_new() creates an empty store; persona_store_free() destroys it.
+ * Lifecycle: persona_store_new() creates an empty store, persona_store_open() one saved
+ * with persona_store_save() (a snapshot file, docs/file-format.md); persona_store_free()
+ * destroys it.
  * Events arrive with persona_store_ingest() (an array of events) or persona_store_load()
  * (a #persona_source, source.h). Each batch is validated event by event: a bad event is
  * counted by reason in #persona_ingest_stats and skipped, the good ones are applied. A batch
@@ -426,6 +428,38 @@ PERSONA_API int persona_store_export_buffer(char **out, size_t *out_len,
  */
 PERSONA_API int persona_store_profile_json(char **out, size_t *out_len,
                                            const persona_store *store, const char *user);
+
+/**
+ * Save the store to a snapshot file (format: docs/file-format.md). The file is written
+ * next to path under a temporary name, flushed to disk (fsync), renamed over path and the
+ * directory flushed: if the process or the machine dies at any point, path holds either
+ * the previous snapshot or the new one, never a mix. On failure path is untouched and the
+ * temporary file removed.
+ * Thread-safety: holds the store's read lock while writing: queries go on, ingest and
+ * other changes wait until the file is written.
+ * @param[in] store the store.
+ * @param[in] path  the file to create or replace; its directory must exist.
+ * @return #PERSONA_OK; #PERSONA_EIO (the message names the path, the step and the system
+ *         error); #PERSONA_ENOMEM; #PERSONA_EINVAL (NULL argument).
+ * @since 1.0
+ */
+PERSONA_API int persona_store_save(const persona_store *store, const char *path);
+
+/**
+ * Open a store saved with persona_store_save(). The new store equals the saved one
+ * (profiles, traits, attributes, consent, event log, options) and gets a fresh random
+ * hash seed. Every field of the file is checked: a damaged file never gives a store.
+ * Peak memory is about the store's size plus a fixed buffer.
+ * Thread-safety: any thread; the store is the caller's alone until returned.
+ * @param[out] out  the store; NULL on failure.
+ * @param[in]  path the snapshot file.
+ * @return #PERSONA_OK; #PERSONA_EIO (cannot open or read; message: path, step, error);
+ *         #PERSONA_ECORRUPT (damaged, truncated or not a store snapshot; the message names
+ *         the section and the byte offset); #PERSONA_EVERSION (written by a newer
+ *         libpersona); #PERSONA_ENOMEM; #PERSONA_EINVAL (NULL argument).
+ * @since 1.0
+ */
+PERSONA_API int persona_store_open(persona_store **out, const char *path);
 
 #ifdef __cplusplus
 }

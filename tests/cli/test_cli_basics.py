@@ -149,3 +149,33 @@ def test_bundled_sample(persona):
     assert s["rejected_missing_user"] == len(rows) - len(with_user)
     assert s["users"] == len({r["CustomerID"] for r in with_user})
     assert s["items"] == len({r["StockCode"] for r in with_user})
+
+
+def test_save_then_reuse_the_store(persona, tmp_path):
+    f = write(tmp_path, "e.csv", EVENTS)
+    snap = str(tmp_path / "s.snap")
+    first = persona("profiles", f, "--save", snap)
+    assert first.code == 0, first.err
+    again = persona("profiles", "--store", snap)       # nothing ingested: the saved store
+    assert again.code == 0, again.err
+    assert again.out == first.out
+    assert '"user_id":"7"' in persona("profile", "7", "--store", snap).out
+    # a store plus a file: the file is added (its events again, so counts double)
+    more = persona("stats", "--store", snap, f, "--save", snap, "--format", "json")
+    assert more.code == 0, more.err
+    assert persona("profiles", "--store", snap).out.splitlines()[1].startswith("7,4,2,2,25,")
+    assert not [p for p in tmp_path.iterdir() if ".tmp" in p.name]
+
+
+def test_damaged_or_missing_store_is_runtime_error(persona, tmp_path):
+    snap = tmp_path / "s.snap"
+    assert persona("stats", "--save", str(snap), write(tmp_path, "e.csv", EVENTS)).code == 0
+    data = bytearray(snap.read_bytes())
+    data[200] ^= 1
+    snap.write_bytes(bytes(data))
+    r = persona("profiles", "--store", str(snap))
+    assert r.code == 1 and r.err.startswith("persona: ") and "s.snap" in r.err
+    r = persona("profiles", "--store", str(tmp_path / "none.snap"))
+    assert r.code == 1 and "none.snap" in r.err
+    r = persona("profiles", "--save", str(tmp_path / "no-dir" / "x.snap"), str(tmp_path / "e.csv"))
+    assert r.code == 1 and "no-dir" in r.err

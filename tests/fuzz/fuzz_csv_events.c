@@ -240,7 +240,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (l1.open_rc != PERSONA_OK)
         return 0; /* header problems: nothing to load (checked in open_and_load) */
     fuzz_check_stats(&l1.st, l1.rc, strict, 2, lines);
-    fuzz_check_store(l1.store, &l1.st);
+    fuzz_check_store(l1.store, &l1.st, 1);
 
     /* 3. The JSONL export; determinism: the same input into a fresh store. */
     if (opt2 & 0x20) {
@@ -258,7 +258,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     load_result l3;
     reload_after_rewind(&l3, &l1, !strict);
     fuzz_check_stats(&l3.st, l3.rc, !strict, 2, lines);
-    fuzz_check_store(l3.store, &l3.st);
+    fuzz_check_store(l3.store, &l3.st, 1);
     const load_result *lenient = strict ? &l3 : &l1, *strict_lr = strict ? &l1 : &l3;
     fuzz_check_modes(strict_lr->rc, strict_lr->err_line, &strict_lr->st, strict_lr->store,
                      &lenient->st, lenient->store);

@@ -206,7 +206,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     load_result l1;
     open_and_load(&l1, text, len, &map, strict);
     fuzz_check_stats(&l1.st, l1.rc, strict, 1, lines);
-    fuzz_check_store(l1.store, &l1.st);
+    fuzz_check_store(l1.store, &l1.st, 1);
 
     /* 3. The JSONL export; determinism. */
     if (opt2 & 0x20) {
@@ -223,7 +223,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     load_result l3;
     reload_after_rewind(&l3, &l1, !strict);
     fuzz_check_stats(&l3.st, l3.rc, !strict, 1, lines);
-    fuzz_check_store(l3.store, &l3.st);
+    fuzz_check_store(l3.store, &l3.st, 1);
     const load_result *lenient = strict ? &l3 : &l1, *strict_lr = strict ? &l1 : &l3;
     fuzz_check_modes(strict_lr->rc, strict_lr->err_line, &strict_lr->st, strict_lr->store,
                      &lenient->st, lenient->store);

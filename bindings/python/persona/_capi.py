@@ -196,6 +196,8 @@ PROTOTYPES = {
     "persona_store_options_init": (STATUS, [P(S.persona_store_options), c_uint32]),
     "persona_store_new": (STATUS, [P(StoreHandle), P(S.persona_store_options)]),
     "persona_store_free": (None, [StoreHandle]),
+    "persona_store_save": (STATUS, [StoreHandle, c_char_p]),
+    "persona_store_open": (STATUS, [P(StoreHandle), c_char_p]),
     "persona_store_ingest": (STATUS, [P(S.persona_ingest_stats), StoreHandle,
                                       P(S.persona_event), c_size_t,
                                       P(S.persona_ingest_options)]),

@@ -5,6 +5,7 @@ import dataclasses
 import datetime
 import io
 import json
+import os
 from ctypes import byref, c_double, c_int32, c_int64, c_uint64
 
 from . import _optional
@@ -107,6 +108,24 @@ class Store(Handle):
         handle = StoreHandle()
         lib.persona_store_new(byref(handle), byref(opts))
         self._adopt(handle, lib.persona_store_free)
+
+    @classmethod
+    def open(cls, path):
+        """A store saved with save() (persona_store_open). Raises CorruptError for a
+        damaged or truncated file, VersionError for one written by a newer libpersona,
+        PersonaIOError (an OSError) when it cannot be read."""
+        handle = StoreHandle()
+        lib.persona_store_open(byref(handle), os.fsencode(path))
+        self = object.__new__(cls)
+        self._adopt(handle, lib.persona_store_free)
+        return self
+
+    def save(self, path):
+        """Save the store to a snapshot file (persona_store_save): written under a
+        temporary name, flushed and renamed over ``path``, so ``path`` always holds either
+        the previous snapshot or the new one. Queries from other threads go on meanwhile;
+        ingest waits."""
+        lib.persona_store_save(self._live(), os.fsencode(path))
 
     # ------------------------------------------------------------------ events
 

@@ -283,3 +283,31 @@ def test_concurrent_ingest_from_threads(store):
         t.join()
     assert store.info()["events"] == 1000
     assert [store.type_count(f"t{t}", "tick") for t in range(4)] == [(250, 0.0)] * 4
+
+
+def test_save_and_open_give_the_same_store(scenario_store, tmp_path):
+    scenario_store.set_attr("u1", "tier", "gold")
+    path = tmp_path / "store.snap"
+    scenario_store.save(path)
+    with persona.Store.open(path) as reopened:
+        assert reopened.export_csv() == scenario_store.export_csv()
+        assert reopened.export_jsonl() == scenario_store.export_jsonl()
+        assert reopened.info()["events"] == scenario_store.info()["events"]
+    assert not [p for p in tmp_path.iterdir() if ".tmp" in p.name]
+
+
+def test_open_refuses_damaged_and_missing_files(scenario_store, tmp_path):
+    path = tmp_path / "store.snap"
+    scenario_store.save(str(path))
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0x10
+    path.write_bytes(bytes(data))
+    with pytest.raises(persona.CorruptError, match="store.snap"):
+        persona.Store.open(path)
+    path.write_bytes(bytes(data[:100]))
+    with pytest.raises(persona.CorruptError):
+        persona.Store.open(path)
+    with pytest.raises(persona.PersonaIOError, match="missing.snap"):
+        persona.Store.open(tmp_path / "missing.snap")
+    with pytest.raises(persona.PersonaIOError):
+        scenario_store.save(tmp_path / "no-such-dir" / "x.snap")

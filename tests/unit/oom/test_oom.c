@@ -3,7 +3,9 @@
  * must return PERSONA_ENOMEM (or succeed with the reference result where the allocation
  * was optional), leave the store's state unchanged, NULL the out-pointer, leak nothing,
  * and the same call without the fault must then give the reference result. */
+#include <stdint.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "check.h"
 #include "failalloc.h"
@@ -284,6 +286,77 @@ static int run_export(persona_store *s, char **text)
     return rc;
 }
 
+/* Snapshots: a save that fails leaves no temporary file and the previous snapshot as it
+ * was; an open that fails returns no store. */
+static char snap_dir[64], snap_path[96], saved_path[96];
+
+static int temp_files_left(void)
+{
+    char cmd[160];
+    snprintf(cmd, sizeof cmd, "ls %s | grep -q tmp", snap_dir);
+    return system(cmd) == 0;
+}
+
+/* A checksum of the file, as text (libc memory: the live count of libpersona blocks must
+ * reach 0 between runs). */
+static char *file_digest(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    uint64_t h = 1469598103934665603ull, n = 0;
+    int c;
+    while ((c = fgetc(f)) != EOF) {
+        h = (h ^ (uint64_t)c) * 1099511628211ull;
+        n++;
+    }
+    fclose(f);
+    char *out = malloc(48);
+    if (out)
+        snprintf(out, 48, "%llu bytes, fnv %016llx", (unsigned long long)n,
+                 (unsigned long long)h);
+    return out;
+}
+
+static int run_save(persona_store *s, char **text)
+{
+    char *before = file_digest(snap_path);
+    int rc = persona_store_save(s, snap_path);
+    char *after = file_digest(snap_path);
+    if (rc != PERSONA_OK && (temp_files_left() || !before || !after || strcmp(before, after)))
+        rc = -1000; /* a failed save must not touch the previous snapshot */
+    free(before);
+    if (rc == PERSONA_OK)
+        *text = after;
+    else
+        free(after);
+    return rc;
+}
+
+static persona_store *filled_store_saved(void)
+{
+    persona_store *s = filled_store();
+    if (persona_store_save(s, saved_path) != PERSONA_OK)
+        abort();
+    return s;
+}
+
+static int run_open(persona_store *unused, char **text)
+{
+    (void)unused;
+    persona_store *t = (persona_store *)1;
+    int rc = persona_store_open(&t, saved_path);
+    if (rc != PERSONA_OK)
+        return t == NULL ? rc : -1000;
+    char *csv = NULL;
+    rc = persona_store_export_buffer(&csv, NULL, t, PERSONA_EXPORT_PROFILES_JSONL);
+    if (rc == PERSONA_OK)
+        *text = strdup(csv);
+    persona_free(csv);
+    persona_store_free(t);
+    return rc;
+}
+
 /* The store's whole state as text (computed with injection off). */
 static char *digest(persona_store *s)
 {
@@ -377,7 +450,18 @@ int main(int argc, char **argv)
     write_temp(csv_path, sizeof csv_path, ".csv", CSV);
     make_many_rows();
     write_temp(jsonl_path, sizeof jsonl_path, ".jsonl", JSONL);
+    snprintf(snap_dir, sizeof snap_dir, "/tmp/persona_oom_snap_XXXXXX");
+    if (!mkdtemp(snap_dir))
+        abort();
+    snprintf(snap_path, sizeof snap_path, "%s/store.snap", snap_dir);
+    snprintf(saved_path, sizeof saved_path, "%s/saved.snap", snap_dir);
     failalloc_install();
+    {
+        persona_store *old = empty_store(); /* the previous snapshot a failed save keeps */
+        if (persona_store_save(old, snap_path) != PERSONA_OK)
+            abort();
+        persona_store_free(old);
+    }
     static const scenario scenarios[] = {
         { "store new", NULL, run_new },
         { "array ingest", filled_store, run_ingest },
@@ -393,6 +477,8 @@ int main(int argc, char **argv)
         { "vtable source", filled_store, run_vtable },
         { "csv load over several batches", empty_store, run_csv_batches, 1 },
         { "export", filled_store, run_export },
+        { "snapshot save", filled_store, run_save },
+        { "snapshot open", filled_store_saved, run_open },
     };
     for (size_t i = 0; i < sizeof scenarios / sizeof *scenarios; i++)
         check_scenario(&scenarios[i]);
@@ -401,6 +487,9 @@ int main(int argc, char **argv)
         failalloc_dump_sites(argv[1]);
     remove(csv_path);
     remove(jsonl_path);
+    remove(snap_path);
+    remove(saved_path);
+    rmdir(snap_dir);
     free(many_rows_csv);
     return check_report("test_oom");
 }

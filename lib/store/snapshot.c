@@ -1,0 +1,773 @@
+/* persona_store_save / persona_store_open: the store's sections inside the snapshot
+ * container of lib/persist (layout byte by byte in docs/file-format.md).
+ *
+ * What is written is the primary data only: the strings of every intern table in id
+ * order, the counters of every profile, the entries of every pair map in entry order with
+ * their values, the columns of the event log. Everything derived (hash tables, the chains
+ * of a user's entries, the previous-event links of the log, per-profile counts of types,
+ * attributes and orders) is rebuilt on open by inserting the entries again in their
+ * original order, which reproduces the same ids and entry indexes. So a damaged file can
+ * only put bad values into checked fields, never a dangling link: every id is checked
+ * against its table before use, and the counts the rest of the library relies on (events
+ * per profile, per-type counts) are checked against the log. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/alloc.h"
+#include "core/error.h"
+#include "core/utf8.h"
+#include "persist/snapfile.h"
+#include "store_internal.h"
+
+enum {
+    SEC_META = 1,
+    SEC_STRINGS = 16, /* + table index (users, types, items, baskets, names, values, ids) */
+    SEC_PROFILES = 32,
+    SEC_TYPE_PAIRS,
+    SEC_BASKET_PAIRS,
+    SEC_PROP_PAIRS,
+    SEC_CATEGORY_PAIRS,
+    SEC_ATTR_PAIRS,
+    SEC_CONSENT_PAIRS,
+    SEC_EVENTS = 48,
+};
+
+#define N_TABLES 7
+static const char *const table_names[N_TABLES] = { "users",  "event types", "items",
+                                                   "baskets", "names",      "values",
+                                                   "event ids" };
+
+/* Revision of the store's sections inside the container (META's first field): bumped when
+ * a store section changes meaning; a newer one is PERSONA_EVERSION. */
+#define STORE_SECTIONS_REVISION 1u
+
+/* Event-log column flags (EVENTS section). */
+#define COL_VALUE 1u
+#define COL_ITEM 2u
+#define COL_BASKET 4u
+
+/* Values every store keeps within bounds (ingest and the setters check them); a file
+ * with others is damaged. */
+static int time_ok(int64_t t)
+{
+    return t >= PERSONA_TIME_MIN && t <= PERSONA_TIME_MAX;
+}
+
+static persona__intern *table_of(persona_store *s, int t)
+{
+    persona__intern *tables[N_TABLES] = { &s->users, &s->types,  &s->items,    &s->baskets,
+                                          &s->names, &s->values, &s->event_ids };
+    return tables[t];
+}
+
+/* ---- saving ---------------------------------------------------------------------------- */
+
+static void save_meta(persona__snap_writer *w, const persona_store *s)
+{
+    persona__snap_begin(w, SEC_META, PERSONA__SNAP_REQUIRED);
+    persona__snap_put_u32(w, STORE_SECTIONS_REVISION);
+    persona__snap_put_u32(w, 0); /* flags */
+    persona__snap_put_i64(w, s->session_gap_ms);
+    persona__snap_put_i64(w, s->half_life_ms);
+    persona__snap_end(w);
+}
+
+static void save_strings(persona__snap_writer *w, const persona__intern *t, int index)
+{
+    uint64_t bytes = 0;
+    for (size_t i = 0; i < t->count; i++)
+        bytes += t->entries[i].len;
+    persona__snap_begin(w, SEC_STRINGS + (uint32_t)index, PERSONA__SNAP_REQUIRED);
+    persona__snap_put_u64(w, t->count);
+    persona__snap_put_u64(w, bytes);
+    for (size_t i = 0; i < t->count; i++) {
+        persona__snap_put_u32(w, t->entries[i].len);
+        persona__snap_put(w, t->entries[i].str, t->entries[i].len);
+    }
+    persona__snap_end(w);
+}
+
+static void save_profiles(persona__snap_writer *w, const persona_store *s)
+{
+    persona__snap_begin(w, SEC_PROFILES, PERSONA__SNAP_REQUIRED);
+    persona__snap_put_u64(w, s->users.count);
+    for (size_t u = 0; u < s->users.count; u++) {
+        const profile *p = &s->profiles[u];
+        persona__snap_put_i64(w, p->first_seen);
+        persona__snap_put_i64(w, p->last_seen);
+        persona__snap_put_u64(w, p->events);
+        persona__snap_put_f64(w, p->value_sum);
+        persona__snap_put_f64(w, p->value_comp);
+        persona__snap_put_u32(w, p->flags);
+        persona__snap_put_u32(w, p->sessions);
+        for (int k = 0; k < PROFILE_INLINE_TYPES; k++) {
+            persona__snap_put_u32(w, p->inline_type[k]);
+            persona__snap_put_u64(w, p->inline_stat[k].count);
+            persona__snap_put_f64(w, p->inline_stat[k].value);
+            persona__snap_put_f64(w, p->inline_stat[k].comp);
+        }
+    }
+    persona__snap_end(w);
+}
+
+/* Entries of a pair map in entry order: (user, x) and then what put_value writes. */
+static void save_pairs(persona__snap_writer *w, uint32_t id, const persona__pairmap *m,
+                       const persona_store *s,
+                       void (*put_value)(persona__snap_writer *, const persona_store *, size_t))
+{
+    persona__snap_begin(w, id, PERSONA__SNAP_REQUIRED);
+    persona__snap_put_u64(w, m->count);
+    for (size_t e = 0; e < m->count; e++) {
+        persona__snap_put_u32(w, PERSONA__PAIR_USER(m->keys[e]));
+        persona__snap_put_u32(w, PERSONA__PAIR_X(m->keys[e]));
+        if (put_value)
+            put_value(w, s, e);
+    }
+    persona__snap_end(w);
+}
+
+static void put_type_stat(persona__snap_writer *w, const persona_store *s, size_t e)
+{
+    persona__snap_put_u64(w, s->type_stats[e].count);
+    persona__snap_put_f64(w, s->type_stats[e].value);
+    persona__snap_put_f64(w, s->type_stats[e].comp);
+}
+
+static void put_last_prop(persona__snap_writer *w, const persona_store *s, size_t e)
+{
+    persona__snap_put_i64(w, s->last_props[e].time_ms);
+    persona__snap_put_u32(w, s->last_props[e].value);
+}
+
+static void put_engagement(persona__snap_writer *w, const persona_store *s, size_t e)
+{
+    persona__snap_put_f64(w, s->engagements[e].score);
+    persona__snap_put_i64(w, s->engagements[e].ref_ms);
+}
+
+static void put_attr(persona__snap_writer *w, const persona_store *s, size_t e)
+{
+    const attr_value *a = &s->attrs[e];
+    uint32_t len = a->type == PERSONA_STR && a->str ? (uint32_t)strlen(a->str) : 0;
+    persona__snap_put_i32(w, a->type);
+    persona__snap_put_i32(w, a->boolean);
+    persona__snap_put_f64(w, a->num);
+    persona__snap_put_i64(w, a->time_ms);
+    persona__snap_put_u32(w, len);
+    persona__snap_put(w, a->str, len);
+}
+
+static void put_consent(persona__snap_writer *w, const persona_store *s, size_t e)
+{
+    persona__snap_put_i32(w, s->consents[e].granted);
+    persona__snap_put_i64(w, s->consents[e].time_ms);
+}
+
+/* A column of a chunk, or n absent values when the chunk does not have it. */
+static void put_ids(persona__snap_writer *w, const uint32_t *ids, size_t n)
+{
+    if (ids) {
+        persona__snap_put_u32s(w, ids, n);
+        return;
+    }
+    for (size_t i = 0; i < n; i++)
+        persona__snap_put_u32(w, LOG_NO_ID);
+}
+
+static void put_values(persona__snap_writer *w, const double *values, size_t n)
+{
+    if (values) {
+        persona__snap_put_f64s(w, values, n);
+        return;
+    }
+    for (size_t i = 0; i < n; i++)
+        persona__snap_put_f64(w, NAN);
+}
+
+/* The log column by column; each column chunk by chunk (a chunk holds LOG_CHUNK events
+ * except the last). Optional columns are written when some chunk has them. */
+static void save_events(persona__snap_writer *w, const persona_store *s)
+{
+    const persona__eventlog *l = &s->log;
+    const size_t n_props = l->n_props < LOG_MAX_PROPS ? l->n_props : LOG_MAX_PROPS;
+    uint32_t cols = 0;
+    uint64_t props = 0;
+    for (size_t k = 0; k < l->n_chunks; k++) {
+        const log_chunk *c = l->chunks[k];
+        cols |= (c->value ? COL_VALUE : 0) | (c->item ? COL_ITEM : 0) |
+                (c->basket ? COL_BASKET : 0);
+        for (size_t p = 0; p < n_props; p++)
+            props |= (uint64_t)(c->props[p] != NULL) << p;
+    }
+    persona__snap_begin(w, SEC_EVENTS, PERSONA__SNAP_REQUIRED);
+    persona__snap_put_u64(w, l->count);
+    persona__snap_put_u32(w, cols);
+    persona__snap_put_u32(w, (uint32_t)n_props);
+    persona__snap_put_u64(w, props);
+    persona__snap_put_u32s(w, l->prop_names, n_props);
+    /* Columns 0-2 always, 3-5 when some chunk has them, then the property columns. */
+    size_t n_chunks = (l->count + LOG_CHUNK - 1) >> LOG_CHUNK_BITS;
+    for (int k = 0; k < 6; k++) {
+        if ((k == 3 && !(cols & COL_VALUE)) || (k == 4 && !(cols & COL_ITEM)) ||
+            (k == 5 && !(cols & COL_BASKET)))
+            continue;
+        for (size_t i = 0; i < n_chunks; i++) {
+            const log_chunk *c = l->chunks[i];
+            size_t n = i + 1 < n_chunks ? LOG_CHUNK : l->count - i * LOG_CHUNK;
+            if (k == 0)
+                persona__snap_put_i64s(w, c->time, n);
+            else if (k == 3)
+                put_values(w, c->value, n);
+            else
+                put_ids(w, k == 1 ? c->user : k == 2 ? c->type : k == 4 ? c->item : c->basket, n);
+        }
+    }
+    for (size_t p = 0; p < n_props; p++) {
+        if (!(props >> p & 1))
+            continue;
+        for (size_t i = 0; i < n_chunks; i++) {
+            size_t n = i + 1 < n_chunks ? LOG_CHUNK : l->count - i * LOG_CHUNK;
+            put_ids(w, l->chunks[i]->props[p], n);
+        }
+    }
+    persona__snap_end(w);
+}
+
+PERSONA_API int persona_store_save(const persona_store *store, const char *path)
+{
+    if (!store || !path)
+        return persona__fail(PERSONA_EINVAL, "%s is NULL", store ? "path" : "store");
+    persona_store *s = (persona_store *)store;
+    persona__snap_writer *w = NULL;
+    int rc = persona__snap_create(&w, path, PERSONA__SNAP_KIND_STORE);
+    if (rc)
+        return rc;
+    STORE_RDLOCK(s);
+    save_meta(w, s);
+    for (int t = 0; t < N_TABLES; t++)
+        save_strings(w, table_of(s, t), t);
+    save_profiles(w, s);
+    save_pairs(w, SEC_TYPE_PAIRS, &s->user_type, s, put_type_stat);
+    save_pairs(w, SEC_BASKET_PAIRS, &s->user_basket, s, NULL);
+    save_pairs(w, SEC_PROP_PAIRS, &s->user_prop, s, put_last_prop);
+    save_pairs(w, SEC_CATEGORY_PAIRS, &s->user_category, s, put_engagement);
+    save_pairs(w, SEC_ATTR_PAIRS, &s->user_attr, s, put_attr);
+    save_pairs(w, SEC_CONSENT_PAIRS, &s->user_consent, s, put_consent);
+    save_events(w, s);
+    STORE_UNLOCK(s);
+    return persona__snap_commit(w);
+}
+
+/* ---- opening --------------------------------------------------------------------------- */
+
+typedef struct loader {
+    persona__snap_reader *r;
+    persona_store *s;
+    const char *path;
+} loader;
+
+/* Position at a section every store file has. */
+static int need_section(loader *ld, uint32_t id, const char *name)
+{
+    uint64_t len = 0;
+    int rc = persona__snap_section(ld->r, id, name, &len);
+    if (rc == 0)
+        return persona__fail(PERSONA_ECORRUPT, "%s: the %s section is missing", ld->path, name);
+    return rc < 0 ? rc : PERSONA_OK;
+}
+
+static int load_meta(loader *ld, persona_store **out)
+{
+    uint32_t revision = 0, flags = 0;
+    persona_store_options o = PERSONA_STORE_OPTIONS_INIT;
+    int rc = need_section(ld, SEC_META, "meta");
+    if (!rc)
+        rc = persona__snap_get_u32(ld->r, &revision);
+    if (!rc)
+        rc = persona__snap_get_u32(ld->r, &flags);
+    if (!rc)
+        rc = persona__snap_get_i64(ld->r, &o.session_gap_ms);
+    if (!rc)
+        rc = persona__snap_get_i64(ld->r, &o.decay_half_life_ms);
+    if (!rc && revision > STORE_SECTIONS_REVISION)
+        return persona__fail(PERSONA_EVERSION,
+                             "%s: store sections of revision %u, this library reads up to %u",
+                             ld->path, revision, STORE_SECTIONS_REVISION);
+    if (!rc && (revision == 0 || flags != 0 || o.session_gap_ms <= 0 ||
+                o.decay_half_life_ms <= 0))
+        rc = persona__snap_corrupt(ld->r, "bad revision, flags, session gap or half-life");
+    if (!rc)
+        rc = persona__snap_section_end(ld->r);
+    if (!rc)
+        rc = persona_store_new(out, &o);
+    return rc;
+}
+
+static int load_strings(loader *ld, int t)
+{
+    persona__intern *tab = table_of(ld->s, t);
+    persona__snap_reader *r = ld->r;
+    uint64_t count = 0, bytes = 0, sum = 0;
+    int rc = need_section(ld, SEC_STRINGS + (uint32_t)t, table_names[t]);
+    if (!rc)
+        rc = persona__snap_get_u64(r, &count);
+    if (!rc)
+        rc = persona__snap_get_u64(r, &bytes);
+    if (!rc)
+        rc = persona__snap_need(r, count, sizeof(uint32_t), "strings");
+    if (!rc)
+        rc = persona__snap_need(r, bytes, 1, "string bytes");
+    if (rc)
+        return rc;
+    if (count >= UINT32_MAX)
+        return persona__snap_corrupt(r, "%llu strings", (unsigned long long)count);
+    if (persona__intern_reserve(tab, (size_t)count, (size_t)bytes))
+        return persona__fail_nomem();
+    char buf[PERSONA_MAX_KEY_LEN + 1];
+    /* Property values may be empty; every key and name is not (persona__check_key). */
+    const int may_be_empty = tab == &ld->s->values;
+    for (uint64_t i = 0; i < count; i++) {
+        uint32_t len = 0;
+        rc = persona__snap_get_u32(r, &len);
+        if (!rc && (len > PERSONA_MAX_KEY_LEN || (len == 0 && !may_be_empty)))
+            rc = persona__snap_corrupt(r, "string %llu has length %u", (unsigned long long)i, len);
+        if (!rc)
+            rc = persona__snap_read(r, buf, len);
+        if (rc)
+            return rc;
+        sum += len;
+        if (memchr(buf, 0, len) || !persona__utf8_valid(buf, len, NULL))
+            return persona__snap_corrupt(r, "string %llu is not valid UTF-8",
+                                         (unsigned long long)i);
+        buf[len] = '\0';
+        uint32_t id = persona__intern_add(tab, buf, len);
+        if (id == PERSONA__NO_ID)
+            return persona__fail_nomem();
+        if (id != i)
+            return persona__snap_corrupt(r, "string %llu repeats string %u",
+                                         (unsigned long long)i, id);
+    }
+    if (sum != bytes)
+        return persona__snap_corrupt(r, "strings of %llu bytes, header says %llu",
+                                     (unsigned long long)sum, (unsigned long long)bytes);
+    return persona__snap_section_end(r);
+}
+
+#define PROFILE_RECORD (8 * 5 + 4 * 2 + PROFILE_INLINE_TYPES * (4 + 8 * 3))
+
+static int load_profiles(loader *ld)
+{
+    persona_store *s = ld->s;
+    persona__snap_reader *r = ld->r;
+    uint64_t count = 0;
+    int rc = need_section(ld, SEC_PROFILES, "profiles");
+    if (!rc)
+        rc = persona__snap_get_u64(r, &count);
+    if (!rc && count != s->users.count)
+        rc = persona__snap_corrupt(r, "%llu profiles for %zu users", (unsigned long long)count,
+                                   s->users.count);
+    if (!rc)
+        rc = persona__snap_need(r, count, PROFILE_RECORD, "profiles");
+    if (rc)
+        return rc;
+    if (persona__grow((void **)&s->profiles, &s->profiles_cap, (size_t)count, sizeof *s->profiles,
+                      64))
+        return persona__fail_nomem();
+    for (size_t u = 0; u < count; u++) {
+        profile *p = &s->profiles[u];
+        persona__profile_init(p);
+        persona__snap_get_i64(r, &p->first_seen);
+        persona__snap_get_i64(r, &p->last_seen);
+        persona__snap_get_u64(r, &p->events);
+        persona__snap_get_f64(r, &p->value_sum);
+        persona__snap_get_f64(r, &p->value_comp);
+        persona__snap_get_u32(r, &p->flags);
+        persona__snap_get_u32(r, &p->sessions);
+        for (int k = 0; k < PROFILE_INLINE_TYPES; k++) {
+            persona__snap_get_u32(r, &p->inline_type[k]);
+            persona__snap_get_u64(r, &p->inline_stat[k].count);
+            persona__snap_get_f64(r, &p->inline_stat[k].value);
+            rc = persona__snap_get_f64(r, &p->inline_stat[k].comp);
+        }
+        if (rc) /* errors are sticky: the last read reports any of them */
+            return rc;
+        if (p->flags & ~PROFILE_SESSIONS_DIRTY)
+            return persona__snap_corrupt(r, "profile %zu has flags %#x", u, p->flags);
+        /* Sums may be infinite (values near DBL_MAX overflow, as in any SQL engine). */
+        if (!time_ok(p->first_seen) || !time_ok(p->last_seen))
+            return persona__snap_corrupt(r, "profile %zu has a time out of range", u);
+        for (int k = 0; k < PROFILE_INLINE_TYPES; k++) {
+            uint32_t t = p->inline_type[k];
+            if (t == UINT32_MAX)
+                continue;
+            if (t >= s->types.count)
+                return persona__snap_corrupt(r, "profile %zu has event type %u", u, t);
+            for (int j = 0; j < k; j++)
+                if (p->inline_type[j] == t)
+                    return persona__snap_corrupt(r, "profile %zu has type %u twice", u, t);
+            p->n_types++;
+        }
+    }
+    return persona__snap_section_end(r);
+}
+
+/* Read the value of entry e (already added for user u, second id x). */
+typedef int (*read_value_fn)(loader *ld, size_t e, uint32_t u, uint32_t x);
+
+static int load_pairs(loader *ld, uint32_t id, const char *name, persona__pairmap *m,
+                      void **values, size_t *values_cap, size_t elem, size_t record,
+                      const persona__intern *x_table, size_t head_offset, read_value_fn read)
+{
+    persona_store *s = ld->s;
+    persona__snap_reader *r = ld->r;
+    uint64_t count = 0;
+    int rc = need_section(ld, id, name);
+    if (!rc)
+        rc = persona__snap_get_u64(r, &count);
+    if (!rc)
+        rc = persona__snap_need(r, count, 8 + record, name);
+    if (rc)
+        return rc;
+    if (count >= UINT32_MAX)
+        return persona__snap_corrupt(r, "%llu entries", (unsigned long long)count);
+    if (persona__pairmap_reserve(m, (size_t)count) ||
+        (values && persona__grow(values, values_cap, (size_t)count, elem, 16)))
+        return persona__fail_nomem();
+    for (size_t e = 0; e < count; e++) {
+        uint32_t u = 0, x = 0;
+        persona__snap_get_u32(r, &u);
+        rc = persona__snap_get_u32(r, &x);
+        if (rc)
+            return rc;
+        if (u >= s->users.count || x >= x_table->count)
+            return persona__snap_corrupt(r, "entry %zu names user %u and id %u", e, u, x);
+        uint64_t key = PERSONA__PAIR(u, x);
+        if (persona__pairmap_find(m, key) != UINT32_MAX)
+            return persona__snap_corrupt(r, "entry %zu repeats user %u and id %u", e, u, x);
+        uint32_t *head = (uint32_t *)((char *)&s->profiles[u] + head_offset);
+        persona__pairmap_add(m, key, head);
+        rc = read(ld, e, u, x);
+        if (rc)
+            return rc;
+    }
+    return persona__snap_section_end(r);
+}
+
+static int read_type_stat(loader *ld, size_t e, uint32_t u, uint32_t x)
+{
+    profile *p = &ld->s->profiles[u];
+    for (int k = 0; k < PROFILE_INLINE_TYPES; k++)
+        if (p->inline_type[k] == x)
+            return persona__snap_corrupt(ld->r, "type %u of user %u is counted twice", x, u);
+    type_stat *ts = &ld->s->type_stats[e];
+    persona__snap_get_u64(ld->r, &ts->count);
+    persona__snap_get_f64(ld->r, &ts->value);
+    p->n_types++;
+    return persona__snap_get_f64(ld->r, &ts->comp);
+}
+
+static int read_basket(loader *ld, size_t e, uint32_t u, uint32_t x)
+{
+    (void)e;
+    (void)x;
+    ld->s->profiles[u].orders++;
+    return PERSONA_OK;
+}
+
+static int read_last_prop(loader *ld, size_t e, uint32_t u, uint32_t x)
+{
+    last_prop *lp = &ld->s->last_props[e];
+    persona__snap_get_i64(ld->r, &lp->time_ms);
+    int rc = persona__snap_get_u32(ld->r, &lp->value);
+    if (!rc && (x == ld->s->category_name || lp->value >= ld->s->values.count ||
+                !time_ok(lp->time_ms)))
+        rc = persona__snap_corrupt(ld->r, "property %u of user %u has value %u", x, u,
+                                   lp->value);
+    return rc;
+}
+
+static int read_engagement(loader *ld, size_t e, uint32_t u, uint32_t x)
+{
+    (void)u;
+    (void)x;
+    engagement *g = &ld->s->engagements[e];
+    persona__snap_get_f64(ld->r, &g->score);
+    int rc = persona__snap_get_i64(ld->r, &g->ref_ms);
+    if (!rc && !(isfinite(g->score) && g->score >= 0 && time_ok(g->ref_ms)))
+        rc = persona__snap_corrupt(ld->r, "engagement %u of user %u is out of range", x, u);
+    return rc;
+}
+
+static int read_attr(loader *ld, size_t e, uint32_t u, uint32_t x)
+{
+    persona__snap_reader *r = ld->r;
+    attr_value *a = &ld->s->attrs[e];
+    memset(a, 0, sizeof *a); /* owns no string until the end: safe to free on any failure */
+    uint32_t len = 0;
+    persona__snap_get_i32(r, &a->type);
+    persona__snap_get_i32(r, &a->boolean);
+    persona__snap_get_f64(r, &a->num);
+    persona__snap_get_i64(r, &a->time_ms);
+    int rc = persona__snap_get_u32(r, &len);
+    if (rc)
+        return rc;
+    if (a->type < -1 || a->type > PERSONA_TIME || (a->type != PERSONA_STR && len != 0) ||
+        len > PERSONA_MAX_KEY_LEN || (a->type == PERSONA_NUM && !isfinite(a->num)) ||
+        (a->type == PERSONA_TIME && !time_ok(a->time_ms)) ||
+        (a->type == PERSONA_BOOL && a->boolean != 0 && a->boolean != 1))
+        return persona__snap_corrupt(r, "attribute %u of user %u: type %d, %u bytes", x, u,
+                                     a->type, len);
+    char buf[PERSONA_MAX_KEY_LEN + 1];
+    rc = persona__snap_read(r, buf, len);
+    if (rc)
+        return rc;
+    if (memchr(buf, 0, len) || !persona__utf8_valid(buf, len, NULL))
+        return persona__snap_corrupt(r, "attribute %u of user %u is not valid UTF-8", x, u);
+    if (a->type == PERSONA_STR && (a->str = persona__strndup(buf, len)) == NULL)
+        return persona__fail_nomem();
+    if (a->type >= 0)
+        ld->s->profiles[u].n_attrs++;
+    return PERSONA_OK;
+}
+
+static int read_consent(loader *ld, size_t e, uint32_t u, uint32_t x)
+{
+    consent_value *c = &ld->s->consents[e];
+    persona__snap_get_i32(ld->r, &c->granted);
+    int rc = persona__snap_get_i64(ld->r, &c->time_ms);
+    if (!rc && ((c->granted != 0 && c->granted != 1) || !time_ok(c->time_ms)))
+        rc = persona__snap_corrupt(ld->r, "consent %u of user %u is %d", x, u, c->granted);
+    return rc;
+}
+
+static int load_all_pairs(loader *ld)
+{
+    persona_store *s = ld->s;
+    int rc = load_pairs(ld, SEC_TYPE_PAIRS, "type counters", &s->user_type,
+                        (void **)&s->type_stats, &s->type_stats_cap, sizeof *s->type_stats, 24,
+                        &s->types, offsetof(profile, head_type), read_type_stat);
+    if (!rc)
+        rc = load_pairs(ld, SEC_BASKET_PAIRS, "orders", &s->user_basket, NULL, NULL, 0, 0,
+                        &s->baskets, offsetof(profile, head_basket), read_basket);
+    if (!rc)
+        rc = load_pairs(ld, SEC_PROP_PAIRS, "last properties", &s->user_prop,
+                        (void **)&s->last_props, &s->last_props_cap, sizeof *s->last_props, 12,
+                        &s->names, offsetof(profile, head_prop), read_last_prop);
+    if (!rc)
+        rc = load_pairs(ld, SEC_CATEGORY_PAIRS, "category engagement", &s->user_category,
+                        (void **)&s->engagements, &s->engagements_cap, sizeof *s->engagements,
+                        16, &s->values, offsetof(profile, head_category), read_engagement);
+    if (!rc)
+        rc = load_pairs(ld, SEC_ATTR_PAIRS, "attributes", &s->user_attr, (void **)&s->attrs,
+                        &s->attrs_cap, sizeof *s->attrs, 28, &s->names,
+                        offsetof(profile, head_attr), read_attr);
+    if (!rc)
+        rc = load_pairs(ld, SEC_CONSENT_PAIRS, "consent", &s->user_consent,
+                        (void **)&s->consents, &s->consents_cap, sizeof *s->consents, 12,
+                        &s->names, offsetof(profile, head_consent), read_consent);
+    return rc;
+}
+
+/* Read one column of n_events values into the chunks (dst_of gives a chunk's array). */
+static int read_column(loader *ld, int col, size_t count)
+{
+    persona__eventlog *l = &ld->s->log;
+    size_t n_chunks = (count + LOG_CHUNK - 1) >> LOG_CHUNK_BITS;
+    for (size_t k = 0; k < n_chunks; k++) {
+        log_chunk *c = l->chunks[k];
+        size_t n = k + 1 < n_chunks ? LOG_CHUNK : count - k * LOG_CHUNK;
+        int rc;
+        switch (col) {
+        case 0: rc = persona__snap_get_i64s(ld->r, c->time, n); break;
+        case 1: rc = persona__snap_get_u32s(ld->r, c->user, n); break;
+        case 2: rc = persona__snap_get_u32s(ld->r, c->type, n); break;
+        case 3: rc = persona__snap_get_f64s(ld->r, c->value, n); break;
+        case 4: rc = persona__snap_get_u32s(ld->r, c->item, n); break;
+        case 5: rc = persona__snap_get_u32s(ld->r, c->basket, n); break;
+        default: rc = persona__snap_get_u32s(ld->r, c->props[col - 6], n); break;
+        }
+        if (rc)
+            return rc;
+    }
+    return PERSONA_OK;
+}
+
+static int check_id(loader *ld, size_t i, const char *what, uint32_t id, size_t limit,
+                    int may_be_absent)
+{
+    if (id < limit || (may_be_absent && id == LOG_NO_ID))
+        return PERSONA_OK;
+    return persona__fail(PERSONA_ECORRUPT, "%s: section events: event %zu has %s id %u",
+                         ld->path, i, what, id);
+}
+
+/* Ids of every event against their tables; the per-user links (prev, last_event) rebuilt
+ * in log order; each profile's event count and per-type counts against the log. */
+static int link_events(loader *ld, size_t count)
+{
+    persona_store *s = ld->s;
+    persona__eventlog *l = &s->log;
+    uint64_t *seen = persona__calloc(s->users.count ? s->users.count : 1, sizeof *seen);
+    if (!seen)
+        return persona__fail_nomem();
+    int rc = PERSONA_OK;
+    for (size_t i = 0; i < count && !rc; i++) {
+        log_chunk *c = persona__eventlog_chunk(l, i);
+        size_t k = persona__eventlog_slot(i);
+        rc = check_id(ld, i, "user", c->user[k], s->users.count, 0);
+        if (!rc)
+            rc = check_id(ld, i, "event type", c->type[k], s->types.count, 0);
+        if (!rc && c->item)
+            rc = check_id(ld, i, "item", c->item[k], s->items.count, 1);
+        if (!rc && c->basket)
+            rc = check_id(ld, i, "basket", c->basket[k], s->baskets.count, 1);
+        for (size_t p = 0; p < l->n_props && !rc; p++)
+            if (c->props[p])
+                rc = check_id(ld, i, "property value", c->props[p][k], s->values.count, 1);
+        if (rc)
+            break;
+        if (!time_ok(c->time[k]) || (c->value && isinf(c->value[k]))) {
+            rc = persona__fail(PERSONA_ECORRUPT,
+                               "%s: section events: event %zu has a time or value out of range",
+                               ld->path, i);
+            break;
+        }
+        profile *pr = &s->profiles[c->user[k]];
+        c->prev[k] = pr->last_event;
+        pr->last_event = (uint32_t)i;
+        seen[c->user[k]]++;
+        int64_t t = c->time[k];
+        if (i == 0 || t < s->first_time_ms)
+            s->first_time_ms = t;
+        if (i == 0 || t > s->last_time_ms)
+            s->last_time_ms = t;
+    }
+    for (size_t u = 0; u < s->users.count && !rc; u++) {
+        const profile *p = &s->profiles[u];
+        uint64_t typed = 0;
+        for (int k = 0; k < PROFILE_INLINE_TYPES; k++)
+            if (p->inline_type[k] != UINT32_MAX)
+                typed += p->inline_stat[k].count;
+        for (uint32_t e = p->head_type; e != UINT32_MAX; e = s->user_type.next[e])
+            typed += s->type_stats[e].count;
+        if (seen[u] != p->events || typed != p->events)
+            rc = persona__fail(PERSONA_ECORRUPT,
+                               "%s: section events: user %zu has %llu events in the log, "
+                               "%llu in its profile and %llu counted by type",
+                               ld->path, u, (unsigned long long)seen[u],
+                               (unsigned long long)p->events, (unsigned long long)typed);
+    }
+    persona__free(seen);
+    return rc;
+}
+
+static int load_events(loader *ld)
+{
+    persona_store *s = ld->s;
+    persona__snap_reader *r = ld->r;
+    persona__eventlog *l = &s->log;
+    uint64_t count = 0, props = 0;
+    uint32_t cols = 0, n_props = 0;
+    uint32_t names[LOG_MAX_PROPS];
+    int rc = need_section(ld, SEC_EVENTS, "events");
+    if (!rc)
+        rc = persona__snap_get_u64(r, &count);
+    if (!rc)
+        rc = persona__snap_get_u32(r, &cols);
+    if (!rc)
+        rc = persona__snap_get_u32(r, &n_props);
+    if (!rc)
+        rc = persona__snap_get_u64(r, &props);
+    if (!rc && (cols & ~(COL_VALUE | COL_ITEM | COL_BASKET) || n_props > LOG_MAX_PROPS ||
+                (n_props < 64 && props >> n_props) || count >= UINT32_MAX))
+        rc = persona__snap_corrupt(r, "bad column flags, property count or event count");
+    if (!rc)
+        rc = persona__snap_get_u32s(r, names, n_props);
+    if (rc)
+        return rc;
+    for (uint32_t p = 0; p < n_props; p++) {
+        if (names[p] >= s->names.count || persona__eventlog_prop_col(l, names[p]) >= 0)
+            return persona__snap_corrupt(r, "property column %u has name %u", p, names[p]);
+        persona__eventlog_add_prop_col(l, names[p]);
+    }
+    size_t per_event = 8 + 4 + 4 + (cols & COL_VALUE ? 8 : 0) + (cols & COL_ITEM ? 4 : 0) +
+                       (cols & COL_BASKET ? 4 : 0) + 4 * (size_t)__builtin_popcountll(props);
+    rc = persona__snap_need(r, count, per_event, "events");
+    if (rc)
+        return rc;
+    log_needs needs = { (size_t)count, !!(cols & COL_VALUE), !!(cols & COL_ITEM),
+                        !!(cols & COL_BASKET), props };
+    if (persona__eventlog_reserve(l, &needs))
+        return persona__fail_nomem();
+    for (int col = 0; col < 6 + (int)n_props && !rc; col++) {
+        if ((col == 3 && !(cols & COL_VALUE)) || (col == 4 && !(cols & COL_ITEM)) ||
+            (col == 5 && !(cols & COL_BASKET)) || (col >= 6 && !(props >> (col - 6) & 1)))
+            continue;
+        rc = read_column(ld, col, (size_t)count);
+    }
+    if (!rc)
+        rc = persona__snap_section_end(r);
+    if (rc)
+        return rc;
+    l->count = (size_t)count;
+    return link_events(ld, (size_t)count);
+}
+
+static const uint32_t known_sections[] = {
+    SEC_META,          SEC_STRINGS + 0,    SEC_STRINGS + 1,  SEC_STRINGS + 2,
+    SEC_STRINGS + 3,   SEC_STRINGS + 4,    SEC_STRINGS + 5,  SEC_STRINGS + 6,
+    SEC_PROFILES,      SEC_TYPE_PAIRS,     SEC_BASKET_PAIRS, SEC_PROP_PAIRS,
+    SEC_CATEGORY_PAIRS, SEC_ATTR_PAIRS,    SEC_CONSENT_PAIRS, SEC_EVENTS,
+};
+
+/* The store of an opened container (file or memory). */
+static int load_store(persona_store **out, persona__snap_reader *r, const char *path)
+{
+    loader ld = { r, NULL, path };
+    int rc = persona__snap_check_known(r, known_sections,
+                                       sizeof known_sections / sizeof *known_sections);
+    if (!rc)
+        rc = load_meta(&ld, &ld.s);
+    for (int t = 0; t < N_TABLES && !rc; t++)
+        rc = load_strings(&ld, t);
+    if (!rc)
+        rc = load_profiles(&ld);
+    if (!rc)
+        rc = load_all_pairs(&ld);
+    if (!rc)
+        rc = load_events(&ld);
+    if (rc) {
+        persona_store_free(ld.s);
+        return rc;
+    }
+    *out = ld.s;
+    return PERSONA_OK;
+}
+
+PERSONA_API int persona_store_open(persona_store **out, const char *path)
+{
+    if (out)
+        *out = NULL;
+    if (!out || !path)
+        return persona__fail(PERSONA_EINVAL, "%s is NULL", out ? "path" : "out");
+    persona__snap_reader *r = NULL;
+    int rc = persona__snap_open(&r, path, PERSONA__SNAP_KIND_STORE);
+    if (rc)
+        return rc;
+    rc = load_store(out, r, path);
+    persona__snap_close(r);
+    return rc;
+}
+
+int persona__store_open_memory(persona_store **out, const void *data, size_t len)
+{
+    *out = NULL;
+    persona__snap_reader *r = NULL;
+    int rc = persona__snap_open_memory(&r, data, len, PERSONA__SNAP_KIND_STORE);
+    if (rc)
+        return rc;
+    rc = load_store(out, r, "(memory)");
+    persona__snap_close(r);
+    return rc;
+}
