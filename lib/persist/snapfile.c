@@ -118,6 +118,7 @@ struct persona__snap_writer {
     char *path, *tmp, *dir;
     uint8_t *buf;
     size_t buf_len;
+    size_t crc_mark; /* buf[crc_mark, buf_len): section bytes not in the section CRC yet */
     uint64_t pos; /* file offset of the next byte (written + buffered) */
     snap_entry *sec; /* finished sections, then the open one at [n_sec] */
     size_t n_sec, cap_sec;
@@ -169,10 +170,23 @@ static int write_all(persona__snap_writer *w, const uint8_t *p, size_t n)
     return PERSONA_OK;
 }
 
+/* Fold the buffered bytes of the open section into its CRC: done per buffer, not per put,
+ * because most puts are 4 or 8 bytes. */
+static void crc_pending(persona__snap_writer *w)
+{
+    if (w->in_section && w->buf_len > w->crc_mark) {
+        snap_entry *s = &w->sec[w->n_sec];
+        s->crc = persona__crc32c(s->crc, w->buf + w->crc_mark, w->buf_len - w->crc_mark);
+    }
+    w->crc_mark = w->buf_len;
+}
+
 static int flush(persona__snap_writer *w)
 {
+    crc_pending(w);
     size_t n = w->buf_len;
     w->buf_len = 0;
+    w->crc_mark = 0;
     return n ? write_all(w, w->buf, n) : PERSONA_OK;
 }
 
@@ -286,6 +300,7 @@ int persona__snap_begin(persona__snap_writer *w, uint32_t id, uint32_t flags)
     s->id = id;
     s->flags = flags;
     s->offset = w->pos; /* 8-aligned: the header is 64 bytes and end() pads */
+    w->crc_mark = w->buf_len;
     w->in_section = 1;
     return PERSONA_OK;
 }
@@ -299,8 +314,14 @@ int persona__snap_put(persona__snap_writer *w, const void *data, size_t len)
     if (len == 0)
         return PERSONA_OK;
     snap_entry *s = &w->sec[w->n_sec];
-    s->crc = persona__crc32c(s->crc, data, len);
     s->length += len;
+    if (len >= WBUF_CAP) { /* written straight through: checksum it here */
+        crc_pending(w);
+        s->crc = persona__crc32c(s->crc, data, len);
+        int rc = flush(w);
+        w->crc_mark = 0;
+        return rc ? rc : raw_put(w, data, len);
+    }
     return raw_put(w, data, len);
 }
 
@@ -390,6 +411,7 @@ int persona__snap_end(persona__snap_writer *w)
         return w->err;
     if (!w->in_section)
         return w_fail(w, PERSONA_EMISUSE, "%s: end() without begin()", w->path);
+    crc_pending(w); /* the padding is not part of the section */
     int rc = raw_put(w, zeros, (size_t)pad8(w->pos));
     if (rc)
         return rc;

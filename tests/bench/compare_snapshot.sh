@@ -33,4 +33,4 @@ echo "dd conv=fdatasync: $dd_mb_s MB/s ($dd_out)"
 echo "$ours" | /usr/bin/python3 -c '
 import json, sys
 d = json.load(sys.stdin); dd = float(sys.argv[1])
-print(f"save/dd = {d[\"save_mb_s\"] / dd:.2f}   open/dd = {d[\"open_mb_s\"] / dd:.2f}")' "$dd_mb_s"
+print("save/dd = %.2f   open/dd = %.2f" % (d["save_mb_s"] / dd, d["open_mb_s"] / dd))' "$dd_mb_s"
