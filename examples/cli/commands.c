@@ -192,9 +192,10 @@ int cmd_profile(int argc, char **argv)
         cli_options_free(&o);
         return rc ? rc
                   : help("profile KEY [options] [FILE]",
-                         "Ingest FILE and print everything held about the user KEY as one JSON\n"
-                         "object: traits, counts and value per event type, last property values,\n"
-                         "category engagement, attributes and consent.");
+                         "Ingest FILE (or open --store) and print everything held about the user\n"
+                         "KEY as one JSON object, for access and portability requests: the profile\n"
+                         "(traits, counts and value per event type, last property values, category\n"
+                         "engagement, attributes, consent) and every stored event of the user.");
     }
     if (!o.key) {
         cli_options_free(&o);
@@ -205,7 +206,7 @@ int cmd_profile(int argc, char **argv)
     rc = cli_load(&store, &st, &o);
     if (rc == 0) {
         char *json = NULL;
-        if (persona_store_profile_json(&json, NULL, store, o.key) != PERSONA_OK) {
+        if (persona_store_export_profile(&json, NULL, store, o.key) != PERSONA_OK) {
             rc = cli_lib_error("profile");
         } else {
             FILE *f = cli_open_output(&o);

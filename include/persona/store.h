@@ -430,6 +430,25 @@ PERSONA_API int persona_store_profile_json(char **out, size_t *out_len,
                                            const persona_store *store, const char *user);
 
 /**
+ * Everything held about one person, for a data access or portability request (GDPR art.
+ * 15 and 20): one JSON object
+ * `{"format":"persona-person-1","profile":{…},"events":[…]}` where `profile` is the
+ * object of persona_store_profile_json() (traits, per-type counts, last property values,
+ * engagement, attributes, consent) and `events` every stored event of the user in arrival
+ * order, each `{"time","type"[,"item"][,"basket"][,"value"][,"props":{…}]}` (properties
+ * as kept in the event log: the first 64 property names of the store).
+ * Thread-safety: a reader (concurrent with everything but persona_store_free()).
+ * @param[out] out     NUL-terminated JSON owned by the caller (persona_free()); NULL on failure.
+ * @param[out] out_len its length; may be NULL.
+ * @param[in]  store   the store.
+ * @param[in]  user    the user key.
+ * @return #PERSONA_OK; #PERSONA_ENOTFOUND; #PERSONA_ENOMEM; #PERSONA_EINVAL.
+ * @since 1.0
+ */
+PERSONA_API int persona_store_export_profile(char **out, size_t *out_len,
+                                             const persona_store *store, const char *user);
+
+/**
  * Save the store to a snapshot file (format: docs/file-format.md). The file is written
  * next to path under a temporary name, flushed to disk (fsync), renamed over path and the
  * directory flushed: if the process or the machine dies at any point, path holds either

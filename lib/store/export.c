@@ -354,3 +354,77 @@ PERSONA_API int persona_store_profile_json(char **out, size_t *out_len,
     STORE_UNLOCK(store);
     return hand_over(&b, rc, out, out_len);
 }
+
+/* One event of the log as JSON: time, type and whatever else it carries. */
+static void json_event(const persona_store *s, persona__buf *b, size_t i)
+{
+    const log_chunk *c = persona__eventlog_chunk(&s->log, i);
+    size_t k = persona__eventlog_slot(i);
+    persona__buf_puts(b, "{\"time\":\"");
+    put_time(b, c->time[k]);
+    persona__buf_puts(b, "\",\"type\":");
+    put_key_json(b, &s->types, c->type[k]);
+    if (c->item && c->item[k] != LOG_NO_ID) {
+        persona__buf_puts(b, ",\"item\":");
+        put_key_json(b, &s->items, c->item[k]);
+    }
+    if (c->basket && c->basket[k] != LOG_NO_ID) {
+        persona__buf_puts(b, ",\"basket\":");
+        put_key_json(b, &s->baskets, c->basket[k]);
+    }
+    if (c->value && !isnan(c->value[k])) {
+        persona__buf_puts(b, ",\"value\":");
+        persona__buf_json_double(b, c->value[k]);
+    }
+    int first = 1;
+    for (size_t p = 0; p < s->log.n_props && p < LOG_MAX_PROPS; p++) {
+        if (!c->props[p] || c->props[p][k] == LOG_NO_ID)
+            continue;
+        persona__buf_puts(b, first ? ",\"props\":{" : ",");
+        first = 0;
+        put_key_json(b, &s->names, s->log.prop_names[p]);
+        persona__buf_putc(b, ':');
+        put_key_json(b, &s->values, c->props[p][k]);
+    }
+    persona__buf_puts(b, first ? "}" : "}}");
+}
+
+PERSONA_API int persona_store_export_profile(char **out, size_t *out_len,
+                                             const persona_store *store, const char *user)
+{
+    if (out)
+        *out = NULL;
+    if (!out || !store)
+        return persona__fail(PERSONA_EINVAL, "%s is NULL", out ? "store" : "out");
+    persona__buf b;
+    persona__buf_init(&b);
+    STORE_RDLOCK(store);
+    int rc;
+    uint32_t u = persona__store_find_user(store, user, &rc);
+    uint32_t *order = NULL;
+    if (rc == PERSONA_OK) {
+        /* The user's events are chained newest first: collect, then print oldest first. */
+        const profile *p = &store->profiles[u];
+        size_t n = 0;
+        order = persona__alloc((p->events ? p->events : 1) * sizeof *order);
+        if (!order)
+            rc = persona__fail_nomem();
+        for (uint32_t e = p->last_event; order && e != LOG_NO_ID && n < p->events;
+             e = persona__eventlog_prev(&store->log, e))
+            order[n++] = e;
+        if (order) {
+            persona__buf_puts(&b, "{\"format\":\"persona-person-1\",\"profile\":");
+            json_profile(store, &b, u);
+            persona__buf_puts(&b, ",\"events\":[");
+            for (size_t i = n; i-- > 0;) {
+                json_event(store, &b, order[i]);
+                if (i)
+                    persona__buf_putc(&b, ',');
+            }
+            persona__buf_puts(&b, "]}");
+        }
+    }
+    STORE_UNLOCK(store);
+    persona__free(order);
+    return hand_over(&b, rc, out, out_len);
+}

@@ -120,8 +120,13 @@ def test_stdin_and_jsonl(persona, tmp_path):
     s = json.loads(r.out)
     assert s["events_accepted"] == 3 and s["rejected_bad_json"] == 1
     assert s["rejected_examples"]["bad_json"] == [5]
-    p = json.loads(persona("profile", "a", f, "--user", "uid", "--time", "ts", "--event", "type",
-                           "--value", "amount", "--prop", "category=cat").out)
+    person = json.loads(persona("profile", "a", f, "--user", "uid", "--time", "ts", "--event",
+                                "type", "--value", "amount", "--prop", "category=cat").out)
+    assert person["format"] == "persona-person-1"
+    assert person["events"] == [
+        {"time": "2023-01-01 10:00:00", "type": "view", "props": {"category": "shoes"}},
+        {"time": "2023-01-01 10:30:00", "type": "buy", "value": 3}]
+    p = person["profile"]
     assert p["events"] == 2 and p["value_sum"] == 3 and p["first_seen"] == "2023-01-01 10:00:00"
     # one shoes event 30 minutes before the last event, half-life 30 days: 2^(-1/1440)
     assert abs(p["engagement"]["shoes"] - 2 ** (-1 / 1440)) < 1e-12

@@ -197,6 +197,8 @@ PROTOTYPES = {
     "persona_store_new": (STATUS, [P(StoreHandle), P(S.persona_store_options)]),
     "persona_store_free": (None, [StoreHandle]),
     "persona_store_save": (STATUS, [StoreHandle, c_char_p]),
+    "persona_store_export_profile": (STATUS, [P(c_void_p), P(c_size_t), StoreHandle,
+                                              c_char_p]),
     "persona_store_open": (STATUS, [P(StoreHandle), c_char_p]),
     "persona_store_ingest": (STATUS, [P(S.persona_ingest_stats), StoreHandle,
                                       P(S.persona_event), c_size_t,

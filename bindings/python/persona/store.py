@@ -194,6 +194,15 @@ class Store(Handle):
         return json.loads(take_owned_string(lib.persona_store_profile_json, self._live(),
                                             encode(user, "user")))
 
+    def export_profile(self, user):
+        """Everything held about one person, for an access or portability request
+        (persona_store_export_profile, parsed): ``{"format": "persona-person-1",
+        "profile": <as profile()>, "events": [{"time", "type", "item", "basket", "value",
+        "props"}, ...]}`` with the user's events in arrival order. NotFoundError for an
+        unknown user."""
+        return json.loads(take_owned_string(lib.persona_store_export_profile, self._live(),
+                                            encode(user, "user")))
+
     def profile_info(self, user):
         """The scalar traits (persona_profile_info) as a dict: events, first_seen_ms,
         last_seen_ms, value_sum, orders, sessions, event_types, attributes."""

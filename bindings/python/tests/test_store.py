@@ -311,3 +311,17 @@ def test_open_refuses_damaged_and_missing_files(scenario_store, tmp_path):
         persona.Store.open(tmp_path / "missing.snap")
     with pytest.raises(persona.PersonaIOError):
         scenario_store.save(tmp_path / "no-such-dir" / "x.snap")
+
+
+def test_export_profile_has_the_profile_and_the_events_in_arrival_order(store):
+    store.ingest([{"user": "u1", "time": 2000, "type": "buy", "value": 3, "item": "i9"},
+                  {"user": "u2", "time": 1500, "type": "view"},
+                  {"user": "u1", "time": 1000, "type": "view", "props": {"category": "hats"}}])
+    person = store.export_profile("u1")
+    assert person["format"] == "persona-person-1"
+    assert person["profile"] == store.profile("u1")
+    assert person["events"] == [
+        {"time": "1970-01-01 00:00:02", "type": "buy", "item": "i9", "value": 3},
+        {"time": "1970-01-01 00:00:01", "type": "view", "props": {"category": "hats"}}]
+    with pytest.raises(persona.NotFoundError):
+        store.export_profile("nobody")

@@ -286,6 +286,17 @@ static int run_export(persona_store *s, char **text)
     return rc;
 }
 
+static int run_export_person(persona_store *s, char **text)
+{
+    char *out = (char *)1;
+    int rc = persona_store_export_profile(&out, NULL, s, "u1");
+    if (rc != PERSONA_OK)
+        return out == NULL ? rc : -1000;
+    *text = strdup(out);
+    persona_free(out);
+    return rc;
+}
+
 /* Snapshots: a save that fails leaves no temporary file and the previous snapshot as it
  * was; an open that fails returns no store. */
 static char snap_dir[64], snap_path[96], saved_path[96];
@@ -477,6 +488,7 @@ int main(int argc, char **argv)
         { "vtable source", filled_store, run_vtable },
         { "csv load over several batches", empty_store, run_csv_batches, 1 },
         { "export", filled_store, run_export },
+        { "export of one person", filled_store, run_export_person },
         { "snapshot save", filled_store, run_save },
         { "snapshot open", filled_store_saved, run_open },
     };

@@ -292,6 +292,48 @@ static void test_overflowing_sum(void)
     persona_store_free(s);
 }
 
+/* Everything about one person: the profile object and the person's events in arrival
+ * order (an out-of-order one last), nobody else's. Expected events written by hand. */
+static void test_export_profile(void)
+{
+    persona_store *s = new_store();
+    const char *pn[] = { "category" }, *pv[] = { "shoes" };
+    persona_event e[4] = { ev("u1", 1000, "view", NAN), ev("u1", 2000, "buy", 12.5),
+                           ev("u2", 1500, "view", NAN), ev("u1", 500, "view", NAN) };
+    e[0].prop_names = pn, e[0].prop_values = pv, e[0].n_props = 1;
+    e[1].item = "i1", e[1].basket = "b1";
+    CHECK_RC(persona_store_ingest(NULL, s, e, 4, NULL), PERSONA_OK);
+    CHECK_RC(persona_store_attr_set_str(s, "u1", "name", "Ann"), PERSONA_OK);
+    char *person = NULL, *profile = NULL;
+    size_t len = 0;
+    CHECK_RC(persona_store_export_profile(&person, &len, s, "u1"), PERSONA_OK);
+    CHECK_RC(persona_store_profile_json(&profile, NULL, s, "u1"), PERSONA_OK);
+    char want[2048];
+    snprintf(want, sizeof want,
+             "{\"format\":\"persona-person-1\",\"profile\":%s,\"events\":["
+             "{\"time\":\"1970-01-01 00:00:01\",\"type\":\"view\",\"props\":{\"category\":\"shoes\"}},"
+             "{\"time\":\"1970-01-01 00:00:02\",\"type\":\"buy\",\"item\":\"i1\",\"basket\":\"b1\","
+             "\"value\":12.5},"
+             "{\"time\":\"1970-01-01 00:00:00.500\",\"type\":\"view\"}]}",
+             profile ? profile : "");
+    CHECK_STR(person, want);
+    CHECK(person && len == strlen(person));
+    CHECK(profile && strstr(profile, "\"name\":\"Ann\"") != NULL);
+    persona_free(person);
+    persona_free(profile);
+    person = (char *)1;
+    CHECK_RC(persona_store_export_profile(&person, NULL, s, "nobody"), PERSONA_ENOTFOUND);
+    CHECK(person == NULL);
+    CHECK_RC(persona_store_export_profile(NULL, NULL, s, "u1"), PERSONA_EINVAL);
+    CHECK_RC(persona_store_export_profile(&person, NULL, s, NULL), PERSONA_EINVAL);
+    /* A user with attributes only has no events. */
+    CHECK_RC(persona_store_attr_set_num(s, "crm", "ltv", 3), PERSONA_OK);
+    CHECK_RC(persona_store_export_profile(&person, NULL, s, "crm"), PERSONA_OK);
+    CHECK(person && strstr(person, "\"events\":[]}") != NULL);
+    persona_free(person);
+    persona_store_free(s);
+}
+
 int main(void)
 {
     test_traits();
@@ -302,5 +344,6 @@ int main(void)
     test_many_types();
     test_args();
     test_overflowing_sum();
+    test_export_profile();
     return check_report("test_store");
 }
