@@ -435,7 +435,7 @@ PERSONA_API int persona_store_profile_json(char **out, size_t *out_len,
  * `{"format":"persona-person-1","profile":{…},"events":[…]}` where `profile` is the
  * object of persona_store_profile_json() (traits, per-type counts, last property values,
  * engagement, attributes, consent) and `events` every stored event of the user in arrival
- * order, each `{"time","type"[,"item"][,"basket"][,"value"][,"props":{…}]}` (properties
+ * order, each `{"time","type"[,"item"][,"basket"][,"id"][,"value"][,"props":{…}]}` (properties
  * as kept in the event log: the first 64 property names of the store).
  * Thread-safety: a reader (concurrent with everything but persona_store_free()).
  * @param[out] out     NUL-terminated JSON owned by the caller (persona_free()); NULL on failure.

@@ -20,6 +20,7 @@ static void chunk_free(log_chunk *c)
     persona__free(c->value);
     persona__free(c->item);
     persona__free(c->basket);
+    persona__free(c->event_id);
     for (size_t p = 0; p < LOG_MAX_PROPS; p++)
         persona__free(c->props[p]);
     persona__free(c);
@@ -117,6 +118,9 @@ static int chunk_room(persona__eventlog *l, log_chunk *c, size_t slots, const lo
         return -1;
     if ((c->basket || needs->basket) && (cap != old || !c->basket) &&
         grow_ids(&c->basket, old, cap, b))
+        return -1;
+    if ((c->event_id || needs->event_id) && (cap != old || !c->event_id) &&
+        grow_ids(&c->event_id, old, cap, b))
         return -1;
     for (size_t p = 0; p < l->n_props; p++) {
         int want = c->props[p] || (needs->props >> p & 1);

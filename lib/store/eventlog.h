@@ -21,6 +21,7 @@ typedef struct log_chunk {
     uint32_t *user, *type, *prev; /* prev: previous event of the same user, or LOG_NO_ID */
     double *value;
     uint32_t *item, *basket;
+    uint32_t *event_id; /* the event's id (deduplication), so erasing a user can drop it */
     uint32_t *props[LOG_MAX_PROPS];
 } log_chunk;
 
@@ -36,7 +37,7 @@ typedef struct persona__eventlog {
 /* What a batch needs from the log, computed before reserving. */
 typedef struct log_needs {
     size_t events;
-    int value, item, basket;
+    int value, item, basket, event_id;
     uint64_t props; /* bit per property column */
 } log_needs;
 

@@ -372,6 +372,10 @@ static void json_event(const persona_store *s, persona__buf *b, size_t i)
         persona__buf_puts(b, ",\"basket\":");
         put_key_json(b, &s->baskets, c->basket[k]);
     }
+    if (c->event_id && c->event_id[k] != LOG_NO_ID) {
+        persona__buf_puts(b, ",\"id\":");
+        put_key_json(b, &s->event_ids, c->event_id[k]);
+    }
     if (c->value && !isnan(c->value[k])) {
         persona__buf_puts(b, ",\"value\":");
         persona__buf_json_double(b, c->value[k]);

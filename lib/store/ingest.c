@@ -393,8 +393,10 @@ static int resolve_rest(persona_store *s, batch *b)
             b->needs.basket = 1;
             b->new_basket_pairs += pair_is_new(&s->user_basket, pe->id[KEY_USER], pe->id[KEY_BASKET]);
         }
-        if (ev->event_id && ev->event_id[0])
+        if (ev->event_id && ev->event_id[0]) {
             lookup_key(s, b, pe, KEY_ID, ev->event_id, strlen(ev->event_id));
+            b->needs.event_id = 1;
+        }
         if (!isnan(ev->value) && ev->value != 0)
             b->needs.value = 1;
         if (ev->n_props && collect_props(s, b, pe))
@@ -623,7 +625,7 @@ static void apply_event(persona_store *s, batch *b, prep_event *pe)
         }
     }
     if (pe->has[KEY_ID])
-        key_id(s, pe, KEY_ID, ev->event_id);
+        c->event_id[slot] = key_id(s, pe, KEY_ID, ev->event_id);
     apply_traits(s, p, t);
     if (!isnan(v))
         persona__sum_add(&p->value_sum, &p->value_comp, v);

@@ -46,6 +46,7 @@ static const char *const table_names[N_TABLES] = { "users",  "event types", "ite
 #define COL_VALUE 1u
 #define COL_ITEM 2u
 #define COL_BASKET 4u
+#define COL_EVENT_ID 8u
 
 /* Values every store keeps within bounds (ingest and the setters check them); a file
  * with others is damaged. */
@@ -196,7 +197,7 @@ static void save_events(persona__snap_writer *w, const persona_store *s)
     for (size_t k = 0; k < l->n_chunks; k++) {
         const log_chunk *c = l->chunks[k];
         cols |= (c->value ? COL_VALUE : 0) | (c->item ? COL_ITEM : 0) |
-                (c->basket ? COL_BASKET : 0);
+                (c->basket ? COL_BASKET : 0) | (c->event_id ? COL_EVENT_ID : 0);
         for (size_t p = 0; p < n_props; p++)
             props |= (uint64_t)(c->props[p] != NULL) << p;
     }
@@ -206,11 +207,11 @@ static void save_events(persona__snap_writer *w, const persona_store *s)
     persona__snap_put_u32(w, (uint32_t)n_props);
     persona__snap_put_u64(w, props);
     persona__snap_put_u32s(w, l->prop_names, n_props);
-    /* Columns 0-2 always, 3-5 when some chunk has them, then the property columns. */
+    /* Columns 0-2 always, 3-6 when some chunk has them, then the property columns. */
     size_t n_chunks = (l->count + LOG_CHUNK - 1) >> LOG_CHUNK_BITS;
-    for (int k = 0; k < 6; k++) {
+    for (int k = 0; k < 7; k++) {
         if ((k == 3 && !(cols & COL_VALUE)) || (k == 4 && !(cols & COL_ITEM)) ||
-            (k == 5 && !(cols & COL_BASKET)))
+            (k == 5 && !(cols & COL_BASKET)) || (k == 6 && !(cols & COL_EVENT_ID)))
             continue;
         for (size_t i = 0; i < n_chunks; i++) {
             const log_chunk *c = l->chunks[i];
@@ -220,7 +221,12 @@ static void save_events(persona__snap_writer *w, const persona_store *s)
             else if (k == 3)
                 put_values(w, c->value, n);
             else
-                put_ids(w, k == 1 ? c->user : k == 2 ? c->type : k == 4 ? c->item : c->basket, n);
+                put_ids(w, k == 1   ? c->user
+                           : k == 2 ? c->type
+                           : k == 4 ? c->item
+                           : k == 5 ? c->basket
+                                    : c->event_id,
+                        n);
         }
     }
     for (size_t p = 0; p < n_props; p++) {
@@ -569,7 +575,8 @@ static int load_all_pairs(loader *ld)
     return rc;
 }
 
-/* Read one column of n_events values into the chunks (dst_of gives a chunk's array). */
+/* Read column col (0 time, 1 user, 2 type, 3 value, 4 item, 5 basket, 6 event id, 7 + p
+ * property p) of count events into the chunks. */
 static int read_column(loader *ld, int col, size_t count)
 {
     persona__eventlog *l = &ld->s->log;
@@ -585,7 +592,9 @@ static int read_column(loader *ld, int col, size_t count)
         case 3: rc = persona__snap_get_f64s(ld->r, c->value, n); break;
         case 4: rc = persona__snap_get_u32s(ld->r, c->item, n); break;
         case 5: rc = persona__snap_get_u32s(ld->r, c->basket, n); break;
-        default: rc = persona__snap_get_u32s(ld->r, c->props[col - 6], n); break;
+        case 6: rc = persona__snap_get_u32s(ld->r, c->event_id, n); break;
+        default: rc = persona__snap_get_u32s(ld->r, c->props[(col - 7) & (LOG_MAX_PROPS - 1)], n);
+            break;
         }
         if (rc)
             return rc;
@@ -617,6 +626,8 @@ static int report_event(loader *ld, size_t ci, size_t n)
             rc = check_id(ld, i, "item", c->item[k], s->items.count, 1);
         if (!rc && c->basket)
             rc = check_id(ld, i, "basket", c->basket[k], s->baskets.count, 1);
+        if (!rc && c->event_id)
+            rc = check_id(ld, i, "event id", c->event_id[k], s->event_ids.count, 1);
         for (size_t p = 0; p < s->log.n_props && p < LOG_MAX_PROPS && !rc; p++)
             if (c->props[p])
                 rc = check_id(ld, i, "property value", c->props[p][k], s->values.count, 1);
@@ -657,6 +668,7 @@ static int check_chunk(loader *ld, size_t ci, size_t n)
           max_id_plus_one(c->type, n) <= s->types.count;
     ok &= !c->item || max_id_plus_one(c->item, n) <= s->items.count;
     ok &= !c->basket || max_id_plus_one(c->basket, n) <= s->baskets.count;
+    ok &= !c->event_id || max_id_plus_one(c->event_id, n) <= s->event_ids.count;
     for (size_t p = 0; p < s->log.n_props && p < LOG_MAX_PROPS; p++)
         ok &= !c->props[p] || max_id_plus_one(c->props[p], n) <= s->values.count;
     int64_t lo = PERSONA_TIME_MAX, hi = PERSONA_TIME_MIN;
@@ -744,7 +756,8 @@ static int load_events(loader *ld)
         rc = persona__snap_get_u32(r, &n_props);
     if (!rc)
         rc = persona__snap_get_u64(r, &props);
-    if (!rc && (cols & ~(COL_VALUE | COL_ITEM | COL_BASKET) || n_props > LOG_MAX_PROPS ||
+    if (!rc && (cols & ~(COL_VALUE | COL_ITEM | COL_BASKET | COL_EVENT_ID) ||
+                n_props > LOG_MAX_PROPS ||
                 (n_props < 64 && props >> n_props) || count >= UINT32_MAX))
         rc = persona__snap_corrupt(r, "bad column flags, property count or event count");
     if (!rc)
@@ -757,17 +770,19 @@ static int load_events(loader *ld)
         persona__eventlog_add_prop_col(l, names[p]);
     }
     size_t per_event = 8 + 4 + 4 + (cols & COL_VALUE ? 8 : 0) + (cols & COL_ITEM ? 4 : 0) +
-                       (cols & COL_BASKET ? 4 : 0) + 4 * (size_t)__builtin_popcountll(props);
+                       (cols & COL_BASKET ? 4 : 0) + (cols & COL_EVENT_ID ? 4 : 0) +
+                       4 * (size_t)__builtin_popcountll(props);
     rc = persona__snap_need(r, count, per_event, "events");
     if (rc)
         return rc;
-    log_needs needs = { (size_t)count, !!(cols & COL_VALUE), !!(cols & COL_ITEM),
-                        !!(cols & COL_BASKET), props };
+    log_needs needs = { (size_t)count,         !!(cols & COL_VALUE),    !!(cols & COL_ITEM),
+                        !!(cols & COL_BASKET), !!(cols & COL_EVENT_ID), props };
     if (persona__eventlog_reserve(l, &needs))
         return persona__fail_nomem();
-    for (int col = 0; col < 6 + (int)n_props && !rc; col++) {
+    for (int col = 0; col < 7 + (int)n_props && !rc; col++) {
         if ((col == 3 && !(cols & COL_VALUE)) || (col == 4 && !(cols & COL_ITEM)) ||
-            (col == 5 && !(cols & COL_BASKET)) || (col >= 6 && !(props >> (col - 6) & 1)))
+            (col == 5 && !(cols & COL_BASKET)) || (col == 6 && !(cols & COL_EVENT_ID)) ||
+            (col >= 7 && !(props >> (col - 7) & 1)))
             continue;
         rc = read_column(ld, col, (size_t)count);
     }

@@ -301,7 +301,7 @@ static void test_export_profile(void)
     persona_event e[4] = { ev("u1", 1000, "view", NAN), ev("u1", 2000, "buy", 12.5),
                            ev("u2", 1500, "view", NAN), ev("u1", 500, "view", NAN) };
     e[0].prop_names = pn, e[0].prop_values = pv, e[0].n_props = 1;
-    e[1].item = "i1", e[1].basket = "b1";
+    e[1].item = "i1", e[1].basket = "b1", e[1].event_id = "ev-7";
     CHECK_RC(persona_store_ingest(NULL, s, e, 4, NULL), PERSONA_OK);
     CHECK_RC(persona_store_attr_set_str(s, "u1", "name", "Ann"), PERSONA_OK);
     char *person = NULL, *profile = NULL;
@@ -313,7 +313,7 @@ static void test_export_profile(void)
              "{\"format\":\"persona-person-1\",\"profile\":%s,\"events\":["
              "{\"time\":\"1970-01-01 00:00:01\",\"type\":\"view\",\"props\":{\"category\":\"shoes\"}},"
              "{\"time\":\"1970-01-01 00:00:02\",\"type\":\"buy\",\"item\":\"i1\",\"basket\":\"b1\","
-             "\"value\":12.5},"
+             "\"id\":\"ev-7\",\"value\":12.5},"
              "{\"time\":\"1970-01-01 00:00:00.500\",\"type\":\"view\"}]}",
              profile ? profile : "");
     CHECK_STR(person, want);
