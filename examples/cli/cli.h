@@ -59,5 +59,6 @@ int cmd_version(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
 int cmd_profiles(int argc, char **argv);
 int cmd_profile(int argc, char **argv);
+int cmd_erase(int argc, char **argv);
 
 #endif

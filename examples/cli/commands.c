@@ -223,3 +223,48 @@ int cmd_profile(int argc, char **argv)
     cli_options_free(&o);
     return rc;
 }
+
+int cmd_erase(int argc, char **argv)
+{
+    cli_options o;
+    int rc = cli_parse(&o, argc, argv, 1);
+    if (rc || o.help) {
+        cli_options_free(&o);
+        return rc ? rc
+                  : help("erase KEY --store SNAPSHOT [--save SNAPSHOT]",
+                         "Erase the user KEY from a saved store: profile, events and their ids,\n"
+                         "attributes, consent and every string only they held. The store is saved\n"
+                         "back (to --save, else over --store, atomically) and a JSON receipt of\n"
+                         "what was removed is printed.");
+    }
+    if (!o.key || !o.store || o.file) {
+        cli_options_free(&o);
+        return cli_error(EXIT_USAGE, "erase: usage: persona erase KEY --store SNAPSHOT");
+    }
+    persona_store *store = NULL;
+    persona_erase_receipt r = PERSONA_ERASE_RECEIPT_INIT;
+    const char *target = o.save ? o.save : o.store;
+    if (persona_store_open(&store, o.store) != PERSONA_OK)
+        rc = cli_lib_error("cannot open the store");
+    else if (persona_store_erase(&r, store, o.key) != PERSONA_OK)
+        rc = cli_lib_error("erase");
+    else if (persona_store_save(store, target) != PERSONA_OK)
+        rc = cli_lib_error("cannot save the store");
+    if (rc == 0) {
+        FILE *f = cli_open_output(&o);
+        if (f) {
+            fprintf(f,
+                    "{\"events\":%llu,\"identifiers\":%llu,\"attributes\":%llu,"
+                    "\"consents\":%llu,\"stale_models\":%llu}\n",
+                    (unsigned long long)r.events, (unsigned long long)r.identifiers,
+                    (unsigned long long)r.attributes, (unsigned long long)r.consents,
+                    (unsigned long long)r.stale_models);
+            rc = cli_close_output(f, &o);
+        } else {
+            rc = EXIT_RUNTIME;
+        }
+    }
+    persona_store_free(store);
+    cli_options_free(&o);
+    return rc;
+}

@@ -12,6 +12,7 @@ static const char usage[] =
     "  stats              ingest FILE and print counts, rejected rows by reason, memory\n"
     "  profiles           one CSV row per user: events, counts per type, value, first/last\n"
     "  profile KEY        everything held about one user, as JSON\n"
+    "  erase KEY          erase a user from a saved store (--store FILE); prints a receipt\n"
     "\n"
     "With no FILE, data commands use the bundled Online Retail sample.\n"
     "Run 'persona <command> --help' for the options of a command.\n";
@@ -42,6 +43,7 @@ int main(int argc, char **argv)
         { "stats", cmd_stats },
         { "profiles", cmd_profiles },
         { "profile", cmd_profile },
+        { "erase", cmd_erase },
     };
     if (argc < 2) {
         fputs(usage, stderr);

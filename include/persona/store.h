@@ -429,6 +429,48 @@ PERSONA_API int persona_store_export_buffer(char **out, size_t *out_len,
 PERSONA_API int persona_store_profile_json(char **out, size_t *out_len,
                                            const persona_store *store, const char *user);
 
+/** What persona_store_erase() removed. Filled by the library up to the caller's struct_size. */
+typedef struct persona_erase_receipt {
+    uint32_t struct_size; /**< set by the caller: sizeof(persona_erase_receipt). @since 1.0 */
+    uint32_t reserved;    /**< 0. @since 1.0 */
+    uint64_t events;      /**< events removed from the log. @since 1.0 */
+    uint64_t identifiers; /**< identifiers removed: the user key (aliases once linked). @since 1.0 */
+    uint64_t attributes;  /**< attributes removed. @since 1.0 */
+    uint64_t consents;    /**< consent records removed. @since 1.0 */
+    uint64_t stale_models; /**< models built from this store that still hold the person (none exist yet: 0). @since 1.0 */
+} persona_erase_receipt;
+
+/** Initializer for #persona_erase_receipt (struct_size set, the rest 0). */
+#define PERSONA_ERASE_RECEIPT_INIT { sizeof(persona_erase_receipt), 0, 0, 0, 0, 0, 0 }
+
+/**
+ * Prepare a receipt for persona_store_erase() (struct_size set, the rest 0).
+ * @param[out] receipt     the struct.
+ * @param[in]  struct_size sizeof(persona_erase_receipt) as compiled by the caller.
+ * @return #PERSONA_OK; #PERSONA_EINVAL for NULL or a bad struct_size.
+ * @since 1.0
+ */
+PERSONA_API int persona_erase_receipt_init(persona_erase_receipt *receipt, uint32_t struct_size);
+
+/**
+ * Erase a person (GDPR art. 17): the profile, its traits, attributes, consent records,
+ * every event of the user, the ids of those events (so the same ids are new again), and
+ * every string only this person held (items, baskets, property values, names, event
+ * types). Afterwards the user is #PERSONA_ENOTFOUND and the store equals one that never
+ * saw the user; neither exports nor the next snapshot contain anything of theirs. Done
+ * synchronously by rebuilding the store without the person: time and, for the duration,
+ * memory proportional to the store. All or nothing: on #PERSONA_ENOMEM nothing changed.
+ * Thread-safety: takes the store's write lock for the duration.
+ * @param[out] receipt_out what was removed (may be NULL); its struct_size must be set.
+ * @param[in]  store       the store.
+ * @param[in]  user        the user key.
+ * @return #PERSONA_OK; #PERSONA_ENOTFOUND (no such user); #PERSONA_ENOMEM;
+ *         #PERSONA_EINVAL (NULL store, bad user key or receipt struct_size).
+ * @since 1.0
+ */
+PERSONA_API int persona_store_erase(persona_erase_receipt *receipt_out, persona_store *store,
+                                    const char *user);
+
 /**
  * Everything held about one person, for a data access or portability request (GDPR art.
  * 15 and 20): one JSON object

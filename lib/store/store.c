@@ -1,5 +1,6 @@
 /* Store lifecycle, lookups and the profile getters. */
 #include <math.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -39,7 +40,7 @@ const type_stat *persona__profile_type_stat(const persona_store *s, uint32_t use
     return e == UINT32_MAX ? NULL : &s->type_stats[e];
 }
 
-static void store_release(persona_store *s)
+void persona__store_release(persona_store *s)
 {
     persona__intern *tables[] = { &s->users, &s->types,  &s->items,    &s->baskets,
                                   &s->names, &s->values, &s->event_ids };
@@ -62,6 +63,31 @@ static void store_release(persona_store *s)
     persona__eventlog_free(&s->log);
 }
 
+int persona__store_init_data(persona_store *s, int64_t session_gap_ms, int64_t half_life_ms,
+                             persona__hash_key key)
+{
+    memset((char *)s + offsetof(persona_store, session_gap_ms), 0,
+           sizeof *s - offsetof(persona_store, session_gap_ms));
+    s->session_gap_ms = session_gap_ms;
+    s->half_life_ms = half_life_ms;
+    s->key = key;
+    persona__intern *tables[] = { &s->users, &s->types,  &s->items,    &s->baskets,
+                                  &s->names, &s->values, &s->event_ids };
+    for (size_t i = 0; i < sizeof tables / sizeof *tables; i++)
+        persona__intern_init(tables[i], s->key);
+    persona__pairmap *maps[] = { &s->user_type, &s->user_basket,   &s->user_prop,
+                                 &s->user_category, &s->user_attr, &s->user_consent };
+    for (size_t i = 0; i < sizeof maps / sizeof *maps; i++)
+        persona__pairmap_init(maps[i], s->key.k0 ^ (0x9E37u * (i + 1)));
+    persona__eventlog_init(&s->log);
+    s->category_name = persona__intern_add(&s->names, "category", 8);
+    if (s->category_name == PERSONA__NO_ID) {
+        persona__store_release(s);
+        return -1;
+    }
+    return 0;
+}
+
 PERSONA_API int persona_store_new(persona_store **out, const persona_store_options *opts)
 {
     if (!out)
@@ -82,26 +108,14 @@ PERSONA_API int persona_store_new(persona_store **out, const persona_store_optio
     persona_store *s = persona__calloc(1, sizeof *s);
     if (!s)
         return persona__fail_nomem();
-    s->session_gap_ms = o.session_gap_ms ? o.session_gap_ms : DEFAULT_SESSION_GAP_MS;
-    s->half_life_ms = o.decay_half_life_ms ? o.decay_half_life_ms : DEFAULT_HALF_LIFE_MS;
-    s->key = persona__hash_key_from_seed(o.hash_seed);
-    persona__intern *tables[] = { &s->users, &s->types,  &s->items,    &s->baskets,
-                                  &s->names, &s->values, &s->event_ids };
-    for (size_t i = 0; i < sizeof tables / sizeof *tables; i++)
-        persona__intern_init(tables[i], s->key);
-    persona__pairmap *maps[] = { &s->user_type, &s->user_basket,   &s->user_prop,
-                                 &s->user_category, &s->user_attr, &s->user_consent };
-    for (size_t i = 0; i < sizeof maps / sizeof *maps; i++)
-        persona__pairmap_init(maps[i], s->key.k0 ^ (0x9E37u * (i + 1)));
-    persona__eventlog_init(&s->log);
-    s->category_name = persona__intern_add(&s->names, "category", 8);
-    if (s->category_name == PERSONA__NO_ID) {
-        store_release(s);
+    if (persona__store_init_data(s, o.session_gap_ms ? o.session_gap_ms : DEFAULT_SESSION_GAP_MS,
+                                 o.decay_half_life_ms ? o.decay_half_life_ms : DEFAULT_HALF_LIFE_MS,
+                                 persona__hash_key_from_seed(o.hash_seed))) {
         persona__free(s);
         return persona__fail_nomem();
     }
     if (pthread_rwlock_init(&s->lock, NULL) != 0) {
-        store_release(s);
+        persona__store_release(s);
         persona__free(s);
         return persona__fail(PERSONA_ENOMEM, "cannot create the store lock");
     }
@@ -114,7 +128,7 @@ PERSONA_API void persona_store_free(persona_store *store)
     if (!store)
         return;
     pthread_rwlock_destroy(&store->lock);
-    store_release(store);
+    persona__store_release(store);
     persona__free(store);
 }
 

@@ -136,6 +136,11 @@ uint32_t persona__store_pair_entry(const persona__pairmap *m, uint32_t user,
 /* Make sure a profile exists for user (for attribute and consent setters); caller holds the
  * write lock. Returns PERSONA_OK, ENOMEM, EINVAL. */
 int persona__store_ensure_user(persona_store *s, const char *user, uint32_t *out);
+/* Everything of a store but its lock: set up empty with these settings (0, or -1 when out
+ * of memory with nothing held), released (the lock untouched). */
+int persona__store_init_data(persona_store *s, int64_t session_gap_ms, int64_t half_life_ms,
+                             persona__hash_key key);
+void persona__store_release(persona_store *s);
 /* Initialise a fresh profile. */
 void persona__profile_init(profile *p);
 /* Counters of one type of one user (inline slot or map entry); NULL when never seen. */

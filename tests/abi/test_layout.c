@@ -99,6 +99,14 @@ static void layout(void)
     FIELD(persona_store_options, decay_half_life_ms, 16, 8);
     FIELD(persona_store_options, hash_seed, 24, 8);
 
+    SIZE(persona_erase_receipt, 48);
+    FIELD(persona_erase_receipt, struct_size, 0, 4);
+    FIELD(persona_erase_receipt, reserved, 4, 4);
+    FIELD(persona_erase_receipt, events, 8, 8);
+    FIELD(persona_erase_receipt, identifiers, 16, 8);
+    FIELD(persona_erase_receipt, attributes, 24, 8);
+    FIELD(persona_erase_receipt, consents, 32, 8);
+    FIELD(persona_erase_receipt, stale_models, 40, 8);
     SIZE(persona_store_info, 88);
     FIELD(persona_store_info, struct_size, 0, 4);
     FIELD(persona_store_info, reserved, 4, 4);
@@ -303,6 +311,8 @@ static void initializers(void)
     INIT_FN_AND_MACRO(persona_mapping, persona_mapping_init, PERSONA_MAPPING_INIT);
     INIT_FN_AND_MACRO(persona_csv_options, persona_csv_options_init, PERSONA_CSV_OPTIONS_INIT);
     INIT_FN_AND_MACRO(persona_store_info, persona_store_info_init, PERSONA_STORE_INFO_INIT);
+    INIT_FN_AND_MACRO(persona_erase_receipt, persona_erase_receipt_init,
+                      PERSONA_ERASE_RECEIPT_INIT);
     INIT_FN_AND_MACRO(persona_profile_info, persona_profile_info_init, PERSONA_PROFILE_INFO_INIT);
     INIT_FN_AND_MACRO(persona_attribute, persona_attribute_init, PERSONA_ATTRIBUTE_INIT);
     INIT_FN_AND_MACRO(persona_source_vtable, persona_source_vtable_init, PERSONA_SOURCE_VTABLE_INIT);

@@ -184,3 +184,18 @@ def test_damaged_or_missing_store_is_runtime_error(persona, tmp_path):
     assert r.code == 1 and "none.snap" in r.err
     r = persona("profiles", "--save", str(tmp_path / "no-dir" / "x.snap"), str(tmp_path / "e.csv"))
     assert r.code == 1 and "no-dir" in r.err
+
+
+def test_erase_from_a_saved_store(persona, tmp_path):
+    snap = str(tmp_path / "s.snap")
+    assert persona("stats", "--save", snap, write(tmp_path, "e.csv", EVENTS)).code == 0
+    r = persona("erase", "7", "--store", snap)
+    assert r.code == 0, r.err
+    assert json.loads(r.out) == {"events": 2, "identifiers": 1, "attributes": 0,
+                                 "consents": 0, "stale_models": 0}
+    profiles = persona("profiles", "--store", snap).out
+    assert "\n7," not in profiles and profiles.count("\n") == 3   # header + users 9 and 10
+    r = persona("erase", "7", "--store", snap)
+    assert r.code == 1 and "no user" in r.err
+    assert persona("erase", "7").code == 2                          # --store is required
+    assert persona("erase", "--help").code == 0

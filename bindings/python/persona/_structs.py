@@ -204,8 +204,22 @@ class persona_event_arrays(Structure):
     ]
 
 
+class persona_erase_receipt(Structure):
+    _init_ = "persona_erase_receipt_init"
+    _fields_ = [
+        ("struct_size", c_uint32),
+        ("reserved", c_uint32),
+        ("events", c_uint64),
+        ("identifiers", c_uint64),
+        ("attributes", c_uint64),
+        ("consents", c_uint64),
+        ("stale_models", c_uint64),
+    ]
+
+
 ALL_STRUCTS = (
     persona_allocator, persona_event, persona_ingest_stats, persona_ingest_options,
     persona_attribute, persona_store_options, persona_store_info, persona_profile_info,
     persona_source_vtable, persona_mapping, persona_csv_options, persona_event_arrays,
+    persona_erase_receipt,
 )

@@ -14,9 +14,9 @@ from ._capi import (NotFoundError, PersonaError, StoreHandle, encode, lib,
                     new_struct, read_string, reject_reason_name, take_owned_string)
 from ._events import BOOL, NULL, NUM, STR, TIME, EventBatch, attribute_kind
 from ._handle import Handle
-from ._structs import (PROGRESS_FN, REJECT_SLOTS, WRITE_FN, persona_ingest_options,
-                       persona_ingest_stats, persona_profile_info, persona_store_info,
-                       persona_store_options)
+from ._structs import (PROGRESS_FN, REJECT_SLOTS, WRITE_FN, persona_erase_receipt,
+                       persona_ingest_options, persona_ingest_stats, persona_profile_info,
+                       persona_store_info, persona_store_options)
 from .times import duration_ms, to_datetime, to_ms
 
 EXPORT_FORMATS = {"csv": 1, "jsonl": 2}  # PERSONA_EXPORT_PROFILES_CSV / _JSONL
@@ -193,6 +193,15 @@ class Store(Handle):
         NotFoundError for an unknown user."""
         return json.loads(take_owned_string(lib.persona_store_profile_json, self._live(),
                                             encode(user, "user")))
+
+    def erase(self, user):
+        """Erase a person (persona_store_erase): profile, events, their event ids,
+        attributes, consent and every string only they held; afterwards the store equals
+        one that never saw them. Returns the receipt as a dict (events, identifiers,
+        attributes, consents, stale_models). NotFoundError for an unknown user."""
+        receipt = new_struct(persona_erase_receipt)
+        lib.persona_store_erase(byref(receipt), self._live(), encode(user, "user"))
+        return _struct_dict(receipt)
 
     def export_profile(self, user):
         """Everything held about one person, for an access or portability request

@@ -325,3 +325,25 @@ def test_export_profile_has_the_profile_and_the_events_in_arrival_order(store):
         {"time": "1970-01-01 00:00:01", "type": "view", "props": {"category": "hats"}}]
     with pytest.raises(persona.NotFoundError):
         store.export_profile("nobody")
+
+
+def test_erase_leaves_a_store_that_never_saw_the_person(tmp_path):
+    events = [{"user": "keep", "time": 1000, "type": "view", "item": "shared"},
+              {"user": "gone", "time": 1500, "type": "buy", "item": "secret-item", "value": 9,
+               "event_id": "secret-id"},
+              {"user": "keep", "time": 2000, "type": "buy", "item": "shared", "value": 2}]
+    with persona.Store(seed=3) as a, persona.Store(seed=3) as b:
+        a.ingest(events)
+        a.set_attr("gone", "email", "gone@example.com")
+        b.ingest([e for e in events if e["user"] != "gone"])
+        receipt = a.erase("gone")
+        assert receipt == {"events": 1, "identifiers": 1, "attributes": 1, "consents": 0,
+                           "stale_models": 0}
+        assert a.export_jsonl() == b.export_jsonl()
+        assert a.export_profile("keep") == b.export_profile("keep")
+        with pytest.raises(persona.NotFoundError):
+            a.erase("gone")
+        path = tmp_path / "a.snap"
+        a.save(path)
+        data = path.read_bytes()
+        assert b"secret" not in data and b"gone" not in data

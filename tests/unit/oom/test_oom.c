@@ -297,6 +297,16 @@ static int run_export_person(persona_store *s, char **text)
     return rc;
 }
 
+static int run_erase(persona_store *s, char **text)
+{
+    persona_erase_receipt r = PERSONA_ERASE_RECEIPT_INIT;
+    int rc = persona_store_erase(&r, s, "u1");
+    if (rc == PERSONA_OK && (*text = malloc(64)) != NULL)
+        snprintf(*text, 64, "%llu events %llu attributes", (unsigned long long)r.events,
+                 (unsigned long long)r.attributes);
+    return rc;
+}
+
 /* Snapshots: a save that fails leaves no temporary file and the previous snapshot as it
  * was; an open that fails returns no store. */
 static char snap_dir[64], snap_path[96], saved_path[96];
@@ -489,6 +499,7 @@ int main(int argc, char **argv)
         { "csv load over several batches", empty_store, run_csv_batches, 1 },
         { "export", filled_store, run_export },
         { "export of one person", filled_store, run_export_person },
+        { "erase", filled_store, run_erase },
         { "snapshot save", filled_store, run_save },
         { "snapshot open", filled_store_saved, run_open },
     };

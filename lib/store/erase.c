@@ -1,0 +1,338 @@
+/* persona_store_erase: remove one person, synchronously, by rebuilding the store without
+ * them.
+ *
+ * Ids are dense and shared (an item, a property value or an event type may be held only by
+ * the erased user), tables and pair maps have no deletion, and the deduplication set holds
+ * event ids: so instead of punching holes, everything the other users hold is copied into a
+ * fresh set of tables, in the original order, and swapped in. Strings only the erased user
+ * held are not copied, so no identifier or value of theirs survives in memory, in exports
+ * or in the next snapshot. The cost is a copy of the store (time and, for a moment, memory),
+ * which suits erasure requests (rare, must be complete); all-or-nothing under ENOMEM. */
+#include <math.h>
+#include <stddef.h>
+#include <string.h>
+
+#include "core/alloc.h"
+#include "core/error.h"
+#include "core/structs.h"
+#include "store_internal.h"
+
+enum { T_USERS, T_TYPES, T_ITEMS, T_BASKETS, T_NAMES, T_VALUES, T_IDS, T_COUNT };
+
+static persona__intern *table_of(persona_store *s, int t)
+{
+    persona__intern *tables[T_COUNT] = { &s->users, &s->types,  &s->items,    &s->baskets,
+                                         &s->names, &s->values, &s->event_ids };
+    return tables[t];
+}
+
+#define UNUSED UINT32_MAX
+
+/* Old id -> new id per table; UNUSED until marked, then renumbered in old order. */
+typedef struct remap {
+    uint32_t *to[T_COUNT];
+} remap;
+
+static void mark(remap *m, int t, uint32_t id)
+{
+    if (id != UNUSED)
+        m->to[t][id] = 0;
+}
+
+static uint32_t map_id(const remap *m, int t, uint32_t id)
+{
+    return id == UNUSED ? UNUSED : m->to[t][id];
+}
+
+/* Mark every string what stays refers to; x is the erased user. */
+static void mark_used(remap *m, const persona_store *s, uint32_t x)
+{
+    for (uint32_t u = 0; u < s->users.count; u++) {
+        if (u == x)
+            continue;
+        mark(m, T_USERS, u);
+        for (int k = 0; k < PROFILE_INLINE_TYPES; k++)
+            mark(m, T_TYPES, s->profiles[u].inline_type[k]);
+    }
+    mark(m, T_NAMES, s->category_name);
+    static const struct {
+        size_t map_offset;
+        int table;
+    } pairs[] = {
+        { offsetof(persona_store, user_type), T_TYPES },
+        { offsetof(persona_store, user_basket), T_BASKETS },
+        { offsetof(persona_store, user_prop), T_NAMES },
+        { offsetof(persona_store, user_category), T_VALUES },
+        { offsetof(persona_store, user_attr), T_NAMES },
+        { offsetof(persona_store, user_consent), T_NAMES },
+    };
+    for (size_t k = 0; k < sizeof pairs / sizeof *pairs; k++) {
+        const persona__pairmap *pm =
+            (const persona__pairmap *)((const char *)s + pairs[k].map_offset);
+        for (size_t e = 0; e < pm->count; e++) {
+            if (PERSONA__PAIR_USER(pm->keys[e]) == x)
+                continue;
+            mark(m, pairs[k].table, PERSONA__PAIR_X(pm->keys[e]));
+            if (pm == &s->user_prop)
+                mark(m, T_VALUES, s->last_props[e].value);
+        }
+    }
+    const persona__eventlog *l = &s->log;
+    for (size_t i = 0; i < l->count; i++) {
+        const log_chunk *c = persona__eventlog_chunk(l, i);
+        size_t k = persona__eventlog_slot(i);
+        if (c->user[k] == x)
+            continue;
+        mark(m, T_TYPES, c->type[k]);
+        if (c->item)
+            mark(m, T_ITEMS, c->item[k]);
+        if (c->basket)
+            mark(m, T_BASKETS, c->basket[k]);
+        if (c->event_id)
+            mark(m, T_IDS, c->event_id[k]);
+        for (size_t p = 0; p < l->n_props && p < LOG_MAX_PROPS; p++)
+            if (c->props[p] && c->props[p][k] != LOG_NO_ID) {
+                mark(m, T_VALUES, c->props[p][k]);
+                mark(m, T_NAMES, l->prop_names[p]); /* the column stays */
+            }
+    }
+}
+
+/* New ids in old order, and the strings into t's tables. */
+static int copy_strings(persona_store *t, const persona_store *s, remap *m)
+{
+    for (int tb = 0; tb < T_COUNT; tb++) {
+        const persona__intern *from = table_of((persona_store *)s, tb);
+        persona__intern *to = table_of(t, tb);
+        size_t n = 0, bytes = 0;
+        for (size_t id = 0; id < from->count; id++)
+            if (m->to[tb][id] != UNUSED) {
+                n++;
+                bytes += from->entries[id].len;
+            }
+        if (persona__intern_reserve(to, n, bytes))
+            return -1;
+        for (size_t id = 0; id < from->count; id++) {
+            if (m->to[tb][id] == UNUSED)
+                continue;
+            m->to[tb][id] = persona__intern_add(to, from->entries[id].str, from->entries[id].len);
+            if (m->to[tb][id] == PERSONA__NO_ID)
+                return -1;
+        }
+    }
+    return 0;
+}
+
+static void copy_profiles(persona_store *t, const persona_store *s, const remap *m, uint32_t x)
+{
+    for (uint32_t u = 0; u < s->users.count; u++) {
+        if (u == x)
+            continue;
+        const profile *from = &s->profiles[u];
+        profile *p = &t->profiles[m->to[T_USERS][u]];
+        persona__profile_init(p);
+        p->first_seen = from->first_seen;
+        p->last_seen = from->last_seen;
+        p->events = from->events;
+        p->value_sum = from->value_sum;
+        p->value_comp = from->value_comp;
+        p->flags = from->flags;
+        p->sessions = from->sessions;
+        for (int k = 0; k < PROFILE_INLINE_TYPES; k++) {
+            p->inline_type[k] = map_id(m, T_TYPES, from->inline_type[k]);
+            p->inline_stat[k] = from->inline_stat[k];
+            p->n_types += p->inline_type[k] != UNUSED;
+        }
+    }
+}
+
+/* The entries of one pair map that stay, in entry order, with their values. */
+static int copy_pairs(persona_store *t, const persona_store *s, const remap *m, uint32_t x,
+                      size_t map_offset, int x_table, size_t head_offset, void **values,
+                      size_t *values_cap, const void *old_values, size_t elem)
+{
+    const persona__pairmap *from = (const persona__pairmap *)((const char *)s + map_offset);
+    persona__pairmap *to = (persona__pairmap *)((char *)t + map_offset);
+    if (persona__pairmap_reserve(to, from->count) ||
+        (values && persona__grow(values, values_cap, from->count, elem, 16)))
+        return -1;
+    for (size_t e = 0; e < from->count; e++) {
+        uint32_t u = PERSONA__PAIR_USER(from->keys[e]);
+        if (u == x)
+            continue;
+        uint32_t nu = m->to[T_USERS][u];
+        uint32_t *head = (uint32_t *)((char *)&t->profiles[nu] + head_offset);
+        uint32_t ne = persona__pairmap_add(
+            to, PERSONA__PAIR(nu, map_id(m, x_table, PERSONA__PAIR_X(from->keys[e]))), head);
+        if (values)
+            memcpy((char *)*values + (size_t)ne * elem, (const char *)old_values + e * elem, elem);
+        profile *p = &t->profiles[nu];
+        if (map_offset == offsetof(persona_store, user_type))
+            p->n_types++;
+        else if (map_offset == offsetof(persona_store, user_basket))
+            p->orders++;
+        else if (map_offset == offsetof(persona_store, user_prop))
+            t->last_props[ne].value = map_id(m, T_VALUES, t->last_props[ne].value);
+        else if (map_offset == offsetof(persona_store, user_attr)) {
+            attr_value *a = &t->attrs[ne];
+            a->str = NULL; /* not owned yet: a failure below must not free s's string */
+            if (a->type >= 0)
+                p->n_attrs++;
+            const char *str = s->attrs[e].str;
+            if (str && (a->str = persona__strndup(str, strlen(str))) == NULL)
+                return -1;
+        }
+    }
+    return 0;
+}
+
+static int copy_all_pairs(persona_store *t, const persona_store *s, const remap *m, uint32_t x)
+{
+#define PAIRS(map, table, head, arr)                                                        \
+    copy_pairs(t, s, m, x, offsetof(persona_store, map), table, offsetof(profile, head),      \
+               (void **)&t->arr, &t->arr##_cap, s->arr, sizeof *s->arr)
+    if (PAIRS(user_type, T_TYPES, head_type, type_stats) ||
+        copy_pairs(t, s, m, x, offsetof(persona_store, user_basket), T_BASKETS,
+                   offsetof(profile, head_basket), NULL, NULL, NULL, 0) ||
+        PAIRS(user_prop, T_NAMES, head_prop, last_props) ||
+        PAIRS(user_category, T_VALUES, head_category, engagements) ||
+        PAIRS(user_attr, T_NAMES, head_attr, attrs) ||
+        PAIRS(user_consent, T_NAMES, head_consent, consents))
+        return -1;
+#undef PAIRS
+    return 0;
+}
+
+/* The events that stay, in log order, ids renumbered and per-user links rebuilt. */
+static int copy_events(persona_store *t, const persona_store *s, const remap *m, uint32_t x,
+                       uint64_t *removed)
+{
+    const persona__eventlog *l = &s->log;
+    persona__eventlog *nl = &t->log;
+    int col_of[LOG_MAX_PROPS]; /* old property column -> new, -1 dropped */
+    log_needs needs = { 0, 0, 0, 0, 0, 0 };
+    for (size_t p = 0; p < l->n_props && p < LOG_MAX_PROPS; p++) {
+        uint32_t name = map_id(m, T_NAMES, l->prop_names[p]);
+        col_of[p] = name == UNUSED ? -1 : persona__eventlog_add_prop_col(nl, name);
+        if (col_of[p] >= 0)
+            needs.props |= (uint64_t)1 << col_of[p];
+    }
+    size_t keep = 0;
+    for (size_t i = 0; i < l->count; i++) {
+        const log_chunk *c = persona__eventlog_chunk(l, i);
+        keep += c->user[persona__eventlog_slot(i)] != x;
+        needs.value |= c->value != NULL;
+        needs.item |= c->item != NULL;
+        needs.basket |= c->basket != NULL;
+        needs.event_id |= c->event_id != NULL;
+    }
+    *removed = l->count - keep;
+    needs.events = keep;
+    if (persona__eventlog_reserve(nl, &needs))
+        return -1;
+    for (size_t i = 0; i < l->count; i++) {
+        const log_chunk *c = persona__eventlog_chunk(l, i);
+        size_t k = persona__eventlog_slot(i);
+        if (c->user[k] == x)
+            continue;
+        size_t j = nl->count++;
+        log_chunk *d = persona__eventlog_chunk(nl, j);
+        size_t dk = persona__eventlog_slot(j);
+        uint32_t u = m->to[T_USERS][c->user[k]];
+        profile *p = &t->profiles[u];
+        d->time[dk] = c->time[k];
+        d->user[dk] = u;
+        d->type[dk] = m->to[T_TYPES][c->type[k]];
+        d->prev[dk] = p->last_event;
+        p->last_event = (uint32_t)j;
+        if (d->value)
+            d->value[dk] = c->value ? c->value[k] : NAN;
+        if (d->item)
+            d->item[dk] = c->item ? map_id(m, T_ITEMS, c->item[k]) : LOG_NO_ID;
+        if (d->basket)
+            d->basket[dk] = c->basket ? map_id(m, T_BASKETS, c->basket[k]) : LOG_NO_ID;
+        if (d->event_id)
+            d->event_id[dk] = c->event_id ? map_id(m, T_IDS, c->event_id[k]) : LOG_NO_ID;
+        for (size_t q = 0; q < l->n_props && q < LOG_MAX_PROPS; q++)
+            if (col_of[q] >= 0)
+                d->props[col_of[q]][dk] =
+                    c->props[q] ? map_id(m, T_VALUES, c->props[q][k]) : LOG_NO_ID;
+        if (j == 0 || c->time[k] < t->first_time_ms)
+            t->first_time_ms = c->time[k];
+        if (j == 0 || c->time[k] > t->last_time_ms)
+            t->last_time_ms = c->time[k];
+    }
+    return 0;
+}
+
+/* t = s without user x; the receipt's counts. */
+static int rebuild_without(persona_store *t, const persona_store *s, uint32_t x,
+                           persona_erase_receipt *r)
+{
+    remap m;
+    memset(&m, 0, sizeof m);
+    int rc = -1;
+    for (int tb = 0; tb < T_COUNT; tb++) {
+        size_t n = table_of((persona_store *)s, tb)->count;
+        m.to[tb] = persona__alloc((n ? n : 1) * sizeof *m.to[tb]);
+        if (!m.to[tb])
+            goto done;
+        memset(m.to[tb], 0xFF, (n ? n : 1) * sizeof *m.to[tb]);
+    }
+    mark_used(&m, s, x);
+    if (copy_strings(t, s, &m) ||
+        persona__grow((void **)&t->profiles, &t->profiles_cap, t->users.count,
+                      sizeof *t->profiles, 64))
+        goto done;
+    copy_profiles(t, s, &m, x);
+    if (copy_all_pairs(t, s, &m, x) || copy_events(t, s, &m, x, &r->events))
+        goto done;
+    const profile *p = &s->profiles[x];
+    r->identifiers = 1;
+    r->attributes = p->n_attrs;
+    for (uint32_t e = p->head_consent; e != UINT32_MAX; e = s->user_consent.next[e])
+        r->consents++;
+    rc = 0;
+done:
+    for (int tb = 0; tb < T_COUNT; tb++)
+        persona__free(m.to[tb]);
+    return rc;
+}
+
+PERSONA__DEFINE_INIT(persona_erase_receipt, persona_erase_receipt_init)
+
+PERSONA_API int persona_store_erase(persona_erase_receipt *receipt_out, persona_store *store,
+                                    const char *user)
+{
+    persona_erase_receipt r;
+    memset(&r, 0, sizeof r);
+    if (!store)
+        return persona__fail(PERSONA_EINVAL, "store is NULL");
+    int rc = persona__check_key(user, "user");
+    /* A receipt the library cannot fill is refused before anything is erased. */
+    if (!rc && receipt_out)
+        rc = persona__struct_out(receipt_out, &r, sizeof r, sizeof r, "persona_erase_receipt");
+    if (rc)
+        return rc;
+    STORE_WRLOCK(store);
+    uint32_t x = persona__store_find_user(store, user, &rc);
+    persona_store t;
+    if (rc == PERSONA_OK &&
+        persona__store_init_data(&t, store->session_gap_ms, store->half_life_ms, store->key))
+        rc = persona__fail_nomem();
+    else if (rc == PERSONA_OK && rebuild_without(&t, store, x, &r)) {
+        persona__store_release(&t);
+        rc = persona__fail_nomem();
+    } else if (rc == PERSONA_OK) {
+        /* Swap everything but the lock, then free the old contents. */
+        const size_t from = offsetof(persona_store, session_gap_ms);
+        persona_store old;
+        memcpy((char *)&old + from, (char *)store + from, sizeof old - from);
+        memcpy((char *)store + from, (char *)&t + from, sizeof t - from);
+        persona__store_release(&old);
+    }
+    STORE_UNLOCK(store);
+    if (rc == PERSONA_OK && receipt_out)
+        rc = persona__struct_out(receipt_out, &r, sizeof r, sizeof r, "persona_erase_receipt");
+    return rc;
+}

@@ -1,0 +1,237 @@
+/* persona_store_erase: the store after erasing a person equals a store that never saw
+ * them (every export, every remaining person's full export, the info counts, and the
+ * deduplication set), the person is gone everywhere, and no string of theirs (marked with
+ * a unique marker) survives in the exports or in a snapshot, before or after reopening. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "check.h"
+
+#define MARK "Qz7k" /* in every string only the erased person has */
+#define VICTIM "victim-" MARK
+
+static char dir[64];
+
+static persona_store *new_store(void)
+{
+    persona_store_options o = PERSONA_STORE_OPTIONS_INIT;
+    o.hash_seed = 11;
+    persona_store *s = NULL;
+    CHECK_RC(persona_store_new(&s, &o), PERSONA_OK);
+    return s;
+}
+
+/* A stream over 12 users, the victim among them (first to appear, so they introduce event
+ * types, items, property names and values that others use later too). Events of user
+ * `skip` are left out; NULL = all. */
+static void fill(persona_store *s, const char *skip)
+{
+    static const char *types[] = { "view", "add", "buy", "share" };
+    const char *pn[] = { "category", "referrer", "secret" };
+    char user[32], item[32], basket[32], id[32], cat[32], ref[32];
+    uint64_t x = 0x9E3779B97F4A7C15ull;
+    for (int i = 0; i < 600; i++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        int v = i < 5 || x % 12 == 0; /* the victim's events: the first five, then 1 in 12 */
+        if (v)
+            snprintf(user, sizeof user, "%s", VICTIM);
+        else
+            snprintf(user, sizeof user, "user-%d", (int)(x % 11));
+        persona_event e = PERSONA_EVENT_INIT;
+        e.user = user;
+        e.time_ms = 1700000000000 + (int64_t)((x >> 8) % 100000000);
+        e.type = v && i == 2 ? "type-" MARK : types[x % 4];
+        if (v && i % 2)
+            snprintf(item, sizeof item, "item-" MARK "-%d", i);
+        else
+            snprintf(item, sizeof item, "sku-%d", (int)(x % 17));
+        e.item = item;
+        if (x % 3 == 0) {
+            snprintf(basket, sizeof basket, v ? "order-" MARK "-%d" : "order-%d", (int)(x % 40));
+            e.basket = basket;
+        }
+        if (x % 2 == 0) {
+            snprintf(id, sizeof id, v ? "id-" MARK "-%d" : "id-%d", i);
+            e.event_id = id;
+        }
+        e.value = x % 5 ? (double)(x % 1000) / 4 : NAN;
+        snprintf(cat, sizeof cat, v && i == 0 ? "cat-" MARK : "cat-%d", (int)(x % 6));
+        snprintf(ref, sizeof ref, "ref-%d", (int)(x % 4));
+        const char *pv[3] = { cat, ref, "secret-" MARK };
+        e.prop_names = pn;
+        e.prop_values = pv;
+        e.n_props = v ? 3 : 2;
+        if (skip && strcmp(user, skip) == 0)
+            continue;
+        CHECK_RC(persona_store_ingest(NULL, s, &e, 1, NULL), PERSONA_OK);
+    }
+    for (int u = 0; u < 11; u++) {
+        snprintf(user, sizeof user, "user-%d", u);
+        CHECK_RC(persona_store_attr_set_num(s, user, "ltv", u * 1.5), PERSONA_OK);
+        if (u % 3 == 0)
+            CHECK_RC(persona_store_consent_set(s, user, "marketing", u & 1, 1700000000000),
+                     PERSONA_OK);
+    }
+    if (!skip || strcmp(skip, VICTIM) != 0) {
+        CHECK_RC(persona_store_attr_set_str(s, VICTIM, "name-" MARK, "Ann " MARK), PERSONA_OK);
+        CHECK_RC(persona_store_attr_set_str(s, VICTIM, "email", "ann-" MARK "@example.com"),
+                 PERSONA_OK);
+        CHECK_RC(persona_store_consent_set(s, VICTIM, "purpose-" MARK, 1, 1700000000000),
+                 PERSONA_OK);
+    }
+}
+
+static char *export_of(const persona_store *s, int32_t format)
+{
+    char *out = NULL;
+    CHECK_RC(persona_store_export_buffer(&out, NULL, s, format), PERSONA_OK);
+    return out;
+}
+
+static void check_equal(const persona_store *a, const persona_store *b)
+{
+    int32_t formats[] = { PERSONA_EXPORT_PROFILES_CSV, PERSONA_EXPORT_PROFILES_JSONL };
+    for (int f = 0; f < 2; f++) {
+        char *ea = export_of(a, formats[f]), *eb = export_of(b, formats[f]);
+        CHECK(ea && eb && strcmp(ea, eb) == 0);
+        CHECK(ea && strstr(ea, MARK) == NULL);
+        persona_free(ea);
+        persona_free(eb);
+    }
+    persona_store_info ia = PERSONA_STORE_INFO_INIT, ib = PERSONA_STORE_INFO_INIT;
+    CHECK_RC(persona_store_info_get(&ia, a), PERSONA_OK);
+    CHECK_RC(persona_store_info_get(&ib, b), PERSONA_OK);
+    CHECK(ia.users == ib.users && ia.events == ib.events && ia.event_types == ib.event_types &&
+          ia.items == ib.items && ia.baskets == ib.baskets &&
+          ia.first_time_ms == ib.first_time_ms && ia.last_time_ms == ib.last_time_ms);
+    for (uint64_t u = 0; u < ia.users; u++) {
+        char key[64];
+        CHECK_RC(persona_store_user_at(key, sizeof key, NULL, b, u), PERSONA_OK);
+        char *pa = NULL, *pb = NULL;
+        CHECK_RC(persona_store_export_profile(&pa, NULL, a, key), PERSONA_OK);
+        CHECK_RC(persona_store_export_profile(&pb, NULL, b, key), PERSONA_OK);
+        CHECK(pa && pb && strcmp(pa, pb) == 0);
+        persona_free(pa);
+        persona_free(pb);
+    }
+}
+
+static int file_has_marker(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return -1;
+    static char buf[1 << 20];
+    size_t n = fread(buf, 1, sizeof buf, f);
+    fclose(f);
+    for (size_t i = 0; i + 4 <= n; i++)
+        if (memcmp(buf + i, MARK, 4) == 0)
+            return 1;
+    return 0;
+}
+
+static void test_equals_never_seen(void)
+{
+    persona_store *a = new_store(), *b = new_store();
+    fill(a, NULL);
+    fill(b, VICTIM);
+    persona_profile_info pi = PERSONA_PROFILE_INFO_INIT;
+    CHECK_RC(persona_store_profile_get(&pi, a, VICTIM), PERSONA_OK);
+    char before[256];
+    snprintf(before, sizeof before, "%s/before.snap", dir);
+    CHECK_RC(persona_store_save(a, before), PERSONA_OK);
+    CHECK(file_has_marker(before) == 1); /* the scan finds what is there */
+
+    persona_erase_receipt r = PERSONA_ERASE_RECEIPT_INIT;
+    CHECK_RC(persona_store_erase(&r, a, VICTIM), PERSONA_OK);
+    CHECK(r.events == pi.events && r.events >= 5);
+    CHECK(r.identifiers == 1 && r.attributes == 2 && r.consents == 1 && r.stale_models == 0);
+    CHECK_RC(persona_store_profile_get(&pi, a, VICTIM), PERSONA_ENOTFOUND);
+    char *json = NULL;
+    CHECK_RC(persona_store_export_profile(&json, NULL, a, VICTIM), PERSONA_ENOTFOUND);
+    check_equal(a, b);
+
+    /* The deduplication set forgot the victim's ids; the others' are still known. */
+    persona_event e[2] = { PERSONA_EVENT_INIT, PERSONA_EVENT_INIT };
+    e[0].user = "late", e[0].time_ms = 1800000000000, e[0].type = "view";
+    e[0].event_id = "id-" MARK "-0";
+    e[1] = e[0];
+    e[1].event_id = "id-6";
+    persona_ingest_stats sa, sb;
+    persona_ingest_stats_init(&sa, sizeof sa);
+    persona_ingest_stats_init(&sb, sizeof sb);
+    CHECK_RC(persona_store_ingest(&sa, a, e, 2, NULL), PERSONA_OK);
+    CHECK_RC(persona_store_ingest(&sb, b, e, 2, NULL), PERSONA_OK);
+    CHECK(sa.events_accepted == sb.events_accepted && sa.events_accepted >= 1);
+    CHECK(sa.rejected[PERSONA_REJECT_DUPLICATE_ID] == sb.rejected[PERSONA_REJECT_DUPLICATE_ID]);
+    /* Remove the late event's marker again: it came after the erase. */
+    CHECK_RC(persona_store_erase(NULL, a, "late"), PERSONA_OK);
+    CHECK_RC(persona_store_erase(NULL, b, "late"), PERSONA_OK);
+    check_equal(a, b);
+
+    /* Nothing of theirs in the next snapshot, nor after reopening it. */
+    char after[256];
+    snprintf(after, sizeof after, "%s/after.snap", dir);
+    CHECK_RC(persona_store_save(a, after), PERSONA_OK);
+    CHECK(file_has_marker(after) == 0);
+    persona_store *c = NULL;
+    CHECK_RC(persona_store_open(&c, after), PERSONA_OK);
+    if (c) {
+        CHECK_RC(persona_store_profile_get(&pi, c, VICTIM), PERSONA_ENOTFOUND);
+        check_equal(c, b);
+    }
+    unlink(before);
+    unlink(after);
+    persona_store_free(a);
+    persona_store_free(b);
+    persona_store_free(c);
+}
+
+static void test_errors_and_edges(void)
+{
+    persona_store *s = new_store();
+    persona_event e = PERSONA_EVENT_INIT;
+    e.user = "only", e.time_ms = 1000, e.type = "view", e.item = "i";
+    CHECK_RC(persona_store_ingest(NULL, s, &e, 1, NULL), PERSONA_OK);
+    char *before = export_of(s, PERSONA_EXPORT_PROFILES_JSONL);
+    CHECK_RC(persona_store_erase(NULL, s, "nobody"), PERSONA_ENOTFOUND);
+    CHECK_RC(persona_store_erase(NULL, NULL, "only"), PERSONA_EINVAL);
+    CHECK_RC(persona_store_erase(NULL, s, NULL), PERSONA_EINVAL);
+    CHECK_RC(persona_store_erase(NULL, s, ""), PERSONA_EINVAL);
+    persona_erase_receipt bad = PERSONA_ERASE_RECEIPT_INIT;
+    bad.struct_size = 3;
+    CHECK_RC(persona_store_erase(&bad, s, "only"), PERSONA_EINVAL);
+    char *still = export_of(s, PERSONA_EXPORT_PROFILES_JSONL);
+    CHECK(before && still && strcmp(before, still) == 0); /* refused calls changed nothing */
+    persona_free(before);
+    persona_free(still);
+
+    /* Erasing the only user leaves a store equal to a new one. */
+    persona_erase_receipt r = PERSONA_ERASE_RECEIPT_INIT;
+    CHECK_RC(persona_store_erase(&r, s, "only"), PERSONA_OK);
+    CHECK(r.events == 1 && r.attributes == 0 && r.consents == 0);
+    persona_store *fresh = new_store();
+    check_equal(s, fresh);
+    CHECK_RC(persona_store_erase(NULL, s, "only"), PERSONA_ENOTFOUND);
+    /* A profile with attributes only (no events). */
+    CHECK_RC(persona_store_attr_set_num(s, "crm", "x", 1), PERSONA_OK);
+    CHECK_RC(persona_store_erase(&r, s, "crm"), PERSONA_OK);
+    CHECK(r.events == 0 && r.attributes == 1);
+    check_equal(s, fresh);
+    CHECK_RC(persona_erase_receipt_init(NULL, sizeof r), PERSONA_EINVAL);
+    persona_store_free(fresh);
+    persona_store_free(s);
+}
+
+int main(void)
+{
+    snprintf(dir, sizeof dir, "/tmp/persona-erase-XXXXXX");
+    if (!mkdtemp(dir))
+        return 1;
+    test_equals_never_seen();
+    test_errors_and_edges();
+    rmdir(dir);
+    return check_report("test_erase");
+}
