@@ -471,6 +471,32 @@ PERSONA_API int persona_erase_receipt_init(persona_erase_receipt *receipt, uint3
 PERSONA_API int persona_store_erase(persona_erase_receipt *receipt_out, persona_store *store,
                                     const char *user);
 
+/** Length of the keys persona_store_anonymize() gives: "anon-" and 16 hex digits. */
+#define PERSONA_ANON_KEY_LEN 21
+
+/**
+ * Anonymize a person: their behaviour stays (events, traits, counts, numeric, boolean,
+ * time and null attributes, consent) under a new random key `anon-<16 hex digits>`, while
+ * what identifies them goes: the old key (#PERSONA_ENOTFOUND afterwards), the ids of their
+ * events (new again for deduplication) and their string attributes, with every string only
+ * those held. Like persona_store_erase(), done by rebuilding the store: all or nothing.
+ * Thread-safety: takes the store's write lock for the duration.
+ * @param[out] buf         receives the new key (NUL-terminated), or NULL with capacity 0
+ *                         when the caller does not want it.
+ * @param[in]  capacity    bytes at buf: at least #PERSONA_ANON_KEY_LEN + 1.
+ * @param[out] out_len     #PERSONA_ANON_KEY_LEN (may be NULL).
+ * @param[out] receipt_out what was removed (may be NULL): identifiers (the key and the event
+ *                         ids), attributes; events and consents stay (0).
+ * @param[in]  store       the store.
+ * @param[in]  user        the user key.
+ * @return #PERSONA_OK; #PERSONA_ENOTFOUND; #PERSONA_EBUFS (buf too small, nothing done);
+ *         #PERSONA_ENOMEM (nothing done); #PERSONA_EINVAL.
+ * @since 1.0
+ */
+PERSONA_API int persona_store_anonymize(char *buf, size_t capacity, size_t *out_len,
+                                        persona_erase_receipt *receipt_out,
+                                        persona_store *store, const char *user);
+
 /**
  * Everything held about one person, for a data access or portability request (GDPR art.
  * 15 and 20): one JSON object

@@ -1,5 +1,6 @@
 /* persona_store_erase: remove one person, synchronously, by rebuilding the store without
- * them.
+ * them; persona_store_anonymize: the same rebuild keeping the person's behaviour under a
+ * random key, without their identifiers (key, event ids) and string attributes.
  *
  * Ids are dense and shared (an item, a property value or an event type may be held only by
  * the erased user), tables and pair maps have no deletion, and the deduplication set holds
@@ -10,10 +11,12 @@
  * which suits erasure requests (rare, must be complete); all-or-nothing under ENOMEM. */
 #include <math.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "core/alloc.h"
 #include "core/error.h"
+#include "core/rng.h"
 #include "core/structs.h"
 #include "store_internal.h"
 
@@ -33,6 +36,21 @@ typedef struct remap {
     uint32_t *to[T_COUNT];
 } remap;
 
+/* What happens to user x: gone, or kept under `pseudonym` without identifiers. */
+typedef struct target {
+    uint32_t x;
+    const char *pseudonym; /* NULL: erase */
+} target;
+
+/* Whether pair entry e of map pm is dropped with the person's identifiers. */
+static int drops_entry(const persona_store *s, const target *tg, const persona__pairmap *pm,
+                       size_t e)
+{
+    if (PERSONA__PAIR_USER(pm->keys[e]) != tg->x)
+        return 0;
+    return !tg->pseudonym || (pm == &s->user_attr && s->attrs[e].type == PERSONA_STR);
+}
+
 static void mark(remap *m, int t, uint32_t id)
 {
     if (id != UNUSED)
@@ -44,9 +62,10 @@ static uint32_t map_id(const remap *m, int t, uint32_t id)
     return id == UNUSED ? UNUSED : m->to[t][id];
 }
 
-/* Mark every string what stays refers to; x is the erased user. */
-static void mark_used(remap *m, const persona_store *s, uint32_t x)
+/* Mark every string what stays refers to. */
+static void mark_used(remap *m, const persona_store *s, const target *tg)
 {
+    const uint32_t x = tg->pseudonym ? UNUSED : tg->x; /* the user whose events go */
     for (uint32_t u = 0; u < s->users.count; u++) {
         if (u == x)
             continue;
@@ -70,7 +89,7 @@ static void mark_used(remap *m, const persona_store *s, uint32_t x)
         const persona__pairmap *pm =
             (const persona__pairmap *)((const char *)s + pairs[k].map_offset);
         for (size_t e = 0; e < pm->count; e++) {
-            if (PERSONA__PAIR_USER(pm->keys[e]) == x)
+            if (drops_entry(s, tg, pm, e))
                 continue;
             mark(m, pairs[k].table, PERSONA__PAIR_X(pm->keys[e]));
             if (pm == &s->user_prop)
@@ -88,7 +107,7 @@ static void mark_used(remap *m, const persona_store *s, uint32_t x)
             mark(m, T_ITEMS, c->item[k]);
         if (c->basket)
             mark(m, T_BASKETS, c->basket[k]);
-        if (c->event_id)
+        if (c->event_id && c->user[k] != tg->x)
             mark(m, T_IDS, c->event_id[k]);
         for (size_t p = 0; p < l->n_props && p < LOG_MAX_PROPS; p++)
             if (c->props[p] && c->props[p][k] != LOG_NO_ID) {
@@ -98,8 +117,8 @@ static void mark_used(remap *m, const persona_store *s, uint32_t x)
     }
 }
 
-/* New ids in old order, and the strings into t's tables. */
-static int copy_strings(persona_store *t, const persona_store *s, remap *m)
+/* New ids in old order, and the strings into t's tables (the pseudonym for user x). */
+static int copy_strings(persona_store *t, const persona_store *s, remap *m, const target *tg)
 {
     for (int tb = 0; tb < T_COUNT; tb++) {
         const persona__intern *from = table_of((persona_store *)s, tb);
@@ -108,14 +127,18 @@ static int copy_strings(persona_store *t, const persona_store *s, remap *m)
         for (size_t id = 0; id < from->count; id++)
             if (m->to[tb][id] != UNUSED) {
                 n++;
-                bytes += from->entries[id].len;
+                bytes += from->entries[id].len + (tb == T_USERS && tg->pseudonym ? 64 : 0);
             }
         if (persona__intern_reserve(to, n, bytes))
             return -1;
         for (size_t id = 0; id < from->count; id++) {
             if (m->to[tb][id] == UNUSED)
                 continue;
-            m->to[tb][id] = persona__intern_add(to, from->entries[id].str, from->entries[id].len);
+            if (tb == T_USERS && id == tg->x && tg->pseudonym)
+                m->to[tb][id] = persona__intern_add(to, tg->pseudonym, strlen(tg->pseudonym));
+            else
+                m->to[tb][id] =
+                    persona__intern_add(to, from->entries[id].str, from->entries[id].len);
             if (m->to[tb][id] == PERSONA__NO_ID)
                 return -1;
         }
@@ -123,10 +146,10 @@ static int copy_strings(persona_store *t, const persona_store *s, remap *m)
     return 0;
 }
 
-static void copy_profiles(persona_store *t, const persona_store *s, const remap *m, uint32_t x)
+static void copy_profiles(persona_store *t, const persona_store *s, const remap *m)
 {
     for (uint32_t u = 0; u < s->users.count; u++) {
-        if (u == x)
+        if (m->to[T_USERS][u] == UNUSED)
             continue;
         const profile *from = &s->profiles[u];
         profile *p = &t->profiles[m->to[T_USERS][u]];
@@ -147,8 +170,8 @@ static void copy_profiles(persona_store *t, const persona_store *s, const remap 
 }
 
 /* The entries of one pair map that stay, in entry order, with their values. */
-static int copy_pairs(persona_store *t, const persona_store *s, const remap *m, uint32_t x,
-                      size_t map_offset, int x_table, size_t head_offset, void **values,
+static int copy_pairs(persona_store *t, const persona_store *s, const remap *m,
+                      const target *tg, size_t map_offset, int x_table, size_t head_offset, void **values,
                       size_t *values_cap, const void *old_values, size_t elem)
 {
     const persona__pairmap *from = (const persona__pairmap *)((const char *)s + map_offset);
@@ -157,10 +180,9 @@ static int copy_pairs(persona_store *t, const persona_store *s, const remap *m, 
         (values && persona__grow(values, values_cap, from->count, elem, 16)))
         return -1;
     for (size_t e = 0; e < from->count; e++) {
-        uint32_t u = PERSONA__PAIR_USER(from->keys[e]);
-        if (u == x)
+        if (drops_entry(s, tg, from, e))
             continue;
-        uint32_t nu = m->to[T_USERS][u];
+        uint32_t nu = m->to[T_USERS][PERSONA__PAIR_USER(from->keys[e])];
         uint32_t *head = (uint32_t *)((char *)&t->profiles[nu] + head_offset);
         uint32_t ne = persona__pairmap_add(
             to, PERSONA__PAIR(nu, map_id(m, x_table, PERSONA__PAIR_X(from->keys[e]))), head);
@@ -186,13 +208,14 @@ static int copy_pairs(persona_store *t, const persona_store *s, const remap *m, 
     return 0;
 }
 
-static int copy_all_pairs(persona_store *t, const persona_store *s, const remap *m, uint32_t x)
+static int copy_all_pairs(persona_store *t, const persona_store *s, const remap *m,
+                          const target *tg)
 {
 #define PAIRS(map, table, head, arr)                                                        \
-    copy_pairs(t, s, m, x, offsetof(persona_store, map), table, offsetof(profile, head),      \
+    copy_pairs(t, s, m, tg, offsetof(persona_store, map), table, offsetof(profile, head),     \
                (void **)&t->arr, &t->arr##_cap, s->arr, sizeof *s->arr)
     if (PAIRS(user_type, T_TYPES, head_type, type_stats) ||
-        copy_pairs(t, s, m, x, offsetof(persona_store, user_basket), T_BASKETS,
+        copy_pairs(t, s, m, tg, offsetof(persona_store, user_basket), T_BASKETS,
                    offsetof(profile, head_basket), NULL, NULL, NULL, 0) ||
         PAIRS(user_prop, T_NAMES, head_prop, last_props) ||
         PAIRS(user_category, T_VALUES, head_category, engagements) ||
@@ -204,9 +227,10 @@ static int copy_all_pairs(persona_store *t, const persona_store *s, const remap 
 }
 
 /* The events that stay, in log order, ids renumbered and per-user links rebuilt. */
-static int copy_events(persona_store *t, const persona_store *s, const remap *m, uint32_t x,
-                       uint64_t *removed)
+static int copy_events(persona_store *t, const persona_store *s, const remap *m,
+                       const target *tg, uint64_t *removed)
 {
+    const uint32_t x = tg->pseudonym ? UNUSED : tg->x; /* the user whose events go */
     const persona__eventlog *l = &s->log;
     persona__eventlog *nl = &t->log;
     int col_of[LOG_MAX_PROPS]; /* old property column -> new, -1 dropped */
@@ -252,7 +276,9 @@ static int copy_events(persona_store *t, const persona_store *s, const remap *m,
         if (d->basket)
             d->basket[dk] = c->basket ? map_id(m, T_BASKETS, c->basket[k]) : LOG_NO_ID;
         if (d->event_id)
-            d->event_id[dk] = c->event_id ? map_id(m, T_IDS, c->event_id[k]) : LOG_NO_ID;
+            d->event_id[dk] = c->event_id && c->user[k] != tg->x
+                                  ? map_id(m, T_IDS, c->event_id[k])
+                                  : LOG_NO_ID;
         for (size_t q = 0; q < l->n_props && q < LOG_MAX_PROPS; q++)
             if (col_of[q] >= 0)
                 d->props[col_of[q]][dk] =
@@ -265,9 +291,9 @@ static int copy_events(persona_store *t, const persona_store *s, const remap *m,
     return 0;
 }
 
-/* t = s without user x; the receipt's counts. */
-static int rebuild_without(persona_store *t, const persona_store *s, uint32_t x,
-                           persona_erase_receipt *r)
+/* t = s with user x erased or anonymized; the receipt's counts. */
+static int rebuild(persona_store *t, const persona_store *s, const target *tg,
+                   persona_erase_receipt *r)
 {
     remap m;
     memset(&m, 0, sizeof m);
@@ -279,19 +305,28 @@ static int rebuild_without(persona_store *t, const persona_store *s, uint32_t x,
             goto done;
         memset(m.to[tb], 0xFF, (n ? n : 1) * sizeof *m.to[tb]);
     }
-    mark_used(&m, s, x);
-    if (copy_strings(t, s, &m) ||
+    mark_used(&m, s, tg);
+    if (copy_strings(t, s, &m, tg) ||
         persona__grow((void **)&t->profiles, &t->profiles_cap, t->users.count,
                       sizeof *t->profiles, 64))
         goto done;
-    copy_profiles(t, s, &m, x);
-    if (copy_all_pairs(t, s, &m, x) || copy_events(t, s, &m, x, &r->events))
+    copy_profiles(t, s, &m);
+    if (copy_all_pairs(t, s, &m, tg) || copy_events(t, s, &m, tg, &r->events))
         goto done;
-    const profile *p = &s->profiles[x];
+    const profile *p = &s->profiles[tg->x];
     r->identifiers = 1;
-    r->attributes = p->n_attrs;
-    for (uint32_t e = p->head_consent; e != UINT32_MAX; e = s->user_consent.next[e])
-        r->consents++;
+    if (tg->pseudonym) { /* the key, the events' ids and the string attributes */
+        for (uint32_t e = p->last_event; e != LOG_NO_ID; e = persona__eventlog_prev(&s->log, e)) {
+            const log_chunk *c = persona__eventlog_chunk(&s->log, e);
+            r->identifiers += c->event_id && c->event_id[persona__eventlog_slot(e)] != LOG_NO_ID;
+        }
+        for (uint32_t e = p->head_attr; e != UINT32_MAX; e = s->user_attr.next[e])
+            r->attributes += s->attrs[e].type == PERSONA_STR;
+    } else {
+        r->attributes = p->n_attrs;
+        for (uint32_t e = p->head_consent; e != UINT32_MAX; e = s->user_consent.next[e])
+            r->consents++;
+    }
     rc = 0;
 done:
     for (int tb = 0; tb < T_COUNT; tb++)
@@ -300,6 +335,40 @@ done:
 }
 
 PERSONA__DEFINE_INIT(persona_erase_receipt, persona_erase_receipt_init)
+
+/* Erase (pseudonym NULL) or anonymize user in place, all or nothing. */
+static int transform(persona_store *store, const char *user, char *pseudonym,
+                     persona_erase_receipt *r)
+{
+    int rc;
+    STORE_WRLOCK(store);
+    target tg = { persona__store_find_user(store, user, &rc), pseudonym };
+    if (rc == PERSONA_OK && pseudonym) {
+        /* A random key no user has: 64 random bits, drawn again on the (unlikely) clash. */
+        do {
+            snprintf(pseudonym, PERSONA_ANON_KEY_LEN + 1, "anon-%016llx",
+                     (unsigned long long)persona__random_seed());
+        } while (persona__intern_find(&store->users, pseudonym, PERSONA_ANON_KEY_LEN) !=
+                 PERSONA__NO_ID);
+    }
+    persona_store t;
+    if (rc == PERSONA_OK &&
+        persona__store_init_data(&t, store->session_gap_ms, store->half_life_ms, store->key))
+        rc = persona__fail_nomem();
+    else if (rc == PERSONA_OK && rebuild(&t, store, &tg, r)) {
+        persona__store_release(&t);
+        rc = persona__fail_nomem();
+    } else if (rc == PERSONA_OK) {
+        /* Swap everything but the lock, then free the old contents. */
+        const size_t from = offsetof(persona_store, session_gap_ms);
+        persona_store old;
+        memcpy((char *)&old + from, (char *)store + from, sizeof old - from);
+        memcpy((char *)store + from, (char *)&t + from, sizeof t - from);
+        persona__store_release(&old);
+    }
+    STORE_UNLOCK(store);
+    return rc;
+}
 
 PERSONA_API int persona_store_erase(persona_erase_receipt *receipt_out, persona_store *store,
                                     const char *user)
@@ -312,26 +381,35 @@ PERSONA_API int persona_store_erase(persona_erase_receipt *receipt_out, persona_
     /* A receipt the library cannot fill is refused before anything is erased. */
     if (!rc && receipt_out)
         rc = persona__struct_out(receipt_out, &r, sizeof r, sizeof r, "persona_erase_receipt");
+    if (!rc)
+        rc = transform(store, user, NULL, &r);
+    if (rc == PERSONA_OK && receipt_out)
+        rc = persona__struct_out(receipt_out, &r, sizeof r, sizeof r, "persona_erase_receipt");
+    return rc;
+}
+
+PERSONA_API int persona_store_anonymize(char *buf, size_t capacity, size_t *out_len,
+                                        persona_erase_receipt *receipt_out,
+                                        persona_store *store, const char *user)
+{
+    persona_erase_receipt r;
+    memset(&r, 0, sizeof r);
+    if (out_len)
+        *out_len = PERSONA_ANON_KEY_LEN;
+    if (!store)
+        return persona__fail(PERSONA_EINVAL, "store is NULL");
+    int rc = persona__check_key(user, "user");
+    if (!rc && receipt_out)
+        rc = persona__struct_out(receipt_out, &r, sizeof r, sizeof r, "persona_erase_receipt");
     if (rc)
         return rc;
-    STORE_WRLOCK(store);
-    uint32_t x = persona__store_find_user(store, user, &rc);
-    persona_store t;
-    if (rc == PERSONA_OK &&
-        persona__store_init_data(&t, store->session_gap_ms, store->half_life_ms, store->key))
-        rc = persona__fail_nomem();
-    else if (rc == PERSONA_OK && rebuild_without(&t, store, x, &r)) {
-        persona__store_release(&t);
-        rc = persona__fail_nomem();
-    } else if (rc == PERSONA_OK) {
-        /* Swap everything but the lock, then free the old contents. */
-        const size_t from = offsetof(persona_store, session_gap_ms);
-        persona_store old;
-        memcpy((char *)&old + from, (char *)store + from, sizeof old - from);
-        memcpy((char *)store + from, (char *)&t + from, sizeof t - from);
-        persona__store_release(&old);
-    }
-    STORE_UNLOCK(store);
+    if (buf ? capacity <= PERSONA_ANON_KEY_LEN : capacity != 0)
+        return persona__fail(buf ? PERSONA_EBUFS : PERSONA_EINVAL,
+                             "the new key needs a buffer of %d bytes", PERSONA_ANON_KEY_LEN + 1);
+    char pseudonym[PERSONA_ANON_KEY_LEN + 1];
+    rc = transform(store, user, pseudonym, &r);
+    if (rc == PERSONA_OK && buf)
+        memcpy(buf, pseudonym, PERSONA_ANON_KEY_LEN + 1);
     if (rc == PERSONA_OK && receipt_out)
         rc = persona__struct_out(receipt_out, &r, sizeof r, sizeof r, "persona_erase_receipt");
     return rc;

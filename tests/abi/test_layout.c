@@ -217,6 +217,7 @@ static void constants(void)
     CONST(PERSONA_TIME_MIN, -62135596800000LL);
     CONST(PERSONA_TIME_MAX, 253402300799999LL);
     CONST(PERSONA_MAX_KEY_LEN, 4096);
+    CONST(PERSONA_ANON_KEY_LEN, 21);
 
     /* Reject reasons (indexes into persona_ingest_stats.rejected). */
     CONST(PERSONA_REJECT_MISSING_USER, 0);

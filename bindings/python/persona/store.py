@@ -203,6 +203,13 @@ class Store(Handle):
         lib.persona_store_erase(byref(receipt), self._live(), encode(user, "user"))
         return _struct_dict(receipt)
 
+    def anonymize(self, user):
+        """Keep a person's behaviour under a new random key and drop what identifies
+        them: the old key, their events' ids and their string attributes
+        (persona_store_anonymize). Returns the new key ("anon-" and 16 hex digits)."""
+        return read_string(lib.persona_store_anonymize, None, self._live(),
+                           encode(user, "user"), capacity=32)
+
     def export_profile(self, user):
         """Everything held about one person, for an access or portability request
         (persona_store_export_profile, parsed): ``{"format": "persona-person-1",

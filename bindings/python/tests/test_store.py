@@ -347,3 +347,23 @@ def test_erase_leaves_a_store_that_never_saw_the_person(tmp_path):
         a.save(path)
         data = path.read_bytes()
         assert b"secret" not in data and b"gone" not in data
+
+
+def test_anonymize_keeps_behaviour_under_a_new_key(store):
+    store.ingest([{"user": "ann@example.com", "time": 1000, "type": "buy", "value": 4,
+                   "event_id": "order-1"},
+                  {"user": "ann@example.com", "time": 2000, "type": "view"}])
+    store.set_attr("ann@example.com", "name", "Ann")
+    store.set_attr("ann@example.com", "score", 3)
+    before = store.profile("ann@example.com")
+    key = store.anonymize("ann@example.com")
+    assert key.startswith("anon-") and len(key) == 21
+    with pytest.raises(persona.NotFoundError):
+        store.profile("ann@example.com")
+    after = store.profile(key)
+    assert after["attributes"] == {"score": 3}
+    for trait in ("events", "value_sum", "sessions", "types", "first_seen", "last_seen"):
+        assert after[trait] == before[trait]
+    assert all("id" not in e for e in store.export_profile(key)["events"])
+    assert store.ingest([{"user": "x", "time": 5, "type": "view",
+                          "event_id": "order-1"}]).events_accepted == 1

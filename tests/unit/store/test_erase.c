@@ -23,10 +23,14 @@ static persona_store *new_store(void)
     return s;
 }
 
+/* How fill() treats the victim. */
+enum { ALL, WITHOUT_VICTIM, VICTIM_ANONYMIZED };
+
 /* A stream over 12 users, the victim among them (first to appear, so they introduce event
- * types, items, property names and values that others use later too). Events of user
- * `skip` are left out; NULL = all. */
-static void fill(persona_store *s, const char *skip)
+ * types, items, property names and values that others use later too). WITHOUT_VICTIM
+ * leaves their events, attributes and consent out; VICTIM_ANONYMIZED gives them under the
+ * key `anon` without event ids and string attributes. */
+static void fill_as(persona_store *s, int mode, const char *anon)
 {
     static const char *types[] = { "view", "add", "buy", "share" };
     const char *pn[] = { "category", "referrer", "secret" };
@@ -36,7 +40,7 @@ static void fill(persona_store *s, const char *skip)
         x ^= x << 13, x ^= x >> 7, x ^= x << 17;
         int v = i < 5 || x % 12 == 0; /* the victim's events: the first five, then 1 in 12 */
         if (v)
-            snprintf(user, sizeof user, "%s", VICTIM);
+            snprintf(user, sizeof user, "%s", mode == VICTIM_ANONYMIZED ? anon : VICTIM);
         else
             snprintf(user, sizeof user, "user-%d", (int)(x % 11));
         persona_event e = PERSONA_EVENT_INIT;
@@ -52,7 +56,7 @@ static void fill(persona_store *s, const char *skip)
             snprintf(basket, sizeof basket, v ? "order-" MARK "-%d" : "order-%d", (int)(x % 40));
             e.basket = basket;
         }
-        if (x % 2 == 0) {
+        if (x % 2 == 0 && !(v && mode == VICTIM_ANONYMIZED)) {
             snprintf(id, sizeof id, v ? "id-" MARK "-%d" : "id-%d", i);
             e.event_id = id;
         }
@@ -63,7 +67,7 @@ static void fill(persona_store *s, const char *skip)
         e.prop_names = pn;
         e.prop_values = pv;
         e.n_props = v ? 3 : 2;
-        if (skip && strcmp(user, skip) == 0)
+        if (v && mode == WITHOUT_VICTIM)
             continue;
         CHECK_RC(persona_store_ingest(NULL, s, &e, 1, NULL), PERSONA_OK);
     }
@@ -74,13 +78,22 @@ static void fill(persona_store *s, const char *skip)
             CHECK_RC(persona_store_consent_set(s, user, "marketing", u & 1, 1700000000000),
                      PERSONA_OK);
     }
-    if (!skip || strcmp(skip, VICTIM) != 0) {
+    if (mode == ALL) {
         CHECK_RC(persona_store_attr_set_str(s, VICTIM, "name-" MARK, "Ann " MARK), PERSONA_OK);
         CHECK_RC(persona_store_attr_set_str(s, VICTIM, "email", "ann-" MARK "@example.com"),
                  PERSONA_OK);
-        CHECK_RC(persona_store_consent_set(s, VICTIM, "purpose-" MARK, 1, 1700000000000),
+    }
+    if (mode != WITHOUT_VICTIM) {
+        const char *key = mode == ALL ? VICTIM : anon;
+        CHECK_RC(persona_store_attr_set_num(s, key, "score", 7.5), PERSONA_OK);
+        CHECK_RC(persona_store_consent_set(s, key, "purpose-" MARK, 1, 1700000000000),
                  PERSONA_OK);
     }
+}
+
+static void fill(persona_store *s, const char *skip)
+{
+    fill_as(s, skip ? WITHOUT_VICTIM : ALL, NULL);
 }
 
 static char *export_of(const persona_store *s, int32_t format)
@@ -90,13 +103,15 @@ static char *export_of(const persona_store *s, int32_t format)
     return out;
 }
 
-static void check_equal(const persona_store *a, const persona_store *b)
+/* a and b hold the same (every export, info, each person's full export); with
+ * no_marker, a's exports hold no marker either. */
+static void check_equal_as(const persona_store *a, const persona_store *b, int no_marker)
 {
     int32_t formats[] = { PERSONA_EXPORT_PROFILES_CSV, PERSONA_EXPORT_PROFILES_JSONL };
     for (int f = 0; f < 2; f++) {
         char *ea = export_of(a, formats[f]), *eb = export_of(b, formats[f]);
         CHECK(ea && eb && strcmp(ea, eb) == 0);
-        CHECK(ea && strstr(ea, MARK) == NULL);
+        CHECK(!no_marker || (ea && strstr(ea, MARK) == NULL));
         persona_free(ea);
         persona_free(eb);
     }
@@ -118,18 +133,35 @@ static void check_equal(const persona_store *a, const persona_store *b)
     }
 }
 
-static int file_has_marker(const char *path)
+static void check_equal(const persona_store *a, const persona_store *b)
 {
+    check_equal_as(a, b, 1);
+}
+
+static void check_equal_full(const persona_store *a, const persona_store *b)
+{
+    check_equal_as(a, b, 0);
+}
+
+/* Whether the file contains `what` (the marker when NULL). */
+static int file_has(const char *path, const char *what)
+{
+    size_t wl = strlen(what);
     FILE *f = fopen(path, "rb");
     if (!f)
         return -1;
     static char buf[1 << 20];
     size_t n = fread(buf, 1, sizeof buf, f);
     fclose(f);
-    for (size_t i = 0; i + 4 <= n; i++)
-        if (memcmp(buf + i, MARK, 4) == 0)
+    for (size_t i = 0; i + wl <= n; i++)
+        if (memcmp(buf + i, what, wl) == 0)
             return 1;
     return 0;
+}
+
+static int file_has_marker(const char *path)
+{
+    return file_has(path, MARK);
 }
 
 static void test_equals_never_seen(void)
@@ -147,7 +179,7 @@ static void test_equals_never_seen(void)
     persona_erase_receipt r = PERSONA_ERASE_RECEIPT_INIT;
     CHECK_RC(persona_store_erase(&r, a, VICTIM), PERSONA_OK);
     CHECK(r.events == pi.events && r.events >= 5);
-    CHECK(r.identifiers == 1 && r.attributes == 2 && r.consents == 1 && r.stale_models == 0);
+    CHECK(r.identifiers == 1 && r.attributes == 3 && r.consents == 1 && r.stale_models == 0);
     CHECK_RC(persona_store_profile_get(&pi, a, VICTIM), PERSONA_ENOTFOUND);
     char *json = NULL;
     CHECK_RC(persona_store_export_profile(&json, NULL, a, VICTIM), PERSONA_ENOTFOUND);
@@ -187,6 +219,49 @@ static void test_equals_never_seen(void)
     persona_store_free(a);
     persona_store_free(b);
     persona_store_free(c);
+}
+
+/* Anonymizing keeps the person's behaviour under a new key and drops what identifies them:
+ * the store equals one that got their events under that key without ids and without their
+ * string attributes. */
+static void test_anonymize(void)
+{
+    persona_store *a = new_store();
+    fill(a, NULL);
+    persona_profile_info before = PERSONA_PROFILE_INFO_INIT, after = PERSONA_PROFILE_INFO_INIT;
+    CHECK_RC(persona_store_profile_get(&before, a, VICTIM), PERSONA_OK);
+    char key[32] = "";
+    size_t len = 0;
+    persona_erase_receipt r = PERSONA_ERASE_RECEIPT_INIT;
+    CHECK_RC(persona_store_anonymize(key, 8, &len, NULL, a, VICTIM), PERSONA_EBUFS);
+    CHECK(len == PERSONA_ANON_KEY_LEN);
+    CHECK_RC(persona_store_profile_get(&after, a, VICTIM), PERSONA_OK); /* nothing done */
+    CHECK_RC(persona_store_anonymize(key, sizeof key, &len, &r, a, VICTIM), PERSONA_OK);
+    CHECK(strlen(key) == PERSONA_ANON_KEY_LEN && strncmp(key, "anon-", 5) == 0);
+    CHECK(r.events == 0 && r.consents == 0 && r.attributes == 2 && r.identifiers > 1);
+    CHECK_RC(persona_store_profile_get(&after, a, VICTIM), PERSONA_ENOTFOUND);
+    CHECK_RC(persona_store_profile_get(&after, a, key), PERSONA_OK);
+    CHECK(after.events == before.events && after.sessions == before.sessions &&
+          after.value_sum == before.value_sum && after.first_seen_ms == before.first_seen_ms &&
+          after.last_seen_ms == before.last_seen_ms && after.orders == before.orders &&
+          after.attributes == 1);
+
+    persona_store *b = new_store();
+    fill_as(b, VICTIM_ANONYMIZED, key);
+    check_equal_full(a, b);
+
+    char path[256];
+    snprintf(path, sizeof path, "%s/anon.snap", dir);
+    CHECK_RC(persona_store_save(a, path), PERSONA_OK);
+    static const char *gone[] = { VICTIM, "id-" MARK, "Ann " MARK, "ann-" MARK, "name-" MARK };
+    for (size_t i = 0; i < sizeof gone / sizeof *gone; i++)
+        CHECK(file_has(path, gone[i]) == 0);
+    CHECK(file_has(path, "item-" MARK) == 1); /* behaviour stays */
+    unlink(path);
+    CHECK_RC(persona_store_anonymize(NULL, 0, NULL, NULL, a, VICTIM), PERSONA_ENOTFOUND);
+    CHECK_RC(persona_store_anonymize(NULL, 5, NULL, NULL, a, key), PERSONA_EINVAL);
+    persona_store_free(a);
+    persona_store_free(b);
 }
 
 static void test_errors_and_edges(void)
@@ -231,6 +306,7 @@ int main(void)
     if (!mkdtemp(dir))
         return 1;
     test_equals_never_seen();
+    test_anonymize();
     test_errors_and_edges();
     rmdir(dir);
     return check_report("test_erase");
