@@ -22,7 +22,9 @@ def main():
            "the headers are the authoritative reference. Every function returns `PERSONA_OK`",
            "(0) or a negative `PERSONA_E*` code unless it says otherwise; details of a failure",
            "are in `persona_errmsg()` on the same thread.", ""]
-    for name in ("common.h", "event.h", "store.h", "source.h"):
+    # Every header the umbrella includes, in its order, so a new one cannot be left out.
+    umbrella = open(os.path.join(inc, "persona.h"), encoding="utf-8").read()
+    for name in re.findall(r'#include "persona/(\w+\.h)"', umbrella):
         text = open(os.path.join(inc, "persona", name), encoding="utf-8").read()
         out.append(f"## `persona/{name}`")
         out.append("")

@@ -9,5 +9,6 @@
 #include "persona/event.h"
 #include "persona/store.h"
 #include "persona/source.h"
+#include "persona/identity.h"
 
 #endif /* PERSONA_H */

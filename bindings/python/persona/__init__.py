@@ -14,6 +14,7 @@ from ._capi import (BufferTooSmallError, BusyError, CallbackError, CorruptError,
                     OutOfMemoryError, ParseError, PersonaError, PersonaIOError,
                     UnsupportedError, VersionError, lib as _lib, library_path,
                     reject_reason_name, strerror)
+from .identity import ID_TYPES, normalize_identifier
 from .source import Source
 from .store import IngestStats, Store
 from .times import format_time, parse_time, time_bucket, time_label
@@ -43,5 +44,5 @@ __all__ = [
     "UnsupportedError", "BusyError", "CallbackError", "MisuseError", "InternalError",
     "parse_time", "format_time", "time_bucket", "time_label",
     "version", "version_number", "build_features", "library_path", "strerror",
-    "reject_reason_name",
+    "reject_reason_name", "normalize_identifier", "ID_TYPES",
 ]

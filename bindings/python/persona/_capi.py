@@ -239,6 +239,8 @@ PROTOTYPES = {
                                              c_int32]),
     "persona_store_profile_json": (STATUS, [P(c_void_p), P(c_size_t), StoreHandle,
                                             c_char_p]),
+    # identity.h
+    "persona_identifier_normalize": (STATUS, BUF + [c_int32, c_char_p, c_char_p]),
     # source.h
     "persona_source_new": (STATUS, [P(SourceHandle), P(S.persona_source_vtable), c_void_p]),
     "persona_source_vtable_init": (STATUS, [P(S.persona_source_vtable), c_uint32]),
