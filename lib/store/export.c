@@ -337,8 +337,10 @@ PERSONA_API int persona_store_export_buffer(char **out, size_t *out_len,
     return hand_over(&b, rc, out, out_len);
 }
 
-PERSONA_API int persona_store_profile_json(char **out, size_t *out_len,
-                                           const persona_store *store, const char *user)
+/* One user's JSON into a new buffer: the checks, lock and lookup the per-user exports
+ * share; `write` returns PERSONA_OK or an error code. */
+static int one_user(char **out, size_t *out_len, const persona_store *store, const char *user,
+                    int (*write)(const persona_store *, persona__buf *, uint32_t))
 {
     if (out)
         *out = NULL;
@@ -350,9 +352,21 @@ PERSONA_API int persona_store_profile_json(char **out, size_t *out_len,
     int rc;
     uint32_t u = persona__store_find_user(store, user, &rc);
     if (rc == PERSONA_OK)
-        json_profile(store, &b, u);
+        rc = write(store, &b, u);
     STORE_UNLOCK(store);
     return hand_over(&b, rc, out, out_len);
+}
+
+static int write_profile(const persona_store *s, persona__buf *b, uint32_t u)
+{
+    json_profile(s, b, u);
+    return PERSONA_OK;
+}
+
+PERSONA_API int persona_store_profile_json(char **out, size_t *out_len,
+                                           const persona_store *store, const char *user)
+{
+    return one_user(out, out_len, store, user, write_profile);
 }
 
 /* One event of the log as JSON: time, type and whatever else it carries. */
@@ -393,42 +407,32 @@ static void json_event(const persona_store *s, persona__buf *b, size_t i)
     persona__buf_puts(b, first ? "}" : "}}");
 }
 
+/* The profile and the user's events, oldest first (the chain runs newest first). */
+static int write_person(const persona_store *s, persona__buf *b, uint32_t u)
+{
+    const profile *p = &s->profiles[u];
+    uint32_t *order = persona__alloc((p->events ? p->events : 1) * sizeof *order);
+    if (!order)
+        return persona__fail_nomem();
+    size_t n = 0;
+    for (uint32_t e = p->last_event; e != LOG_NO_ID && n < p->events;
+         e = persona__eventlog_prev(&s->log, e))
+        order[n++] = e;
+    persona__buf_puts(b, "{\"format\":\"persona-person-1\",\"profile\":");
+    json_profile(s, b, u);
+    persona__buf_puts(b, ",\"events\":[");
+    for (size_t i = n; i-- > 0;) {
+        json_event(s, b, order[i]);
+        if (i)
+            persona__buf_putc(b, ',');
+    }
+    persona__buf_puts(b, "]}");
+    persona__free(order);
+    return PERSONA_OK;
+}
+
 PERSONA_API int persona_store_export_profile(char **out, size_t *out_len,
                                              const persona_store *store, const char *user)
 {
-    if (out)
-        *out = NULL;
-    if (!out || !store)
-        return persona__fail(PERSONA_EINVAL, "%s is NULL", out ? "store" : "out");
-    persona__buf b;
-    persona__buf_init(&b);
-    STORE_RDLOCK(store);
-    int rc;
-    uint32_t u = persona__store_find_user(store, user, &rc);
-    uint32_t *order = NULL;
-    if (rc == PERSONA_OK) {
-        /* The user's events are chained newest first: collect, then print oldest first. */
-        const profile *p = &store->profiles[u];
-        size_t n = 0;
-        order = persona__alloc((p->events ? p->events : 1) * sizeof *order);
-        if (!order)
-            rc = persona__fail_nomem();
-        for (uint32_t e = p->last_event; order && e != LOG_NO_ID && n < p->events;
-             e = persona__eventlog_prev(&store->log, e))
-            order[n++] = e;
-        if (order) {
-            persona__buf_puts(&b, "{\"format\":\"persona-person-1\",\"profile\":");
-            json_profile(store, &b, u);
-            persona__buf_puts(&b, ",\"events\":[");
-            for (size_t i = n; i-- > 0;) {
-                json_event(store, &b, order[i]);
-                if (i)
-                    persona__buf_putc(&b, ',');
-            }
-            persona__buf_puts(&b, "]}");
-        }
-    }
-    STORE_UNLOCK(store);
-    persona__free(order);
-    return hand_over(&b, rc, out, out_len);
+    return one_user(out, out_len, store, user, write_person);
 }

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench_util.h"
 #include "persona.h"
 
 static uint64_t rng = 42;
@@ -18,19 +19,6 @@ static uint64_t next_u64(void)
     z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
     z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
     return z ^ (z >> 31);
-}
-
-static double now(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
 }
 
 int main(int argc, char **argv)
@@ -67,7 +55,7 @@ int main(int argc, char **argv)
         persona_store *s = NULL;
         if (persona_store_new(&s, NULL) != PERSONA_OK)
             return 1;
-        double t0 = now();
+        double t0 = bench_now();
         for (size_t i = 0; i < n; i += 4096) {
             size_t m = n - i < 4096 ? n - i : 4096;
             if (persona_store_ingest(NULL, s, ev + i, m, NULL) != PERSONA_OK) {
@@ -75,14 +63,13 @@ int main(int argc, char **argv)
                 return 1;
             }
         }
-        times[k] = now() - t0;
+        times[k] = bench_now() - t0;
         if (times[k] < best)
             best = times[k];
         persona_store_info_get(&info, s);
         persona_store_free(s);
     }
-    qsort(times, (size_t)repeats, sizeof *times, cmp_double);
-    double median = times[repeats / 2];
+    double median = bench_median(times, (size_t)repeats);
     printf("{\"workload\":\"ingest-memory\",\"events\":%zu,\"users\":%llu,\"median_s\":%.4f,"
            "\"min_s\":%.4f,\"events_per_s\":%.0f,\"bytes_per_event\":%.1f,"
            "\"bytes_per_profile\":%.1f}\n",

@@ -8,20 +8,8 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "bench_util.h"
 #include "persona.h"
-
-static double now(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
 
 static void fail(const char *what)
 {
@@ -47,26 +35,25 @@ int main(int argc, char **argv)
     persona_source_free(src);
     double save_s[64], open_s[64];
     for (int r = 0; r < repeats; r++) {
-        double t0 = now();
+        double t0 = bench_now();
         if (persona_store_save(store, argv[2]))
             fail("save");
-        double t1 = now();
+        double t1 = bench_now();
         persona_store *again = NULL;
         if (persona_store_open(&again, argv[2]))
             fail("open");
-        double t2 = now();
+        double t2 = bench_now();
         persona_store_free(again);
         save_s[r] = t1 - t0;
         open_s[r] = t2 - t1;
     }
-    qsort(save_s, (size_t)repeats, sizeof *save_s, cmp_double);
-    qsort(open_s, (size_t)repeats, sizeof *open_s, cmp_double);
+    double s = bench_median(save_s, (size_t)repeats), o = bench_median(open_s, (size_t)repeats);
     struct stat st;
     if (stat(argv[2], &st) != 0)
         return 1;
     persona_store_info info = PERSONA_STORE_INFO_INIT;
     persona_store_info_get(&info, store);
-    double mb = (double)st.st_size / 1e6, s = save_s[repeats / 2], o = open_s[repeats / 2];
+    double mb = (double)st.st_size / 1e6;
     printf("{\"events\": %llu, \"users\": %llu, \"snapshot_mb\": %.1f, \"save_s\": %.3f, "
            "\"open_s\": %.3f, \"save_mb_s\": %.1f, \"open_mb_s\": %.1f}\n",
            (unsigned long long)info.events, (unsigned long long)info.users, mb, s, o, mb / s,

@@ -4,16 +4,7 @@
 #include <stdlib.h>
 
 #include "check.h"
-
-static persona_event ev(const char *user, int64_t t, const char *type, double value)
-{
-    persona_event e = PERSONA_EVENT_INIT;
-    e.user = user;
-    e.time_ms = t;
-    e.type = type;
-    e.value = value;
-    return e;
-}
+#include "store_check.h"
 
 static char *export_of(persona_store *s)
 {

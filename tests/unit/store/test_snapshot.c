@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "store_check.h"
 
 static char dir[64];
 
@@ -50,49 +51,10 @@ static void write_file(const char *path, const char *data, size_t len)
     fclose(f);
 }
 
-static char *export_of(const persona_store *s, int32_t format)
-{
-    char *out = NULL;
-    CHECK_RC(persona_store_export_buffer(&out, NULL, s, format), PERSONA_OK);
-    return out;
-}
-
-/* Everything observable: both exports, the info counts, each profile's JSON. */
+/* Everything observable (store_check.h). */
 static void check_same(const persona_store *a, const persona_store *b)
 {
-    int32_t formats[] = { PERSONA_EXPORT_PROFILES_CSV, PERSONA_EXPORT_PROFILES_JSONL };
-    for (int f = 0; f < 2; f++) {
-        char *ea = export_of(a, formats[f]), *eb = export_of(b, formats[f]);
-        CHECK(ea && eb && strcmp(ea, eb) == 0);
-        persona_free(ea);
-        persona_free(eb);
-    }
-    persona_store_info ia = PERSONA_STORE_INFO_INIT, ib = PERSONA_STORE_INFO_INIT;
-    CHECK_RC(persona_store_info_get(&ia, a), PERSONA_OK);
-    CHECK_RC(persona_store_info_get(&ib, b), PERSONA_OK);
-    CHECK(ia.users == ib.users && ia.events == ib.events && ia.event_types == ib.event_types &&
-          ia.items == ib.items && ia.baskets == ib.baskets &&
-          ia.first_time_ms == ib.first_time_ms && ia.last_time_ms == ib.last_time_ms);
-    for (uint64_t u = 0; u < ia.users; u++) {
-        char key[PERSONA_MAX_KEY_LEN + 1];
-        CHECK_RC(persona_store_user_at(key, sizeof key, NULL, a, u), PERSONA_OK);
-        char *ja = NULL, *jb = NULL;
-        CHECK_RC(persona_store_profile_json(&ja, NULL, a, key), PERSONA_OK);
-        CHECK_RC(persona_store_profile_json(&jb, NULL, b, key), PERSONA_OK);
-        CHECK(ja && jb && strcmp(ja, jb) == 0);
-        persona_free(ja);
-        persona_free(jb);
-    }
-}
-
-static persona_event ev(const char *user, int64_t t, const char *type, double value)
-{
-    persona_event e = PERSONA_EVENT_INIT;
-    e.user = user;
-    e.time_ms = t;
-    e.type = type;
-    e.value = value;
-    return e;
+    persona_free(check_same_store(a, b));
 }
 
 /* Every kind of state: more than the inline event types, orders, items, properties
