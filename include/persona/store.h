@@ -517,6 +517,34 @@ PERSONA_API int persona_store_export_profile(char **out, size_t *out_len,
                                              const persona_store *store, const char *user);
 
 /**
+ * Stop or resume collecting events for a person (do-not-track). While tracking is off,
+ * their events are not stored: ingest and loads count them under
+ * #PERSONA_REJECT_SUPPRESSED (never an error, even in strict mode). What was collected
+ * before stays (persona_store_erase() removes it). Turning tracking off for an unknown user
+ * creates their profile, so a person can opt out before their first event. The setting is
+ * saved in snapshots.
+ * Thread-safety: a writer (takes the store's write lock).
+ * @param[in] store    the store.
+ * @param[in] user     the user key.
+ * @param[in] tracking 0 = stop collecting, nonzero = collect again.
+ * @return #PERSONA_OK; #PERSONA_ENOMEM; #PERSONA_EINVAL (NULL store, bad user key).
+ * @since 1.0
+ */
+PERSONA_API int persona_store_set_tracking(persona_store *store, const char *user,
+                                           int32_t tracking);
+
+/**
+ * Whether events of a person are collected (see persona_store_set_tracking()).
+ * @param[out] tracking_out 1 = collected (the default), 0 = opted out.
+ * @param[in]  store        the store.
+ * @param[in]  user         the user key.
+ * @return #PERSONA_OK; #PERSONA_ENOTFOUND; #PERSONA_EINVAL.
+ * @since 1.0
+ */
+PERSONA_API int persona_store_get_tracking(int32_t *tracking_out, const persona_store *store,
+                                           const char *user);
+
+/**
  * Save the store to a snapshot file (format: docs/file-format.md). The file is written
  * next to path under a temporary name, flushed to disk (fsync), renamed over path and the
  * directory flushed: if the process or the machine dies at any point, path holds either

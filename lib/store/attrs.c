@@ -286,3 +286,38 @@ PERSONA_API int persona_store_consent_get(int32_t *granted_out, int64_t *time_ou
     STORE_UNLOCK(store);
     return rc;
 }
+
+PERSONA_API int persona_store_set_tracking(persona_store *store, const char *user,
+                                           int32_t tracking)
+{
+    if (!store)
+        return persona__fail(PERSONA_EINVAL, "store is NULL");
+    STORE_WRLOCK(store);
+    uint32_t u;
+    int rc = persona__store_ensure_user(store, user, &u);
+    if (rc == PERSONA_OK) {
+        profile *p = &store->profiles[u];
+        int was_untracked = (p->flags & PROFILE_UNTRACKED) != 0;
+        if (tracking)
+            p->flags &= ~PROFILE_UNTRACKED;
+        else
+            p->flags |= PROFILE_UNTRACKED;
+        store->n_untracked += (uint32_t)!tracking - (uint32_t)was_untracked;
+    }
+    STORE_UNLOCK(store);
+    return rc;
+}
+
+PERSONA_API int persona_store_get_tracking(int32_t *tracking_out, const persona_store *store,
+                                           const char *user)
+{
+    if (!store || !tracking_out)
+        return persona__fail(PERSONA_EINVAL, "%s is NULL", store ? "tracking_out" : "store");
+    STORE_RDLOCK(store);
+    int rc;
+    uint32_t u = persona__store_find_user(store, user, &rc);
+    if (rc == PERSONA_OK)
+        *tracking_out = !(store->profiles[u].flags & PROFILE_UNTRACKED);
+    STORE_UNLOCK(store);
+    return rc;
+}

@@ -160,6 +160,7 @@ static void copy_profiles(persona_store *t, const persona_store *s, const remap 
         p->value_sum = from->value_sum;
         p->value_comp = from->value_comp;
         p->flags = from->flags;
+        t->n_untracked += (p->flags & PROFILE_UNTRACKED) != 0;
         p->sessions = from->sessions;
         for (int k = 0; k < PROFILE_INLINE_TYPES; k++) {
             p->inline_type[k] = map_id(m, T_TYPES, from->inline_type[k]);

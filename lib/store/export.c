@@ -196,6 +196,8 @@ static void json_profile(const persona_store *s, persona__buf *b, uint32_t u)
     }
     persona__buf_puts(b, ",\"value_sum\":");
     persona__buf_json_double(b, p->value_sum + p->value_comp);
+    if (p->flags & PROFILE_UNTRACKED)
+        persona__buf_puts(b, ",\"do_not_track\":true");
     persona__buf_puts(b, ",\"orders\":");
     persona__buf_u64(b, p->orders);
     persona__buf_puts(b, ",\"sessions\":");

@@ -51,6 +51,7 @@ typedef struct batch {
 static const char *const reason_names[PERSONA_REJECT_COUNT] = {
     "missing_user", "bad_time", "bad_number", "bad_utf8", "field_count", "duplicate_id",
     "too_long", "missing_event", "bad_quote", "bad_json", "wrong_type", "nul_byte",
+    "suppressed",
 };
 
 PERSONA_API const char *persona_reject_reason_name(int32_t reason)
@@ -255,6 +256,13 @@ static int fail_strict(const reject *rj, uint64_t line, int from_array)
                             rj->why, persona_reject_reason_name(rj->reason));
 }
 
+/* Whether user (a valid key) opted out of tracking. */
+static int untracked(const persona_store *s, const char *user)
+{
+    uint32_t u = persona__intern_find(&s->users, user, strlen(user));
+    return u != PERSONA__NO_ID && (s->profiles[u].flags & PROFILE_UNTRACKED);
+}
+
 /* Pass 1: validate and deduplicate; keep the good events and hash their user keys. */
 static int validate(persona_store *s, batch *b, const persona_event *events, size_t count,
                     const uint64_t *lines, uint64_t ordinal_base, int strict,
@@ -274,6 +282,10 @@ static int validate(persona_store *s, batch *b, const persona_event *events, siz
         pe->line = line;
         reject rj;
         int bad = check_event(s, b, pe, &rj);
+        if (!bad && s->n_untracked && untracked(s, ev->user)) {
+            persona__stats_reject(st, PERSONA_REJECT_SUPPRESSED, line); /* in strict mode too */
+            continue;
+        }
         if (!bad && ev->event_id && ev->event_id[0]) {
             if (!b->has_ids) {
                 persona__intern_init(&b->batch_ids, s->key);

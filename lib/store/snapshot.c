@@ -398,8 +398,9 @@ static int load_profiles(loader *ld)
         }
         if (rc) /* errors are sticky: the last read reports any of them */
             return rc;
-        if (p->flags & ~PROFILE_SESSIONS_DIRTY)
+        if (p->flags & ~PROFILE_FLAGS)
             return persona__snap_corrupt(r, "profile %zu has flags %#x", u, p->flags);
+        s->n_untracked += (p->flags & PROFILE_UNTRACKED) != 0;
         /* Sums may be infinite (values near DBL_MAX overflow, as in any SQL engine). */
         if (!time_ok(p->first_seen) || !time_ok(p->last_seen))
             return persona__snap_corrupt(r, "profile %zu has a time out of range", u);

@@ -11,6 +11,8 @@
 #include "persona/store.h"
 
 #define PROFILE_SESSIONS_DIRTY 1u /* an event arrived before last_seen: recount on read */
+#define PROFILE_UNTRACKED 2u      /* opted out of tracking: new events are suppressed */
+#define PROFILE_FLAGS (PROFILE_SESSIONS_DIRTY | PROFILE_UNTRACKED)
 
 typedef struct type_stat {
     uint64_t count;
@@ -114,6 +116,7 @@ struct persona_store {
     size_t consents_cap;
 
     uint32_t category_name; /* id of "category" in names */
+    uint32_t n_untracked;   /* profiles with PROFILE_UNTRACKED: ingest looks only when > 0 */
     /* Scratch of the ingest passes, kept between batches (used under the write lock) so a
      * batch does not allocate and fault in fresh pages every time. */
     void *scratch_events, *scratch_props;

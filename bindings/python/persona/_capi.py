@@ -199,6 +199,8 @@ PROTOTYPES = {
     "persona_store_save": (STATUS, [StoreHandle, c_char_p]),
     "persona_erase_receipt_init": (STATUS, [P(S.persona_erase_receipt), c_uint32]),
     "persona_store_erase": (STATUS, [P(S.persona_erase_receipt), StoreHandle, c_char_p]),
+    "persona_store_set_tracking": (STATUS, [StoreHandle, c_char_p, c_int32]),
+    "persona_store_get_tracking": (STATUS, [P(c_int32), StoreHandle, c_char_p]),
     "persona_store_anonymize": (STATUS, BUF + [P(S.persona_erase_receipt), StoreHandle,
                                                c_char_p]),
     "persona_store_export_profile": (STATUS, [P(c_void_p), P(c_size_t), StoreHandle,

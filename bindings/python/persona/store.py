@@ -337,6 +337,18 @@ class Store(Handle):
                                       encode(purpose, "purpose"), 1 if granted else 0,
                                       to_ms(time))
 
+    def set_tracking(self, user, tracking):
+        """Stop (False) or resume (True) collecting a person's events (do-not-track,
+        persona_store_set_tracking). While off, their events are counted as rejected with
+        reason "suppressed" and not stored; that is never an error, even with strict."""
+        lib.persona_store_set_tracking(self._live(), encode(user, "user"), 1 if tracking else 0)
+
+    def tracking(self, user):
+        """Whether a person's events are collected (persona_store_get_tracking)."""
+        value = c_int32()
+        lib.persona_store_get_tracking(byref(value), self._live(), encode(user, "user"))
+        return bool(value.value)
+
     def consent(self, user, purpose):
         """(granted, time in ms) of the latest consent record for a purpose."""
         granted, time = c_int32(), c_int64()

@@ -24,7 +24,7 @@ def exported_in_map():
 
 def test_prototype_table_covers_exactly_the_map():
     assert set(_capi.PROTOTYPES) == exported_in_map()
-    assert len(_capi.PROTOTYPES) == 68  # every function of libpersona 1.0
+    assert len(_capi.PROTOTYPES) == 70  # every function of libpersona 1.0
 
 
 def test_every_prototype_is_declared_on_the_loaded_library():
@@ -151,10 +151,10 @@ def test_not_found_is_a_key_error(store):
 
 
 def test_reject_reason_names():
-    names = [persona.reject_reason_name(r) for r in range(13)]
+    names = [persona.reject_reason_name(r) for r in range(14)]
     assert names == ["missing_user", "bad_time", "bad_number", "bad_utf8", "field_count",
                      "duplicate_id", "too_long", "missing_event", "bad_quote", "bad_json",
-                     "wrong_type", "nul_byte", "unknown"]
+                     "wrong_type", "nul_byte", "suppressed", "unknown"]
 
 
 # ---------------------------------------------------------------- struct layout

@@ -367,3 +367,19 @@ def test_anonymize_keeps_behaviour_under_a_new_key(store):
     assert all("id" not in e for e in store.export_profile(key)["events"])
     assert store.ingest([{"user": "x", "time": 5, "type": "view",
                           "event_id": "order-1"}]).events_accepted == 1
+
+
+def test_do_not_track_suppresses_events_and_survives_a_snapshot(store, tmp_path):
+    store.ingest([{"user": "u1", "time": 1000, "type": "view"}])
+    store.set_tracking("u1", False)
+    store.set_tracking("new", False)            # opting out before any event
+    stats = store.ingest([{"user": "u1", "time": 2000, "type": "buy"},
+                          {"user": "new", "time": 2000, "type": "view"},
+                          {"user": "u2", "time": 2000, "type": "view"}], strict=True)
+    assert stats.events_accepted == 1 and stats.rejected == {"suppressed": 2}
+    assert store.profile("u1")["events"] == 1 and not store.tracking("u1")
+    store.save(tmp_path / "s.snap")
+    with persona.Store.open(tmp_path / "s.snap") as again:
+        assert not again.tracking("u1") and again.tracking("u2")
+        again.set_tracking("u1", True)
+        assert again.ingest([{"user": "u1", "time": 3000, "type": "buy"}]).events_accepted == 1

@@ -102,6 +102,7 @@ static persona_store *rich_store(void)
     CHECK_RC(persona_store_attr_set_str(s, "crm-only", "segment", "gold"), PERSONA_OK);
     CHECK_RC(persona_store_consent_set(s, "user-1", "marketing", 1, 1700000000000), PERSONA_OK);
     CHECK_RC(persona_store_consent_set(s, "user-4", "analytics", 0, 1700000001000), PERSONA_OK);
+    CHECK_RC(persona_store_set_tracking(s, "user-7", 0), PERSONA_OK); /* saved as a flag */
     return s;
 }
 

@@ -325,6 +325,69 @@ static void test_export_profile(void)
     persona_store_free(s);
 }
 
+/* Do-not-track: a person who opted out has their events counted as suppressed (strict
+ * mode included) and not stored, from arrays and from a CSV load alike; opting back in
+ * collects again; a person can opt out before their first event; erasing them forgets the
+ * setting with everything else. */
+static void test_do_not_track(void)
+{
+    persona_store *s = new_store();
+    persona_event e[3] = { ev("u1", 1000, "view", NAN), ev("u2", 1000, "view", NAN),
+                           ev("u1", 2000, "buy", 5) };
+    CHECK_RC(persona_store_ingest(NULL, s, e, 1, NULL), PERSONA_OK);
+    int32_t tracking = -1;
+    CHECK_RC(persona_store_get_tracking(&tracking, s, "u1"), PERSONA_OK);
+    CHECK(tracking == 1);
+    CHECK_RC(persona_store_set_tracking(s, "u1", 0), PERSONA_OK);
+    CHECK_RC(persona_store_set_tracking(s, "later", 0), PERSONA_OK);
+    CHECK_RC(persona_store_get_tracking(&tracking, s, "u1"), PERSONA_OK);
+    CHECK(tracking == 0);
+
+    persona_ingest_options strict = PERSONA_INGEST_OPTIONS_INIT;
+    strict.flags = PERSONA_INGEST_STRICT;
+    persona_ingest_stats st;
+    persona_ingest_stats_init(&st, sizeof st);
+    CHECK_RC(persona_store_ingest(&st, s, e, 3, &strict), PERSONA_OK);
+    CHECK(st.events_accepted == 1 && st.events_rejected == 2 &&
+          st.rejected[PERSONA_REJECT_SUPPRESSED] == 2);
+    CHECK(st.example_lines[PERSONA_REJECT_SUPPRESSED][0] == 1 &&
+          st.example_lines[PERSONA_REJECT_SUPPRESSED][1] == 3);
+    persona_profile_info p = PERSONA_PROFILE_INFO_INIT;
+    CHECK_RC(persona_store_profile_get(&p, s, "u1"), PERSONA_OK);
+    CHECK(p.events == 1 && p.value_sum == 0);
+    CHECK_RC(persona_store_profile_get(&p, s, "later"), PERSONA_OK);
+    CHECK(p.events == 0);
+    char *json = NULL;
+    CHECK_RC(persona_store_profile_json(&json, NULL, s, "u1"), PERSONA_OK);
+    CHECK(json && strstr(json, "\"do_not_track\":true") != NULL);
+    persona_free(json);
+
+    static const char csv[] = "user_id,timestamp,event\nlater,1970-01-01T00:00:03Z,view\n"
+                              "u2,1970-01-01T00:00:04Z,view\n";
+    persona_source *src = NULL;
+    CHECK_RC(persona_source_open_csv_memory(&src, csv, sizeof csv - 1, NULL, NULL), PERSONA_OK);
+    persona_ingest_stats_init(&st, sizeof st);
+    CHECK_RC(persona_store_load(&st, s, src, &strict), PERSONA_OK);
+    CHECK(st.events_accepted == 1 && st.rejected[PERSONA_REJECT_SUPPRESSED] == 1 &&
+          st.example_lines[PERSONA_REJECT_SUPPRESSED][0] == 2);
+    persona_source_free(src);
+
+    CHECK_RC(persona_store_set_tracking(s, "u1", 1), PERSONA_OK);
+    persona_ingest_stats_init(&st, sizeof st);
+    CHECK_RC(persona_store_ingest(&st, s, e + 2, 1, NULL), PERSONA_OK);
+    CHECK(st.events_accepted == 1);
+    CHECK_RC(persona_store_erase(NULL, s, "later"), PERSONA_OK);
+    persona_ingest_stats_init(&st, sizeof st);
+    persona_event again = ev("later", 9000, "view", NAN);
+    CHECK_RC(persona_store_ingest(&st, s, &again, 1, NULL), PERSONA_OK);
+    CHECK(st.events_accepted == 1); /* a new person now */
+    CHECK_RC(persona_store_get_tracking(&tracking, s, "nobody"), PERSONA_ENOTFOUND);
+    CHECK_RC(persona_store_get_tracking(NULL, s, "u1"), PERSONA_EINVAL);
+    CHECK_RC(persona_store_set_tracking(NULL, "u1", 0), PERSONA_EINVAL);
+    CHECK_RC(persona_store_set_tracking(s, "", 0), PERSONA_EINVAL);
+    persona_store_free(s);
+}
+
 int main(void)
 {
     test_traits();
@@ -336,5 +399,6 @@ int main(void)
     test_args();
     test_overflowing_sum();
     test_export_profile();
+    test_do_not_track();
     return check_report("test_store");
 }
