@@ -316,6 +316,12 @@ static int run_anonymize(persona_store *s, char **text)
     return rc;
 }
 
+static int run_opt_out(persona_store *s, char **text)
+{
+    (void)text;
+    return persona_store_set_tracking(s, "newcomer", 0); /* makes a profile */
+}
+
 /* Snapshots: a save that fails leaves no temporary file and the previous snapshot as it
  * was; an open that fails returns no store. */
 static char snap_dir[64], snap_path[96], saved_path[96];
@@ -514,6 +520,7 @@ int main(int argc, char **argv)
         { "export of one person", filled_store, run_export_person },
         { "erase", filled_store, run_erase },
         { "anonymize", filled_store, run_anonymize },
+        { "opt-out of a new user", filled_store, run_opt_out },
         { "snapshot save", filled_store, run_save },
         { "snapshot open", filled_store_saved, run_open },
     };
