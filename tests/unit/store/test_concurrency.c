@@ -1,5 +1,5 @@
 /* The store is shared between threads: 4 ingest threads, 2 readers, 1 thread setting
- * attributes and consent and 1 saving snapshots run at once. Afterwards the store equals
+ * attributes and consent and erasing people, and 1 saving snapshots run at once. Afterwards the store equals
  * one built serially from the same events (compared by export), every profile a reader saw
  * was consistent (its events equal the sum of its per-type counts), and every snapshot
  * taken meanwhile opens as a consistent store (open checks each profile against the log).
@@ -65,6 +65,9 @@ static void *reader_thread(void *arg)
             persona_store_profile_type(&c, NULL, shared, keys[u], "buy");
             /* counts only grow, and were read after the profile: never fewer than its events */
             bad += a + b + c < p.events;
+            char *json = NULL; /* a person's full export walks their event chain */
+            bad += persona_store_export_profile(&json, NULL, shared, keys[u]) != PERSONA_OK;
+            persona_free(json);
         }
         persona_store_info info = PERSONA_STORE_INFO_INIT;
         persona_store_info_get(&info, shared);
@@ -73,13 +76,26 @@ static void *reader_thread(void *arg)
     return NULL;
 }
 
+/* Attributes and consent for every user; meanwhile people who have no events (so that
+ * erasing them commutes with the ingest) come and are erased again, each rebuilding the
+ * whole store under the others' feet. */
 static void *admin_thread(void *arg)
 {
     (void)arg;
+    char temp[32];
     for (int u = 0; u < USERS; u++) {
         if (persona_store_attr_set_num(shared, keys[u], "n", u) != PERSONA_OK ||
             persona_store_consent_set(shared, keys[u], "marketing", u & 1, u) != PERSONA_OK)
             abort();
+        if (u % 50 == 0) {
+            snprintf(temp, sizeof temp, "temp-%d", u);
+            persona_erase_receipt r = PERSONA_ERASE_RECEIPT_INIT;
+            if (persona_store_attr_set_str(shared, temp, "email", "x@example.com") !=
+                    PERSONA_OK ||
+                persona_store_set_tracking(shared, temp, 0) != PERSONA_OK ||
+                persona_store_erase(&r, shared, temp) != PERSONA_OK || r.attributes != 1)
+                abort();
+        }
     }
     return NULL;
 }
