@@ -24,6 +24,10 @@ typedef struct cli_options {
     const char *key;          /* positional KEY of `profile` */
     const char *store;        /* --store: a saved store to start from */
     const char *save;         /* --save: where to save the store after loading */
+    const char *purpose;      /* consent: --purpose */
+    const char *grant;        /* consent: --grant yes|no */
+    const char *at;           /* consent: --at TIME (default now) */
+    const char *tracking;     /* consent: --tracking on|off */
     persona_mapping map;
     const char *prop_names[CLI_MAX_PROPS];
     const char *prop_cols[CLI_MAX_PROPS];
@@ -60,5 +64,6 @@ int cmd_stats(int argc, char **argv);
 int cmd_profiles(int argc, char **argv);
 int cmd_profile(int argc, char **argv);
 int cmd_erase(int argc, char **argv);
+int cmd_consent(int argc, char **argv);
 
 #endif

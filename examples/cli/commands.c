@@ -1,5 +1,6 @@
 /* The commands of this issue: version, stats, profiles, profile. */
 #include <string.h>
+#include <time.h>
 
 #include "cli.h"
 
@@ -259,6 +260,94 @@ int cmd_erase(int argc, char **argv)
                     (unsigned long long)r.events, (unsigned long long)r.identifiers,
                     (unsigned long long)r.attributes, (unsigned long long)r.consents,
                     (unsigned long long)r.stale_models);
+            rc = cli_close_output(f, &o);
+        } else {
+            rc = EXIT_RUNTIME;
+        }
+    }
+    persona_store_free(store);
+    cli_options_free(&o);
+    return rc;
+}
+
+/* s as a JSON string (quotes, backslashes and control characters escaped). */
+static void put_json_string(FILE *f, const char *s)
+{
+    fputc('"', f);
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\')
+            fprintf(f, "\\%c", c);
+        else if (c < 0x20)
+            fprintf(f, "\\u%04x", c);
+        else
+            fputc(c, f);
+    }
+    fputc('"', f);
+}
+
+/* "yes"/"on" -> 1, "no"/"off" -> 0, else -1. */
+static int yes_no(const char *v)
+{
+    if (!v)
+        return -1;
+    if (!strcmp(v, "yes") || !strcmp(v, "on") || !strcmp(v, "true") || !strcmp(v, "1"))
+        return 1;
+    if (!strcmp(v, "no") || !strcmp(v, "off") || !strcmp(v, "false") || !strcmp(v, "0"))
+        return 0;
+    return -1;
+}
+
+int cmd_consent(int argc, char **argv)
+{
+    cli_options o;
+    int rc = cli_parse(&o, argc, argv, 1);
+    if (rc || o.help) {
+        cli_options_free(&o);
+        return rc ? rc
+                  : help("consent KEY --store SNAPSHOT (--purpose P --grant yes|no [--at TIME] "
+                         "| --tracking on|off)",
+                         "Record, in a saved store, that the user KEY granted or withdrew consent\n"
+                         "for a purpose (at TIME, default now), or turn do-not-track on or off\n"
+                         "(--tracking off: their events are no longer stored). The store is saved\n"
+                         "back (to --save, else over --store) and a JSON receipt printed.");
+    }
+    int grant = yes_no(o.grant), tracking = yes_no(o.tracking);
+    int by_purpose = o.purpose && grant >= 0 && !o.tracking;
+    int by_tracking = tracking >= 0 && !o.purpose && !o.grant && !o.at;
+    if (!o.key || !o.store || o.file || !(by_purpose || by_tracking)) {
+        cli_options_free(&o);
+        return cli_error(EXIT_USAGE, "consent: usage: persona consent KEY --store SNAPSHOT "
+                                     "(--purpose P --grant yes|no [--at TIME] | --tracking on|off)");
+    }
+    int64_t at = (int64_t)time(NULL) * 1000;
+    if (o.at && persona_time_parse(&at, o.at, strlen(o.at), NULL, 0) != PERSONA_OK) {
+        cli_options_free(&o);
+        return cli_error(EXIT_USAGE, "consent: --at: %s", persona_errmsg());
+    }
+    persona_store *store = NULL;
+    if (persona_store_open(&store, o.store) != PERSONA_OK)
+        rc = cli_lib_error("cannot open the store");
+    else if (by_purpose && persona_store_consent_set(store, o.key, o.purpose, grant, at))
+        rc = cli_lib_error("consent");
+    else if (by_tracking && persona_store_set_tracking(store, o.key, tracking))
+        rc = cli_lib_error("consent");
+    else if (persona_store_save(store, o.save ? o.save : o.store) != PERSONA_OK)
+        rc = cli_lib_error("cannot save the store");
+    if (rc == 0) {
+        FILE *f = cli_open_output(&o);
+        if (f) {
+            if (by_purpose) {
+                char when[40];
+                size_t n = 0;
+                persona_time_format(when, sizeof when, &n, at, 0);
+                fputs("{\"purpose\":", f);
+                put_json_string(f, o.purpose);
+                fprintf(f, ",\"granted\":%s,\"time\":\"%s\"}\n", grant ? "true" : "false",
+                        when);
+            } else {
+                fprintf(f, "{\"tracking\":%s}\n", tracking ? "true" : "false");
+            }
             rc = cli_close_output(f, &o);
         } else {
             rc = EXIT_RUNTIME;

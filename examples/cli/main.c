@@ -13,6 +13,7 @@ static const char usage[] =
     "  profiles           one CSV row per user: events, counts per type, value, first/last\n"
     "  profile KEY        everything held about one user, as JSON\n"
     "  erase KEY          erase a user from a saved store (--store FILE); prints a receipt\n"
+    "  consent KEY        record consent for a purpose, or do-not-track, in a saved store\n"
     "\n"
     "With no FILE, data commands use the bundled Online Retail sample.\n"
     "Run 'persona <command> --help' for the options of a command.\n";
@@ -44,6 +45,7 @@ int main(int argc, char **argv)
         { "profiles", cmd_profiles },
         { "profile", cmd_profile },
         { "erase", cmd_erase },
+        { "consent", cmd_consent },
     };
     if (argc < 2) {
         fputs(usage, stderr);

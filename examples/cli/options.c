@@ -39,7 +39,8 @@ static const char *const value_flags[] = { "--user",  "--time",  "--time-format"
                                            "--event-const", "--item", "--basket", "--id",
                                            "--value", "--prop",  "-o",      "--output",
                                            "--format", "--input-format", "--delimiter",
-                                           "--utc-offset", "--store", "--save" };
+                                           "--utc-offset", "--store", "--save",
+                                           "--purpose", "--grant", "--at", "--tracking" };
 
 static int takes_value(const char *flag)
 {
@@ -96,6 +97,18 @@ static int apply_flag(cli_options *o, const char *flag, const char *v)
     else if (strcmp(flag, "--utc-offset") == 0) {
         if (parse_offset(v, &m->time_offset_minutes))
             return cli_error(EXIT_USAGE, "--utc-offset wants ±HH:MM, got '%s'", v);
+    } else if (strcmp(flag, "--purpose") == 0) {
+        o->purpose = v;
+        return 0;
+    } else if (strcmp(flag, "--grant") == 0) {
+        o->grant = v;
+        return 0;
+    } else if (strcmp(flag, "--at") == 0) {
+        o->at = v;
+        return 0;
+    } else if (strcmp(flag, "--tracking") == 0) {
+        o->tracking = v;
+        return 0;
     } else if (strcmp(flag, "--store") == 0) {
         o->store = v;
         return 0;

@@ -199,3 +199,26 @@ def test_erase_from_a_saved_store(persona, tmp_path):
     assert r.code == 1 and "no user" in r.err
     assert persona("erase", "7").code == 2                          # --store is required
     assert persona("erase", "--help").code == 0
+
+
+def test_consent_and_do_not_track_in_a_saved_store(persona, tmp_path):
+    snap = str(tmp_path / "s.snap")
+    f = write(tmp_path, "e.csv", EVENTS)
+    assert persona("stats", "--save", snap, f).code == 0
+    r = persona("consent", "7", "--purpose", 'mark"eting', "--grant", "no",
+                "--at", "2024-05-01T12:00:00Z", "--store", snap)
+    assert r.code == 0, r.err
+    assert json.loads(r.out) == {"purpose": 'mark"eting', "granted": False,
+                                 "time": "2024-05-01 12:00:00"}
+    person = json.loads(persona("profile", "7", "--store", snap).out)
+    assert person["profile"]["consent"] == {'mark"eting': {"granted": False,
+                                                           "time": "2024-05-01 12:00:00"}}
+    r = persona("consent", "9", "--tracking", "off", "--store", snap)
+    assert r.code == 0 and json.loads(r.out) == {"tracking": False}
+    s = json.loads(persona("stats", "--store", snap, f, "--format", "json").out)
+    assert s["rejected_suppressed"] == 1 and s["events_accepted"] == 3
+    assert persona("consent", "7", "--store", snap).code == 2            # nothing to record
+    assert persona("consent", "7", "--purpose", "x", "--grant", "maybe",
+                   "--store", snap).code == 2
+    assert persona("consent", "7", "--purpose", "x", "--grant", "yes", "--at", "soon",
+                   "--store", snap).code == 2
