@@ -12,6 +12,19 @@ static int help(const char *synopsis, const char *what)
     return 0;
 }
 
+/* Parse a data command's options and answer --help: -1 means go on, anything else is the
+ * exit code to return (the options are freed then). */
+static int parse_or_help(cli_options *o, int argc, char **argv, int allow_key,
+                         const char *synopsis, const char *what)
+{
+    int rc = cli_parse(o, argc, argv, allow_key);
+    if (rc || o->help) {
+        cli_options_free(o);
+        return rc ? rc : help(synopsis, what);
+    }
+    return -1;
+}
+
 int cmd_version(int argc, char **argv)
 {
     for (int i = 2; i < argc; i++) {
@@ -87,15 +100,14 @@ static void print_stats(FILE *f, const char *format, const stat_row *rows, size_
 int cmd_stats(int argc, char **argv)
 {
     cli_options o;
-    int rc = cli_parse(&o, argc, argv, 0);
-    if (rc || o.help) {
-        cli_options_free(&o);
-        return rc ? rc
-                  : help("stats [options] [FILE]",
-                         "Ingest FILE and print what was read: rows, accepted and rejected events\n"
-                         "(by reason, with the first line numbers), users, items, event types,\n"
-                         "time range and memory per event and per profile.");
-    }
+    int rc = parse_or_help(&o, argc, argv, 0,
+                           "stats [options] [FILE]",
+                           "Ingest FILE and print what was read: rows, accepted and rejected events\n"
+                           "(by reason, with the first line numbers), users, items, event types,\n"
+                           "time range and memory per event and per profile.");
+    if (rc >= 0)
+        return rc;
+    rc = 0;
     persona_store *store = NULL;
     persona_ingest_stats st;
     rc = cli_load(&store, &st, &o);
@@ -150,16 +162,15 @@ static int write_file(void *ctx, const char *data, size_t len)
 int cmd_profiles(int argc, char **argv)
 {
     cli_options o;
-    int rc = cli_parse(&o, argc, argv, 0);
-    if (rc || o.help) {
-        cli_options_free(&o);
-        return rc ? rc
-                  : help("profiles [options] [FILE]",
-                         "Ingest FILE and write one row per user, sorted by key (plain integers\n"
-                         "first, numerically): user_id,events,<count per event type>...,\n"
-                         "value_sum,first_ts,last_ts. --format json writes JSON Lines with every\n"
-                         "trait, attribute and consent.");
-    }
+    int rc = parse_or_help(&o, argc, argv, 0,
+                           "profiles [options] [FILE]",
+                           "Ingest FILE and write one row per user, sorted by key (plain integers\n"
+                           "first, numerically): user_id,events,<count per event type>...,\n"
+                           "value_sum,first_ts,last_ts. --format json writes JSON Lines with every\n"
+                           "trait, attribute and consent.");
+    if (rc >= 0)
+        return rc;
+    rc = 0;
     if (o.format && strcmp(o.format, "text") == 0) {
         cli_options_free(&o);
         return cli_error(EXIT_USAGE, "profiles: --format wants csv or json");
@@ -188,16 +199,15 @@ int cmd_profiles(int argc, char **argv)
 int cmd_profile(int argc, char **argv)
 {
     cli_options o;
-    int rc = cli_parse(&o, argc, argv, 1);
-    if (rc || o.help) {
-        cli_options_free(&o);
-        return rc ? rc
-                  : help("profile KEY [options] [FILE]",
-                         "Ingest FILE (or open --store) and print everything held about the user\n"
-                         "KEY as one JSON object, for access and portability requests: the profile\n"
-                         "(traits, counts and value per event type, last property values, category\n"
-                         "engagement, attributes, consent) and every stored event of the user.");
-    }
+    int rc = parse_or_help(&o, argc, argv, 1,
+                           "profile KEY [options] [FILE]",
+                           "Ingest FILE (or open --store) and print everything held about the user\n"
+                           "KEY as one JSON object, for access and portability requests: the profile\n"
+                           "(traits, counts and value per event type, last property values, category\n"
+                           "engagement, attributes, consent) and every stored event of the user.");
+    if (rc >= 0)
+        return rc;
+    rc = 0;
     if (!o.key) {
         cli_options_free(&o);
         return cli_error(EXIT_USAGE, "profile: which user? (persona profile KEY [FILE])");
@@ -228,16 +238,15 @@ int cmd_profile(int argc, char **argv)
 int cmd_erase(int argc, char **argv)
 {
     cli_options o;
-    int rc = cli_parse(&o, argc, argv, 1);
-    if (rc || o.help) {
-        cli_options_free(&o);
-        return rc ? rc
-                  : help("erase KEY --store SNAPSHOT [--save SNAPSHOT]",
-                         "Erase the user KEY from a saved store: profile, events and their ids,\n"
-                         "attributes, consent and every string only they held. The store is saved\n"
-                         "back (to --save, else over --store, atomically) and a JSON receipt of\n"
-                         "what was removed is printed.");
-    }
+    int rc = parse_or_help(&o, argc, argv, 1,
+                           "erase KEY --store SNAPSHOT [--save SNAPSHOT]",
+                           "Erase the user KEY from a saved store: profile, events and their ids,\n"
+                           "attributes, consent and every string only they held. The store is saved\n"
+                           "back (to --save, else over --store, atomically) and a JSON receipt of\n"
+                           "what was removed is printed.");
+    if (rc >= 0)
+        return rc;
+    rc = 0;
     if (!o.key || !o.store || o.file) {
         cli_options_free(&o);
         return cli_error(EXIT_USAGE, "erase: usage: persona erase KEY --store SNAPSHOT");
@@ -301,17 +310,16 @@ static int yes_no(const char *v)
 int cmd_consent(int argc, char **argv)
 {
     cli_options o;
-    int rc = cli_parse(&o, argc, argv, 1);
-    if (rc || o.help) {
-        cli_options_free(&o);
-        return rc ? rc
-                  : help("consent KEY --store SNAPSHOT (--purpose P --grant yes|no [--at TIME] "
-                         "| --tracking on|off)",
-                         "Record, in a saved store, that the user KEY granted or withdrew consent\n"
-                         "for a purpose (at TIME, default now), or turn do-not-track on or off\n"
-                         "(--tracking off: their events are no longer stored). The store is saved\n"
-                         "back (to --save, else over --store) and a JSON receipt printed.");
-    }
+    int rc = parse_or_help(&o, argc, argv, 1,
+                           "consent KEY --store SNAPSHOT (--purpose P --grant yes|no [--at TIME] "
+                           "| --tracking on|off)",
+                           "Record, in a saved store, that the user KEY granted or withdrew consent\n"
+                           "for a purpose (at TIME, default now), or turn do-not-track on or off\n"
+                           "(--tracking off: their events are no longer stored). The store is saved\n"
+                           "back (to --save, else over --store) and a JSON receipt printed.");
+    if (rc >= 0)
+        return rc;
+    rc = 0;
     int grant = yes_no(o.grant), tracking = yes_no(o.tracking);
     int by_purpose = o.purpose && grant >= 0 && !o.tracking;
     int by_tracking = tracking >= 0 && !o.purpose && !o.grant && !o.at;
