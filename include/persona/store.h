@@ -535,6 +535,7 @@ PERSONA_API int persona_store_set_tracking(persona_store *store, const char *use
 
 /**
  * Whether events of a person are collected (see persona_store_set_tracking()).
+ * Thread-safety: a reader (concurrent with everything but persona_store_free()).
  * @param[out] tracking_out 1 = collected (the default), 0 = opted out.
  * @param[in]  store        the store.
  * @param[in]  user         the user key.

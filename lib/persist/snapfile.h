@@ -11,9 +11,10 @@
  * Reading: open() checks the header and the table (magic, version, kind, lengths, overlap,
  * CRCs) before anything else. Sections are then read as streams: section() positions at
  * one, read() takes bytes from it (never past its end), section_end() requires every byte
- * read and checks its CRC. A reader never allocates more than a fixed buffer (whatever
- * the counts in the file say): decoders must check a count against persona__snap_left()
- * before allocating for it.
+ * read and checks its CRC. A reader allocates a fixed buffer and a copy of the section
+ * table (checked against the file's size first), nothing driven by counts inside
+ * sections: decoders must check a count against persona__snap_left() before allocating
+ * for it.
  *
  * Failures: PERSONA_EIO (message: path and step), PERSONA_ECORRUPT (message: section name
  * and byte offset in the file), PERSONA_EVERSION (a newer format version, or a required

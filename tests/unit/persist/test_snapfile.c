@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "file_check.h"
 #include "failalloc.h"
 #include "persist/io.h"
 #include "persist/snapfile.h"
@@ -38,36 +39,6 @@ static const char *in_dir(const char *name)
     char *p = buf[next++ % 4];
     snprintf(p, sizeof buf[0], "%s/%s", dir, name);
     return p;
-}
-
-static uint8_t *read_file(const char *path, size_t *len)
-{
-    *len = 0;
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    uint8_t *p = malloc(n > 0 ? (size_t)n : 1);
-    if (p && n > 0 && fread(p, 1, (size_t)n, f) != (size_t)n) {
-        free(p);
-        p = NULL;
-    }
-    fclose(f);
-    if (p)
-        *len = (size_t)n;
-    return p;
-}
-
-static void write_file(const char *path, const void *data, size_t len)
-{
-    FILE *f = fopen(path, "wb");
-    if (!f || (len && fwrite(data, 1, len, f) != len)) {
-        fprintf(stderr, "cannot write %s\n", path);
-        exit(1);
-    }
-    fclose(f);
 }
 
 static int file_is(const char *path, const uint8_t *want, size_t want_len)

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "file_check.h"
 #include "store_check.h"
 
 #define MARK "Qz7k" /* in every string only the erased person has */
@@ -123,25 +124,9 @@ static void check_equal_full(const persona_store *a, const persona_store *b)
     check_equal_as(a, b, 0);
 }
 
-/* Whether the file contains `what` (the marker when NULL). */
-static int file_has(const char *path, const char *what)
-{
-    size_t wl = strlen(what);
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return -1;
-    static char buf[1 << 20];
-    size_t n = fread(buf, 1, sizeof buf, f);
-    fclose(f);
-    for (size_t i = 0; i + wl <= n; i++)
-        if (memcmp(buf + i, what, wl) == 0)
-            return 1;
-    return 0;
-}
-
 static int file_has_marker(const char *path)
 {
-    return file_has(path, MARK);
+    return file_contains(path, MARK);
 }
 
 static void test_equals_never_seen(void)
@@ -235,8 +220,8 @@ static void test_anonymize(void)
     CHECK_RC(persona_store_save(a, path), PERSONA_OK);
     static const char *gone[] = { VICTIM, "id-" MARK, "Ann " MARK, "ann-" MARK, "name-" MARK };
     for (size_t i = 0; i < sizeof gone / sizeof *gone; i++)
-        CHECK(file_has(path, gone[i]) == 0);
-    CHECK(file_has(path, "item-" MARK) == 1); /* behaviour stays */
+        CHECK(file_contains(path, gone[i]) == 0);
+    CHECK(file_contains(path, "item-" MARK) == 1); /* behaviour stays */
     unlink(path);
     CHECK_RC(persona_store_anonymize(NULL, 0, NULL, NULL, a, VICTIM), PERSONA_ENOTFOUND);
     CHECK_RC(persona_store_anonymize(NULL, 5, NULL, NULL, a, key), PERSONA_EINVAL);

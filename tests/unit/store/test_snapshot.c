@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "file_check.h"
 #include "store_check.h"
 
 static char dir[64];
@@ -20,35 +21,6 @@ static const char *path_in_dir(const char *name)
     char *p = buf[next++ & 3];
     snprintf(p, sizeof buf[0], "%s/%s", dir, name);
     return p;
-}
-
-static char *read_file(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *b = malloc((size_t)n + 1);
-    if (b && fread(b, 1, (size_t)n, f) != (size_t)n) {
-        free(b);
-        b = NULL;
-    }
-    fclose(f);
-    if (b)
-        *len = (size_t)n;
-    return b;
-}
-
-static void write_file(const char *path, const char *data, size_t len)
-{
-    FILE *f = fopen(path, "wb");
-    CHECK(f != NULL);
-    if (!f)
-        return;
-    CHECK(fwrite(data, 1, len, f) == len);
-    fclose(f);
 }
 
 /* Everything observable (store_check.h). */
@@ -146,7 +118,7 @@ static void test_round_trip(void)
     CHECK_RC(persona_store_save(s, p1), PERSONA_OK);
     CHECK_RC(persona_store_save(t, p2), PERSONA_OK);
     size_t l1 = 0, l2 = 0;
-    char *b1 = read_file(p1, &l1), *b2 = read_file(p2, &l2);
+    uint8_t *b1 = read_file(p1, &l1), *b2 = read_file(p2, &l2);
     CHECK(b1 && b2 && l1 == l2 && memcmp(b1, b2, l1) == 0);
     free(b1);
     free(b2);
@@ -222,7 +194,7 @@ static void test_damage(void)
     CHECK_RC(persona_store_save(s, p), PERSONA_OK);
     persona_store_free(s);
     size_t len = 0;
-    char *orig = read_file(p, &len);
+    uint8_t *orig = read_file(p, &len);
     CHECK(orig != NULL && len > 64);
     if (!orig)
         return;
