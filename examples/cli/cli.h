@@ -28,6 +28,10 @@ typedef struct cli_options {
     const char *grant;        /* consent: --grant yes|no */
     const char *at;           /* consent: --at TIME (default now) */
     const char *tracking;     /* consent: --tracking on|off */
+    const char *source;       /* alias: --source S (who or what linked the identifiers) */
+    const char *country;      /* alias: --country CC (default country calling code) */
+    const char **args;        /* CLI_ARGS_MANY: every positional argument, in order */
+    size_t n_args;
     persona_mapping map;
     const char *prop_names[CLI_MAX_PROPS];
     const char *prop_cols[CLI_MAX_PROPS];
@@ -45,7 +49,12 @@ int cli_error(int code, const char *fmt, ...)
 /* Report a failed library call (its message) and return EXIT_RUNTIME. */
 int cli_lib_error(const char *what);
 
-/* Parse argv[2..] for a data command. Returns 0, or EXIT_USAGE after printing why. */
+/* allow_key of cli_parse(): every positional goes to o->args (none to key or file). */
+#define CLI_ARGS_MANY 2
+
+/* Parse argv[2..] for a data command. allow_key: 0 = [FILE], 1 = [KEY] [FILE],
+ * CLI_ARGS_MANY = any number of positionals in o->args. Returns 0, or EXIT_USAGE (or
+ * EXIT_RUNTIME when out of memory) after printing why. */
 int cli_parse(cli_options *o, int argc, char **argv, int allow_key);
 void cli_options_free(cli_options *o);
 
@@ -65,5 +74,8 @@ int cmd_profiles(int argc, char **argv);
 int cmd_profile(int argc, char **argv);
 int cmd_erase(int argc, char **argv);
 int cmd_consent(int argc, char **argv);
+int cmd_alias(int argc, char **argv);
+int cmd_unmerge(int argc, char **argv);
+int cmd_merge_log(int argc, char **argv);
 
 #endif

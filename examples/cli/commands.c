@@ -1,4 +1,6 @@
-/* The commands of this issue: version, stats, profiles, profile. */
+/* The commands: version, stats, profiles, profile, erase, consent, alias, unmerge,
+ * merge-log. */
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -196,6 +198,16 @@ int cmd_profiles(int argc, char **argv)
     return rc;
 }
 
+/* One line of output (the JSON a command prints) to --output or stdout; the exit code. */
+static int print_line(cli_options *o, const char *text)
+{
+    FILE *f = cli_open_output(o);
+    if (!f)
+        return EXIT_RUNTIME;
+    fprintf(f, "%s\n", text);
+    return cli_close_output(f, o);
+}
+
 int cmd_profile(int argc, char **argv)
 {
     cli_options o;
@@ -220,13 +232,7 @@ int cmd_profile(int argc, char **argv)
         if (persona_store_export_profile(&json, NULL, store, o.key) != PERSONA_OK) {
             rc = cli_lib_error("profile");
         } else {
-            FILE *f = cli_open_output(&o);
-            if (f) {
-                fprintf(f, "%s\n", json);
-                rc = cli_close_output(f, &o);
-            } else {
-                rc = EXIT_RUNTIME;
-            }
+            rc = print_line(&o, json);
         }
         persona_free(json);
         persona_store_free(store);
@@ -361,6 +367,255 @@ int cmd_consent(int argc, char **argv)
             rc = EXIT_RUNTIME;
         }
     }
+    persona_store_free(store);
+    cli_options_free(&o);
+    return rc;
+}
+
+/* ---- the identity graph: alias, unmerge, merge-log ---------------------------------- */
+
+static const struct {
+    const char *name;
+    int32_t type;
+} id_types[] = {
+    { "key", PERSONA_ID_KEY },     { "cookie", PERSONA_ID_COOKIE },
+    { "email", PERSONA_ID_EMAIL }, { "phone", PERSONA_ID_PHONE },
+    { "customer", PERSONA_ID_CUSTOMER },
+};
+
+/* An identifier written TYPE:VALUE (TYPE a name above or a host type number >= 100), or a
+ * bare VALUE without ':' (a user key). Returns 0, or EXIT_USAGE after saying why. */
+static int parse_identifier(persona_identifier *id, const char *cmd, const char *arg)
+{
+    id->struct_size = sizeof *id;
+    id->type = PERSONA_ID_KEY;
+    id->value = arg;
+    const char *colon = strchr(arg, ':');
+    if (!colon) {
+        if (!*arg)
+            return cli_error(EXIT_USAGE, "%s: empty identifier", cmd);
+        return 0;
+    }
+    size_t n = (size_t)(colon - arg);
+    int known = 0;
+    for (size_t i = 0; i < sizeof id_types / sizeof *id_types && !known; i++) {
+        if (strlen(id_types[i].name) == n && strncmp(arg, id_types[i].name, n) == 0) {
+            id->type = id_types[i].type;
+            known = 1;
+        }
+    }
+    if (!known && n > 0 && n <= 9 && strspn(arg, "0123456789") == n) {
+        long t = strtol(arg, NULL, 10);
+        if (t < PERSONA_ID_HOST)
+            return cli_error(EXIT_USAGE,
+                             "%s: identifier '%s': type %ld is not a host type (host types "
+                             "are numbered from %d; use key, cookie, email, phone or customer)",
+                             cmd, arg, t, PERSONA_ID_HOST);
+        id->type = (int32_t)t;
+        known = 1;
+    }
+    if (!known)
+        return cli_error(EXIT_USAGE,
+                         "%s: identifier '%s': unknown type '%.*s' (want TYPE:VALUE with TYPE "
+                         "key, cookie, email, phone, customer or a host type number >= %d; "
+                         "write key:VALUE for a key that contains ':')",
+                         cmd, arg, (int)n, arg, PERSONA_ID_HOST);
+    id->value = colon + 1;
+    if (!*id->value)
+        return cli_error(EXIT_USAGE, "%s: identifier '%s' has no value after the type", cmd,
+                         arg);
+    return 0;
+}
+
+static const char *link_outcome_name(int32_t outcome)
+{
+    switch (outcome) {
+    case PERSONA_LINK_MERGED: return "merged";
+    case PERSONA_LINK_ADDED: return "added";
+    case PERSONA_LINK_SAME: return "same";
+    case PERSONA_LINK_BLOCKED_VALUE: return "blocked-value";
+    case PERSONA_LINK_BLOCKED_LIMIT: return "blocked-limit";
+    default: return NULL;
+    }
+}
+
+/* A type as the merge log names it: key, cookie, ... or the number of a host type. */
+static void put_id_type(FILE *f, int32_t type)
+{
+    for (size_t i = 0; i < sizeof id_types / sizeof *id_types; i++) {
+        if (id_types[i].type == type) {
+            fprintf(f, "\"%s\"", id_types[i].name);
+            return;
+        }
+    }
+    fprintf(f, "%ld", (long)type);
+}
+
+/* A library error of an identity command: an invalid argument is a usage error. */
+static int identity_error(const char *cmd, int code)
+{
+    if (code == PERSONA_EINVAL)
+        return cli_error(EXIT_USAGE, "%s: %s", cmd, persona_errmsg());
+    return cli_lib_error(cmd);
+}
+
+#define ID_SYNTAX_HELP                                                                 \
+    "An ID is TYPE:VALUE, TYPE one of key, cookie, email, phone, customer or a\n"      \
+    "host type number (100 and up), or a bare VALUE without ':', meaning a user\n"     \
+    "key (write key:VALUE for a key that contains ':'). Values are normalized by\n"    \
+    "their type: emails trimmed and lower-cased, phone numbers made E.164."
+
+int cmd_alias(int argc, char **argv)
+{
+    cli_options o;
+    int rc = parse_or_help(&o, argc, argv, CLI_ARGS_MANY,
+                           "alias --store SNAPSHOT [--save SNAPSHOT] [--source S] [--at TIME] "
+                           "[--country CC] ID ID [ID...]",
+                           "Link identifiers of one person in a saved store: their profiles merge\n"
+                           "into one (traits recomputed from the event log), identifiers the store\n"
+                           "has not seen join it. Guards (blocked values, per-type limits) may\n"
+                           "block a link; that is not an error, it is counted. Every link goes to\n"
+                           "the merge log (persona merge-log) with --at TIME (default now) and\n"
+                           "--source S (who or what linked them: login, crm-import, ...).\n"
+                           "--country CC sets the store's default calling code for national phone\n"
+                           "numbers (\"33\"; kept in the store). The store is saved back (to --save,\n"
+                           "else over --store) and one JSON line printed:\n"
+                           "{\"outcome\":\"merged\"|\"added\"|\"same\"|\"blocked-value\"|\"blocked-limit\",\n"
+                           "\"merged\":N,\"added\":N,\"same\":N,\"blocked\":N,\"events_replayed\":N}\n"
+                           "(with \"blocked_type\" when a link was blocked by a limit or value).\n"
+                           ID_SYNTAX_HELP);
+    if (rc >= 0)
+        return rc;
+    rc = 0;
+    if (!o.store || o.n_args < 2) {
+        cli_options_free(&o);
+        return cli_error(EXIT_USAGE, "alias: usage: persona alias --store SNAPSHOT ID ID [ID...]");
+    }
+    persona_identifier *ids = malloc(sizeof *ids * o.n_args);
+    if (!ids) {
+        cli_options_free(&o);
+        return cli_error(EXIT_RUNTIME, "out of memory");
+    }
+    for (size_t i = 0; i < o.n_args && rc == 0; i++)
+        rc = parse_identifier(&ids[i], "alias", o.args[i]);
+    int64_t at = (int64_t)time(NULL) * 1000;
+    if (rc == 0 && o.at && persona_time_parse(&at, o.at, strlen(o.at), NULL, 0) != PERSONA_OK)
+        rc = cli_error(EXIT_USAGE, "alias: --at: %s", persona_errmsg());
+    if (rc) {
+        free(ids);
+        cli_options_free(&o);
+        return rc;
+    }
+    persona_store *store = NULL;
+    persona_alias_result r = PERSONA_ALIAS_RESULT_INIT;
+    int lrc;
+    if (persona_store_open(&store, o.store) != PERSONA_OK)
+        rc = cli_lib_error("cannot open the store");
+    else if (o.country && (lrc = persona_store_identity_country(store, o.country)) != PERSONA_OK)
+        rc = lrc == PERSONA_EINVAL
+                 ? cli_error(EXIT_USAGE, "alias: --country: %s", persona_errmsg())
+                 : cli_lib_error("alias");
+    else if ((lrc = persona_store_alias(&r, store, ids, o.n_args, at, o.source)) != PERSONA_OK)
+        rc = identity_error("alias", lrc);
+    else if (persona_store_save(store, o.save ? o.save : o.store) != PERSONA_OK)
+        rc = cli_lib_error("cannot save the store");
+    if (rc == 0) {
+        FILE *f = cli_open_output(&o);
+        if (f) {
+            const char *name = link_outcome_name(r.outcome);
+            if (name)
+                fprintf(f, "{\"outcome\":\"%s\"", name);
+            else
+                fprintf(f, "{\"outcome\":%ld", (long)r.outcome);
+            fprintf(f, ",\"merged\":%lu,\"added\":%lu,\"same\":%lu,\"blocked\":%lu",
+                    (unsigned long)r.merged, (unsigned long)r.added, (unsigned long)r.same,
+                    (unsigned long)r.blocked);
+            if (r.blocked) {
+                fputs(",\"blocked_type\":", f);
+                put_id_type(f, r.blocked_type);
+            }
+            fprintf(f, ",\"events_replayed\":%llu}\n", (unsigned long long)r.events_replayed);
+            rc = cli_close_output(f, &o);
+        } else {
+            rc = EXIT_RUNTIME;
+        }
+    }
+    persona_store_free(store);
+    free(ids);
+    cli_options_free(&o);
+    return rc;
+}
+
+int cmd_unmerge(int argc, char **argv)
+{
+    cli_options o;
+    int rc = parse_or_help(&o, argc, argv, 1, "unmerge ID --store SNAPSHOT [--save SNAPSHOT]",
+                           "Split a wrongly merged profile in a saved store: every link of the\n"
+                           "merge log that involves ID is marked undone, the profile's identifiers\n"
+                           "are regrouped by the links that remain and each part's traits are\n"
+                           "recomputed from the event log. Attributes and consent stay with the\n"
+                           "identifier they were set through. The store is saved back (to --save,\n"
+                           "else over --store) and {\"parts\":N} printed: how many profiles the\n"
+                           "profile became (1 when ID had no links).\n" ID_SYNTAX_HELP);
+    if (rc >= 0)
+        return rc;
+    rc = 0;
+    if (!o.key || !o.store || o.file) {
+        cli_options_free(&o);
+        return cli_error(EXIT_USAGE, "unmerge: usage: persona unmerge ID --store SNAPSHOT");
+    }
+    persona_identifier id;
+    rc = parse_identifier(&id, "unmerge", o.key);
+    if (rc) {
+        cli_options_free(&o);
+        return rc;
+    }
+    persona_store *store = NULL;
+    uint32_t parts = 0;
+    int lrc;
+    if (persona_store_open(&store, o.store) != PERSONA_OK)
+        rc = cli_lib_error("cannot open the store");
+    else if ((lrc = persona_store_unmerge(&parts, store, &id)) != PERSONA_OK)
+        rc = identity_error("unmerge", lrc);
+    else if (persona_store_save(store, o.save ? o.save : o.store) != PERSONA_OK)
+        rc = cli_lib_error("cannot save the store");
+    if (rc == 0) {
+        char line[32];
+        snprintf(line, sizeof line, "{\"parts\":%lu}", (unsigned long)parts);
+        rc = print_line(&o, line);
+    }
+    persona_store_free(store);
+    cli_options_free(&o);
+    return rc;
+}
+
+int cmd_merge_log(int argc, char **argv)
+{
+    cli_options o;
+    int rc = parse_or_help(&o, argc, argv, 1, "merge-log --store SNAPSHOT [KEY]",
+                           "Print the merge log of a saved store as one JSON array, oldest first:\n"
+                           "every link persona alias made or a guard blocked, each\n"
+                           "{\"seq\":N,\"time\":...,\"source\":...,\"a\":{\"type\":...,\"id\":...},\"b\":{...},\n"
+                           "\"outcome\":...} (\"limit_type\" when blocked by a limit, \"undone\":true\n"
+                           "after persona unmerge). With KEY (any identifier of a profile, as\n"
+                           "stored: normalized), only the links of that profile.");
+    if (rc >= 0)
+        return rc;
+    rc = 0;
+    if (!o.store || o.file || o.save) {
+        cli_options_free(&o);
+        return cli_error(EXIT_USAGE, "merge-log: usage: persona merge-log --store SNAPSHOT [KEY]");
+    }
+    persona_store *store = NULL;
+    char *json = NULL;
+    int lrc;
+    if (persona_store_open(&store, o.store) != PERSONA_OK)
+        rc = cli_lib_error("cannot open the store");
+    else if ((lrc = persona_store_merge_log(&json, NULL, store, o.key)) != PERSONA_OK)
+        rc = identity_error("merge-log", lrc);
+    if (rc == 0)
+        rc = print_line(&o, json);
+    persona_free(json);
     persona_store_free(store);
     cli_options_free(&o);
     return rc;

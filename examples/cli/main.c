@@ -14,6 +14,9 @@ static const char usage[] =
     "  profile KEY        everything held about one user, as JSON\n"
     "  erase KEY          erase a user from a saved store (--store FILE); prints a receipt\n"
     "  consent KEY        record consent for a purpose, or do-not-track, in a saved store\n"
+    "  alias ID ID...     link identifiers of one person in a saved store (merges profiles)\n"
+    "  unmerge ID         split a wrongly merged profile in a saved store (undo ID's links)\n"
+    "  merge-log [KEY]    the links alias made or a guard blocked, as JSON (--store FILE)\n"
     "\n"
     "With no FILE, data commands use the bundled Online Retail sample.\n"
     "Run 'persona <command> --help' for the options of a command.\n";
@@ -46,6 +49,9 @@ int main(int argc, char **argv)
         { "profile", cmd_profile },
         { "erase", cmd_erase },
         { "consent", cmd_consent },
+        { "alias", cmd_alias },
+        { "unmerge", cmd_unmerge },
+        { "merge-log", cmd_merge_log },
     };
     if (argc < 2) {
         fputs(usage, stderr);

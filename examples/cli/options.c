@@ -40,7 +40,8 @@ static const char *const value_flags[] = { "--user",  "--time",  "--time-format"
                                            "--value", "--prop",  "-o",      "--output",
                                            "--format", "--input-format", "--delimiter",
                                            "--utc-offset", "--store", "--save",
-                                           "--purpose", "--grant", "--at", "--tracking" };
+                                           "--purpose", "--grant", "--at", "--tracking",
+                                           "--source", "--country" };
 
 static int takes_value(const char *flag)
 {
@@ -109,6 +110,12 @@ static int apply_flag(cli_options *o, const char *flag, const char *v)
     } else if (strcmp(flag, "--tracking") == 0) {
         o->tracking = v;
         return 0;
+    } else if (strcmp(flag, "--source") == 0) {
+        o->source = v;
+        return 0;
+    } else if (strcmp(flag, "--country") == 0) {
+        o->country = v;
+        return 0;
     } else if (strcmp(flag, "--store") == 0) {
         o->store = v;
         return 0;
@@ -141,6 +148,11 @@ int cli_parse(cli_options *o, int argc, char **argv, int allow_key)
     memset(o, 0, sizeof *o);
     persona_mapping_init(&o->map, sizeof o->map);
     o->command = argv[1];
+    if (allow_key == CLI_ARGS_MANY) {
+        o->args = malloc(sizeof *o->args * (size_t)(argc > 2 ? argc - 2 : 1));
+        if (!o->args)
+            return cli_error(EXIT_RUNTIME, "out of memory");
+    }
     for (int i = 2; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
@@ -175,7 +187,9 @@ int cli_parse(cli_options *o, int argc, char **argv, int allow_key)
                 return EXIT_USAGE;
             continue;
         }
-        if (allow_key && !o->key) {
+        if (allow_key == CLI_ARGS_MANY) {
+            o->args[o->n_args++] = a;
+        } else if (allow_key && !o->key) {
             o->key = a;
         } else if (!o->file) {
             o->file = a;
@@ -194,6 +208,9 @@ void cli_options_free(cli_options *o)
     for (size_t i = 0; i < o->n_props; i++)
         free(o->prop_storage[i]);
     o->n_props = 0;
+    free(o->args);
+    o->args = NULL;
+    o->n_args = 0;
 }
 
 static int ends_with(const char *s, const char *suffix)

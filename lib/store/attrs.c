@@ -1,5 +1,9 @@
 /* Host-set typed attributes and consent per purpose. Each setter is one small change
- * made under the write lock after every allocation it needs has succeeded. */
+ * made under the write lock after every allocation it needs has succeeded.
+ *
+ * Values stay with the identifier they were set through (so unmerging gives every part
+ * its own back); a profile's value of a name is the one set last across its identifiers
+ * (consent: the latest time, then the later call), by the store-wide sequence number. */
 #include <math.h>
 #include <string.h>
 
@@ -67,6 +71,7 @@ static int attr_set(persona_store *s, const char *user, const char *name, const 
         persona__free(s->attrs[e].str);
         s->attrs[e] = *v;
         s->attrs[e].str = copy;
+        s->attrs[e].seq = ++s->set_seq;
         copy = NULL;
     }
     STORE_UNLOCK(s);
@@ -80,7 +85,7 @@ PERSONA_API int persona_store_attr_set_num(persona_store *store, const char *use
     if (!isfinite(value))
         return persona__fail(PERSONA_EINVAL, "attribute '%.200s': value is not finite",
                              name ? name : "");
-    attr_value v = { PERSONA_NUM, 0, value, 0, NULL };
+    attr_value v = { PERSONA_NUM, 0, value, 0, NULL, 0 };
     return attr_set(store, user, name, &v, NULL);
 }
 
@@ -89,14 +94,14 @@ PERSONA_API int persona_store_attr_set_str(persona_store *store, const char *use
 {
     if (!value)
         return persona__fail(PERSONA_EINVAL, "attribute value is NULL");
-    attr_value v = { PERSONA_STR, 0, 0, 0, NULL };
+    attr_value v = { PERSONA_STR, 0, 0, 0, NULL, 0 };
     return attr_set(store, user, name, &v, value);
 }
 
 PERSONA_API int persona_store_attr_set_bool(persona_store *store, const char *user,
                                             const char *name, int32_t value)
 {
-    attr_value v = { PERSONA_BOOL, value != 0, 0, 0, NULL };
+    attr_value v = { PERSONA_BOOL, value != 0, 0, 0, NULL, 0 };
     return attr_set(store, user, name, &v, NULL);
 }
 
@@ -106,14 +111,14 @@ PERSONA_API int persona_store_attr_set_time(persona_store *store, const char *us
     if (value < PERSONA_TIME_MIN || value > PERSONA_TIME_MAX)
         return persona__fail(PERSONA_EINVAL, "attribute '%.200s': time out of range",
                              name ? name : "");
-    attr_value v = { PERSONA_TIME, 0, 0, value, NULL };
+    attr_value v = { PERSONA_TIME, 0, 0, value, NULL, 0 };
     return attr_set(store, user, name, &v, NULL);
 }
 
 PERSONA_API int persona_store_attr_set_null(persona_store *store, const char *user,
                                             const char *name)
 {
-    attr_value v = { PERSONA_NULL, 0, 0, 0, NULL };
+    attr_value v = { PERSONA_NULL, 0, 0, 0, NULL, 0 };
     return attr_set(store, user, name, &v, NULL);
 }
 
@@ -128,7 +133,8 @@ static const attr_value *attr_find(const persona_store *s, const char *user, con
     uint32_t id = persona__store_find_user(s, user, rc);
     if (*rc)
         return NULL;
-    uint32_t e = persona__store_pair_entry(&s->user_attr, id, &s->names, name);
+    uint32_t nid = persona__intern_find(&s->names, name, strlen(name));
+    uint32_t e = nid == PERSONA__NO_ID ? UINT32_MAX : persona__attr_entry(s, id, nid);
     if (e == UINT32_MAX || s->attrs[e].type < 0) {
         *rc = persona__fail(PERSONA_ENOTFOUND, "user '%.200s' has no attribute '%.200s'", user,
                             name);
@@ -144,12 +150,24 @@ PERSONA_API int persona_store_attr_remove(persona_store *store, const char *user
         return persona__fail(PERSONA_EINVAL, "store is NULL");
     STORE_WRLOCK(store);
     int rc;
-    attr_value *v = (attr_value *)attr_find(store, user, name, &rc);
-    if (v) {
-        persona__free(v->str);
-        v->str = NULL;
-        v->type = -1;
-        store->profiles[persona__intern_find(&store->users, user, strlen(user))].n_attrs--;
+    if (attr_find(store, user, name, &rc)) {
+        /* Every identifier's value goes; the removal is ordered like a setting, so a value
+         * set earlier through an identifier linked later does not come back. */
+        uint32_t root = persona__store_find_user(store, user, &rc);
+        uint32_t nid = persona__intern_find(&store->names, name, strlen(name));
+        uint64_t seq = ++store->set_seq;
+        uint32_t m = root;
+        do {
+            uint32_t e = persona__pairmap_find(&store->user_attr, PERSONA__PAIR(m, nid));
+            if (e != UINT32_MAX && store->attrs[e].type >= 0) {
+                persona__free(store->attrs[e].str);
+                store->attrs[e].str = NULL;
+                store->attrs[e].type = -1;
+                store->attrs[e].seq = seq;
+                store->profiles[m].n_attrs--;
+            }
+            m = persona__id_next(store, m);
+        } while (m != root);
     }
     STORE_UNLOCK(store);
     return rc;
@@ -257,6 +275,7 @@ PERSONA_API int persona_store_consent_set(persona_store *store, const char *user
                                      &store->profiles[ns.user].head_consent);
         store->consents[e].granted = granted != 0;
         store->consents[e].time_ms = time_ms;
+        store->consents[e].seq = ++store->set_seq;
     }
     STORE_UNLOCK(store);
     return rc;
@@ -272,7 +291,8 @@ PERSONA_API int persona_store_consent_get(int32_t *granted_out, int64_t *time_ou
     int rc;
     uint32_t id = persona__store_find_user(store, user, &rc);
     if (rc == PERSONA_OK) {
-        uint32_t e = persona__store_pair_entry(&store->user_consent, id, &store->names, purpose);
+        uint32_t nid = persona__intern_find(&store->names, purpose, strlen(purpose));
+        uint32_t e = nid == PERSONA__NO_ID ? UINT32_MAX : persona__consent_entry(store, id, nid);
         if (e == UINT32_MAX) {
             rc = persona__fail(PERSONA_ENOTFOUND, "no consent for '%.200s' recorded for '%.200s'",
                                purpose, user);
@@ -296,7 +316,7 @@ PERSONA_API int persona_store_set_tracking(persona_store *store, const char *use
     uint32_t u;
     int rc = persona__store_ensure_user(store, user, &u);
     if (rc == PERSONA_OK) {
-        profile *p = &store->profiles[u];
+        profile *p = &store->profiles[persona__id_root(store, u)];
         int was_untracked = (p->flags & PROFILE_UNTRACKED) != 0;
         if (tracking)
             p->flags &= ~PROFILE_UNTRACKED;
@@ -320,4 +340,46 @@ PERSONA_API int persona_store_get_tracking(int32_t *tracking_out, const persona_
         *tracking_out = !(store->profiles[u].flags & PROFILE_UNTRACKED);
     STORE_UNLOCK(store);
     return rc;
+}
+
+uint32_t persona__attr_entry(const persona_store *s, uint32_t root, uint32_t name)
+{
+    uint32_t best = UINT32_MAX, m = root;
+    do {
+        uint32_t e = persona__pairmap_find(&s->user_attr, PERSONA__PAIR(m, name));
+        if (e != UINT32_MAX && (best == UINT32_MAX || s->attrs[e].seq > s->attrs[best].seq))
+            best = e;
+        m = persona__id_next(s, m);
+    } while (m != root);
+    return best;
+}
+
+uint32_t persona__consent_entry(const persona_store *s, uint32_t root, uint32_t name)
+{
+    uint32_t best = UINT32_MAX, m = root;
+    do {
+        uint32_t e = persona__pairmap_find(&s->user_consent, PERSONA__PAIR(m, name));
+        if (e != UINT32_MAX) {
+            const consent_value *c = &s->consents[e], *b = best == UINT32_MAX ? NULL : &s->consents[best];
+            if (!b || c->time_ms > b->time_ms || (c->time_ms == b->time_ms && c->seq > b->seq))
+                best = e;
+        }
+        m = persona__id_next(s, m);
+    } while (m != root);
+    return best;
+}
+
+uint32_t persona__profile_attr_count(const persona_store *s, uint32_t root)
+{
+    if (persona__id_next(s, root) == root)
+        return s->profiles[root].n_attrs;
+    /* A name counts once, at the entry that wins it. */
+    uint32_t n = 0, m = root;
+    do {
+        for (uint32_t e = s->profiles[m].head_attr; e != UINT32_MAX; e = s->user_attr.next[e])
+            n += s->attrs[e].type >= 0 &&
+                 persona__attr_entry(s, root, PERSONA__PAIR_X(s->user_attr.keys[e])) == e;
+        m = persona__id_next(s, m);
+    } while (m != root);
+    return n;
 }

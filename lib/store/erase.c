@@ -20,12 +20,14 @@
 #include "core/structs.h"
 #include "store_internal.h"
 
-enum { T_USERS, T_TYPES, T_ITEMS, T_BASKETS, T_NAMES, T_VALUES, T_IDS, T_COUNT };
+enum { T_USERS, T_TYPES, T_ITEMS, T_BASKETS, T_NAMES, T_VALUES, T_IDS, T_SOURCES, T_BLOCKED,
+       T_COUNT };
 
 static persona__intern *table_of(persona_store *s, int t)
 {
-    persona__intern *tables[T_COUNT] = { &s->users, &s->types,  &s->items,    &s->baskets,
-                                         &s->names, &s->values, &s->event_ids };
+    persona__intern *tables[T_COUNT] = { &s->users,     &s->types,   &s->items,
+                                         &s->baskets,   &s->names,   &s->values,
+                                         &s->event_ids, &s->sources, &s->blocked };
     return tables[t];
 }
 
@@ -36,19 +38,35 @@ typedef struct remap {
     uint32_t *to[T_COUNT];
 } remap;
 
-/* What happens to user x: gone, or kept under `pseudonym` without identifiers. */
+/* What happens to the person of profile x (every identifier of it): gone, or kept under
+ * `pseudonym` without identifiers. */
 typedef struct target {
     uint32_t x;
     const char *pseudonym; /* NULL: erase */
 } target;
 
-/* Whether pair entry e of map pm is dropped with the person's identifiers. */
+static int in_target(const persona_store *s, const target *tg, uint32_t u)
+{
+    return persona__id_root(s, u) == tg->x;
+}
+
+/* Whether pair entry e of map pm is dropped: entries of recomputed profiles, and those
+ * that go with the person's identifiers. */
 static int drops_entry(const persona_store *s, const target *tg, const persona__pairmap *pm,
                        size_t e)
 {
-    if (PERSONA__PAIR_USER(pm->keys[e]) != tg->x)
+    if (persona__pair_dead(pm, e))
+        return 1;
+    if (!in_target(s, tg, PERSONA__PAIR_USER(pm->keys[e])))
         return 0;
     return !tg->pseudonym || (pm == &s->user_attr && s->attrs[e].type == PERSONA_STR);
+}
+
+/* Whether merge-log entry m involves the person (then it goes: it names identifiers). */
+static int drops_link(const persona_store *s, const target *tg, const merge_entry *m)
+{
+    return (!(m->flags & MERGE_A_TEXT) && m->a != PERSONA__NO_ID && in_target(s, tg, m->a)) ||
+           (!(m->flags & MERGE_B_TEXT) && in_target(s, tg, m->b));
 }
 
 static void mark(remap *m, int t, uint32_t id)
@@ -65,13 +83,26 @@ static uint32_t map_id(const remap *m, int t, uint32_t id)
 /* Mark every string what stays refers to. */
 static void mark_used(remap *m, const persona_store *s, const target *tg)
 {
-    const uint32_t x = tg->pseudonym ? UNUSED : tg->x; /* the user whose events go */
+    const int erase = !tg->pseudonym; /* the person's events go */
     for (uint32_t u = 0; u < s->users.count; u++) {
-        if (u == x)
-            continue;
+        if (in_target(s, tg, u) && (erase || u != tg->x))
+            continue; /* anonymized: only the profile's own slot stays, as the pseudonym */
         mark(m, T_USERS, u);
         for (int k = 0; k < PROFILE_INLINE_TYPES; k++)
             mark(m, T_TYPES, s->profiles[u].inline_type[k]);
+    }
+    for (size_t i = 0; i < s->blocked.count; i++)
+        mark(m, T_BLOCKED, (uint32_t)i);
+    for (size_t i = 0; i < s->n_merges; i++) {
+        const merge_entry *me = &s->merges[i];
+        if (drops_link(s, tg, me))
+            continue;
+        if (me->source != PERSONA__NO_ID)
+            mark(m, T_SOURCES, me->source);
+        if (me->flags & MERGE_A_TEXT)
+            mark(m, T_SOURCES, me->a);
+        if (me->flags & MERGE_B_TEXT)
+            mark(m, T_SOURCES, me->b);
     }
     mark(m, T_NAMES, s->category_name);
     static const struct {
@@ -100,14 +131,15 @@ static void mark_used(remap *m, const persona_store *s, const target *tg)
     for (size_t i = 0; i < l->count; i++) {
         const log_chunk *c = persona__eventlog_chunk(l, i);
         size_t k = persona__eventlog_slot(i);
-        if (c->user[k] == x)
+        int theirs = in_target(s, tg, c->user[k]);
+        if (theirs && erase)
             continue;
         mark(m, T_TYPES, c->type[k]);
         if (c->item)
             mark(m, T_ITEMS, c->item[k]);
         if (c->basket)
             mark(m, T_BASKETS, c->basket[k]);
-        if (c->event_id && c->user[k] != tg->x)
+        if (c->event_id && !theirs)
             mark(m, T_IDS, c->event_id[k]);
         for (size_t p = 0; p < l->n_props && p < LOG_MAX_PROPS; p++)
             if (c->props[p] && c->props[p][k] != LOG_NO_ID) {
@@ -146,11 +178,12 @@ static int copy_strings(persona_store *t, const persona_store *s, remap *m, cons
     return 0;
 }
 
-static void copy_profiles(persona_store *t, const persona_store *s, const remap *m)
+static void copy_profiles(persona_store *t, const persona_store *s, const remap *m,
+                          const target *tg)
 {
     for (uint32_t u = 0; u < s->users.count; u++) {
-        if (m->to[T_USERS][u] == UNUSED)
-            continue;
+        if (m->to[T_USERS][u] == UNUSED || (u != tg->x && in_target(s, tg, u)))
+            continue; /* an anonymized person's other identifiers: folded into x */
         const profile *from = &s->profiles[u];
         profile *p = &t->profiles[m->to[T_USERS][u]];
         persona__profile_init(p);
@@ -170,6 +203,37 @@ static void copy_profiles(persona_store *t, const persona_store *s, const remap 
     }
 }
 
+/* Whether entry e of s wins over entry `had` of t (attributes: the later setting;
+ * consent: the later time, then the later setting). */
+static int later_setting(const persona_store *t, const persona_store *s, size_t map_offset,
+                         uint32_t had, size_t e)
+{
+    if (map_offset == offsetof(persona_store, user_attr))
+        return s->attrs[e].seq > t->attrs[had].seq;
+    const consent_value *a = &s->consents[e], *b = &t->consents[had];
+    return a->time_ms > b->time_ms || (a->time_ms == b->time_ms && a->seq > b->seq);
+}
+
+static int replace_setting(persona_store *t, const persona_store *s, size_t map_offset,
+                           uint32_t had, size_t e)
+{
+    if (map_offset == offsetof(persona_store, user_consent)) {
+        t->consents[had] = s->consents[e];
+        return 0;
+    }
+    attr_value *a = &t->attrs[had];
+    char *str = NULL;
+    if (s->attrs[e].str && (str = persona__strndup(s->attrs[e].str, strlen(s->attrs[e].str))) == NULL)
+        return -1;
+    persona__free(a->str);
+    int was_live = a->type >= 0;
+    *a = s->attrs[e];
+    a->str = str;
+    uint32_t u = PERSONA__PAIR_USER(t->user_attr.keys[had]);
+    t->profiles[u].n_attrs += (uint32_t)(a->type >= 0) - (uint32_t)was_live;
+    return 0;
+}
+
 /* The entries of one pair map that stay, in entry order, with their values. */
 static int copy_pairs(persona_store *t, const persona_store *s, const remap *m,
                       const target *tg, size_t map_offset, int x_table, size_t head_offset, void **values,
@@ -184,9 +248,15 @@ static int copy_pairs(persona_store *t, const persona_store *s, const remap *m,
         if (drops_entry(s, tg, from, e))
             continue;
         uint32_t nu = m->to[T_USERS][PERSONA__PAIR_USER(from->keys[e])];
+        uint64_t key = PERSONA__PAIR(nu, map_id(m, x_table, PERSONA__PAIR_X(from->keys[e])));
+        uint32_t had = persona__pairmap_find(to, key);
+        if (had != UINT32_MAX) { /* two identifiers folded into one: the later setting */
+            if (later_setting(t, s, map_offset, had, e) && replace_setting(t, s, map_offset, had, e))
+                return -1;
+            continue;
+        }
         uint32_t *head = (uint32_t *)((char *)&t->profiles[nu] + head_offset);
-        uint32_t ne = persona__pairmap_add(
-            to, PERSONA__PAIR(nu, map_id(m, x_table, PERSONA__PAIR_X(from->keys[e]))), head);
+        uint32_t ne = persona__pairmap_add(to, key, head);
         if (values)
             memcpy((char *)*values + (size_t)ne * elem, (const char *)old_values + e * elem, elem);
         profile *p = &t->profiles[nu];
@@ -231,7 +301,7 @@ static int copy_all_pairs(persona_store *t, const persona_store *s, const remap 
 static int copy_events(persona_store *t, const persona_store *s, const remap *m,
                        const target *tg, uint64_t *removed)
 {
-    const uint32_t x = tg->pseudonym ? UNUSED : tg->x; /* the user whose events go */
+    const int erase = !tg->pseudonym; /* the person's events go */
     const persona__eventlog *l = &s->log;
     persona__eventlog *nl = &t->log;
     int col_of[LOG_MAX_PROPS]; /* old property column -> new, -1 dropped */
@@ -245,7 +315,7 @@ static int copy_events(persona_store *t, const persona_store *s, const remap *m,
     size_t keep = 0;
     for (size_t i = 0; i < l->count; i++) {
         const log_chunk *c = persona__eventlog_chunk(l, i);
-        keep += c->user[persona__eventlog_slot(i)] != x;
+        keep += !(erase && in_target(s, tg, c->user[persona__eventlog_slot(i)]));
         needs.value |= c->value != NULL;
         needs.item |= c->item != NULL;
         needs.basket |= c->basket != NULL;
@@ -258,13 +328,14 @@ static int copy_events(persona_store *t, const persona_store *s, const remap *m,
     for (size_t i = 0; i < l->count; i++) {
         const log_chunk *c = persona__eventlog_chunk(l, i);
         size_t k = persona__eventlog_slot(i);
-        if (c->user[k] == x)
+        int theirs = in_target(s, tg, c->user[k]);
+        if (theirs && erase)
             continue;
         size_t j = nl->count++;
         log_chunk *d = persona__eventlog_chunk(nl, j);
         size_t dk = persona__eventlog_slot(j);
         uint32_t u = m->to[T_USERS][c->user[k]];
-        profile *p = &t->profiles[u];
+        profile *p = &t->profiles[persona__id_root(t, u)];
         d->time[dk] = c->time[k];
         d->user[dk] = u;
         d->type[dk] = m->to[T_TYPES][c->type[k]];
@@ -277,7 +348,7 @@ static int copy_events(persona_store *t, const persona_store *s, const remap *m,
         if (d->basket)
             d->basket[dk] = c->basket ? map_id(m, T_BASKETS, c->basket[k]) : LOG_NO_ID;
         if (d->event_id)
-            d->event_id[dk] = c->event_id && c->user[k] != tg->x
+            d->event_id[dk] = c->event_id && !theirs
                                   ? map_id(m, T_IDS, c->event_id[k])
                                   : LOG_NO_ID;
         for (size_t q = 0; q < l->n_props && q < LOG_MAX_PROPS; q++)
@@ -289,6 +360,49 @@ static int copy_events(persona_store *t, const persona_store *s, const remap *m,
         if (j == 0 || c->time[k] > t->last_time_ms)
             t->last_time_ms = c->time[k];
     }
+    return 0;
+}
+
+/* The identity graph of what stays: identifier types and roots renumbered, the merge
+ * log without the person's links, the guard settings. */
+static int copy_identity(persona_store *t, const persona_store *s, const remap *m,
+                         const target *tg)
+{
+    if ((s->ids_len && persona__identity_cover(t, t->users.count)) ||
+        persona__grow((void **)&t->merges, &t->merges_cap, s->n_merges, sizeof *t->merges, 16) ||
+        (s->n_rules &&
+         persona__grow((void **)&t->rules, &t->rules_cap, s->n_rules, sizeof *t->rules, 8)))
+        return -1;
+    for (uint32_t u = 0; u < s->users.count && s->ids_len; u++) {
+        uint32_t nu = m->to[T_USERS][u];
+        if (nu == UNUSED || in_target(s, tg, u))
+            continue; /* the pseudonym stays alone, a key */
+        t->id_root[nu] = m->to[T_USERS][persona__id_root(s, u)];
+        t->id_type[nu] = persona__id_type(s, u);
+    }
+    for (uint32_t u = 0; u < t->ids_len; u++) { /* member lists, as on open */
+        uint32_t root = t->id_root[u];
+        if (root != u) {
+            t->id_next[u] = t->id_next[root];
+            t->id_next[root] = u;
+        }
+    }
+    for (size_t i = 0; i < s->n_merges; i++) {
+        const merge_entry *me = &s->merges[i];
+        if (drops_link(s, tg, me))
+            continue;
+        merge_entry *ne = &t->merges[t->n_merges++];
+        *ne = *me;
+        ne->a = me->a == PERSONA__NO_ID ? me->a
+                                        : map_id(m, me->flags & MERGE_A_TEXT ? T_SOURCES : T_USERS, me->a);
+        ne->b = map_id(m, me->flags & MERGE_B_TEXT ? T_SOURCES : T_USERS, me->b);
+        ne->source = map_id(m, T_SOURCES, me->source);
+    }
+    if (s->n_rules)
+        memcpy(t->rules, s->rules, s->n_rules * sizeof *s->rules);
+    t->n_rules = s->n_rules;
+    memcpy(t->country, s->country, sizeof t->country);
+    t->set_seq = s->set_seq;
     return 0;
 }
 
@@ -311,22 +425,32 @@ static int rebuild(persona_store *t, const persona_store *s, const target *tg,
         persona__grow((void **)&t->profiles, &t->profiles_cap, t->users.count,
                       sizeof *t->profiles, 64))
         goto done;
-    copy_profiles(t, s, &m);
+    if (tg->pseudonym) /* every identifier of the person becomes the pseudonym */
+        for (uint32_t u = 0; u < s->users.count; u++)
+            if (in_target(s, tg, u))
+                m.to[T_USERS][u] = m.to[T_USERS][tg->x];
+    copy_profiles(t, s, &m, tg);
+    if (copy_identity(t, s, &m, tg))
+        goto done;
     if (copy_all_pairs(t, s, &m, tg) || copy_events(t, s, &m, tg, &r->events))
         goto done;
     const profile *p = &s->profiles[tg->x];
-    r->identifiers = 1;
-    if (tg->pseudonym) { /* the key, the events' ids and the string attributes */
+    uint32_t u = tg->x;
+    do { /* every identifier of the person, with what was set through it */
+        const profile *pu = &s->profiles[u];
+        r->identifiers++;
+        for (uint32_t e = pu->head_attr; e != UINT32_MAX; e = s->user_attr.next[e])
+            r->attributes += tg->pseudonym ? s->attrs[e].type == PERSONA_STR
+                                           : s->attrs[e].type >= 0;
+        for (uint32_t e = pu->head_consent; e != UINT32_MAX; e = s->user_consent.next[e])
+            r->consents += !tg->pseudonym;
+        u = persona__id_next(s, u);
+    } while (u != tg->x);
+    if (tg->pseudonym) { /* the events' ids */
         for (uint32_t e = p->last_event; e != LOG_NO_ID; e = persona__eventlog_prev(&s->log, e)) {
             const log_chunk *c = persona__eventlog_chunk(&s->log, e);
             r->identifiers += c->event_id && c->event_id[persona__eventlog_slot(e)] != LOG_NO_ID;
         }
-        for (uint32_t e = p->head_attr; e != UINT32_MAX; e = s->user_attr.next[e])
-            r->attributes += s->attrs[e].type == PERSONA_STR;
-    } else {
-        r->attributes = p->n_attrs;
-        for (uint32_t e = p->head_consent; e != UINT32_MAX; e = s->user_consent.next[e])
-            r->consents++;
     }
     rc = 0;
 done:

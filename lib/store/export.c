@@ -8,6 +8,7 @@
 #include "core/alloc.h"
 #include "core/buf.h"
 #include "core/error.h"
+#include "persona/identity.h"
 #include "store_internal.h"
 
 #define FLUSH_AT 65536
@@ -72,7 +73,7 @@ static uint32_t *sorted_ids(const persona__intern *t, int natural)
     return ids;
 }
 
-static void put_time(persona__buf *b, int64_t t)
+void persona__json_time(persona__buf *b, int64_t t)
 {
     char tmp[32];
     size_t n = 0;
@@ -85,7 +86,7 @@ static void put_key_csv(persona__buf *b, const persona__intern *t, uint32_t id)
     persona__buf_csv_cell(b, persona__intern_str(t, id), persona__intern_len(t, id), ',');
 }
 
-static void put_key_json(persona__buf *b, const persona__intern *t, uint32_t id)
+void persona__json_key(persona__buf *b, const persona__intern *t, uint32_t id)
 {
     persona__buf_json_str(b, persona__intern_str(t, id), persona__intern_len(t, id));
 }
@@ -143,10 +144,10 @@ static void csv_row(exporter *x, uint32_t u, const uint32_t *type_col, uint64_t 
     persona__buf_double(&x->out, p->value_sum + p->value_comp);
     persona__buf_putc(&x->out, ',');
     if (p->events)
-        put_time(&x->out, p->first_seen);
+        persona__json_time(&x->out, p->first_seen);
     persona__buf_putc(&x->out, ',');
     if (p->events)
-        put_time(&x->out, p->last_seen);
+        persona__json_time(&x->out, p->last_seen);
     persona__buf_putc(&x->out, '\n');
 }
 
@@ -158,7 +159,7 @@ static void json_attr(persona__buf *b, const attr_value *v)
     case PERSONA_BOOL: persona__buf_puts(b, v->boolean ? "true" : "false"); break;
     case PERSONA_TIME:
         persona__buf_putc(b, '"');
-        put_time(b, v->time_ms);
+        persona__json_time(b, v->time_ms);
         persona__buf_putc(b, '"');
         break;
     default: persona__buf_puts(b, "null"); break;
@@ -171,7 +172,7 @@ static void json_type(persona__buf *b, const persona_store *s, uint32_t type,
     if (!*first)
         persona__buf_putc(b, ',');
     *first = 0;
-    put_key_json(b, &s->types, type);
+    persona__json_key(b, &s->types, type);
     persona__buf_puts(b, ":{\"count\":");
     persona__buf_u64(b, ts->count);
     persona__buf_puts(b, ",\"value\":");
@@ -179,19 +180,46 @@ static void json_type(persona__buf *b, const persona_store *s, uint32_t type,
     persona__buf_putc(b, '}');
 }
 
+/* The identifiers of profile root in id order (their list's order depends on the merges
+ * made, not on what the profile is): the smallest after `prev` (UINT32_MAX: the first),
+ * UINT32_MAX when none is left. */
+static uint32_t member_after(const persona_store *s, uint32_t root, uint32_t prev)
+{
+    uint32_t best = UINT32_MAX, m = root;
+    do {
+        if ((prev == UINT32_MAX || m > prev) && m < best)
+            best = m;
+        m = persona__id_next(s, m);
+    } while (m != root);
+    return best;
+}
+
 /* One profile as a JSON object. Chains list entries newest first; that order is kept. */
 static void json_profile(const persona_store *s, persona__buf *b, uint32_t u)
 {
     const profile *p = &s->profiles[u];
     persona__buf_puts(b, "{\"user_id\":");
-    put_key_json(b, &s->users, u);
+    persona__json_key(b, &s->users, u);
+    if (persona__id_next(s, u) != u || persona__id_type(s, u) != 0) {
+        persona__buf_puts(b, ",\"identifiers\":[");
+        for (uint32_t m = member_after(s, u, UINT32_MAX); m != UINT32_MAX;
+             m = member_after(s, u, m)) {
+            char tmp[16];
+            persona__buf_puts(b, "{\"type\":\"");
+            persona__buf_puts(b, persona__id_type_name(persona__id_type(s, m), tmp));
+            persona__buf_puts(b, "\",\"id\":");
+            persona__json_key(b, &s->users, m);
+            persona__buf_puts(b, member_after(s, u, m) == UINT32_MAX ? "}" : "},");
+        }
+        persona__buf_putc(b, ']');
+    }
     persona__buf_puts(b, ",\"events\":");
     persona__buf_u64(b, p->events);
     if (p->events) {
         persona__buf_puts(b, ",\"first_seen\":\"");
-        put_time(b, p->first_seen);
+        persona__json_time(b, p->first_seen);
         persona__buf_puts(b, "\",\"last_seen\":\"");
-        put_time(b, p->last_seen);
+        persona__json_time(b, p->last_seen);
         persona__buf_putc(b, '"');
     }
     persona__buf_puts(b, ",\"value_sum\":");
@@ -214,17 +242,17 @@ static void json_profile(const persona_store *s, persona__buf *b, uint32_t u)
         json_type(b, s, PERSONA__PAIR_X(s->user_type.keys[e]), &s->type_stats[e], &first_type);
     persona__buf_puts(b, "},\"last\":{");
     for (uint32_t e = p->head_prop; e != UINT32_MAX; e = s->user_prop.next[e]) {
-        put_key_json(b, &s->names, PERSONA__PAIR_X(s->user_prop.keys[e]));
+        persona__json_key(b, &s->names, PERSONA__PAIR_X(s->user_prop.keys[e]));
         persona__buf_puts(b, ":{\"value\":");
-        put_key_json(b, &s->values, s->last_props[e].value);
+        persona__json_key(b, &s->values, s->last_props[e].value);
         persona__buf_puts(b, ",\"time\":\"");
-        put_time(b, s->last_props[e].time_ms);
+        persona__json_time(b, s->last_props[e].time_ms);
         persona__buf_puts(b, s->user_prop.next[e] != UINT32_MAX ? "\"}," : "\"}");
     }
     persona__buf_puts(b, "},\"engagement\":{");
     for (uint32_t e = p->head_category; e != UINT32_MAX; e = s->user_category.next[e]) {
         const engagement *g = &s->engagements[e];
-        put_key_json(b, &s->values, PERSONA__PAIR_X(s->user_category.keys[e]));
+        persona__json_key(b, &s->values, PERSONA__PAIR_X(s->user_category.keys[e]));
         persona__buf_putc(b, ':');
         /* Evaluated at the user's last event, so the figure does not depend on "now". */
         persona__buf_json_double(b, g->score * exp2(-(double)(p->last_seen - g->ref_ms) /
@@ -232,25 +260,40 @@ static void json_profile(const persona_store *s, persona__buf *b, uint32_t u)
         if (s->user_category.next[e] != UINT32_MAX)
             persona__buf_putc(b, ',');
     }
+    /* Attributes and consent of every identifier of the profile, the winner of each name
+     * (a single identifier's chain, newest first, as it always was). */
     persona__buf_puts(b, "},\"attributes\":{");
     int first = 1;
-    for (uint32_t e = p->head_attr; e != UINT32_MAX; e = s->user_attr.next[e]) {
-        if (s->attrs[e].type < 0)
-            continue;
-        if (!first)
-            persona__buf_putc(b, ',');
-        first = 0;
-        put_key_json(b, &s->names, PERSONA__PAIR_X(s->user_attr.keys[e]));
-        persona__buf_putc(b, ':');
-        json_attr(b, &s->attrs[e]);
+    for (uint32_t m = member_after(s, u, UINT32_MAX); m != UINT32_MAX; m = member_after(s, u, m)) {
+        for (uint32_t e = s->profiles[m].head_attr; e != UINT32_MAX; e = s->user_attr.next[e]) {
+            uint32_t name = PERSONA__PAIR_X(s->user_attr.keys[e]);
+            if (s->attrs[e].type < 0 || persona__attr_entry(s, u, name) != e)
+                continue;
+            if (!first)
+                persona__buf_putc(b, ',');
+            first = 0;
+            persona__json_key(b, &s->names, name);
+            persona__buf_putc(b, ':');
+            json_attr(b, &s->attrs[e]);
+        }
     }
     persona__buf_puts(b, "},\"consent\":{");
-    for (uint32_t e = p->head_consent; e != UINT32_MAX; e = s->user_consent.next[e]) {
-        put_key_json(b, &s->names, PERSONA__PAIR_X(s->user_consent.keys[e]));
-        persona__buf_puts(b, s->consents[e].granted ? ":{\"granted\":true,\"time\":\""
-                                                    : ":{\"granted\":false,\"time\":\"");
-        put_time(b, s->consents[e].time_ms);
-        persona__buf_puts(b, s->user_consent.next[e] != UINT32_MAX ? "\"}," : "\"}");
+    first = 1;
+    for (uint32_t m = member_after(s, u, UINT32_MAX); m != UINT32_MAX; m = member_after(s, u, m)) {
+        for (uint32_t e = s->profiles[m].head_consent; e != UINT32_MAX;
+             e = s->user_consent.next[e]) {
+            uint32_t name = PERSONA__PAIR_X(s->user_consent.keys[e]);
+            if (persona__consent_entry(s, u, name) != e)
+                continue;
+            if (!first)
+                persona__buf_putc(b, ',');
+            first = 0;
+            persona__json_key(b, &s->names, name);
+            persona__buf_puts(b, s->consents[e].granted ? ":{\"granted\":true,\"time\":\""
+                                                        : ":{\"granted\":false,\"time\":\"");
+            persona__json_time(b, s->consents[e].time_ms);
+            persona__buf_puts(b, "\"}");
+        }
     }
     persona__buf_puts(b, "}}");
 }
@@ -270,6 +313,8 @@ static int export_all(exporter *x, int32_t format)
         if (format == PERSONA_EXPORT_PROFILES_CSV)
             csv_header(x, types);
         for (size_t i = 0; i < s->users.count && !x->rc; i++) {
+            if (persona__id_root(s, users[i]) != users[i])
+                continue; /* exported once, under the key naming its profile */
             if (format == PERSONA_EXPORT_PROFILES_CSV) {
                 csv_row(x, users[i], type_col, counts);
             } else {
@@ -342,7 +387,8 @@ PERSONA_API int persona_store_export_buffer(char **out, size_t *out_len,
 /* One user's JSON into a new buffer: the checks, lock and lookup the per-user exports
  * share; `write` returns PERSONA_OK or an error code. */
 static int one_user(char **out, size_t *out_len, const persona_store *store, const char *user,
-                    int (*write)(const persona_store *, persona__buf *, uint32_t))
+                    int (*write)(const persona_store *, persona__buf *, uint32_t),
+                    int user_optional)
 {
     if (out)
         *out = NULL;
@@ -351,8 +397,9 @@ static int one_user(char **out, size_t *out_len, const persona_store *store, con
     persona__buf b;
     persona__buf_init(&b);
     STORE_RDLOCK(store);
-    int rc;
-    uint32_t u = persona__store_find_user(store, user, &rc);
+    int rc = PERSONA_OK;
+    uint32_t u = user_optional && !user ? PERSONA__NO_ID
+                                        : persona__store_find_user(store, user, &rc);
     if (rc == PERSONA_OK)
         rc = write(store, &b, u);
     STORE_UNLOCK(store);
@@ -368,7 +415,7 @@ static int write_profile(const persona_store *s, persona__buf *b, uint32_t u)
 PERSONA_API int persona_store_profile_json(char **out, size_t *out_len,
                                            const persona_store *store, const char *user)
 {
-    return one_user(out, out_len, store, user, write_profile);
+    return one_user(out, out_len, store, user, write_profile, 0);
 }
 
 /* One event of the log as JSON: time, type and whatever else it carries. */
@@ -377,20 +424,20 @@ static void json_event(const persona_store *s, persona__buf *b, size_t i)
     const log_chunk *c = persona__eventlog_chunk(&s->log, i);
     size_t k = persona__eventlog_slot(i);
     persona__buf_puts(b, "{\"time\":\"");
-    put_time(b, c->time[k]);
+    persona__json_time(b, c->time[k]);
     persona__buf_puts(b, "\",\"type\":");
-    put_key_json(b, &s->types, c->type[k]);
+    persona__json_key(b, &s->types, c->type[k]);
     if (c->item && c->item[k] != LOG_NO_ID) {
         persona__buf_puts(b, ",\"item\":");
-        put_key_json(b, &s->items, c->item[k]);
+        persona__json_key(b, &s->items, c->item[k]);
     }
     if (c->basket && c->basket[k] != LOG_NO_ID) {
         persona__buf_puts(b, ",\"basket\":");
-        put_key_json(b, &s->baskets, c->basket[k]);
+        persona__json_key(b, &s->baskets, c->basket[k]);
     }
     if (c->event_id && c->event_id[k] != LOG_NO_ID) {
         persona__buf_puts(b, ",\"id\":");
-        put_key_json(b, &s->event_ids, c->event_id[k]);
+        persona__json_key(b, &s->event_ids, c->event_id[k]);
     }
     if (c->value && !isnan(c->value[k])) {
         persona__buf_puts(b, ",\"value\":");
@@ -402,9 +449,9 @@ static void json_event(const persona_store *s, persona__buf *b, size_t i)
             continue;
         persona__buf_puts(b, first ? ",\"props\":{" : ",");
         first = 0;
-        put_key_json(b, &s->names, s->log.prop_names[p]);
+        persona__json_key(b, &s->names, s->log.prop_names[p]);
         persona__buf_putc(b, ':');
-        put_key_json(b, &s->values, c->props[p][k]);
+        persona__json_key(b, &s->values, c->props[p][k]);
     }
     persona__buf_puts(b, first ? "}" : "}}");
 }
@@ -428,7 +475,12 @@ static int write_person(const persona_store *s, persona__buf *b, uint32_t u)
         if (i)
             persona__buf_putc(b, ',');
     }
-    persona__buf_puts(b, "]}");
+    persona__buf_putc(b, ']');
+    if (persona__merge_log_count(s, u)) {
+        persona__buf_puts(b, ",\"merge_log\":");
+        persona__merge_log_json(s, b, u);
+    }
+    persona__buf_putc(b, '}');
     persona__free(order);
     return PERSONA_OK;
 }
@@ -436,5 +488,17 @@ static int write_person(const persona_store *s, persona__buf *b, uint32_t u)
 PERSONA_API int persona_store_export_profile(char **out, size_t *out_len,
                                              const persona_store *store, const char *user)
 {
-    return one_user(out, out_len, store, user, write_person);
+    return one_user(out, out_len, store, user, write_person, 0);
+}
+
+static int write_merge_log(const persona_store *s, persona__buf *b, uint32_t root)
+{
+    persona__merge_log_json(s, b, root);
+    return PERSONA_OK;
+}
+
+PERSONA_API int persona_store_merge_log(char **out, size_t *out_len, const persona_store *store,
+                                        const char *user)
+{
+    return one_user(out, out_len, store, user, write_merge_log, 1);
 }

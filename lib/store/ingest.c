@@ -22,6 +22,7 @@ typedef struct prep_event {
     uint64_t user_hash;
     size_t user_len;
     uint32_t id[KEY_COUNT]; /* found id, or NO_ID when new (or absent) */
+    uint32_t root;          /* profile of the user (root of its identifier), NO_ID when new */
     uint32_t type_pair;     /* entry of (user, type) in user_type, UINT32_MAX when none */
     int8_t type_inline;     /* inline slot of the type in the profile, -1 when none */
     uint32_t props_start, props_count;
@@ -241,9 +242,9 @@ static int collect_props(const persona_store *s, batch *b, prep_event *pe)
             b->new_value_bytes += pp->value_len;
         }
         if (pp->name_id == s->category_name)
-            b->new_prop_pairs += pair_is_new(&s->user_category, pe->id[KEY_USER], pp->value_id);
+            b->new_prop_pairs += pair_is_new(&s->user_category, pe->root, pp->value_id);
         else
-            b->new_prop_pairs += pair_is_new(&s->user_prop, pe->id[KEY_USER], pp->name_id);
+            b->new_prop_pairs += pair_is_new(&s->user_prop, pe->root, pp->name_id);
     }
     pe->props_count = (uint32_t)(b->n_props - pe->props_start);
     return 0;
@@ -260,7 +261,8 @@ static int fail_strict(const reject *rj, uint64_t line, int from_array)
 static int untracked(const persona_store *s, const char *user)
 {
     uint32_t u = persona__intern_find(&s->users, user, strlen(user));
-    return u != PERSONA__NO_ID && (s->profiles[u].flags & PROFILE_UNTRACKED);
+    return u != PERSONA__NO_ID &&
+           (s->profiles[persona__id_root(s, u)].flags & PROFILE_UNTRACKED);
 }
 
 /* Pass 1: validate and deduplicate; keep the good events and hash their user keys. */
@@ -327,6 +329,8 @@ static void resolve_users(persona_store *s, batch *b)
         pe->has[KEY_USER] = 1;
         pe->id[KEY_USER] = persona__intern_find_h(&s->users, pe->ev->user, pe->user_len,
                                                   pe->user_hash);
+        pe->root = pe->id[KEY_USER] == PERSONA__NO_ID ? PERSONA__NO_ID
+                                                      : persona__id_root(s, pe->id[KEY_USER]);
         if (pe->id[KEY_USER] == PERSONA__NO_ID) {
             b->new_keys[KEY_USER]++;
             b->new_bytes[KEY_USER] += pe->user_len;
@@ -359,14 +363,14 @@ static void resolve_type_pairs(persona_store *s, batch *b)
 {
     for (size_t i = 0; i < b->n; i++) {
         const prep_event *pe = &b->events[i];
-        if (pe->id[KEY_USER] != PERSONA__NO_ID)
-            __builtin_prefetch(&s->profiles[pe->id[KEY_USER]]);
+        if (pe->root != PERSONA__NO_ID)
+            __builtin_prefetch(&s->profiles[pe->root]);
     }
     for (size_t i = 0; i < b->n; i++) {
         prep_event *pe = &b->events[i];
         pe->type_pair = UINT32_MAX;
         pe->type_inline = -1;
-        uint32_t u = pe->id[KEY_USER], t = pe->id[KEY_TYPE];
+        uint32_t u = pe->root, t = pe->id[KEY_TYPE];
         if (u == PERSONA__NO_ID || t == PERSONA__NO_ID) {
             b->new_type_pairs++;
             continue;
@@ -403,7 +407,7 @@ static int resolve_rest(persona_store *s, batch *b)
         if (ev->basket && ev->basket[0]) {
             lookup_key(s, b, pe, KEY_BASKET, ev->basket, strlen(ev->basket));
             b->needs.basket = 1;
-            b->new_basket_pairs += pair_is_new(&s->user_basket, pe->id[KEY_USER], pe->id[KEY_BASKET]);
+            b->new_basket_pairs += pair_is_new(&s->user_basket, pe->root, pe->id[KEY_BASKET]);
         }
         if (ev->event_id && ev->event_id[0]) {
             lookup_key(s, b, pe, KEY_ID, ev->event_id, strlen(ev->event_id));
@@ -490,7 +494,7 @@ static uint32_t key_id(persona_store *s, prep_event *pe, int k, const char *v)
     return persona__intern_add((persona__intern *)key_table(s, k), v, strlen(v));
 }
 
-static void apply_traits(persona_store *s, profile *p, int64_t t)
+void persona__apply_time(const persona_store *s, profile *p, int64_t t)
 {
     if (p->events == 0) {
         p->first_seen = p->last_seen = t;
@@ -509,13 +513,8 @@ static void apply_traits(persona_store *s, profile *p, int64_t t)
 
 /* The counters of (user, type): the slot found when prepared, or found / made now (an
  * earlier event of the batch may have added the type): inline while a slot is free. */
-static type_stat *type_counters(persona_store *s, uint32_t uid, profile *p, uint32_t tid,
-                                const prep_event *pe)
+type_stat *persona__type_counters(persona_store *s, uint32_t uid, profile *p, uint32_t tid)
 {
-    if (pe->type_inline >= 0)
-        return &p->inline_stat[pe->type_inline];
-    if (pe->type_pair != UINT32_MAX)
-        return &s->type_stats[pe->type_pair];
     int free_slot = -1;
     for (int k = 0; k < PROFILE_INLINE_TYPES; k++) {
         if (p->inline_type[k] == tid)
@@ -544,13 +543,16 @@ static type_stat *type_counters(persona_store *s, uint32_t uid, profile *p, uint
 static void apply_type(persona_store *s, uint32_t uid, profile *p, uint32_t tid,
                        const prep_event *pe, double v)
 {
-    type_stat *ts = type_counters(s, uid, p, tid, pe);
+    type_stat *ts = pe->type_inline >= 0       ? &p->inline_stat[pe->type_inline]
+                    : pe->type_pair != UINT32_MAX ? &s->type_stats[pe->type_pair]
+                                                  : persona__type_counters(s, uid, p, tid);
     ts->count++;
     if (!isnan(v))
         persona__sum_add(&ts->value, &ts->comp, v);
 }
 
-static void apply_engagement(persona_store *s, uint32_t uid, profile *p, uint32_t cat, int64_t t)
+void persona__apply_engagement(persona_store *s, uint32_t uid, profile *p, uint32_t cat,
+                               int64_t t)
 {
     uint64_t key = PERSONA__PAIR(uid, cat);
     uint32_t e = persona__pairmap_find(&s->user_category, key);
@@ -570,8 +572,8 @@ static void apply_engagement(persona_store *s, uint32_t uid, profile *p, uint32_
     }
 }
 
-static void apply_last(persona_store *s, uint32_t uid, profile *p, uint32_t name, uint32_t value,
-                       int64_t t)
+void persona__apply_last(persona_store *s, uint32_t uid, profile *p, uint32_t name,
+                         uint32_t value, int64_t t)
 {
     uint64_t key = PERSONA__PAIR(uid, name);
     uint32_t e = persona__pairmap_find(&s->user_prop, key);
@@ -597,19 +599,29 @@ static void apply_props(persona_store *s, batch *b, prep_event *pe, uint32_t uid
                              ? pp->value_id
                              : persona__intern_add(&s->values, pp->value, pp->value_len);
         if (name == s->category_name)
-            apply_engagement(s, uid, p, value, t);
+            persona__apply_engagement(s, uid, p, value, t);
         else
-            apply_last(s, uid, p, name, value, t);
+            persona__apply_last(s, uid, p, name, value, t);
         int col = persona__eventlog_add_prop_col(&s->log, name);
         if (col >= 0 && c->props[col])
             c->props[col][slot] = value;
     }
 }
 
+void persona__apply_basket(persona_store *s, uint32_t uid, profile *p, uint32_t bid)
+{
+    uint64_t key = PERSONA__PAIR(uid, bid);
+    if (persona__pairmap_find(&s->user_basket, key) == UINT32_MAX) {
+        persona__pairmap_add(&s->user_basket, key, &p->head_basket);
+        p->orders++;
+    }
+}
+
 static void apply_event(persona_store *s, batch *b, prep_event *pe)
 {
     const persona_event *ev = pe->ev;
-    uint32_t uid = key_id(s, pe, KEY_USER, ev->user);
+    uint32_t id = key_id(s, pe, KEY_USER, ev->user);
+    uint32_t uid = pe->root != PERSONA__NO_ID ? pe->root : persona__id_root(s, id);
     profile *p = &s->profiles[uid];
     uint32_t tid = key_id(s, pe, KEY_TYPE, ev->type ? ev->type : "event");
     size_t idx = s->log.count++;
@@ -618,7 +630,7 @@ static void apply_event(persona_store *s, batch *b, prep_event *pe)
     int64_t t = ev->time_ms;
     double v = ev->value == 0 ? NAN : ev->value;
     c->time[slot] = t;
-    c->user[slot] = uid;
+    c->user[slot] = id; /* the identifier: unmerge regroups events by it */
     c->type[slot] = tid;
     c->prev[slot] = p->last_event;
     p->last_event = (uint32_t)idx;
@@ -630,15 +642,11 @@ static void apply_event(persona_store *s, batch *b, prep_event *pe)
     if (pe->has[KEY_BASKET]) {
         uint32_t bid = key_id(s, pe, KEY_BASKET, ev->basket);
         c->basket[slot] = bid;
-        uint64_t key = PERSONA__PAIR(uid, bid);
-        if (persona__pairmap_find(&s->user_basket, key) == UINT32_MAX) {
-            persona__pairmap_add(&s->user_basket, key, &p->head_basket);
-            p->orders++;
-        }
+        persona__apply_basket(s, uid, p, bid);
     }
     if (pe->has[KEY_ID])
         c->event_id[slot] = key_id(s, pe, KEY_ID, ev->event_id);
-    apply_traits(s, p, t);
+    persona__apply_time(s, p, t);
     if (!isnan(v))
         persona__sum_add(&p->value_sum, &p->value_comp, v);
     apply_type(s, uid, p, tid, pe, v);
@@ -655,8 +663,8 @@ static void prefetch_targets(const persona_store *s, const batch *b)
 {
     for (size_t i = 0; i < b->n; i++) {
         const prep_event *pe = &b->events[i];
-        if (pe->id[KEY_USER] != PERSONA__NO_ID) {
-            const profile *p = &s->profiles[pe->id[KEY_USER]];
+        if (pe->root != PERSONA__NO_ID) {
+            const profile *p = &s->profiles[pe->root];
             __builtin_prefetch(p, 1);
             if (pe->type_inline >= 0)
                 __builtin_prefetch(&p->inline_stat[pe->type_inline], 1);

@@ -30,13 +30,19 @@ enum {
     SEC_CATEGORY_PAIRS,
     SEC_ATTR_PAIRS,
     SEC_CONSENT_PAIRS,
+    SEC_IDENTITY,  /* identifier types and roots, the merge log, guard settings */
+    SEC_SET_ORDER, /* sequence numbers of attribute and consent settings */
     SEC_EVENTS = 48,
 };
 
-#define N_TABLES 7
+/* The first 7 tables every store file has; sources and blocked values (identity graph)
+ * may be absent (files written before the graph existed): empty then. */
+#define N_TABLES 9
+#define N_REQUIRED_TABLES 7
 static const char *const table_names[N_TABLES] = { "users",  "event types", "items",
                                                    "baskets", "names",      "values",
-                                                   "event ids" };
+                                                   "event ids", "identity sources",
+                                                   "blocked identifiers" };
 
 /* Revision of the store's sections inside the container (META's first field): bumped when
  * a store section changes meaning; a newer one is PERSONA_EVERSION. */
@@ -57,8 +63,9 @@ static int time_ok(int64_t t)
 
 static persona__intern *table_of(persona_store *s, int t)
 {
-    persona__intern *tables[N_TABLES] = { &s->users, &s->types,  &s->items,    &s->baskets,
-                                          &s->names, &s->values, &s->event_ids };
+    persona__intern *tables[N_TABLES] = { &s->users,     &s->types,   &s->items,
+                                          &s->baskets,   &s->names,   &s->values,
+                                          &s->event_ids, &s->sources, &s->blocked };
     return tables[t];
 }
 
@@ -117,9 +124,14 @@ static void save_pairs(persona__snap_writer *w, uint32_t id, const persona__pair
                        const persona_store *s,
                        void (*put_value)(persona__snap_writer *, const persona_store *, size_t))
 {
+    uint64_t live = 0;
+    for (size_t e = 0; e < m->count; e++)
+        live += !persona__pair_dead(m, e);
     persona__snap_begin(w, id, PERSONA__SNAP_REQUIRED);
-    persona__snap_put_u64(w, m->count);
+    persona__snap_put_u64(w, live); /* entries of recomputed profiles are left out */
     for (size_t e = 0; e < m->count; e++) {
+        if (persona__pair_dead(m, e))
+            continue;
         persona__snap_put_u32(w, PERSONA__PAIR_USER(m->keys[e]));
         persona__snap_put_u32(w, PERSONA__PAIR_X(m->keys[e]));
         if (put_value)
@@ -163,6 +175,52 @@ static void put_consent(persona__snap_writer *w, const persona_store *s, size_t 
 {
     persona__snap_put_i32(w, s->consents[e].granted);
     persona__snap_put_i64(w, s->consents[e].time_ms);
+}
+
+static void save_identity(persona__snap_writer *w, const persona_store *s)
+{
+    persona__snap_begin(w, SEC_IDENTITY, PERSONA__SNAP_REQUIRED);
+    persona__snap_put(w, s->country, sizeof s->country);
+    persona__snap_put_u32(w, (uint32_t)s->n_rules);
+    for (size_t i = 0; i < s->n_rules; i++) {
+        const id_rule *r = &s->rules[i];
+        persona__snap_put_i32(w, r->type);
+        persona__snap_put_u32(w, r->limit);
+        persona__snap_put_i32(w, r->priority);
+        persona__snap_put_u32(w, r->has_limit | r->has_priority << 1);
+    }
+    persona__snap_put_u64(w, s->ids_len);
+    for (size_t i = 0; i < s->ids_len; i++) {
+        persona__snap_put_u32(w, s->id_root[i]);
+        persona__snap_put_i32(w, s->id_type[i]);
+    }
+    persona__snap_put_u64(w, s->n_merges);
+    for (size_t i = 0; i < s->n_merges; i++) {
+        const merge_entry *m = &s->merges[i];
+        persona__snap_put_i64(w, m->time_ms);
+        persona__snap_put_u32(w, m->a);
+        persona__snap_put_u32(w, m->b);
+        persona__snap_put_i32(w, m->a_type);
+        persona__snap_put_i32(w, m->b_type);
+        persona__snap_put_u32(w, m->source);
+        persona__snap_put_i32(w, m->outcome);
+        persona__snap_put_i32(w, m->limit_type);
+        persona__snap_put_u32(w, m->flags);
+    }
+    persona__snap_end(w);
+}
+
+static void save_set_order(persona__snap_writer *w, const persona_store *s)
+{
+    persona__snap_begin(w, SEC_SET_ORDER, PERSONA__SNAP_REQUIRED);
+    persona__snap_put_u64(w, s->set_seq);
+    persona__snap_put_u64(w, s->user_attr.count);
+    for (size_t e = 0; e < s->user_attr.count; e++)
+        persona__snap_put_u64(w, s->attrs[e].seq);
+    persona__snap_put_u64(w, s->user_consent.count);
+    for (size_t e = 0; e < s->user_consent.count; e++)
+        persona__snap_put_u64(w, s->consents[e].seq);
+    persona__snap_end(w);
 }
 
 /* A column of a chunk, or n absent values when the chunk does not have it. */
@@ -260,6 +318,8 @@ PERSONA_API int persona_store_save(const persona_store *store, const char *path)
     save_pairs(w, SEC_CATEGORY_PAIRS, &s->user_category, s, put_engagement);
     save_pairs(w, SEC_ATTR_PAIRS, &s->user_attr, s, put_attr);
     save_pairs(w, SEC_CONSENT_PAIRS, &s->user_consent, s, put_consent);
+    save_identity(w, s);
+    save_set_order(w, s);
     save_events(w, s);
     STORE_UNLOCK(s);
     return persona__snap_commit(w);
@@ -315,7 +375,16 @@ static int load_strings(loader *ld, int t)
     persona__intern *tab = table_of(ld->s, t);
     persona__snap_reader *r = ld->r;
     uint64_t count = 0, bytes = 0, sum = 0;
-    int rc = need_section(ld, SEC_STRINGS + (uint32_t)t, table_names[t]);
+    int rc;
+    if (t >= N_REQUIRED_TABLES) {
+        uint64_t len = 0;
+        rc = persona__snap_section(ld->r, SEC_STRINGS + (uint32_t)t, table_names[t], &len);
+        if (rc <= 0)
+            return rc; /* absent: empty */
+        rc = PERSONA_OK;
+    } else {
+        rc = need_section(ld, SEC_STRINGS + (uint32_t)t, table_names[t]);
+    }
     if (!rc)
         rc = persona__snap_get_u64(r, &count);
     if (!rc)
@@ -398,7 +467,8 @@ static int load_profiles(loader *ld)
         }
         if (rc) /* errors are sticky: the last read reports any of them */
             return rc;
-        if (p->flags & ~PROFILE_FLAGS)
+        if (p->flags & ~PROFILE_FLAGS ||
+            (persona__id_root(s, (uint32_t)u) != u && (p->flags || p->inline_type[0] != UINT32_MAX)))
             return persona__snap_corrupt(r, "profile %zu has flags %#x", u, p->flags);
         s->n_untracked += (p->flags & PROFILE_UNTRACKED) != 0;
         /* Sums may be infinite (values near DBL_MAX overflow, as in any SQL engine). */
@@ -449,6 +519,9 @@ static int load_pairs(loader *ld, uint32_t id, const char *name, persona__pairma
             return rc;
         if (u >= s->users.count || x >= x_table->count)
             return persona__snap_corrupt(r, "entry %zu names user %u and id %u", e, u, x);
+        if (persona__id_root(s, u) != u && head_offset != offsetof(profile, head_attr) &&
+            head_offset != offsetof(profile, head_consent))
+            return persona__snap_corrupt(r, "entry %zu: user %u is not a profile", e, u);
         uint64_t key = PERSONA__PAIR(u, x);
         if (persona__pairmap_find(m, key) != UINT32_MAX)
             return persona__snap_corrupt(r, "entry %zu repeats user %u and id %u", e, u, x);
@@ -574,6 +647,147 @@ static int load_all_pairs(loader *ld)
                         (void **)&s->consents, &s->consents_cap, sizeof *s->consents, 12,
                         &s->names, offsetof(profile, head_consent), read_consent);
     return rc;
+}
+
+/* Identifier types and roots (members' lists rebuilt), merge log, guard settings. Absent
+ * in files written before the identity graph: every user alone, defaults. */
+static int load_identity(loader *ld)
+{
+    persona_store *s = ld->s;
+    persona__snap_reader *r = ld->r;
+    uint64_t len = 0, n_ids = 0, n_merges = 0;
+    uint32_t n_rules = 0;
+    int rc = persona__snap_section(r, SEC_IDENTITY, "identity", &len);
+    if (rc <= 0)
+        return rc;
+    rc = persona__snap_read(r, s->country, sizeof s->country);
+    if (!rc)
+        rc = persona__snap_get_u32(r, &n_rules);
+    if (!rc)
+        rc = persona__snap_need(r, n_rules, 16, "identity rules");
+    if (rc)
+        return rc;
+    size_t digits = 0; /* up to 3 digits, then NULs */
+    while (digits < 3 && s->country[digits] >= '0' && s->country[digits] <= '9')
+        digits++;
+    for (size_t i = digits; i < sizeof s->country; i++)
+        if (s->country[i])
+            return persona__snap_corrupt(r, "bad country calling code");
+    if (persona__grow((void **)&s->rules, &s->rules_cap, n_rules, sizeof *s->rules, 8))
+        return persona__fail_nomem();
+    for (uint32_t i = 0; i < n_rules; i++) {
+        id_rule *rule = &s->rules[i];
+        uint32_t has = 0;
+        persona__snap_get_i32(r, &rule->type);
+        persona__snap_get_u32(r, &rule->limit);
+        persona__snap_get_i32(r, &rule->priority);
+        rc = persona__snap_get_u32(r, &has);
+        if (rc)
+            return rc;
+        rule->has_limit = has & 1;
+        rule->has_priority = has >> 1 & 1;
+        int dup = 0;
+        for (uint32_t j = 0; j < i; j++)
+            dup |= s->rules[j].type == rule->type;
+        if (rule->type < 0 || has > 3 || dup)
+            return persona__snap_corrupt(r, "identity rule %u: type %d", i, rule->type);
+        s->n_rules++;
+    }
+    rc = persona__snap_get_u64(r, &n_ids);
+    if (!rc && n_ids > s->users.count)
+        rc = persona__snap_corrupt(r, "%llu identifiers for %zu users",
+                                   (unsigned long long)n_ids, s->users.count);
+    if (!rc)
+        rc = persona__snap_need(r, n_ids, 8, "identifiers");
+    if (rc)
+        return rc;
+    if (persona__identity_cover(s, (size_t)n_ids))
+        return persona__fail_nomem();
+    for (size_t i = 0; i < n_ids; i++) {
+        persona__snap_get_u32(r, &s->id_root[i]);
+        rc = persona__snap_get_i32(r, &s->id_type[i]);
+        if (rc)
+            return rc;
+        if (s->id_type[i] < 0 || s->id_root[i] >= n_ids)
+            return persona__snap_corrupt(r, "identifier %zu: type %d, root %u", i,
+                                         s->id_type[i], s->id_root[i]);
+    }
+    /* Roots point at themselves; every member's list is rebuilt in id order. */
+    for (size_t i = 0; i < n_ids; i++) {
+        uint32_t root = s->id_root[i];
+        if (s->id_root[root] != root)
+            return persona__snap_corrupt(r, "identifier %zu: root %u is no root", i, root);
+        if (root != i) {
+            s->id_next[i] = s->id_next[root];
+            s->id_next[root] = (uint32_t)i;
+        }
+    }
+    rc = persona__snap_get_u64(r, &n_merges);
+    if (!rc)
+        rc = persona__snap_need(r, n_merges, 40, "merge log");
+    if (rc)
+        return rc;
+    if (persona__grow((void **)&s->merges, &s->merges_cap, (size_t)n_merges, sizeof *s->merges,
+                      16))
+        return persona__fail_nomem();
+    for (size_t i = 0; i < n_merges; i++) {
+        merge_entry *m = &s->merges[i];
+        persona__snap_get_i64(r, &m->time_ms);
+        persona__snap_get_u32(r, &m->a);
+        persona__snap_get_u32(r, &m->b);
+        persona__snap_get_i32(r, &m->a_type);
+        persona__snap_get_i32(r, &m->b_type);
+        persona__snap_get_u32(r, &m->source);
+        persona__snap_get_i32(r, &m->outcome);
+        persona__snap_get_i32(r, &m->limit_type);
+        rc = persona__snap_get_u32(r, &m->flags);
+        if (rc)
+            return rc;
+        size_t a_max = m->flags & MERGE_A_TEXT ? s->sources.count : s->users.count;
+        size_t b_max = m->flags & MERGE_B_TEXT ? s->sources.count : s->users.count;
+        if (!time_ok(m->time_ms) || (m->a >= a_max && m->a != PERSONA__NO_ID) ||
+            m->b >= b_max || (m->source >= s->sources.count && m->source != PERSONA__NO_ID) ||
+            m->outcome < 1 || m->outcome > 5 || (m->flags & ~MERGE_FLAGS) || m->a_type < 0 ||
+            m->b_type < 0 || m->limit_type < 0)
+            return persona__snap_corrupt(r, "merge log entry %zu is out of range", i);
+        s->n_merges++;
+    }
+    return persona__snap_section_end(r);
+}
+
+static int load_set_order(loader *ld)
+{
+    persona_store *s = ld->s;
+    persona__snap_reader *r = ld->r;
+    uint64_t len = 0, n = 0;
+    int rc = persona__snap_section(r, SEC_SET_ORDER, "setting order", &len);
+    if (rc == 0) { /* older file: the entry order */
+        for (size_t e = 0; e < s->user_attr.count; e++)
+            s->attrs[e].seq = ++s->set_seq;
+        for (size_t e = 0; e < s->user_consent.count; e++)
+            s->consents[e].seq = ++s->set_seq;
+        return PERSONA_OK;
+    }
+    if (rc < 0)
+        return rc;
+    rc = persona__snap_get_u64(r, &s->set_seq);
+    if (!rc)
+        rc = persona__snap_get_u64(r, &n);
+    if (!rc && n != s->user_attr.count)
+        rc = persona__snap_corrupt(r, "%llu attribute settings for %zu attributes",
+                                   (unsigned long long)n, s->user_attr.count);
+    for (size_t e = 0; e < s->user_attr.count && !rc; e++)
+        rc = persona__snap_get_u64(r, &s->attrs[e].seq);
+    if (!rc)
+        rc = persona__snap_get_u64(r, &n);
+    if (!rc && n != s->user_consent.count)
+        rc = persona__snap_corrupt(r, "%llu consent settings for %zu consents",
+                                   (unsigned long long)n, s->user_consent.count);
+    for (size_t e = 0; e < s->user_consent.count && !rc; e++)
+        rc = persona__snap_get_u64(r, &s->consents[e].seq);
+    if (rc)
+        return rc;
+    return persona__snap_section_end(r);
 }
 
 /* Read column col (0 time, 1 user, 2 type, 3 value, 4 item, 5 basket, 6 event id, 7 + p
@@ -714,7 +928,7 @@ static int link_events(loader *ld, size_t count)
         size_t n = ci + 1 < n_chunks ? LOG_CHUNK : count - ci * LOG_CHUNK;
         rc = check_chunk(ld, ci, n);
         for (size_t k = 0; k < n && !rc; k++) {
-            user_walk *uw = &w[c->user[k]];
+            user_walk *uw = &w[persona__id_root(s, c->user[k])];
             c->prev[k] = uw->last;
             uw->last = (uint32_t)(ci * LOG_CHUNK + k);
             uw->seen++;
@@ -799,6 +1013,7 @@ static const uint32_t known_sections[] = {
     SEC_STRINGS + 3,   SEC_STRINGS + 4,    SEC_STRINGS + 5,  SEC_STRINGS + 6,
     SEC_PROFILES,      SEC_TYPE_PAIRS,     SEC_BASKET_PAIRS, SEC_PROP_PAIRS,
     SEC_CATEGORY_PAIRS, SEC_ATTR_PAIRS,    SEC_CONSENT_PAIRS, SEC_EVENTS,
+    SEC_STRINGS + 7,   SEC_STRINGS + 8,    SEC_IDENTITY,     SEC_SET_ORDER,
 };
 
 /* The store of an opened container (file or memory). */
@@ -812,9 +1027,13 @@ static int load_store(persona_store **out, persona__snap_reader *r, const char *
     for (int t = 0; t < N_TABLES && !rc; t++)
         rc = load_strings(&ld, t);
     if (!rc)
+        rc = load_identity(&ld);
+    if (!rc)
         rc = load_profiles(&ld);
     if (!rc)
         rc = load_all_pairs(&ld);
+    if (!rc)
+        rc = load_set_order(&ld);
     if (!rc)
         rc = load_events(&ld);
     if (rc) {

@@ -61,6 +61,7 @@ void persona__store_release(persona_store *s)
     persona__free(s->attrs);
     persona__free(s->consents);
     persona__eventlog_free(&s->log);
+    persona__identity_release(s);
 }
 
 int persona__store_init_data(persona_store *s, int64_t session_gap_ms, int64_t half_life_ms,
@@ -80,6 +81,8 @@ int persona__store_init_data(persona_store *s, int64_t session_gap_ms, int64_t h
     for (size_t i = 0; i < sizeof maps / sizeof *maps; i++)
         persona__pairmap_init(maps[i], s->key.k0 ^ (0x9E37u * (i + 1)));
     persona__eventlog_init(&s->log);
+    persona__intern_init(&s->sources, s->key);
+    persona__intern_init(&s->blocked, s->key);
     s->category_name = persona__intern_add(&s->names, "category", 8);
     if (s->category_name == PERSONA__NO_ID) {
         persona__store_release(s);
@@ -156,7 +159,7 @@ uint32_t persona__store_find_user(const persona_store *s, const char *user, int 
     uint32_t id = persona__intern_find(&s->users, user, strlen(user));
     *rc = id == PERSONA__NO_ID ? persona__fail(PERSONA_ENOTFOUND, "no user '%.200s'", user)
                                : PERSONA_OK;
-    return id;
+    return id == PERSONA__NO_ID ? id : persona__id_root(s, id);
 }
 
 uint32_t persona__store_pair_entry(const persona__pairmap *m, uint32_t user,
@@ -322,7 +325,7 @@ PERSONA_API int persona_store_profile_get(persona_profile_info *out, const perso
         if (persona__profile_sessions(store, id, &info.sessions))
             rc = persona__fail_nomem();
         info.event_types = p->n_types;
-        info.attributes = p->n_attrs;
+        info.attributes = persona__profile_attr_count(store, id);
     }
     STORE_UNLOCK(store);
     if (rc)

@@ -5,6 +5,7 @@
 #include <pthread.h>
 #include <stdint.h>
 
+#include "core/buf.h"
 #include "core/intern.h"
 #include "core/pairmap.h"
 #include "eventlog.h"
@@ -73,13 +74,45 @@ typedef struct attr_value {
     int32_t boolean;
     double num;
     int64_t time_ms;
-    char *str; /* owned */
+    char *str;    /* owned */
+    uint64_t seq; /* store->set_seq when set: across a profile's identifiers, the latest wins */
 } attr_value;
 
 typedef struct consent_value {
     int32_t granted;
     int64_t time_ms;
+    uint64_t seq; /* as attr_value.seq; the latest time wins first */
 } consent_value;
+
+/* One link of the identity graph as persona_store_alias() made or refused it. */
+typedef struct merge_entry {
+    int64_t time_ms;
+    uint32_t a, b;          /* identifier ids, or (MERGE_A_TEXT / MERGE_B_TEXT) ids in
+                               store->sources of a value never made an identifier */
+    int32_t a_type, b_type; /* the identifier types as given */
+    uint32_t source;        /* id in store->sources, or NO_ID */
+    int32_t outcome;        /* PERSONA_LINK_* */
+    int32_t limit_type;     /* the type whose limit blocked (BLOCKED_LIMIT) */
+    uint32_t flags;         /* MERGE_* */
+} merge_entry;
+#define MERGE_UNDONE 1u /* persona_store_unmerge() took the link back */
+#define MERGE_A_TEXT 2u
+#define MERGE_B_TEXT 4u
+#define MERGE_FLAGS 7u
+/* Whether a log entry links two identifiers (an edge of the graph while not undone). */
+static inline int persona__merge_is_edge(const merge_entry *m)
+{
+    return !(m->flags & (MERGE_UNDONE | MERGE_A_TEXT | MERGE_B_TEXT)) &&
+           m->outcome >= 1 && m->outcome <= 3;
+}
+
+/* A host's setting for one identifier type (the defaults are in identity.c). */
+typedef struct id_rule {
+    int32_t type;
+    uint32_t limit; /* 0 = unlimited */
+    int32_t priority;
+    uint32_t has_limit, has_priority;
+} id_rule;
 
 struct persona_store {
     pthread_rwlock_t lock;
@@ -123,14 +156,51 @@ struct persona_store {
     size_t scratch_events_cap, scratch_props_cap;
     persona__eventlog log;
     int64_t first_time_ms, last_time_ms;
+
+    /* Identity graph (identity.c). Identifiers are the user keys; the profile of an
+     * identifier lives at the index of its root. Arrays cover ids < ids_len; an id beyond
+     * (a key first seen after the last link) is alone: its own root, type KEY. Members of
+     * a profile form a circular list through id_next. */
+    uint32_t *id_root, *id_next;
+    int32_t *id_type;
+    size_t ids_len, ids_cap;
+    merge_entry *merges;
+    size_t n_merges, merges_cap;
+    persona__intern sources; /* merge-log sources and blocked values */
+    id_rule *rules;
+    size_t n_rules, rules_cap;
+    persona__intern blocked; /* host-added blocked values, ASCII lower-cased */
+    char country[4];         /* default country calling code, "" = none */
+    uint64_t set_seq;        /* order of attribute and consent settings */
 };
+
+static inline uint32_t persona__id_root(const persona_store *s, uint32_t id)
+{
+    return id < s->ids_len ? s->id_root[id] : id;
+}
+static inline uint32_t persona__id_next(const persona_store *s, uint32_t id)
+{
+    return id < s->ids_len ? s->id_next[id] : id;
+}
+static inline int32_t persona__id_type(const persona_store *s, uint32_t id)
+{
+    return id < s->ids_len ? s->id_type[id] : 0;
+}
+
+/* Key of a pair-map entry whose profile was recomputed: never found again, skipped by
+ * snapshots, exports and rebuilds (the maps have no deletion). */
+#define PAIR_DEAD_USER UINT32_MAX
+static inline int persona__pair_dead(const persona__pairmap *m, size_t e)
+{
+    return PERSONA__PAIR_USER(m->keys[e]) == PAIR_DEAD_USER;
+}
 
 #define STORE_RDLOCK(s) pthread_rwlock_rdlock(&((persona_store *)(s))->lock)
 #define STORE_WRLOCK(s) pthread_rwlock_wrlock(&(s)->lock)
 #define STORE_UNLOCK(s) pthread_rwlock_unlock(&((persona_store *)(s))->lock)
 
-/* Profile index of a user key, or PERSONA__NO_ID (and the error recorded: ENOTFOUND or
- * EINVAL for a NULL key). Caller holds the lock. */
+/* Profile index (the root of its identifier) of a user key, or PERSONA__NO_ID (and the
+ * error recorded: ENOTFOUND or EINVAL for a NULL key). Caller holds the lock. */
 uint32_t persona__store_find_user(const persona_store *s, const char *user, int *rc);
 /* Entry of (user, key) in a pair map whose second ids come from `keys`, or UINT32_MAX when
  * the key was never interned or the pair does not exist. Caller holds a lock. */
@@ -154,6 +224,51 @@ const type_stat *persona__profile_type_stat(const persona_store *s, uint32_t use
 int persona__profile_sessions(const persona_store *s, uint32_t user, uint64_t *out);
 /* Validation of a key string: non-NULL, valid UTF-8, at most PERSONA_MAX_KEY_LEN. */
 int persona__check_key(const char *s, const char *what);
+
+/* Trait updates of one event, shared by ingest and the recomputation after a merge
+ * (rebuild.c), so both give bit-identical profiles. The pair maps have room (reserved). */
+void persona__apply_time(const persona_store *s, profile *p, int64_t t);
+type_stat *persona__type_counters(persona_store *s, uint32_t root, profile *p, uint32_t type);
+void persona__apply_basket(persona_store *s, uint32_t root, profile *p, uint32_t basket);
+void persona__apply_engagement(persona_store *s, uint32_t root, profile *p, uint32_t category,
+                               int64_t t);
+void persona__apply_last(persona_store *s, uint32_t root, profile *p, uint32_t name,
+                         uint32_t value, int64_t t);
+
+/* Recompute the profiles of `roots` (new roots after the identity arrays changed) from the
+ * events of the profiles `old_roots` had before: their chains are rebuilt and their
+ * traits replayed in log order. Attributes, consent and the opt-out flag are kept. The
+ * caller reserved with persona__recompute_reserve() first; nothing here allocates but
+ * `order`, which the caller passes (room for every event of old_roots). Returns the
+ * events replayed. */
+typedef struct recompute_plan {
+    uint32_t *order; /* events of old_roots, filled and sorted here */
+    size_t n_events;
+} recompute_plan;
+/* Reserve room to recompute the profiles of old_roots as up to `parts` profiles. */
+int persona__recompute_reserve(persona_store *s, const uint32_t *old_roots, size_t n_old,
+                               size_t parts, recompute_plan *plan);
+uint64_t persona__recompute(persona_store *s, const uint32_t *old_roots, size_t n_old,
+                            recompute_plan *plan);
+/* Winning attribute / consent entry of name across the identifiers of profile root, or
+ * UINT32_MAX. */
+uint32_t persona__attr_entry(const persona_store *s, uint32_t root, uint32_t name);
+uint32_t persona__consent_entry(const persona_store *s, uint32_t root, uint32_t name);
+/* Distinct attribute names held across the identifiers of profile root. */
+uint32_t persona__profile_attr_count(const persona_store *s, uint32_t root);
+/* Identity state for a fresh store / freed. */
+void persona__identity_release(persona_store *s);
+/* Grow the identity arrays to cover every user id (new entries alone). 0 or -1. */
+int persona__identity_cover(persona_store *s, size_t n);
+/* Name of an identifier type for JSON ("email", or the number as text in buf). */
+const char *persona__id_type_name(int32_t type, char buf[16]);
+/* The merge log (all of it with root NO_ID, else the entries of that profile) as a JSON
+ * array, and how many entries that is (merge_log.c). */
+void persona__merge_log_json(const persona_store *s, persona__buf *b, uint32_t root);
+size_t persona__merge_log_count(const persona_store *s, uint32_t root);
+/* JSON pieces shared by the exports (export.c). */
+void persona__json_time(persona__buf *b, int64_t t);
+void persona__json_key(persona__buf *b, const persona__intern *t, uint32_t id);
 
 /* Ingest with line numbers (NULL = ordinal) and internal options, used by the load
  * loop too. stats accumulate (not reset). */

@@ -107,6 +107,20 @@ static void layout(void)
     FIELD(persona_erase_receipt, attributes, 24, 8);
     FIELD(persona_erase_receipt, consents, 32, 8);
     FIELD(persona_erase_receipt, stale_models, 40, 8);
+    SIZE(persona_identifier, 16);
+    FIELD(persona_identifier, struct_size, 0, 4);
+    FIELD(persona_identifier, type, 4, 4);
+    FIELD(persona_identifier, value, 8, 8);
+    SIZE(persona_alias_result, 40);
+    FIELD(persona_alias_result, struct_size, 0, 4);
+    FIELD(persona_alias_result, outcome, 4, 4);
+    FIELD(persona_alias_result, merged, 8, 4);
+    FIELD(persona_alias_result, added, 12, 4);
+    FIELD(persona_alias_result, same, 16, 4);
+    FIELD(persona_alias_result, blocked, 20, 4);
+    FIELD(persona_alias_result, blocked_type, 24, 4);
+    FIELD(persona_alias_result, reserved, 28, 4);
+    FIELD(persona_alias_result, events_replayed, 32, 8);
     SIZE(persona_store_info, 88);
     FIELD(persona_store_info, struct_size, 0, 4);
     FIELD(persona_store_info, reserved, 4, 4);
@@ -224,6 +238,11 @@ static void constants(void)
     CONST(PERSONA_ID_PHONE, 3);
     CONST(PERSONA_ID_CUSTOMER, 4);
     CONST(PERSONA_ID_HOST, 100);
+    CONST(PERSONA_LINK_MERGED, 1);
+    CONST(PERSONA_LINK_ADDED, 2);
+    CONST(PERSONA_LINK_SAME, 3);
+    CONST(PERSONA_LINK_BLOCKED_VALUE, 4);
+    CONST(PERSONA_LINK_BLOCKED_LIMIT, 5);
 
     /* Reject reasons (indexes into persona_ingest_stats.rejected). */
     CONST(PERSONA_REJECT_MISSING_USER, 0);
@@ -321,6 +340,8 @@ static void initializers(void)
     INIT_FN_AND_MACRO(persona_store_info, persona_store_info_init, PERSONA_STORE_INFO_INIT);
     INIT_FN_AND_MACRO(persona_erase_receipt, persona_erase_receipt_init,
                       PERSONA_ERASE_RECEIPT_INIT);
+    INIT_FN_AND_MACRO(persona_alias_result, persona_alias_result_init,
+                      PERSONA_ALIAS_RESULT_INIT);
     INIT_FN_AND_MACRO(persona_profile_info, persona_profile_info_init, PERSONA_PROFILE_INFO_INIT);
     INIT_FN_AND_MACRO(persona_attribute, persona_attribute_init, PERSONA_ATTRIBUTE_INIT);
     INIT_FN_AND_MACRO(persona_source_vtable, persona_source_vtable_init, PERSONA_SOURCE_VTABLE_INIT);

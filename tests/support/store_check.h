@@ -3,6 +3,7 @@
 #ifndef PERSONA_TEST_STORE_CHECK_H
 #define PERSONA_TEST_STORE_CHECK_H
 
+#include <stdio.h>
 #include <string.h>
 
 #include "check.h"
@@ -17,6 +18,28 @@ static inline persona_event ev(const char *user, int64_t t, const char *type, do
     return e;
 }
 
+/* A store with a fixed hash seed (so runs are repeatable) and default settings. */
+static inline persona_store *new_seeded_store(uint64_t seed)
+{
+    persona_store_options o = PERSONA_STORE_OPTIONS_INIT;
+    o.hash_seed = seed;
+    persona_store *s = NULL;
+    CHECK_RC(persona_store_new(&s, &o), PERSONA_OK);
+    return s;
+}
+
+/* Show where two texts first differ (to stderr), so a failed comparison says why. */
+static inline void show_difference(const char *what, const char *a, const char *b)
+{
+    if (!a || !b || strcmp(a, b) == 0)
+        return;
+    size_t i = 0;
+    while (a[i] && a[i] == b[i])
+        i++;
+    size_t from = i > 80 ? i - 80 : 0;
+    fprintf(stderr, "%s differ at byte %zu:\n  %.200s\n  %.200s\n", what, i, a + from, b + from);
+}
+
 /* Both exports, the info counts and every person's full export (profile and events)
  * equal. Returns the CSV export of a (persona_free it) for further checks. */
 static inline char *check_same_store(const persona_store *a, const persona_store *b)
@@ -27,6 +50,7 @@ static inline char *check_same_store(const persona_store *a, const persona_store
         char *ea = NULL, *eb = NULL;
         CHECK_RC(persona_store_export_buffer(&ea, NULL, a, formats[f]), PERSONA_OK);
         CHECK_RC(persona_store_export_buffer(&eb, NULL, b, formats[f]), PERSONA_OK);
+        show_difference("exports", ea, eb);
         CHECK(ea && eb && strcmp(ea, eb) == 0);
         persona_free(eb);
         if (f == 1)
@@ -46,6 +70,7 @@ static inline char *check_same_store(const persona_store *a, const persona_store
         char *pa = NULL, *pb = NULL;
         CHECK_RC(persona_store_export_profile(&pa, NULL, a, key), PERSONA_OK);
         CHECK_RC(persona_store_export_profile(&pb, NULL, b, key), PERSONA_OK);
+        show_difference("person exports", pa, pb);
         CHECK(pa && pb && strcmp(pa, pb) == 0);
         persona_free(pa);
         persona_free(pb);

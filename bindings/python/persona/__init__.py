@@ -14,7 +14,9 @@ from ._capi import (BufferTooSmallError, BusyError, CallbackError, CorruptError,
                     OutOfMemoryError, ParseError, PersonaError, PersonaIOError,
                     UnsupportedError, VersionError, lib as _lib, library_path,
                     reject_reason_name, strerror)
-from .identity import ID_TYPES, normalize_identifier
+from .identity import (ID_COOKIE, ID_CUSTOMER, ID_EMAIL, ID_HOST, ID_KEY, ID_PHONE, ID_TYPES,
+                       LINK_ADDED, LINK_BLOCKED_LIMIT, LINK_BLOCKED_VALUE, LINK_MERGED,
+                       LINK_OUTCOMES, LINK_SAME, AliasResult, normalize_identifier)
 from .source import Source
 from .store import IngestStats, Store
 from .times import format_time, parse_time, time_bucket, time_label
@@ -38,11 +40,14 @@ def build_features():
 
 
 __all__ = [
-    "Store", "Source", "IngestStats",
+    "Store", "Source", "IngestStats", "AliasResult",
     "PersonaError", "InvalidArgumentError", "OutOfMemoryError", "BufferTooSmallError",
     "NotFoundError", "ParseError", "PersonaIOError", "CorruptError", "VersionError",
     "UnsupportedError", "BusyError", "CallbackError", "MisuseError", "InternalError",
     "parse_time", "format_time", "time_bucket", "time_label",
     "version", "version_number", "build_features", "library_path", "strerror",
     "reject_reason_name", "normalize_identifier", "ID_TYPES",
+    "ID_KEY", "ID_COOKIE", "ID_EMAIL", "ID_PHONE", "ID_CUSTOMER", "ID_HOST",
+    "LINK_MERGED", "LINK_ADDED", "LINK_SAME", "LINK_BLOCKED_VALUE", "LINK_BLOCKED_LIMIT",
+    "LINK_OUTCOMES",
 ]

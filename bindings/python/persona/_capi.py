@@ -243,6 +243,16 @@ PROTOTYPES = {
                                             c_char_p]),
     # identity.h
     "persona_identifier_normalize": (STATUS, BUF + [c_int32, c_char_p, c_char_p]),
+    "persona_alias_result_init": (STATUS, [P(S.persona_alias_result), c_uint32]),
+    "persona_store_alias": (STATUS, [P(S.persona_alias_result), StoreHandle,
+                                     P(S.persona_identifier), c_size_t, c_int64, c_char_p]),
+    "persona_store_unmerge": (STATUS, [P(c_uint32), StoreHandle, P(S.persona_identifier)]),
+    "persona_store_resolve": (STATUS, BUF + [StoreHandle, c_char_p]),
+    "persona_store_merge_log": (STATUS, [P(c_void_p), P(c_size_t), StoreHandle, c_char_p]),
+    "persona_store_identity_limit": (STATUS, [StoreHandle, c_int32, c_uint32]),
+    "persona_store_identity_priority": (STATUS, [StoreHandle, c_int32, c_int32]),
+    "persona_store_identity_block": (STATUS, [StoreHandle, c_char_p]),
+    "persona_store_identity_country": (STATUS, [StoreHandle, c_char_p]),
     # source.h
     "persona_source_new": (STATUS, [P(SourceHandle), P(S.persona_source_vtable), c_void_p]),
     "persona_source_vtable_init": (STATUS, [P(S.persona_source_vtable), c_uint32]),

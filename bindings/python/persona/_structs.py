@@ -217,9 +217,33 @@ class persona_erase_receipt(Structure):
     ]
 
 
+class persona_identifier(Structure):
+    _init_ = None  # no init function: PERSONA_IDENTIFIER() is a macro
+    _fields_ = [
+        ("struct_size", c_uint32),
+        ("type", c_int32),
+        ("value", c_char_p),
+    ]
+
+
+class persona_alias_result(Structure):
+    _init_ = "persona_alias_result_init"
+    _fields_ = [
+        ("struct_size", c_uint32),
+        ("outcome", c_int32),
+        ("merged", c_uint32),
+        ("added", c_uint32),
+        ("same", c_uint32),
+        ("blocked", c_uint32),
+        ("blocked_type", c_int32),
+        ("reserved", c_uint32),
+        ("events_replayed", c_uint64),
+    ]
+
+
 ALL_STRUCTS = (
     persona_allocator, persona_event, persona_ingest_stats, persona_ingest_options,
     persona_attribute, persona_store_options, persona_store_info, persona_profile_info,
     persona_source_vtable, persona_mapping, persona_csv_options, persona_event_arrays,
-    persona_erase_receipt,
+    persona_erase_receipt, persona_identifier, persona_alias_result,
 )

@@ -5,8 +5,10 @@ import dataclasses
 import datetime
 import io
 import json
+import numbers
 import os
-from ctypes import byref, c_double, c_int32, c_int64, c_uint64
+import time as _time
+from ctypes import byref, c_double, c_int32, c_int64, c_uint32, c_uint64
 
 from . import _optional
 from ._callbacks import CallbackGuard, reraising
@@ -14,9 +16,10 @@ from ._capi import (NotFoundError, PersonaError, StoreHandle, encode, lib,
                     new_struct, read_string, reject_reason_name, take_owned_string)
 from ._events import BOOL, NULL, NUM, STR, TIME, EventBatch, attribute_kind
 from ._handle import Handle
-from ._structs import (PROGRESS_FN, REJECT_SLOTS, WRITE_FN, persona_erase_receipt,
-                       persona_ingest_options, persona_ingest_stats, persona_profile_info,
-                       persona_store_info, persona_store_options)
+from ._structs import (PROGRESS_FN, REJECT_SLOTS, WRITE_FN, persona_alias_result,
+                       persona_erase_receipt, persona_ingest_options, persona_ingest_stats,
+                       persona_profile_info, persona_store_info, persona_store_options)
+from .identity import AliasResult, id_type, identifier_array
 from .times import duration_ms, to_datetime, to_ms
 
 EXPORT_FORMATS = {"csv": 1, "jsonl": 2}  # PERSONA_EXPORT_PROFILES_CSV / _JSONL
@@ -355,6 +358,90 @@ class Store(Handle):
         lib.persona_store_consent_get(byref(granted), byref(time), self._live(),
                                       encode(user, "user"), encode(purpose, "purpose"))
         return bool(granted.value), time.value
+
+    # ------------------------------------------------------------------ identity graph
+
+    def alias(self, *ids, at=None, source=None):
+        """Link identifiers of one person (persona_store_alias). Each id is a
+        ``(type, value)`` pair, type a name ("key", "cookie", "email", "phone",
+        "customer") or an int (host types from persona.ID_HOST up); a plain str is a user
+        key. They are normalized, then linked in decreasing priority of their types; linking
+        two profiles merges them and recomputes the merged traits from the event log. ``at``
+        is when the link was observed (a time as elsewhere; default: now), ``source`` who
+        made it ("login", "crm-import"), both written to the merge log. A guard blocking a
+        link is not an error: see the result's ``outcome`` and ``blocked``. Returns an
+        AliasResult. InvalidArgumentError (a ValueError) for fewer than 2 ids, an
+        identifier that does not normalize or is known under another type; nothing changes
+        on an error."""
+        array = identifier_array(ids)
+        at_ms = _time.time_ns() // 1_000_000 if at is None else to_ms(at)
+        result = new_struct(persona_alias_result)
+        lib.persona_store_alias(byref(result), self._live(), array, len(array), at_ms,
+                                encode(source, "source"))
+        return AliasResult.from_struct(result)
+
+    def unmerge(self, id):
+        """Split a wrongly merged profile (persona_store_unmerge): every link involving
+        ``id`` (a ``(type, value)`` pair or a str user key) is undone and each resulting
+        part gets back exactly the traits it would have had without those links. Returns
+        the number of profiles the profile became (1 when ``id`` had no links).
+        NotFoundError for an unknown identifier."""
+        parts = c_uint32()
+        lib.persona_store_unmerge(byref(parts), self._live(), identifier_array([id]))
+        return parts.value
+
+    def resolve(self, user):
+        """The key naming the profile of an identifier (persona_store_resolve): its
+        highest-priority identifier. ``user`` as stored (normalized). NotFoundError for an
+        unknown identifier."""
+        return read_string(lib.persona_store_resolve, self._live(), encode(user, "user"))
+
+    def merge_log(self, user=None):
+        """The links made or blocked, oldest first (persona_store_merge_log, parsed): dicts
+        with seq, time, source, a and b (``{"type": "email", "id": ...}``), outcome
+        ("merged", "added", "same", "blocked-value", "blocked-limit"), limit_type (for
+        blocked-limit) and ``"undone": True`` after unmerge(). With ``user``, only the
+        links of that user's profile (NotFoundError for an unknown user)."""
+        return json.loads(take_owned_string(lib.persona_store_merge_log, self._live(),
+                                            encode(user, "user")))
+
+    def identity_limit(self, type, max):
+        """Let one profile hold at most ``max`` identifiers of a type (0 or None =
+        unlimited; defaults: one email, one customer id, others unlimited)."""
+        max = 0 if max is None else _uint32(max, "max")
+        lib.persona_store_identity_limit(self._live(), id_type(type), max)
+
+    def identity_priority(self, type, priority):
+        """Set the priority of an identifier type: higher links first and names the
+        profile (defaults: customer 50, email 40, phone 30, key 20, cookie 10, host 0)."""
+        lib.persona_store_identity_priority(self._live(), id_type(type),
+                                            _int32(priority, "priority"))
+
+    def identity_block(self, value):
+        """Never link an identifier whose normalized value is ``value`` (ASCII case
+        ignored), e.g. a placeholder email a form fills in."""
+        lib.persona_store_identity_block(self._live(), encode(value, "value"))
+
+    def identity_country(self, code):
+        """Default country calling code ("49") for national phone numbers in alias();
+        None or "" for none (national numbers are then refused)."""
+        lib.persona_store_identity_country(self._live(), encode(code, "country code"))
+
+
+def _integer(value, what, low, high):
+    if not isinstance(value, numbers.Integral) or isinstance(value, bool):
+        raise TypeError(f"{what} must be an int, not {type(value).__name__}")
+    if not low <= value <= high:
+        raise OverflowError(f"{what} {value} is out of range [{low}, {high}]")
+    return int(value)
+
+
+def _uint32(value, what):
+    return _integer(value, what, 0, 2 ** 32 - 1)
+
+
+def _int32(value, what):
+    return _integer(value, what, -2 ** 31, 2 ** 31 - 1)
 
 
 def _expected_kind(expect):

@@ -18,11 +18,7 @@ static char dir[64];
 
 static persona_store *new_store(void)
 {
-    persona_store_options o = PERSONA_STORE_OPTIONS_INIT;
-    o.hash_seed = 11;
-    persona_store *s = NULL;
-    CHECK_RC(persona_store_new(&s, &o), PERSONA_OK);
-    return s;
+    return new_seeded_store(11);
 }
 
 /* How fill() treats the victim. */

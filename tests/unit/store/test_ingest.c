@@ -15,11 +15,7 @@ static char *export_of(persona_store *s)
 
 static persona_store *new_store(void)
 {
-    persona_store *s = NULL;
-    persona_store_options o = PERSONA_STORE_OPTIONS_INIT;
-    o.hash_seed = 7;
-    CHECK_RC(persona_store_new(&s, &o), PERSONA_OK);
-    return s;
+    return new_seeded_store(7);
 }
 
 static void test_mixed_batch(void)

@@ -1,0 +1,464 @@
+/* The identity graph: merge equivalence against one key receiving every event (random
+ * streams, links at random points in any order), unmerge against the parts built alone
+ * (components computed by brute force from the links that remain), every guard, the
+ * merge log, attributes and consent across identifiers, normalization, errors. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "store_check.h"
+
+static uint64_t rng_state = 0x2545F4914F6CDD1Dull;
+
+static uint64_t rnd(void)
+{
+    rng_state ^= rng_state << 13;
+    rng_state ^= rng_state >> 7;
+    rng_state ^= rng_state << 17;
+    return rng_state;
+}
+
+static persona_store *new_store(void)
+{
+    return new_seeded_store(5);
+}
+
+/* A profile's JSON from "events" on: everything but its name and identifier list. */
+static char *traits(const persona_store *s, const char *key)
+{
+    char *json = NULL;
+    CHECK_RC(persona_store_profile_json(&json, NULL, s, key), PERSONA_OK);
+    char *from = strstr(json, "\"events\":");
+    CHECK(from != NULL);
+    char *out = strdup(from);
+    persona_free(json);
+    return out;
+}
+
+static void check_same_traits(const persona_store *a, const char *ka, const persona_store *b,
+                              const char *kb)
+{
+    char *x = traits(a, ka), *y = traits(b, kb);
+    if (strcmp(x, y) != 0)
+        fprintf(stderr, "traits differ:\n  %s\n  %s\n", x, y);
+    CHECK(strcmp(x, y) == 0);
+    free(x);
+    free(y);
+}
+
+#define MAX_EVENTS 400
+#define MAX_KEYS 6
+
+typedef struct stream {
+    persona_event ev[MAX_EVENTS];
+    const char *pn[MAX_EVENTS][2], *pv[MAX_EVENTS][2];
+    char basket[MAX_EVENTS][16];
+    int key[MAX_EVENTS]; /* which identifier the event comes through */
+    size_t n;
+} stream;
+
+static const char *keys[MAX_KEYS] = { "cust-1", "a@x.org", "cookie-a", "cookie-b", "dev-1",
+                                      "dev-2" };
+static const int32_t key_types[MAX_KEYS] = { PERSONA_ID_CUSTOMER, PERSONA_ID_EMAIL,
+                                             PERSONA_ID_COOKIE,   PERSONA_ID_COOKIE,
+                                             PERSONA_ID_KEY,      PERSONA_ID_HOST };
+
+/* Random events: times out of order now and then, values (some absent), baskets, a
+ * category and a country property. */
+static void make_stream(stream *st, size_t n, int k)
+{
+    static const char *types[] = { "view", "add", "buy", "share", "search" };
+    static const char *cats[] = { "shoes", "hats", "bags" };
+    static const char *countries[] = { "FR", "DE", "ES" };
+    st->n = n;
+    int64_t t = 1700000000000;
+    for (size_t i = 0; i < n; i++) {
+        persona_event *e = &st->ev[i];
+        *e = ev(NULL, 0, NULL, 0);
+        t += (int64_t)(rnd() % 4000000);
+        e->time_ms = rnd() % 7 == 0 ? t - (int64_t)(rnd() % 90000000) : t;
+        e->type = types[rnd() % 5];
+        e->value = rnd() % 3 == 0 ? 0 : (double)(rnd() % 10000) / 100.0;
+        if (rnd() % 4 == 0) {
+            snprintf(st->basket[i], sizeof st->basket[i], "o%d", (int)(rnd() % 20));
+            e->basket = st->basket[i];
+        }
+        size_t np = 0;
+        if (rnd() % 2) {
+            st->pn[i][np] = "category";
+            st->pv[i][np++] = cats[rnd() % 3];
+        }
+        if (rnd() % 3 == 0) {
+            st->pn[i][np] = "country";
+            st->pv[i][np++] = countries[rnd() % 3];
+        }
+        e->prop_names = st->pn[i];
+        e->prop_values = st->pv[i];
+        e->n_props = np;
+        st->key[i] = (int)(rnd() % (uint64_t)k);
+    }
+}
+
+static void ingest_one(persona_store *s, persona_event e, const char *user)
+{
+    persona_ingest_stats st = PERSONA_INGEST_STATS_INIT;
+    e.user = user;
+    CHECK_RC(persona_store_ingest(&st, s, &e, 1, NULL), PERSONA_OK);
+    CHECK(st.events_accepted == 1);
+}
+
+static void link2(persona_store *s, int a, int b, persona_alias_result *r)
+{
+    persona_identifier ids[2] = { PERSONA_IDENTIFIER(key_types[a], keys[a]),
+                                  PERSONA_IDENTIFIER(key_types[b], keys[b]) };
+    CHECK_RC(persona_store_alias(r, s, ids, 2, 1700000000000, "test"), PERSONA_OK);
+}
+
+static int uf_find(int *p, int i)
+{
+    while (p[i] != i)
+        i = p[i];
+    return i;
+}
+
+/* Split a stream over k identifiers, link them by a random spanning tree at random points
+ * of the stream, and compare with one key; then unmerge one identifier and compare every
+ * part with its events alone. */
+static void merge_equivalence_trial(int trial)
+{
+    static stream st;
+    int k = 2 + trial % (MAX_KEYS - 1);
+    make_stream(&st, 50 + rnd() % (MAX_EVENTS - 50), k);
+    /* Spanning tree edges: each key i > 0 linked to a random earlier one, at a random
+     * point of the stream, in random order. */
+    int edge_a[MAX_KEYS], edge_at[MAX_KEYS];
+    for (int i = 1; i < k; i++) {
+        edge_a[i] = (int)(rnd() % (uint64_t)i);
+        edge_at[i] = (int)(rnd() % (st.n + 1));
+    }
+    persona_store *one = new_store(), *many = new_store();
+    int linked = 0;
+    for (size_t i = 0; i <= st.n; i++) {
+        for (int j = 1; j < k; j++)
+            if (edge_at[j] == (int)i) {
+                persona_alias_result r = PERSONA_ALIAS_RESULT_INIT;
+                link2(many, edge_a[j], j, &r);
+                CHECK(r.blocked == 0 && r.merged + r.added == 1);
+                linked++;
+            }
+        if (i == st.n)
+            break;
+        ingest_one(one, st.ev[i], "P");
+        ingest_one(many, st.ev[i], keys[st.key[i]]);
+    }
+    CHECK(linked == k - 1);
+    /* Every identifier reaches the same profile, named after the customer id. */
+    char name[64];
+    for (int i = 0; i < k; i++) {
+        CHECK_RC(persona_store_resolve(name, sizeof name, NULL, many, keys[i]), PERSONA_OK);
+        CHECK_STR(name, "cust-1");
+        check_same_traits(many, keys[i], one, "P");
+    }
+    /* Unmerge one identifier: parts from the links left, by brute force. */
+    int x = (int)(rnd() % (uint64_t)k);
+    int parent[MAX_KEYS];
+    for (int i = 0; i < k; i++)
+        parent[i] = i;
+    for (int j = 1; j < k; j++)
+        if (edge_a[j] != x && j != x)
+            parent[uf_find(parent, j)] = uf_find(parent, edge_a[j]);
+    int parts = 0;
+    for (int i = 0; i < k; i++)
+        parts += uf_find(parent, i) == i;
+    persona_identifier id = PERSONA_IDENTIFIER(key_types[x], keys[x]);
+    uint32_t got_parts = 0;
+    CHECK_RC(persona_store_unmerge(&got_parts, many, &id), PERSONA_OK);
+    CHECK(got_parts == (uint32_t)parts);
+    for (int c = 0; c < k; c++) {
+        if (uf_find(parent, c) != c)
+            continue;
+        /* The part's events alone, under one key; parts without events have none. */
+        persona_store *alone = new_store();
+        int has = 0;
+        for (size_t i = 0; i < st.n; i++)
+            if (uf_find(parent, st.key[i]) == c) {
+                ingest_one(alone, st.ev[i], "P");
+                has = 1;
+            }
+        for (int i = 0; i < k; i++) {
+            if (uf_find(parent, i) != c)
+                continue;
+            if (has) {
+                check_same_traits(many, keys[i], alone, "P");
+            } else {
+                persona_profile_info info = PERSONA_PROFILE_INFO_INIT;
+                CHECK_RC(persona_store_profile_get(&info, many, keys[i]), PERSONA_OK);
+                CHECK(info.events == 0);
+            }
+        }
+        persona_store_free(alone);
+    }
+    /* Link again: the merged profile is back. */
+    for (int i = 0; i < k; i++)
+        if (i != 0) {
+            persona_alias_result r = PERSONA_ALIAS_RESULT_INIT;
+            link2(many, 0, i, &r);
+        }
+    check_same_traits(many, keys[x], one, "P");
+    persona_store_free(one);
+    persona_store_free(many);
+}
+
+static void test_merge_equivalence(void)
+{
+    for (int trial = 0; trial < 60; trial++)
+        merge_equivalence_trial(trial);
+}
+
+static char *merge_log(const persona_store *s, const char *user)
+{
+    char *log = NULL;
+    CHECK_RC(persona_store_merge_log(&log, NULL, s, user), PERSONA_OK);
+    return log;
+}
+
+static void test_guards(void)
+{
+    persona_store *s = new_store();
+    ingest_one(s, ev(NULL, 1700000000000, "view", 1), "cookie-1");
+    ingest_one(s, ev(NULL, 1700000001000, "view", 2), "cookie-2");
+    /* Blocked values, the defaults and one a host adds, any case, with spaces. */
+    const char *blocked[] = { "null", " Undefined", "0", "ANONYMOUS", "", "none", "nan",
+                              "unknown", "test@example.com" };
+    CHECK_RC(persona_store_identity_block(s, "Test@Example.com"), PERSONA_OK);
+    for (size_t i = 0; i < sizeof blocked / sizeof *blocked; i++) {
+        persona_identifier ids[2] = { PERSONA_IDENTIFIER(PERSONA_ID_COOKIE, "cookie-1"),
+                                      PERSONA_IDENTIFIER(i == 8 ? PERSONA_ID_EMAIL : PERSONA_ID_KEY,
+                                                         blocked[i]) };
+        persona_alias_result r = PERSONA_ALIAS_RESULT_INIT;
+        CHECK_RC(persona_store_alias(&r, s, ids, 2, 1700000002000, "form"), PERSONA_OK);
+        CHECK(r.outcome == PERSONA_LINK_BLOCKED_VALUE && r.blocked == 1 && r.merged == 0);
+    }
+    persona_store_info info = PERSONA_STORE_INFO_INIT;
+    CHECK_RC(persona_store_info_get(&info, s), PERSONA_OK);
+    CHECK(info.users == 2); /* no blocked value became an identifier */
+    char *log = merge_log(s, "cookie-1");
+    CHECK(strstr(log, "\"outcome\":\"blocked-value\"") != NULL);
+    CHECK(strstr(log, "\"id\":\"test@example.com\"") != NULL);
+    CHECK(strstr(log, "\"source\":\"form\"") != NULL);
+    persona_free(log);
+
+    /* Per-type limit: one email per profile; the second is blocked, with the reason. */
+    persona_identifier e1[2] = { PERSONA_IDENTIFIER(PERSONA_ID_COOKIE, "cookie-1"),
+                                 PERSONA_IDENTIFIER(PERSONA_ID_EMAIL, "one@x.org") };
+    persona_identifier e2[2] = { PERSONA_IDENTIFIER(PERSONA_ID_COOKIE, "cookie-1"),
+                                 PERSONA_IDENTIFIER(PERSONA_ID_EMAIL, "two@x.org") };
+    persona_alias_result r = PERSONA_ALIAS_RESULT_INIT;
+    CHECK_RC(persona_store_alias(&r, s, e1, 2, 1700000003000, NULL), PERSONA_OK);
+    CHECK(r.outcome == PERSONA_LINK_ADDED && r.added == 1);
+    CHECK_RC(persona_store_alias(&r, s, e2, 2, 1700000004000, NULL), PERSONA_OK);
+    CHECK(r.outcome == PERSONA_LINK_BLOCKED_LIMIT && r.blocked == 1 &&
+          r.blocked_type == PERSONA_ID_EMAIL);
+    CHECK_RC(persona_store_resolve(NULL, 0, NULL, s, "two@x.org"), PERSONA_ENOTFOUND);
+    /* ...also when two existing profiles would merge with an email each. */
+    persona_identifier e3[2] = { PERSONA_IDENTIFIER(PERSONA_ID_COOKIE, "cookie-2"),
+                                 PERSONA_IDENTIFIER(PERSONA_ID_EMAIL, "three@x.org") };
+    CHECK_RC(persona_store_alias(&r, s, e3, 2, 1700000005000, NULL), PERSONA_OK);
+    CHECK(r.outcome == PERSONA_LINK_ADDED);
+    persona_identifier join[2] = { PERSONA_IDENTIFIER(PERSONA_ID_COOKIE, "cookie-1"),
+                                   PERSONA_IDENTIFIER(PERSONA_ID_COOKIE, "cookie-2") };
+    CHECK_RC(persona_store_alias(&r, s, join, 2, 1700000006000, NULL), PERSONA_OK);
+    CHECK(r.outcome == PERSONA_LINK_BLOCKED_LIMIT && r.blocked_type == PERSONA_ID_EMAIL);
+    persona_profile_info pi = PERSONA_PROFILE_INFO_INIT;
+    CHECK_RC(persona_store_profile_get(&pi, s, "cookie-1"), PERSONA_OK);
+    CHECK(pi.events == 1);
+    log = merge_log(s, NULL);
+    CHECK(strstr(log, "\"outcome\":\"blocked-limit\",\"limit_type\":\"email\"") != NULL);
+    persona_free(log);
+    /* A host raises the limit: the same link merges. */
+    CHECK_RC(persona_store_identity_limit(s, PERSONA_ID_EMAIL, 2), PERSONA_OK);
+    CHECK_RC(persona_store_alias(&r, s, join, 2, 1700000007000, NULL), PERSONA_OK);
+    CHECK(r.outcome == PERSONA_LINK_MERGED && r.events_replayed == 2);
+    CHECK_RC(persona_store_profile_get(&pi, s, "three@x.org"), PERSONA_OK);
+    CHECK(pi.events == 2);
+    persona_store_free(s);
+
+    /* Priority: a call links in priority order, so with a limit of one email the first
+     * email given stays and the second is blocked; the customer id names the profile. */
+    s = new_store();
+    persona_identifier call[4] = { PERSONA_IDENTIFIER(PERSONA_ID_COOKIE, "ck"),
+                                   PERSONA_IDENTIFIER(PERSONA_ID_EMAIL, "first@x.org"),
+                                   PERSONA_IDENTIFIER(PERSONA_ID_EMAIL, "second@x.org"),
+                                   PERSONA_IDENTIFIER(PERSONA_ID_CUSTOMER, "C-9") };
+    CHECK_RC(persona_store_alias(&r, s, call, 4, 1700000000000, NULL), PERSONA_OK);
+    CHECK(r.added == 2 && r.blocked == 1 && r.blocked_type == PERSONA_ID_EMAIL);
+    char name[32];
+    CHECK_RC(persona_store_resolve(name, sizeof name, NULL, s, "ck"), PERSONA_OK);
+    CHECK_STR(name, "C-9");
+    CHECK_RC(persona_store_resolve(name, sizeof name, NULL, s, "first@x.org"), PERSONA_OK);
+    CHECK_STR(name, "C-9");
+    CHECK_RC(persona_store_resolve(name, sizeof name, NULL, s, "second@x.org"), PERSONA_ENOTFOUND);
+    /* A host priority puts the cookie first: it names the profile from the next link on. */
+    CHECK_RC(persona_store_identity_priority(s, PERSONA_ID_COOKIE, 99), PERSONA_OK);
+    persona_identifier more[2] = { PERSONA_IDENTIFIER(PERSONA_ID_COOKIE, "ck"),
+                                   PERSONA_IDENTIFIER(PERSONA_ID_COOKIE, "ck2") };
+    CHECK_RC(persona_store_alias(&r, s, more, 2, 1700000000000, NULL), PERSONA_OK);
+    CHECK_RC(persona_store_resolve(name, sizeof name, NULL, s, "C-9"), PERSONA_OK);
+    CHECK_STR(name, "ck");
+    persona_store_free(s);
+}
+
+static void test_normalization_and_types(void)
+{
+    persona_store *s = new_store();
+    CHECK_RC(persona_store_identity_country(s, "33"), PERSONA_OK);
+    persona_identifier ids[3] = { PERSONA_IDENTIFIER(PERSONA_ID_EMAIL, "  Ann@Example.COM "),
+                                  PERSONA_IDENTIFIER(PERSONA_ID_PHONE, "06 12 34 56 78"),
+                                  PERSONA_IDENTIFIER(PERSONA_ID_COOKIE, " ck-1 ") };
+    persona_alias_result r = PERSONA_ALIAS_RESULT_INIT;
+    CHECK_RC(persona_store_alias(&r, s, ids, 3, 1700000000000, NULL), PERSONA_OK);
+    char name[64];
+    CHECK_RC(persona_store_resolve(name, sizeof name, NULL, s, "+33612345678"), PERSONA_OK);
+    CHECK_STR(name, "ann@example.com");
+    CHECK_RC(persona_store_resolve(name, sizeof name, NULL, s, "ck-1"), PERSONA_OK);
+    /* An event under the normalized email reaches the profile. */
+    ingest_one(s, ev(NULL, 1700000000000, "view", 0), "ann@example.com");
+    persona_profile_info pi = PERSONA_PROFILE_INFO_INIT;
+    CHECK_RC(persona_store_profile_get(&pi, s, "ck-1"), PERSONA_OK);
+    CHECK(pi.events == 1);
+    char *json = NULL;
+    CHECK_RC(persona_store_profile_json(&json, NULL, s, "ck-1"), PERSONA_OK);
+    CHECK(strstr(json, "\"user_id\":\"ann@example.com\",\"identifiers\":[") != NULL);
+    CHECK(strstr(json, "{\"type\":\"phone\",\"id\":\"+33612345678\"}") != NULL);
+    persona_free(json);
+    /* The same value under another type is refused, nothing changed. */
+    persona_identifier clash[2] = { PERSONA_IDENTIFIER(PERSONA_ID_CUSTOMER, "ck-1"),
+                                    PERSONA_IDENTIFIER(PERSONA_ID_COOKIE, "other") };
+    char *before = merge_log(s, NULL);
+    CHECK_RC(persona_store_alias(&r, s, clash, 2, 1700000000000, NULL), PERSONA_EINVAL);
+    CHECK_MSG("is a cookie, not a customer");
+    char *after = merge_log(s, NULL);
+    CHECK_STR(after, before);
+    persona_free(after);
+    /* Errors: invalid email, too few identifiers, NULLs, bad times and sources. */
+    persona_identifier bad[2] = { PERSONA_IDENTIFIER(PERSONA_ID_EMAIL, "not-an-email"),
+                                  PERSONA_IDENTIFIER(PERSONA_ID_COOKIE, "x") };
+    CHECK_RC(persona_store_alias(&r, s, bad, 2, 1700000000000, NULL), PERSONA_EINVAL);
+    CHECK_MSG("identifier 1: email");
+    CHECK_RC(persona_store_alias(&r, s, ids, 1, 1700000000000, NULL), PERSONA_EINVAL);
+    CHECK_RC(persona_store_alias(&r, s, NULL, 2, 1700000000000, NULL), PERSONA_EINVAL);
+    CHECK_RC(persona_store_alias(&r, NULL, ids, 2, 1700000000000, NULL), PERSONA_EINVAL);
+    CHECK_RC(persona_store_alias(&r, s, ids, 2, PERSONA_TIME_MAX + 1, NULL), PERSONA_EINVAL);
+    CHECK_RC(persona_store_alias(&r, s, ids, 2, 1700000000000, ""), PERSONA_EINVAL);
+    persona_identifier unset = { 0, PERSONA_ID_KEY, "x" };
+    persona_identifier two[2] = { unset, ids[0] };
+    CHECK_RC(persona_store_alias(&r, s, two, 2, 1700000000000, NULL), PERSONA_EINVAL);
+    CHECK_RC(persona_store_identity_country(s, "1234"), PERSONA_EINVAL);
+    CHECK_RC(persona_store_identity_country(s, "4a"), PERSONA_EINVAL);
+    CHECK_RC(persona_store_identity_limit(s, -1, 1), PERSONA_EINVAL);
+    CHECK_RC(persona_store_identity_block(s, NULL), PERSONA_EINVAL);
+    after = merge_log(s, NULL);
+    CHECK_STR(after, before);
+    persona_free(after);
+    persona_free(before);
+    persona_identifier nobody = PERSONA_IDENTIFIER(PERSONA_ID_KEY, "nobody");
+    CHECK_RC(persona_store_unmerge(NULL, s, &nobody), PERSONA_ENOTFOUND);
+    CHECK_RC(persona_store_merge_log(&json, NULL, s, "nobody"), PERSONA_ENOTFOUND);
+    persona_store_free(s);
+}
+
+/* Attributes and consent stay with the identifier they were set through; through any
+ * identifier the profile shows the one set last; unmerge gives each its own back. */
+static void test_attributes_across_identifiers(void)
+{
+    persona_store *s = new_store();
+    CHECK_RC(persona_store_attr_set_str(s, "a", "plan", "free"), PERSONA_OK);
+    CHECK_RC(persona_store_attr_set_str(s, "b", "plan", "gold"), PERSONA_OK);
+    CHECK_RC(persona_store_attr_set_num(s, "a", "ltv", 3), PERSONA_OK);
+    CHECK_RC(persona_store_consent_set(s, "a", "marketing", 1, 2000), PERSONA_OK);
+    CHECK_RC(persona_store_consent_set(s, "b", "marketing", 0, 1000), PERSONA_OK);
+    persona_identifier ab[2] = { PERSONA_IDENTIFIER(PERSONA_ID_KEY, "a"),
+                                 PERSONA_IDENTIFIER(PERSONA_ID_KEY, "b") };
+    CHECK_RC(persona_store_alias(NULL, s, ab, 2, 1700000000000, NULL), PERSONA_OK);
+    char buf[32];
+    CHECK_RC(persona_store_attr_get_str(buf, sizeof buf, NULL, s, "a", "plan"), PERSONA_OK);
+    CHECK_STR(buf, "gold");
+    double ltv = 0;
+    CHECK_RC(persona_store_attr_get_num(&ltv, s, "b", "ltv"), PERSONA_OK);
+    CHECK(ltv == 3);
+    int32_t granted = -1;
+    int64_t at = 0;
+    CHECK_RC(persona_store_consent_get(&granted, &at, s, "b", "marketing"), PERSONA_OK);
+    CHECK(granted == 1 && at == 2000); /* the later time wins, not the later call */
+    persona_profile_info pi = PERSONA_PROFILE_INFO_INIT;
+    CHECK_RC(persona_store_profile_get(&pi, s, "b"), PERSONA_OK);
+    CHECK(pi.attributes == 2);
+    char *json = NULL;
+    CHECK_RC(persona_store_profile_json(&json, NULL, s, "b"), PERSONA_OK);
+    CHECK(strstr(json, "\"attributes\":{\"plan\":\"gold\",\"ltv\":3}") != NULL ||
+          strstr(json, "\"attributes\":{\"ltv\":3,\"plan\":\"gold\"}") != NULL);
+    CHECK(strstr(json, "\"consent\":{\"marketing\":{\"granted\":true") != NULL);
+    persona_free(json);
+    /* Setting through a, later, wins again. */
+    CHECK_RC(persona_store_attr_set_str(s, "a", "plan", "silver"), PERSONA_OK);
+    CHECK_RC(persona_store_attr_get_str(buf, sizeof buf, NULL, s, "b", "plan"), PERSONA_OK);
+    CHECK_STR(buf, "silver");
+    persona_identifier a = PERSONA_IDENTIFIER(PERSONA_ID_KEY, "a");
+    uint32_t parts = 0;
+    CHECK_RC(persona_store_unmerge(&parts, s, &a), PERSONA_OK);
+    CHECK(parts == 2);
+    CHECK_RC(persona_store_attr_get_str(buf, sizeof buf, NULL, s, "b", "plan"), PERSONA_OK);
+    CHECK_STR(buf, "gold");
+    CHECK_RC(persona_store_attr_get_num(&ltv, s, "b", "ltv"), PERSONA_ENOTFOUND);
+    CHECK_RC(persona_store_consent_get(&granted, &at, s, "b", "marketing"), PERSONA_OK);
+    CHECK(granted == 0 && at == 1000);
+    /* A removal through the merged profile removes every identifier's value. */
+    CHECK_RC(persona_store_alias(NULL, s, ab, 2, 1700000000000, NULL), PERSONA_OK);
+    CHECK_RC(persona_store_attr_remove(s, "b", "plan"), PERSONA_OK);
+    CHECK_RC(persona_store_attr_get_str(buf, sizeof buf, NULL, s, "a", "plan"), PERSONA_ENOTFOUND);
+    char *log = merge_log(s, "a");
+    CHECK(strstr(log, "\"undone\":true") != NULL);
+    persona_free(log);
+    persona_store_free(s);
+}
+
+/* Opting out: a merge with an opted-out profile stays opted out, unmerge keeps it on
+ * every part; events through any identifier are suppressed. */
+static void test_tracking_across_identifiers(void)
+{
+    persona_store *s = new_store();
+    ingest_one(s, ev(NULL, 1700000000000, "view", 0), "a");
+    ingest_one(s, ev(NULL, 1700000000000, "view", 0), "b");
+    CHECK_RC(persona_store_set_tracking(s, "b", 0), PERSONA_OK);
+    persona_identifier ab[2] = { PERSONA_IDENTIFIER(PERSONA_ID_KEY, "a"),
+                                 PERSONA_IDENTIFIER(PERSONA_ID_KEY, "b") };
+    CHECK_RC(persona_store_alias(NULL, s, ab, 2, 1700000000000, NULL), PERSONA_OK);
+    int32_t tracking = 1;
+    CHECK_RC(persona_store_get_tracking(&tracking, s, "a"), PERSONA_OK);
+    CHECK(tracking == 0);
+    persona_event e = ev("a", 1700000001000, "view", 0);
+    persona_ingest_stats st = PERSONA_INGEST_STATS_INIT;
+    CHECK_RC(persona_store_ingest(&st, s, &e, 1, NULL), PERSONA_OK);
+    CHECK(st.events_accepted == 0 && st.rejected[PERSONA_REJECT_SUPPRESSED] == 1);
+    persona_identifier b = PERSONA_IDENTIFIER(PERSONA_ID_KEY, "b");
+    CHECK_RC(persona_store_unmerge(NULL, s, &b), PERSONA_OK);
+    CHECK_RC(persona_store_get_tracking(&tracking, s, "a"), PERSONA_OK);
+    CHECK(tracking == 0);
+    CHECK_RC(persona_store_set_tracking(s, "a", 1), PERSONA_OK);
+    CHECK_RC(persona_store_ingest(&st, s, &e, 1, NULL), PERSONA_OK);
+    CHECK(st.events_accepted == 1);
+    CHECK_RC(persona_store_get_tracking(&tracking, s, "b"), PERSONA_OK);
+    CHECK(tracking == 0);
+    persona_store_free(s);
+}
+
+int main(void)
+{
+    test_merge_equivalence();
+    test_guards();
+    test_normalization_and_types();
+    test_attributes_across_identifiers();
+    test_tracking_across_identifiers();
+    return check_report("test_graph");
+}
