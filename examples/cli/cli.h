@@ -30,6 +30,9 @@ typedef struct cli_options {
     const char *tracking;     /* consent: --tracking on|off */
     const char *source;       /* alias: --source S (who or what linked the identifiers) */
     const char *country;      /* alias: --country CC (default country calling code) */
+    const char *identify[CLI_MAX_PROPS]; /* --identify EVENT=TYPE:PROP, repeatable */
+    size_t n_identify;
+    const char *consent_event; /* --consent-event EVENT=PURPOSE_PROP:GRANTED_PROP */
     const char **args;        /* CLI_ARGS_MANY: every positional argument, in order */
     size_t n_args;
     persona_mapping map;
@@ -57,6 +60,11 @@ int cli_lib_error(const char *what);
  * EXIT_RUNTIME when out of memory) after printing why. */
 int cli_parse(cli_options *o, int argc, char **argv, int allow_key);
 void cli_options_free(cli_options *o);
+/* An identifier written TYPE:VALUE or a bare VALUE (a key); 0 or EXIT_USAGE after saying
+ * why, naming cmd. */
+int cli_parse_identifier(persona_identifier *id, const char *cmd, const char *arg);
+/* Give the store the event rules of --identify and --consent-event; 0 or an exit code. */
+int cli_apply_event_rules(persona_store *store, const cli_options *o);
 
 /* Open the source the options describe (bundled sample when no file). */
 int cli_open_source(persona_source **out, cli_options *o);

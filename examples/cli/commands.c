@@ -385,7 +385,7 @@ static const struct {
 
 /* An identifier written TYPE:VALUE (TYPE a name above or a host type number >= 100), or a
  * bare VALUE without ':' (a user key). Returns 0, or EXIT_USAGE after saying why. */
-static int parse_identifier(persona_identifier *id, const char *cmd, const char *arg)
+int cli_parse_identifier(persona_identifier *id, const char *cmd, const char *arg)
 {
     id->struct_size = sizeof *id;
     id->type = PERSONA_ID_KEY;
@@ -424,6 +424,37 @@ static int parse_identifier(persona_identifier *id, const char *cmd, const char 
     if (!*id->value)
         return cli_error(EXIT_USAGE, "%s: identifier '%s' has no value after the type", cmd,
                          arg);
+    return 0;
+}
+
+int cli_apply_event_rules(persona_store *store, const cli_options *o)
+{
+    for (size_t i = 0; i < o->n_identify; i++) {
+        const char *spec = o->identify[i], *eq = strchr(spec, '=');
+        if (!eq || eq == spec)
+            return cli_error(EXIT_USAGE, "--identify wants EVENT=TYPE:PROPERTY, got '%s'", spec);
+        char event[256];
+        persona_identifier id;
+        int rc = cli_parse_identifier(&id, "--identify", eq + 1);
+        if (rc)
+            return rc;
+        snprintf(event, sizeof event, "%.*s", (int)(eq - spec), spec);
+        if (persona_store_identify_rule(store, event, id.value, id.type) != PERSONA_OK)
+            return cli_error(EXIT_USAGE, "--identify %s: %s", spec, persona_errmsg());
+    }
+    if (o->consent_event) {
+        const char *spec = o->consent_event, *eq = strchr(spec, '=');
+        const char *colon = eq ? strchr(eq, ':') : NULL;
+        if (!eq || eq == spec || !colon || colon == eq + 1 || !colon[1])
+            return cli_error(EXIT_USAGE,
+                             "--consent-event wants EVENT=PURPOSE_PROPERTY:GRANTED_PROPERTY, "
+                             "got '%s'", spec);
+        char event[256], purpose[256];
+        snprintf(event, sizeof event, "%.*s", (int)(eq - spec), spec);
+        snprintf(purpose, sizeof purpose, "%.*s", (int)(colon - eq - 1), eq + 1);
+        if (persona_store_consent_rule(store, event, purpose, colon + 1) != PERSONA_OK)
+            return cli_error(EXIT_USAGE, "--consent-event %s: %s", spec, persona_errmsg());
+    }
     return 0;
 }
 
@@ -497,7 +528,7 @@ int cmd_alias(int argc, char **argv)
         return cli_error(EXIT_RUNTIME, "out of memory");
     }
     for (size_t i = 0; i < o.n_args && rc == 0; i++)
-        rc = parse_identifier(&ids[i], "alias", o.args[i]);
+        rc = cli_parse_identifier(&ids[i], "alias", o.args[i]);
     int64_t at = (int64_t)time(NULL) * 1000;
     if (rc == 0 && o.at && persona_time_parse(&at, o.at, strlen(o.at), NULL, 0) != PERSONA_OK)
         rc = cli_error(EXIT_USAGE, "alias: --at: %s", persona_errmsg());
@@ -565,7 +596,7 @@ int cmd_unmerge(int argc, char **argv)
         return cli_error(EXIT_USAGE, "unmerge: usage: persona unmerge ID --store SNAPSHOT");
     }
     persona_identifier id;
-    rc = parse_identifier(&id, "unmerge", o.key);
+    rc = cli_parse_identifier(&id, "unmerge", o.key);
     if (rc) {
         cli_options_free(&o);
         return rc;

@@ -31,6 +31,10 @@ const char cli_mapping_help[] =
     "  --item COL, --basket COL, --id COL   item, basket/order id, event id (dedup)\n"
     "  --value COL|COL*COL  monetary value, or the product of two columns\n"
     "  --prop NAME=COL      a named property (category, referrer, country, ...); repeatable\n"
+    "  --identify EVENT=TYPE:PROP   events of type EVENT link their user with the identifier\n"
+    "                       of TYPE (email, phone, customer, ...) in property PROP; repeatable\n"
+    "  --consent-event EVENT=PURPOSE:GRANTED   events of type EVENT set consent for the\n"
+    "                       purpose in property PURPOSE to the yes/no in property GRANTED\n"
     "output:\n"
     "  -o FILE              write to FILE instead of standard output\n"
     "  --format F           csv, json or text\n";
@@ -41,7 +45,8 @@ static const char *const value_flags[] = { "--user",  "--time",  "--time-format"
                                            "--format", "--input-format", "--delimiter",
                                            "--utc-offset", "--store", "--save",
                                            "--purpose", "--grant", "--at", "--tracking",
-                                           "--source", "--country" };
+                                           "--source", "--country", "--identify",
+                                           "--consent-event" };
 
 static int takes_value(const char *flag)
 {
@@ -115,6 +120,14 @@ static int apply_flag(cli_options *o, const char *flag, const char *v)
         return 0;
     } else if (strcmp(flag, "--country") == 0) {
         o->country = v;
+        return 0;
+    } else if (strcmp(flag, "--identify") == 0) {
+        if (o->n_identify == CLI_MAX_PROPS)
+            return cli_error(EXIT_USAGE, "at most %d --identify options", CLI_MAX_PROPS);
+        o->identify[o->n_identify++] = v;
+        return 0;
+    } else if (strcmp(flag, "--consent-event") == 0) {
+        o->consent_event = v;
         return 0;
     } else if (strcmp(flag, "--store") == 0) {
         o->store = v;
@@ -303,6 +316,11 @@ int cli_load(persona_store **store_out, persona_ingest_stats *stats, cli_options
             return cli_lib_error("cannot open the store");
     } else if (persona_store_new(&store, NULL) != PERSONA_OK) {
         return cli_lib_error("cannot create a store");
+    }
+    int rules = cli_apply_event_rules(store, o);
+    if (rules) {
+        persona_store_free(store);
+        return rules;
     }
     if (!o->store || o->file) {
         persona_source *src = NULL;

@@ -63,7 +63,9 @@ PERSONA_API int persona_event_init(persona_event *event, uint32_t struct_size);
 #define PERSONA_REJECT_WRONG_TYPE 10   /**< a JSON member has a type that cannot be used (object for a user) */
 #define PERSONA_REJECT_NUL_BYTE 11     /**< a field contains a NUL byte */
 #define PERSONA_REJECT_SUPPRESSED 12   /**< the user opted out of tracking (persona_store_set_tracking()): not stored; never an error, even in strict mode */
-#define PERSONA_REJECT_COUNT 13        /**< number of reasons this version knows */
+#define PERSONA_REJECT_BAD_IDENTIFIER 13 /**< an identify event (persona_store_identify_rule()) carries an identifier that does not normalize or clashes with a known one of another type */
+#define PERSONA_REJECT_BAD_CONSENT 14  /**< a consent event (persona_store_consent_rule()) without a purpose or with a granted value that is not yes/no */
+#define PERSONA_REJECT_COUNT 15        /**< number of reasons this version knows */
 #define PERSONA_REJECT_SLOTS 32        /**< size of the per-reason arrays (room for new reasons) */
 #define PERSONA_REJECT_EXAMPLES 4      /**< line numbers kept per reason */
 /**@}*/

@@ -256,6 +256,30 @@ PERSONA_API int persona_store_identity_block(persona_store *store, const char *v
  */
 PERSONA_API int persona_store_identity_country(persona_store *store, const char *code);
 
+/**
+ * Make events link identifiers: every event of type `event_type` whose property
+ * `prop_name` holds a value links its user key (as #PERSONA_ID_KEY) with that value as an
+ * identifier of type `id_type`, as persona_store_alias() would (at the event's time, source
+ * "event:<type>"); several rules for one event type make one call with every identifier
+ * the event carries. Such an event is also stored as an ordinary event. One whose
+ * identifier does not normalize (or is known under another type) is rejected with
+ * #PERSONA_REJECT_BAD_IDENTIFIER and links nothing; events of opted-out users link
+ * nothing. Rules are saved in snapshots.
+ * Ingest applies the links of a batch before its events. Under #PERSONA_ENOMEM the call
+ * fails with none of the batch's events applied, but links made before the failure stay:
+ * links are idempotent, so the batch can simply be ingested again.
+ * Thread-safety: a writer.
+ * @param[in] store      the store.
+ * @param[in] event_type the event type ("identify").
+ * @param[in] prop_name  the property holding the identifier ("email").
+ * @param[in] id_type    its `PERSONA_ID_*` type.
+ * @return #PERSONA_OK; #PERSONA_EINVAL (NULL store, bad strings, negative type, the same
+ *         event type and property given twice); #PERSONA_ENOMEM.
+ * @since 1.0
+ */
+PERSONA_API int persona_store_identify_rule(persona_store *store, const char *event_type,
+                                            const char *prop_name, int32_t id_type);
+
 /**@}*/
 
 #ifdef __cplusplus

@@ -517,6 +517,27 @@ PERSONA_API int persona_store_export_profile(char **out, size_t *out_len,
                                              const persona_store *store, const char *user);
 
 /**
+ * Make events set consent: every event of type `event_type` sets the consent of its user
+ * for the purpose named by its property `purpose_prop` to the value of its property
+ * `granted_prop` (yes/no: "true"/"false", "yes"/"no", "1"/"0", "granted"/"denied",
+ * "opt-in"/"opt-out", ASCII case ignored) at the event's time, as persona_store_consent_set()
+ * would. The event is also stored as an ordinary event; one without a purpose or with
+ * another granted value is rejected with #PERSONA_REJECT_BAD_CONSENT. Ingest applies
+ * the settings of a batch before its events (see persona_store_identify_rule() for what
+ * #PERSONA_ENOMEM leaves). Rules are saved in snapshots.
+ * Thread-safety: a writer.
+ * @param[in] store        the store.
+ * @param[in] event_type   the event type ("consent").
+ * @param[in] purpose_prop the property naming the purpose ("purpose").
+ * @param[in] granted_prop the property holding yes or no ("granted").
+ * @return #PERSONA_OK; #PERSONA_EINVAL (NULL or bad strings, a second rule for the type);
+ *         #PERSONA_ENOMEM.
+ * @since 1.0
+ */
+PERSONA_API int persona_store_consent_rule(persona_store *store, const char *event_type,
+                                           const char *purpose_prop, const char *granted_prop);
+
+/**
  * Stop or resume collecting events for a person (do-not-track). While tracking is off,
  * their events are not stored: ingest and loads count them under
  * #PERSONA_REJECT_SUPPRESSED (never an error, even in strict mode). What was collected

@@ -263,6 +263,14 @@ PERSONA_API int persona_store_consent_set(persona_store *store, const char *user
     if (time_ms < PERSONA_TIME_MIN || time_ms > PERSONA_TIME_MAX)
         return persona__fail(PERSONA_EINVAL, "consent time out of range");
     STORE_WRLOCK(store);
+    int rc = persona__consent_set_locked(store, user, purpose, granted, time_ms);
+    STORE_UNLOCK(store);
+    return rc;
+}
+
+int persona__consent_set_locked(persona_store *store, const char *user, const char *purpose,
+                                int32_t granted, int64_t time_ms)
+{
     name_slot ns;
     int rc = prepare_pair(store, user, purpose, "purpose", &store->user_consent,
                           (void **)&store->consents, &store->consents_cap,
@@ -277,7 +285,6 @@ PERSONA_API int persona_store_consent_set(persona_store *store, const char *user
         store->consents[e].time_ms = time_ms;
         store->consents[e].seq = ++store->set_seq;
     }
-    STORE_UNLOCK(store);
     return rc;
 }
 

@@ -403,6 +403,11 @@ static int copy_identity(persona_store *t, const persona_store *s, const remap *
     t->n_rules = s->n_rules;
     memcpy(t->country, s->country, sizeof t->country);
     t->set_seq = s->set_seq;
+    for (size_t i = 0; i < s->n_event_rules; i++) {
+        const event_rule *r = &s->event_rules[i];
+        if (persona__event_rule_add(t, r->kind, r->id_type, r->event_type, r->prop, r->prop2))
+            return -1;
+    }
     return 0;
 }
 

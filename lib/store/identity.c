@@ -86,6 +86,7 @@ void persona__identity_release(persona_store *s)
     persona__free(s->rules);
     persona__intern_free(&s->sources);
     persona__intern_free(&s->blocked);
+    persona__event_rules_free(s);
 }
 
 /* Room for identity entries of n users without covering them yet. */
@@ -468,6 +469,31 @@ static int run_alias(persona_store *s, alias_call *c, const char *source,
 
 PERSONA__DEFINE_INIT(persona_alias_result, persona_alias_result_init)
 
+int persona__store_alias_locked(persona_store *s, const persona_identifier *ids, size_t count,
+                                int64_t at_ms, const char *source, persona_alias_result *r)
+{
+    alias_call *c = persona__calloc(1, sizeof *c);
+    char *scratch = persona__alloc(PERSONA_MAX_KEY_LEN + 1);
+    if (!c || !scratch) {
+        persona__free(c);
+        persona__free(scratch);
+        return persona__fail_nomem();
+    }
+    c->at = at_ms;
+    int rc = PERSONA_OK;
+    for (size_t i = 0; i < count && !rc; i++, c->n++)
+        rc = prepare_given(s, &ids[i], i, s->country, &c->g[i], scratch);
+    if (!rc) {
+        qsort(c->g, c->n, sizeof *c->g, cmp_given);
+        rc = run_alias(s, c, source, r);
+    }
+    for (size_t i = 0; i < c->n; i++)
+        persona__free(c->g[i].value);
+    persona__free(c);
+    persona__free(scratch);
+    return rc;
+}
+
 PERSONA_API int persona_store_alias(persona_alias_result *result_out, persona_store *store,
                                     const persona_identifier *ids, size_t count, int64_t at_ms,
                                     const char *source)
@@ -486,28 +512,9 @@ PERSONA_API int persona_store_alias(persona_alias_result *result_out, persona_st
         rc = persona__struct_out(result_out, &r, sizeof r, sizeof r, "persona_alias_result");
     if (rc)
         return rc;
-    alias_call *c = persona__calloc(1, sizeof *c);
-    char *scratch = persona__alloc(PERSONA_MAX_KEY_LEN + 1);
-    if (!c || !scratch) {
-        persona__free(c);
-        persona__free(scratch);
-        return persona__fail_nomem();
-    }
-    c->at = at_ms;
-    STORE_RDLOCK(store);
-    for (size_t i = 0; i < count && !rc; i++, c->n++)
-        rc = prepare_given(store, &ids[i], i, store->country, &c->g[i], scratch);
+    STORE_WRLOCK(store);
+    rc = persona__store_alias_locked(store, ids, count, at_ms, source, &r);
     STORE_UNLOCK(store);
-    if (!rc) {
-        qsort(c->g, c->n, sizeof *c->g, cmp_given);
-        STORE_WRLOCK(store);
-        rc = run_alias(store, c, source, &r);
-        STORE_UNLOCK(store);
-    }
-    for (size_t i = 0; i < c->n; i++)
-        persona__free(c->g[i].value);
-    persona__free(c);
-    persona__free(scratch);
     if (rc == PERSONA_OK && result_out)
         persona__struct_out(result_out, &r, sizeof r, sizeof r, "persona_alias_result");
     return rc;

@@ -47,12 +47,13 @@ typedef struct batch {
     log_needs needs;
     persona__intern batch_ids; /* event ids of this batch, to catch duplicates inside it */
     int has_ids;
+    const uint8_t *rule_reject; /* per event: reason its event rule failed, 0xFF = none */
 } batch;
 
 static const char *const reason_names[PERSONA_REJECT_COUNT] = {
     "missing_user", "bad_time", "bad_number", "bad_utf8", "field_count", "duplicate_id",
     "too_long", "missing_event", "bad_quote", "bad_json", "wrong_type", "nul_byte",
-    "suppressed",
+    "suppressed", "bad_identifier", "bad_consent",
 };
 
 PERSONA_API const char *persona_reject_reason_name(int32_t reason)
@@ -284,6 +285,13 @@ static int validate(persona_store *s, batch *b, const persona_event *events, siz
         pe->line = line;
         reject rj;
         int bad = check_event(s, b, pe, &rj);
+        if (!bad && b->rule_reject && b->rule_reject[i] != 0xFF) {
+            rj = (reject){ b->rule_reject[i], "property",
+                           b->rule_reject[i] == PERSONA_REJECT_BAD_CONSENT
+                               ? "has no purpose or no yes/no for the consent rule"
+                               : "holds an identifier that cannot be linked" };
+            bad = 1;
+        }
         if (!bad && s->n_untracked && untracked(s, ev->user)) {
             persona__stats_reject(st, PERSONA_REJECT_SUPPRESSED, line); /* in strict mode too */
             continue;
@@ -719,7 +727,16 @@ int persona__store_ingest_batch(persona_store *s, const persona_event *events, s
     b.events = s->scratch_events;
     b.props = s->scratch_props;
     b.props_cap = s->scratch_props_cap;
-    int rc = prepare(s, &b, events, count, lines, ordinal_base, strict, &local);
+    uint8_t *rule_reject = NULL;
+    int rc = PERSONA_OK;
+    if (s->n_event_rules) {
+        rule_reject = persona__alloc(count);
+        rc = rule_reject ? persona__apply_event_rules(s, events, count, rule_reject)
+                         : persona__fail_nomem();
+        b.rule_reject = rule_reject;
+    }
+    if (rc == PERSONA_OK)
+        rc = prepare(s, &b, events, count, lines, ordinal_base, strict, &local);
     if (rc == PERSONA_OK && reserve(s, &b) != 0)
         rc = persona__fail_nomem();
     if (rc == PERSONA_OK) {
@@ -729,6 +746,7 @@ int persona__store_ingest_batch(persona_store *s, const persona_event *events, s
     }
     batch_end(s, &b);
     STORE_UNLOCK(s);
+    persona__free(rule_reject);
     return rc;
 }
 

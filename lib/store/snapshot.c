@@ -32,6 +32,7 @@ enum {
     SEC_CONSENT_PAIRS,
     SEC_IDENTITY,  /* identifier types and roots, the merge log, guard settings */
     SEC_SET_ORDER, /* sequence numbers of attribute and consent settings */
+    SEC_EVENT_RULES, /* event types that link identifiers or set consent */
     SEC_EVENTS = 48,
 };
 
@@ -210,6 +211,31 @@ static void save_identity(persona__snap_writer *w, const persona_store *s)
     persona__snap_end(w);
 }
 
+static void put_string(persona__snap_writer *w, const char *v)
+{
+    uint32_t len = v ? (uint32_t)strlen(v) : 0;
+    persona__snap_put_u32(w, len);
+    persona__snap_put(w, v, len);
+}
+
+/* Written only when there are rules (files without them read as none). */
+static void save_event_rules(persona__snap_writer *w, const persona_store *s)
+{
+    if (!s->n_event_rules)
+        return;
+    persona__snap_begin(w, SEC_EVENT_RULES, PERSONA__SNAP_REQUIRED);
+    persona__snap_put_u32(w, (uint32_t)s->n_event_rules);
+    for (size_t i = 0; i < s->n_event_rules; i++) {
+        const event_rule *r = &s->event_rules[i];
+        persona__snap_put_i32(w, r->kind);
+        persona__snap_put_i32(w, r->id_type);
+        put_string(w, r->event_type);
+        put_string(w, r->prop);
+        put_string(w, r->prop2);
+    }
+    persona__snap_end(w);
+}
+
 static void save_set_order(persona__snap_writer *w, const persona_store *s)
 {
     persona__snap_begin(w, SEC_SET_ORDER, PERSONA__SNAP_REQUIRED);
@@ -320,6 +346,7 @@ PERSONA_API int persona_store_save(const persona_store *store, const char *path)
     save_pairs(w, SEC_CONSENT_PAIRS, &s->user_consent, s, put_consent);
     save_identity(w, s);
     save_set_order(w, s);
+    save_event_rules(w, s);
     save_events(w, s);
     STORE_UNLOCK(s);
     return persona__snap_commit(w);
@@ -790,6 +817,66 @@ static int load_set_order(loader *ld)
     return persona__snap_section_end(r);
 }
 
+/* A string of an event rule (non-empty key; the third may be empty = none) into buf. */
+static int get_rule_string(loader *ld, char *buf, int may_be_empty)
+{
+    uint32_t len = 0;
+    int rc = persona__snap_get_u32(ld->r, &len);
+    if (!rc && (len > PERSONA_MAX_KEY_LEN || (len == 0 && !may_be_empty)))
+        rc = persona__snap_corrupt(ld->r, "event rule string of %u bytes", len);
+    if (!rc)
+        rc = persona__snap_read(ld->r, buf, len);
+    if (rc)
+        return rc;
+    buf[len] = '\0';
+    if (memchr(buf, 0, len) || !persona__utf8_valid(buf, len, NULL))
+        return persona__snap_corrupt(ld->r, "event rule string is not valid UTF-8");
+    return PERSONA_OK;
+}
+
+static int load_event_rules(loader *ld)
+{
+    persona__snap_reader *r = ld->r;
+    uint64_t len = 0;
+    uint32_t n = 0;
+    int rc = persona__snap_section(r, SEC_EVENT_RULES, "event rules", &len);
+    if (rc <= 0)
+        return rc;
+    rc = persona__snap_get_u32(r, &n);
+    if (!rc)
+        rc = persona__snap_need(r, n, 20, "event rules");
+    char *bufs = persona__alloc(3 * (PERSONA_MAX_KEY_LEN + 1));
+    if (!rc && !bufs)
+        rc = persona__fail_nomem();
+    for (uint32_t i = 0; i < n && !rc; i++) {
+        int32_t kind = 0, id_type = 0;
+        char *type = bufs, *prop = bufs + PERSONA_MAX_KEY_LEN + 1,
+             *prop2 = bufs + 2 * (PERSONA_MAX_KEY_LEN + 1);
+        persona__snap_get_i32(r, &kind);
+        rc = persona__snap_get_i32(r, &id_type);
+        if (!rc && ((kind != RULE_IDENTIFY && kind != RULE_CONSENT) || id_type < 0))
+            rc = persona__snap_corrupt(r, "event rule %u: kind %d, type %d", i, kind, id_type);
+        if (!rc)
+            rc = get_rule_string(ld, type, 0);
+        if (!rc)
+            rc = get_rule_string(ld, prop, 0);
+        if (!rc)
+            rc = get_rule_string(ld, prop2, kind == RULE_IDENTIFY);
+        if (!rc && (kind == RULE_IDENTIFY) != (prop2[0] == 0))
+            rc = persona__snap_corrupt(r, "event rule %u: bad second property", i);
+        if (!rc) {
+            rc = persona__event_rule_add(ld->s, kind, id_type, type, prop,
+                                         kind == RULE_CONSENT ? prop2 : NULL);
+            if (rc == PERSONA_EINVAL)
+                rc = persona__snap_corrupt(r, "event rule %u repeats an earlier one", i);
+        }
+    }
+    persona__free(bufs);
+    if (rc)
+        return rc;
+    return persona__snap_section_end(r);
+}
+
 /* Read column col (0 time, 1 user, 2 type, 3 value, 4 item, 5 basket, 6 event id, 7 + p
  * property p) of count events into the chunks. */
 static int read_column(loader *ld, int col, size_t count)
@@ -1014,6 +1101,7 @@ static const uint32_t known_sections[] = {
     SEC_PROFILES,      SEC_TYPE_PAIRS,     SEC_BASKET_PAIRS, SEC_PROP_PAIRS,
     SEC_CATEGORY_PAIRS, SEC_ATTR_PAIRS,    SEC_CONSENT_PAIRS, SEC_EVENTS,
     SEC_STRINGS + 7,   SEC_STRINGS + 8,    SEC_IDENTITY,     SEC_SET_ORDER,
+    SEC_EVENT_RULES,
 };
 
 /* The store of an opened container (file or memory). */
@@ -1034,6 +1122,8 @@ static int load_store(persona_store **out, persona__snap_reader *r, const char *
         rc = load_all_pairs(&ld);
     if (!rc)
         rc = load_set_order(&ld);
+    if (!rc)
+        rc = load_event_rules(&ld);
     if (!rc)
         rc = load_events(&ld);
     if (rc) {

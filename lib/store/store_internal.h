@@ -9,6 +9,7 @@
 #include "core/intern.h"
 #include "core/pairmap.h"
 #include "eventlog.h"
+#include "persona/identity.h"
 #include "persona/store.h"
 
 #define PROFILE_SESSIONS_DIRTY 1u /* an event arrived before last_seen: recount on read */
@@ -172,7 +173,18 @@ struct persona_store {
     persona__intern blocked; /* host-added blocked values, ASCII lower-cased */
     char country[4];         /* default country calling code, "" = none */
     uint64_t set_seq;        /* order of attribute and consent settings */
+    struct event_rule *event_rules; /* event types that link identifiers or set consent */
+    size_t n_event_rules, event_rules_cap;
 };
+
+/* An event type whose events link identifiers (IDENTIFY: prop holds an identifier of
+ * id_type) or set consent (CONSENT: prop names the purpose, prop2 holds yes/no). */
+enum { RULE_IDENTIFY = 1, RULE_CONSENT = 2 };
+typedef struct event_rule {
+    int32_t kind;
+    int32_t id_type;
+    char *event_type, *prop, *prop2; /* owned; prop2 NULL for IDENTIFY */
+} event_rule;
 
 static inline uint32_t persona__id_root(const persona_store *s, uint32_t id)
 {
@@ -256,6 +268,20 @@ uint32_t persona__attr_entry(const persona_store *s, uint32_t root, uint32_t nam
 uint32_t persona__consent_entry(const persona_store *s, uint32_t root, uint32_t name);
 /* Distinct attribute names held across the identifiers of profile root. */
 uint32_t persona__profile_attr_count(const persona_store *s, uint32_t root);
+/* persona_store_alias() / persona_store_consent_set() with the write lock held. */
+int persona__store_alias_locked(persona_store *s, const persona_identifier *ids, size_t count,
+                                int64_t at_ms, const char *source, persona_alias_result *r);
+int persona__consent_set_locked(persona_store *s, const char *user, const char *purpose,
+                                int32_t granted, int64_t time_ms);
+/* The links and consent settings a batch's events carry (event rules), applied before the
+ * batch under the write lock; bad[i] gets the reject reason of event i, or 0xFF. 0,
+ * ENOMEM. */
+int persona__apply_event_rules(persona_store *s, const persona_event *events, size_t count,
+                               uint8_t *bad);
+/* Add an event rule (checked arguments; EINVAL for a clash, ENOMEM) / free them all. */
+int persona__event_rule_add(persona_store *s, int32_t kind, int32_t id_type,
+                            const char *event_type, const char *prop, const char *prop2);
+void persona__event_rules_free(persona_store *s);
 /* Identity state for a fresh store / freed. */
 void persona__identity_release(persona_store *s);
 /* Grow the identity arrays to cover every user id (new entries alone). 0 or -1. */

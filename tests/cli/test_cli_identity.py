@@ -226,3 +226,32 @@ def test_not_found_is_a_runtime_error(persona, tmp_path):
     assert r.code == 1 and "none.snap" in r.err
     r = persona("merge-log", "--store", str(tmp_path / "none.snap"))
     assert r.code == 1 and "none.snap" in r.err
+
+
+def test_identify_and_consent_rows_in_a_csv(persona, tmp_path):
+    """--identify and --consent-event make rows of those event types link identifiers and
+    set consent while loading; bad ones are counted by reason; the rules stay in the store."""
+    rows = (
+        "user_id,timestamp,event,value,email,purpose,granted\n"
+        "c1,2023-01-01 10:00:00,view,3,,,\n"
+        "c1,2023-01-01 10:01:00,identify,,Ann@X.org,,\n"
+        "c2,2023-01-01 10:02:00,identify,,ann@x.org,,\n"
+        "c2,2023-01-01 10:03:00,consent,,,marketing,yes\n"
+        "c2,2023-01-01 10:04:00,identify,,not-an-email,,\n"
+        "c2,2023-01-01 10:05:00,consent,,,marketing,maybe\n"
+    )
+    snap = str(tmp_path / "rules.snap")
+    r = persona("stats", "--format", "json", "--save", snap, write(tmp_path, "r.csv", rows),
+                "--prop", "email=email", "--prop", "purpose=purpose", "--prop", "granted=granted",
+                "--identify", "identify=email:email",
+                "--consent-event", "consent=purpose:granted")
+    assert r.code == 0, r.err
+    assert '"bad_identifier"' in r.out and '"bad_consent"' in r.out, r.out
+    p = person(persona, "c2", snap)["profile"]
+    assert p["user_id"] == "ann@x.org" and p["events"] == 4
+    assert p["consent"]["marketing"]["granted"] is True
+    assert [e["source"] for e in merge_log(persona, snap)] == ["event:identify"] * 2
+    r = persona("stats", "--identify", "identify", write(tmp_path, "x.csv", rows))
+    assert r.code == 2 and "--identify wants EVENT=TYPE:PROPERTY" in r.err
+    r = persona("stats", "--consent-event", "consent=purpose", write(tmp_path, "y.csv", rows))
+    assert r.code == 2 and "--consent-event wants" in r.err

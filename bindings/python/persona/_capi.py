@@ -253,6 +253,8 @@ PROTOTYPES = {
     "persona_store_identity_priority": (STATUS, [StoreHandle, c_int32, c_int32]),
     "persona_store_identity_block": (STATUS, [StoreHandle, c_char_p]),
     "persona_store_identity_country": (STATUS, [StoreHandle, c_char_p]),
+    "persona_store_identify_rule": (STATUS, [StoreHandle, c_char_p, c_char_p, c_int32]),
+    "persona_store_consent_rule": (STATUS, [StoreHandle, c_char_p, c_char_p, c_char_p]),
     # source.h
     "persona_source_new": (STATUS, [P(SourceHandle), P(S.persona_source_vtable), c_void_p]),
     "persona_source_vtable_init": (STATUS, [P(S.persona_source_vtable), c_uint32]),

@@ -427,6 +427,22 @@ class Store(Handle):
         None or "" for none (national numbers are then refused)."""
         lib.persona_store_identity_country(self._live(), encode(code, "country code"))
 
+    def identify_rule(self, event_type, prop, type):
+        """Make events of ``event_type`` link their user with the identifier of ``type``
+        in property ``prop`` (e.g. identify_rule("identify", "email", "email")). Links of
+        a batch are made before its events; an event with an identifier that cannot be
+        linked is rejected as "bad_identifier"."""
+        lib.persona_store_identify_rule(self._live(), encode(event_type, "event type"),
+                                        encode(prop, "property"), id_type(type))
+
+    def consent_rule(self, event_type, purpose_prop, granted_prop):
+        """Make events of ``event_type`` set consent: purpose from property
+        ``purpose_prop``, yes/no from ``granted_prop``, at the event's time; events
+        without them are rejected as "bad_consent"."""
+        lib.persona_store_consent_rule(self._live(), encode(event_type, "event type"),
+                                       encode(purpose_prop, "property"),
+                                       encode(granted_prop, "property"))
+
 
 def _integer(value, what, low, high):
     if not isinstance(value, numbers.Integral) or isinstance(value, bool):

@@ -24,7 +24,7 @@ def exported_in_map():
 
 def test_prototype_table_covers_exactly_the_map():
     assert set(_capi.PROTOTYPES) == exported_in_map()
-    assert len(_capi.PROTOTYPES) == 79  # every function of libpersona 1.0
+    assert len(_capi.PROTOTYPES) == 81  # every function of libpersona 1.0
 
 
 def test_every_prototype_is_declared_on_the_loaded_library():
@@ -151,10 +151,11 @@ def test_not_found_is_a_key_error(store):
 
 
 def test_reject_reason_names():
-    names = [persona.reject_reason_name(r) for r in range(14)]
+    names = [persona.reject_reason_name(r) for r in range(16)]
     assert names == ["missing_user", "bad_time", "bad_number", "bad_utf8", "field_count",
                      "duplicate_id", "too_long", "missing_event", "bad_quote", "bad_json",
-                     "wrong_type", "nul_byte", "suppressed", "unknown"]
+                     "wrong_type", "nul_byte", "suppressed", "bad_identifier", "bad_consent",
+                     "unknown"]
 
 
 # ---------------------------------------------------------------- struct layout

@@ -398,3 +398,28 @@ def test_constants():
             persona.ID_CUSTOMER, persona.ID_HOST) == (0, 1, 2, 3, 4, 100)
     assert persona.LINK_OUTCOMES == {1: "merged", 2: "added", 3: "same",
                                      4: "blocked-value", 5: "blocked-limit"}
+
+
+def test_identify_and_consent_events():
+    store = new_store()
+    store.identify_rule("identify", "email", "email")
+    store.consent_rule("consent", "purpose", "granted")
+    stats = store.ingest([
+        {"user": "ck1", "time": D0, "type": "view", "value": 3.0},
+        {"user": "ck1", "time": D0 + MINUTE, "type": "identify", "props": {"email": "Ann@X.org"}},
+        {"user": "ck2", "time": D0 + 2 * MINUTE, "type": "identify",
+         "props": {"email": "ann@x.org"}},
+        {"user": "ck2", "time": D0 + 3 * MINUTE, "type": "consent",
+         "props": {"purpose": "marketing", "granted": "yes"}},
+        {"user": "ck2", "time": D0 + 4 * MINUTE, "type": "identify", "props": {"email": "nope"}},
+        {"user": "ck2", "time": D0 + 5 * MINUTE, "type": "consent",
+         "props": {"purpose": "marketing", "granted": "perhaps"}},
+    ])
+    assert stats.events_accepted == 4
+    assert stats.rejected == {"bad_identifier": 1, "bad_consent": 1}
+    assert store.resolve("ck1") == store.resolve("ck2") == "ann@x.org"
+    assert store.profile_info("ck2")["events"] == 4
+    log = store.merge_log()
+    assert [e["source"] for e in log] == ["event:identify"] * 2
+    with pytest.raises(persona.InvalidArgumentError):
+        store.identify_rule("identify", "email", "phone")

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "check.h"
 #include "store_check.h"
@@ -453,6 +454,109 @@ static void test_tracking_across_identifiers(void)
     persona_store_free(s);
 }
 
+static persona_event prop_event(const char *user, int64_t t, const char *type,
+                                const char **names, const char **values, size_t n)
+{
+    persona_event e = ev(user, t, type, 0);
+    e.prop_names = names;
+    e.prop_values = values;
+    e.n_props = n;
+    return e;
+}
+
+/* identify events link exactly as persona_store_alias() does; consent events set consent;
+ * bad ones are rejected by reason, strict mode fails on them; rules survive a snapshot. */
+static void test_event_rules(void)
+{
+    persona_store *s = new_store(), *api = new_store();
+    CHECK_RC(persona_store_identify_rule(s, "identify", "email", PERSONA_ID_EMAIL), PERSONA_OK);
+    CHECK_RC(persona_store_identify_rule(s, "identify", "customer_id", PERSONA_ID_CUSTOMER),
+             PERSONA_OK);
+    CHECK_RC(persona_store_consent_rule(s, "consent", "purpose", "granted"), PERSONA_OK);
+    CHECK_RC(persona_store_identify_rule(s, "identify", "email", PERSONA_ID_PHONE),
+             PERSONA_EINVAL);
+    CHECK_RC(persona_store_consent_rule(s, "consent", "p", "g"), PERSONA_EINVAL);
+    CHECK_RC(persona_store_identify_rule(s, "identify", "x", -1), PERSONA_EINVAL);
+    CHECK_RC(persona_store_identify_rule(NULL, "identify", "x", 1), PERSONA_EINVAL);
+    const char *idn[2] = { "email", "customer_id" }, *idv[2] = { " Ann@X.org", "C1" };
+    const char *cn[2] = { "purpose", "granted" }, *cv_yes[2] = { "marketing", "Yes" },
+               *cv_no[2] = { "marketing", "opt-out" }, *cv_bad[2] = { "marketing", "maybe" };
+    const char *bad_email[1] = { "nope" };
+    persona_event batch[7] = {
+        ev("ck-1", 1700000000000, "view", 3),
+        ev("ck-2", 1700000001000, "view", 4),
+        prop_event("ck-1", 1700000002000, "identify", idn, idv, 2),
+        prop_event("ck-2", 1700000003000, "identify", idn, idv, 1),
+        prop_event("ck-1", 1700000004000, "consent", cn, cv_yes, 2),
+        prop_event("ck-2", 1700000005000, "identify", idn, bad_email, 1),
+        prop_event("ck-1", 1700000006000, "consent", cn, cv_bad, 2),
+    };
+    persona_ingest_stats st = PERSONA_INGEST_STATS_INIT;
+    CHECK_RC(persona_store_ingest(&st, s, batch, 7, NULL), PERSONA_OK);
+    CHECK(st.events_accepted == 5 && st.rejected[PERSONA_REJECT_BAD_IDENTIFIER] == 1 &&
+          st.rejected[PERSONA_REJECT_BAD_CONSENT] == 1);
+    CHECK(st.example_lines[PERSONA_REJECT_BAD_IDENTIFIER][0] == 6 &&
+          st.example_lines[PERSONA_REJECT_BAD_CONSENT][0] == 7);
+    CHECK_STR(persona_reject_reason_name(PERSONA_REJECT_BAD_IDENTIFIER), "bad_identifier");
+    CHECK_STR(persona_reject_reason_name(PERSONA_REJECT_BAD_CONSENT), "bad_consent");
+    /* The same through the API: the links (a batch's links come before its events), then
+     * the events that were stored. */
+    persona_identifier l1[3] = { PERSONA_IDENTIFIER(PERSONA_ID_KEY, "ck-1"),
+                                 PERSONA_IDENTIFIER(PERSONA_ID_EMAIL, "ann@x.org"),
+                                 PERSONA_IDENTIFIER(PERSONA_ID_CUSTOMER, "C1") };
+    CHECK_RC(persona_store_alias(NULL, api, l1, 3, 1700000002000, "event:identify"), PERSONA_OK);
+    CHECK_RC(persona_store_alias(NULL, api, l1 + 1, 1, 0, NULL), PERSONA_EINVAL);
+    persona_identifier l2[2] = { PERSONA_IDENTIFIER(PERSONA_ID_KEY, "ck-2"),
+                                 PERSONA_IDENTIFIER(PERSONA_ID_EMAIL, "ann@x.org") };
+    CHECK_RC(persona_store_alias(NULL, api, l2, 2, 1700000003000, "event:identify"), PERSONA_OK);
+    CHECK_RC(persona_store_consent_set(api, "ck-1", "marketing", 1, 1700000004000), PERSONA_OK);
+    CHECK_RC(persona_store_ingest(NULL, api, batch, 5, NULL), PERSONA_OK);
+    check_same_traits(s, "ck-2", api, "ck-2");
+    char *la = merge_log(s, NULL), *lb = merge_log(api, NULL);
+    CHECK_STR(la, lb);
+    persona_free(la);
+    persona_free(lb);
+    int32_t granted = -1;
+    int64_t at = 0;
+    CHECK_RC(persona_store_consent_get(&granted, &at, s, "C1", "marketing"), PERSONA_OK);
+    CHECK(granted == 1 && at == 1700000004000);
+    /* A later "no" wins; strict mode fails on a bad one (the line named). */
+    persona_event no = prop_event("ck-2", 1700000007000, "consent", cn, cv_no, 2);
+    CHECK_RC(persona_store_ingest(NULL, s, &no, 1, NULL), PERSONA_OK);
+    CHECK_RC(persona_store_consent_get(&granted, &at, s, "ck-1", "marketing"), PERSONA_OK);
+    CHECK(granted == 0 && at == 1700000007000);
+    persona_ingest_options strict = PERSONA_INGEST_OPTIONS_INIT;
+    strict.flags = PERSONA_INGEST_STRICT;
+    CHECK_RC(persona_store_ingest(NULL, s, &batch[5], 1, &strict), PERSONA_EPARSE);
+    /* An opted-out user's identify event links nothing (and is not stored). */
+    CHECK_RC(persona_store_set_tracking(s, "ck-9", 0), PERSONA_OK);
+    const char *other[1] = { "zed@x.org" };
+    persona_event quiet = prop_event("ck-9", 1700000008000, "identify", idn, other, 1);
+    CHECK_RC(persona_store_ingest(&st, s, &quiet, 1, NULL), PERSONA_OK);
+    CHECK(st.rejected[PERSONA_REJECT_SUPPRESSED] == 1);
+    CHECK_RC(persona_store_resolve(NULL, 0, NULL, s, "zed@x.org"), PERSONA_ENOTFOUND);
+    /* The rules are kept by a snapshot: the reopened store links the same way. */
+    char path[64];
+    snprintf(path, sizeof path, "/tmp/persona-rules-%d.snap", (int)getpid());
+    CHECK_RC(persona_store_save(s, path), PERSONA_OK);
+    persona_store *o = NULL;
+    CHECK_RC(persona_store_open(&o, path), PERSONA_OK);
+    unlink(path);
+    const char *third[1] = { "C3" };
+    persona_event link3 = prop_event("ck-3", 1700000009000, "identify", idn + 1, third, 1);
+    persona_store *both[2] = { s, o };
+    for (int k = 0; k < 2; k++) {
+        CHECK_RC(persona_store_ingest(NULL, both[k], &link3, 1, NULL), PERSONA_OK);
+        char name[16];
+        CHECK_RC(persona_store_resolve(name, sizeof name, NULL, both[k], "ck-3"), PERSONA_OK);
+        CHECK_STR(name, "C3");
+    }
+    persona_free(check_same_store(s, o));
+    persona_store_free(o);
+    persona_store_free(s);
+    persona_store_free(api);
+}
+
 int main(void)
 {
     test_merge_equivalence();
@@ -460,5 +564,6 @@ int main(void)
     test_normalization_and_types();
     test_attributes_across_identifiers();
     test_tracking_across_identifiers();
+    test_event_rules();
     return check_report("test_graph");
 }
