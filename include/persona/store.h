@@ -20,6 +20,9 @@
  * later arrival wins), and per-category engagement: the sum over the profile's events with
  * that `category` of 2^(-age / half-life).
  *
+ * Identity: user keys are identifiers that persona_store_alias() (identity.h) can link
+ * into one profile; every lookup by key reaches the profile of that key.
+ *
  * Limits: keys and property values up to #PERSONA_MAX_KEY_LEN bytes; at most 2^32 - 2
  * events, users, items, event types.
  *
@@ -418,7 +421,10 @@ PERSONA_API int persona_store_export_buffer(char **out, size_t *out_len,
 
 /**
  * Everything held about one user as one JSON object (the same object as in the JSONL
- * export).
+ * export): `user_id` is the key naming the user's profile (persona_store_resolve()),
+ * followed by `identifiers` (`[{"type":"email","id":…},…]`, in the order they became
+ * known) when the profile has more than its key or a typed identifier; attributes and
+ * consent are those of every identifier, the latest setting of each name winning.
  * @param[out] out     NUL-terminated JSON owned by the caller (persona_free()); NULL on failure.
  * @param[out] out_len its length; may be NULL.
  * @param[in]  store   the store.
@@ -434,7 +440,7 @@ typedef struct persona_erase_receipt {
     uint32_t struct_size; /**< set by the caller: sizeof(persona_erase_receipt). @since 1.0 */
     uint32_t reserved;    /**< 0. @since 1.0 */
     uint64_t events;      /**< events removed from the log. @since 1.0 */
-    uint64_t identifiers; /**< identifiers removed: the user key (aliases once linked). @since 1.0 */
+    uint64_t identifiers; /**< identifiers removed: every identifier of the person's profile (identity.h), plus, when anonymizing, the ids of their events. @since 1.0 */
     uint64_t attributes;  /**< attributes removed. @since 1.0 */
     uint64_t consents;    /**< consent records removed. @since 1.0 */
     uint64_t stale_models; /**< models built from this store that still hold the person (none exist yet: 0). @since 1.0 */
@@ -453,10 +459,11 @@ typedef struct persona_erase_receipt {
 PERSONA_API int persona_erase_receipt_init(persona_erase_receipt *receipt, uint32_t struct_size);
 
 /**
- * Erase a person (GDPR art. 17): the profile, its traits, attributes, consent records,
- * every event of the user, the ids of those events (so the same ids are new again), and
- * every string only this person held (items, baskets, property values, names, event
- * types). Afterwards the user is #PERSONA_ENOTFOUND and the store equals one that never
+ * Erase a person (GDPR art. 17): the profile with every identifier linked to it
+ * (identity.h) and every link of the merge log that names one of them, its traits,
+ * attributes, consent records, every event of the person, the ids of those events (so
+ * the same ids are new again), and every string only this person held (items, baskets,
+ * property values, names, event types, merge-log sources). Afterwards the user is #PERSONA_ENOTFOUND and the store equals one that never
  * saw the user; neither exports nor the next snapshot contain anything of theirs. Done
  * synchronously by rebuilding the store without the person: time and, for the duration,
  * memory proportional to the store. All or nothing: on #PERSONA_ENOMEM nothing changed.
@@ -477,16 +484,19 @@ PERSONA_API int persona_store_erase(persona_erase_receipt *receipt_out, persona_
 /**
  * Anonymize a person: their behaviour stays (events, traits, counts, numeric, boolean,
  * time and null attributes, consent) under a new random key `anon-<16 hex digits>`, while
- * what identifies them goes: the old key (#PERSONA_ENOTFOUND afterwards), the ids of their
- * events (new again for deduplication) and their string attributes, with every string only
- * those held. Like persona_store_erase(), done by rebuilding the store: all or nothing.
+ * what identifies them goes: every identifier of their profile (each #PERSONA_ENOTFOUND
+ * afterwards; the new key is the profile's only identifier) with the merge-log links
+ * naming them, the ids of their events (new again for deduplication) and their string
+ * attributes, with every string only those held. Of attributes and consent set through
+ * several identifiers, the latest setting of each name stays. Like persona_store_erase(),
+ * done by rebuilding the store: all or nothing.
  * Thread-safety: takes the store's write lock for the duration.
  * @param[out] buf         receives the new key (NUL-terminated), or NULL with capacity 0
  *                         when the caller does not want it.
  * @param[in]  capacity    bytes at buf: at least #PERSONA_ANON_KEY_LEN + 1.
  * @param[out] out_len     #PERSONA_ANON_KEY_LEN (may be NULL).
- * @param[out] receipt_out what was removed (may be NULL): identifiers (the key and the event
- *                         ids), attributes; events and consents stay (0).
+ * @param[out] receipt_out what was removed (may be NULL): identifiers (the person's
+ *                         identifiers and event ids), attributes; events and consents stay (0).
  * @param[in]  store       the store.
  * @param[in]  user        the user key.
  * @return #PERSONA_OK; #PERSONA_ENOTFOUND; #PERSONA_EBUFS (buf too small, nothing done);
@@ -500,11 +510,13 @@ PERSONA_API int persona_store_anonymize(char *buf, size_t capacity, size_t *out_
 /**
  * Everything held about one person, for a data access or portability request (GDPR art.
  * 15 and 20): one JSON object
- * `{"format":"persona-person-1","profile":{…},"events":[…]}` where `profile` is the
- * object of persona_store_profile_json() (traits, per-type counts, last property values,
- * engagement, attributes, consent) and `events` every stored event of the user in arrival
- * order, each `{"time","type"[,"item"][,"basket"][,"id"][,"value"][,"props":{…}]}` (properties
- * as kept in the event log: the first 64 property names of the store).
+ * `{"format":"persona-person-1","profile":{…},"events":[…][,"merge_log":[…]]}` where
+ * `profile` is the object of persona_store_profile_json() (identifiers, traits, per-type
+ * counts, last property values, engagement, attributes, consent), `events` every stored
+ * event of the person (through any of their identifiers) in arrival order, each
+ * `{"time","type"[,"item"][,"basket"][,"id"][,"value"][,"props":{…}]}` (properties as kept
+ * in the event log: the first 64 property names of the store), and `merge_log`, when
+ * there is any, the links naming their identifiers (persona_store_merge_log()).
  * Thread-safety: a reader (concurrent with everything but persona_store_free()).
  * @param[out] out     NUL-terminated JSON owned by the caller (persona_free()); NULL on failure.
  * @param[out] out_len its length; may be NULL.
