@@ -75,6 +75,26 @@ static persona_store *rich_store(void)
     CHECK_RC(persona_store_consent_set(s, "user-1", "marketing", 1, 1700000000000), PERSONA_OK);
     CHECK_RC(persona_store_consent_set(s, "user-4", "analytics", 0, 1700000001000), PERSONA_OK);
     CHECK_RC(persona_store_set_tracking(s, "user-7", 0), PERSONA_OK); /* saved as a flag */
+    /* The identity graph: a merge of two users with events, an added email, a blocked
+     * link, an undone one, host settings and event rules (the identity sections). */
+    CHECK_RC(persona_store_identity_country(s, "33"), PERSONA_OK);
+    CHECK_RC(persona_store_identity_block(s, "nobody@x.org"), PERSONA_OK);
+    CHECK_RC(persona_store_identity_limit(s, PERSONA_ID_PHONE, 1), PERSONA_OK);
+    CHECK_RC(persona_store_identity_priority(s, 120, 7), PERSONA_OK);
+    CHECK_RC(persona_store_identify_rule(s, "login", "email", PERSONA_ID_EMAIL), PERSONA_OK);
+    CHECK_RC(persona_store_consent_rule(s, "optin", "purpose", "granted"), PERSONA_OK);
+    persona_identifier link[3] = { PERSONA_IDENTIFIER(PERSONA_ID_KEY, "user-5"),
+                                   PERSONA_IDENTIFIER(PERSONA_ID_KEY, "user-6"),
+                                   PERSONA_IDENTIFIER(PERSONA_ID_EMAIL, "Five@X.org") };
+    CHECK_RC(persona_store_alias(NULL, s, link, 3, 1700000002000, "crm"), PERSONA_OK);
+    persona_identifier blocked[2] = { PERSONA_IDENTIFIER(PERSONA_ID_KEY, "user-8"),
+                                      PERSONA_IDENTIFIER(PERSONA_ID_EMAIL, "nobody@x.org") };
+    CHECK_RC(persona_store_alias(NULL, s, blocked, 2, 1700000003000, NULL), PERSONA_OK);
+    persona_identifier undone[2] = { PERSONA_IDENTIFIER(PERSONA_ID_KEY, "user-9"),
+                                     PERSONA_IDENTIFIER(PERSONA_ID_PHONE, "06 12 34 56 78") };
+    CHECK_RC(persona_store_alias(NULL, s, undone, 2, 1700000004000, NULL), PERSONA_OK);
+    CHECK_RC(persona_store_unmerge(NULL, s, &undone[1]), PERSONA_OK);
+    CHECK_RC(persona_store_attr_set_num(s, "user-6", "ltv", 3), PERSONA_OK);
     return s;
 }
 
