@@ -77,7 +77,8 @@ int persona__pairmap_reserve(persona__pairmap *m, size_t more)
         m->slots = slots;
         m->slots_cap = want;
         for (size_t e = 0; e < m->count; e++)
-            place(m, (uint32_t)e);
+            if (PERSONA__PAIR_USER(m->keys[e]) != PERSONA__PAIR_RETIRED)
+                place(m, (uint32_t)e);
     }
     return 0;
 }

@@ -1,6 +1,9 @@
 /* Map from a pair of dense ids (user, x) to a dense entry index 0, 1, 2, … in insertion
  * order. Entries of one user are chained (newest first) so a profile can list its entries
- * without scanning the map. Like intern tables, reserve() then add() never allocates. */
+ * without scanning the map. Like intern tables, reserve() then add() never allocates.
+ * An entry whose key a caller rewrote to user PERSONA__PAIR_RETIRED (and x = its own
+ * index, so retired keys stay distinct) is retired: never found, and left out of the
+ * table when it is rebuilt. */
 #ifndef PERSONA_CORE_PAIRMAP_H
 #define PERSONA_CORE_PAIRMAP_H
 
@@ -10,6 +13,7 @@
 #define PERSONA__PAIR(user, x) (((uint64_t)(user) << 32) | (uint32_t)(x))
 #define PERSONA__PAIR_USER(key) ((uint32_t)((key) >> 32))
 #define PERSONA__PAIR_X(key) ((uint32_t)(key))
+#define PERSONA__PAIR_RETIRED UINT32_MAX
 
 typedef struct persona__pairmap {
     uint64_t seed;

@@ -398,6 +398,8 @@ static int copy_identity(persona_store *t, const persona_store *s, const remap *
         ne->b = map_id(m, me->flags & MERGE_B_TEXT ? T_SOURCES : T_USERS, me->b);
         ne->source = map_id(m, T_SOURCES, me->source);
     }
+    if (t->n_merges)
+        persona__merge_links_rebuild(t);
     if (s->n_rules)
         memcpy(t->rules, s->rules, s->n_rules * sizeof *s->rules);
     t->n_rules = s->n_rules;

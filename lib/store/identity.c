@@ -82,6 +82,7 @@ void persona__identity_release(persona_store *s)
     persona__free(s->id_root);
     persona__free(s->id_next);
     persona__free(s->id_type);
+    persona__free(s->id_links);
     persona__free(s->merges);
     persona__free(s->rules);
     persona__intern_free(&s->sources);
@@ -92,12 +93,14 @@ void persona__identity_release(persona_store *s)
 /* Room for identity entries of n users without covering them yet. */
 static int identity_reserve(persona_store *s, size_t n)
 {
-    size_t c1 = s->ids_cap, c2 = s->ids_cap, c3 = s->ids_cap;
+    size_t c1 = s->ids_cap, c2 = s->ids_cap, c3 = s->ids_cap, c4 = s->ids_cap;
     int fail = persona__grow((void **)&s->id_root, &c1, n, sizeof *s->id_root, 64) ||
                persona__grow((void **)&s->id_next, &c2, n, sizeof *s->id_next, 64) ||
-               persona__grow((void **)&s->id_type, &c3, n, sizeof *s->id_type, 64);
+               persona__grow((void **)&s->id_type, &c3, n, sizeof *s->id_type, 64) ||
+               persona__grow((void **)&s->id_links, &c4, n, sizeof *s->id_links, 64);
     size_t cap = c1 < c2 ? c1 : c2;
-    s->ids_cap = cap < c3 ? cap : c3;
+    cap = cap < c3 ? cap : c3;
+    s->ids_cap = cap < c4 ? cap : c4; /* what every array has room for */
     return fail ? -1 : 0;
 }
 
@@ -110,6 +113,7 @@ int persona__identity_cover(persona_store *s, size_t n)
     for (size_t i = s->ids_len; i < n; i++) {
         s->id_root[i] = s->id_next[i] = (uint32_t)i;
         s->id_type[i] = PERSONA_ID_KEY;
+        s->id_links[i] = PERSONA__NO_ID;
     }
     s->ids_len = n;
     return 0;
@@ -276,6 +280,29 @@ typedef struct alias_call {
     int64_t at;
 } alias_call;
 
+/* Put entry e on the lists of the identifiers it names. */
+static void index_link(persona_store *s, uint32_t e)
+{
+    merge_entry *m = &s->merges[e];
+    m->next_a = m->next_b = PERSONA__NO_ID;
+    if (!(m->flags & MERGE_A_TEXT) && m->a != PERSONA__NO_ID) {
+        m->next_a = s->id_links[m->a];
+        s->id_links[m->a] = e;
+    }
+    if (!(m->flags & MERGE_B_TEXT) && m->b != m->a) {
+        m->next_b = s->id_links[m->b];
+        s->id_links[m->b] = e;
+    }
+}
+
+void persona__merge_links_rebuild(persona_store *s)
+{
+    for (size_t i = 0; i < s->ids_len; i++)
+        s->id_links[i] = PERSONA__NO_ID;
+    for (size_t e = 0; e < s->n_merges; e++)
+        index_link(s, (uint32_t)e);
+}
+
 static void log_link(persona_store *s, const alias_call *c, const given *a, const given *b,
                      int32_t outcome, int32_t limit_type, uint32_t flags)
 {
@@ -290,6 +317,7 @@ static void log_link(persona_store *s, const alias_call *c, const given *a, cons
     m->outcome = outcome;
     m->limit_type = limit_type;
     m->flags = flags;
+    index_link(s, (uint32_t)(s->n_merges - 1));
 }
 
 /* Room for everything the call may add, before anything changes. */
@@ -329,7 +357,6 @@ static uint32_t add_identifier(persona_store *s, given *g)
     g->id = persona__intern_add(&s->users, g->value, g->len);
     persona__identity_cover(s, (size_t)g->id + 1); /* within the reservation */
     persona__profile_init(&s->profiles[g->id]);
-    s->id_root[g->id] = s->id_next[g->id] = g->id;
     s->id_type[g->id] = g->type;
     return g->id;
 }
@@ -548,14 +575,17 @@ static size_t regroup(persona_store *s, uint32_t *members, uint32_t *parent, siz
 {
     for (size_t i = 0; i < n; i++)
         parent[i] = (uint32_t)i;
-    for (size_t e = 0; e < s->n_merges; e++) {
-        const merge_entry *m = &s->merges[e];
-        if (!persona__merge_is_edge(m))
-            continue;
-        size_t a = index_of(members, n, m->a), b = index_of(members, n, m->b);
-        if (a < n && b < n)
-            parent[uf_find(parent, (uint32_t)a)] = uf_find(parent, (uint32_t)b);
-    }
+    /* The links of the profile: those on its members' lists (each seen from both ends). */
+    for (size_t i = 0; i < n; i++)
+        for (uint32_t e = s->id_links[members[i]]; e != PERSONA__NO_ID;
+             e = persona__merge_next(s, e, members[i])) {
+            const merge_entry *m = &s->merges[e];
+            if (!persona__merge_is_edge(m))
+                continue;
+            size_t a = index_of(members, n, m->a), b = index_of(members, n, m->b);
+            if (a < n && b < n)
+                parent[uf_find(parent, (uint32_t)a)] = uf_find(parent, (uint32_t)b);
+        }
     /* Each part becomes a circular list, rooted at its best member. */
     size_t parts = 0;
     for (size_t i = 0; i < n; i++) {
@@ -589,9 +619,9 @@ static int run_unmerge(persona_store *s, uint32_t x, uint32_t *parts_out)
         m = persona__id_next(s, m);
     } while (m != r);
     int has_links = 0;
-    for (size_t e = 0; e < s->n_merges; e++)
-        has_links |= persona__merge_is_edge(&s->merges[e]) &&
-                     (s->merges[e].a == x || s->merges[e].b == x);
+    for (uint32_t e = x < s->ids_len ? s->id_links[x] : PERSONA__NO_ID; e != PERSONA__NO_ID;
+         e = persona__merge_next(s, e, x))
+        has_links |= persona__merge_is_edge(&s->merges[e]);
     if (n == 1 || !has_links) {
         *parts_out = 1;
         return PERSONA_OK;
@@ -611,8 +641,8 @@ static int run_unmerge(persona_store *s, uint32_t x, uint32_t *parts_out)
         m = s->id_next[m];
     } while (m != r);
     qsort(members, n, sizeof *members, cmp_u32);
-    for (size_t e = 0; e < s->n_merges; e++)
-        if (persona__merge_is_edge(&s->merges[e]) && (s->merges[e].a == x || s->merges[e].b == x))
+    for (uint32_t e = s->id_links[x]; e != PERSONA__NO_ID; e = persona__merge_next(s, e, x))
+        if (persona__merge_is_edge(&s->merges[e]))
             s->merges[e].flags |= MERGE_UNDONE;
     uint32_t untracked = s->profiles[r].flags & PROFILE_UNTRACKED;
     s->profiles[r].flags &= ~PROFILE_UNTRACKED;

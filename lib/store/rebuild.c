@@ -69,8 +69,10 @@ int persona__recompute_reserve(persona_store *s, const uint32_t *old_roots, size
 
 static void retire(persona__pairmap *m, uint32_t *head)
 {
+    /* Distinct dead keys (the entry's index): identical ones would pile up in one run of
+     * slots until the table is rebuilt, which then leaves them out. */
     for (uint32_t e = *head; e != UINT32_MAX; e = m->next[e])
-        m->keys[e] = PERSONA__PAIR(PAIR_DEAD_USER, PERSONA__PAIR_X(m->keys[e]));
+        m->keys[e] = PERSONA__PAIR(PAIR_DEAD_USER, e);
     *head = UINT32_MAX;
 }
 

@@ -427,8 +427,9 @@ static int load_strings(loader *ld, int t)
     if (persona__intern_reserve(tab, (size_t)count, (size_t)bytes))
         return persona__fail_nomem();
     char buf[PERSONA_MAX_KEY_LEN + 1];
-    /* Property values may be empty; every key and name is not (persona__check_key). */
-    const int may_be_empty = tab == &ld->s->values;
+    /* Property values may be empty, and so may a blocked identifier in the merge log ("");
+     * every key and name is not (persona__check_key). */
+    const int may_be_empty = tab == &ld->s->values || tab == &ld->s->sources;
     for (uint64_t i = 0; i < count; i++) {
         uint32_t len = 0;
         rc = persona__snap_get_u32(r, &len);
@@ -494,8 +495,11 @@ static int load_profiles(loader *ld)
         }
         if (rc) /* errors are sticky: the last read reports any of them */
             return rc;
+        int inline_used = 0;
+        for (int k = 0; k < PROFILE_INLINE_TYPES; k++)
+            inline_used |= p->inline_type[k] != UINT32_MAX;
         if (p->flags & ~PROFILE_FLAGS ||
-            (persona__id_root(s, (uint32_t)u) != u && (p->flags || p->inline_type[0] != UINT32_MAX)))
+            (persona__id_root(s, (uint32_t)u) != u && (p->flags || inline_used || p->events)))
             return persona__snap_corrupt(r, "profile %zu has flags %#x", u, p->flags);
         s->n_untracked += (p->flags & PROFILE_UNTRACKED) != 0;
         /* Sums may be infinite (values near DBL_MAX overflow, as in any SQL engine). */
@@ -770,8 +774,8 @@ static int load_identity(loader *ld)
         rc = persona__snap_get_u32(r, &m->flags);
         if (rc)
             return rc;
-        size_t a_max = m->flags & MERGE_A_TEXT ? s->sources.count : s->users.count;
-        size_t b_max = m->flags & MERGE_B_TEXT ? s->sources.count : s->users.count;
+        size_t a_max = m->flags & MERGE_A_TEXT ? s->sources.count : s->ids_len;
+        size_t b_max = m->flags & MERGE_B_TEXT ? s->sources.count : s->ids_len;
         if (!time_ok(m->time_ms) || (m->a >= a_max && m->a != PERSONA__NO_ID) ||
             m->b >= b_max || (m->source >= s->sources.count && m->source != PERSONA__NO_ID) ||
             m->outcome < 1 || m->outcome > 5 || (m->flags & ~MERGE_FLAGS) || m->a_type < 0 ||
@@ -779,6 +783,7 @@ static int load_identity(loader *ld)
             return persona__snap_corrupt(r, "merge log entry %zu is out of range", i);
         s->n_merges++;
     }
+    persona__merge_links_rebuild(s);
     return persona__snap_section_end(r);
 }
 
@@ -803,15 +808,21 @@ static int load_set_order(loader *ld)
     if (!rc && n != s->user_attr.count)
         rc = persona__snap_corrupt(r, "%llu attribute settings for %zu attributes",
                                    (unsigned long long)n, s->user_attr.count);
-    for (size_t e = 0; e < s->user_attr.count && !rc; e++)
+    for (size_t e = 0; e < s->user_attr.count && !rc; e++) {
         rc = persona__snap_get_u64(r, &s->attrs[e].seq);
+        if (!rc && s->attrs[e].seq > s->set_seq)
+            rc = persona__snap_corrupt(r, "attribute %zu set after the last setting", e);
+    }
     if (!rc)
         rc = persona__snap_get_u64(r, &n);
     if (!rc && n != s->user_consent.count)
         rc = persona__snap_corrupt(r, "%llu consent settings for %zu consents",
                                    (unsigned long long)n, s->user_consent.count);
-    for (size_t e = 0; e < s->user_consent.count && !rc; e++)
+    for (size_t e = 0; e < s->user_consent.count && !rc; e++) {
         rc = persona__snap_get_u64(r, &s->consents[e].seq);
+        if (!rc && s->consents[e].seq > s->set_seq)
+            rc = persona__snap_corrupt(r, "consent %zu set after the last setting", e);
+    }
     if (rc)
         return rc;
     return persona__snap_section_end(r);

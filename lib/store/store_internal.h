@@ -95,6 +95,8 @@ typedef struct merge_entry {
     int32_t outcome;        /* PERSONA_LINK_* */
     int32_t limit_type;     /* the type whose limit blocked (BLOCKED_LIMIT) */
     uint32_t flags;         /* MERGE_* */
+    uint32_t next_a, next_b; /* next entry naming identifier a / b (lists from id_links;
+                                derived: rebuilt on open) */
 } merge_entry;
 #define MERGE_UNDONE 1u /* persona_store_unmerge() took the link back */
 #define MERGE_A_TEXT 2u
@@ -164,6 +166,7 @@ struct persona_store {
      * a profile form a circular list through id_next. */
     uint32_t *id_root, *id_next;
     int32_t *id_type;
+    uint32_t *id_links; /* newest merge-log entry naming the identifier, NO_ID = none */
     size_t ids_len, ids_cap;
     merge_entry *merges;
     size_t n_merges, merges_cap;
@@ -201,7 +204,7 @@ static inline int32_t persona__id_type(const persona_store *s, uint32_t id)
 
 /* Key of a pair-map entry whose profile was recomputed: never found again, skipped by
  * snapshots, exports and rebuilds (the maps have no deletion). */
-#define PAIR_DEAD_USER UINT32_MAX
+#define PAIR_DEAD_USER PERSONA__PAIR_RETIRED
 static inline int persona__pair_dead(const persona__pairmap *m, size_t e)
 {
     return PERSONA__PAIR_USER(m->keys[e]) == PAIR_DEAD_USER;
@@ -286,6 +289,15 @@ void persona__event_rules_free(persona_store *s);
 void persona__identity_release(persona_store *s);
 /* Grow the identity arrays to cover every user id (new entries alone). 0 or -1. */
 int persona__identity_cover(persona_store *s, size_t n);
+/* Put every merge-log entry on the lists of the identifiers it names (after loading or
+ * copying the log; the arrays cover every identifier the log names). */
+void persona__merge_links_rebuild(persona_store *s);
+/* Next entry after e on identifier x's list. */
+static inline uint32_t persona__merge_next(const persona_store *s, uint32_t e, uint32_t x)
+{
+    const merge_entry *m = &s->merges[e];
+    return !(m->flags & MERGE_A_TEXT) && m->a == x ? m->next_a : m->next_b;
+}
 /* Name of an identifier type for JSON ("email", or the number as text in buf). */
 const char *persona__id_type_name(int32_t type, char buf[16]);
 /* The merge log (all of it with root NO_ID, else the entries of that profile) as a JSON

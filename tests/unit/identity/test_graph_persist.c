@@ -77,6 +77,7 @@ static void fill(persona_store *s, int with_victim)
             alias2(s, PERSONA_ID_COOKIE, "ck-2", PERSONA_ID_PHONE, "07700 900123", NULL);
             alias2(s, PERSONA_ID_COOKIE, "ck-3", PERSONA_ID_PHONE, "07700 900999", NULL);
             alias2(s, PERSONA_ID_COOKIE, "ck-2", PERSONA_ID_COOKIE, "ck-3", NULL); /* blocked */
+            alias2(s, PERSONA_ID_COOKIE, "ck-4", PERSONA_ID_EMAIL, "  ", NULL); /* "" logged */
             CHECK_RC(persona_store_attr_set_str(s, "ck-0", "name", "Zoe"), PERSONA_OK);
             CHECK_RC(persona_store_attr_set_num(s, "ck-1", "ltv", 12.5), PERSONA_OK);
             CHECK_RC(persona_store_consent_set(s, "zoe@x.org", "analytics", 1, t), PERSONA_OK);
