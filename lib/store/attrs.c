@@ -330,6 +330,7 @@ PERSONA_API int persona_store_set_tracking(persona_store *store, const char *use
         else
             p->flags |= PROFILE_UNTRACKED;
         store->n_untracked += (uint32_t)!tracking - (uint32_t)was_untracked;
+        store->epoch++;
     }
     STORE_UNLOCK(store);
     return rc;

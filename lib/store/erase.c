@@ -496,6 +496,7 @@ static int transform(persona_store *store, const char *user, char *pseudonym,
         persona_store old;
         memcpy((char *)&old + from, (char *)store + from, sizeof old - from);
         memcpy((char *)store + from, (char *)&t + from, sizeof t - from);
+        store->epoch = old.epoch + 1; /* every id changed */
         persona__store_release(&old);
     }
     STORE_UNLOCK(store);

@@ -435,6 +435,7 @@ static int run_alias(persona_store *s, alias_call *c, const char *source,
     recompute_plan plan = { NULL, 0 };
     if (reserve_call(s, c, &plan))
         return persona__fail_nomem();
+    s->epoch++; /* ingest prepared under the read lock must look again */
     c->source = source ? persona__intern_add(&s->sources, source, strlen(source))
                        : PERSONA__NO_ID;
     for (size_t i = 0; i < c->n; i++) { /* upgrades: a key named as a typed identifier */
@@ -634,6 +635,7 @@ static int run_unmerge(persona_store *s, uint32_t x, uint32_t *parts_out)
         persona__free(parent);
         return persona__fail_nomem();
     }
+    s->epoch++;
     size_t k = 0;
     m = r;
     do {

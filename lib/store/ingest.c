@@ -1,10 +1,15 @@
-/* Ingest: validate → normalize → dedup → apply, in three passes over a batch.
+/* Ingest: validate → normalize → dedup → apply, in passes over a batch.
  *
- * 1. prepare: check every event, look its keys up (read only) and count what is new;
- *    bad events are counted by reason and dropped (strict mode: the first one fails).
- * 2. reserve: grow every table, arena and log column by what the batch may add.
- * 3. apply: insert and update; nothing can fail any more, so the batch lands whole or,
- *    on ENOMEM in pass 2, not at all. */
+ * 1. check (no lock): every event's fields, and the hash of its user key.
+ * 2. prepare (read lock, so several threads prepare batches at once): the checks that
+ *    need the store (opt-outs, duplicate ids), then look every key up and count what is
+ *    new; bad events are counted by reason and dropped (strict mode: the first one fails).
+ * 3. reserve (write lock): grow every table, arena and log column by what the batch may
+ *    add. When the store changed other than by adding since pass 2 (the epoch moved: a
+ *    link, an erase, an opt-out), pass 2 is done again first; event ids another batch
+ *    added meanwhile are caught here.
+ * 4. apply (write lock): insert and update; nothing can fail any more, so the batch lands
+ *    whole or, on ENOMEM, not at all. */
 #include <math.h>
 #include <string.h>
 
@@ -34,6 +39,23 @@ typedef struct prep_prop {
     size_t name_len, value_len;
     uint32_t name_id, value_id; /* NO_ID when new */
 } prep_prop;
+
+/* Result of pass 1 for one event. */
+typedef struct checked {
+    int32_t reason; /* reject reason, -1 = fine, -2 = struct_size not set */
+    uint32_t user_len;
+    uint64_t user_hash;
+    const char *field, *why;
+} checked;
+
+struct ingest_scratch {
+    void *events; /* prep_event[] */
+    size_t events_cap;
+    void *props; /* prep_prop[] */
+    size_t props_cap;
+    checked *checks;
+    size_t checks_cap;
+};
 
 typedef struct batch {
     prep_event *events;
@@ -266,16 +288,51 @@ static int untracked(const persona_store *s, const char *user)
            (s->profiles[persona__id_root(s, u)].flags & PROFILE_UNTRACKED);
 }
 
-/* Pass 1: validate and deduplicate; keep the good events and hash their user keys. */
+/* Pass 1, without the lock: what can be checked of each event alone, and its user hash. */
+static void check_all(const persona_store *s, const persona_event *events, size_t count,
+                      const uint8_t *rule_reject, checked *out)
+{
+    for (size_t i = 0; i < count; i++) {
+        const persona_event *ev = &events[i];
+        checked *c = &out[i];
+        c->reason = -1;
+        if (ev->struct_size < offsetof(persona_event, n_props) + sizeof(size_t) ||
+            ev->struct_size > 4096) {
+            c->reason = -2;
+            continue;
+        }
+        prep_event pe;
+        memset(&pe, 0, sizeof pe);
+        pe.ev = ev;
+        reject rj;
+        if (check_event(s, NULL, &pe, &rj)) {
+            *c = (checked){ rj.reason, 0, 0, rj.field, rj.why };
+            continue;
+        }
+        if (rule_reject && rule_reject[i] != 0xFF) {
+            *c = (checked){ rule_reject[i], 0, 0, "property",
+                            rule_reject[i] == PERSONA_REJECT_BAD_CONSENT
+                                ? "has no purpose or no yes/no for the consent rule"
+                                : "holds an identifier that cannot be linked" };
+            continue;
+        }
+        size_t len = strlen(ev->user);
+        c->user_len = (uint32_t)len;
+        c->user_hash = persona__hash(&s->key, ev->user, len); /* the key never changes */
+    }
+}
+
+/* Pass 2, first part (read lock): in event order, the results of pass 1, opt-outs and
+ * duplicate ids; keep the good events. */
 static int validate(persona_store *s, batch *b, const persona_event *events, size_t count,
-                    const uint64_t *lines, uint64_t ordinal_base, int strict,
-                    persona_ingest_stats *st)
+                    const checked *checks, const uint64_t *lines, uint64_t ordinal_base,
+                    int strict, persona_ingest_stats *st)
 {
     for (size_t i = 0; i < count; i++) {
         uint64_t line = lines ? lines[i] : ordinal_base + i + 1;
         const persona_event *ev = &events[i];
-        if (ev->struct_size < offsetof(persona_event, n_props) + sizeof(size_t) ||
-            ev->struct_size > 4096)
+        const checked *c = &checks[i];
+        if (c->reason == -2)
             return persona__fail_at(PERSONA_EINVAL, line, 0,
                                     "event %llu: struct_size not set (got %u)",
                                     (unsigned long long)line, ev->struct_size);
@@ -283,15 +340,8 @@ static int validate(persona_store *s, batch *b, const persona_event *events, siz
         memset(pe, 0, sizeof *pe);
         pe->ev = ev;
         pe->line = line;
-        reject rj;
-        int bad = check_event(s, b, pe, &rj);
-        if (!bad && b->rule_reject && b->rule_reject[i] != 0xFF) {
-            rj = (reject){ b->rule_reject[i], "property",
-                           b->rule_reject[i] == PERSONA_REJECT_BAD_CONSENT
-                               ? "has no purpose or no yes/no for the consent rule"
-                               : "holds an identifier that cannot be linked" };
-            bad = 1;
-        }
+        reject rj = { c->reason, c->field, c->why };
+        int bad = c->reason >= 0;
         if (!bad && s->n_untracked && untracked(s, ev->user)) {
             persona__stats_reject(st, PERSONA_REJECT_SUPPRESSED, line); /* in strict mode too */
             continue;
@@ -315,8 +365,8 @@ static int validate(persona_store *s, batch *b, const persona_event *events, siz
             persona__stats_reject(st, rj.reason, line);
             continue;
         }
-        pe->user_len = strlen(ev->user);
-        pe->user_hash = persona__hash(&s->key, ev->user, pe->user_len);
+        pe->user_len = c->user_len;
+        pe->user_hash = c->user_hash;
         persona__intern_prefetch_slot(&s->users, pe->user_hash);
         b->n++;
     }
@@ -430,10 +480,10 @@ static int resolve_rest(persona_store *s, batch *b)
 }
 
 static int prepare(persona_store *s, batch *b, const persona_event *events, size_t count,
-                   const uint64_t *lines, uint64_t ordinal_base, int strict,
-                   persona_ingest_stats *st)
+                   const checked *checks, const uint64_t *lines, uint64_t ordinal_base,
+                   int strict, persona_ingest_stats *st)
 {
-    int rc = validate(s, b, events, count, lines, ordinal_base, strict, st);
+    int rc = validate(s, b, events, count, checks, lines, ordinal_base, strict, st);
     if (rc)
         return rc;
     resolve_users(s, b);
@@ -702,12 +752,100 @@ static void apply(persona_store *s, batch *b, persona_ingest_stats *st)
     st->events_accepted += b->n;
 }
 
-static void batch_end(persona_store *s, batch *b)
+/* A scratch set for this call: a free one of the store, or a new one (NULL: no memory). */
+static ingest_scratch *take_scratch(persona_store *s)
 {
-    s->scratch_props = b->props;
-    s->scratch_props_cap = b->props_cap;
+    ingest_scratch *sc = NULL;
+    pthread_mutex_lock(&s->scratch_lock);
+    if (s->n_scratch_free)
+        sc = s->scratch_free[--s->n_scratch_free];
+    pthread_mutex_unlock(&s->scratch_lock);
+    return sc ? sc : persona__calloc(1, sizeof *sc);
+}
+
+static void free_scratch(ingest_scratch *sc)
+{
+    persona__free(sc->events);
+    persona__free(sc->props);
+    persona__free(sc->checks);
+    persona__free(sc);
+}
+
+static void give_back_scratch(persona_store *s, ingest_scratch *sc)
+{
+    pthread_mutex_lock(&s->scratch_lock);
+    if (s->n_scratch_free < INGEST_SCRATCH_SLOTS) {
+        s->scratch_free[s->n_scratch_free++] = sc;
+        sc = NULL;
+    }
+    pthread_mutex_unlock(&s->scratch_lock);
+    if (sc)
+        free_scratch(sc);
+}
+
+void persona__ingest_scratch_release(persona_store *s)
+{
+    while (s->n_scratch_free)
+        free_scratch(s->scratch_free[--s->n_scratch_free]);
+}
+
+/* Start (again) with an empty batch on the scratch set's arrays. */
+static void batch_begin(batch *b, ingest_scratch *sc, const uint8_t *rule_reject)
+{
     if (b->has_ids)
         persona__intern_free(&b->batch_ids);
+    memset(b, 0, sizeof *b);
+    b->events = sc->events;
+    b->props = sc->props;
+    b->props_cap = sc->props_cap;
+    b->rule_reject = rule_reject;
+}
+
+static void batch_end(ingest_scratch *sc, batch *b)
+{
+    sc->props = b->props; /* it may have grown */
+    sc->props_cap = b->props_cap;
+    if (b->has_ids)
+        persona__intern_free(&b->batch_ids);
+    b->has_ids = 0;
+}
+
+/* Event ids another batch added between pass 2 and the write lock: those events are
+ * duplicates now. Drops them (counted), or fails in strict mode. */
+static int recheck_ids(persona_store *s, batch *b, int strict, int from_array,
+                       persona_ingest_stats *st)
+{
+    size_t kept = 0;
+    for (size_t i = 0; i < b->n; i++) {
+        prep_event *pe = &b->events[i];
+        const char *id = pe->ev->event_id;
+        if (pe->has[KEY_ID] && pe->id[KEY_ID] == PERSONA__NO_ID &&
+            persona__intern_find(&s->event_ids, id, strlen(id)) != PERSONA__NO_ID) {
+            reject rj = { PERSONA_REJECT_DUPLICATE_ID, "event id", "was seen before" };
+            if (strict)
+                return fail_strict(&rj, pe->line, from_array);
+            persona__stats_reject(st, rj.reason, pe->line);
+            continue;
+        }
+        b->events[kept++] = *pe;
+    }
+    b->n = kept; /* the counts of what is new stay upper bounds */
+    return PERSONA_OK;
+}
+
+/* Property names another batch gave a log column between pass 2 and the write lock: this
+ * batch needs those columns allocated too. */
+static void recheck_columns(const persona_store *s, batch *b)
+{
+    for (size_t i = 0; i < b->n_props; i++) {
+        const prep_prop *pp = &b->props[i];
+        uint32_t name = pp->name_id != PERSONA__NO_ID
+                            ? pp->name_id
+                            : persona__intern_find(&s->names, pp->name, pp->name_len);
+        int col = name == PERSONA__NO_ID ? -1 : persona__eventlog_prop_col(&s->log, name);
+        if (col >= 0)
+            b->needs.props |= (uint64_t)1 << col;
+    }
 }
 
 int persona__store_ingest_batch(persona_store *s, const persona_event *events, size_t count,
@@ -716,36 +854,60 @@ int persona__store_ingest_batch(persona_store *s, const persona_event *events, s
 {
     if (count == 0)
         return PERSONA_OK;
+    ingest_scratch *sc = take_scratch(s);
+    if (!sc || persona__grow(&sc->events, &sc->events_cap, count, sizeof(prep_event), 16) ||
+        persona__grow((void **)&sc->checks, &sc->checks_cap, count, sizeof *sc->checks, 16)) {
+        if (sc)
+            give_back_scratch(s, sc);
+        return persona__fail_nomem();
+    }
+    uint8_t *rule_reject = NULL;
+    int rc = PERSONA_OK;
+    STORE_RDLOCK(s);
+    int has_rules = s->n_event_rules != 0;
+    STORE_UNLOCK(s);
+    if (has_rules) { /* links and consent first (see event_rules.c) */
+        rule_reject = persona__alloc(count);
+        STORE_WRLOCK(s);
+        rc = rule_reject ? persona__apply_event_rules(s, events, count, rule_reject)
+                         : persona__fail_nomem();
+        STORE_UNLOCK(s);
+    }
     batch b;
     memset(&b, 0, sizeof b);
     persona_ingest_stats local = *st;
-    STORE_WRLOCK(s);
-    if (persona__grow(&s->scratch_events, &s->scratch_events_cap, count, sizeof *b.events, 16)) {
-        STORE_UNLOCK(s);
-        return persona__fail_nomem();
-    }
-    b.events = s->scratch_events;
-    b.props = s->scratch_props;
-    b.props_cap = s->scratch_props_cap;
-    uint8_t *rule_reject = NULL;
-    int rc = PERSONA_OK;
-    if (s->n_event_rules) {
-        rule_reject = persona__alloc(count);
-        rc = rule_reject ? persona__apply_event_rules(s, events, count, rule_reject)
-                         : persona__fail_nomem();
-        b.rule_reject = rule_reject;
-    }
-    if (rc == PERSONA_OK)
-        rc = prepare(s, &b, events, count, lines, ordinal_base, strict, &local);
-    if (rc == PERSONA_OK && reserve(s, &b) != 0)
-        rc = persona__fail_nomem();
     if (rc == PERSONA_OK) {
-        apply(s, &b, &local);
-        local.rows_read += count;
-        *st = local;
+        check_all(s, events, count, rule_reject, sc->checks);
+        batch_begin(&b, sc, rule_reject);
+        STORE_RDLOCK(s);
+        uint64_t epoch = s->epoch;
+        rc = prepare(s, &b, events, count, sc->checks, lines, ordinal_base, strict, &local);
+        STORE_UNLOCK(s);
+        if (rc == PERSONA_OK) {
+            STORE_WRLOCK(s);
+            if (s->epoch != epoch) { /* prepared against a store that changed: again */
+                batch_end(sc, &b);
+                batch_begin(&b, sc, rule_reject);
+                local = *st;
+                rc = prepare(s, &b, events, count, sc->checks, lines, ordinal_base, strict,
+                             &local);
+            } else {
+                recheck_columns(s, &b);
+                if (b.has_ids)
+                    rc = recheck_ids(s, &b, strict, lines == NULL, &local);
+            }
+            if (rc == PERSONA_OK && reserve(s, &b) != 0)
+                rc = persona__fail_nomem();
+            if (rc == PERSONA_OK) {
+                apply(s, &b, &local);
+                local.rows_read += count;
+                *st = local;
+            }
+            STORE_UNLOCK(s);
+        }
+        batch_end(sc, &b);
     }
-    batch_end(s, &b);
-    STORE_UNLOCK(s);
+    give_back_scratch(s, sc);
     persona__free(rule_reject);
     return rc;
 }

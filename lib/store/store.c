@@ -52,8 +52,6 @@ void persona__store_release(persona_store *s)
                                  &s->user_category, &s->user_attr, &s->user_consent };
     for (size_t i = 0; i < sizeof maps / sizeof *maps; i++)
         persona__pairmap_free(maps[i]);
-    persona__free(s->scratch_events);
-    persona__free(s->scratch_props);
     persona__free(s->profiles);
     persona__free(s->type_stats);
     persona__free(s->last_props);
@@ -122,6 +120,12 @@ PERSONA_API int persona_store_new(persona_store **out, const persona_store_optio
         persona__free(s);
         return persona__fail(PERSONA_ENOMEM, "cannot create the store lock");
     }
+    if (pthread_mutex_init(&s->scratch_lock, NULL) != 0) {
+        pthread_rwlock_destroy(&s->lock);
+        persona__store_release(s);
+        persona__free(s);
+        return persona__fail(PERSONA_ENOMEM, "cannot create the store lock");
+    }
     *out = s;
     return PERSONA_OK;
 }
@@ -131,6 +135,8 @@ PERSONA_API void persona_store_free(persona_store *store)
     if (!store)
         return;
     pthread_rwlock_destroy(&store->lock);
+    persona__ingest_scratch_release(store);
+    pthread_mutex_destroy(&store->scratch_lock);
     persona__store_release(store);
     persona__free(store);
 }

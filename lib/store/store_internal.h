@@ -117,8 +117,19 @@ typedef struct id_rule {
     uint32_t has_limit, has_priority;
 } id_rule;
 
+/* Scratch of one ingest call (ingest.c), kept between calls so a batch does not allocate
+ * and fault in fresh pages every time. */
+typedef struct ingest_scratch ingest_scratch;
+#define INGEST_SCRATCH_SLOTS 8
+
 struct persona_store {
     pthread_rwlock_t lock;
+    /* Scratch sets free for the next ingest call: several threads prepare batches at
+     * once (under the read lock), each with its own. Outside the data part that erase
+     * swaps, under their own mutex. */
+    pthread_mutex_t scratch_lock;
+    ingest_scratch *scratch_free[INGEST_SCRATCH_SLOTS];
+    size_t n_scratch_free;
     int64_t session_gap_ms;
     int64_t half_life_ms;
     persona__hash_key key;
@@ -153,10 +164,10 @@ struct persona_store {
 
     uint32_t category_name; /* id of "category" in names */
     uint32_t n_untracked;   /* profiles with PROFILE_UNTRACKED: ingest looks only when > 0 */
-    /* Scratch of the ingest passes, kept between batches (used under the write lock) so a
-     * batch does not allocate and fault in fresh pages every time. */
-    void *scratch_events, *scratch_props;
-    size_t scratch_events_cap, scratch_props_cap;
+    /* Changes whenever ids, roots, pair entries or opt-outs change other than by adding
+     * (links, unmerge, erase, tracking): an ingest that prepared its batch under the read
+     * lock prepares it again when this moved before it got the write lock. */
+    uint64_t epoch;
     persona__eventlog log;
     int64_t first_time_ms, last_time_ms;
 
@@ -307,6 +318,9 @@ size_t persona__merge_log_count(const persona_store *s, uint32_t root);
 /* JSON pieces shared by the exports (export.c). */
 void persona__json_time(persona__buf *b, int64_t t);
 void persona__json_key(persona__buf *b, const persona__intern *t, uint32_t id);
+
+/* Free the ingest scratch sets of a store (persona_store_free). */
+void persona__ingest_scratch_release(persona_store *s);
 
 /* Ingest with line numbers (NULL = ordinal) and internal options, used by the load
  * loop too. stats accumulate (not reset). */

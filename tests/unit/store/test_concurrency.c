@@ -18,8 +18,11 @@
 #define PER_THREAD 15000
 #define USERS 500
 
+#define DUP_EVERY 100 /* every 100th event of thread 1 repeats thread 0's, event id and all */
+
 static persona_store *shared;
 static char keys[USERS][8];
+static char dup_ids[PER_THREAD / DUP_EVERY][16];
 static persona_event events[THREADS][PER_THREAD];
 static volatile int done_writers;
 static int reader_inconsistent;
@@ -40,6 +43,13 @@ static void make_events(void)
             e.value = (double)((x >> 40) % 100);
             events[t][i] = e;
         }
+    }
+    /* Duplicates across threads: whichever thread's copy comes first is kept, the other is
+     * rejected (checked again under the write lock after a lock-free prepare). */
+    for (int i = 0; i < PER_THREAD; i += DUP_EVERY) {
+        snprintf(dup_ids[i / DUP_EVERY], sizeof dup_ids[0], "dup-%d", i);
+        events[0][i].event_id = dup_ids[i / DUP_EVERY];
+        events[1][i] = events[0][i];
     }
 }
 
@@ -142,6 +152,54 @@ static void *saver_thread(void *arg)
     return NULL;
 }
 
+/* Several threads ingest the very same events, each with an event id: every id is
+ * stored once, whichever thread gets there first (most batches are prepared while another
+ * thread is applying the same ids, so the check under the write lock decides). */
+#define SAME_THREADS 4
+#define SAME_EVENTS 20000
+static persona_event same_events[SAME_EVENTS];
+
+static void *same_thread(void *arg)
+{
+    persona_store *store = arg;
+    for (int i = 0; i < SAME_EVENTS; i += 250)
+        if (persona_store_ingest(NULL, store, same_events + i, 250, NULL) != PERSONA_OK)
+            abort();
+    return NULL;
+}
+
+static void test_same_ids_from_many_threads(void)
+{
+    static char id_text[SAME_EVENTS][16];
+    for (int i = 0; i < SAME_EVENTS; i++) {
+        snprintf(id_text[i], sizeof id_text[i], "id-%d", i);
+        same_events[i] = events[0][i % PER_THREAD];
+        same_events[i].event_id = id_text[i];
+    }
+    persona_store_options o = PERSONA_STORE_OPTIONS_INIT;
+    o.hash_seed = 9;
+    persona_store *store = NULL, *serial = NULL;
+    CHECK_RC(persona_store_new(&store, &o), PERSONA_OK);
+    CHECK_RC(persona_store_new(&serial, &o), PERSONA_OK);
+    pthread_t th[SAME_THREADS];
+    for (int t = 0; t < SAME_THREADS; t++)
+        pthread_create(&th[t], NULL, same_thread, store);
+    for (int t = 0; t < SAME_THREADS; t++)
+        pthread_join(th[t], NULL);
+    CHECK_RC(persona_store_ingest(NULL, serial, same_events, SAME_EVENTS, NULL), PERSONA_OK);
+    persona_store_info info = PERSONA_STORE_INFO_INIT;
+    CHECK_RC(persona_store_info_get(&info, store), PERSONA_OK);
+    CHECK(info.events == SAME_EVENTS);
+    char *a = NULL, *b = NULL;
+    CHECK_RC(persona_store_export_buffer(&a, NULL, store, PERSONA_EXPORT_PROFILES_CSV), PERSONA_OK);
+    CHECK_RC(persona_store_export_buffer(&b, NULL, serial, PERSONA_EXPORT_PROFILES_CSV), PERSONA_OK);
+    CHECK(a && b && strcmp(a, b) == 0);
+    persona_free(a);
+    persona_free(b);
+    persona_store_free(store);
+    persona_store_free(serial);
+}
+
 int main(void)
 {
     make_events();
@@ -167,6 +225,9 @@ int main(void)
     pthread_join(saver, NULL);
     rmdir(snap_dir);
     CHECK(reader_inconsistent == 0);
+    persona_store_info info = PERSONA_STORE_INFO_INIT;
+    CHECK_RC(persona_store_info_get(&info, shared), PERSONA_OK);
+    CHECK(info.events == (uint64_t)THREADS * PER_THREAD - PER_THREAD / DUP_EVERY);
     CHECK(snapshots_bad == 0 && snapshots_taken > 0);
 
     /* Serial reference: same events, then the same administrative calls; arrival order
@@ -197,5 +258,6 @@ int main(void)
     CHECK(bad == 0);
     persona_store_free(shared);
     persona_store_free(serial);
+    test_same_ids_from_many_threads();
     return check_report("test_concurrency");
 }
