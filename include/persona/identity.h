@@ -264,7 +264,9 @@ PERSONA_API int persona_store_identity_country(persona_store *store, const char 
  * the event carries. Such an event is also stored as an ordinary event. One whose
  * identifier does not normalize (or is known under another type) is rejected with
  * #PERSONA_REJECT_BAD_IDENTIFIER and links nothing; events of opted-out users link
- * nothing. Rules are saved in snapshots.
+ * nothing. Rules are saved in snapshots. Events repeat their links (every login
+ * identifies again): a link within one profile already, or a block already logged for the
+ * same identifiers, is not logged again.
  * Ingest applies the links of a batch before its events. Under #PERSONA_ENOMEM the call
  * fails with none of the batch's events applied, but links made before the failure stay:
  * links are idempotent, so the batch can simply be ingested again.

@@ -161,7 +161,7 @@ static int apply_one(persona_store *s, const persona_event *ev, uint8_t *bad)
         snprintf(source, sizeof source, "event:%s", ev->type);
     persona_alias_result r;
     memset(&r, 0, sizeof r);
-    int rc = persona__store_alias_locked(s, ids, n, ev->time_ms, source, &r);
+    int rc = persona__store_alias_locked(s, ids, n, ev->time_ms, source, 1, &r);
     if (rc == PERSONA_EINVAL) {
         *bad = PERSONA_REJECT_BAD_IDENTIFIER;
         return PERSONA_OK;

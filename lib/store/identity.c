@@ -278,6 +278,7 @@ typedef struct alias_call {
     size_t n_old;
     uint32_t source;
     int64_t at;
+    int quiet; /* links carried by events: log neither "same" links nor a repeated block */
 } alias_call;
 
 /* Put entry e on the lists of the identifiers it names. */
@@ -303,9 +304,27 @@ void persona__merge_links_rebuild(persona_store *s)
         index_link(s, (uint32_t)e);
 }
 
+/* Whether anchor a's list already has this very link (outcome, other side, flags). */
+static int logged_before(const persona_store *s, uint32_t a, uint32_t b, int32_t outcome,
+                         uint32_t flags)
+{
+    for (uint32_t e = s->id_links[a]; e != PERSONA__NO_ID; e = persona__merge_next(s, e, a)) {
+        const merge_entry *m = &s->merges[e];
+        if (m->a == a && m->b == b && m->outcome == outcome && m->flags == flags)
+            return 1;
+    }
+    return 0;
+}
+
 static void log_link(persona_store *s, const alias_call *c, const given *a, const given *b,
                      int32_t outcome, int32_t limit_type, uint32_t flags)
 {
+    /* Events repeat their links (every login identifies again, a failed batch is sent
+     * again): those add nothing to the log. */
+    if (c->quiet && (outcome == PERSONA_LINK_SAME ||
+                     (a && outcome >= PERSONA_LINK_BLOCKED_VALUE &&
+                      logged_before(s, a->id, b->id, outcome, flags))))
+        return;
     merge_entry *m = &s->merges[s->n_merges++];
     memset(m, 0, sizeof *m);
     m->time_ms = c->at;
@@ -498,7 +517,8 @@ static int run_alias(persona_store *s, alias_call *c, const char *source,
 PERSONA__DEFINE_INIT(persona_alias_result, persona_alias_result_init)
 
 int persona__store_alias_locked(persona_store *s, const persona_identifier *ids, size_t count,
-                                int64_t at_ms, const char *source, persona_alias_result *r)
+                                int64_t at_ms, const char *source, int quiet,
+                                persona_alias_result *r)
 {
     alias_call *c = persona__calloc(1, sizeof *c);
     char *scratch = persona__alloc(PERSONA_MAX_KEY_LEN + 1);
@@ -508,6 +528,7 @@ int persona__store_alias_locked(persona_store *s, const persona_identifier *ids,
         return persona__fail_nomem();
     }
     c->at = at_ms;
+    c->quiet = quiet;
     int rc = PERSONA_OK;
     for (size_t i = 0; i < count && !rc; i++, c->n++)
         rc = prepare_given(s, &ids[i], i, s->country, &c->g[i], scratch);
@@ -541,7 +562,7 @@ PERSONA_API int persona_store_alias(persona_alias_result *result_out, persona_st
     if (rc)
         return rc;
     STORE_WRLOCK(store);
-    rc = persona__store_alias_locked(store, ids, count, at_ms, source, &r);
+    rc = persona__store_alias_locked(store, ids, count, at_ms, source, 0, &r);
     STORE_UNLOCK(store);
     if (rc == PERSONA_OK && result_out)
         persona__struct_out(result_out, &r, sizeof r, sizeof r, "persona_alias_result");

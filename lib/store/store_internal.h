@@ -282,9 +282,12 @@ uint32_t persona__attr_entry(const persona_store *s, uint32_t root, uint32_t nam
 uint32_t persona__consent_entry(const persona_store *s, uint32_t root, uint32_t name);
 /* Distinct attribute names held across the identifiers of profile root. */
 uint32_t persona__profile_attr_count(const persona_store *s, uint32_t root);
-/* persona_store_alias() / persona_store_consent_set() with the write lock held. */
+/* persona_store_alias() / persona_store_consent_set() with the write lock held; quiet:
+ * the links come from events, which repeat them: "same" links and blocks already logged
+ * for the anchor are not logged again. */
 int persona__store_alias_locked(persona_store *s, const persona_identifier *ids, size_t count,
-                                int64_t at_ms, const char *source, persona_alias_result *r);
+                                int64_t at_ms, const char *source, int quiet,
+                                persona_alias_result *r);
 int persona__consent_set_locked(persona_store *s, const char *user, const char *purpose,
                                 int32_t granted, int64_t time_ms);
 /* The links and consent settings a batch's events carry (event rules), applied before the

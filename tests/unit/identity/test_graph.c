@@ -520,6 +520,14 @@ static void test_event_rules(void)
     int64_t at = 0;
     CHECK_RC(persona_store_consent_get(&granted, &at, s, "C1", "marketing"), PERSONA_OK);
     CHECK(granted == 1 && at == 1700000004000);
+    /* The same identify events again (a second login, or a batch sent again after a
+     * failure): nothing new in the merge log. */
+    char *log_before = merge_log(s, NULL);
+    CHECK_RC(persona_store_ingest(NULL, s, batch + 2, 2, NULL), PERSONA_OK);
+    char *log_after = merge_log(s, NULL);
+    CHECK_STR(log_after, log_before);
+    persona_free(log_before);
+    persona_free(log_after);
     /* A later "no" wins; strict mode fails on a bad one (the line named). */
     persona_event no = prop_event("ck-2", 1700000007000, "consent", cn, cv_no, 2);
     CHECK_RC(persona_store_ingest(NULL, s, &no, 1, NULL), PERSONA_OK);
