@@ -21,8 +21,16 @@
 
 enum { KEY_USER, KEY_TYPE, KEY_ITEM, KEY_BASKET, KEY_ID, KEY_COUNT };
 
+/* A string's length and hash under the store's key (every intern table of a store uses
+ * that one key), computed without the lock. */
+typedef struct key_hash {
+    uint64_t hash;
+    size_t len;
+} key_hash;
+
 typedef struct prep_event {
     const persona_event *ev;
+    const struct checked *ck; /* what pass 1 found and hashed */
     uint64_t line;
     uint64_t user_hash;
     size_t user_len;
@@ -46,6 +54,8 @@ typedef struct checked {
     uint32_t user_len;
     uint64_t user_hash;
     const char *field, *why;
+    key_hash item, basket, id;
+    size_t props_at; /* its properties' name and value hashes: prop_keys[props_at + 2p (+1)] */
 } checked;
 
 struct ingest_scratch {
@@ -55,6 +65,8 @@ struct ingest_scratch {
     size_t props_cap;
     checked *checks;
     size_t checks_cap;
+    key_hash *prop_keys;
+    size_t prop_keys_cap;
 };
 
 typedef struct batch {
@@ -70,6 +82,7 @@ typedef struct batch {
     persona__intern batch_ids; /* event ids of this batch, to catch duplicates inside it */
     int has_ids;
     const uint8_t *rule_reject; /* per event: reason its event rule failed, 0xFF = none */
+    const key_hash *prop_keys;  /* from pass 1 */
 } batch;
 
 static const char *const reason_names[PERSONA_REJECT_COUNT] = {
@@ -135,13 +148,13 @@ typedef struct reject {
 
 /* Look a key up; remember it as new (with its bytes) when absent. */
 static void lookup_key(const persona_store *s, batch *b, prep_event *pe, int k, const char *v,
-                       size_t len)
+                       const key_hash *kh)
 {
     pe->has[k] = 1;
-    pe->id[k] = persona__intern_find(key_table(s, k), v, len);
+    pe->id[k] = persona__intern_find_h(key_table(s, k), v, kh->len, kh->hash);
     if (pe->id[k] == PERSONA__NO_ID) {
         b->new_keys[k]++;
-        b->new_bytes[k] += len;
+        b->new_bytes[k] += kh->len;
     }
 }
 
@@ -241,12 +254,13 @@ static int collect_props(const persona_store *s, batch *b, prep_event *pe)
         if (persona__grow((void **)&b->props, &b->props_cap, b->n_props + 1, sizeof *b->props, 16))
             return -1;
         prep_prop *pp = &b->props[b->n_props++];
+        const key_hash *kn = &b->prop_keys[pe->ck->props_at + 2 * p], *kv = kn + 1;
         pp->name = ev->prop_names[p];
-        pp->name_len = strlen(pp->name);
+        pp->name_len = kn->len;
         pp->value = v;
-        pp->value_len = strlen(v);
-        pp->name_id = persona__intern_find(&s->names, pp->name, pp->name_len);
-        pp->value_id = persona__intern_find(&s->values, pp->value, pp->value_len);
+        pp->value_len = kv->len;
+        pp->name_id = persona__intern_find_h(&s->names, pp->name, pp->name_len, kn->hash);
+        pp->value_id = persona__intern_find_h(&s->values, pp->value, pp->value_len, kv->hash);
         /* Names without a log column yet (new ones, and known names such as "category" or
          * an attribute's name) take the next free columns at apply, in order of first
          * appearance: count them so reserve allocates exactly those columns. */
@@ -288,10 +302,22 @@ static int untracked(const persona_store *s, const char *user)
            (s->profiles[persona__id_root(s, u)].flags & PROFILE_UNTRACKED);
 }
 
-/* Pass 1, without the lock: what can be checked of each event alone, and its user hash. */
-static void check_all(const persona_store *s, const persona_event *events, size_t count,
-                      const uint8_t *rule_reject, checked *out)
+static key_hash hash_of(const persona_store *s, const char *v)
 {
+    key_hash kh = { 0, 0 };
+    if (v && v[0]) {
+        kh.len = strlen(v);
+        kh.hash = persona__hash(&s->key, v, kh.len);
+    }
+    return kh;
+}
+
+/* Pass 1, without the lock: what can be checked of each event alone, and the hashes of its
+ * keys and property names and values (0, or -1 out of memory). */
+static int check_all(const persona_store *s, const persona_event *events, size_t count,
+                     const uint8_t *rule_reject, checked *out, ingest_scratch *sc)
+{
+    size_t n_keys = 0;
     for (size_t i = 0; i < count; i++) {
         const persona_event *ev = &events[i];
         checked *c = &out[i];
@@ -306,20 +332,34 @@ static void check_all(const persona_store *s, const persona_event *events, size_
         pe.ev = ev;
         reject rj;
         if (check_event(s, NULL, &pe, &rj)) {
-            *c = (checked){ rj.reason, 0, 0, rj.field, rj.why };
+            *c = (checked){ .reason = rj.reason, .field = rj.field, .why = rj.why };
             continue;
         }
         if (rule_reject && rule_reject[i] != 0xFF) {
-            *c = (checked){ rule_reject[i], 0, 0, "property",
-                            rule_reject[i] == PERSONA_REJECT_BAD_CONSENT
-                                ? "has no purpose or no yes/no for the consent rule"
-                                : "holds an identifier that cannot be linked" };
+            *c = (checked){ .reason = rule_reject[i], .field = "property",
+                            .why = rule_reject[i] == PERSONA_REJECT_BAD_CONSENT
+                                       ? "has no purpose or no yes/no for the consent rule"
+                                       : "holds an identifier that cannot be linked" };
             continue;
         }
         size_t len = strlen(ev->user);
         c->user_len = (uint32_t)len;
         c->user_hash = persona__hash(&s->key, ev->user, len); /* the key never changes */
+        c->item = hash_of(s, ev->item);
+        c->basket = hash_of(s, ev->basket);
+        c->id = hash_of(s, ev->event_id);
+        c->props_at = n_keys;
+        if (!ev->n_props)
+            continue;
+        if (persona__grow((void **)&sc->prop_keys, &sc->prop_keys_cap, n_keys + 2 * ev->n_props,
+                          sizeof *sc->prop_keys, 64))
+            return -1;
+        for (size_t p = 0; p < ev->n_props; p++) {
+            sc->prop_keys[n_keys++] = hash_of(s, ev->prop_names[p]);
+            sc->prop_keys[n_keys++] = hash_of(s, ev->prop_values[p]);
+        }
     }
+    return 0;
 }
 
 /* Pass 2, first part (read lock): in event order, the results of pass 1, opt-outs and
@@ -365,6 +405,7 @@ static int validate(persona_store *s, batch *b, const persona_event *events, siz
             persona__stats_reject(st, rj.reason, line);
             continue;
         }
+        pe->ck = c;
         pe->user_len = c->user_len;
         pe->user_hash = c->user_hash;
         persona__intern_prefetch_slot(&s->users, pe->user_hash);
@@ -408,7 +449,8 @@ static void resolve_types(persona_store *s, batch *b)
         if (last && last_id != PERSONA__NO_ID && (type == last || strcmp(type, last) == 0)) {
             pe->id[KEY_TYPE] = last_id;
         } else {
-            lookup_key(s, b, pe, KEY_TYPE, type, strlen(type));
+            key_hash kh = hash_of(s, type);
+            lookup_key(s, b, pe, KEY_TYPE, type, &kh);
             last = type;
             last_id = pe->id[KEY_TYPE];
         }
@@ -459,16 +501,16 @@ static int resolve_rest(persona_store *s, batch *b)
         prep_event *pe = &b->events[i];
         const persona_event *ev = pe->ev;
         if (ev->item && ev->item[0]) {
-            lookup_key(s, b, pe, KEY_ITEM, ev->item, strlen(ev->item));
+            lookup_key(s, b, pe, KEY_ITEM, ev->item, &pe->ck->item);
             b->needs.item = 1;
         }
         if (ev->basket && ev->basket[0]) {
-            lookup_key(s, b, pe, KEY_BASKET, ev->basket, strlen(ev->basket));
+            lookup_key(s, b, pe, KEY_BASKET, ev->basket, &pe->ck->basket);
             b->needs.basket = 1;
             b->new_basket_pairs += pair_is_new(&s->user_basket, pe->root, pe->id[KEY_BASKET]);
         }
         if (ev->event_id && ev->event_id[0]) {
-            lookup_key(s, b, pe, KEY_ID, ev->event_id, strlen(ev->event_id));
+            lookup_key(s, b, pe, KEY_ID, ev->event_id, &pe->ck->id);
             b->needs.event_id = 1;
         }
         if (!isnan(ev->value) && ev->value != 0)
@@ -768,6 +810,7 @@ static void free_scratch(ingest_scratch *sc)
     persona__free(sc->events);
     persona__free(sc->props);
     persona__free(sc->checks);
+    persona__free(sc->prop_keys);
     persona__free(sc);
 }
 
@@ -799,6 +842,7 @@ static void batch_begin(batch *b, ingest_scratch *sc, const uint8_t *rule_reject
     b->props = sc->props;
     b->props_cap = sc->props_cap;
     b->rule_reject = rule_reject;
+    b->prop_keys = sc->prop_keys;
 }
 
 static void batch_end(ingest_scratch *sc, batch *b)
@@ -877,11 +921,13 @@ int persona__store_ingest_batch(persona_store *s, const persona_event *events, s
     memset(&b, 0, sizeof b);
     persona_ingest_stats local = *st;
     if (rc == PERSONA_OK) {
-        check_all(s, events, count, rule_reject, sc->checks);
+        if (check_all(s, events, count, rule_reject, sc->checks, sc))
+            rc = persona__fail_nomem();
         batch_begin(&b, sc, rule_reject);
         STORE_RDLOCK(s);
         uint64_t epoch = s->epoch;
-        rc = prepare(s, &b, events, count, sc->checks, lines, ordinal_base, strict, &local);
+        if (rc == PERSONA_OK)
+            rc = prepare(s, &b, events, count, sc->checks, lines, ordinal_base, strict, &local);
         STORE_UNLOCK(s);
         if (rc == PERSONA_OK) {
             STORE_WRLOCK(s);
