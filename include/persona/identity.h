@@ -149,7 +149,9 @@ PERSONA_API int persona_alias_result_init(persona_alias_result *result, uint32_t
  * `source`. A guard blocking a link is not an error: the call returns #PERSONA_OK and
  * counts it in the result.
  * An identifier keeps the type it was first given; a user key first seen in events has
- * type #PERSONA_ID_KEY and takes the type of the first alias that names it.
+ * type #PERSONA_ID_KEY and takes the type of the first alias that names it, unless its
+ * profile already holds as many identifiers of that type as the limit allows (then it
+ * stays a key).
  * Cost: proportional to the events of the merged profiles (they are replayed).
  * All or nothing: on an error nothing changed.
  * Thread-safety: a writer (takes the store's write lock).
@@ -230,6 +232,7 @@ PERSONA_API int persona_store_identity_limit(persona_store *store, int32_t type,
 
 /**
  * Set the priority of an identifier type (higher links first and names the profile).
+ * Existing profiles keep their name until a link or unmerge next recomputes them.
  * Thread-safety: a writer.
  * @return #PERSONA_OK; #PERSONA_EINVAL (NULL store, negative type); #PERSONA_ENOMEM.
  * @since 1.0

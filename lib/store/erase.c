@@ -62,11 +62,29 @@ static int drops_entry(const persona_store *s, const target *tg, const persona__
     return !tg->pseudonym || (pm == &s->user_attr && s->attrs[e].type == PERSONA_STR);
 }
 
+/* Whether string sid of the identity sources spells one of the person's identifiers (a
+ * value a guard kept out before it became theirs). */
+static int text_is_theirs(const persona_store *s, const target *tg, uint32_t sid)
+{
+    const char *text = persona__intern_str(&s->sources, sid);
+    uint32_t len = persona__intern_len(&s->sources, sid), u = tg->x;
+    do {
+        if (persona__intern_len(&s->users, u) == len &&
+            memcmp(persona__intern_str(&s->users, u), text, len) == 0)
+            return 1;
+        u = persona__id_next(s, u);
+    } while (u != tg->x);
+    return 0;
+}
+
 /* Whether merge-log entry m involves the person (then it goes: it names identifiers). */
 static int drops_link(const persona_store *s, const target *tg, const merge_entry *m)
 {
-    return (!(m->flags & MERGE_A_TEXT) && m->a != PERSONA__NO_ID && in_target(s, tg, m->a)) ||
-           (!(m->flags & MERGE_B_TEXT) && in_target(s, tg, m->b));
+    int a_text = (m->flags & MERGE_A_TEXT) != 0, b_text = (m->flags & MERGE_B_TEXT) != 0;
+    if (m->a != PERSONA__NO_ID &&
+        (a_text ? text_is_theirs(s, tg, m->a) : in_target(s, tg, m->a)))
+        return 1;
+    return b_text ? text_is_theirs(s, tg, m->b) : in_target(s, tg, m->b);
 }
 
 static void mark(remap *m, int t, uint32_t id)

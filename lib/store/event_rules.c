@@ -119,9 +119,7 @@ static int yes_no(const char *v)
 static int will_be_stored(const persona_store *s, const persona_event *ev)
 {
     if (ev->struct_size < offsetof(persona_event, n_props) + sizeof(size_t) ||
-        ev->struct_size > 4096 || !ev->user || !ev->type ||
-        persona__check_key(ev->user, "user") || ev->time_ms < PERSONA_TIME_MIN ||
-        ev->time_ms > PERSONA_TIME_MAX || (ev->n_props && (!ev->prop_names || !ev->prop_values)))
+        ev->struct_size > 4096 || !ev->user || !ev->type || !persona__event_fields_ok(ev))
         return 0;
     if (ev->event_id && ev->event_id[0] &&
         persona__intern_find(&s->event_ids, ev->event_id, strlen(ev->event_id)) != PERSONA__NO_ID)
@@ -172,7 +170,10 @@ static int apply_one(persona_store *s, const persona_event *ev, uint8_t *bad)
 int persona__apply_event_rules(persona_store *s, const persona_event *events, size_t count,
                                uint8_t *bad)
 {
-    for (size_t i = 0; i < count; i++) {
+    persona__intern ids; /* event ids of this batch's rule events: a repeat is a duplicate */
+    persona__intern_init(&ids, s->key);
+    int rc = PERSONA_OK;
+    for (size_t i = 0; i < count && !rc; i++) {
         bad[i] = 0xFF;
         const persona_event *ev = &events[i];
         int match = 0;
@@ -180,9 +181,17 @@ int persona__apply_event_rules(persona_store *s, const persona_event *events, si
             match = strcmp(s->event_rules[k].event_type, ev->type) == 0;
         if (!match || !will_be_stored(s, ev))
             continue;
-        int rc = apply_one(s, ev, &bad[i]);
-        if (rc)
-            return rc;
+        if (ev->event_id && ev->event_id[0]) {
+            size_t before = ids.count, len = strlen(ev->event_id);
+            if (persona__intern_add(&ids, ev->event_id, len) == PERSONA__NO_ID) {
+                rc = persona__fail_nomem();
+                break;
+            }
+            if (ids.count == before)
+                continue; /* ingest rejects it as a duplicate */
+        }
+        rc = apply_one(s, ev, &bad[i]);
     }
-    return PERSONA_OK;
+    persona__intern_free(&ids);
+    return rc;
 }

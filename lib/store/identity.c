@@ -157,6 +157,7 @@ typedef struct given {
     size_t pos;  /* position in the call, for a stable priority order */
     int32_t priority;
     uint32_t id; /* identifier id once known, NO_ID when new */
+    int upgraded; /* a key this call gave its type */
 } given;
 
 static int cmp_given(const void *a, const void *b)
@@ -321,7 +322,7 @@ static void log_link(persona_store *s, const alias_call *c, const given *a, cons
 {
     /* Events repeat their links (every login identifies again, a failed batch is sent
      * again): those add nothing to the log. */
-    if (c->quiet && (outcome == PERSONA_LINK_SAME ||
+    if (c->quiet && (outcome == PERSONA_LINK_SAME || !a ||
                      (a && outcome >= PERSONA_LINK_BLOCKED_VALUE &&
                       logged_before(s, a->id, b->id, outcome, flags))))
         return;
@@ -368,7 +369,8 @@ static int reserve_call(persona_store *s, alias_call *c, recompute_plan *plan)
                       sizeof *s->merges, 16) ||
         persona__intern_reserve(&s->sources, text + 1, text_bytes + PERSONA_MAX_KEY_LEN))
         return -1;
-    return persona__recompute_reserve(s, c->old_roots, c->n_old, 1, plan);
+    /* Several profiles may be recomputed (merged ones, and ones an upgrade rerooted). */
+    return persona__recompute_reserve(s, c->old_roots, c->n_old, c->n_old ? c->n_old : 1, plan);
 }
 
 static uint32_t add_identifier(persona_store *s, given *g)
@@ -457,10 +459,18 @@ static int run_alias(persona_store *s, alias_call *c, const char *source,
     s->epoch++; /* ingest prepared under the read lock must look again */
     c->source = source ? persona__intern_add(&s->sources, source, strlen(source))
                        : PERSONA__NO_ID;
-    for (size_t i = 0; i < c->n; i++) { /* upgrades: a key named as a typed identifier */
+    /* Upgrades: a key named as a typed identifier takes the type, unless its profile
+     * already holds as many of that type as the limit allows (then it stays a key). */
+    for (size_t i = 0; i < c->n; i++) {
         given *g = &c->g[i];
-        if (g->id != PERSONA__NO_ID && g->type != PERSONA_ID_KEY)
-            s->id_type[g->id] = g->type;
+        if (g->id == PERSONA__NO_ID || g->type == PERSONA_ID_KEY ||
+            s->id_type[g->id] == g->type)
+            continue;
+        uint32_t lim = type_limit(s, g->type);
+        if (lim && count_type(s, s->id_root[g->id], g->type) + 1 > lim)
+            continue;
+        s->id_type[g->id] = g->type;
+        g->upgraded = 1;
     }
     r->outcome = PERSONA_LINK_SAME;
     /* The anchor: the highest-priority identifier the store knows (new ones join it, and
@@ -485,32 +495,41 @@ static int run_alias(persona_store *s, alias_call *c, const char *source,
         log_blocked_value(s, c, NULL, &c->g[0], r);
     /* The profile is named after its best identifier; when the root changes or profiles
      * merged, the traits move / combine: recompute from the old roots' events. */
-    int changed = r->merged > 0;
-    uint32_t flags = 0, untracked_before = 0;
-    if (anchor) {
-        uint32_t before = s->id_root[anchor->id];
-        changed |= reroot(s, anchor->id) != before;
+    if (anchor)
+        reroot(s, anchor->id);
+    for (size_t i = 0; i < c->n; i++) /* profiles an upgrade touched, linked or not */
+        if (c->g[i].upgraded)
+            reroot(s, c->g[i].id);
+    /* Replayed: every old root that is no root any more (merged away, or a better
+     * identifier took over), and, after a merge, the anchor's profile. */
+    uint32_t root = anchor ? s->id_root[anchor->id] : PERSONA__NO_ID;
+    size_t n = 0;
+    for (size_t k = 0; k < c->n_old; k++) {
+        uint32_t o = c->old_roots[k];
+        if (s->id_root[o] != o || (r->merged && s->id_root[o] == root))
+            c->old_roots[n++] = o;
     }
-    if (!changed || !anchor) {
+    if (!n) {
         persona__free(plan.order);
         return PERSONA_OK;
     }
-    uint32_t root = s->id_root[anchor->id];
-    for (size_t k = 0; k < c->n_old; k++) {
-        if (s->id_root[c->old_roots[k]] != root)
-            continue; /* a profile this call did not merge (a blocked link) */
-        flags |= s->profiles[c->old_roots[k]].flags & PROFILE_UNTRACKED;
-        untracked_before += (s->profiles[c->old_roots[k]].flags & PROFILE_UNTRACKED) != 0;
-        s->profiles[c->old_roots[k]].flags &= ~PROFILE_UNTRACKED;
+    /* An opt-out goes with the profile: its final root gets it. */
+    uint32_t opted[MAX_ALIAS_IDS];
+    size_t n_opted = 0;
+    for (size_t k = 0; k < n; k++) {
+        profile *p = &s->profiles[c->old_roots[k]];
+        if (p->flags & PROFILE_UNTRACKED) {
+            opted[n_opted++] = s->id_root[c->old_roots[k]];
+            p->flags &= ~PROFILE_UNTRACKED;
+            s->n_untracked--;
+        }
     }
-    /* Only the old roots now in the anchor's profile are replayed. */
-    size_t n = 0;
-    for (size_t k = 0; k < c->n_old; k++)
-        if (s->id_root[c->old_roots[k]] == root)
-            c->old_roots[n++] = c->old_roots[k];
     r->events_replayed = persona__recompute(s, c->old_roots, n, &plan);
-    s->profiles[root].flags |= flags;
-    s->n_untracked = s->n_untracked - untracked_before + (flags != 0);
+    for (size_t k = 0; k < n_opted; k++)
+        if (!(s->profiles[opted[k]].flags & PROFILE_UNTRACKED)) {
+            s->profiles[opted[k]].flags |= PROFILE_UNTRACKED;
+            s->n_untracked++;
+        }
     return PERSONA_OK;
 }
 

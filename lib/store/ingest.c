@@ -211,6 +211,15 @@ static int check_event(const persona_store *s, batch *b, prep_event *pe, reject 
     return 0;
 }
 
+int persona__event_fields_ok(const persona_event *ev)
+{
+    prep_event pe;
+    memset(&pe, 0, sizeof pe);
+    pe.ev = ev;
+    reject rj;
+    return check_event(NULL, NULL, &pe, &rj) == 0;
+}
+
 /* Dedup by event id: against the store and against earlier events of this batch. */
 static int duplicate_id(const persona_store *s, batch *b, const char *id, size_t len)
 {

@@ -11,14 +11,6 @@
 #include "core/alloc.h"
 #include "store_internal.h"
 
-static size_t chain_len(const persona__pairmap *m, uint32_t head)
-{
-    size_t n = 0;
-    for (uint32_t e = head; e != UINT32_MAX; e = m->next[e])
-        n++;
-    return n;
-}
-
 static int reserve_pairs(persona__pairmap *m, void **values, size_t *cap, size_t elem,
                          size_t more)
 {
@@ -33,25 +25,73 @@ static size_t min_size(size_t a, size_t b)
     return a < b ? a : b;
 }
 
+/* Distinct keys of each kind (event type, basket, category value, property name) among
+ * the events of old_roots, counted from the log itself: the profiles' own counters come
+ * from a file that may lie about them. 0, or -1 out of memory. */
+enum { K_TYPE, K_BASKET, K_CATEGORY, K_PROP, K_KINDS };
+
+static int distinct_keys(const persona_store *s, const uint32_t *old_roots, size_t n_old,
+                         size_t events, size_t distinct[K_KINDS])
+{
+    const persona__eventlog *l = &s->log;
+    size_t per_event = 3 + (l->n_props < LOG_MAX_PROPS ? l->n_props : LOG_MAX_PROPS);
+    size_t cap = 16;
+    while (cap < 2 * events * per_event)
+        cap *= 2;
+    uint64_t *set = persona__calloc(cap, sizeof *set); /* key + 1; 0 = empty */
+    if (!set)
+        return -1;
+    for (int k = 0; k < K_KINDS; k++)
+        distinct[k] = 0;
+    for (size_t i = 0; i < n_old; i++) {
+        const profile *p = &s->profiles[old_roots[i]];
+        size_t left = p->events;
+        for (uint32_t e = p->last_event; e != LOG_NO_ID && left;
+             e = persona__eventlog_prev(l, e), left--) {
+            const log_chunk *c = persona__eventlog_chunk(l, e);
+            size_t k = persona__eventlog_slot(e);
+            uint64_t keys[3 + LOG_MAX_PROPS];
+            size_t n = 0;
+            keys[n++] = PERSONA__PAIR(K_TYPE, c->type[k]);
+            if (c->basket && c->basket[k] != LOG_NO_ID)
+                keys[n++] = PERSONA__PAIR(K_BASKET, c->basket[k]);
+            for (size_t q = 0; q < l->n_props && q < LOG_MAX_PROPS; q++)
+                if (c->props[q] && c->props[q][k] != LOG_NO_ID)
+                    keys[n++] = l->prop_names[q] == s->category_name
+                                    ? PERSONA__PAIR(K_CATEGORY, c->props[q][k])
+                                    : PERSONA__PAIR(K_PROP, l->prop_names[q]);
+            for (size_t j = 0; j < n; j++) {
+                uint64_t h = (keys[j] + 1) * 0x9E3779B97F4A7C15ULL;
+                size_t at = (size_t)(h >> 32) & (cap - 1);
+                while (set[at] && set[at] != keys[j] + 1)
+                    at = (at + 1) & (cap - 1);
+                if (!set[at]) {
+                    set[at] = keys[j] + 1;
+                    distinct[PERSONA__PAIR_USER(keys[j])]++;
+                }
+            }
+        }
+    }
+    persona__free(set);
+    return 0;
+}
+
 int persona__recompute_reserve(persona_store *s, const uint32_t *old_roots, size_t n_old,
                                size_t parts, recompute_plan *plan)
 {
-    size_t events = 0, types = 0, baskets = 0, props = 0, cats = 0;
-    for (size_t i = 0; i < n_old; i++) {
-        const profile *p = &s->profiles[old_roots[i]];
-        events += p->events;
-        types += p->n_types;
-        baskets += chain_len(&s->user_basket, p->head_basket);
-        props += chain_len(&s->user_prop, p->head_prop);
-        cats += chain_len(&s->user_category, p->head_category);
-    }
-    /* Each part holds at most all the distinct keys, and never more than its events. */
-    types = min_size(types * parts, events);
-    baskets = min_size(baskets * parts, events);
-    props = min_size(props * parts, events * (s->log.n_props ? s->log.n_props : 1));
-    cats = min_size(cats * parts, events);
-    plan->order = persona__alloc((events ? events : 1) * sizeof *plan->order);
+    size_t events = 0, d[K_KINDS];
+    for (size_t i = 0; i < n_old; i++)
+        events += s->profiles[old_roots[i]].events;
+    plan->order = NULL;
     plan->n_events = 0;
+    if (distinct_keys(s, old_roots, n_old, events, d))
+        return -1;
+    /* Each part holds at most every distinct key, and never more than its events. */
+    size_t types = min_size(d[K_TYPE] * parts, events);
+    size_t baskets = min_size(d[K_BASKET] * parts, events);
+    size_t props = min_size(d[K_PROP] * parts, events * (s->log.n_props ? s->log.n_props : 1));
+    size_t cats = min_size(d[K_CATEGORY] * parts, events);
+    plan->order = persona__alloc((events ? events : 1) * sizeof *plan->order);
     if (!plan->order ||
         reserve_pairs(&s->user_type, (void **)&s->type_stats, &s->type_stats_cap,
                       sizeof *s->type_stats, types) ||

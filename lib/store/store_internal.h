@@ -130,9 +130,10 @@ struct persona_store {
     pthread_mutex_t scratch_lock;
     ingest_scratch *scratch_free[INGEST_SCRATCH_SLOTS];
     size_t n_scratch_free;
+    persona__hash_key key; /* never changes: read by ingest without the lock, so it stays
+                              out of what erase swaps */
     int64_t session_gap_ms;
     int64_t half_life_ms;
-    persona__hash_key key;
 
     persona__intern users;     /* user keys; id = profile index */
     persona__intern types;     /* event types */
@@ -295,6 +296,8 @@ int persona__consent_set_locked(persona_store *s, const char *user, const char *
  * ENOMEM. */
 int persona__apply_event_rules(persona_store *s, const persona_event *events, size_t count,
                                uint8_t *bad);
+/* Whether ingest's field checks accept an event (struct_size checked by the caller). */
+int persona__event_fields_ok(const persona_event *ev);
 /* Add an event rule (checked arguments; EINVAL for a clash, ENOMEM) / free them all. */
 int persona__event_rule_add(persona_store *s, int32_t kind, int32_t id_type,
                             const char *event_type, const char *prop, const char *prop2);

@@ -565,6 +565,71 @@ static void test_event_rules(void)
     persona_store_free(api);
 }
 
+/* Cases a review found: a type upgrade may not exceed a limit; erase drops a logged
+ * value that later became the person's identifier; rule events that ingest rejects as
+ * duplicates link nothing; events whose identifiers are all blocked log nothing. */
+static void test_review_cases(void)
+{
+    persona_store *s = new_store();
+    ingest_one(s, ev(NULL, 1000, "view", 1), "a@x.org");
+    ingest_one(s, ev(NULL, 2000, "view", 1), "b@x.org");
+    persona_identifier ab[2] = { PERSONA_IDENTIFIER(PERSONA_ID_EMAIL, "a@x.org"),
+                                 PERSONA_IDENTIFIER(PERSONA_ID_KEY, "b@x.org") };
+    CHECK_RC(persona_store_alias(NULL, s, ab, 2, 1000, NULL), PERSONA_OK);
+    persona_identifier up[2] = { PERSONA_IDENTIFIER(PERSONA_ID_EMAIL, "b@x.org"),
+                                 PERSONA_IDENTIFIER(PERSONA_ID_COOKIE, "z1") };
+    CHECK_RC(persona_store_alias(NULL, s, up, 2, 1000, NULL), PERSONA_OK);
+    char *json = NULL;
+    CHECK_RC(persona_store_profile_json(&json, NULL, s, "z1"), PERSONA_OK);
+    CHECK(strstr(json, "{\"type\":\"key\",\"id\":\"b@x.org\"}") != NULL); /* one email */
+    persona_free(json);
+    persona_store_free(s);
+
+    s = new_store();
+    ingest_one(s, ev(NULL, 1000, "view", 1), "c1");
+    persona_identifier p1[2] = { PERSONA_IDENTIFIER(PERSONA_ID_CUSTOMER, "c1"),
+                                 PERSONA_IDENTIFIER(PERSONA_ID_EMAIL, "e1@x.org") };
+    persona_identifier p2[2] = { PERSONA_IDENTIFIER(PERSONA_ID_CUSTOMER, "c1"),
+                                 PERSONA_IDENTIFIER(PERSONA_ID_EMAIL, "victim@x.org") };
+    persona_identifier p3[2] = { PERSONA_IDENTIFIER(PERSONA_ID_COOKIE, "vc"),
+                                 PERSONA_IDENTIFIER(PERSONA_ID_EMAIL, "victim@x.org") };
+    CHECK_RC(persona_store_alias(NULL, s, p1, 2, 1000, NULL), PERSONA_OK);
+    CHECK_RC(persona_store_alias(NULL, s, p2, 2, 1000, NULL), PERSONA_OK); /* blocked */
+    CHECK_RC(persona_store_alias(NULL, s, p3, 2, 1000, NULL), PERSONA_OK);
+    CHECK_RC(persona_store_erase(NULL, s, "victim@x.org"), PERSONA_OK);
+    char *log = merge_log(s, NULL);
+    CHECK(strstr(log, "victim") == NULL && strstr(log, "e1@x.org") != NULL);
+    persona_free(log);
+    persona_store_free(s);
+
+    s = new_store();
+    CHECK_RC(persona_store_identify_rule(s, "login", "email", PERSONA_ID_EMAIL), PERSONA_OK);
+    CHECK_RC(persona_store_consent_rule(s, "consent", "purpose", "granted"), PERSONA_OK);
+    const char *n1[1] = { "email" }, *v1[1] = { "first@x.org" }, *v2[1] = { "second@x.org" };
+    const char *cn[2] = { "purpose", "granted" }, *yes[2] = { "ads", "yes" }, *no[2] = { "ads", "no" };
+    persona_event dup[4] = { prop_event("u", 1000, "login", n1, v1, 1),
+                             prop_event("w", 2000, "login", n1, v2, 1),
+                             prop_event("u", 3000, "consent", cn, yes, 2),
+                             prop_event("u", 4000, "consent", cn, no, 2) };
+    dup[1].event_id = dup[0].event_id = "e-1";
+    dup[3].event_id = dup[2].event_id = "e-2";
+    persona_ingest_stats st = PERSONA_INGEST_STATS_INIT;
+    CHECK_RC(persona_store_ingest(&st, s, dup, 4, NULL), PERSONA_OK);
+    CHECK(st.events_accepted == 2 && st.rejected[PERSONA_REJECT_DUPLICATE_ID] == 2);
+    CHECK_RC(persona_store_resolve(NULL, 0, NULL, s, "second@x.org"), PERSONA_ENOTFOUND);
+    int32_t granted = -1;
+    CHECK_RC(persona_store_consent_get(&granted, NULL, s, "u", "ads"), PERSONA_OK);
+    CHECK(granted == 1);
+    const char *blocked[1] = { "undefined" };
+    persona_event junk = prop_event("undefined", 5000, "login", n1, blocked, 1);
+    for (int i = 0; i < 5; i++)
+        CHECK_RC(persona_store_ingest(NULL, s, &junk, 1, NULL), PERSONA_OK);
+    log = merge_log(s, NULL);
+    CHECK(strstr(log, "undefined") == NULL);
+    persona_free(log);
+    persona_store_free(s);
+}
+
 int main(void)
 {
     test_merge_equivalence();
@@ -573,5 +638,6 @@ int main(void)
     test_attributes_across_identifiers();
     test_tracking_across_identifiers();
     test_event_rules();
+    test_review_cases();
     return check_report("test_graph");
 }
