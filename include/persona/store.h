@@ -486,8 +486,9 @@ PERSONA_API int persona_store_erase(persona_erase_receipt *receipt_out, persona_
  * time and null attributes, consent) under a new random key `anon-<16 hex digits>`, while
  * what identifies them goes: every identifier of their profile (each #PERSONA_ENOTFOUND
  * afterwards; the new key is the profile's only identifier) with the merge-log links
- * naming them, the ids of their events (new again for deduplication) and their string
- * attributes, with every string only those held. Of attributes and consent set through
+ * naming them, the ids of their events (new again for deduplication), property values of
+ * their events that spell one of their identifiers (an identify event's email), and their
+ * string attributes, with every string only those held. Of attributes and consent set through
  * several identifiers, the latest setting of each name stays. Like persona_store_erase(),
  * done by rebuilding the store: all or nothing.
  * Thread-safety: takes the store's write lock for the duration.

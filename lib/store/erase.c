@@ -43,7 +43,19 @@ typedef struct remap {
 typedef struct target {
     uint32_t x;
     const char *pseudonym; /* NULL: erase */
+    /* Property values that spell one of the person's identifiers (an identify event's
+     * email): anonymizing drops them from the person's events and last values. */
+    uint32_t id_values[32];
+    size_t n_id_values;
 } target;
+
+static int spells_identifier(const target *tg, uint32_t value)
+{
+    for (size_t i = 0; i < tg->n_id_values; i++)
+        if (tg->id_values[i] == value)
+            return 1;
+    return 0;
+}
 
 static int in_target(const persona_store *s, const target *tg, uint32_t u)
 {
@@ -59,7 +71,8 @@ static int drops_entry(const persona_store *s, const target *tg, const persona__
         return 1;
     if (!in_target(s, tg, PERSONA__PAIR_USER(pm->keys[e])))
         return 0;
-    return !tg->pseudonym || (pm == &s->user_attr && s->attrs[e].type == PERSONA_STR);
+    return !tg->pseudonym || (pm == &s->user_attr && s->attrs[e].type == PERSONA_STR) ||
+           (pm == &s->user_prop && spells_identifier(tg, s->last_props[e].value));
 }
 
 /* Whether string sid of the identity sources spells one of the person's identifiers (a
@@ -160,7 +173,8 @@ static void mark_used(remap *m, const persona_store *s, const target *tg)
         if (c->event_id && !theirs)
             mark(m, T_IDS, c->event_id[k]);
         for (size_t p = 0; p < l->n_props && p < LOG_MAX_PROPS; p++)
-            if (c->props[p] && c->props[p][k] != LOG_NO_ID) {
+            if (c->props[p] && c->props[p][k] != LOG_NO_ID &&
+                !(theirs && spells_identifier(tg, c->props[p][k]))) {
                 mark(m, T_VALUES, c->props[p][k]);
                 mark(m, T_NAMES, l->prop_names[p]); /* the column stays */
             }
@@ -372,7 +386,9 @@ static int copy_events(persona_store *t, const persona_store *s, const remap *m,
         for (size_t q = 0; q < l->n_props && q < LOG_MAX_PROPS; q++)
             if (col_of[q] >= 0)
                 d->props[col_of[q]][dk] =
-                    c->props[q] ? map_id(m, T_VALUES, c->props[q][k]) : LOG_NO_ID;
+                    !c->props[q] || (theirs && spells_identifier(tg, c->props[q][k]))
+                        ? LOG_NO_ID
+                        : map_id(m, T_VALUES, c->props[q][k]);
         if (j == 0 || c->time[k] < t->first_time_ms)
             t->first_time_ms = c->time[k];
         if (j == 0 || c->time[k] > t->last_time_ms)
@@ -492,7 +508,17 @@ static int transform(persona_store *store, const char *user, char *pseudonym,
 {
     int rc;
     STORE_WRLOCK(store);
-    target tg = { persona__store_find_user(store, user, &rc), pseudonym };
+    target tg = { persona__store_find_user(store, user, &rc), pseudonym, { 0 }, 0 };
+    if (rc == PERSONA_OK && pseudonym) {
+        uint32_t u = tg.x;
+        do { /* identifiers are few; more than fit would still be erased as keys */
+            uint32_t v = persona__intern_find(&store->values, persona__intern_str(&store->users, u),
+                                              persona__intern_len(&store->users, u));
+            if (v != PERSONA__NO_ID && tg.n_id_values < sizeof tg.id_values / sizeof *tg.id_values)
+                tg.id_values[tg.n_id_values++] = v;
+            u = persona__id_next(store, u);
+        } while (u != tg.x);
+    }
     if (rc == PERSONA_OK && pseudonym) {
         /* A random key no user has: 64 random bits, drawn again on the (unlikely) clash. */
         do {

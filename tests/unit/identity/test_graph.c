@@ -627,6 +627,14 @@ static void test_review_cases(void)
     log = merge_log(s, NULL);
     CHECK(strstr(log, "undefined") == NULL);
     persona_free(log);
+    /* Anonymizing drops an identifier an identify event carried as a property. */
+    char anon[PERSONA_ANON_KEY_LEN + 1];
+    CHECK_RC(persona_store_anonymize(anon, sizeof anon, NULL, NULL, s, "first@x.org"),
+             PERSONA_OK);
+    char *person = NULL;
+    CHECK_RC(persona_store_export_profile(&person, NULL, s, anon), PERSONA_OK);
+    CHECK(strstr(person, "first@x.org") == NULL && strstr(person, "\"login\"") != NULL);
+    persona_free(person);
     persona_store_free(s);
 }
 
