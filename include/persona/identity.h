@@ -223,8 +223,12 @@ PERSONA_API int persona_store_merge_log(char **out, size_t *out_len, const perso
                                         const char *user);
 
 /**
- * Set how many identifiers of a type one profile may hold (0 = unlimited).
+ * Set how many identifiers of a type one profile may hold (0 = unlimited). Applies to
+ * links made from now on; profiles already over the new limit stay as they are.
  * Thread-safety: a writer.
+ * @param[in] store the store.
+ * @param[in] type  a `PERSONA_ID_*` type (not negative).
+ * @param[in] max   the limit, 0 for none.
  * @return #PERSONA_OK; #PERSONA_EINVAL (NULL store, negative type); #PERSONA_ENOMEM.
  * @since 1.0
  */
@@ -234,6 +238,9 @@ PERSONA_API int persona_store_identity_limit(persona_store *store, int32_t type,
  * Set the priority of an identifier type (higher links first and names the profile).
  * Existing profiles keep their name until a link or unmerge next recomputes them.
  * Thread-safety: a writer.
+ * @param[in] store    the store.
+ * @param[in] type     a `PERSONA_ID_*` type (not negative).
+ * @param[in] priority any value; higher wins.
  * @return #PERSONA_OK; #PERSONA_EINVAL (NULL store, negative type); #PERSONA_ENOMEM.
  * @since 1.0
  */
@@ -242,8 +249,10 @@ PERSONA_API int persona_store_identity_priority(persona_store *store, int32_t ty
 
 /**
  * Add a value to the blocked-values list (compared with normalized identifiers, ASCII
- * case ignored), e.g. a placeholder email a form fills in.
+ * case ignored), e.g. a placeholder email a form fills in. The store keeps a copy.
  * Thread-safety: a writer.
+ * @param[in] store the store.
+ * @param[in] value the value (trimmed and lower-cased before it is kept).
  * @return #PERSONA_OK; #PERSONA_EINVAL (NULL store or value, value longer than
  *         #PERSONA_MAX_KEY_LEN or not UTF-8); #PERSONA_ENOMEM.
  * @since 1.0
@@ -254,6 +263,8 @@ PERSONA_API int persona_store_identity_block(persona_store *store, const char *v
  * Set the default country calling code for national phone numbers ("49"; NULL or "" for
  * none: national numbers are then refused).
  * Thread-safety: a writer.
+ * @param[in] store the store.
+ * @param[in] code  1 to 3 digits, or NULL / "".
  * @return #PERSONA_OK; #PERSONA_EINVAL (NULL store; not 1 to 3 digits).
  * @since 1.0
  */

@@ -45,21 +45,6 @@
 #define N_CATS 40
 #define COOKIE_ROUNDS 5
 
-static uint64_t rng = 42;
-
-static uint64_t next_u64(void)
-{
-    uint64_t z = (rng += 0x9E3779B97F4A7C15ULL);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-    return z ^ (z >> 31);
-}
-
-static double next_unit(void)
-{
-    return (double)(next_u64() >> 11) * (1.0 / 9007199254740992.0);
-}
-
 static void die(const char *what)
 {
     fprintf(stderr, "bench_alias: %s: %s\n", what, persona_errmsg());
@@ -92,7 +77,7 @@ static void make_stream(stream *st, const uint32_t *who, size_t n, char (*keys)[
     if (!st->ev || !st->cat || !kind)
         die("out of memory");
     for (size_t i = 0; i < n; i++) {
-        uint64_t r = next_u64() % 100;
+        uint64_t r = bench_next_u64() % 100;
         kind[i] = r < 90 ? 0 : r < 97 ? 1 : 2;
         with_basket += kind[i] != 0;
     }
@@ -102,7 +87,7 @@ static void make_stream(stream *st, const uint32_t *who, size_t n, char (*keys)[
     size_t b = 0;
     for (size_t i = 0; i < n; i++) {
         uint32_t u = who[i];
-        uint64_t r = next_u64();
+        uint64_t r = bench_next_u64();
         persona_event e = PERSONA_EVENT_INIT;
         e.user = keys[u];
         e.time_ms = t0 + (int64_t)i * 6000;
@@ -215,6 +200,24 @@ static double alias2(persona_store *s, int32_t ta, const char *a, int32_t tb, co
     return t * 1e9;
 }
 
+/* One round of cookies: a new cookie "ck<user>-<round>" aliased to each user of the pool
+ * (the key stays the root: nothing is replayed). Returns the links made. */
+static size_t cookie_round(persona_store *s, char (*keys)[KEYLEN], const uint32_t *pool, size_t n,
+                           size_t round, int64_t at, series *timed)
+{
+    char cookie[64];
+    persona_alias_result r;
+    for (size_t i = 0; i < n; i++) {
+        uint32_t u = pool[i];
+        snprintf(cookie, sizeof cookie, "ck%u-%zu", u + 1, round);
+        double ns = alias2(s, PERSONA_ID_KEY, keys[u], PERSONA_ID_COOKIE, cookie, at, &r);
+        if (r.added != 1)
+            die("cookie alias: not added");
+        add(timed, ns, r.events_replayed);
+    }
+    return n;
+}
+
 static double unmerge1(persona_store *s, const char *key, uint32_t *parts)
 {
     persona_identifier id = PERSONA_IDENTIFIER(PERSONA_ID_KEY, key);
@@ -229,7 +232,7 @@ static double unmerge1(persona_store *s, const char *key, uint32_t *parts)
 static void shuffle_u32(uint32_t *v, size_t n)
 {
     for (size_t i = n; i > 1; i--) {
-        size_t j = next_u64() % i;
+        size_t j = bench_next_u64() % i;
         uint32_t t = v[i - 1];
         v[i - 1] = v[j];
         v[j] = t;
@@ -286,7 +289,7 @@ int main(int argc, char **argv)
             for (size_t e = 0; e < tiers[t].events; e++)
                 who[w++] = (uint32_t)(tiers[t].first + h);
     for (; w < n; w++) {
-        size_t u = (size_t)((double)users * pow(next_unit(), 3.0));
+        size_t u = (size_t)((double)users * pow(bench_next_unit(), 3.0));
         who[w] = (uint32_t)(u < users ? u : users - 1);
     }
     shuffle_u32(who, n);
@@ -372,7 +375,7 @@ int main(int argc, char **argv)
     if (!who2)
         die("out of memory");
     for (size_t i = 0; i < m; i++) {
-        size_t u = (size_t)((double)users * pow(next_unit(), 3.0));
+        size_t u = (size_t)((double)users * pow(bench_next_unit(), 3.0));
         who2[i] = (uint32_t)(u < users ? u : users - 1);
     }
     stream more;
@@ -394,17 +397,7 @@ int main(int argc, char **argv)
 
     /* 1b. first round of cookies (more rounds after 4a). */
     series cookie = { .name = "alias new cookie to a user (no move, no replay)", .tag = "cookie" };
-    size_t round = 0;
-    for (size_t i = 0; i < n_cookie; i++) {
-        uint32_t u = cookie_pool[i];
-        snprintf(a, sizeof a, "ck%u-%zu", u + 1, round);
-        double ns = alias2(S, PERSONA_ID_KEY, keys[u], PERSONA_ID_COOKIE, a, at, &r);
-        if (r.added != 1)
-            die("cookie alias: not added");
-        add(&cookie, ns, r.events_replayed);
-        links++;
-    }
-    round++;
+    links += cookie_round(S, keys, cookie_pool, n_cookie, 0, at, &cookie);
 
     /* 2. merges of two ~10-event users. */
     series pair = { .name = "merge two users (8-12 events each)", .tag = "pair" };
@@ -460,16 +453,8 @@ int main(int argc, char **argv)
             die("unmerge: not 2 parts");
     }
     /* 1b continued: more cookie rounds grow the merge log. */
-    for (; round < COOKIE_ROUNDS; round++)
-        for (size_t i = 0; i < n_cookie; i++) {
-            uint32_t u = cookie_pool[i];
-            snprintf(a, sizeof a, "ck%u-%zu", u + 1, round);
-            double ns = alias2(S, PERSONA_ID_KEY, keys[u], PERSONA_ID_COOKIE, a, at, &r);
-            if (r.added != 1)
-                die("cookie alias: not added");
-            add(&cookie, ns, r.events_replayed);
-            links++;
-        }
+    for (size_t round = 1; round < COOKIE_ROUNDS; round++)
+        links += cookie_round(S, keys, cookie_pool, n_cookie, round, at, &cookie);
     /* 4b. the other half with the longer log. */
     size_t links_long = links;
     for (size_t i = pairs / 2; i < pairs; i++) {
@@ -493,7 +478,7 @@ int main(int argc, char **argv)
         char buf[PERSONA_MAX_KEY_LEN + 1];
         for (size_t k = 0; k < BATCHES; k++) {
             for (size_t j = 0; j < PER; j++) {
-                uint64_t rr = next_u64();
+                uint64_t rr = bench_next_u64();
                 uint32_t u = (uint32_t)(rr % users);
                 while (!count[u])
                     u = (u + 1) % (uint32_t)users;

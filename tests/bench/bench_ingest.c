@@ -15,16 +15,6 @@
 #include "bench_util.h"
 #include "persona.h"
 
-static uint64_t rng = 42;
-
-static uint64_t next_u64(void)
-{
-    uint64_t z = (rng += 0x9E3779B97F4A7C15ULL);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-    return z ^ (z >> 31);
-}
-
 typedef struct feeder {
     persona_store *store;
     const persona_event *ev;
@@ -90,11 +80,11 @@ int main(int argc, char **argv)
     static const char *types[] = { "view", "addtocart", "transaction" };
     for (size_t i = 0; i < n; i++) {
         /* rank ~ power law: u = users * x^(1/(1-0.9))-ish, cheap and skewed */
-        double x = (double)(next_u64() >> 11) * (1.0 / 9007199254740992.0);
+        double x = bench_next_unit();
         size_t u = (size_t)((double)users * pow(x, 10.0));
         if (u >= users)
             u = users - 1;
-        uint64_t r = next_u64();
+        uint64_t r = bench_next_u64();
         persona_event e = PERSONA_EVENT_INIT;
         e.user = keys + 24 * u;
         e.time_ms = 1672531200000LL + (int64_t)i * 6000;
