@@ -10,5 +10,7 @@
 #include "persona/store.h"
 #include "persona/source.h"
 #include "persona/identity.h"
+#include "persona/cohort.h"
+#include "persona/funnel.h"
 
 #endif /* PERSONA_H */

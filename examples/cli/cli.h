@@ -60,6 +60,11 @@ int cli_lib_error(const char *what);
  * EXIT_RUNTIME when out of memory) after printing why. */
 int cli_parse(cli_options *o, int argc, char **argv, int allow_key);
 void cli_options_free(cli_options *o);
+/* 1 when cli_parse() knows flag and it takes a value. */
+int cli_takes_value(const char *flag);
+/* A duration written N followed by ms, s, m, h, d or w ("90s", "30m", "24h", "7d"), N > 0;
+ * 0, or -1 when s is not one. */
+int cli_parse_duration(int64_t *ms_out, const char *s);
 /* An identifier written TYPE:VALUE or a bare VALUE (a key); 0 or EXIT_USAGE after saying
  * why, naming cmd. */
 int cli_parse_identifier(persona_identifier *id, const char *cmd, const char *arg);
@@ -85,5 +90,8 @@ int cmd_consent(int argc, char **argv);
 int cmd_alias(int argc, char **argv);
 int cmd_unmerge(int argc, char **argv);
 int cmd_merge_log(int argc, char **argv);
+int cmd_cohort(int argc, char **argv);
+int cmd_lifecycle(int argc, char **argv);
+int cmd_stickiness(int argc, char **argv);
 
 #endif

@@ -17,6 +17,9 @@ static const char usage[] =
     "  alias ID ID...     link identifiers of one person in a saved store (merges profiles)\n"
     "  unmerge ID         split a wrongly merged profile in a saved store (undo ID's links)\n"
     "  merge-log [KEY]    the links alias made or a guard blocked, as JSON (--store FILE)\n"
+    "  cohort             acquisition cohorts x periods: retained users, events, revenue, LTV\n"
+    "  lifecycle          new, returning, resurrecting and dormant users per period\n"
+    "  stickiness         users by number of active periods\n"
     "\n"
     "With no FILE, data commands use the bundled Online Retail sample.\n"
     "Run 'persona <command> --help' for the options of a command.\n";
@@ -52,6 +55,9 @@ int main(int argc, char **argv)
         { "alias", cmd_alias },
         { "unmerge", cmd_unmerge },
         { "merge-log", cmd_merge_log },
+        { "cohort", cmd_cohort },
+        { "lifecycle", cmd_lifecycle },
+        { "stickiness", cmd_stickiness },
     };
     if (argc < 2) {
         fputs(usage, stderr);

@@ -1,5 +1,6 @@
 /* Command-line options shared by the data commands: input, column mapping, output. */
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -48,12 +49,39 @@ static const char *const value_flags[] = { "--user",  "--time",  "--time-format"
                                            "--source", "--country", "--identify",
                                            "--consent-event" };
 
-static int takes_value(const char *flag)
+int cli_takes_value(const char *flag)
 {
     for (size_t i = 0; i < sizeof value_flags / sizeof *value_flags; i++)
         if (strcmp(flag, value_flags[i]) == 0)
             return 1;
     return 0;
+}
+
+int cli_parse_duration(int64_t *ms_out, const char *s)
+{
+    static const struct {
+        const char *unit;
+        int64_t ms;
+    } units[] = { { "ms", 1 }, { "s", 1000 }, { "m", 60000 }, { "h", 3600000 },
+                  { "d", 86400000 }, { "w", 604800000 } };
+    int64_t n = 0;
+    const char *p = s;
+    if (*p < '0' || *p > '9')
+        return -1;
+    for (; *p >= '0' && *p <= '9'; p++) {
+        if (n > (INT64_MAX - 9) / 10)
+            return -1;
+        n = n * 10 + (*p - '0');
+    }
+    for (size_t i = 0; i < sizeof units / sizeof *units; i++) {
+        if (strcmp(p, units[i].unit) == 0) {
+            if (n <= 0 || n > INT64_MAX / units[i].ms)
+                return -1;
+            *ms_out = n * units[i].ms;
+            return 0;
+        }
+    }
+    return -1;
 }
 
 static int parse_offset(const char *s, int32_t *out)
@@ -187,7 +215,7 @@ int cli_parse(cli_options *o, int argc, char **argv, int allow_key)
             } else {
                 snprintf(flag, sizeof flag, "%s", a);
             }
-            if (!takes_value(flag))
+            if (!cli_takes_value(flag))
                 return cli_error(EXIT_USAGE, "%s: unknown option '%s' (try 'persona %s --help')",
                                  o->command, flag, o->command);
             if (!v) {

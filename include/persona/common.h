@@ -74,6 +74,9 @@ extern "C" {
 #define PERSONA_TIME 4 /**< int64_t milliseconds since the Unix epoch, UTC */
 /**@}*/
 
+/** Receives exported bytes (store, cohort and funnel exports); return 0 to go on, negative to stop with #PERSONA_ECALLBACK. */
+typedef int (*persona_write_fn)(void *ctx, const char *data, size_t len);
+
 /** The profile store (store.h). Concurrent: any calls from any threads. */
 typedef struct persona_store persona_store;
 /** A pull stream of events (source.h). Single-thread. */

@@ -390,9 +390,6 @@ PERSONA_API int persona_store_consent_get(int32_t *granted_out, int64_t *time_ou
 #define PERSONA_EXPORT_PROFILES_JSONL 2
 /**@}*/
 
-/** Receives exported bytes; return 0 to go on, negative to stop with #PERSONA_ECALLBACK. */
-typedef int (*persona_write_fn)(void *ctx, const char *data, size_t len);
-
 /**
  * Export every profile.
  * @param[in] store  the store (a consistent view: ingest waits until the export is done;

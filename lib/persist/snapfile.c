@@ -19,6 +19,7 @@
 #include "core/alloc.h"
 #include "core/crc32c.h"
 #include "core/error.h"
+#include "core/utf8.h"
 #include "io.h"
 
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
@@ -622,6 +623,10 @@ static const char *kind_name(uint32_t kind, char *buf, size_t cap)
 {
     if (kind == PERSONA__SNAP_KIND_STORE)
         return "store";
+    if (kind == PERSONA__SNAP_KIND_COHORT)
+        return "cohort table";
+    if (kind == PERSONA__SNAP_KIND_FUNNEL)
+        return "funnel";
     snprintf(buf, cap, "kind %u", kind);
     return buf;
 }
@@ -1025,5 +1030,44 @@ int persona__snap_section_end(persona__snap_reader *r)
     if (CRC_DIFFERS(r->crc, r->cur->crc))
         return sec_corrupt(r, r->cur->offset, "checksum mismatch");
     r->cur = NULL;
+    return PERSONA_OK;
+}
+
+/* A string as u32 length + bytes; NULL is the length UINT32_MAX (so "" stays ""). */
+int persona__snap_put_str(persona__snap_writer *w, const char *s)
+{
+    if (!s)
+        return persona__snap_put_u32(w, UINT32_MAX);
+    size_t len = strlen(s);
+    if (len >= UINT32_MAX)
+        return persona__snap_put_u32(w, UINT32_MAX); /* unreachable: keys are short */
+    int rc = persona__snap_put_u32(w, (uint32_t)len);
+    return rc ? rc : persona__snap_put(w, s, len);
+}
+
+int persona__snap_get_str(persona__snap_reader *r, char **out, uint32_t max_len, const char *what)
+{
+    *out = NULL;
+    uint32_t len;
+    int rc = persona__snap_get_u32(r, &len);
+    if (rc || len == UINT32_MAX)
+        return rc;
+    if (len > max_len)
+        return persona__snap_corrupt(r, "%s of %u bytes (at most %u)", what, len, max_len);
+    rc = persona__snap_need(r, len, 1, what);
+    if (rc)
+        return rc;
+    char *s = persona__alloc((size_t)len + 1);
+    if (!s)
+        return persona__fail_nomem();
+    rc = persona__snap_read(r, s, len);
+    s[len] = '\0';
+    if (rc == PERSONA_OK && (memchr(s, '\0', len) || !persona__utf8_valid(s, len, NULL)))
+        rc = persona__snap_corrupt(r, "%s is not valid UTF-8 text", what);
+    if (rc) {
+        persona__free(s);
+        return rc;
+    }
+    *out = s;
     return PERSONA_OK;
 }

@@ -34,6 +34,8 @@
 
 /* What a file holds (header field "kind"). */
 #define PERSONA__SNAP_KIND_STORE 1u
+#define PERSONA__SNAP_KIND_COHORT 2u
+#define PERSONA__SNAP_KIND_FUNNEL 3u
 
 /* Section flags. A reader that meets a required section it does not know fails with
  * PERSONA_EVERSION; optional sections it does not know are skipped. */
@@ -60,6 +62,8 @@ int persona__snap_put_u32s(persona__snap_writer *w, const uint32_t *v, size_t n)
 int persona__snap_put_u64s(persona__snap_writer *w, const uint64_t *v, size_t n);
 int persona__snap_put_i64s(persona__snap_writer *w, const int64_t *v, size_t n);
 int persona__snap_put_f64s(persona__snap_writer *w, const double *v, size_t n);
+/* A string (NULL allowed) as u32 length + bytes. */
+int persona__snap_put_str(persona__snap_writer *w, const char *s);
 /* End the current section (pads to 8 bytes). */
 int persona__snap_end(persona__snap_writer *w);
 /* Finish: table, header, fsync, rename over the target, fsync of the directory. Frees w
@@ -102,6 +106,10 @@ int persona__snap_get_f64s(persona__snap_reader *r, double *v, size_t n);
 /* Check that n elements of size elem fit in what is left of the section (so a decoder
  * can allocate for them): PERSONA_ECORRUPT naming the section and `what` otherwise. */
 int persona__snap_need(persona__snap_reader *r, uint64_t n, size_t elem, const char *what);
+/* A string written by persona__snap_put_str(): *out is NULL (written NULL) or an owned
+ * NUL-terminated copy (persona__free); ECORRUPT when longer than max_len, holding a NUL or
+ * not valid UTF-8 (`what` names it in the message). */
+int persona__snap_get_str(persona__snap_reader *r, char **out, uint32_t max_len, const char *what);
 /* End the current section: every byte read (padding excepted) and the CRC matching. */
 int persona__snap_section_end(persona__snap_reader *r);
 /* Record PERSONA_ECORRUPT for the current section: "<path>: section <name> at offset

@@ -92,6 +92,29 @@ static void layout(void)
     FIELD(persona_attribute, boolean, 48, 4);
     FIELD(persona_attribute, reserved, 52, 4);
 
+    SIZE(persona_cohort_options, 128);
+    FIELD(persona_cohort_options, struct_size, 0, 4);
+    FIELD(persona_cohort_options, kind, 4, 4);
+    FIELD(persona_cohort_options, period, 8, 4);
+    FIELD(persona_cohort_options, row_period, 12, 4);
+    FIELD(persona_cohort_options, window_ms, 16, 8);
+    FIELD(persona_cohort_options, utc_offset_minutes, 24, 4);
+    FIELD(persona_cohort_options, cohort_by, 28, 4);
+    FIELD(persona_cohort_options, cohort_event, 32, 8);
+    FIELD(persona_cohort_options, cohort_property, 40, 8);
+    FIELD(persona_cohort_options, retention, 48, 4);
+    FIELD(persona_cohort_options, metrics, 52, 4);
+    FIELD(persona_cohort_options, active_types, 56, 8);
+    FIELD(persona_cohort_options, n_active_types, 64, 8);
+    FIELD(persona_cohort_options, brackets, 72, 8);
+    FIELD(persona_cohort_options, n_brackets, 80, 8);
+    FIELD(persona_cohort_options, periods, 88, 4);
+    FIELD(persona_cohort_options, min_users, 92, 4);
+    FIELD(persona_cohort_options, consent_purpose, 96, 8);
+    FIELD(persona_cohort_options, from_ms, 104, 8);
+    FIELD(persona_cohort_options, to_ms, 112, 8);
+    FIELD(persona_cohort_options, threads, 120, 4);
+
     SIZE(persona_store_options, 32);
     FIELD(persona_store_options, struct_size, 0, 4);
     FIELD(persona_store_options, flags, 4, 4);
@@ -192,6 +215,36 @@ static void layout(void)
     FIELD(persona_event_arrays, n_props, 72, 8);
     FIELD(persona_event_arrays, prop_names, 80, 8);
     FIELD(persona_event_arrays, prop_values, 88, 8);
+
+    /* Funnels (funnel.h). */
+    SIZE(persona_funnel_step, 56);
+    FIELD(persona_funnel_step, struct_size, 0, 4);
+    FIELD(persona_funnel_step, event_type, 8, 8);
+    FIELD(persona_funnel_step, where_property, 16, 8);
+    FIELD(persona_funnel_step, where_value, 24, 8);
+    FIELD(persona_funnel_step, where_op, 32, 4);
+    FIELD(persona_funnel_step, min_ms, 40, 8);
+    FIELD(persona_funnel_step, max_ms, 48, 8);
+    SIZE(persona_funnel_exclusion, 24);
+    FIELD(persona_funnel_exclusion, struct_size, 0, 4);
+    FIELD(persona_funnel_exclusion, from_step, 4, 4);
+    FIELD(persona_funnel_exclusion, to_step, 8, 4);
+    FIELD(persona_funnel_exclusion, event, 16, 8);
+    SIZE(persona_funnel_options, 96);
+    FIELD(persona_funnel_options, struct_size, 0, 4);
+    FIELD(persona_funnel_options, steps, 8, 8);
+    FIELD(persona_funnel_options, n_steps, 16, 8);
+    FIELD(persona_funnel_options, exclusions, 24, 8);
+    FIELD(persona_funnel_options, n_exclusions, 32, 8);
+    FIELD(persona_funnel_options, window_ms, 40, 8);
+    FIELD(persona_funnel_options, order, 48, 4);
+    FIELD(persona_funnel_options, count, 52, 4);
+    FIELD(persona_funnel_options, hold_property, 56, 8);
+    FIELD(persona_funnel_options, trend_period, 64, 4);
+    FIELD(persona_funnel_options, utc_offset_minutes, 68, 4);
+    FIELD(persona_funnel_options, consent_purpose, 72, 8);
+    FIELD(persona_funnel_options, from_ms, 80, 8);
+    FIELD(persona_funnel_options, to_ms, 88, 8);
 }
 
 static void constants(void)
@@ -226,6 +279,27 @@ static void constants(void)
     CONST(PERSONA_PERIOD_MONTH, 4);
     CONST(PERSONA_PERIOD_QUARTER, 5);
     CONST(PERSONA_PERIOD_YEAR, 6);
+    CONST(PERSONA_COHORT_RETENTION, 0);
+    CONST(PERSONA_COHORT_LIFECYCLE, 1);
+    CONST(PERSONA_COHORT_STICKINESS, 2);
+    CONST(PERSONA_PERIOD_ROLLING, 7);
+    CONST(PERSONA_COHORT_BY_FIRST_EVENT, 0);
+    CONST(PERSONA_COHORT_BY_FIRST_OF_TYPE, 1);
+    CONST(PERSONA_COHORT_BY_PROPERTY, 2);
+    CONST(PERSONA_RETENTION_CLASSIC, 0);
+    CONST(PERSONA_RETENTION_UNBOUNDED, 1);
+    CONST(PERSONA_COHORT_USERS, 0);
+    CONST(PERSONA_COHORT_EVENTS, 1);
+    CONST(PERSONA_COHORT_REVENUE, 2);
+    CONST(PERSONA_COHORT_RATE, 3);
+    CONST(PERSONA_COHORT_LTV, 4);
+    CONST(PERSONA_LIFECYCLE_NEW, 0);
+    CONST(PERSONA_LIFECYCLE_RETURNING, 1);
+    CONST(PERSONA_LIFECYCLE_RESURRECTING, 2);
+    CONST(PERSONA_LIFECYCLE_DORMANT, 3);
+    CONST(PERSONA_COHORT_EXPORT_CSV, 1);
+    CONST(PERSONA_COHORT_EXPORT_JSON, 2);
+    CONST(PERSONA_COHORT_MAX_BRACKETS, 1024);
 
     /* Accepted time range and key length. */
     CONST(PERSONA_TIME_MIN, -62135596800000LL);
@@ -268,6 +342,21 @@ static void constants(void)
     CONST(PERSONA_INGEST_STRICT, 1);
     CONST(PERSONA_EXPORT_PROFILES_CSV, 1);
     CONST(PERSONA_EXPORT_PROFILES_JSONL, 2);
+
+    /* Funnel constants (funnel.h). */
+    CONST(PERSONA_FUNNEL_LOOSE, 0);
+    CONST(PERSONA_FUNNEL_STRICT, 1);
+    CONST(PERSONA_FUNNEL_ANY_ORDER, 2);
+    CONST(PERSONA_FUNNEL_USERS, 0);
+    CONST(PERSONA_FUNNEL_TOTALS, 1);
+    CONST(PERSONA_FUNNEL_SESSIONS, 2);
+    CONST(PERSONA_WHERE_EQ, 0);
+    CONST(PERSONA_WHERE_NE, 1);
+    CONST(PERSONA_FUNNEL_EXPORT_CSV, 1);
+    CONST(PERSONA_FUNNEL_EXPORT_JSON, 2);
+    CONST(PERSONA_FUNNEL_EXPORT_STAGES_CSV, 3);
+    CONST(PERSONA_FUNNEL_MAX_STEPS, 32);
+    CONST(PERSONA_FUNNEL_TIME_BUCKETS, 8);
 
     /* Versions: the major is the SONAME; the others change per release, so they are
      * checked for consistency (header == loaded library), not pinned. */
@@ -349,6 +438,13 @@ static void initializers(void)
     INIT_FN_AND_MACRO(persona_source_vtable, persona_source_vtable_init, PERSONA_SOURCE_VTABLE_INIT);
     INIT_FN_AND_MACRO(persona_event_arrays, persona_event_arrays_init, PERSONA_EVENT_ARRAYS_INIT);
     INIT_FN_AND_MACRO(persona_allocator, persona_allocator_init, PERSONA_ALLOCATOR_INIT);
+    INIT_FN_AND_MACRO(persona_funnel_step, persona_funnel_step_init, PERSONA_FUNNEL_STEP_INIT);
+    INIT_FN_AND_MACRO(persona_funnel_exclusion, persona_funnel_exclusion_init,
+                      PERSONA_FUNNEL_EXCLUSION_INIT);
+    INIT_FN_AND_MACRO(persona_funnel_options, persona_funnel_options_init,
+                      PERSONA_FUNNEL_OPTIONS_INIT);
+    INIT_FN_AND_MACRO(persona_cohort_options, persona_cohort_options_init,
+                      PERSONA_COHORT_OPTIONS_INIT);
 }
 
 int main(void)

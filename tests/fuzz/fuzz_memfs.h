@@ -94,18 +94,24 @@ static const persona__io_ops memfs_ops = { memfs_open,  memfs_write,  memfs_pwri
                                            memfs_pread, memfs_fstat,  memfs_ok_fd,
                                            memfs_ok_fd, memfs_rename, memfs_unlink };
 
-/* Save s into the in-memory file; a copy of the bytes (free it). */
-static uint8_t *save_to_memory(const persona_store *s, size_t *len)
+/* A copy of the file the last save wrote (free it); rc is what the save returned. */
+static uint8_t *memfs_take(int rc, size_t *len)
 {
-    persona__io_set(&memfs_ops);
-    int rc = persona_store_save(s, "/memfs/store.snap");
-    persona__io_set(NULL);
     FUZZ_ASSERT(rc == PERSONA_OK, "save failed: %d", rc);
     uint8_t *copy = malloc(memfs_len ? memfs_len : 1);
     FUZZ_ASSERT(copy != NULL, "out of memory");
     memcpy(copy, memfs_data, memfs_len);
     *len = memfs_len;
     return copy;
+}
+
+/* Save s into the in-memory file; a copy of the bytes (free it). */
+static uint8_t *save_to_memory(const persona_store *s, size_t *len)
+{
+    persona__io_set(&memfs_ops);
+    int rc = persona_store_save(s, "/memfs/store.snap");
+    persona__io_set(NULL);
+    return memfs_take(rc, len);
 }
 
 #endif

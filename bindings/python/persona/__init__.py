@@ -1,4 +1,5 @@
-"""Python bindings of libpersona (ctypes): profiles, traits, attributes and consent.
+"""Python bindings of libpersona (ctypes): profiles, traits, attributes, consent and
+cohort tables.
 
     import persona
     with persona.Store() as store:
@@ -14,6 +15,7 @@ from ._capi import (BufferTooSmallError, BusyError, CallbackError, CorruptError,
                     OutOfMemoryError, ParseError, PersonaError, PersonaIOError,
                     UnsupportedError, VersionError, lib as _lib, library_path,
                     reject_reason_name, strerror)
+from .cohort import CohortTable
 from .identity import (ID_COOKIE, ID_CUSTOMER, ID_EMAIL, ID_HOST, ID_KEY, ID_PHONE, ID_TYPES,
                        LINK_ADDED, LINK_BLOCKED_LIMIT, LINK_BLOCKED_VALUE, LINK_MERGED,
                        LINK_OUTCOMES, LINK_SAME, AliasResult, normalize_identifier)
@@ -40,7 +42,7 @@ def build_features():
 
 
 __all__ = [
-    "Store", "Source", "IngestStats", "AliasResult",
+    "Store", "Source", "IngestStats", "AliasResult", "CohortTable",
     "PersonaError", "InvalidArgumentError", "OutOfMemoryError", "BufferTooSmallError",
     "NotFoundError", "ParseError", "PersonaIOError", "CorruptError", "VersionError",
     "UnsupportedError", "BusyError", "CallbackError", "MisuseError", "InternalError",

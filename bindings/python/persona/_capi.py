@@ -166,6 +166,14 @@ class SourceHandle(_Handle):
     """persona_source *"""
 
 
+class CohortTableHandle(_Handle):
+    """persona_cohort_table *"""
+
+
+class FunnelHandle(_Handle):
+    """persona_funnel *"""
+
+
 STATUS = object()  # restype marker: int status code, checked by errcheck
 P = POINTER
 BUF = [c_char_p, c_size_t, P(c_size_t)]  # caller buffer, capacity, out_len
@@ -274,6 +282,57 @@ PROTOTYPES = {
     "persona_source_from_arrays": (STATUS, [P(SourceHandle), P(S.persona_event_arrays)]),
     "persona_store_load": (STATUS, [P(S.persona_ingest_stats), StoreHandle, SourceHandle,
                                     P(S.persona_ingest_options)]),
+    # cohort.h
+    "persona_cohort_options_init": (STATUS, [P(S.persona_cohort_options), c_uint32]),
+    "persona_cohort_build": (STATUS, [P(CohortTableHandle), StoreHandle,
+                                      P(S.persona_cohort_options)]),
+    "persona_cohort_table_free": (None, [CohortTableHandle]),
+    "persona_cohort_table_kind": (STATUS, [P(c_int32), CohortTableHandle]),
+    "persona_cohort_table_rows": (STATUS, [P(c_size_t), CohortTableHandle]),
+    "persona_cohort_table_cols": (STATUS, [P(c_size_t), CohortTableHandle]),
+    "persona_cohort_table_cell": (STATUS, [P(c_double), P(c_int32), CohortTableHandle,
+                                           c_size_t, c_size_t, c_int32]),
+    "persona_cohort_table_size": (STATUS, [P(c_uint64), P(c_int32), CohortTableHandle,
+                                           c_size_t]),
+    "persona_cohort_table_label": (STATUS, BUF + [CohortTableHandle, c_size_t]),
+    "persona_cohort_table_col_label": (STATUS, BUF + [CohortTableHandle, c_size_t]),
+    "persona_cohort_table_row_start": (STATUS, [P(c_int64), CohortTableHandle, c_size_t]),
+    "persona_cohort_table_export": (STATUS, [CohortTableHandle, c_int32, c_int32, S.WRITE_FN,
+                                             c_void_p]),
+    "persona_cohort_table_export_buffer": (STATUS, [P(c_void_p), P(c_size_t),
+                                                    CohortTableHandle, c_int32, c_int32]),
+    "persona_cohort_table_merge": (STATUS, [CohortTableHandle, CohortTableHandle]),
+    "persona_cohort_table_update": (STATUS, [CohortTableHandle, StoreHandle]),
+    "persona_cohort_table_save": (STATUS, [CohortTableHandle, c_char_p]),
+    "persona_cohort_table_load": (STATUS, [P(CohortTableHandle), c_char_p]),
+    # funnel.h (prototypes only; the Python Funnel class comes later)
+    "persona_funnel_step_init": (STATUS, [P(S.persona_funnel_step), c_uint32]),
+    "persona_funnel_exclusion_init": (STATUS, [P(S.persona_funnel_exclusion), c_uint32]),
+    "persona_funnel_options_init": (STATUS, [P(S.persona_funnel_options), c_uint32]),
+    "persona_funnel_build": (STATUS, [P(FunnelHandle), StoreHandle,
+                                      P(S.persona_funnel_options)]),
+    "persona_funnel_free": (None, [FunnelHandle]),
+    "persona_funnel_step_count": (STATUS, [P(c_size_t), FunnelHandle]),
+    "persona_funnel_step_event": (STATUS, BUF + [FunnelHandle, c_size_t]),
+    "persona_funnel_units": (STATUS, [P(c_uint64), FunnelHandle, c_size_t]),
+    "persona_funnel_conversion": (STATUS, [P(c_double), P(c_double), FunnelHandle,
+                                           c_size_t]),
+    "persona_funnel_time_quantile": (STATUS, [P(c_double), FunnelHandle, c_size_t,
+                                              c_double]),
+    "persona_funnel_time_histogram": (STATUS, [P(c_uint64), c_size_t, P(c_size_t),
+                                               FunnelHandle, c_size_t]),
+    "persona_funnel_trend_count": (STATUS, [P(c_size_t), FunnelHandle]),
+    "persona_funnel_trend_at": (STATUS, [P(c_int64), P(c_uint64), P(c_uint64), FunnelHandle,
+                                         c_size_t]),
+    "persona_funnel_stage_of": (STATUS, [P(c_int32), FunnelHandle, c_char_p]),
+    "persona_funnel_user_count": (STATUS, [P(c_size_t), FunnelHandle]),
+    "persona_funnel_user_at": (STATUS, BUF + [P(c_int32), FunnelHandle, c_size_t]),
+    "persona_funnel_export": (STATUS, [FunnelHandle, c_int32, S.WRITE_FN, c_void_p]),
+    "persona_funnel_export_buffer": (STATUS, [P(c_void_p), P(c_size_t), FunnelHandle,
+                                              c_int32]),
+    "persona_funnel_merge": (STATUS, [FunnelHandle, FunnelHandle]),
+    "persona_funnel_save": (STATUS, [FunnelHandle, c_char_p]),
+    "persona_funnel_load": (STATUS, [P(FunnelHandle), c_char_p]),
 }
 
 

@@ -241,9 +241,80 @@ class persona_alias_result(Structure):
     ]
 
 
+class persona_cohort_options(Structure):
+    _init_ = "persona_cohort_options_init"
+    _fields_ = [
+        ("struct_size", c_uint32),
+        ("kind", c_int32),
+        ("period", c_int32),
+        ("row_period", c_int32),
+        ("window_ms", c_int64),
+        ("utc_offset_minutes", c_int32),
+        ("cohort_by", c_int32),
+        ("cohort_event", c_char_p),
+        ("cohort_property", c_char_p),
+        ("retention", c_int32),
+        ("metrics", c_uint32),
+        ("active_types", POINTER(c_char_p)),
+        ("n_active_types", c_size_t),
+        ("brackets", POINTER(c_uint32)),
+        ("n_brackets", c_size_t),
+        ("periods", c_uint32),
+        ("min_users", c_uint32),
+        ("consent_purpose", c_char_p),
+        ("from_ms", c_int64),
+        ("to_ms", c_int64),
+        ("threads", c_int32),
+    ]
+
+
+class persona_funnel_step(Structure):
+    _init_ = "persona_funnel_step_init"
+    _fields_ = [
+        ("struct_size", c_uint32),
+        ("event_type", c_char_p),
+        ("where_property", c_char_p),
+        ("where_value", c_char_p),
+        ("where_op", c_int32),
+        ("min_ms", c_int64),
+        ("max_ms", c_int64),
+    ]
+
+
+class persona_funnel_exclusion(Structure):
+    _init_ = "persona_funnel_exclusion_init"
+    _fields_ = [
+        ("struct_size", c_uint32),
+        ("from_step", c_uint32),
+        ("to_step", c_uint32),
+        ("event", POINTER(persona_funnel_step)),
+    ]
+
+
+class persona_funnel_options(Structure):
+    _init_ = "persona_funnel_options_init"
+    _fields_ = [
+        ("struct_size", c_uint32),
+        ("steps", POINTER(POINTER(persona_funnel_step))),
+        ("n_steps", c_size_t),
+        ("exclusions", POINTER(POINTER(persona_funnel_exclusion))),
+        ("n_exclusions", c_size_t),
+        ("window_ms", c_int64),
+        ("order", c_int32),
+        ("count", c_int32),
+        ("hold_property", c_char_p),
+        ("trend_period", c_int32),
+        ("utc_offset_minutes", c_int32),
+        ("consent_purpose", c_char_p),
+        ("from_ms", c_int64),
+        ("to_ms", c_int64),
+    ]
+
+
 ALL_STRUCTS = (
     persona_allocator, persona_event, persona_ingest_stats, persona_ingest_options,
     persona_attribute, persona_store_options, persona_store_info, persona_profile_info,
     persona_source_vtable, persona_mapping, persona_csv_options, persona_event_arrays,
-    persona_erase_receipt, persona_identifier, persona_alias_result,
+    persona_erase_receipt, persona_identifier, persona_alias_result, persona_cohort_options,
+    persona_funnel_step, persona_funnel_exclusion, persona_funnel_options,
 )

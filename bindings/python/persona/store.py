@@ -14,6 +14,7 @@ from . import _optional
 from ._callbacks import CallbackGuard, reraising
 from ._capi import (NotFoundError, PersonaError, StoreHandle, encode, lib,
                     new_struct, read_string, reject_reason_name, take_owned_string)
+from .cohort import build as _build_cohort
 from ._events import BOOL, NULL, NUM, STR, TIME, EventBatch, attribute_kind
 from ._handle import Handle
 from ._structs import (PROGRESS_FN, REJECT_SLOTS, WRITE_FN, persona_alias_result,
@@ -442,6 +443,60 @@ class Store(Handle):
         lib.persona_store_consent_rule(self._live(), encode(event_type, "event type"),
                                        encode(purpose_prop, "property"),
                                        encode(granted_prop, "property"))
+
+    # ------------------------------------------------------------------ cohorts
+
+    def cohort(self, period="month", kind="retention", *, retention="classic",
+               cohort_by=None, metrics=(), active=None, brackets=None, periods=None,
+               min_users=None, utc_offset=0, window=None, row_period=None, consent=None,
+               start=None, end=None, threads=None):
+        """Build a cohort table from the store's events (persona_cohort_build); returns a
+        CohortTable that does not depend on the store afterwards.
+
+        Each keyword is one field of persona_cohort_options:
+
+        * ``period``: columns per "hour", "day", "week" (ISO, from Monday), "month",
+          "quarter", "year", or "rolling" windows of ``window`` from each user's cohort
+          event (retention only; rows are then calendar ``row_period``, default month).
+        * ``kind``: "retention", "lifecycle" or "stickiness" (see lifecycle(),
+          stickiness()).
+        * ``retention``: "classic" (active in period p) or "unbounded" (in p or later).
+        * ``cohort_by``: None / "first_event" (the default), ``("first_of_type", EVENT)``
+          or "first:EVENT", ``("property", NAME)`` or "prop:NAME" (first-touch value).
+        * ``metrics``: extra metrics to build besides users: "events", "revenue" (needed
+          for the "revenue" and "ltv" cells).
+        * ``active``: event types that make a user active (default: every type).
+        * ``brackets``: first periods of the columns, e.g. [0, 1, 2, 4].
+        * ``periods``: keep p0 ... p(periods-1) only; ``min_users``: suppress cells of
+          fewer users.
+        * ``utc_offset``: local time of the periods: "+05:30", "-08:00", int minutes or a
+          timedelta.
+        * ``window``: the rolling window: "24h", "7d", a timedelta or int ms.
+        * ``consent``: count only users who granted this purpose.
+        * ``start``, ``end``: the range [start, end) of cohort events (retention) or of
+          periods (lifecycle, stickiness): datetime, str or int ms.
+        * ``threads``: threads of the scan (0 / None = the machine's, at most 8).
+
+        ValueError for an unknown name before the library is called;
+        InvalidArgumentError (also a ValueError) with the library's message for options
+        it refuses (brackets not increasing from 0, offset out of range, ...)."""
+        return _build_cohort(self, kind, period, retention=retention, cohort_by=cohort_by,
+                             metrics=metrics, active=active, brackets=brackets,
+                             periods=periods, min_users=min_users, utc_offset=utc_offset,
+                             window=window, row_period=row_period, consent=consent,
+                             start=start, end=end, threads=threads)
+
+    def lifecycle(self, period="month", **options):
+        """A lifecycle table: one row per calendar period from the first to the last
+        active one, columns new, returning, resurrecting, dormant (users). Keywords as
+        cohort(): active, utc_offset, consent, start, end, min_users, threads, ..."""
+        return self.cohort(period, "lifecycle", **options)
+
+    def stickiness(self, period="month", **options):
+        """A stickiness table: row k = the users active in exactly k of the periods of the
+        range (from ``start`` to ``end``, or of the store's events). Keywords as
+        cohort()."""
+        return self.cohort(period, "stickiness", **options)
 
 
 def _integer(value, what, low, high):

@@ -507,8 +507,10 @@ static void test_corruption(void)
 
     /* A valid file of another kind, both ways. */
     persona__snap_reader *r = NULL;
-    CHECK_RC(persona__snap_open_memory(&r, good, n, 2), PERSONA_ECORRUPT);
-    CHECK_MSG("holds a store, not a kind 2");
+    CHECK_RC(persona__snap_open_memory(&r, good, n, PERSONA__SNAP_KIND_COHORT), PERSONA_ECORRUPT);
+    CHECK_MSG("holds a store, not a cohort table");
+    CHECK_RC(persona__snap_open_memory(&r, good, n, 9), PERSONA_ECORRUPT);
+    CHECK_MSG("holds a store, not a kind 9");
     CHECK(r == NULL);
     persona__snap_writer *w = NULL;
     CHECK_RC(persona__snap_create(&w, path, 7), PERSONA_OK);
