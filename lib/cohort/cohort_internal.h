@@ -19,6 +19,7 @@
 /* Most cells a table may have (rows × columns): a cap that turns "hourly cohorts over ten
  * years" into a clear error instead of gigabytes. */
 #define COHORT_MAX_CELLS ((size_t)1 << 24)
+#define COHORT_MAX_BYTES ((size_t)1 << 30) /* and at most this much memory for them */
 #define COHORT_NONE_LABEL "(none)"
 
 /* The options, validated and owned (strings and arrays copied). */
@@ -88,6 +89,8 @@ int persona__cohort_cell_after_data(const persona_cohort_table *t, size_t row, s
 
 /* An empty table for these options (takes ownership of o on success). */
 int persona__cohort_table_new(persona_cohort_table **out, cohort_opts *o);
+/* Whether the rows and columns are those the extent implies (a loaded table). */
+int persona__cohort_layout_ok(const persona_cohort_table *t);
 /* Re-lay the cells for the columns the extent implies (after rows were dropped). */
 int persona__cohort_table_fit(persona_cohort_table *t);
 /* Add (sign +1) or subtract (-1) one table's counts into another built with the same

@@ -399,6 +399,20 @@ static int row_key_cmp(const persona_cohort_table *t, const cohort_row *a, const
     return a->period < b->period ? -1 : a->period > b->period;
 }
 
+/* Whether period n of a unit holds times libpersona accepts (so its arithmetic cannot
+ * overflow). */
+static int in_time(const persona__period *p, int64_t n)
+{
+    return n >= persona__period_of(p, PERSONA_TIME_MIN) && n <= persona__period_of(p, PERSONA_TIME_MAX);
+}
+
+static int period_ok(const persona_cohort_table *t, int64_t n)
+{
+    if (t->o.kind == PERSONA_COHORT_STICKINESS)
+        return n >= 1 && n <= (int64_t)COHORT_MAX_CELLS;
+    return in_time(t->o.kind == PERSONA_COHORT_RETENTION ? &t->row_unit : &t->col_unit, n);
+}
+
 static int load_rows(persona__snap_reader *r, persona_cohort_table *t)
 {
     uint64_t n_rows, n_cols;
@@ -436,7 +450,7 @@ static int load_rows(persona__snap_reader *r, persona_cohort_table *t)
         if (rc)
             break;
         if ((row->label != NULL && !by_prop) || (by_prop && row->period != 0) ||
-            (!by_prop && (row->period < -(INT64_C(1) << 40) || row->period > (INT64_C(1) << 40))))
+            (!by_prop && !period_ok(t, row->period)))
             rc = persona__snap_corrupt(r, "row %llu is not a row of this table", (unsigned long long)i);
         else if (i && row_key_cmp(t, &t->rows[i - 1], row) >= 0)
             rc = persona__snap_corrupt(r, "rows out of order at row %llu", (unsigned long long)i);
@@ -444,42 +458,20 @@ static int load_rows(persona__snap_reader *r, persona_cohort_table *t)
     if (!rc)
         rc = persona__snap_section_end(r);
     if (!rc && t->o.kind != PERSONA_COHORT_RETENTION && t->n_rows &&
-        (t->first_period > t->last_period || t->last_period - t->first_period > (int64_t)COHORT_MAX_CELLS ||
-         t->first_period < -(INT64_C(1) << 40) || t->last_period > (INT64_C(1) << 40)))
-        rc = persona__snap_corrupt(r, "period range out of order");
+        (t->first_period > t->last_period || !in_time(&t->col_unit, t->first_period) ||
+         !in_time(&t->col_unit, t->last_period)))
+        rc = persona__snap_corrupt(r, "period range out of order or out of range");
     t->n_cols = (size_t)n_cols;
     return rc;
 }
 
-/* The layout must be the one the extent implies (what a merge would compute). */
+/* The layout must be the one the extent implies (what a merge would compute), checked
+ * before the cells are allocated. */
 static int check_layout(persona__snap_reader *r, persona_cohort_table *t)
 {
-    persona_cohort_table probe = *t;
-    probe.rows = NULL;
-    probe.n_rows = probe.cap_rows = 0;
-    probe.n_cols = 0;
-    probe.users = NULL;
-    probe.events = NULL;
-    probe.revenue = NULL;
-    /* re-derive rows (implied ones) and columns on an empty copy, then compare keys; the
-     * cells are not loaded yet, so none are added */
-    persona_cohort_table keys = *t;
-    keys.n_cols = 0;
-    int rc = persona__cohort_table_add(&probe, &keys, 1);
-    if (rc == PERSONA_OK) {
-        int same = probe.n_rows == t->n_rows && probe.n_cols == t->n_cols;
-        for (size_t i = 0; same && i < t->n_rows; i++)
-            same = row_key_cmp(t, &probe.rows[i], &t->rows[i]) == 0;
-        if (!same)
-            rc = persona__snap_corrupt(r, "rows or columns do not match the table's extent");
-    }
-    for (size_t i = 0; i < probe.n_rows; i++)
-        persona__free(probe.rows[i].label);
-    persona__free(probe.rows);
-    persona__free(probe.users);
-    persona__free(probe.events);
-    persona__free(probe.revenue);
-    return rc;
+    if (!persona__cohort_layout_ok(t))
+        return persona__snap_corrupt(r, "rows or columns do not match the table's extent");
+    return PERSONA_OK;
 }
 
 static int load_cells(persona__snap_reader *r, persona_cohort_table *t)

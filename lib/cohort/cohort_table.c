@@ -131,10 +131,14 @@ static size_t cells_of(size_t rows, size_t cols)
 static int relayout(persona_cohort_table *t, size_t n_rows, size_t n_cols, const uint32_t *old_row_of)
 {
     size_t n = cells_of(n_rows, n_cols);
-    if (n_cols && n_rows > COHORT_MAX_CELLS / n_cols)
-        return persona__fail(PERSONA_EINVAL, "cohort table: %zu rows x %zu columns is more than "
-                                             "%zu cells; use a longer period, brackets or periods",
-                             n_rows, n_cols, (size_t)COHORT_MAX_CELLS);
+    size_t cell_bytes = sizeof(uint64_t) +
+                        (t->o.metrics & (1u << PERSONA_COHORT_EVENTS) ? sizeof(uint64_t) : 0) +
+                        (t->o.metrics & (1u << PERSONA_COHORT_REVENUE) ? sizeof(persona__exactsum) : 0);
+    if (n_cols && (n_rows > COHORT_MAX_CELLS / n_cols || n > COHORT_MAX_BYTES / cell_bytes))
+        return persona__fail(PERSONA_EINVAL, "cohort table: %zu rows x %zu columns is too many "
+                                             "cells (at most %zu, %zu MiB); use a longer period, "
+                                             "brackets or periods", n_rows, n_cols,
+                             (size_t)COHORT_MAX_CELLS, (size_t)(COHORT_MAX_BYTES >> 20));
     uint64_t *users = NULL, *events = NULL;
     persona__exactsum *revenue = NULL;
     int ok = 1;
@@ -180,12 +184,6 @@ static int relayout(persona_cohort_table *t, size_t n_rows, size_t n_cols, const
     t->revenue = revenue;
     t->n_cols = n_cols;
     return PERSONA_OK;
-}
-
-int persona__cohort_table_fit(persona_cohort_table *t)
-{
-    size_t want = persona__cohort_cols(t);
-    return want == t->n_cols ? PERSONA_OK : relayout(t, t->n_rows, want, NULL);
 }
 
 static int row_cmp(const persona_cohort_table *t, const cohort_row *r, int64_t period,
@@ -236,6 +234,29 @@ static size_t implied_rows(const persona_cohort_table *t, int64_t *keys)
     for (size_t i = 0; keys && i < n; i++)
         keys[i] = t->o.kind == PERSONA_COHORT_LIFECYCLE ? lo + (int64_t)i : (int64_t)i + 1;
     return n;
+}
+
+int persona__cohort_layout_ok(const persona_cohort_table *t)
+{
+    if (persona__cohort_cols(t) != t->n_cols)
+        return 0;
+    if (t->o.kind == PERSONA_COHORT_RETENTION)
+        return 1;
+    size_t n = implied_rows(t, NULL);
+    if (n != t->n_rows)
+        return 0;
+    int64_t lo, hi;
+    derived_range(t, &lo, &hi);
+    for (size_t i = 0; i < n; i++)
+        if (t->rows[i].period != (t->o.kind == PERSONA_COHORT_LIFECYCLE ? lo : 1) + (int64_t)i)
+            return 0;
+    return 1;
+}
+
+int persona__cohort_table_fit(persona_cohort_table *t)
+{
+    size_t want = persona__cohort_cols(t);
+    return want == t->n_cols ? PERSONA_OK : relayout(t, t->n_rows, want, NULL);
 }
 
 /* Union of a's rows, b's rows (either may be NULL) and the implied keys, sorted, as an

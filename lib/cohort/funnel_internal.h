@@ -173,4 +173,7 @@ typedef void (*funnel_emit_fn)(void *ctx, const funnel_ev *u, const funnel_path 
 void persona__funnel_eval(const funnel_ctx *c, const funnel_ev *u, size_t n,
                           funnel_scratch *sc, int per_entry, funnel_emit_fn emit, void *ctx);
 
+/* persona_funnel_load() of a snapshot held in memory (the fuzz target's way in). */
+int persona__funnel_load_memory(persona_funnel **out, const void *data, size_t len);
+
 #endif

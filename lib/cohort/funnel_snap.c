@@ -28,26 +28,14 @@
 
 enum { SEC_SPEC = 1, SEC_STEPS = 2, SEC_TREND = 3, SEC_USERS = 4 };
 #define FUNNEL_SECTIONS_REVISION 1u
-#define NO_STRING UINT32_MAX
 
 /* ---- saving ---------------------------------------------------------------------------- */
 
-static void put_str(persona__snap_writer *w, const char *s)
-{
-    if (!s) {
-        persona__snap_put_u32(w, NO_STRING);
-        return;
-    }
-    size_t len = strlen(s);
-    persona__snap_put_u32(w, (uint32_t)len);
-    persona__snap_put(w, s, len);
-}
-
 static void put_match(persona__snap_writer *w, const funnel_match *m)
 {
-    put_str(w, m->type);
-    put_str(w, m->where_property);
-    put_str(w, m->where_value);
+    persona__snap_put_str(w, m->type);
+    persona__snap_put_str(w, m->where_property);
+    persona__snap_put_str(w, m->where_value);
     persona__snap_put_i32(w, m->where_op);
     persona__snap_put_i64(w, m->min_ms);
     persona__snap_put_i64(w, m->max_ms);
@@ -69,10 +57,10 @@ static void save_spec(persona__snap_writer *w, const funnel_spec *o)
     persona__snap_put_i64(w, o->window_ms);
     persona__snap_put_i32(w, o->order);
     persona__snap_put_i32(w, o->count);
-    put_str(w, o->hold);
+    persona__snap_put_str(w, o->hold);
     persona__snap_put_i32(w, o->trend_period);
     persona__snap_put_i32(w, o->utc_offset_minutes);
-    put_str(w, o->consent);
+    persona__snap_put_str(w, o->consent);
     persona__snap_put_i64(w, o->from_ms);
     persona__snap_put_i64(w, o->to_ms);
     persona__snap_put_i64(w, o->session_gap_ms);
@@ -136,38 +124,11 @@ static int need_section(loader *ld, uint32_t id, const char *name)
     return rc < 0 ? rc : PERSONA_OK;
 }
 
-/* A string into *out (owned by the caller; NULL for none). */
-static int get_str(persona__snap_reader *r, char **out)
-{
-    uint32_t len = 0;
-    *out = NULL;
-    int rc = persona__snap_get_u32(r, &len);
-    if (rc || len == NO_STRING)
-        return rc;
-    if (len > PERSONA_MAX_KEY_LEN)
-        return persona__snap_corrupt(r, "a string of %u bytes", len);
-    if ((rc = persona__snap_need(r, len, 1, "string")))
-        return rc;
-    char *s = persona__alloc((size_t)len + 1);
-    if (!s)
-        return persona__fail_nomem();
-    rc = persona__snap_read(r, s, len);
-    s[len] = '\0';
-    if (!rc && strlen(s) != len)
-        rc = persona__snap_corrupt(r, "a string with a NUL byte");
-    if (rc) {
-        persona__free(s);
-        return rc;
-    }
-    *out = s;
-    return PERSONA_OK;
-}
-
 /* A string kept by the loader until the spec is built from it. */
 static int get_kept(loader *ld, const char **out)
 {
     char *s = NULL;
-    int rc = get_str(ld->r, &s);
+    int rc = persona__snap_get_str(ld->r, &s, PERSONA_MAX_KEY_LEN, "string");
     *out = s;
     if (s)
         ld->strs[ld->n_strs++] = s;
@@ -445,6 +406,33 @@ static int load_users(loader *ld, persona_funnel *f)
 
 static const uint32_t known_sections[] = { SEC_SPEC, SEC_STEPS, SEC_TREND, SEC_USERS };
 
+/* Read a funnel from an open snapshot (the reader stays the caller's). */
+static int load_reader(persona_funnel **out, loader *ld)
+{
+    persona_funnel *f = persona__funnel_alloc();
+    int rc = f ? PERSONA_OK : persona__fail_nomem();
+    if (!rc)
+        rc = persona__snap_check_known(ld->r, known_sections,
+                                       sizeof known_sections / sizeof *known_sections);
+    if (!rc)
+        rc = load_spec(ld, &f->spec);
+    for (size_t i = 0; i < ld->n_strs; i++)
+        persona__free(ld->strs[i]);
+    if (!rc)
+        rc = load_steps(ld, f);
+    if (!rc)
+        rc = load_trend(ld, f);
+    if (!rc)
+        rc = load_users(ld, f);
+    if (rc) {
+        persona_funnel_free(f);
+        return rc;
+    }
+    persona__funnel_fill_hist(f);
+    *out = f;
+    return PERSONA_OK;
+}
+
 PERSONA_API int persona_funnel_load(persona_funnel **out, const char *path)
 {
     if (out)
@@ -457,28 +445,21 @@ PERSONA_API int persona_funnel_load(persona_funnel **out, const char *path)
     int rc = persona__snap_open(&ld.r, path, PERSONA__SNAP_KIND_FUNNEL);
     if (rc)
         return rc;
-    persona_funnel *f = persona__funnel_alloc();
-    if (!f)
-        rc = PERSONA_ENOMEM;
-    if (!rc)
-        rc = persona__snap_check_known(ld.r, known_sections,
-                                       sizeof known_sections / sizeof *known_sections);
-    if (!rc)
-        rc = load_spec(&ld, &f->spec);
-    for (size_t i = 0; i < ld.n_strs; i++)
-        persona__free(ld.strs[i]);
-    if (!rc)
-        rc = load_steps(&ld, f);
-    if (!rc)
-        rc = load_trend(&ld, f);
-    if (!rc)
-        rc = load_users(&ld, f);
+    rc = load_reader(out, &ld);
     persona__snap_close(ld.r);
-    if (rc) {
-        persona_funnel_free(f);
+    return rc;
+}
+
+int persona__funnel_load_memory(persona_funnel **out, const void *data, size_t len)
+{
+    *out = NULL;
+    loader ld;
+    memset(&ld, 0, sizeof ld);
+    ld.path = "(memory)";
+    int rc = persona__snap_open_memory(&ld.r, data, len, PERSONA__SNAP_KIND_FUNNEL);
+    if (rc)
         return rc;
-    }
-    persona__funnel_fill_hist(f);
-    *out = f;
-    return PERSONA_OK;
+    rc = load_reader(out, &ld);
+    persona__snap_close(ld.r);
+    return rc;
 }

@@ -80,3 +80,26 @@ def test_retail_events_equal_duckdb_anchor(persona, tmp_path):
                        capture_output=True, text=True)
     assert c.returncode == 0, c.stdout + c.stderr
     assert json.loads(c.stdout)["equal"] is True
+
+
+def test_retail_cohort_equals_duckdb_anchor(persona, tmp_path):
+    """The monthly classic cohort table of the benchmark retail events == the DuckDB /
+    pandas / SQLite cohort anchors (tests/data/retail_cohort_duckdb.csv), cell by cell,
+    under the benchmark harness's rule (compare.py cohort)."""
+    gen = os.path.join(SHARED, "bench", "gen", "retail.py")
+    compare = os.path.join(SHARED, "bench", "compare.py")
+    src = os.path.join(SHARED, "data", "online_retail.csv.gz")
+    if not all(map(os.path.exists, (gen, compare, src))):
+        pytest.skip("shared/bench or shared/data not found")
+    prefix = str(tmp_path / "retail")
+    subprocess.run([sys.executable, gen, src, prefix], check=True, capture_output=True)
+    out = tmp_path / "cohort.csv"
+    r = persona("cohort", prefix + ".events.csv", "--user", "user_id", "--time", "timestamp",
+                "--event", "event", "--value", "value", "-o", str(out))
+    assert r.code == 0, r.err
+    c = subprocess.run([sys.executable, compare, "cohort",
+                        os.path.join(DATA, "retail_cohort_duckdb.csv"), str(out)],
+                       capture_output=True, text=True)
+    assert c.returncode == 0, c.stdout + c.stderr
+    result = json.loads(c.stdout)
+    assert result["equal"] is True and result["cells"] == [91, 91], result

@@ -1,7 +1,8 @@
-/* Seeds of the model snapshot fuzz targets: real cohort tables (one per kind and
- * feature) of a small store, so the fuzzer starts from files that load.
- * usage: make_model_seeds cohort DIR   (writes DIR/seed-*; from the source root:
- *        ./build/tests/fuzz/make_model_seeds cohort tests/fuzz/corpus/snapshot_cohort) */
+/* Seeds of the model snapshot fuzz targets: real cohort tables and funnels (one per kind
+ * and feature) of a small store, so the fuzzer starts from files that load.
+ * usage: make_model_seeds cohort|funnel DIR   (writes DIR/seed-*; from the source root:
+ *        ./build/tests/fuzz/make_model_seeds cohort tests/fuzz/corpus/snapshot_cohort
+ *        ./build/tests/fuzz/make_model_seeds funnel tests/fuzz/corpus/snapshot_funnel) */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -101,12 +102,71 @@ static void cohort_seeds(const char *dir)
     persona_store_free(empty);
 }
 
+static void funnel_seed(const persona_store *s, const persona_funnel_options *o, const char *dir,
+                        const char *name)
+{
+    persona_funnel *f = NULL;
+    char path[512];
+    must(persona_funnel_build(&f, s, o), name);
+    snprintf(path, sizeof path, "%s/seed-%s", dir, name);
+    must(persona_funnel_save(f, path), path);
+    persona_funnel_free(f);
+}
+
+static void funnel_seeds(const char *dir)
+{
+    persona_store *s = small_store();
+    persona_funnel_step view = PERSONA_FUNNEL_STEP_INIT, buy = PERSONA_FUNNEL_STEP_INIT,
+                        ads_buy = PERSONA_FUNNEL_STEP_INIT;
+    view.event_type = "view";
+    buy.event_type = "buy";
+    buy.max_ms = 30 * DAY;
+    ads_buy.event_type = "buy";
+    ads_buy.where_property = "ref";
+    ads_buy.where_value = "ads";
+    const persona_funnel_step *two[] = {&view, &buy}, *three[] = {&view, &ads_buy, &view};
+    persona_funnel_step bought = PERSONA_FUNNEL_STEP_INIT;
+    bought.event_type = "buy";
+    persona_funnel_exclusion x = PERSONA_FUNNEL_EXCLUSION_INIT;
+    x.event = &bought;
+    x.from_step = 1;
+    x.to_step = 2;
+    const persona_funnel_exclusion *xs[] = {&x};
+    persona_funnel_options o = PERSONA_FUNNEL_OPTIONS_INIT;
+    o.steps = two;
+    o.n_steps = 2;
+    o.window_ms = 40 * DAY;
+    funnel_seed(s, &o, dir, "loose-users");
+    o.steps = three;
+    o.n_steps = 3;
+    o.order = PERSONA_FUNNEL_STRICT;
+    o.count = PERSONA_FUNNEL_TOTALS;
+    o.trend_period = PERSONA_PERIOD_WEEK;
+    funnel_seed(s, &o, dir, "strict-totals-weekly");
+    o.order = PERSONA_FUNNEL_ANY_ORDER;
+    o.count = PERSONA_FUNNEL_SESSIONS;
+    o.hold_property = "ref";
+    funnel_seed(s, &o, dir, "any-order-sessions-hold");
+    o = (persona_funnel_options)PERSONA_FUNNEL_OPTIONS_INIT;
+    o.steps = three;
+    o.n_steps = 3;
+    o.exclusions = xs;
+    o.n_exclusions = 1;
+    o.consent_purpose = "email";
+    o.utc_offset_minutes = -300;
+    funnel_seed(s, &o, dir, "predicate-exclusion");
+    persona_store_free(s);
+}
+
 int main(int argc, char **argv)
 {
-    if (argc != 3 || strcmp(argv[1], "cohort") != 0) {
-        fprintf(stderr, "usage: make_model_seeds cohort DIR\n");
+    if (argc != 3 || (strcmp(argv[1], "cohort") != 0 && strcmp(argv[1], "funnel") != 0)) {
+        fprintf(stderr, "usage: make_model_seeds cohort|funnel DIR\n");
         return 2;
     }
-    cohort_seeds(argv[2]);
+    if (strcmp(argv[1], "cohort") == 0)
+        cohort_seeds(argv[2]);
+    else
+        funnel_seeds(argv[2]);
     return 0;
 }

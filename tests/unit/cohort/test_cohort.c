@@ -202,6 +202,118 @@ static void test_example(void)
     persona_store_free(s);
 }
 
+/* ---- bad options: a clear error, nothing built ---- */
+
+static void expect_bad(const persona_store *s, const persona_cohort_options *o, int rc,
+                       const char *phrase)
+{
+    persona_cohort_table *t = (persona_cohort_table *)1;
+    CHECK_RC(persona_cohort_build(&t, s, o), rc);
+    CHECK(t == NULL);
+    CHECK_MSG(phrase);
+}
+
+static void test_bad_options(void)
+{
+    persona_store *s = example_store();
+    const uint32_t unordered[] = {0, 2, 2}, late_start[] = {1, 2}, beyond[] = {0, 5};
+    const char *bad_types[] = {"view", NULL}, *empty_type[] = {""};
+    persona_cohort_options o;
+#define BAD(field_set, rc, phrase)                                                         \
+    do {                                                                                   \
+        o = (persona_cohort_options)PERSONA_COHORT_OPTIONS_INIT;                           \
+        field_set;                                                                         \
+        expect_bad(s, &o, rc, phrase);                                                     \
+    } while (0)
+    BAD(o.kind = 3, PERSONA_EINVAL, "unknown kind 3");
+    BAD(o.period = 9, PERSONA_EINVAL, "unknown period 9");
+    BAD(o.kind = PERSONA_COHORT_LIFECYCLE; o.period = PERSONA_PERIOD_ROLLING, PERSONA_EINVAL,
+        "rolling windows apply to retention tables only");
+    BAD(o.row_period = PERSONA_PERIOD_DAY, PERSONA_EINVAL, "row_period is set but period is not");
+    BAD(o.period = PERSONA_PERIOD_ROLLING; o.window_ms = -1, PERSONA_EINVAL, "window_ms is negative");
+    BAD(o.window_ms = 1000, PERSONA_EINVAL, "window_ms is set but period is not");
+    BAD(o.utc_offset_minutes = 1441, PERSONA_EINVAL, "utc_offset_minutes 1441 is outside");
+    BAD(o.from_ms = 10; o.to_ms = 10, PERSONA_EINVAL, "to_ms is not after from_ms");
+    BAD(o.threads = -1, PERSONA_EINVAL, "threads is negative");
+    BAD(o.cohort_by = 5, PERSONA_EINVAL, "unknown cohort_by 5");
+    BAD(o.cohort_by = PERSONA_COHORT_BY_FIRST_OF_TYPE, PERSONA_EINVAL, "cohort_event is NULL");
+    BAD(o.cohort_by = PERSONA_COHORT_BY_PROPERTY; o.cohort_property = "", PERSONA_EINVAL,
+        "cohort_property is empty");
+    BAD(o.kind = PERSONA_COHORT_STICKINESS; o.cohort_by = PERSONA_COHORT_BY_PROPERTY;
+        o.cohort_property = "ref", PERSONA_EINVAL, "cohort_by applies to retention tables only");
+    BAD(o.retention = 2, PERSONA_EINVAL, "unknown retention 2");
+    BAD(o.metrics = 1u << PERSONA_COHORT_LTV, PERSONA_EINVAL, "names a metric that is not built");
+    BAD(o.kind = PERSONA_COHORT_LIFECYCLE; o.metrics = 1u << PERSONA_COHORT_EVENTS, PERSONA_EINVAL,
+        "lifecycle and stickiness count users only");
+    BAD(o.consent_purpose = "", PERSONA_EINVAL, "consent_purpose is empty");
+    BAD(o.n_active_types = 2, PERSONA_EINVAL, "active_types is NULL");
+    BAD(o.active_types = bad_types; o.n_active_types = 2, PERSONA_EINVAL, "active_types[1] is NULL");
+    BAD(o.active_types = empty_type; o.n_active_types = 1, PERSONA_EINVAL, "active_types[0] is empty");
+    BAD(o.n_brackets = 1, PERSONA_EINVAL, "brackets is NULL");
+    BAD(o.brackets = unordered; o.n_brackets = 3, PERSONA_EINVAL, "brackets out of order");
+    BAD(o.brackets = late_start; o.n_brackets = 2, PERSONA_EINVAL, "brackets must start at period 0");
+    BAD(o.brackets = beyond; o.n_brackets = 2; o.periods = 5, PERSONA_EINVAL,
+        "the last bracket starts at period 5");
+    BAD(o.kind = PERSONA_COHORT_LIFECYCLE; o.brackets = beyond; o.n_brackets = 2, PERSONA_EINVAL,
+        "brackets apply to retention tables only");
+    BAD(o.kind = PERSONA_COHORT_STICKINESS; o.periods = 3, PERSONA_EINVAL,
+        "periods applies to retention tables only");
+    BAD(o.struct_size = 0, PERSONA_EINVAL, "struct_size not set");
+#undef BAD
+    /* hourly cohorts over twenty years with revenue: more memory than a table may take */
+    persona_store *wide = new_seeded_store(5);
+    char name[16];
+    for (int i = 0; i < 20; i++) {
+        snprintf(name, sizeof name, "w%d", i);
+        ingest(wide, name, at(2000, 1, 1, i, 0), "buy", 1, NULL);
+    }
+    ingest(wide, "w0", at(2020, 1, 1, 0, 0), "buy", 1, NULL);
+    o = (persona_cohort_options)PERSONA_COHORT_OPTIONS_INIT;
+    o.period = PERSONA_PERIOD_HOUR;
+    o.metrics = 1u << PERSONA_COHORT_REVENUE;
+    expect_bad(wide, &o, PERSONA_EINVAL, "too many cells");
+    persona_store_free(wide);
+    /* a newer caller's options: bytes this library does not know must be zero */
+    unsigned char big[sizeof(persona_cohort_options) + 8] = {0};
+    o = (persona_cohort_options)PERSONA_COHORT_OPTIONS_INIT;
+    memcpy(big, &o, sizeof o);
+    uint32_t size = sizeof big;
+    memcpy(big, &size, sizeof size);
+    big[sizeof o + 3] = 1;
+    expect_bad(s, (const persona_cohort_options *)(void *)big, PERSONA_EUNSUPPORTED, "knows only");
+    persona_cohort_table *t = (persona_cohort_table *)1;
+    CHECK_RC(persona_cohort_build(&t, NULL, NULL), PERSONA_EINVAL);
+    CHECK(t == NULL);
+    CHECK_RC(persona_cohort_build(NULL, s, NULL), PERSONA_EINVAL);
+
+    /* accessors refuse what is out of range; a metric not built is EUNSUPPORTED */
+    t = build(s, NULL);
+    double v;
+    char buf[4];
+    size_t len = 0;
+    CHECK_RC(persona_cohort_table_cell(&v, NULL, t, 9, 0, 0), PERSONA_EINVAL);
+    CHECK_RC(persona_cohort_table_cell(&v, NULL, t, 0, 99, 0), PERSONA_EINVAL);
+    CHECK_RC(persona_cohort_table_cell(&v, NULL, t, 0, 0, 7), PERSONA_EINVAL);
+    CHECK_RC(persona_cohort_table_cell(&v, NULL, t, 0, 0, PERSONA_COHORT_REVENUE), PERSONA_EUNSUPPORTED);
+    CHECK_MSG("built without the revenue metric");
+    CHECK_RC(persona_cohort_table_label(buf, sizeof buf, &len, t, 0), PERSONA_EBUFS);
+    CHECK(len == 7);
+    CHECK_RC(persona_cohort_table_merge(t, t), PERSONA_EINVAL);
+    o = (persona_cohort_options)PERSONA_COHORT_OPTIONS_INIT;
+    o.period = PERSONA_PERIOD_WEEK;
+    persona_cohort_table *w = build(s, &o);
+    CHECK_RC(persona_cohort_table_merge(t, w), PERSONA_EINVAL);
+    CHECK_MSG("different options (period)");
+    persona_store *other = new_seeded_store(9);
+    CHECK_RC(persona_cohort_table_update(t, other), PERSONA_EMISUSE);
+    CHECK_RC(persona_cohort_table_merge(w, t), PERSONA_EINVAL);
+    persona_store_free(other);
+    persona_cohort_table_free(w);
+    persona_cohort_table_free(t);
+    persona_cohort_table_free(NULL);
+    persona_store_free(s);
+}
+
 /* ---- brute force ---- */
 
 #define MAX_EV 64
@@ -614,7 +726,7 @@ static void bf_retention(const gen *g, const persona_cohort_options *o, bf_table
             ltv += x[PERSONA_COHORT_REVENUE];
             x[PERSONA_COHORT_RATE] = x[PERSONA_COHORT_USERS] / (double)b->size[r];
             x[PERSONA_COHORT_LTV] = ltv / (double)b->size[r];
-            int64_t first_raw = o->n_brackets ? o->brackets[c] : c;
+            int64_t first_raw = o->n_brackets ? (int64_t)o->brackets[c] : c;
             int empty = first_raw >= avail[r] ||
                         (o->min_users && (x[PERSONA_COHORT_USERS] < o->min_users ||
                                           b->size[r] < o->min_users));
@@ -879,6 +991,7 @@ static void test_brute_force(int rounds)
 int main(void)
 {
     test_example();
+    test_bad_options();
     const char *rounds = getenv("COHORT_ROUNDS"); /* more for a longer campaign */
     test_brute_force(rounds ? atoi(rounds) : 500);
     return check_report("test_cohort");
