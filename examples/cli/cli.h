@@ -41,6 +41,8 @@ typedef struct cli_options {
     char *prop_storage[CLI_MAX_PROPS];
     size_t n_props;
     int mapping_given;        /* any mapping flag used */
+    int64_t session_gap_ms;   /* set by a command before cli_load(): the new store's
+                                 inactivity gap (0 = the library's 30 min) */
 } cli_options;
 
 /* Print "persona: ..." to stderr; returns code. */
@@ -77,6 +79,19 @@ int cli_open_source(persona_source **out, cli_options *o);
  * only when neither FILE nor --store is given), with progress on a terminal; --save it. */
 int cli_load(persona_store **store_out, persona_ingest_stats *stats, cli_options *o);
 
+/* Helpers of the analysis commands (cohort.c, funnel.c). */
+/* "hour" ... "year", "rolling", indexed by PERSONA_PERIOD_* (and PERSONA_PERIOD_ROLLING). */
+extern const char *const cli_period_names[];
+/* A period name -> PERSONA_PERIOD_* (rolling only when rolling_ok), else -1. */
+int32_t cli_period_of(const char *name, int rolling_ok);
+/* A decimal number 0 ... max, digits only; 0 or -1. */
+int cli_parse_uint(uint32_t *out, const char *s, uint32_t max);
+/* The shared input/mapping/output help less the --save, --utc-offset, --format and --store
+ * entries, which the analysis commands redefine. */
+void cli_analysis_help(void);
+/* 1 when argv[2..] has --help or -h. */
+int cli_wants_help(int argc, char **argv);
+
 /* Open -o (or stdout); close_output reports write errors. */
 FILE *cli_open_output(const cli_options *o);
 int cli_close_output(FILE *f, const cli_options *o);
@@ -93,5 +108,6 @@ int cmd_merge_log(int argc, char **argv);
 int cmd_cohort(int argc, char **argv);
 int cmd_lifecycle(int argc, char **argv);
 int cmd_stickiness(int argc, char **argv);
+int cmd_funnel(int argc, char **argv);
 
 #endif

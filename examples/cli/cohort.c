@@ -8,8 +8,6 @@
 
 #include "cli.h"
 
-extern const char cli_mapping_help[];
-
 #define MAX_TABLES 64
 
 enum { FOR_ALL = 0, RETENTION_ONLY = 1 };
@@ -68,36 +66,6 @@ static void cohort_args_free(cohort_args *a)
     free(a->active_buf);
     free(a->active_types);
     free(a->bracket_vals);
-}
-
-static const char *const period_names[] = { NULL, "hour", "day", "week", "month",
-                                            "quarter", "year", "rolling" };
-
-/* A period name -> PERSONA_PERIOD_* (rolling only when allowed), else -1. */
-static int32_t period_of(const char *v, int rolling_ok)
-{
-    int32_t last = rolling_ok ? PERSONA_PERIOD_ROLLING : PERSONA_PERIOD_YEAR;
-    for (int32_t p = PERSONA_PERIOD_HOUR; p <= last; p++)
-        if (strcmp(v, period_names[p]) == 0)
-            return p;
-    return -1;
-}
-
-/* A decimal number 0 ... max, digits only; 0 or -1. */
-static int parse_uint(uint32_t *out, const char *s, uint32_t max)
-{
-    uint64_t n = 0;
-    if (!*s)
-        return -1;
-    for (const char *p = s; *p; p++) {
-        if (*p < '0' || *p > '9')
-            return -1;
-        n = n * 10 + (uint64_t)(*p - '0');
-        if (n > max)
-            return -1;
-    }
-    *out = (uint32_t)n;
-    return 0;
 }
 
 static const char *const metric_names[] = { "users", "events", "revenue", "rate", "ltv" };
@@ -216,7 +184,7 @@ static int resolve_brackets(cohort_args *a)
             goto bad;
         memcpy(num, p, len);
         num[len] = '\0';
-        if (parse_uint(&a->bracket_vals[n], num, UINT32_MAX))
+        if (cli_parse_uint(&a->bracket_vals[n], num, UINT32_MAX))
             goto bad;
         n++;
         if (!comma)
@@ -246,10 +214,10 @@ static int resolve(cohort_args *a, const cli_options *o)
     op->kind = a->kind;
     op->utc_offset_minutes = o->map.time_offset_minutes;
     int rc;
-    if (a->period && (op->period = period_of(a->period, 1)) < 0)
+    if (a->period && (op->period = cli_period_of(a->period, 1)) < 0)
         return cli_error(EXIT_USAGE, "%s: --period wants hour, day, week, month, quarter, year "
                                      "or rolling, got '%s'", a->cmd, a->period);
-    if (a->row_period && (op->row_period = period_of(a->row_period, 0)) < 0)
+    if (a->row_period && (op->row_period = cli_period_of(a->row_period, 0)) < 0)
         return cli_error(EXIT_USAGE, "%s: --row-period wants hour, day, week, month, quarter "
                                      "or year, got '%s'", a->cmd, a->row_period);
     if ((a->window || a->row_period) && op->period != PERSONA_PERIOD_ROLLING)
@@ -304,13 +272,13 @@ static int resolve(cohort_args *a, const cli_options *o)
     }
     if (a->brackets && (rc = resolve_brackets(a)))
         return rc;
-    if (a->periods && parse_uint(&op->periods, a->periods, UINT32_MAX))
+    if (a->periods && cli_parse_uint(&op->periods, a->periods, UINT32_MAX))
         return cli_error(EXIT_USAGE, "%s: --periods wants a number, got '%s'", a->cmd, a->periods);
-    if (a->min_users && parse_uint(&op->min_users, a->min_users, UINT32_MAX))
+    if (a->min_users && cli_parse_uint(&op->min_users, a->min_users, UINT32_MAX))
         return cli_error(EXIT_USAGE, "%s: --min-users wants a number, got '%s'", a->cmd,
                          a->min_users);
     uint32_t threads = 0;
-    if (a->threads && parse_uint(&threads, a->threads, 4096))
+    if (a->threads && cli_parse_uint(&threads, a->threads, 4096))
         return cli_error(EXIT_USAGE, "%s: --threads wants a number (0 = the machine's cores), "
                                      "got '%s'", a->cmd, a->threads);
     op->threads = (int32_t)threads;
@@ -461,25 +429,6 @@ done:
     return rc;
 }
 
-/* The shared input/mapping/output help, less the lines these commands redefine. */
-static void mapping_help(void)
-{
-    static const char *const redefined[] = { "  --save ", "  --utc-offset ", "  --format ",
-                                             "  --store " };
-    int skip = 0;
-    for (const char *line = cli_mapping_help; *line;) {
-        const char *end = strchr(line, '\n');
-        size_t len = end ? (size_t)(end - line) + 1 : strlen(line);
-        if (line[0] != ' ' || line[2] != ' ') /* a new entry, not a continuation line */
-            skip = 0;
-        for (size_t i = 0; i < sizeof redefined / sizeof *redefined; i++)
-            skip |= strncmp(line, redefined[i], strlen(redefined[i])) == 0;
-        if (!skip)
-            fwrite(line, 1, len, stdout);
-        line += len;
-    }
-}
-
 static const char common_help[] =
     "  --period P           hour, day, week (ISO, from Monday), month (default), quarter,\n"
     "                       year%s\n"
@@ -541,7 +490,7 @@ static int cohort_help(void)
           "  --row-period P       with --period rolling: the calendar period of the rows\n"
           "                       (default month)\n\n",
           stdout);
-    mapping_help();
+    cli_analysis_help();
     return 0;
 }
 
@@ -559,7 +508,7 @@ static int lifecycle_help(void)
           stdout);
     help_common("", "", "the periods it touches");
     fputc('\n', stdout);
-    mapping_help();
+    cli_analysis_help();
     return 0;
 }
 
@@ -575,21 +524,13 @@ static int stickiness_help(void)
           stdout);
     help_common("", "", "the periods it touches");
     fputc('\n', stdout);
-    mapping_help();
-    return 0;
-}
-
-static int wants_help(int argc, char **argv)
-{
-    for (int i = 2; i < argc; i++)
-        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
-            return 1;
+    cli_analysis_help();
     return 0;
 }
 
 static int cohort_command(int argc, char **argv, int32_t kind, int (*help)(void))
 {
-    if (wants_help(argc, argv))
+    if (cli_wants_help(argc, argv))
         return help();
     cohort_args a;
     memset(&a, 0, sizeof a);

@@ -20,6 +20,7 @@ static const char usage[] =
     "  cohort             acquisition cohorts x periods: retained users, events, revenue, LTV\n"
     "  lifecycle          new, returning, resurrecting and dormant users per period\n"
     "  stickiness         users by number of active periods\n"
+    "  funnel             conversion funnel: users at each step in order within a window\n"
     "\n"
     "With no FILE, data commands use the bundled Online Retail sample.\n"
     "Run 'persona <command> --help' for the options of a command.\n";
@@ -58,6 +59,7 @@ int main(int argc, char **argv)
         { "cohort", cmd_cohort },
         { "lifecycle", cmd_lifecycle },
         { "stickiness", cmd_stickiness },
+        { "funnel", cmd_funnel },
     };
     if (argc < 2) {
         fputs(usage, stderr);

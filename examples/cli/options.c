@@ -342,8 +342,11 @@ int cli_load(persona_store **store_out, persona_ingest_stats *stats, cli_options
     if (o->store) {
         if (persona_store_open(&store, o->store) != PERSONA_OK)
             return cli_lib_error("cannot open the store");
-    } else if (persona_store_new(&store, NULL) != PERSONA_OK) {
-        return cli_lib_error("cannot create a store");
+    } else {
+        persona_store_options so = PERSONA_STORE_OPTIONS_INIT;
+        so.session_gap_ms = o->session_gap_ms;
+        if (persona_store_new(&store, &so) != PERSONA_OK)
+            return cli_lib_error("cannot create a store");
     }
     int rules = cli_apply_event_rules(store, o);
     if (rules) {
@@ -404,5 +407,61 @@ int cli_close_output(FILE *f, const cli_options *o)
     if (bad)
         return cli_error(EXIT_RUNTIME, "writing %s failed: %s", o->output ? o->output : "stdout",
                          strerror(errno));
+    return 0;
+}
+
+/* ---- helpers of the analysis commands (cohort.c, funnel.c) ---- */
+
+const char *const cli_period_names[] = { NULL, "hour", "day", "week", "month",
+                                         "quarter", "year", "rolling" };
+
+int32_t cli_period_of(const char *v, int rolling_ok)
+{
+    int32_t last = rolling_ok ? PERSONA_PERIOD_ROLLING : PERSONA_PERIOD_YEAR;
+    for (int32_t p = PERSONA_PERIOD_HOUR; p <= last; p++)
+        if (strcmp(v, cli_period_names[p]) == 0)
+            return p;
+    return -1;
+}
+
+int cli_parse_uint(uint32_t *out, const char *s, uint32_t max)
+{
+    uint64_t n = 0;
+    if (!*s)
+        return -1;
+    for (const char *p = s; *p; p++) {
+        if (*p < '0' || *p > '9')
+            return -1;
+        n = n * 10 + (uint64_t)(*p - '0');
+        if (n > max)
+            return -1;
+    }
+    *out = (uint32_t)n;
+    return 0;
+}
+
+void cli_analysis_help(void)
+{
+    static const char *const redefined[] = { "  --save ", "  --utc-offset ", "  --format ",
+                                             "  --store " };
+    int skip = 0;
+    for (const char *line = cli_mapping_help; *line;) {
+        const char *end = strchr(line, '\n');
+        size_t len = end ? (size_t)(end - line) + 1 : strlen(line);
+        if (line[0] != ' ' || line[2] != ' ') /* a new entry, not a continuation line */
+            skip = 0;
+        for (size_t i = 0; i < sizeof redefined / sizeof *redefined; i++)
+            skip |= strncmp(line, redefined[i], strlen(redefined[i])) == 0;
+        if (!skip)
+            fwrite(line, 1, len, stdout);
+        line += len;
+    }
+}
+
+int cli_wants_help(int argc, char **argv)
+{
+    for (int i = 2; i < argc; i++)
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+            return 1;
     return 0;
 }

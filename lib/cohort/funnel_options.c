@@ -16,6 +16,14 @@ PERSONA__DEFINE_INIT(persona_funnel_exclusion, persona_funnel_exclusion_init)
 PERSONA__DEFINE_INIT(persona_funnel_options, persona_funnel_options_init)
 
 /* A required or optional string option: non-empty, valid UTF-8, at most a key long. */
+/* Durations longer than the whole range of times act like the range itself: clamped, so
+ * time arithmetic (t - max_ms, t + window) cannot overflow. */
+static int64_t span_clamp(int64_t ms)
+{
+    const int64_t span = PERSONA_TIME_MAX - PERSONA_TIME_MIN + 1;
+    return ms > span ? span : ms;
+}
+
 static int check_text(const char *s, const char *where, const char *what)
 {
     if (!s)
@@ -85,8 +93,8 @@ static int match_from(funnel_match *m, const persona_funnel_step *src, const cha
     memset(m, 0, sizeof *m);
     m->where_op = st.where_op;
     if (!first) { /* ignored for step 1 */
-        m->min_ms = st.min_ms;
-        m->max_ms = st.max_ms;
+        m->min_ms = span_clamp(st.min_ms);
+        m->max_ms = span_clamp(st.max_ms);
     }
     if (dup_text(&m->type, st.event_type) || dup_text(&m->where_property, st.where_property) ||
         dup_text(&m->where_value, st.where_value)) {
@@ -137,7 +145,7 @@ static int spec_scalars(funnel_spec *spec, const persona_funnel_options *o, int6
     if (o->from_ms && o->to_ms && o->from_ms >= o->to_ms)
         return persona__fail(PERSONA_EINVAL, "from_ms %lld is not before to_ms %lld",
                              (long long)o->from_ms, (long long)o->to_ms);
-    spec->window_ms = o->window_ms ? o->window_ms : FUNNEL_DEFAULT_WINDOW_MS;
+    spec->window_ms = o->window_ms ? span_clamp(o->window_ms) : FUNNEL_DEFAULT_WINDOW_MS;
     spec->order = o->order;
     spec->count = o->count;
     spec->trend_period = o->trend_period ? o->trend_period : PERSONA_PERIOD_MONTH;

@@ -185,8 +185,9 @@ static int load_spec(loader *ld, funnel_spec *spec)
     }
     if (!rc)
         rc = persona__snap_get_u64(r, &n_excl);
-    /* each exclusion takes at least 44 bytes */
-    if (!rc && n_excl && !(rc = persona__snap_need(r, n_excl, 44, "exclusions"))) {
+    /* each exclusion takes at least 41 bytes: a 1-byte type, two NULL strings, the
+     * operator, two gaps, two steps */
+    if (!rc && n_excl && !(rc = persona__snap_need(r, n_excl, 41, "exclusions"))) {
         xsteps = persona__calloc((size_t)n_excl, sizeof *xsteps);
         excl = persona__calloc((size_t)n_excl, sizeof *excl);
         excl_ptrs = persona__calloc((size_t)n_excl, sizeof *excl_ptrs);

@@ -1,5 +1,5 @@
-"""Python bindings of libpersona (ctypes): profiles, traits, attributes, consent and
-cohort tables.
+"""Python bindings of libpersona (ctypes): profiles, traits, attributes, consent,
+cohort tables and funnels.
 
     import persona
     with persona.Store() as store:
@@ -16,6 +16,7 @@ from ._capi import (BufferTooSmallError, BusyError, CallbackError, CorruptError,
                     UnsupportedError, VersionError, lib as _lib, library_path,
                     reject_reason_name, strerror)
 from .cohort import CohortTable
+from .funnel import Funnel
 from .identity import (ID_COOKIE, ID_CUSTOMER, ID_EMAIL, ID_HOST, ID_KEY, ID_PHONE, ID_TYPES,
                        LINK_ADDED, LINK_BLOCKED_LIMIT, LINK_BLOCKED_VALUE, LINK_MERGED,
                        LINK_OUTCOMES, LINK_SAME, AliasResult, normalize_identifier)
@@ -42,7 +43,7 @@ def build_features():
 
 
 __all__ = [
-    "Store", "Source", "IngestStats", "AliasResult", "CohortTable",
+    "Store", "Source", "IngestStats", "AliasResult", "CohortTable", "Funnel",
     "PersonaError", "InvalidArgumentError", "OutOfMemoryError", "BufferTooSmallError",
     "NotFoundError", "ParseError", "PersonaIOError", "CorruptError", "VersionError",
     "UnsupportedError", "BusyError", "CallbackError", "MisuseError", "InternalError",

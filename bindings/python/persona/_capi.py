@@ -305,7 +305,7 @@ PROTOTYPES = {
     "persona_cohort_table_update": (STATUS, [CohortTableHandle, StoreHandle]),
     "persona_cohort_table_save": (STATUS, [CohortTableHandle, c_char_p]),
     "persona_cohort_table_load": (STATUS, [P(CohortTableHandle), c_char_p]),
-    # funnel.h (prototypes only; the Python Funnel class comes later)
+    # funnel.h
     "persona_funnel_step_init": (STATUS, [P(S.persona_funnel_step), c_uint32]),
     "persona_funnel_exclusion_init": (STATUS, [P(S.persona_funnel_exclusion), c_uint32]),
     "persona_funnel_options_init": (STATUS, [P(S.persona_funnel_options), c_uint32]),

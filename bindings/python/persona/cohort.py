@@ -102,18 +102,19 @@ def utc_offset_minutes(value):
     return _integer(value, "utc_offset", -2 ** 31, 2 ** 31 - 1)
 
 
-def window_ms(value):
-    """A rolling window as ms: int ms, a timedelta, or a str such as "24h", "90m", "7d",
-    "1h30m", "500ms", "2w". ValueError for other strings."""
+def window_ms(value, what="window"):
+    """A rolling window (or another duration, named ``what`` in errors) as ms: int ms, a
+    timedelta, or a str such as "24h", "90m", "7d", "1h30m", "500ms", "2w". ValueError for
+    other strings."""
     if isinstance(value, str):
         text = value.replace(" ", "")
         parts = list(_DURATION_PART.finditer(text))
         if not text or "".join(p.group(0) for p in parts) != text:
-            raise ValueError(f"window {value!r} is not a duration like '24h', '90m', '7d' "
+            raise ValueError(f"{what} {value!r} is not a duration like '24h', '90m', '7d' "
                              "or '1h30m'")
         total = sum(float(p.group(1)) * _DURATION_UNITS[p.group(2)] for p in parts)
         if total != int(total):
-            raise ValueError(f"window {value!r} is not a whole number of milliseconds")
+            raise ValueError(f"{what} {value!r} is not a whole number of milliseconds")
         return int(total)
     return duration_ms(value)
 

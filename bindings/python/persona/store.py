@@ -15,6 +15,7 @@ from ._callbacks import CallbackGuard, reraising
 from ._capi import (NotFoundError, PersonaError, StoreHandle, encode, lib,
                     new_struct, read_string, reject_reason_name, take_owned_string)
 from .cohort import build as _build_cohort
+from .funnel import build as _build_funnel
 from ._events import BOOL, NULL, NUM, STR, TIME, EventBatch, attribute_kind
 from ._handle import Handle
 from ._structs import (PROGRESS_FN, REJECT_SLOTS, WRITE_FN, persona_alias_result,
@@ -485,6 +486,53 @@ class Store(Handle):
                              periods=periods, min_users=min_users, utc_offset=utc_offset,
                              window=window, row_period=row_period, consent=consent,
                              start=start, end=end, threads=threads)
+
+    def funnel(self, steps, window="24h", order="loose", count="users", *, exclude=None,
+               hold=None, trend_period="month", utc_offset=0, consent=None, start=None,
+               end=None):
+        """Build a conversion funnel from the store's events (persona_funnel_build);
+        returns a Funnel that does not depend on the store afterwards.
+
+        * ``steps``: a list of 1 ... 32 steps, each an event type (``"view"``) or a dict
+          with the keys
+
+          - ``"event"`` (required): the event type;
+          - ``"where"``: a predicate ``(property, op, value)`` with op ``"=="`` (the
+            property equals value) or ``"!="`` (it is absent or differs), e.g.
+            ``("category", "==", "shoes")``; the property ``"item"`` is the event's item;
+          - ``"min_gap"`` / ``"max_gap"``: least / most time since the previous step
+            ("1m", "2h", a timedelta or int ms; ignored on the first step).
+
+          ``[{"event": "view"}, {"event": "addtocart", "where": ("category", "==",
+          "shoes"), "max_gap": "2h"}, "purchase"]``.
+        * ``window``: most time from the first step's event to the last step's ("24h",
+          "7d", a timedelta or int ms; None = the library's default, 14 days).
+        * ``order``: "loose" (in order, other events between), "strict" (no other event
+          of the unit between two steps) or "any" (distinct steps in any order within the
+          window; min/max gaps and exclusions are then ignored).
+        * ``count``: "users" (each user once, at their furthest step), "totals" (every
+          first-step event is an entry of its own) or "sessions" (each session of a user,
+          under the store's session gap, is a unit).
+        * ``exclude``: events that break a conversion when they happen between two steps:
+          a list of event types or dicts ``{"event": "refund", "between": (1, 3),
+          "where": ("reason", "==", "fraud")}``; ``between`` is a pair of 1-based step
+          numbers (the exclusion covers steps 1 -> 2 and 2 -> 3 here; default: from the
+          first step to the last), ``where`` as for steps.
+        * ``hold``: a property (or "item") every step's event must share with the first
+          step's; events without it match no step.
+        * ``trend_period``: period of trend(): "hour", "day", "week", "month", "quarter",
+          "year"; ``utc_offset``: its local time ("+05:30", int minutes, a timedelta).
+        * ``consent``: count only users whose current consent for this purpose is granted.
+        * ``start``, ``end``: only entries (first-step events) in [start, end): datetime,
+          str or int ms.
+
+        ValueError for an unknown name or a malformed step before the library is called;
+        InvalidArgumentError (also a ValueError) with the library's message for options it
+        refuses (no steps, min_gap above max_gap, an exclusion's steps out of range, ...).
+        A type the store has never seen is not an error: nobody reaches that step."""
+        return _build_funnel(self, steps, window=window, order=order, count=count,
+                             exclude=exclude, hold=hold, trend_period=trend_period,
+                             utc_offset=utc_offset, consent=consent, start=start, end=end)
 
     def lifecycle(self, period="month", **options):
         """A lifecycle table: one row per calendar period from the first to the last
