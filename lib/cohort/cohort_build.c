@@ -180,10 +180,9 @@ static int make_rows(scan *sc, const uint32_t *vals)
             return rc0;
     }
     /* n_counted is now the number of rows */
-    int rc = PERSONA_OK;
+    int rc = persona__cohort_check_rows(&t->o, n_counted);
     val_key *vk = NULL;
-    t->rows = persona__calloc(n_counted ? n_counted : 1, sizeof *t->rows);
-    if (!t->rows)
+    if (rc == PERSONA_OK && !(t->rows = persona__calloc(n_counted ? n_counted : 1, sizeof *t->rows)))
         rc = persona__fail_nomem();
     if (rc == PERSONA_OK && by_prop) {
         vk = persona__realloc_array(NULL, n_counted ? n_counted : 1, sizeof *vk);
@@ -280,12 +279,6 @@ static int choose_users(scan *sc)
 
 /* ---- the event passes ---- */
 
-static inline int64_t floor_div(int64_t a, int64_t b)
-{
-    int64_t q = a / b;
-    return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
-}
-
 /* Column of an event of user r at time t, or NO_COL (before the cohort event, past the
  * kept periods). */
 static inline uint32_t column_of(const scan *sc, uint32_t r, int64_t time)
@@ -294,7 +287,7 @@ static inline uint32_t column_of(const scan *sc, uint32_t r, int64_t time)
     if (time < sc->t0[r]) /* before a first-of-type cohort event */
         return NO_COL;
     int64_t raw = o->period == PERSONA_PERIOD_ROLLING
-                      ? floor_div(time - sc->base[r], o->window_ms)
+                      ? persona__floor_div(time - sc->base[r], o->window_ms)
                       : persona__period_days_of(&sc->days, time) - sc->base[r];
     if (raw < 0)
         return NO_COL;
@@ -608,10 +601,8 @@ PERSONA_API int persona_cohort_build(persona_cohort_table **out, const persona_s
         return rc;
     persona_cohort_table *t = NULL;
     rc = persona__cohort_table_new(&t, &o);
-    if (rc) {
-        persona__cohort_opts_free(&o);
+    if (rc)
         return rc;
-    }
     STORE_RDLOCK(store);
     rc = persona__cohort_scan(t, store, NULL, 0);
     t->store = store;

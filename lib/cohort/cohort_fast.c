@@ -60,8 +60,7 @@ static void fast_part(void *ctx, int part)
             fast_user *u = &fu[id];
             if (u->row == COHORT_NONE || (active && !active[c->type[k]]))
                 continue;
-            int64_t local = c->time[k] + d->offset_ms;
-            int64_t day = local / PERIOD_MS_PER_DAY - (local % PERIOD_MS_PER_DAY < 0);
+            int64_t day = persona__floor_div(c->time[k] + d->offset_ms, PERIOD_MS_PER_DAY);
             int64_t p = day - day0 >= 0 && day - day0 < n_days ? d->of_day[day - day0]
                                                                 : persona__period_days_of(d, c->time[k]);
             int64_t raw = p - u->base;

@@ -87,8 +87,13 @@ size_t persona__cohort_cols_for_raw(const cohort_opts *o, size_t raw);
 /* Whether a retention cell lies after the end of the data for its cohort. */
 int persona__cohort_cell_after_data(const persona_cohort_table *t, size_t row, size_t col);
 
-/* An empty table for these options (takes ownership of o on success). */
+/* An empty table for these options. Takes o over (left zeroed), also on failure. */
 int persona__cohort_table_new(persona_cohort_table **out, cohort_opts *o);
+/* PERSONA_OK, or PERSONA_EINVAL when a property cohort table (o) would have more than
+ * PERSONA_COHORT_MAX_BRACKETS rows. */
+int persona__cohort_check_rows(const cohort_opts *o, size_t n_rows);
+/* The rows of a and b together, rows with the same key counted once. */
+size_t persona__cohort_rows_united(const persona_cohort_table *a, const persona_cohort_table *b);
 /* Whether the rows and columns are those the extent implies (a loaded table). */
 int persona__cohort_layout_ok(const persona_cohort_table *t);
 /* Re-lay the cells for the columns the extent implies (after rows were dropped). */

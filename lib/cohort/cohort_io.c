@@ -218,17 +218,7 @@ PERSONA_API int persona_cohort_table_export_buffer(char **out, size_t *out_len,
     persona__buf b;
     persona__buf_init(&b);
     int rc = export_to(&b, t, format, metric, "persona_cohort_table_export_buffer");
-    if (rc == PERSONA_OK && persona__buf_reserve(&b, 1) != 0)
-        rc = persona__fail_nomem();
-    if (rc) {
-        persona__buf_free(&b);
-        return rc;
-    }
-    b.data[b.len] = '\0';
-    if (out_len)
-        *out_len = b.len;
-    *out = b.data;
-    return PERSONA_OK;
+    return persona__buf_hand_over(&b, rc, out, out_len);
 }
 
 /* ---- snapshots ---- */
@@ -429,7 +419,9 @@ static int load_rows(persona__snap_reader *r, persona_cohort_table *t)
     if (!rc) rc = persona__snap_get_u64(r, &n_rows);
     if (!rc) rc = persona__snap_get_u64(r, &n_cols);
     if (!rc) rc = persona__snap_need(r, n_rows, 28, "rows");
-    if (!rc && (n_cols > COHORT_MAX_CELLS || (n_cols && n_rows > COHORT_MAX_CELLS / n_cols)))
+    int by_prop = t->o.kind == PERSONA_COHORT_RETENTION && t->o.cohort_by == PERSONA_COHORT_BY_PROPERTY;
+    if (!rc && (n_cols > COHORT_MAX_CELLS || (n_cols && n_rows > COHORT_MAX_CELLS / n_cols) ||
+                (by_prop && n_rows > PERSONA_COHORT_MAX_BRACKETS)))
         rc = persona__snap_corrupt(r, "%llu rows x %llu columns", (unsigned long long)n_rows,
                                    (unsigned long long)n_cols);
     /* times within what ingest accepts keep the period arithmetic in range */
@@ -439,7 +431,6 @@ static int load_rows(persona__snap_reader *r, persona_cohort_table *t)
         rc = persona__snap_corrupt(r, "times out of range");
     if (!rc && n_rows && !(t->rows = persona__calloc(n_rows, sizeof *t->rows)))
         rc = persona__fail_nomem();
-    int by_prop = t->o.kind == PERSONA_COHORT_RETENTION && t->o.cohort_by == PERSONA_COHORT_BY_PROPERTY;
     for (uint64_t i = 0; !rc && i < n_rows; i++) {
         cohort_row *row = &t->rows[i];
         rc = persona__snap_get_i64(r, &row->period);
@@ -457,9 +448,12 @@ static int load_rows(persona__snap_reader *r, persona_cohort_table *t)
     }
     if (!rc)
         rc = persona__snap_section_end(r);
-    if (!rc && t->o.kind != PERSONA_COHORT_RETENTION && t->n_rows &&
-        (t->first_period > t->last_period || !in_time(&t->col_unit, t->first_period) ||
-         !in_time(&t->col_unit, t->last_period)))
+    /* the active period range: none yet (INT64_MAX, INT64_MIN; always so for retention),
+     * or in order and in range whatever the rows, as implied_rows() counts on it */
+    int no_range = t->first_period == INT64_MAX && t->last_period == INT64_MIN;
+    if (!rc && !no_range &&
+        (t->o.kind == PERSONA_COHORT_RETENTION || t->first_period > t->last_period ||
+         !in_time(&t->col_unit, t->first_period) || !in_time(&t->col_unit, t->last_period)))
         rc = persona__snap_corrupt(r, "period range out of order or out of range");
     t->n_cols = (size_t)n_cols;
     return rc;
@@ -520,10 +514,8 @@ static int load_reader(persona_cohort_table **out, persona__snap_reader *r)
         return rc;
     persona_cohort_table *t = NULL;
     rc = persona__cohort_table_new(&t, &o);
-    if (rc) {
-        persona__cohort_opts_free(&o);
+    if (rc)
         return rc;
-    }
     rc = load_rows(r, t);
     if (!rc)
         rc = check_layout(r, t);

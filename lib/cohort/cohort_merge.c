@@ -22,7 +22,9 @@ PERSONA_API int persona_cohort_table_merge(persona_cohort_table *into,
     if (diff)
         return persona__fail(PERSONA_EINVAL, "%s: the tables were built with different options "
                                              "(%s)", fn, diff);
-    int rc = persona__cohort_table_add(into, from, 1);
+    int rc = persona__cohort_check_rows(&into->o, persona__cohort_rows_united(into, from));
+    if (rc == PERSONA_OK)
+        rc = persona__cohort_table_add(into, from, 1);
     if (rc == PERSONA_OK)
         into->updatable = 0;
     return rc;
@@ -94,10 +96,8 @@ static int partial(persona_cohort_table **out, const persona_cohort_table *t,
     if (rc)
         return rc;
     rc = persona__cohort_table_new(out, &o);
-    if (rc) {
-        persona__cohort_opts_free(&o);
+    if (rc)
         return rc;
-    }
     if (all || n_only)
         rc = persona__cohort_scan(*out, s, all ? NULL : only, n_only);
     if (rc) {
@@ -188,8 +188,10 @@ PERSONA_API int persona_cohort_table_update(persona_cohort_table *t, const perso
             rc = persona__cohort_table_add(next, then, -1);
         if (rc == PERSONA_OK) {
             drop_empty_rows(next);
-            rc = persona__cohort_table_fit(next);
+            rc = persona__cohort_check_rows(&next->o, next->n_rows);
         }
+        if (rc == PERSONA_OK)
+            rc = persona__cohort_table_fit(next);
     }
     if (rc == PERSONA_OK) {
         t->store_epoch = store->epoch;

@@ -43,6 +43,12 @@ static int cmp_str(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* A range end: 0 (open) or a time ingest accepts. */
+static int range_end_ok(int64_t t)
+{
+    return t == 0 || (t >= PERSONA_TIME_MIN && t <= PERSONA_TIME_MAX);
+}
+
 static int check_kind_and_periods(const persona_cohort_options *in)
 {
     if (in->kind < PERSONA_COHORT_RETENTION || in->kind > PERSONA_COHORT_STICKINESS)
@@ -67,6 +73,14 @@ static int check_kind_and_periods(const persona_cohort_options *in)
     if (in->utc_offset_minutes < -MAX_OFFSET_MIN || in->utc_offset_minutes > MAX_OFFSET_MIN)
         return persona__fail(PERSONA_EINVAL, "cohort options: utc_offset_minutes %d is outside "
                                              "-1440..1440", (int)in->utc_offset_minutes);
+    /* the range's ends go through the period arithmetic, exact (and free of overflow) for
+     * the times ingest accepts */
+    if (!range_end_ok(in->from_ms) || !range_end_ok(in->to_ms)) {
+        int from = !range_end_ok(in->from_ms);
+        return persona__fail(PERSONA_EINVAL, "cohort options: %s %lld is outside "
+                                             "PERSONA_TIME_MIN … PERSONA_TIME_MAX",
+                             from ? "from_ms" : "to_ms", (long long)(from ? in->from_ms : in->to_ms));
+    }
     if (in->from_ms && in->to_ms && in->to_ms <= in->from_ms)
         return persona__fail(PERSONA_EINVAL, "cohort options: to_ms is not after from_ms");
     if (in->threads < 0)

@@ -7,17 +7,13 @@
 #include "core/alloc.h"
 #include "core/error.h"
 
-static int64_t floor_div(int64_t a, int64_t b)
-{
-    int64_t q = a / b;
-    return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
-}
-
 int persona__cohort_table_new(persona_cohort_table **out, cohort_opts *o)
 {
     persona_cohort_table *t = persona__calloc(1, sizeof *t);
-    if (!t)
+    if (!t) {
+        persona__cohort_opts_free(o);
         return persona__fail_nomem();
+    }
     t->o = *o;
     memset(o, 0, sizeof *o);
     t->col_unit.unit = t->o.period == PERSONA_PERIOD_ROLLING ? t->o.row_period : t->o.period;
@@ -63,7 +59,7 @@ static int64_t avail_from_time(const persona_cohort_table *t, int64_t from)
     if (t->t_last < from)
         return 0;
     if (is_rolling(&t->o))
-        return floor_div(t->t_last - from, t->o.window_ms) + 1;
+        return persona__floor_div(t->t_last - from, t->o.window_ms) + 1;
     return persona__period_of(&t->col_unit, t->t_last) - persona__period_of(&t->col_unit, from) + 1;
 }
 
@@ -195,6 +191,29 @@ static int row_cmp(const persona_cohort_table *t, const cohort_row *r, int64_t p
     if (!r->label || !label)
         return (r->label == NULL) - (label == NULL);
     return strcmp(r->label, label);
+}
+
+int persona__cohort_check_rows(const cohort_opts *o, size_t n_rows)
+{
+    if (by_property(o) && n_rows > PERSONA_COHORT_MAX_BRACKETS)
+        return persona__fail(PERSONA_EINVAL, "cohort table: %zu values of property '%s', more "
+                                             "than the %d rows of a property cohort",
+                             n_rows, o->cohort_property, PERSONA_COHORT_MAX_BRACKETS);
+    return PERSONA_OK;
+}
+
+size_t persona__cohort_rows_united(const persona_cohort_table *a, const persona_cohort_table *b)
+{
+    size_t i = 0, j = 0, n = 0;
+    while (i < a->n_rows || j < b->n_rows) {
+        int c = i == a->n_rows   ? 1
+                : j == b->n_rows ? -1
+                                 : row_cmp(a, &a->rows[i], b->rows[j].period, b->rows[j].label);
+        i += c <= 0;
+        j += c >= 0;
+        n++;
+    }
+    return n;
 }
 
 /* Rows a lifecycle or stickiness table has for its active period range. */

@@ -277,13 +277,6 @@ PERSONA_API int persona_funnel_export(const persona_funnel *funnel, int32_t form
     return w.rc;
 }
 
-static int append_to_buf(void *ctx, const char *data, size_t len)
-{
-    persona__buf *b = ctx;
-    persona__buf_append(b, data, len);
-    return persona__buf_failed(b) ? -1 : 0;
-}
-
 PERSONA_API int persona_funnel_export_buffer(char **out, size_t *out_len,
                                              const persona_funnel *funnel, int32_t format)
 {
@@ -295,16 +288,8 @@ PERSONA_API int persona_funnel_export_buffer(char **out, size_t *out_len,
         return persona__fail(PERSONA_EINVAL, "out is NULL");
     persona__buf b;
     persona__buf_init(&b);
-    int rc = persona_funnel_export(funnel, format, append_to_buf, &b);
-    if (rc == PERSONA_ECALLBACK || (rc == PERSONA_OK && persona__buf_reserve(&b, 1)))
+    int rc = persona_funnel_export(funnel, format, persona__buf_write, &b);
+    if (rc == PERSONA_ECALLBACK) /* the only write that fails is an append out of memory */
         rc = persona__fail_nomem();
-    if (rc) {
-        persona__buf_free(&b);
-        return rc;
-    }
-    b.data[b.len] = '\0';
-    if (out_len)
-        *out_len = b.len;
-    *out = b.data;
-    return PERSONA_OK;
+    return persona__buf_hand_over(&b, rc, out, out_len);
 }

@@ -298,9 +298,10 @@ static int load_trend(loader *ld, persona_funnel *f)
     if (!rc)
         rc = persona__snap_get_u64(r, &n);
     persona__period p = { f->spec.trend_period, (int64_t)f->spec.utc_offset_minutes * 60000 };
+    /* last - (n - 1), not first + (n - 1): first comes from the file and may be anything */
     if (!rc && (n > FUNNEL_MAX_TREND ||
                 (n && (first < persona__period_of(&p, PERSONA_TIME_MIN) ||
-                       first + (int64_t)n - 1 > persona__period_of(&p, PERSONA_TIME_MAX)))))
+                       first > persona__period_of(&p, PERSONA_TIME_MAX) - (int64_t)(n - 1)))))
         rc = persona__snap_corrupt(r, "a trend of %llu periods from %lld", (unsigned long long)n,
                                    (long long)first);
     if (!rc)

@@ -7,12 +7,6 @@
 
 #define MS_PER_HOUR INT64_C(3600000)
 
-static int64_t floor_div(int64_t a, int64_t b)
-{
-    int64_t q = a / b;
-    return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
-}
-
 int persona__period_unit_ok(int32_t unit)
 {
     return unit >= PERSONA_PERIOD_HOUR && unit <= PERSONA_PERIOD_YEAR;
@@ -24,7 +18,7 @@ static int64_t period_of_day(int32_t unit, int64_t day)
     int m, d;
     switch (unit) {
     case PERSONA_PERIOD_DAY: return day;
-    case PERSONA_PERIOD_WEEK: return floor_div(day + 3, 7); /* 1970-01-01 was a Thursday */
+    case PERSONA_PERIOD_WEEK: return persona__floor_div(day + 3, 7); /* 1970-01-01 was a Thursday */
     default: break;
     }
     persona__civil_from_days(day, &y, &m, &d);
@@ -39,8 +33,8 @@ int64_t persona__period_of(const persona__period *p, int64_t t)
 {
     /* Times are bounded (years 1..9999), so t + offset cannot overflow. */
     if (p->unit == PERSONA_PERIOD_HOUR)
-        return floor_div(t + p->offset_ms, MS_PER_HOUR);
-    return period_of_day(p->unit, floor_div(t + p->offset_ms, PERIOD_MS_PER_DAY));
+        return persona__floor_div(t + p->offset_ms, MS_PER_HOUR);
+    return period_of_day(p->unit, persona__floor_div(t + p->offset_ms, PERIOD_MS_PER_DAY));
 }
 
 static int64_t first_day(int32_t unit, int64_t n)
@@ -48,11 +42,15 @@ static int64_t first_day(int32_t unit, int64_t n)
     switch (unit) {
     case PERSONA_PERIOD_DAY: return n;
     case PERSONA_PERIOD_WEEK: return n * 7 - 3;
-    case PERSONA_PERIOD_QUARTER:
-        return persona__days_from_civil(floor_div(n, 4), (int)(n - floor_div(n, 4) * 4) * 3 + 1, 1);
+    case PERSONA_PERIOD_QUARTER: {
+        int64_t y = persona__floor_div(n, 4);
+        return persona__days_from_civil(y, (int)(n - y * 4) * 3 + 1, 1);
+    }
     case PERSONA_PERIOD_YEAR: return persona__days_from_civil(n, 1, 1);
-    default:
-        return persona__days_from_civil(floor_div(n, 12), (int)(n - floor_div(n, 12) * 12) + 1, 1);
+    default: {
+        int64_t y = persona__floor_div(n, 12);
+        return persona__days_from_civil(y, (int)(n - y * 12) + 1, 1);
+    }
     }
 }
 
@@ -84,8 +82,8 @@ int persona__period_days_init(persona__period_days *d, const persona__period *p,
     d->day0 = 0;
     if (t_max < t_min || p->unit == PERSONA_PERIOD_HOUR)
         return 0;
-    int64_t day0 = floor_div(t_min + p->offset_ms, PERIOD_MS_PER_DAY);
-    int64_t n = floor_div(t_max + p->offset_ms, PERIOD_MS_PER_DAY) - day0 + 1;
+    int64_t day0 = persona__floor_div(t_min + p->offset_ms, PERIOD_MS_PER_DAY);
+    int64_t n = persona__floor_div(t_max + p->offset_ms, PERIOD_MS_PER_DAY) - day0 + 1;
     if (n > max_days)
         return 0;
     int64_t *of = persona__realloc_array(NULL, (size_t)n, sizeof *of);

@@ -11,6 +11,14 @@
 #define PERIOD_MS_PER_DAY INT64_C(86400000)
 #define PERIOD_LABEL_MAX 32 /* room for any label with its NUL */
 
+/* a / b rounded down (toward negative infinity), where C rounds toward zero: times before
+ * 1970 are negative. */
+static inline int64_t persona__floor_div(int64_t a, int64_t b)
+{
+    int64_t q = a / b;
+    return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
+}
+
 typedef struct persona__period {
     int32_t unit;      /* a calendar PERSONA_PERIOD_* (HOUR … YEAR) */
     int64_t offset_ms; /* local = UTC + offset */
@@ -44,9 +52,7 @@ void persona__period_days_free(persona__period_days *d);
 /* persona__period_of through the table. */
 static inline int64_t persona__period_days_of(const persona__period_days *d, int64_t t)
 {
-    int64_t local = t + d->offset_ms;
-    /* floor division: times before 1970 are negative */
-    int64_t day = local / PERIOD_MS_PER_DAY - (local % PERIOD_MS_PER_DAY < 0);
+    int64_t day = persona__floor_div(t + d->offset_ms, PERIOD_MS_PER_DAY);
     if (d->n && day >= d->day0 && day - d->day0 < d->n)
         return d->of_day[day - d->day0];
     persona__period p = {d->unit, d->offset_ms};

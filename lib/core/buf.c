@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "alloc.h"
+#include "error.h"
 
 void persona__buf_init(persona__buf *b)
 {
@@ -46,6 +47,27 @@ void persona__buf_append(persona__buf *b, const char *s, size_t len)
         memcpy(b->data + b->len, s, len);
     b->len += len;
     b->data[b->len] = '\0';
+}
+
+int persona__buf_write(void *ctx, const char *data, size_t len)
+{
+    persona__buf *b = ctx;
+    persona__buf_append(b, data, len);
+    return persona__buf_failed(b) ? -1 : 0;
+}
+
+int persona__buf_hand_over(persona__buf *b, int rc, char **out, size_t *out_len)
+{
+    if (rc == PERSONA_OK && persona__buf_reserve(b, 0)) /* also fails for a failed buffer */
+        rc = persona__fail_nomem();
+    if (rc) {
+        persona__buf_free(b);
+        return rc;
+    }
+    if (out_len)
+        *out_len = b->len;
+    *out = b->data;
+    return PERSONA_OK;
 }
 
 void persona__buf_puts(persona__buf *b, const char *s)

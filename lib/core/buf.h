@@ -37,6 +37,14 @@ static inline int persona__buf_failed(const persona__buf *b)
     return b->failed;
 }
 
+/* A persona_write_fn appending to the persona__buf ctx: 0, or -1 once the buffer failed. */
+int persona__buf_write(void *ctx, const char *data, size_t len);
+/* Hand a buffer's text to the caller of an *_export_buffer function: when rc is PERSONA_OK
+ * and the buffer intact, *out receives the NUL-terminated text (released with
+ * persona_free(); "" when empty) and *out_len, unless NULL, its length; otherwise the
+ * buffer is freed and rc returned (PERSONA_ENOMEM for a failed buffer). */
+int persona__buf_hand_over(persona__buf *b, int rc, char **out, size_t *out_len);
+
 /* Shortest round-trip form of a double into out (at least 32 bytes); returns length. */
 size_t persona__fmt_double(char *out, double v);
 

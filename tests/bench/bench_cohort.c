@@ -13,8 +13,7 @@
 
 static void fail(const char *what)
 {
-    fprintf(stderr, "bench_cohort: %s: %s\n", what, persona_errmsg());
-    exit(1);
+    bench_fail("bench_cohort", what);
 }
 
 static int write_file(void *ctx, const char *data, size_t len)
@@ -30,21 +29,8 @@ int main(int argc, char **argv)
     int threads = argc > 4 ? atoi(argv[4]) : 0;
     if (repeats < 1 || repeats > 64)
         repeats = 5;
-    persona_store *store = NULL;
-    double t0 = bench_now();
-    size_t len = strlen(path);
-    if (len > 5 && strcmp(path + len - 5, ".snap") == 0) {
-        if (persona_store_open(&store, path))
-            fail("open");
-    } else {
-        persona_source *src = NULL;
-        if (persona_store_new(&store, NULL) || persona_source_open_csv(&src, path, NULL, NULL))
-            fail("setup");
-        if (persona_store_load(NULL, store, src, NULL))
-            fail("load");
-        persona_source_free(src);
-    }
-    double load_s = bench_now() - t0;
+    double load_s = 0;
+    persona_store *store = bench_load_store("bench_cohort", path, &load_s);
     persona_cohort_options o = PERSONA_COHORT_OPTIONS_INIT;
     o.threads = threads;
     double times[64];

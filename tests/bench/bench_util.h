@@ -1,11 +1,15 @@
-/* What the benchmark programs share: a monotonic clock, the median of repeats, and one
- * seeded generator so that runs make the same data. */
+/* What the benchmark programs share: a monotonic clock, the median of repeats, one seeded
+ * generator so that runs make the same data, and the store a benchmark runs on. */
 #ifndef PERSONA_BENCH_UTIL_H
 #define PERSONA_BENCH_UTIL_H
 
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
+
+#include "persona.h"
 
 /* splitmix64, seeded 42: the next pseudo-random 64 bits / a double in [0, 1). */
 static uint64_t bench_rng = 42;
@@ -39,6 +43,36 @@ static inline double bench_median(double *v, size_t n)
 {
     qsort(v, n, sizeof *v, bench_cmp_double);
     return v[n / 2];
+}
+
+/* "<prog>: <what>: <the library's message>" on stderr, then exit(1). */
+static inline void bench_fail(const char *prog, const char *what)
+{
+    fprintf(stderr, "%s: %s: %s\n", prog, what, persona_errmsg());
+    exit(1);
+}
+
+/* The store to measure on: opened from a store snapshot when the path ends in .snap, else
+ * loaded from a CSV of events (user_id, timestamp, event, value). *load_s receives the
+ * seconds it took; a failure ends the program (bench_fail). */
+static inline persona_store *bench_load_store(const char *prog, const char *path, double *load_s)
+{
+    persona_store *store = NULL;
+    double t0 = bench_now();
+    size_t len = strlen(path);
+    if (len > 5 && strcmp(path + len - 5, ".snap") == 0) {
+        if (persona_store_open(&store, path))
+            bench_fail(prog, "open");
+    } else {
+        persona_source *src = NULL;
+        if (persona_store_new(&store, NULL) || persona_source_open_csv(&src, path, NULL, NULL))
+            bench_fail(prog, "setup");
+        if (persona_store_load(NULL, store, src, NULL))
+            bench_fail(prog, "load");
+        persona_source_free(src);
+    }
+    *load_s = bench_now() - t0;
+    return store;
 }
 
 #endif

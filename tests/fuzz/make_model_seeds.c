@@ -45,15 +45,23 @@ static persona_store *small_store(void)
     return s;
 }
 
-static void cohort_seed(const persona_store *s, const persona_cohort_options *o, const char *dir,
-                        const char *name)
+/* Build a cohort table (co) or a funnel (fo) of s and save it as DIR/seed-NAME. */
+static void write_seed(const persona_store *s, const persona_cohort_options *co,
+                       const persona_funnel_options *fo, const char *dir, const char *name)
 {
-    persona_cohort_table *t = NULL;
     char path[512];
-    must(persona_cohort_build(&t, s, o), name);
     snprintf(path, sizeof path, "%s/seed-%s", dir, name);
-    must(persona_cohort_table_save(t, path), path);
-    persona_cohort_table_free(t);
+    if (co) {
+        persona_cohort_table *t = NULL;
+        must(persona_cohort_build(&t, s, co), name);
+        must(persona_cohort_table_save(t, path), path);
+        persona_cohort_table_free(t);
+    } else {
+        persona_funnel *f = NULL;
+        must(persona_funnel_build(&f, s, fo), name);
+        must(persona_funnel_save(f, path), path);
+        persona_funnel_free(f);
+    }
 }
 
 static void cohort_seeds(const char *dir)
@@ -63,7 +71,7 @@ static void cohort_seeds(const char *dir)
     static const char *const buy[] = {"buy"};
     persona_cohort_options o = PERSONA_COHORT_OPTIONS_INIT;
     o.metrics = (1u << PERSONA_COHORT_EVENTS) | (1u << PERSONA_COHORT_REVENUE);
-    cohort_seed(s, &o, dir, "monthly-all-metrics");
+    write_seed(s, &o, NULL, dir, "monthly-all-metrics");
     o = (persona_cohort_options)PERSONA_COHORT_OPTIONS_INIT;
     o.cohort_by = PERSONA_COHORT_BY_PROPERTY;
     o.cohort_property = "ref";
@@ -71,7 +79,7 @@ static void cohort_seeds(const char *dir)
     o.brackets = brackets;
     o.n_brackets = 4;
     o.min_users = 2;
-    cohort_seed(s, &o, dir, "property-weekly-brackets");
+    write_seed(s, &o, NULL, dir, "property-weekly-brackets");
     o = (persona_cohort_options)PERSONA_COHORT_OPTIONS_INIT;
     o.period = PERSONA_PERIOD_ROLLING;
     o.row_period = PERSONA_PERIOD_QUARTER;
@@ -84,33 +92,22 @@ static void cohort_seeds(const char *dir)
     o.metrics = 1u << PERSONA_COHORT_REVENUE;
     o.utc_offset_minutes = 330;
     o.consent_purpose = "email";
-    cohort_seed(s, &o, dir, "rolling-first-buy");
+    write_seed(s, &o, NULL, dir, "rolling-first-buy");
     o = (persona_cohort_options)PERSONA_COHORT_OPTIONS_INIT;
     o.kind = PERSONA_COHORT_LIFECYCLE;
     o.period = PERSONA_PERIOD_WEEK;
     o.from_ms = T0 + 20 * DAY;
-    cohort_seed(s, &o, dir, "lifecycle-weekly");
+    write_seed(s, &o, NULL, dir, "lifecycle-weekly");
     o = (persona_cohort_options)PERSONA_COHORT_OPTIONS_INIT;
     o.kind = PERSONA_COHORT_STICKINESS;
     o.period = PERSONA_PERIOD_DAY;
-    cohort_seed(s, &o, dir, "stickiness-daily");
+    write_seed(s, &o, NULL, dir, "stickiness-daily");
     persona_store_free(s);
     persona_store *empty = NULL;
     must(persona_store_new(&empty, NULL), "store");
     o = (persona_cohort_options)PERSONA_COHORT_OPTIONS_INIT;
-    cohort_seed(empty, &o, dir, "empty");
+    write_seed(empty, &o, NULL, dir, "empty");
     persona_store_free(empty);
-}
-
-static void funnel_seed(const persona_store *s, const persona_funnel_options *o, const char *dir,
-                        const char *name)
-{
-    persona_funnel *f = NULL;
-    char path[512];
-    must(persona_funnel_build(&f, s, o), name);
-    snprintf(path, sizeof path, "%s/seed-%s", dir, name);
-    must(persona_funnel_save(f, path), path);
-    persona_funnel_free(f);
 }
 
 static void funnel_seeds(const char *dir)
@@ -136,17 +133,17 @@ static void funnel_seeds(const char *dir)
     o.steps = two;
     o.n_steps = 2;
     o.window_ms = 40 * DAY;
-    funnel_seed(s, &o, dir, "loose-users");
+    write_seed(s, NULL, &o, dir, "loose-users");
     o.steps = three;
     o.n_steps = 3;
     o.order = PERSONA_FUNNEL_STRICT;
     o.count = PERSONA_FUNNEL_TOTALS;
     o.trend_period = PERSONA_PERIOD_WEEK;
-    funnel_seed(s, &o, dir, "strict-totals-weekly");
+    write_seed(s, NULL, &o, dir, "strict-totals-weekly");
     o.order = PERSONA_FUNNEL_ANY_ORDER;
     o.count = PERSONA_FUNNEL_SESSIONS;
     o.hold_property = "ref";
-    funnel_seed(s, &o, dir, "any-order-sessions-hold");
+    write_seed(s, NULL, &o, dir, "any-order-sessions-hold");
     o = (persona_funnel_options)PERSONA_FUNNEL_OPTIONS_INIT;
     o.steps = three;
     o.n_steps = 3;
@@ -154,7 +151,7 @@ static void funnel_seeds(const char *dir)
     o.n_exclusions = 1;
     o.consent_purpose = "email";
     o.utc_offset_minutes = -300;
-    funnel_seed(s, &o, dir, "predicate-exclusion");
+    write_seed(s, NULL, &o, dir, "predicate-exclusion");
     persona_store_free(s);
 }
 

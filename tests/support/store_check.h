@@ -18,6 +18,24 @@ static inline persona_event ev(const char *user, int64_t t, const char *type, do
     return e;
 }
 
+/* Ingest one event with one named property (skipped when value is NULL), checking that it
+ * was accepted. */
+static inline void ingest_with_prop(persona_store *s, const char *user, int64_t t,
+                                    const char *type, double value, const char *prop,
+                                    const char *prop_value)
+{
+    persona_event e = ev(user, t, type, value);
+    const char *names[1] = { prop }, *values[1] = { prop_value };
+    if (prop_value) {
+        e.prop_names = names;
+        e.prop_values = values;
+        e.n_props = 1;
+    }
+    persona_ingest_stats st = PERSONA_INGEST_STATS_INIT;
+    CHECK_RC(persona_store_ingest(&st, s, &e, 1, NULL), PERSONA_OK);
+    CHECK(st.events_accepted == 1);
+}
+
 /* A store with a fixed hash seed (so runs are repeatable) and default settings. */
 static inline persona_store *new_seeded_store(uint64_t seed)
 {

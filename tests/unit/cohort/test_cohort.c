@@ -31,19 +31,11 @@ static int64_t at(int y, int mo, int d, int h, int mi)
     return (int64_t)timegm(&tm) * 1000;
 }
 
+/* An event with property "ref" (none when ref is NULL). */
 static void ingest(persona_store *s, const char *user, int64_t t, const char *type, double value,
                    const char *ref)
 {
-    persona_event e = ev(user, t, type, value);
-    const char *names[1] = {"ref"}, *vals[1] = {ref};
-    if (ref) {
-        e.prop_names = names;
-        e.prop_values = vals;
-        e.n_props = 1;
-    }
-    persona_ingest_stats st = PERSONA_INGEST_STATS_INIT;
-    CHECK_RC(persona_store_ingest(&st, s, &e, 1, NULL), PERSONA_OK);
-    CHECK(st.events_accepted == 1);
+    ingest_with_prop(s, user, t, type, value, "ref", ref);
 }
 
 static persona_cohort_table *build(const persona_store *s, const persona_cohort_options *o)
@@ -235,6 +227,12 @@ static void test_bad_options(void)
     BAD(o.utc_offset_minutes = 1441, PERSONA_EINVAL, "utc_offset_minutes 1441 is outside");
     BAD(o.from_ms = 10; o.to_ms = 10, PERSONA_EINVAL, "to_ms is not after from_ms");
     BAD(o.threads = -1, PERSONA_EINVAL, "threads is negative");
+    /* range ends outside the times ingest accepts (their period arithmetic would overflow) */
+    BAD(o.kind = PERSONA_COHORT_LIFECYCLE; o.to_ms = INT64_MIN, PERSONA_EINVAL, "to_ms");
+    BAD(o.kind = PERSONA_COHORT_LIFECYCLE; o.utc_offset_minutes = 60; o.from_ms = INT64_MAX,
+        PERSONA_EINVAL, "from_ms");
+    BAD(o.cohort_by = PERSONA_COHORT_BY_PROPERTY; o.cohort_property = "ref";
+        o.from_ms = PERSONA_TIME_MAX + 1, PERSONA_EINVAL, "from_ms");
     BAD(o.cohort_by = 5, PERSONA_EINVAL, "unknown cohort_by 5");
     BAD(o.cohort_by = PERSONA_COHORT_BY_FIRST_OF_TYPE, PERSONA_EINVAL, "cohort_event is NULL");
     BAD(o.cohort_by = PERSONA_COHORT_BY_PROPERTY; o.cohort_property = "", PERSONA_EINVAL,
@@ -947,6 +945,59 @@ static void check_update(const gen *g, const persona_cohort_options *o,
     persona_store_free(s);
 }
 
+/* ---- at most PERSONA_COHORT_MAX_BRACKETS rows of a property cohort ---- */
+
+/* Users u<first> … u<first + n - 1>, each with a value of "ref" of its own. */
+static void add_valued_users(persona_store *s, int first, int n)
+{
+    char name[16], ref[16];
+    for (int i = first; i < first + n; i++) {
+        snprintf(name, sizeof name, "u%d", i);
+        snprintf(ref, sizeof ref, "r%d", i);
+        ingest(s, name, T2024 + (int64_t)i * HOUR, "view", NAN, ref);
+    }
+}
+
+static void test_property_rows_limit(void)
+{
+    const int max = PERSONA_COHORT_MAX_BRACKETS;
+    persona_cohort_options o = PERSONA_COHORT_OPTIONS_INIT;
+    o.cohort_by = PERSONA_COHORT_BY_PROPERTY;
+    o.cohort_property = "ref";
+    persona_store *s = new_seeded_store(4);
+    add_valued_users(s, 0, max);
+    persona_cohort_table *t = build(s, &o);
+    size_t rows = 0;
+    CHECK_RC(persona_cohort_table_rows(&rows, t), PERSONA_OK);
+    CHECK(rows == (size_t)max);
+    /* build: one value more is refused */
+    persona_store *s2 = new_seeded_store(4);
+    add_valued_users(s2, 0, max + 1);
+    expect_bad(s2, &o, PERSONA_EINVAL, "more than the 1024 rows of a property cohort");
+    /* merge: a partial with one value more is refused, the table unchanged */
+    persona_store *s3 = new_seeded_store(4);
+    add_valued_users(s3, max, 1);
+    persona_cohort_table *u = build(s3, &o);
+    char *before = json(t);
+    CHECK_RC(persona_cohort_table_merge(t, u), PERSONA_EINVAL);
+    CHECK_MSG("more than the 1024 rows");
+    char *after = json(t);
+    CHECK(before && after && strcmp(before, after) == 0);
+    persona_free(after);
+    /* update: a new user with a new value is refused, the table unchanged */
+    add_valued_users(s, max, 1);
+    CHECK_RC(persona_cohort_table_update(t, s), PERSONA_EINVAL);
+    after = json(t);
+    CHECK(before && after && strcmp(before, after) == 0);
+    persona_free(after);
+    persona_free(before);
+    persona_cohort_table_free(u);
+    persona_cohort_table_free(t);
+    persona_store_free(s3);
+    persona_store_free(s2);
+    persona_store_free(s);
+}
+
 static void test_brute_force(int rounds)
 {
     for (int i = 0; i < rounds; i++) {
@@ -992,6 +1043,7 @@ int main(void)
 {
     test_example();
     test_bad_options();
+    test_property_rows_limit();
     const char *rounds = getenv("COHORT_ROUNDS"); /* more for a longer campaign */
     test_brute_force(rounds ? atoi(rounds) : 500);
     return check_report("test_cohort");

@@ -15,18 +15,11 @@
 #define DAY INT64_C(86400000)
 #define T0 INT64_C(1704067200000) /* 2024-01-01 */
 
+/* An event with property "ref" (none when ref is NULL). */
 static void add(persona_store *s, const char *user, int64_t t, const char *type, double v,
                 const char *ref)
 {
-    persona_event e = ev(user, t, type, v);
-    const char *names[1] = {"ref"}, *vals[1] = {ref};
-    if (ref) {
-        e.prop_names = names;
-        e.prop_values = vals;
-        e.n_props = 1;
-    }
-    if (persona_store_ingest(NULL, s, &e, 1, NULL) != PERSONA_OK)
-        abort();
+    ingest_with_prop(s, user, t, type, v, "ref", ref);
 }
 
 /* Users u<first>… with events over three months; `late` adds a later batch. */

@@ -453,6 +453,21 @@ static void test_min_max(void)
     CHECK_NEAR(quant(f, 1, 1), 8, 0);
     persona_funnel_free(f);
     persona_store_free(s);
+
+    /* the largest min_ms / max_ms on events before 1970 (negative times): no overflow */
+    static const tev N[] = { { "u1", -1000, "A", 0, 0 }, { "u1", -500, "B", 0, 0 } };
+    s = store_of(N, 2, 0);
+    st[1].min_ms = 0;
+    st[1].max_ms = INT64_MAX;
+    o = opts_of(st, p, 2, 0);
+    f = build(s, &o);
+    UNITS(f, 1, 1);
+    persona_funnel_free(f);
+    st[1].min_ms = INT64_MAX;
+    f = build(s, &o);
+    UNITS(f, 1, 0);
+    persona_funnel_free(f);
+    persona_store_free(s);
 }
 
 static void test_totals_sessions(void)
@@ -1339,6 +1354,27 @@ static void test_snapshot(void)
     CHECK(g == NULL);
     CHECK_RC(persona_funnel_load(&g, "/nonexistent/dir/x.snap"), PERSONA_EIO);
     CHECK_RC(persona_funnel_save(f, "/nonexistent/dir/x.snap"), PERSONA_EIO);
+    persona_funnel_free(f);
+
+    /* many exclusions of the smallest size (a 1-byte type, no predicate) read back */
+    persona_funnel_step xs = step_of("x");
+    persona_funnel_exclusion x[40];
+    const persona_funnel_exclusion *xp[40];
+    for (size_t i = 0; i < 40; i++) {
+        x[i] = (persona_funnel_exclusion)PERSONA_FUNNEL_EXCLUSION_INIT;
+        x[i].event = &xs;
+        xp[i] = &x[i];
+    }
+    o = opts_of(st, p, 3, 10);
+    o.exclusions = xp;
+    o.n_exclusions = 40;
+    f = build(s, &o);
+    CHECK_RC(persona_funnel_save(f, path), PERSONA_OK);
+    g = NULL;
+    CHECK_RC(persona_funnel_load(&g, path), PERSONA_OK);
+    if (g)
+        check_same_funnel(f, g);
+    persona_funnel_free(g);
     persona_funnel_free(f);
     persona_store_free(s);
 }

@@ -23,16 +23,7 @@ static persona_store *new_store(void)
 static void ingest(persona_store *s, const char *user, int64_t t, const char *type, double v,
                    const char *category)
 {
-    persona_event e = ev(user, t, type, v);
-    const char *names[1] = { "category" }, *values[1] = { category };
-    if (category) {
-        e.prop_names = names;
-        e.prop_values = values;
-        e.n_props = 1;
-    }
-    persona_ingest_stats st = PERSONA_INGEST_STATS_INIT;
-    CHECK_RC(persona_store_ingest(&st, s, &e, 1, NULL), PERSONA_OK);
-    CHECK(st.events_accepted == 1);
+    ingest_with_prop(s, user, t, type, v, "category", category);
 }
 
 static void alias2(persona_store *s, int32_t ta, const char *a, int32_t tb, const char *b,
