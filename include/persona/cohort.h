@@ -156,9 +156,9 @@ typedef struct persona_cohort_options {
     uint32_t min_users;
     /** Count only users who granted consent for this purpose (NULL = everyone). @since 1.0 */
     const char *consent_purpose;
-    /** Time range [from_ms, to_ms) (0 = open): retention rows are the cohorts whose
-     * cohort event falls in it; lifecycle and stickiness rows are the periods it touches.
-     * @since 1.0 */
+    /** Time range [from_ms, to_ms) (0 = open; a bound must lie in #PERSONA_TIME_MIN …
+     * #PERSONA_TIME_MAX): retention rows are the cohorts whose cohort event falls in it;
+     * lifecycle and stickiness rows are the periods it touches. @since 1.0 */
     int64_t from_ms;
     int64_t to_ms; /**< end of the range, exclusive (0 = open). @since 1.0 */
     /** Threads of the scan (0 = the machine's cores, at most 8); the result is the same
@@ -185,7 +185,9 @@ PERSONA_API int persona_cohort_options_init(persona_cohort_options *opts, uint32
  * @param[in]  opts  the options; NULL = all defaults.
  * @return #PERSONA_OK; #PERSONA_EINVAL (bad options: the message names the field —
  *         unknown kind or period, offset out of range, brackets not increasing from 0, a
- *         missing cohort event type or property, rolling windows for lifecycle, …);
+ *         missing cohort event type or property, rolling windows for lifecycle, a range
+ *         bound outside the accepted times, …; or a table too big: more than
+ *         #PERSONA_COHORT_MAX_BRACKETS property rows, cells over 2^24 or 1 GiB);
  *         #PERSONA_ENOMEM; #PERSONA_EUNSUPPORTED (a newer caller's options).
  * @since 1.0
  */

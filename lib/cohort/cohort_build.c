@@ -182,7 +182,8 @@ static int make_rows(scan *sc, const uint32_t *vals)
     /* n_counted is now the number of rows */
     int rc = persona__cohort_check_rows(&t->o, n_counted);
     val_key *vk = NULL;
-    if (rc == PERSONA_OK && !(t->rows = persona__calloc(n_counted ? n_counted : 1, sizeof *t->rows)))
+    if (rc == PERSONA_OK &&
+        !(t->rows = persona__calloc(n_counted ? n_counted : 1, sizeof *t->rows)))
         rc = persona__fail_nomem();
     if (rc == PERSONA_OK && by_prop) {
         vk = persona__realloc_array(NULL, n_counted ? n_counted : 1, sizeof *vk);

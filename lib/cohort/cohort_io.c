@@ -507,16 +507,14 @@ static int load_reader(persona_cohort_table **out, persona__snap_reader *r)
     static const uint32_t known[] = {SEC_OPTIONS, SEC_ROWS, SEC_CELLS};
     *out = NULL;
     cohort_opts o;
+    persona_cohort_table *t = NULL;
     int rc = persona__snap_check_known(r, known, sizeof known / sizeof *known);
     if (!rc)
         rc = load_options(r, &o);
-    if (rc)
-        return rc;
-    persona_cohort_table *t = NULL;
-    rc = persona__cohort_table_new(&t, &o);
-    if (rc)
-        return rc;
-    rc = load_rows(r, t);
+    if (!rc)
+        rc = persona__cohort_table_new(&t, &o);
+    if (!rc)
+        rc = load_rows(r, t);
     if (!rc)
         rc = check_layout(r, t);
     if (!rc)

@@ -7,6 +7,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* Where tests write their snapshots: /dev/shm when it is there (every save fsyncs, which
+ * takes minutes on a busy disk and nothing on tmpfs; test_crash keeps the real disk's
+ * behaviour covered), else /tmp. */
+static inline const char *test_temp_dir(void)
+{
+    struct stat st;
+    return stat("/dev/shm", &st) == 0 && S_ISDIR(st.st_mode) && access("/dev/shm", W_OK) == 0
+               ? "/dev/shm"
+               : "/tmp";
+}
 
 /* The bytes of a file (free them) and their count, or NULL when it cannot be read. */
 static inline uint8_t *read_file(const char *path, size_t *len)

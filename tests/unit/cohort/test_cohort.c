@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "file_check.h"
 #include "store_check.h"
 
 #define DAY INT64_C(86400000)
@@ -895,7 +896,8 @@ static void check_merge_and_save(const gen *g, const persona_cohort_options *o,
     persona_store_free(sa);
     persona_store_free(sb);
 
-    char path[] = "/tmp/test_cohort_XXXXXX";
+    char path[64];
+    snprintf(path, sizeof path, "%s/test_cohort_XXXXXX", test_temp_dir());
     int fd = mkstemp(path);
     CHECK(fd >= 0);
     close(fd);

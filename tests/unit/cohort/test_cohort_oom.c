@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "file_check.h"
 #include "failalloc.h"
 #include "store_check.h"
 
@@ -55,7 +56,8 @@ static int counted;
 static void check_op(int op, const persona_cohort_options *o, const char *what)
 {
     uint64_t live0 = failalloc_live();
-    char path[] = "/tmp/test_cohort_oom_XXXXXX";
+    char path[64];
+    snprintf(path, sizeof path, "%s/test_cohort_oom_XXXXXX", test_temp_dir());
     int fd = mkstemp(path);
     if (fd < 0)
         abort();

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "file_check.h"
 #include "failalloc.h"
 #include "store_check.h"
 
@@ -1586,7 +1587,7 @@ int main(int argc, char **argv)
 {
     failalloc_install();
     int rounds = argc > 1 ? atoi(argv[1]) : 150;
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/test_funnel_%d", (int)getpid());
+    snprintf(tmpdir, sizeof tmpdir, "%s/test_funnel_%d", test_temp_dir(), (int)getpid());
     char cmd[300];
     snprintf(cmd, sizeof cmd, "mkdir -p %s", tmpdir);
     if (system(cmd) != 0)

@@ -4,7 +4,6 @@
 #include <dirent.h>
 #include <stdint.h>
 #include <stdio.h>
-#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -291,13 +290,7 @@ static void check_no_temp_files(void)
 
 int main(void)
 {
-    /* Hundreds of saves, each with fsyncs: on a busy disk they take minutes, on tmpfs none
-     * (test_crash keeps the real disk's crash behaviour covered). */
-    struct stat shm;
-    snprintf(dir, sizeof dir, "%s/persona-snap-XXXXXX",
-             stat("/dev/shm", &shm) == 0 && S_ISDIR(shm.st_mode) && access("/dev/shm", W_OK) == 0
-                 ? "/dev/shm"
-                 : "/tmp");
+    snprintf(dir, sizeof dir, "%s/persona-snap-XXXXXX", test_temp_dir());
     if (!mkdtemp(dir)) {
         perror("mkdtemp");
         return 1;
