@@ -726,15 +726,15 @@ static int funnel_help(void)
         "--count; conversions are fractions, empty when the base is 0; the median time from\n"
         "the previous step in seconds, empty for step 1 and when nobody reached the step).\n"
         "\n"
-        "A user reaches step k when they have events e1, e2, ..., ek in that order (by time;\n"
-        "events at the same time in the order of the input), ei of step i's type and\n"
-        "predicate, with time(ek) - time(e1) <= the window. Other events may come between\n"
-        "steps and consecutive steps may share a time. The DuckDB anchor's funnel (ordered,\n"
-        "other events allowed between, window measured from step 1, ties allowed:\n"
-        "t1 <= t2 <= t3 <= t1 + window) is the default --order loose with --window:\n"
+        "A user reaches step k when they have distinct events e1, e2, ..., ek with\n"
+        "time(e1) <= time(e2) <= ... <= time(ek), ei of step i's type and predicate, and\n"
+        "time(ek) - time(e1) <= the window. Other events may come between steps, and\n"
+        "consecutive steps may share a time whatever the order of those events in the input\n"
+        "(only --order strict follows the input order of events at one time).\n"
+        "The DuckDB anchor's funnel (ordered, other events allowed between, window measured\n"
+        "from step 1, ties allowed: t1 <= t2 <= t3 <= t1 + window) is\n"
+        "the default --order loose with --window:\n"
         "  persona funnel --steps view,addtocart,transaction --window 24h events.csv\n"
-        "(one difference: at equal times persona keeps the input order, so an addtocart\n"
-        "written before a view with the same timestamp does not follow it).\n"
         "\n",
         stdout);
     fputs(

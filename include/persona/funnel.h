@@ -8,41 +8,52 @@
  * releases it. A funnel never borrows from the store: either may be freed first.
  *
  * Definitions. A unit (a user, a session of a user, or an entry — see
- * persona_funnel_options.count) has its events in order of time, events at the same time
- * in log order. A path is a choice of events e1 < e2 < … < ek (in that order) where ei
- * matches step i (its type, and its predicate when the step has one) and:
+ * persona_funnel_options.count) has its events in "unit order": by time, events at the
+ * same time in log order (the order they were ingested). A path is a sequence of k distinct
+ * events e1, …, ek where ei matches step i (its type, and its predicate when the step has
+ * one), time(e1) ≤ time(e2) ≤ … ≤ time(ek) — events at the same time may be taken in
+ * either order, whatever their log order — and:
  * - e1 is an entry: its time is in [from_ms, to_ms) when a range is set;
- * - time(ek) − time(e1) ≤ window_ms (ties allowed: consecutive steps may share a time);
- * - min_ms ≤ time(ei) − time(ei−1) ≤ max_ms of step i (when set);
- * - #PERSONA_FUNNEL_STRICT: e(i−1) and ei are adjacent among all the unit's events;
- * - no exclusion event lies strictly between e(i−1) and ei when the exclusion covers the
- *   steps i−1 → i (persona_funnel_exclusion);
+ * - time(ek) − time(e1) ≤ window_ms;
+ * - min_ms ≤ time(ei) − time(ei−1) ≤ max_ms of step i (when set; so a min_ms keeps ei from
+ *   sharing the time of e(i−1));
+ * - no exclusion event x with time(e(i−1)) < time(x) < time(ei) when the exclusion covers
+ *   the steps i−1 → i (persona_funnel_exclusion): strictly between in time, so an
+ *   exclusion event at the time of e(i−1) or of ei does not break the pair;
  * - with hold_property set, every ei has the same value of that property as e1 (events
- *   without the property match no step).
+ *   without the property match no step);
+ * - #PERSONA_FUNNEL_STRICT: ei is the event right after e(i−1) in unit order (no event of
+ *   the unit between them). Strict order is the one place where the log order of events at
+ *   the same time matters: every other result is the same whatever order the events were
+ *   ingested in.
  * The unit reaches step k when some path of k steps exists. #PERSONA_FUNNEL_ANY_ORDER
  * instead counts distinct steps: a unit reaches k when k different steps have matching
  * events within window_ms of the earliest of them (the other constraints do not apply).
  * Precisely, in any order a path is a set of k distinct events that can be given k
- * distinct steps each of them matches (type, predicate); its earliest event is its entry
- * (time in [from_ms, to_ms) when set) and every event lies within window_ms after it;
- * with hold_property set all share the entry's value. Strictness, per-step min/max and
- * exclusions are ignored. Step 1 of an any-order funnel thus counts units with an event of
- * any step, step k those with k distinct steps, and in totals mode every event matching
- * some step is an entry.
+ * distinct steps each of them matches (type, predicate); its entry is one of its events of
+ * the earliest time (that time in [from_ms, to_ms) when set) and every event lies within
+ * window_ms after it; with hold_property set all share the entry's value. Strictness,
+ * per-step min/max and exclusions are ignored. Step 1 of an any-order funnel thus counts
+ * units with an event of any step, step k those with k distinct steps, and in totals mode
+ * every event matching some step is an entry (its paths: the sets it is the entry of).
  *
  * Exclusion events match by type and predicate only (the hold property does not apply to
- * them); an event that is itself e(i−1) or ei is not "between" them.
+ * them).
  *
- * Times between steps are measured on one path per unit: the lexicographically earliest
- * path of the unit's furthest step (for the plain loose funnel: the first step-1 event
- * that converts furthest, then each next step's first event after the previous one).
- * In any order, the time of "step k" is the gap between the (k−1)-th and the k-th event
- * of that path in time order (ties in log order).
+ * Times between steps are measured on one path per unit: among the paths of the unit's
+ * furthest step, the one whose times (time(e1), …, time(ek)) are lexicographically
+ * smallest; among those (the times are then fixed) the one whose positions in unit order
+ * are lexicographically smallest. In totals mode, each entry's path is chosen alike among
+ * the paths starting at it. For the plain loose funnel that is the earliest entry that
+ * converts furthest, then for each next step the first event at or after the previous
+ * step's time that the path does not hold yet. In any order the path is a set: the time of
+ * "step k" is the gap between its (k−1)-th and k-th times in ascending order.
  *
- * Cost: the plain loose funnel (no predicates, min/max, exclusions or hold property,
- * counting users) and loose funnels without min/max and exclusions are evaluated greedily
- * in O(events · steps); the other cases evaluate every entry on its own, in O(entries ·
- * events within the window · steps) per unit.
+ * Cost: loose funnels without min/max and exclusions whose steps of one event type share
+ * one predicate (or none) are evaluated greedily in O(events · steps) — the plain loose
+ * funnel counting users on packed events; the other cases evaluate every entry on its
+ * own, in O(entries · events within the window · steps) per unit (plus a small matching
+ * at a time where several events could take steps of one type).
  *
  * Thread-safety: a funnel is immutable except for persona_funnel_merge(): any number of
  * threads may call the const functions at once; merge needs exclusive access. Building
@@ -66,7 +77,7 @@ typedef struct persona_funnel persona_funnel;
 /** @name Step order (persona_funnel_options.order). Values are permanent. */
 /**@{*/
 #define PERSONA_FUNNEL_LOOSE 0     /**< in order; other events may come between (default) */
-#define PERSONA_FUNNEL_STRICT 1    /**< in order; no other event of the unit between steps */
+#define PERSONA_FUNNEL_STRICT 1    /**< in unit order; no other event of the unit between steps */
 #define PERSONA_FUNNEL_ANY_ORDER 2 /**< steps in any order within the window */
 /**@}*/
 
@@ -74,7 +85,8 @@ typedef struct persona_funnel persona_funnel;
 /**@{*/
 /** Unique users: a user counts once, at the furthest step of any of their paths (default). */
 #define PERSONA_FUNNEL_USERS 0
-/** Totals: every step-1 event is an entry, evaluated on its own (paths starting at it). */
+/** Totals: every step-1 event is an entry, evaluated on its own (paths starting at it; the
+ * other steps may take events of its time, whatever their log order). */
 #define PERSONA_FUNNEL_TOTALS 1
 /** Sessions: each session of a user (the store's inactivity gap) is a unit of its own, its
  * paths made of its events only. */

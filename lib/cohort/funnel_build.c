@@ -10,7 +10,9 @@
  *
  * Fast path (loose order, no predicates, no min/max, no exclusions, no hold property,
  * counting users): the events are packed into one 64-bit word each — time above, the
- * step class below — and evaluated by the greedy with forward-only pointers. */
+ * step class below —, sorted by (time, class) and evaluated by the greedy with
+ * forward-only pointers (only the times of the path matter there, and events of one class
+ * at one time are interchangeable). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -322,7 +324,7 @@ static unsigned bits_for(uint64_t v)
     return b;
 }
 
-/* Stable sort by time of one profile's events (in log order; most are sorted already). */
+/* Sort one profile's events by v >> sh (most are sorted already). */
 static void sort_packed(uint64_t *v, size_t n, uint64_t *tmp, unsigned sh)
 {
     size_t i = 1;
@@ -363,27 +365,45 @@ static void sort_packed(uint64_t *v, size_t n, uint64_t *tmp, unsigned sh)
         memcpy(v, src, n * sizeof *v);
 }
 
-/* Greedy over one profile's packed events (sorted). */
-static void fast_user(acc *a, const funnel_ctx *c, const packing *pk, const uint32_t *cls_mask,
+/* Greedy over one profile's packed events, sorted by (time, class): each next step takes
+ * the first event of its class at or after the previous step's time that the path does
+ * not hold yet (funnel_eval.c: exact, since events of one class are interchangeable).
+ * The events the path holds at the current time come first among their class there (the
+ * entry is the first of its class at its time, and each step took the next one), so they
+ * are skipped by counting. step_cls[j]: the class of step j, 0 = none. */
+static void fast_user(acc *a, const funnel_ctx *c, const packing *pk, const uint8_t *step_cls,
                       const uint64_t *v, size_t m)
 {
     size_t ptr[PERSONA_FUNNEL_MAX_STEPS] = { 0 };
     int64_t best[PERSONA_FUNNEL_MAX_STEPS], cur[PERSONA_FUNNEL_MAX_STEPS];
     int best_k = 0;
+    const unsigned c0 = step_cls[0];
+    uint64_t last_entry = UINT64_MAX; /* (time, class) key of the last entry evaluated */
     for (size_t x = 0; x < m; x++) {
-        if (!(cls_mask[packed_class(pk, v[x])] & 1u))
-            continue;
+        uint64_t key = v[x] >> pk->ub;
+        if ((key & pk->cmask) != c0 || key == last_entry)
+            continue; /* not step 1, or an entry at the same time as the last: same paths */
+        last_entry = key;
         int64_t t = packed_time(pk, v[x]);
         if ((c->has_from && t < c->from_ms) || (c->has_to && t >= c->to_ms))
             continue;
         cur[0] = t;
-        int k = 1;
-        size_t prev = x;
+        int k = 1, blk = 0; /* steps blk … j−1 are at the time tprev */
+        uint64_t tprev = key >> pk->cb;
         for (int j = 1; j < c->n; j++) {
-            size_t y = ptr[j] > prev + 1 ? ptr[j] : prev + 1;
-            while (y < m && !(cls_mask[packed_class(pk, v[y])] >> j & 1u))
+            unsigned cj = step_cls[j];
+            if (!cj)
+                break;
+            uint64_t lo = tprev << pk->cb | cj; /* (time, class) at least this, class cj */
+            size_t y = ptr[j];
+            while (y < m && ((v[y] >> pk->ub) < lo || ((v[y] >> pk->ub) & pk->cmask) != cj))
                 y++;
             ptr[j] = y;
+            for (int i = blk; i < j && y < m; i++)
+                if (step_cls[i] == cj) /* held by the path: take the next of the class */
+                    do
+                        y++;
+                    while (y < m && ((v[y] >> pk->ub) & pk->cmask) != cj);
             if (y >= m)
                 break;
             int64_t ty = packed_time(pk, v[y]);
@@ -391,7 +411,10 @@ static void fast_user(acc *a, const funnel_ctx *c, const packing *pk, const uint
                 break;
             cur[j] = ty;
             k = j + 1;
-            prev = y;
+            if ((v[y] >> pk->tshift) != tprev) {
+                tprev = v[y] >> pk->tshift;
+                blk = j;
+            }
         }
         if (k > best_k) {
             best_k = k;
@@ -405,7 +428,7 @@ static void fast_user(acc *a, const funnel_ctx *c, const packing *pk, const uint
 
 typedef struct fast_state {
     uint8_t *cls;          /* per type: its class, 0 = not a step type */
-    uint32_t cls_mask[64]; /* per class: the steps it matches */
+    uint8_t step_cls[PERSONA_FUNNEL_MAX_STEPS]; /* per step: its class, 0 = none */
     size_t *bstart;        /* per bucket (+1): start in part; after the scan, its end */
     uint64_t *part;        /* events bucket by bucket */
     uint64_t *group;       /* one bucket grouped by profile */
@@ -483,7 +506,9 @@ static int fast_path(acc *a, scan *sc, const funnel_ctx *c, const matcher *m)
     for (size_t t = 0; t < m->n_types; t++)
         if (m->smask[t]) {
             fs.cls[t] = (uint8_t)++n_cls;
-            fs.cls_mask[n_cls] = m->smask[t];
+            for (int j = 0; j < c->n; j++)
+                if (m->smask[t] >> j & 1u)
+                    fs.step_cls[j] = (uint8_t)n_cls;
         }
     packing pk;
     pk.cb = bits_for(n_cls);
@@ -537,9 +562,9 @@ static int fast_path(acc *a, scan *sc, const funnel_ctx *c, const matcher *m)
             size_t gb = u ? uc[u - 1] : 0, ge = uc[u];
             if (gb == ge)
                 continue;
-            sort_packed(fs.group + gb, ge - gb, fs.tmp, pk.tshift);
+            sort_packed(fs.group + gb, ge - gb, fs.tmp, pk.ub);
             a->root = (uint32_t)(b << pk.ub | u);
-            fast_user(a, c, &pk, fs.cls_mask, fs.group + gb, ge - gb);
+            fast_user(a, c, &pk, fs.step_cls, fs.group + gb, ge - gb);
         }
         if (a->failed)
             rc = -1;

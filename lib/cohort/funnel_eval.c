@@ -1,20 +1,47 @@
-/* Evaluation of one unit: its events sorted by (time, log index), each with the steps it
- * matches (smask), the step gaps it is an exclusion event for (xmask) and its hold value.
+/* Evaluation of one unit: its events sorted by (time, log index) — "positions" below —,
+ * each with the steps it matches (smask), the step gaps it is an exclusion event for
+ * (xmask) and its hold value. A loose path takes distinct events at non-decreasing times
+ * (funnel.h), so which of several events at one time comes first in the log never
+ * matters; only strict order follows positions.
  *
- * - Greedy (loose order, no per-step min/max, no exclusions): from a start, each next step
- *   is the first matching event after the previous one; that path goes furthest and is the
- *   lexicographically earliest of its length. Next-step pointers only move forward as the
- *   start moves forward, so all starts cost O(n · steps). With a hold property the events
- *   are split by hold value first (a path keeps one value).
- * - Layered DP (everything else ordered): per start, layer j holds the events at which a
- *   path of j+1 steps can end; an event joins layer j when some member of layer j-1 lies in
- *   its predecessor range — a position interval (min/max times, the last exclusion event
- *   before it, strictness), tested with prefix counts. The lexicographically earliest path
- *   of the furthest layer is read back with a backward pass (who can still finish) and a
- *   forward pick. Cost O(window events · steps) per start.
+ * - Greedy (loose order, no per-step min/max, no exclusions, steps of one type sharing
+ *   their predicate): from an entry, each next step takes the first event (by position)
+ *   at or after the previous step's time that matches it and is not already on the path.
+ *   Exact: at one time, events of one type then match the same steps (they are
+ *   interchangeable), so by induction the greedy's time at every step is at most that of
+ *   any path from the same entry: when the other path's event for step j is one the greedy
+ *   already used, both paths are at that time and the other path holds more steps of that
+ *   type there than the greedy does, so an unused event of the type is left at that time.
+ *   Its path thus goes furthest, has the smallest times, and — taking the first unused
+ *   event each time — the smallest positions among paths with those times. Its times only
+ *   grow as the entry moves later (an entry's path, moved onto an earlier entry, stays a
+ *   path as far as the window allows), so per-step lower-bound pointers only move forward:
+ *   all entries cost O(n · steps). With a hold property the events are split by hold value
+ *   first (a path keeps one value).
+ * - Time-group DP (the other loose funnels): per entry, the events of its window form
+ *   groups of equal time (only the times with an event that can take a step after the
+ *   first, or an exclusion event, matter). A path is a run of blocks, each a range of
+ *   consecutive steps at one group, matched to distinct events there (a small bipartite
+ *   matching, trivial when no event there matches two of the steps), the steps inside a
+ *   block having no min_ms; between blocks the min/max gap and the exclusions (an
+ *   exclusion event at a group strictly between) apply. A forward pass finds for each group
+ *   the steps a path can end a block at (R), the predecessor groups of a step forming a
+ *   sliding interval: the furthest step. The path's times are then picked step by step,
+ *   each at the earliest time it can take (stay at the current time while the block can
+ *   grow, else the first group it can move to). When that walk reaches the furthest step
+ *   its times are the smallest (every path is one of the walks it chose the earliest of);
+ *   otherwise a backward pass finds the steps a block can start at and still finish (F)
+ *   and those reachable after each group (A), and the walk is repeated taking only those.
+ *   The positions are picked block by block (the first event that leaves the rest of the
+ *   block matchable). O(window events · steps) per entry, plus the matchings.
+ * - Strict order: e(i) is the event right after e(i−1), so an entry's path is a chain.
  * - Any order: the sets of events that can be matched to distinct steps form a transversal
- *   matroid, so from each entry the greedy scan (take an event when it enlarges the
- *   matching) yields the largest set within the window, lexicographically earliest. */
+ *   matroid, so from each entry (taken first) the greedy scan over the window (take an
+ *   event when it enlarges the matching) yields the largest set, with the smallest times.
+ *
+ * Counting users, the unit's path is the furthest, then the one with the smallest times
+ * (t1, …, tk) lexicographically, then the smallest positions: it depends on the events'
+ * times and values only, not on the log order of events at one time (but in strict order). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -35,6 +62,9 @@ void persona__funnel_ctx_init(funnel_ctx *c, const funnel_spec *spec)
     c->strict = spec->order == PERSONA_FUNNEL_STRICT;
     c->any_order = spec->order == PERSONA_FUNNEL_ANY_ORDER;
     c->greedy = !c->any_order && persona__funnel_spec_greedy(spec);
+    c->zrun[c->n] = 0;
+    for (int j = c->n - 1; j >= 0; j--)
+        c->zrun[j] = spec->steps[j].min_ms ? 0 : c->zrun[j + 1] + 1;
 }
 
 int persona__funnel_scratch_reserve(funnel_scratch *sc, size_t n_steps, size_t n)
@@ -46,23 +76,26 @@ int persona__funnel_scratch_reserve(funnel_scratch *sc, size_t n_steps, size_t n
         cap = 64;
     if (n_steps < sc->n_steps)
         n_steps = sc->n_steps;
-    if (cap > SIZE_MAX / 2 / (n_steps ? n_steps : 1))
+    if (cap > SIZE_MAX / 8 / sizeof(uint64_t))
         return -1;
-    uint8_t *layers = persona__alloc(cap * n_steps);
-    uint32_t *prefix = persona__realloc_array(NULL, cap + 1, sizeof *prefix);
-    int32_t *diff = persona__realloc_array(NULL, cap + 1, sizeof *diff);
+    uint32_t *gword = persona__realloc_array(NULL, cap * 8, sizeof *gword);
+    uint32_t *skip = persona__realloc_array(NULL, cap + 1, sizeof *skip);
+    uint32_t *cls = persona__realloc_array(NULL, cap * 3, sizeof *cls);
+    uint8_t *vis = persona__alloc(cap);
     uint64_t *order = persona__realloc_array(NULL, cap, sizeof *order);
-    if (!layers || !prefix || !diff || !order) {
-        persona__free(layers);
-        persona__free(prefix);
-        persona__free(diff);
+    if (!gword || !skip || !cls || !vis || !order) {
+        persona__free(gword);
+        persona__free(skip);
+        persona__free(cls);
+        persona__free(vis);
         persona__free(order);
         return -1;
     }
     persona__funnel_scratch_free(sc);
-    sc->layers = layers;
-    sc->prefix = prefix;
-    sc->diff = diff;
+    sc->gword = gword;
+    sc->skip = skip;
+    sc->cls = cls;
+    sc->vis = vis;
     sc->order = order;
     sc->cap = cap;
     sc->n_steps = n_steps;
@@ -71,11 +104,19 @@ int persona__funnel_scratch_reserve(funnel_scratch *sc, size_t n_steps, size_t n
 
 void persona__funnel_scratch_free(funnel_scratch *sc)
 {
-    persona__free(sc->layers);
-    persona__free(sc->prefix);
-    persona__free(sc->diff);
+    persona__free(sc->gword);
+    persona__free(sc->skip);
+    persona__free(sc->cls);
+    persona__free(sc->vis);
     persona__free(sc->order);
     memset(sc, 0, sizeof *sc);
+}
+
+/* Bits a … b (0 ≤ a ≤ b ≤ 31). */
+static uint32_t bit_range(int a, int b)
+{
+    uint32_t hi = b >= 31 ? UINT32_MAX : (1u << (b + 1)) - 1;
+    return hi & ~((1u << a) - 1);
 }
 
 /* ---- sequences: the whole unit, or the events of one hold value ---------------------- */
@@ -122,30 +163,46 @@ typedef struct eval_state {
     funnel_scratch *sc;
 } eval_state;
 
-/* Keep the better of two unit paths: further, or as far and lexicographically earlier. */
-static void keep_best(funnel_path *best, const funnel_path *p)
+/* Keep the better of two unit paths: further; as far and with lexicographically smaller
+ * times; the same times and lexicographically smaller positions. */
+static void keep_best(funnel_path *best, const funnel_path *p, const funnel_ev *u)
 {
-    if (p->k > best->k) {
-        *best = *p;
+    if (p->k != best->k) {
+        if (p->k > best->k)
+            *best = *p;
         return;
     }
-    if (p->k == best->k && p->k > 0) {
-        for (int j = 0; j < p->k; j++)
-            if (p->pos[j] != best->pos[j]) {
-                if (p->pos[j] < best->pos[j])
-                    *best = *p;
-                return;
-            }
-    }
+    for (int j = 0; j < p->k; j++)
+        if (u[p->pos[j]].t != u[best->pos[j]].t) {
+            if (u[p->pos[j]].t < u[best->pos[j]].t)
+                *best = *p;
+            return;
+        }
+    for (int j = 0; j < p->k; j++)
+        if (p->pos[j] != best->pos[j]) {
+            if (p->pos[j] < best->pos[j])
+                *best = *p;
+            return;
+        }
 }
 
 /* ---- greedy ------------------------------------------------------------------------- */
+
+/* Whether position r is on the path at steps from … to−1. */
+static int on_path(const funnel_path *p, int from, int to, uint32_t r)
+{
+    for (int i = from; i < to; i++)
+        if (p->pos[i] == r)
+            return 1;
+    return 0;
+}
 
 static void greedy_seq(const funnel_ctx *c, const funnel_ev *u, size_t n, const uint64_t *seq,
                        size_t m, void *stp)
 {
     (void)n;
     eval_state *st = stp;
+    /* ptr[j]: the first event of step j at or after the previous entry's step j−1 time */
     size_t ptr[PERSONA_FUNNEL_MAX_STEPS] = { 0 };
     for (size_t x = 0; x < m; x++) {
         size_t s = SEQ_POS(seq, x);
@@ -154,210 +211,562 @@ static void greedy_seq(const funnel_ctx *c, const funnel_ev *u, size_t n, const 
         funnel_path p;
         p.k = 1;
         p.pos[0] = (uint32_t)s;
-        size_t prev = x;
+        int64_t tprev = u[s].t;
+        int blk = 0; /* the path's steps blk … j−1 are at tprev */
         for (int j = 1; j < c->n; j++) {
-            size_t y = ptr[j] > prev + 1 ? ptr[j] : prev + 1;
             uint32_t bit = 1u << j;
-            while (y < m && !(u[SEQ_POS(seq, y)].smask & bit))
+            size_t y = ptr[j];
+            while (y < m && (u[SEQ_POS(seq, y)].t < tprev || !(u[SEQ_POS(seq, y)].smask & bit)))
                 y++;
             ptr[j] = y;
+            while (y < m && (!(u[SEQ_POS(seq, y)].smask & bit) ||
+                             on_path(&p, blk, j, (uint32_t)SEQ_POS(seq, y))))
+                y++;
             if (y >= m || u[SEQ_POS(seq, y)].t - u[s].t > c->window)
                 break;
             p.pos[j] = (uint32_t)SEQ_POS(seq, y);
             p.k = j + 1;
-            prev = y;
+            if (u[p.pos[j]].t != tprev) {
+                tprev = u[p.pos[j]].t;
+                blk = j;
+            }
         }
         if (st->per_entry) {
             st->emit(st->ctx, u, &p);
         } else {
-            keep_best(&st->best, &p);
+            keep_best(&st->best, &p, u);
             if (p.k == c->n)
-                break; /* later starts of this sequence cannot do better */
+                break; /* later entries of this sequence cannot do better */
         }
     }
 }
 
-/* ---- layered DP --------------------------------------------------------------------- */
+/* ---- strict order: chains --------------------------------------------------------------- */
 
-/* Predecessor range of relative position r (event e = v[r]) for step j: positions
- * [*lo, *hi] relative to the start. Pointers a, b advance with r. Returns 0 when empty. */
-typedef struct sweep {
-    size_t a, b;  /* first position with t >= t(e) - max; positions with t <= t(e) - min */
-    size_t lastx; /* last exclusion event before r (relative), valid if have_x */
-    int have_x;
-} sweep;
-
-static int pred_range(const funnel_ctx *c, const funnel_ev *v, int j, size_t r, sweep *sw,
-                      size_t *lo, size_t *hi)
+static void strict_path(const funnel_ctx *c, const funnel_ev *u, size_t n, size_t s,
+                        funnel_path *p)
 {
-    const funnel_match *m = &c->spec->steps[j];
-    int64_t t = v[r].t;
-    size_t l = 0, h = r - 1;
-    if (c->strict)
-        l = r - 1;
-    if (sw->have_x && sw->lastx > l)
-        l = sw->lastx;
-    if (m->max_ms) {
-        while (sw->a < r && v[sw->a].t < t - m->max_ms)
-            sw->a++;
-        if (sw->a > l)
-            l = sw->a;
-    }
-    if (m->min_ms) {
-        while (sw->b < r && v[sw->b].t <= t - m->min_ms)
-            sw->b++;
-        if (sw->b == 0)
-            return 0;
-        if (sw->b - 1 < h)
-            h = sw->b - 1;
-    }
-    *lo = l;
-    *hi = h;
-    return l <= h;
-}
-
-static void sweep_after(sweep *sw, const funnel_ev *v, size_t r, uint32_t bit)
-{
-    if (v[r].xmask & bit) {
-        sw->lastx = r;
-        sw->have_x = 1;
-    }
-}
-
-static int step_ok(const funnel_ctx *c, const funnel_ev *v, size_t r, int j)
-{
-    return (v[r].smask >> j & 1u) && (!c->hold || v[r].hold == v[0].hold);
-}
-
-/* Layers of the paths from v[0] over v[0..w): returns the steps reached. */
-static int dp_layers(const funnel_ctx *c, const funnel_ev *v, size_t w, funnel_scratch *sc)
-{
-    uint8_t *L0 = sc->layers;
-    memset(L0, 0, w);
-    L0[0] = 1;
-    int k = 1;
+    p->k = 1;
+    p->pos[0] = (uint32_t)s;
     for (int j = 1; j < c->n; j++) {
-        const uint8_t *P = sc->layers + (size_t)(j - 1) * sc->cap;
-        uint8_t *R = sc->layers + (size_t)j * sc->cap;
-        uint32_t *pre = sc->prefix;
-        pre[0] = 0;
-        for (size_t x = 0; x < w; x++)
-            pre[x + 1] = pre[x] + P[x];
-        if (pre[w] == 0)
-            break;
-        sweep sw = { 0, 0, 0, 0 };
-        uint32_t bit = 1u << j;
-        int any = 0;
-        R[0] = 0;
-        sweep_after(&sw, v, 0, bit);
-        for (size_t r = 1; r < w; r++) {
-            size_t lo, hi;
-            uint8_t ok = 0;
-            if (step_ok(c, v, r, j) && pred_range(c, v, j, r, &sw, &lo, &hi))
-                ok = pre[hi + 1] - pre[lo] > 0;
-            R[r] = ok;
-            any |= ok;
-            sweep_after(&sw, v, r, bit);
-        }
-        if (!any)
-            break;
-        k = j + 1;
+        size_t r = s + (size_t)j;
+        if (r >= n || !(u[r].smask >> j & 1u) || (c->hold && u[r].hold != u[s].hold) ||
+            u[r].t - u[s].t > c->window)
+            return;
+        const funnel_match *m = &c->spec->steps[j];
+        int64_t gap = u[r].t - u[r - 1].t;
+        if ((m->min_ms && gap < m->min_ms) || (m->max_ms && gap > m->max_ms))
+            return;
+        p->pos[j] = (uint32_t)r;
+        p->k = j + 1;
     }
-    return k;
 }
 
-/* The lexicographically earliest path of k steps from v[0] (layers filled by dp_layers):
- * positions relative to v. */
-static void dp_path(const funnel_ctx *c, const funnel_ev *v, size_t w, int k, funnel_scratch *sc,
-                    uint32_t *pos)
+/* ---- time-group DP (loose order) ------------------------------------------------------ */
+
+typedef struct gdp {
+    const funnel_ctx *c;
+    const funnel_ev *u;
+    size_t n;    /* events of the unit */
+    size_t s;    /* the entry: step 1, at group 0 */
+    uint32_t hv; /* its hold value */
+    size_t G;    /* groups of the window found so far (gdp_more finds the next) */
+    size_t next; /* the first position not looked at yet */
+    const uint32_t *nx; /* nx[r]: the first position ≥ r with an event a group needs */
+    int all;     /* all of the window's groups found */
+    /* per group: gs, ge: its positions [gs, ge); R: steps a path can end a block at; F:
+     * steps a block can start at and the path still reach the target; A: steps that can
+     * start the next block after this group; X: exclusion gaps of its events; E: steps after
+     * the first its eligible events match; N: its eligible events (up to 2), | GRP_MULTI
+     * when one of them matches several of those steps */
+    uint32_t *gs, *ge, *R, *F, *A, *X, *E, *N;
+    funnel_scratch *sc;
+} gdp;
+
+#define GRP_COUNT 3u
+#define GRP_MULTI 4u
+
+static inline int64_t gtime(const gdp *d, size_t g)
 {
-    /* Backward: keep in layer j-1 only the events some kept event of layer j can follow. */
-    for (int j = k - 1; j >= 1; j--) {
-        uint8_t *P = sc->layers + (size_t)(j - 1) * sc->cap;
-        const uint8_t *R = sc->layers + (size_t)j * sc->cap;
-        int32_t *d = sc->diff;
-        memset(d, 0, (w + 1) * sizeof *d);
-        sweep sw = { 0, 0, 0, 0 };
-        uint32_t bit = 1u << j;
-        sweep_after(&sw, v, 0, bit);
-        for (size_t r = 1; r < w; r++) {
-            size_t lo, hi;
-            if (R[r] && pred_range(c, v, j, r, &sw, &lo, &hi)) {
-                d[lo]++;
-                d[hi + 1]--;
-            }
-            sweep_after(&sw, v, r, bit);
-        }
-        int32_t cover = 0;
-        for (size_t x = 0; x < w; x++) {
-            cover += d[x];
-            if (!cover)
-                P[x] = 0;
+    return d->u[d->gs[g]].t;
+}
+
+/* An event that can take a step of the entry's path after the first (the entry itself is
+ * step 1, and no other event takes step 1). */
+static inline int eligible(const gdp *d, size_t r)
+{
+    return r != d->s && (d->u[r].smask & ~1u) && (!d->c->hold || d->u[r].hold == d->hv);
+}
+
+/* Add the group of the events from position b at its time (to the end of that time). */
+static void gdp_add(gdp *d, size_t b)
+{
+    const funnel_ev *u = d->u;
+    size_t r = b, n = d->n, G = d->G;
+    uint32_t X = 0, E = 0, N = 0;
+    for (; r < n && u[r].t == u[b].t; r++) {
+        X |= u[r].xmask;
+        if (eligible(d, r)) {
+            uint32_t m = u[r].smask & ~1u;
+            E |= m;
+            N += (N & GRP_COUNT) < 2;
+            if (m & (m - 1))
+                N |= GRP_MULTI;
         }
     }
-    /* Forward: each next step is the earliest kept event the previous one can precede. */
-    pos[0] = 0;
-    for (int j = 1; j < k; j++) {
-        const uint8_t *R = sc->layers + (size_t)j * sc->cap;
-        sweep sw = { 0, 0, 0, 0 };
-        uint32_t bit = 1u << j;
-        size_t prev = pos[j - 1];
-        sweep_after(&sw, v, 0, bit);
-        for (size_t r = 1; r < w; r++) {
-            size_t lo, hi;
-            if (R[r] && pred_range(c, v, j, r, &sw, &lo, &hi) && r > prev && lo <= prev &&
-                prev <= hi) {
-                pos[j] = (uint32_t)r;
+    d->next = r;
+    d->gs[G] = (uint32_t)b;
+    d->ge[G] = (uint32_t)r;
+    d->X[G] = X;
+    d->E[G] = E;
+    d->N[G] = N;
+    d->R[G] = d->F[G] = d->A[G] = 0;
+    d->G = G + 1;
+}
+
+/* Find the next group of the window; 0 when there is none. Only times with an event that
+ * can take a step after the first or is an exclusion event are groups: no path uses the
+ * other times, and the paths between groups do not depend on them. nx[r] is the first
+ * position from r of such an event (of any hold value: eligible() checks). */
+static int gdp_more(gdp *d)
+{
+    if (d->all)
+        return 0;
+    size_t r = d->nx[d->next];
+    if (r >= d->n || d->u[r].t - d->u[d->s].t > d->c->window) {
+        d->all = 1;
+        return 0;
+    }
+    gdp_add(d, r);
+    return 1;
+}
+
+static void gdp_init(gdp *d, const funnel_ctx *c, const funnel_ev *u, size_t n, size_t s,
+                     funnel_scratch *sc)
+{
+    d->c = c;
+    d->u = u;
+    d->n = n;
+    d->s = s;
+    d->hv = u[s].hold;
+    d->sc = sc;
+    d->nx = sc->skip;
+    uint32_t *w = sc->gword;
+    d->gs = w;
+    d->ge = w + sc->cap;
+    d->R = w + 2 * sc->cap;
+    d->F = w + 3 * sc->cap;
+    d->A = w + 4 * sc->cap;
+    d->X = w + 5 * sc->cap;
+    d->E = w + 6 * sc->cap;
+    d->N = w + 7 * sc->cap;
+    size_t a = s;
+    while (a > 0 && u[a - 1].t == u[s].t)
+        a--;
+    d->G = 0;
+    d->all = 0;
+    gdp_add(d, a); /* group 0: the entry's time */
+}
+
+/* Bipartite matching of steps to classes of events (events with one step mask, count). */
+typedef struct kuhn {
+    int nc;
+    const uint32_t *mask, *cnt;
+    uint32_t *load;
+    uint8_t *vis;
+    int8_t asg[PERSONA_FUNNEL_MAX_STEPS]; /* step -> class, -1 */
+} kuhn;
+
+static int kuhn_augment(kuhn *k, int step)
+{
+    for (int cl = 0; cl < k->nc; cl++) {
+        if (!(k->mask[cl] >> step & 1u) || k->vis[cl])
+            continue;
+        k->vis[cl] = 1;
+        if (k->load[cl] < k->cnt[cl]) {
+            k->load[cl]++;
+            k->asg[step] = (int8_t)cl;
+            return 1;
+        }
+        for (int s2 = 0; s2 < PERSONA_FUNNEL_MAX_STEPS; s2++)
+            if (k->asg[s2] == cl && kuhn_augment(k, s2)) {
+                k->asg[step] = (int8_t)cl; /* s2 moved to another class */
+                return 1;
+            }
+    }
+    return 0;
+}
+
+/* The most m ≤ lim such that steps i … i+m−1 can take distinct eligible events of group g,
+ * none of skip[0..ns). */
+static int grp_run(const gdp *d, size_t g, int i, int lim, const uint32_t *skip, int ns)
+{
+    if (lim <= 0 || !(d->E[g] >> i & 1u))
+        return 0;
+    if (ns == 0) {
+        if ((d->N[g] & GRP_COUNT) == 1)
+            return 1;
+        if (!(d->N[g] & GRP_MULTI)) { /* each event has one step: steps do not compete */
+            int run = __builtin_ctz(~(d->E[g] >> i));
+            return run < lim ? run : lim;
+        }
+    }
+    uint32_t want = bit_range(i, i + lim - 1);
+    funnel_scratch *sc = d->sc;
+    uint32_t *mask = sc->cls, *cnt = sc->cls + sc->cap, *load = sc->cls + 2 * sc->cap;
+    int nc = 0;
+    for (size_t r = d->gs[g]; r < d->ge[g]; r++) {
+        uint32_t mk = d->u[r].smask & want;
+        if (!mk || !eligible(d, r))
+            continue;
+        int skipped = 0;
+        for (int q = 0; q < ns && !skipped; q++)
+            skipped = skip[q] == r;
+        if (skipped)
+            continue;
+        int cl = 0;
+        while (cl < nc && mask[cl] != mk)
+            cl++;
+        if (cl == nc) {
+            mask[nc] = mk;
+            cnt[nc] = 0;
+            load[nc] = 0;
+            nc++;
+        }
+        if (cnt[cl] < (uint32_t)lim)
+            cnt[cl]++;
+    }
+    kuhn k;
+    k.nc = nc;
+    k.mask = mask;
+    k.cnt = cnt;
+    k.load = load;
+    k.vis = sc->vis;
+    memset(k.asg, -1, sizeof k.asg);
+    for (int t = 0; t < lim; t++) {
+        memset(k.vis, 0, (size_t)nc);
+        if (!kuhn_augment(&k, i + t))
+            return t;
+    }
+    return lim;
+}
+
+/* Count of bit b of W over the groups [lo, hi), both bounds moving one way only. */
+typedef struct win {
+    size_t lo, hi;
+    uint32_t cnt;
+} win;
+
+static void win_forward(win *w, const uint32_t *W, int b, size_t nl, size_t nh)
+{
+    if (nl >= w->hi) {
+        w->lo = w->hi = nl;
+        w->cnt = 0;
+    } else {
+        for (; w->lo < nl; w->lo++)
+            w->cnt -= W[w->lo] >> b & 1u;
+    }
+    for (; w->hi < nh; w->hi++)
+        w->cnt += W[w->hi] >> b & 1u;
+}
+
+static void win_backward(win *w, const uint32_t *W, int b, size_t nl, size_t nh)
+{
+    if (nh <= w->lo) {
+        w->lo = w->hi = nh;
+        w->cnt = 0;
+    } else {
+        while (w->hi > nh) {
+            w->hi--;
+            w->cnt -= W[w->hi] >> b & 1u;
+        }
+    }
+    while (w->lo > nl) {
+        w->lo--;
+        w->cnt += W[w->lo] >> b & 1u;
+    }
+}
+
+/* Block length limit for a block starting at step i (no min_ms inside, at most k − i). */
+static int block_lim(const funnel_ctx *c, int i, int k)
+{
+    int lim = 1 + c->zrun[i + 1];
+    return lim < k - i ? lim : k - i;
+}
+
+/* Forward: R of every group (until the last step is reached); returns the steps reached. */
+static int gdp_forward(gdp *d)
+{
+    const funnel_ctx *c = d->c;
+    int n = c->n;
+    int m0 = grp_run(d, 0, 1, block_lim(c, 0, n) - 1, NULL, 0);
+    d->R[0] = bit_range(0, m0);
+    int K = m0 + 1;
+    if (K == n)
+        return K;
+    win w[PERSONA_FUNNEL_MAX_STEPS];
+    size_t pl[PERSONA_FUNNEL_MAX_STEPS], ph[PERSONA_FUNNEL_MAX_STEPS];
+    size_t lastx[PERSONA_FUNNEL_MAX_STEPS];
+    memset(w, 0, sizeof *w * (size_t)n);
+    memset(pl, 0, sizeof *pl * (size_t)n);
+    memset(ph, 0, sizeof *ph * (size_t)n);
+    memset(lastx, 0, sizeof *lastx * (size_t)n);
+    for (size_t g = 1; g < d->G || gdp_more(d); g++) {
+        int64_t T = gtime(d, g);
+        uint32_t cand = d->E[g] & ~1u, cross = 0;
+        for (uint32_t b = cand; b; b &= b - 1) {
+            int i = __builtin_ctz(b);
+            const funnel_match *m = &c->spec->steps[i];
+            /* predecessor groups g' < g: T − T(g') ≥ min, ≤ max, no exclusion between */
+            size_t nh = ph[i];
+            while (nh < g && (!m->min_ms || T - gtime(d, nh) >= m->min_ms))
+                nh++;
+            ph[i] = nh;
+            size_t nl = pl[i];
+            if (m->max_ms)
+                while (nl < g && T - gtime(d, nl) > m->max_ms)
+                    nl++;
+            pl[i] = nl;
+            if (lastx[i] > nl)
+                nl = lastx[i];
+            win_forward(&w[i], d->R, i - 1, nl, nh);
+            if (w[i].cnt)
+                cross |= 1u << i;
+        }
+        uint32_t R = 0;
+        for (uint32_t b = cross; b; b &= b - 1) {
+            int i = __builtin_ctz(b);
+            int m = grp_run(d, g, i, block_lim(c, i, n), NULL, 0);
+            if (m)
+                R |= bit_range(i, i + m - 1);
+        }
+        d->R[g] = R;
+        if (R) {
+            int top = 32 - __builtin_clz(R);
+            if (top > K)
+                K = top;
+            if (K == n)
+                return K;
+        }
+        for (uint32_t b = d->X[g]; b; b &= b - 1)
+            lastx[__builtin_ctz(b)] = g;
+    }
+    return K;
+}
+
+/* Backward for a target of K steps: A of every group, F of every group but 0. */
+static void gdp_backward(gdp *d, int K)
+{
+    const funnel_ctx *c = d->c;
+    while (gdp_more(d))
+        ;
+    /* no path reaches the target after the last group with an event of step K */
+    size_t G = d->G;
+    while (G > 1 && !(d->E[G - 1] >> (K - 1) & 1u))
+        G--;
+    d->G = G;
+    win w[PERSONA_FUNNEL_MAX_STEPS];
+    size_t bl[PERSONA_FUNNEL_MAX_STEPS], bh[PERSONA_FUNNEL_MAX_STEPS];
+    size_t fx[PERSONA_FUNNEL_MAX_STEPS];
+    for (int i = 0; i < K; i++) {
+        w[i].lo = w[i].hi = G;
+        w[i].cnt = 0;
+        bl[i] = bh[i] = fx[i] = G;
+    }
+    uint32_t last = 1u << (K - 1);
+    for (size_t g = G; g-- > 0;) {
+        if (g + 1 < G)
+            for (uint32_t b = d->X[g + 1]; b; b &= b - 1)
+                fx[__builtin_ctz(b)] = g + 1;
+        int64_t T = gtime(d, g);
+        uint32_t A = 0;
+        for (int i = 1; i < K; i++) {
+            const funnel_match *m = &c->spec->steps[i];
+            /* successor groups g2 > g: T(g2) − T ≥ min, ≤ max, no exclusion between */
+            size_t nl = g + 1;
+            if (m->min_ms) {
+                nl = bl[i];
+                while (nl > g + 1 && gtime(d, nl - 1) - T >= m->min_ms)
+                    nl--;
+                bl[i] = nl;
+            }
+            size_t nh = bh[i];
+            if (m->max_ms)
+                while (nh > g + 1 && gtime(d, nh - 1) - T > m->max_ms)
+                    nh--;
+            bh[i] = nh;
+            if (fx[i] + 1 < nh)
+                nh = fx[i] + 1;
+            win_backward(&w[i], d->F, i, nl, nh);
+            if (w[i].cnt)
+                A |= 1u << i;
+        }
+        d->A[g] = A;
+        if (g == 0)
+            break;
+        uint32_t ends = (A >> 1) | last; /* bit j: a block may end at step j here */
+        uint32_t F = 0;
+        for (uint32_t b = d->E[g] & bit_range(1, K - 1); b; b &= b - 1) {
+            int i = __builtin_ctz(b);
+            int m = grp_run(d, g, i, block_lim(c, i, K), NULL, 0);
+            if (m && (ends & bit_range(i, i + m - 1)))
+                F |= 1u << i;
+        }
+        d->F[g] = F;
+    }
+}
+
+/* The groups sg[] of a path of K steps with the smallest times: each step at the earliest
+ * time it can take. guided = 0: among the steps the path can take next, whether or not it
+ * then reaches step K — when such a walk reaches K its times are the smallest (every path
+ * of K steps is one of the walks it chose the earliest of); returns the steps placed.
+ * guided = 1 (after gdp_backward): only where the path can still reach step K. */
+static int gdp_times(gdp *d, int K, int guided, size_t *sg)
+{
+    const funnel_ctx *c = d->c;
+    size_t gc = 0;
+    int end = grp_run(d, 0, 1, block_lim(c, 0, K) - 1, NULL, 0); /* block 1 … end */
+    uint32_t ends = guided ? (d->A[0] >> 1) | 1u << (K - 1) : UINT32_MAX;
+    sg[0] = 0;
+    for (int j = 1; j < K; j++) {
+        if (j <= end && (ends & bit_range(j, end))) {
+            sg[j] = gc; /* the same time as step j−1 */
+            continue;
+        }
+        const funnel_match *m = &c->spec->steps[j];
+        int64_t T = gtime(d, gc);
+        size_t g = gc + 1;
+        int found = 0;
+        for (; g < d->G || (!guided && gdp_more(d)); g++) {
+            int64_t dt = gtime(d, g) - T;
+            if (m->max_ms && dt > m->max_ms)
+                break;
+            if ((!m->min_ms || dt >= m->min_ms) && ((guided ? d->F[g] : d->E[g]) >> j & 1u)) {
+                found = 1;
                 break;
             }
-            sweep_after(&sw, v, r, bit);
+            if (d->X[g] >> j & 1u) /* an exclusion here lies between gc and any later group */
+                break;
         }
+        if (!found)
+            return j; /* guided: cannot happen, the backward pass said the path goes on */
+        gc = g;
+        sg[j] = g;
+        end = j + grp_run(d, g, j, block_lim(c, j, K), NULL, 0) - 1;
+        if (guided)
+            ends = (d->A[g] >> 1) | 1u << (K - 1);
+    }
+    return K;
+}
+
+/* The path of K steps with the smallest times, then the smallest positions. */
+static void gdp_path(gdp *d, int K, funnel_path *p)
+{
+    size_t sg[PERSONA_FUNNEL_MAX_STEPS];
+    if (gdp_times(d, K, 0, sg) < K) {
+        gdp_backward(d, K);
+        K = gdp_times(d, K, 1, sg);
+    }
+    p->k = 1;
+    p->pos[0] = (uint32_t)d->s;
+    /* positions: block by block, each step the first event that leaves the block's other
+     * steps matchable */
+    uint32_t chosen[PERSONA_FUNNEL_MAX_STEPS];
+    for (int j = 1; j < K;) {
+        size_t g = sg[j];
+        int e = j;
+        while (e + 1 < K && sg[e + 1] == g)
+            e++;
+        int nch = 0;
+        for (int q = j; q <= e; q++) {
+            uint32_t pick = UINT32_MAX;
+            for (size_t r = d->gs[g]; r < d->ge[g] && pick == UINT32_MAX; r++) {
+                if (!(d->u[r].smask >> q & 1u) || !eligible(d, r))
+                    continue;
+                int used = 0;
+                for (int t = 0; t < nch && !used; t++)
+                    used = chosen[t] == r;
+                if (used)
+                    continue;
+                chosen[nch] = (uint32_t)r;
+                if (q == e || grp_run(d, g, q + 1, e - q, chosen, nch + 1) == e - q)
+                    pick = (uint32_t)r;
+            }
+            if (pick == UINT32_MAX) { /* cannot happen */
+                K = q;
+                break;
+            }
+            chosen[nch++] = pick;
+            p->pos[q] = pick;
+            p->k = q + 1;
+        }
+        j = e + 1;
     }
 }
 
-/* Events within the window of start s: u[s .. s + w). */
-static size_t window_len(const funnel_ctx *c, const funnel_ev *u, size_t n, size_t s)
+/* The steps entry s reaches; with p, also its path. */
+static int entry_eval(const funnel_ctx *c, const funnel_ev *u, size_t n, size_t s,
+                      funnel_scratch *sc, funnel_path *p)
 {
-    size_t e = s + 1;
-    while (e < n && u[e].t - u[s].t <= c->window)
-        e++;
-    return e - s;
+    if (c->strict) {
+        funnel_path q;
+        strict_path(c, u, n, s, &q);
+        if (p)
+            *p = q;
+        return q.k;
+    }
+    gdp d;
+    gdp_init(&d, c, u, n, s, sc);
+    int K = gdp_forward(&d);
+    if (p) {
+        p->k = 1;
+        p->pos[0] = (uint32_t)s;
+        if (K > 1)
+            gdp_path(&d, K, p);
+    }
+    return K;
 }
 
-static void dp_unit(const funnel_ctx *c, const funnel_ev *u, size_t n, eval_state *st)
+static void ordered_unit(const funnel_ctx *c, const funnel_ev *u, size_t n, eval_state *st)
 {
-    size_t best_s = 0;
+    funnel_path p;
+    if (!c->strict) { /* for gdp_more */
+        uint32_t *nx = st->sc->skip;
+        nx[n] = (uint32_t)n;
+        for (size_t r = n; r-- > 0;)
+            nx[r] = (u[r].smask & ~1u) || u[r].xmask ? (uint32_t)r : nx[r + 1];
+    }
+    if (st->per_entry) {
+        for (size_t s = 0; s < n; s++)
+            if (persona__funnel_is_entry(c, &u[s])) {
+                entry_eval(c, u, n, s, st->sc, &p);
+                st->emit(st->ctx, u, &p);
+            }
+        return;
+    }
     int best_k = 0;
+    int64_t best_t = 0;
     for (size_t s = 0; s < n; s++) {
         if (!persona__funnel_is_entry(c, &u[s]))
             continue;
-        size_t w = window_len(c, u, n, s);
-        int k = dp_layers(c, u + s, w, st->sc);
-        if (st->per_entry) {
-            funnel_path p;
-            p.k = k;
-            dp_path(c, u + s, w, k, st->sc, p.pos);
-            for (int j = 0; j < k; j++)
-                p.pos[j] += (uint32_t)s;
-            st->emit(st->ctx, u, &p);
-            continue;
-        }
+        int k = entry_eval(c, u, n, s, st->sc, NULL);
         if (k > best_k) {
             best_k = k;
-            best_s = s;
+            best_t = u[s].t;
             if (k == c->n)
                 break;
         }
     }
-    if (!st->per_entry && best_k) {
-        size_t w = window_len(c, u, n, best_s);
-        funnel_path p;
-        p.k = dp_layers(c, u + best_s, w, st->sc);
-        dp_path(c, u + best_s, w, p.k, st->sc, p.pos);
-        for (int j = 0; j < p.k; j++)
-            p.pos[j] += (uint32_t)best_s;
-        st->best = p;
-    }
+    if (!best_k)
+        return;
+    /* the unit's path starts at the earliest time some entry reaches best_k; the entries
+     * at that time may reach it with different times after */
+    size_t a = 0;
+    while (u[a].t != best_t)
+        a++;
+    for (size_t s = a; s < n && u[s].t == best_t; s++)
+        if (persona__funnel_is_entry(c, &u[s]) && entry_eval(c, u, n, s, st->sc, &p) == best_k)
+            keep_best(&st->best, &p, u);
 }
 
 /* ---- any order ---------------------------------------------------------------------- */
@@ -434,8 +843,16 @@ static void any_seq(const funnel_ctx *c, const funnel_ev *u, size_t n, const uin
         uint32_t rejected[16];
         int n_rej = 0;
         funnel_path p;
-        p.k = 0;
-        for (size_t y = x; y < m && mt.k < c->n; y++) {
+        try_add(&mt, u[s].smask & all); /* the entry first */
+        p.k = 1;
+        p.pos[0] = (uint32_t)s;
+        /* then the window from the entry's time on, events at that time in any log order */
+        size_t y = x;
+        while (y > 0 && u[SEQ_POS(seq, y - 1)].t == u[s].t)
+            y--;
+        for (; y < m && mt.k < c->n; y++) {
+            if (y == x)
+                continue;
             const funnel_ev *e = &u[SEQ_POS(seq, y)];
             if (e->t - u[s].t > c->window)
                 break;
@@ -455,7 +872,7 @@ static void any_seq(const funnel_ctx *c, const funnel_ev *u, size_t n, const uin
         if (st->per_entry) {
             st->emit(st->ctx, u, &p);
         } else {
-            keep_best(&st->best, &p);
+            keep_best(&st->best, &p, u);
             if (p.k == c->n)
                 break;
         }
@@ -463,14 +880,6 @@ static void any_seq(const funnel_ctx *c, const funnel_ev *u, size_t n, const uin
 }
 
 /* ---- entry point -------------------------------------------------------------------- */
-
-static void dp_seq(const funnel_ctx *c, const funnel_ev *u, size_t n, const uint64_t *seq,
-                   size_t m, void *stp)
-{
-    (void)seq;
-    (void)m;
-    dp_unit(c, u, n, stp);
-}
 
 void persona__funnel_eval(const funnel_ctx *c, const funnel_ev *u, size_t n,
                           funnel_scratch *sc, int per_entry, funnel_emit_fn emit, void *ctx)
@@ -486,7 +895,7 @@ void persona__funnel_eval(const funnel_ctx *c, const funnel_ev *u, size_t n,
     else if (c->greedy)
         for_each_seq(c, u, n, sc, greedy_seq, &st);
     else
-        dp_seq(c, u, n, NULL, n, &st); /* the DP checks hold values itself */
+        ordered_unit(c, u, n, &st); /* checks hold values itself */
     if (!per_entry && st.best.k)
         emit(ctx, u, &st.best);
 }

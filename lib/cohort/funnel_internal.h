@@ -3,7 +3,7 @@
  *
  * funnel_options.c  validation and copy of the options (the spec), spec comparison
  * funnel_build.c    the scan: events gathered per profile, units evaluated, results kept
- * funnel_eval.c     the evaluators of one unit (greedy, layered DP, any order)
+ * funnel_eval.c     the evaluators of one unit (greedy, time-group DP, strict, any order)
  * funnel_sort.c     radix sorts (times, user keys)
  * funnel_query.c    accessors and free
  * funnel_export.c   CSV / JSON / stages CSV exports
@@ -81,7 +81,9 @@ int persona__funnel_spec_copy(funnel_spec *dst, const funnel_spec *src);
 void persona__funnel_spec_free(funnel_spec *spec);
 /* 0 when equal, else EINVAL with the first difference named. */
 int persona__funnel_spec_same(const funnel_spec *a, const funnel_spec *b);
-/* Whether the greedy evaluation applies: loose order, no per-step min/max, no exclusions. */
+/* Whether the greedy evaluation applies: loose order, no per-step min/max, no exclusions,
+ * and steps of one event type all with the same predicate (so that events of one type at
+ * one time are interchangeable: see funnel_eval.c). */
 int persona__funnel_spec_greedy(const funnel_spec *spec);
 
 /* ---- results ---- */
@@ -129,10 +131,12 @@ typedef struct funnel_path {
 
 /* Scratch of the evaluators, grown to the longest unit; freed with _free. */
 typedef struct funnel_scratch {
-    uint8_t *layers;   /* n_steps × cap */
-    uint32_t *prefix;  /* cap + 1 */
-    int32_t *diff;     /* cap + 1 */
-    uint64_t *order;   /* cap: (hold value << 32 | position), grouped by hold value */
+    uint32_t *gword;  /* 8 × cap: per time group of a window its bounds and masks
+                       * (funnel_eval.c) */
+    uint32_t *skip;   /* cap + 1: per position, the next event the time-group DP needs */
+    uint32_t *cls;    /* 3 × cap: matching classes (mask, count, load) */
+    uint8_t *vis;     /* cap: classes visited by an augmenting search */
+    uint64_t *order;  /* cap: (hold value << 32 | position), grouped by hold value */
     size_t cap, n_steps;
 } funnel_scratch;
 int persona__funnel_scratch_reserve(funnel_scratch *sc, size_t n_steps, size_t n);
@@ -147,6 +151,9 @@ typedef struct funnel_ctx {
     int64_t from_ms, to_ms;
     int hold;            /* a hold property is set */
     int strict, any_order, greedy;
+    /* zrun[j]: how many consecutive steps from j (0-based) have no min_ms, i.e. may share
+     * the time of the step before them; zrun[n] = 0 */
+    int zrun[PERSONA_FUNNEL_MAX_STEPS + 1];
 } funnel_ctx;
 void persona__funnel_ctx_init(funnel_ctx *c, const funnel_spec *spec);
 
@@ -167,9 +174,10 @@ static inline int persona__funnel_is_entry(const funnel_ctx *c, const funnel_ev 
 /* Receives a path found in unit u (positions index u). */
 typedef void (*funnel_emit_fn)(void *ctx, const funnel_ev *u, const funnel_path *path);
 /* Evaluate the unit u[0..n) (sorted by time, then log index). per_entry = 0: emit the
- * unit's best path (furthest step, then lexicographically earliest) once, nothing when it
- * has no entry. per_entry = 1 (TOTALS): emit the best path of every entry. The scratch
- * must have room for n events (persona__funnel_scratch_reserve). */
+ * unit's best path (furthest step, then the lexicographically smallest times, then the
+ * smallest positions) once, nothing when it has no entry. per_entry = 1 (TOTALS): emit
+ * the best path of every entry. The scratch must have room for n events
+ * (persona__funnel_scratch_reserve). */
 void persona__funnel_eval(const funnel_ctx *c, const funnel_ev *u, size_t n,
                           funnel_scratch *sc, int per_entry, funnel_emit_fn emit, void *ctx);
 

@@ -342,6 +342,14 @@ int persona__funnel_spec_same(const funnel_spec *a, const funnel_spec *b)
     return what ? persona__fail(PERSONA_EINVAL, "options differ: %s", what) : PERSONA_OK;
 }
 
+static int same_predicate(const funnel_match *a, const funnel_match *b)
+{
+    if (!a->where_property || !b->where_property)
+        return !a->where_property && !b->where_property;
+    return strcmp(a->where_property, b->where_property) == 0 &&
+           strcmp(a->where_value, b->where_value) == 0 && a->where_op == b->where_op;
+}
+
 int persona__funnel_spec_greedy(const funnel_spec *spec)
 {
     if (spec->order != PERSONA_FUNNEL_LOOSE || spec->n_excl)
@@ -349,5 +357,13 @@ int persona__funnel_spec_greedy(const funnel_spec *spec)
     for (size_t i = 0; i < spec->n_steps; i++)
         if (spec->steps[i].min_ms || spec->steps[i].max_ms)
             return 0;
+    /* Two steps of one type with different predicates: an event at some time may match
+     * one of them and another event at that time both, and which of the two a step takes
+     * then matters (the greedy would not be exact). */
+    for (size_t i = 0; i < spec->n_steps; i++)
+        for (size_t j = i + 1; j < spec->n_steps; j++)
+            if (strcmp(spec->steps[i].type, spec->steps[j].type) == 0 &&
+                !same_predicate(&spec->steps[i], &spec->steps[j]))
+                return 0;
     return 1;
 }

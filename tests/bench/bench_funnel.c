@@ -4,8 +4,8 @@
  * usage: bench_funnel EVENTS.csv|STORE.snap [REPEATS [MODE]]   — prints one JSON line
  * (median build time, single thread) with the step counts. MODE: fast (default), predicate
  * (a predicate every event passes: the greedy on general records) or exclusion (an
- * exclusion nobody has: the layered DP); all give the same counts. The DuckDB anchor on the 10M-event
- * synthetic file gives users [631114, 218059, 103281]. */
+ * exclusion nobody has: the time-group DP); all give the same counts. The DuckDB anchor on
+ * the 10M-event synthetic file gives users [631114, 218059, 103281]. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

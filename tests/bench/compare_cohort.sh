@@ -9,7 +9,8 @@
 #        the funnel runs on synth_10m only: retail has no view/addtocart events)
 # env:   PERSONA_CLI, PERSONA_BENCH_COHORT, PERSONA_BENCH_FUNNEL (the programs; default under
 #        build/), PERSONA_BENCH_DATA (/tmp/persona-bench), PERSONA_BENCH_REPEATS (3),
-#        SHARED (../shared beside the checkout)
+#        SHARED (../shared beside the checkout), PERSONA_BENCH_REUSE_ANCHORS=1 (use the newest
+#        anchor results in $PERSONA_BENCH_DATA/results-persona instead of running them again)
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 SHARED=${SHARED:-$ROOT/../shared}
@@ -23,7 +24,7 @@ INPUTS=${*:-retail synth_10m}
 RESULTS=$D/results-persona
 mkdir -p "$RESULTS"
 export PERSONA_BENCH_RESULTS=$RESULTS PERSONA_BENCH_INPUTS="$INPUTS"
-bash "$SHARED/bench/run_anchors.sh" cohort funnel >&2
+[ -n "${PERSONA_BENCH_REUSE_ANCHORS:-}" ] || bash "$SHARED/bench/run_anchors.sh" cohort funnel >&2
 JSONL=$(ls -t "$RESULTS"/anchors-*.jsonl | head -1)
 
 median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
@@ -40,7 +41,7 @@ for line in open(sys.argv[1]):
 print(best if best is not None else "nan")
 PY
 }
-# Wall seconds (median of REPEATS) of a command; its peak RSS in MB goes to $RSS_MB.
+# Wall seconds (median of REPEATS) of a command; its peak RSS (MB) is left for rss_mb.
 timed() {
   local times=() s e
   for _ in $(seq "$REPEATS"); do
@@ -49,9 +50,9 @@ timed() {
     e=$(date +%s.%N)
     times+=("$(awk -v a="$e" -v b="$s" 'BEGIN { print a - b }')")
   done
-  RSS_MB=$(awk '{ printf "%.0f", $1 / 1024 }' "$RESULTS/rss.txt")
   printf '%s\n' "${times[@]}" | median
 }
+rss_mb() { awk '{ printf "%.0f", $1 / 1024 }' "$RESULTS/rss.txt"; }
 # Peak RSS in MB of one DuckDB anchor process (end to end, load and compute phases).
 duck_rss() { # workload file name
   (cd "$SHARED/bench/anchors" && PERSONA_BENCH_REPEATS=1 PERSONA_BENCH_JSONL=/dev/null \
@@ -73,7 +74,7 @@ for input in $INPUTS; do
   esac
   # cohort, end to end
   ours=$(timed "$CLI" cohort "$file" "${map[@]}" -o "$RESULTS/persona_cohort_$input.csv")
-  rss=$RSS_MB
+  rss=$(rss_mb)
   eq=$(equal cohort "$D/out/cohort/duckdb_${input}_e2e.csv" "$RESULTS/persona_cohort_$input.csv")
   duck=$(anchor cohort "$input" duckdb end-to-end); pandas=$(anchor cohort "$input" pandas end-to-end)
   printf '%-8s %-10s %-8s %9.3f %9.3f %9.3f %8s %9s %9s %s\n' cohort "$input" e2e "$duck" "$pandas" \
@@ -89,7 +90,7 @@ for input in $INPUTS; do
   # funnel, end to end and compute
   fargs=(--steps view,addtocart,transaction --window 24h)
   ours=$(timed "$CLI" funnel "$file" "${map[@]}" "${fargs[@]}" -o "$RESULTS/persona_funnel_$input.csv")
-  rss=$RSS_MB
+  rss=$(rss_mb)
   eq=$(equal funnel "$D/out/funnel/duckdb_${input}_e2e.csv" "$RESULTS/persona_funnel_$input.csv")
   duck=$(anchor funnel "$input" duckdb end-to-end); pandas=$(anchor funnel "$input" pandas end-to-end)
   printf '%-8s %-10s %-8s %9.3f %9.3f %9.3f %8s %9s %9s %s\n' funnel "$input" e2e "$duck" "$pandas" \

@@ -21,7 +21,7 @@ HEADER = "step,event,users,conversion_from_prev,conversion_from_first,median_sec
 #   u2: view 10:00, addtocart 10:10                                              -> 2 (600 s)
 #   u3: view, addtocart at the same time 09:00 (in step order), transaction 09:40 -> 3 (0 s, 2400 s)
 #   u4: addtocart and view at the same time 12:00, the addtocart written first,
-#       transaction 12:30: at equal times the input order counts               -> 1
+#       transaction 12:30: at equal times the input order does not matter      -> 3 (0 s, 1800 s)
 #   u5: rows out of time order: transaction 11:00, view 10:00, addtocart 10:20   -> 3 (1200 s, 2400 s)
 #   u6: view Mar 1 10:00, addtocart Mar 2 11:00 (25 h later), transaction 11:05  -> 1 (24h window)
 #   u7: view 10:00, support 10:01, addtocart 10:02, transaction 10:03 (Mar 3)    -> 3 (120 s, 60 s)
@@ -96,27 +96,28 @@ def table(*rows):
 # ---- the step table on the shop log ---------------------------------------------------
 
 LOOSE_24H = table(
-    # 7 viewers; u1 u2 u3 u5 u7 add to cart (u4: tie in the wrong input order, u6: 25 h);
-    # u1 u3 u5 u7 buy. Step 2 times 0 120 300 600 1200 -> median 300; step 3 times
-    # 60 1500 2400 2400 -> median (1500 + 2400) / 2.
+    # 7 viewers; u1 u2 u3 u4 u5 u7 add to cart (u4: a tie written cart first; u6: 25 h);
+    # u1 u3 u4 u5 u7 buy. Step 2 times 0 0 120 300 600 1200 -> median (120 + 300) / 2;
+    # step 3 times 60 1500 1800 2400 2400 -> median 1800.
     "1,view,7,1,1,",
-    "2,addtocart,5,0.7142857142857143,0.7142857142857143,300",
-    "3,transaction,4,0.8,0.5714285714285714,1950")
+    "2,addtocart,6,0.8571428571428571,0.8571428571428571,210",
+    "3,transaction,5,0.8333333333333334,0.7142857142857143,1800")
 
 
 @pytest.mark.parametrize("args,want", [
     (["--window", "24h"], LOOSE_24H),
     # the contract's default order, spelled out
     (["--window", "24h", "--order", "loose"], LOOSE_24H),
-    # 7 days: u6 converts too (90000 s, 300 s). Step 2: 0 120 300 600 1200 90000 -> 450;
-    # step 3: 60 300 1500 2400 2400 -> 1500
+    # 7 days: u6 converts too (90000 s, 300 s). Step 2: 0 0 120 300 600 1200 90000 -> 300;
+    # step 3: 60 300 1500 1800 2400 2400 -> 1650
     (["--window", "7d"], table(
         "1,view,7,1,1,",
-        "2,addtocart,6,0.8571428571428571,0.8571428571428571,450",
-        "3,transaction,5,0.8333333333333334,0.7142857142857143,1500")),
+        "2,addtocart,7,1,1,300",
+        "3,transaction,6,0.8571428571428571,0.8571428571428571,1650")),
     # strict: u1's second view comes between addtocart and transaction (stops at 2), u7's
-    # support between view and addtocart (stops at 1). Step 2: u1 u2 u3 u5 (0 300 600 1200
-    # -> 450); step 3: u3 u5 (2400 2400)
+    # support between view and addtocart (stops at 1); u4's view comes after its cart in
+    # the input, and strict order follows the input order of events at one time (stops
+    # at 1). Step 2: u1 u2 u3 u5 (0 300 600 1200 -> 450); step 3: u3 u5 (2400 2400)
     (["--window", "24h", "--order", "strict"], table(
         "1,view,7,1,1,",
         "2,addtocart,4,0.5714285714285714,0.5714285714285714,450",
@@ -129,23 +130,26 @@ LOOSE_24H = table(
         "1,view,8,1,1,",
         "2,addtocart,7,0.875,0.875,300",
         "3,transaction,5,0.7142857142857143,0.625,1800")),
-    # support breaks u7 between step 1 and the last: step 2 = u1 u2 u3 u5, step 3 = u1 u3 u5
+    # support breaks u7 between step 1 and the last: step 2 = u1 u2 u3 u4 u5 (0 0 300 600
+    # 1200 -> 300), step 3 = u1 u3 u4 u5 (1500 1800 2400 2400 -> 2100)
     (["--window", "24h", "--exclude", "support"], table(
         "1,view,7,1,1,",
-        "2,addtocart,4,0.5714285714285714,0.5714285714285714,450",
-        "3,transaction,3,0.75,0.42857142857142855,2400")),
+        "2,addtocart,5,0.7142857142857143,0.7142857142857143,300",
+        "3,transaction,4,0.8,0.5714285714285714,2100")),
     # only between steps 2 and 3: u7's support is between 1 and 2, so nothing changes
     (["--window", "24h", "--exclude", "support:2-3"], LOOSE_24H),
-    # a view between addtocart and transaction: u1 stops at 2 (its later view has no cart)
+    # a view between addtocart and transaction: u1 stops at 2 (its later view has no cart);
+    # u4's view is at the time of its cart, not between. Step 3: u3 u4 u5 u7 (60 1800 2400
+    # 2400 -> 2100)
     (["--window", "24h", "--exclude", "view:2-3"], table(
         "1,view,7,1,1,",
-        "2,addtocart,5,0.7142857142857143,0.7142857142857143,300",
-        "3,transaction,3,0.6,0.42857142857142855,2400")),
+        "2,addtocart,6,0.8571428571428571,0.8571428571428571,210",
+        "3,transaction,4,0.6666666666666666,0.5714285714285714,2100")),
     # ... only a view of books: u1's is one; of shoes: nobody's is
     (["--window", "24h", "--exclude", "view:2-3", "--exclude-where", "1:category=books"], table(
         "1,view,7,1,1,",
-        "2,addtocart,5,0.7142857142857143,0.7142857142857143,300",
-        "3,transaction,3,0.6,0.42857142857142855,2400")),
+        "2,addtocart,6,0.8571428571428571,0.8571428571428571,210",
+        "3,transaction,4,0.6666666666666666,0.5714285714285714,2100")),
     (["--window", "24h", "--exclude", "view:2-3", "--exclude-where", "1:category=shoes"],
      LOOSE_24H),
     # predicates: step 1 only views of shoes (u1 u3 u5 u6); then u1 u3 u5 (300 0 1200)
@@ -162,23 +166,23 @@ LOOSE_24H = table(
     (["--window", "24h", "--step-where", "1:nosuch=x"], table(
         "1,view,0,1,,", "2,addtocart,0,,,", "3,transaction,0,,,")),
     (["--window", "24h", "--step-where", "1:nosuch!=x"], LOOSE_24H),
-    # hold the item: u3 views A but carts C (stops at 1). Step 2: u1 u2 u5 u7 (120 300 600
-    # 1200 -> 450); step 3: u1 u5 u7 (60 1500 2400 -> 1500)
+    # hold the item: u3 views A but carts C (stops at 1). Step 2: u1 u2 u4 u5 u7 (0 120 300
+    # 600 1200 -> 300); step 3: u1 u4 u5 u7 (60 1500 1800 2400 -> 1650)
     (["--window", "24h", "--hold", "item"], table(
         "1,view,7,1,1,",
-        "2,addtocart,4,0.5714285714285714,0.5714285714285714,450",
-        "3,transaction,3,0.75,0.42857142857142855,1500")),
+        "2,addtocart,5,0.7142857142857143,0.7142857142857143,300",
+        "3,transaction,4,0.8,0.5714285714285714,1650")),
     # cart within 10 min of the view (inclusive): u5's 20 min is too late.
-    # Step 2: 0 120 300 600 -> 210; step 3: u1 u3 u7 (60 1500 2400 -> 1500)
+    # Step 2: 0 0 120 300 600 -> 120; step 3: u1 u3 u4 u7 (60 1500 1800 2400 -> 1650)
     (["--window", "24h", "--max-gap", "2:10m"], table(
         "1,view,7,1,1,",
-        "2,addtocart,4,0.5714285714285714,0.5714285714285714,210",
-        "3,transaction,3,0.75,0.42857142857142855,1500")),
-    # transaction at least 30 min after the cart: u3 and u5 (40 min) only
+        "2,addtocart,5,0.7142857142857143,0.7142857142857143,120",
+        "3,transaction,4,0.8,0.5714285714285714,1650")),
+    # transaction at least 30 min after the cart: u3 and u5 (40 min), u4 (30 min, inclusive)
     (["--window", "24h", "--min-gap", "3:30m"], table(
         "1,view,7,1,1,",
-        "2,addtocart,5,0.7142857142857143,0.7142857142857143,300",
-        "3,transaction,2,0.4,0.2857142857142857,2400")),
+        "2,addtocart,6,0.8571428571428571,0.8571428571428571,210",
+        "3,transaction,3,0.5,0.42857142857142855,2400")),
     # entries from Mar 2: u5 (1200, 2400) and u7 (120, 60)
     (["--window", "24h", "--from", "2024-03-02"], table(
         "1,view,2,1,1,",
@@ -215,18 +219,18 @@ def test_one_step_and_repeated_steps(persona, shop):
 
 def test_trend(persona, shop):
     run = lambda *a: ok(persona("funnel", shop, *STEPS, "--window", "24h", *a))  # noqa: E731
-    # entries by day: Mar 1 u1 u2 u3 u4 u6 (u1, u3 convert), Mar 2 u5, Mar 3 u7
+    # entries by day: Mar 1 u1 u2 u3 u4 u6 (u1, u3, u4 convert), Mar 2 u5, Mar 3 u7
     assert run("--trend", "day") == (
         "period,entered,converted,conversion\n"
-        "2024-03-01,5,2,0.4\n2024-03-02,1,1,1\n2024-03-03,1,1,1\n")
+        "2024-03-01,5,3,0.6\n2024-03-02,1,1,1\n2024-03-03,1,1,1\n")
     # all in ISO week 2024-W09 (Friday to Sunday)
     assert run("--trend", "week") == (
-        "period,entered,converted,conversion\n2024-W09,7,4,0.5714285714285714\n")
+        "period,entered,converted,conversion\n2024-W09,7,5,0.7142857142857143\n")
     # at -11:00 the 09:00 to 10:00 UTC entries fall on Feb 29 (u1 u2 u3 u6), u4 (12:00 UTC)
     # and u5 (Mar 2 10:00 UTC) on Mar 1, u7 on Mar 2
     assert run("--trend", "day", "--utc-offset", "-11:00") == (
         "period,entered,converted,conversion\n"
-        "2024-02-29,4,2,0.5\n2024-03-01,2,1,0.5\n2024-03-02,1,1,1\n")
+        "2024-02-29,4,2,0.5\n2024-03-01,2,2,1\n2024-03-02,1,1,1\n")
     # one step: everyone who enters converts; entries from Mar 2: u5, u7
     r = ok(persona("funnel", shop, "--steps", "view", "--trend", "day", "--from", "2024-03-02"))
     assert r == "period,entered,converted,conversion\n2024-03-02,1,1,1\n2024-03-03,1,1,1\n"
@@ -240,7 +244,7 @@ def test_trend(persona, shop):
 
 def test_stages(persona, shop):
     assert ok(persona("funnel", shop, *STEPS, "--window", "24h", "--stages")) == (
-        "user,stage\nu1,3\nu2,2\nu3,3\nu4,1\nu5,3\nu6,1\nu7,3\n")
+        "user,stage\nu1,3\nu2,2\nu3,3\nu4,3\nu5,3\nu6,1\nu7,3\n")
     # any order: u8 enters (stage 1), u4 reaches 3, u6 2
     assert ok(persona("funnel", shop, *STEPS, "--window", "24h", "--order", "any",
                       "--stages")) == (
@@ -248,15 +252,16 @@ def test_stages(persona, shop):
 
 
 def test_times(persona, shop):
-    # step 2: 0 120 300 600 1200 (p25 = 120, p75 = 600, p90 = 600 + 0.6 * 600 = 960);
-    # buckets < 1 min: 0; 1-5 min: 120; 5-15 min: 300, 600; 15 min-1 h: 1200.
-    # step 3: 60 1500 2400 2400 (p25 = 60 + 0.75 * 1440 = 1140); 60 s is not under 1 min
+    # step 2: 0 0 120 300 600 1200 (p25 = 0 + 0.25 * 120 = 30, median 210, p75 = 300 +
+    # 0.75 * 300 = 525, p90 = 600 + 0.5 * 600 = 900); buckets < 1 min: 0, 0; 1-5 min: 120;
+    # 5-15 min: 300, 600; 15 min-1 h: 1200.
+    # step 3: 60 1500 1800 2400 2400 (p25 = 1500, p90 = 2400); 60 s is not under 1 min
     assert ok(persona("funnel", shop, *STEPS, "--window", "24h", "--times")) == (
         "step,event,users,min_seconds,p25_seconds,median_seconds,p75_seconds,p90_seconds,"
         "max_seconds,under_1m,1m_5m,5m_15m,15m_1h,1h_6h,6h_1d,1d_7d,7d_plus\n"
         "1,view,7,,,,,,,0,0,0,0,0,0,0,0\n"
-        "2,addtocart,5,0,120,300,600,960,1200,1,1,2,1,0,0,0,0\n"
-        "3,transaction,4,60,1140,1950,2400,2400,2400,0,1,0,3,0,0,0,0\n")
+        "2,addtocart,6,0,30,210,525,900,1200,2,1,2,1,0,0,0,0\n"
+        "3,transaction,5,60,1500,1800,2400,2400,2400,0,1,0,4,0,0,0,0\n")
 
 
 # ---- totals and sessions --------------------------------------------------------------
