@@ -42,7 +42,8 @@ typedef struct funnel_args {
     persona_funnel_step excl_event[MAX_LIST];
     const persona_funnel_exclusion *excl_ptr[MAX_LIST];
     int excl_where_set[MAX_LIST];
-    char *copies[2 * MAX_LIST + 1]; /* the --steps list and every split value */
+    /* the --steps list, one --step-where per step, every --exclude and --exclude-where */
+    char *copies[1 + MAX_STEPS + 2 * MAX_LIST];
     size_t n_copies;
     int32_t trend_period;           /* of the funnel printed */
     int32_t utc_offset_minutes;
@@ -156,6 +157,8 @@ static int split_args(funnel_args *a, int argc, char **argv)
 static char *copy(funnel_args *a, const char *s)
 {
     size_t n = strlen(s) + 1;
+    if (a->n_copies == sizeof a->copies / sizeof *a->copies)
+        return NULL; /* cannot happen: the option lists are capped before */
     char *c = malloc(n);
     if (!c)
         return NULL;

@@ -534,3 +534,15 @@ def test_docs_console_examples_are_real(persona, tmp_path):
             assert ok(persona(*args[1:], cwd=str(tmp_path))) == want, cmd
             n += 1
     assert n >= 8
+
+
+def test_every_option_list_at_its_limit(persona, shop):
+    """32 steps each with a --step-where, 64 --exclude each with an --exclude-where: the
+    values are kept without overflowing (this once wrote past the copies array)."""
+    args = ["--steps", ",".join(f"s{i}" for i in range(32))]
+    for i in range(1, 33):
+        args += ["--step-where", f"{i}:category=shoes"]
+    for i in range(1, 65):
+        args += ["--exclude", f"x{i}", "--exclude-where", f"{i}:category=hats"]
+    out = ok(persona("funnel", shop, *SHOP_MAP, *args))
+    assert out.count("\n") == 33 and out.startswith(HEADER)

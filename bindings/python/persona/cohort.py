@@ -71,6 +71,12 @@ def _integer(value, what, low, high):
     return int(value)
 
 
+def time_ms(value, what):
+    """A time (datetime, ISO string or int ms) as int64 ms: ctypes would wrap a bigger int
+    silently."""
+    return _integer(to_ms(value), what, -2 ** 63, 2 ** 63 - 1)
+
+
 def _uint32(value, what):
     return _integer(value, what, 0, 2 ** 32 - 1)
 
@@ -115,8 +121,8 @@ def window_ms(value, what="window"):
         total = sum(float(p.group(1)) * _DURATION_UNITS[p.group(2)] for p in parts)
         if total != int(total):
             raise ValueError(f"{what} {value!r} is not a whole number of milliseconds")
-        return int(total)
-    return duration_ms(value)
+        return _integer(int(total), what, -2 ** 63, 2 ** 63 - 1)
+    return _integer(duration_ms(value), what, -2 ** 63, 2 ** 63 - 1)
 
 
 def _cohort_by(value):
@@ -204,9 +210,9 @@ def cohort_options(kind="retention", period="month", *, retention="classic", coh
         opts.consent_purpose = purpose = encode(consent, "consent purpose")
         keep.append(purpose)
     if start is not None:
-        opts.from_ms = to_ms(start)
+        opts.from_ms = time_ms(start, "start")
     if end is not None:
-        opts.to_ms = to_ms(end)
+        opts.to_ms = time_ms(end, "end")
     if threads is not None:
         opts.threads = _integer(threads, "threads", 0, 2 ** 31 - 1)
     return opts, keep

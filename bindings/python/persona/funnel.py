@@ -25,8 +25,8 @@ from ._capi import FunnelHandle, encode, lib, new_struct, read_string, take_owne
 from ._handle import Handle
 from ._structs import (WRITE_FN, persona_funnel_exclusion, persona_funnel_options,
                        persona_funnel_step)
-from .cohort import _choice, _index, utc_offset_minutes, window_ms
-from .times import PERIODS as CALENDAR_PERIODS, to_datetime, to_ms
+from .cohort import _choice, _index, time_ms, utc_offset_minutes, window_ms
+from .times import PERIODS as CALENDAR_PERIODS, to_datetime
 
 #: Step orders (PERSONA_FUNNEL_LOOSE, _STRICT, _ANY_ORDER); "any_order" as in the JSON export.
 ORDERS = {"loose": 0, "strict": 1, "any": 2, "any_order": 2}
@@ -166,9 +166,9 @@ def funnel_options(steps, window="24h", order="loose", count="users", exclude=No
         opts.consent_purpose = purpose = encode(consent, "consent purpose")
         keep.append(purpose)
     if start is not None:
-        opts.from_ms = to_ms(start)
+        opts.from_ms = time_ms(start, "start")
     if end is not None:
-        opts.to_ms = to_ms(end)
+        opts.to_ms = time_ms(end, "end")
     keep += [step_structs, exclusions]
     for structs, field, count_field in ((step_structs, "steps", "n_steps"),
                                         (exclusions, "exclusions", "n_exclusions")):

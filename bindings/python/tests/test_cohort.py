@@ -649,3 +649,13 @@ def test_wrong_handle_type_is_an_argument_error(shop):
         _capi.lib.persona_cohort_table_rows(byref(out), None)
     opts = _capi.new_struct(_structs.persona_cohort_options)
     assert (opts.kind, opts.period, opts.metrics, bool(opts.active_types)) == (0, 0, 0, False)
+
+
+def test_ints_beyond_int64_are_refused_not_wrapped(shop):
+    """ctypes would store 2**64 + 1 as 1: the bindings refuse it instead."""
+    with pytest.raises(ValueError, match="out of range"):
+        shop.cohort(period="rolling", window=2 ** 64 + 1)
+    with pytest.raises(ValueError, match="out of range"):
+        shop.cohort(start=2 ** 64)
+    with pytest.raises(ValueError, match="out of range"):
+        shop.lifecycle(end=-2 ** 64)

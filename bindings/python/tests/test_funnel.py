@@ -863,3 +863,12 @@ def test_many_short_exclusions_save_and_load(shop, tmp_path):
         want = f.export("json")
     with persona.Funnel.load(path) as g:
         assert g.export("json") == want
+
+
+def test_ints_beyond_int64_are_refused_not_wrapped(shop):
+    with pytest.raises(ValueError, match="out of range"):
+        shop.funnel(STEPS, window=2 ** 64 + 3)
+    with pytest.raises(ValueError, match="out of range"):
+        shop.funnel(["view", {"event": "cart", "max_gap": 2 ** 64}])
+    with pytest.raises(ValueError, match="out of range"):
+        shop.funnel(STEPS, start=2 ** 64)
