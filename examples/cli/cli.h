@@ -64,6 +64,14 @@ int cli_parse(cli_options *o, int argc, char **argv, int allow_key);
 void cli_options_free(cli_options *o);
 /* 1 when cli_parse() knows flag and it takes a value. */
 int cli_takes_value(const char *flag);
+/* For commands with value flags of their own, taken out of argv before cli_parse() sees
+ * the rest: looks at argv[*i]. When lookup() knows its flag (written "--x v" or "--x=v"),
+ * returns lookup's index with *value set and *i past the value; otherwise appends the
+ * argument to rest (with its value when cli_parse() takes one) and returns -1; returns -2
+ * after printing a usage error (a flag of its own without a value). */
+int cli_next_own_flag(const char *cmd, int argc, char **argv, int *i,
+                      int (*lookup)(const char *flag), char **rest, int *n_rest,
+                      const char **value);
 /* A duration written N followed by ms, s, m, h, d or w ("90s", "30m", "24h", "7d"), N > 0;
  * 0, or -1 when s is not one. */
 int cli_parse_duration(int64_t *ms_out, const char *s);

@@ -70,6 +70,15 @@ static void cohort_args_free(cohort_args *a)
 
 static const char *const metric_names[] = { "users", "events", "revenue", "rate", "ltv" };
 
+/* Index of a flag in cohort_flags, or -1. */
+static int cohort_flag(const char *flag)
+{
+    for (size_t k = 0; k < sizeof cohort_flags / sizeof *cohort_flags; k++)
+        if (strcmp(flag, cohort_flags[k].name) == 0)
+            return (int)k;
+    return -1;
+}
+
 /* Split argv: the cohort flags into a, everything else into a->rest for cli_parse(). */
 static int split_args(cohort_args *a, int argc, char **argv)
 {
@@ -88,30 +97,13 @@ static int split_args(cohort_args *a, int argc, char **argv)
             a->rate = 1;
             continue;
         }
-        char flag[64];
-        const char *v = NULL, *eq = strchr(arg, '=');
-        if (arg[0] == '-' && arg[1] == '-' && eq && (size_t)(eq - arg) < sizeof flag) {
-            memcpy(flag, arg, (size_t)(eq - arg));
-            flag[eq - arg] = '\0';
-            v = eq + 1;
-        } else {
-            snprintf(flag, sizeof flag, "%s", arg);
-        }
-        size_t k = 0, nflags = sizeof cohort_flags / sizeof *cohort_flags;
-        while (k < nflags && strcmp(flag, cohort_flags[k].name) != 0)
-            k++;
-        if (k == nflags || arg[0] != '-') {
-            /* not ours: keep it, with its value when it takes one */
-            a->rest[a->n_rest++] = argv[i];
-            if (arg[0] == '-' && arg[1] && !eq && cli_takes_value(flag) && i + 1 < argc)
-                a->rest[a->n_rest++] = argv[++i];
+        const char *v;
+        int k = cli_next_own_flag(a->cmd, argc, argv, &i, cohort_flag, a->rest, &a->n_rest, &v);
+        if (k == -2)
+            return EXIT_USAGE;
+        if (k < 0)
             continue;
-        }
-        if (!v) {
-            if (i + 1 >= argc)
-                return cli_error(EXIT_USAGE, "%s: option %s needs a value", a->cmd, flag);
-            v = argv[++i];
-        }
+        const char *flag = cohort_flags[k].name;
         if (cohort_flags[k].scope == RETENTION_ONLY && a->kind != PERSONA_COHORT_RETENTION)
             return cli_error(EXIT_USAGE, "%s: %s applies to 'persona cohort' only", a->cmd, flag);
         if (strcmp(flag, "--active") == 0) {

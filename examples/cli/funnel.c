@@ -95,6 +95,15 @@ static flag_list *list_of(funnel_args *a, int kind)
     }
 }
 
+/* Index of a flag in funnel_flags, or -1. */
+static int funnel_flag(const char *flag)
+{
+    for (size_t k = 0; k < sizeof funnel_flags / sizeof *funnel_flags; k++)
+        if (strcmp(flag, funnel_flags[k].name) == 0)
+            return (int)k;
+    return -1;
+}
+
 /* Split argv: the funnel flags into a, everything else into a->rest for cli_parse(). */
 static int split_args(funnel_args *a, int argc, char **argv)
 {
@@ -110,30 +119,13 @@ static int split_args(funnel_args *a, int argc, char **argv)
             *(arg[2] == 's' ? &a->stages : &a->times) = 1;
             continue;
         }
-        char flag[64];
-        const char *v = NULL, *eq = strchr(arg, '=');
-        if (arg[0] == '-' && arg[1] == '-' && eq && (size_t)(eq - arg) < sizeof flag) {
-            memcpy(flag, arg, (size_t)(eq - arg));
-            flag[eq - arg] = '\0';
-            v = eq + 1;
-        } else {
-            snprintf(flag, sizeof flag, "%s", arg);
-        }
-        size_t k = 0, nflags = sizeof funnel_flags / sizeof *funnel_flags;
-        while (k < nflags && strcmp(flag, funnel_flags[k].name) != 0)
-            k++;
-        if (k == nflags || arg[0] != '-') {
-            /* not ours: keep it, with its value when it takes one */
-            a->rest[a->n_rest++] = argv[i];
-            if (arg[0] == '-' && arg[1] && !eq && cli_takes_value(flag) && i + 1 < argc)
-                a->rest[a->n_rest++] = argv[++i];
+        const char *v;
+        int k = cli_next_own_flag(a->cmd, argc, argv, &i, funnel_flag, a->rest, &a->n_rest, &v);
+        if (k == -2)
+            return EXIT_USAGE;
+        if (k < 0)
             continue;
-        }
-        if (!v) {
-            if (i + 1 >= argc)
-                return cli_error(EXIT_USAGE, "%s: option %s needs a value", a->cmd, flag);
-            v = argv[++i];
-        }
+        const char *flag = funnel_flags[k].name;
         int kind = funnel_flags[k].kind;
         if (kind == FLAG_ONE) {
             *(const char **)((char *)a + funnel_flags[k].field) = v;

@@ -1,6 +1,7 @@
 /* Command-line options shared by the data commands: input, column mapping, output. */
 #include <errno.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -55,6 +56,37 @@ int cli_takes_value(const char *flag)
         if (strcmp(flag, value_flags[i]) == 0)
             return 1;
     return 0;
+}
+
+int cli_next_own_flag(const char *cmd, int argc, char **argv, int *i,
+                      int (*lookup)(const char *flag), char **rest, int *n_rest,
+                      const char **value)
+{
+    const char *arg = argv[*i], *eq = strchr(arg, '=');
+    char flag[64];
+    *value = NULL;
+    if (arg[0] == '-' && arg[1] == '-' && eq && (size_t)(eq - arg) < sizeof flag) {
+        memcpy(flag, arg, (size_t)(eq - arg));
+        flag[eq - arg] = '\0';
+        *value = eq + 1;
+    } else {
+        snprintf(flag, sizeof flag, "%s", arg);
+    }
+    int k = arg[0] == '-' ? lookup(flag) : -1;
+    if (k < 0) { /* not ours: keep it, with its value when it takes one */
+        rest[(*n_rest)++] = argv[*i];
+        if (arg[0] == '-' && arg[1] && !eq && cli_takes_value(flag) && *i + 1 < argc)
+            rest[(*n_rest)++] = argv[++*i];
+        return -1;
+    }
+    if (!*value) {
+        if (*i + 1 >= argc) {
+            cli_error(EXIT_USAGE, "%s: option %s needs a value", cmd, flag);
+            return -2;
+        }
+        *value = argv[++*i];
+    }
+    return k;
 }
 
 int cli_parse_duration(int64_t *ms_out, const char *s)
