@@ -12,5 +12,6 @@
 #include "persona/identity.h"
 #include "persona/cohort.h"
 #include "persona/funnel.h"
+#include "persona/segment.h"
 
 #endif /* PERSONA_H */

@@ -627,6 +627,8 @@ static const char *kind_name(uint32_t kind, char *buf, size_t cap)
         return "cohort table";
     if (kind == PERSONA__SNAP_KIND_FUNNEL)
         return "funnel";
+    if (kind == PERSONA__SNAP_KIND_SEGMENTS)
+        return "segment model";
     snprintf(buf, cap, "kind %u", kind);
     return buf;
 }

@@ -2,6 +2,7 @@
 #include <math.h>
 #include <stddef.h>
 #include <stdlib.h>
+#include <stdatomic.h>
 #include <string.h>
 
 #include "core/alloc.h"
@@ -126,6 +127,8 @@ PERSONA_API int persona_store_new(persona_store **out, const persona_store_optio
         persona__free(s);
         return persona__fail(PERSONA_ENOMEM, "cannot create the store lock");
     }
+    static atomic_uint_fast64_t next_serial = 1;
+    s->serial = atomic_fetch_add(&next_serial, 1);
     *out = s;
     return PERSONA_OK;
 }

@@ -132,6 +132,9 @@ struct persona_store {
     size_t n_scratch_free;
     persona__hash_key key; /* never changes: read by ingest without the lock, so it stays
                               out of what erase swaps */
+    uint64_t serial;       /* unique among the stores of this process (never reused), so a
+                              cache keyed by it cannot mistake a new store at the same
+                              address for a freed one; erase keeps it (and moves epoch) */
     int64_t session_gap_ms;
     int64_t half_life_ms;
 

@@ -47,7 +47,7 @@ def main():
     sizes = set(re.findall(r'\bSIZE\(\s*(persona_\w+)\s*,', layout))
     fields = set(re.findall(r'\bFIELD\(\s*(persona_\w+)\s*,\s*(\w+)\s*,', layout))
     consts = set(re.findall(r'\bCONST\(\s*(PERSONA_\w+)\s*,', layout))
-    inits = set(re.findall(r'\bINIT_(?:FN_AND_MACRO|MACRO_ONLY)\([^;]*?\b(PERSONA_\w+_INIT)\s*\)',
+    inits = set(re.findall(r'\bINIT_(?:FN_AND_MACRO|FN_AND_MACRO_DEFAULTS|MACRO_ONLY)\([^;]*?\b(PERSONA_\w+_INIT)\s*\)',
                            layout))
 
     problems = []

@@ -245,6 +245,18 @@ static void layout(void)
     FIELD(persona_funnel_options, consent_purpose, 72, 8);
     FIELD(persona_funnel_options, from_ms, 80, 8);
     FIELD(persona_funnel_options, to_ms, 88, 8);
+
+    /* Segments (segment.h). */
+    SIZE(persona_segment_options, 8);
+    FIELD(persona_segment_options, struct_size, 0, 4);
+    FIELD(persona_segment_options, mode, 4, 4);
+    SIZE(persona_eval_context, 40);
+    FIELD(persona_eval_context, struct_size, 0, 4);
+    FIELD(persona_eval_context, hour, 4, 4);
+    FIELD(persona_eval_context, now_ms, 8, 8);
+    FIELD(persona_eval_context, count, 16, 8);
+    FIELD(persona_eval_context, names, 24, 8);
+    FIELD(persona_eval_context, values, 32, 8);
 }
 
 static void constants(void)
@@ -358,6 +370,20 @@ static void constants(void)
     CONST(PERSONA_FUNNEL_MAX_STEPS, 32);
     CONST(PERSONA_FUNNEL_TIME_BUCKETS, 8);
 
+    /* Segment constants (segment.h). */
+    CONST(PERSONA_SEGMENT_FIRST_MATCH, 0);
+    CONST(PERSONA_SEGMENT_ALL_MATCHES, 1);
+    CONST(PERSONA_RULE_MAX_TEXT, 1048576);
+    CONST(PERSONA_RULE_MAX_DEPTH, 64);
+    CONST(PERSONA_RULE_MAX_STRING, 1024);
+    CONST(PERSONA_RULE_MAX_LIST, 1024);
+    CONST(PERSONA_RULE_MAX_STEPS, 16);
+    CONST(PERSONA_RULE_MAX_FEATURES, 256);
+    CONST(PERSONA_RULE_MAX_NAMES, 1024);
+    CONST(PERSONA_SEGMENT_MAX, 4096);
+    CONST(PERSONA_SEGMENT_MAX_NAME, 128);
+    CONST(PERSONA_NOW_STORE, INT64_MIN);
+
     /* Versions: the major is the SONAME; the others change per release, so they are
      * checked for consistency (header == loaded library), not pinned. */
     CONST(PERSONA_VERSION_MAJOR, 1);
@@ -413,6 +439,19 @@ static void check_same_bytes(const char *what, const void *a, const void *b, siz
         CONST(fn(&s_, 0), PERSONA_EINVAL);                                                 \
     } while (0)
 
+/* As INIT_FN_AND_MACRO for a struct whose defaults are not all zero: the function and the
+ * macro give the same bytes. */
+#define INIT_FN_AND_MACRO_DEFAULTS(T, fn, MACRO)                                           \
+    do {                                                                                   \
+        T s_;                                                                              \
+        memset(&s_, 0xA5, sizeof s_);                                                      \
+        CONST(fn(&s_, (uint32_t)sizeof s_), PERSONA_OK);                                   \
+        T m_ = MACRO;                                                                      \
+        check_same_bytes(#MACRO " and " #fn "()", &m_, &s_, sizeof s_, __LINE__);          \
+        CONST(fn(NULL, (uint32_t)sizeof s_), PERSONA_EINVAL);                              \
+        CONST(fn(&s_, 0), PERSONA_EINVAL);                                                 \
+    } while (0)
+
 /* A struct with an _INIT macro but no init function: struct_size set, the rest zero. */
 #define INIT_MACRO_ONLY(T, MACRO)                                                          \
     do {                                                                                   \
@@ -445,6 +484,15 @@ static void initializers(void)
                       PERSONA_FUNNEL_OPTIONS_INIT);
     INIT_FN_AND_MACRO(persona_cohort_options, persona_cohort_options_init,
                       PERSONA_COHORT_OPTIONS_INIT);
+    INIT_FN_AND_MACRO(persona_segment_options, persona_segment_options_init,
+                      PERSONA_SEGMENT_OPTIONS_INIT);
+    /* The evaluation context's defaults are not zero (no hour, the store's clock). */
+    INIT_FN_AND_MACRO_DEFAULTS(persona_eval_context, persona_eval_context_init,
+                               PERSONA_EVAL_CONTEXT_INIT);
+    persona_eval_context c = PERSONA_EVAL_CONTEXT_INIT;
+    CONST(c.hour, -1);
+    CONST(c.now_ms == PERSONA_NOW_STORE, 1);
+    CONST(c.count, 0);
 }
 
 int main(void)

@@ -170,6 +170,10 @@ class CohortTableHandle(_Handle):
     """persona_cohort_table *"""
 
 
+class SegmentModelHandle(_Handle):
+    pass
+
+
 class FunnelHandle(_Handle):
     """persona_funnel *"""
 
@@ -333,6 +337,35 @@ PROTOTYPES = {
     "persona_funnel_merge": (STATUS, [FunnelHandle, FunnelHandle]),
     "persona_funnel_save": (STATUS, [FunnelHandle, c_char_p]),
     "persona_funnel_load": (STATUS, [P(FunnelHandle), c_char_p]),
+    # segment.h
+    "persona_segment_options_init": (STATUS, [P(S.persona_segment_options), c_uint32]),
+    "persona_eval_context_init": (STATUS, [P(S.persona_eval_context), c_uint32]),
+    "persona_segment_model_new": (STATUS, [P(SegmentModelHandle), P(S.persona_segment_options)]),
+    "persona_segment_model_compile": (STATUS, [P(SegmentModelHandle), c_char_p, c_size_t,
+                                               P(S.persona_segment_options)]),
+    "persona_segment_model_add_rule": (STATUS, [SegmentModelHandle, c_char_p, c_char_p,
+                                                c_size_t]),
+    "persona_segment_model_add_list": (STATUS, [SegmentModelHandle, c_char_p, P(c_char_p),
+                                                c_size_t]),
+    "persona_segment_model_free": (None, [SegmentModelHandle]),
+    "persona_segment_model_count": (STATUS, [P(c_size_t), SegmentModelHandle]),
+    "persona_segment_model_mode": (STATUS, [P(c_int32), SegmentModelHandle]),
+    "persona_segment_model_name": (STATUS, BUF + [SegmentModelHandle, c_size_t]),
+    "persona_segment_model_rule": (STATUS, BUF + [SegmentModelHandle, c_size_t]),
+    "persona_segment_model_find": (STATUS, [P(c_size_t), SegmentModelHandle, c_char_p]),
+    "persona_segment_model_assign": (STATUS, [P(c_uint32), c_size_t, P(c_size_t),
+                                              SegmentModelHandle, StoreHandle, c_char_p,
+                                              P(S.persona_eval_context)]),
+    "persona_segment_model_test": (STATUS, [P(c_int32), SegmentModelHandle, c_size_t,
+                                            StoreHandle, c_char_p, P(S.persona_eval_context)]),
+    "persona_segment_model_describe": (STATUS, BUF + [SegmentModelHandle, StoreHandle, c_char_p,
+                                                      P(S.persona_eval_context)]),
+    "persona_segment_model_scan": (STATUS, [P(c_uint64), c_size_t, P(c_uint64),
+                                            SegmentModelHandle, StoreHandle,
+                                            P(S.persona_eval_context), S.MEMBER_FN, c_void_p,
+                                            c_uint32]),
+    "persona_segment_model_save": (STATUS, [SegmentModelHandle, c_char_p]),
+    "persona_segment_model_load": (STATUS, [P(SegmentModelHandle), c_char_p]),
 }
 
 

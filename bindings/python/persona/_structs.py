@@ -13,6 +13,7 @@ REJECT_EXAMPLES = 4   # PERSONA_REJECT_EXAMPLES
 # Callback types (data pointers as c_void_p: pieces are not NUL-terminated).
 PROGRESS_FN = CFUNCTYPE(c_int, c_void_p, c_uint64, c_uint64)
 WRITE_FN = CFUNCTYPE(c_int, c_void_p, c_void_p, c_size_t)
+MEMBER_FN = CFUNCTYPE(c_int, c_void_p, c_void_p, c_size_t, c_uint32)
 ALLOCATE_FN = CFUNCTYPE(c_void_p, c_void_p, c_size_t)
 REALLOCATE_FN = CFUNCTYPE(c_void_p, c_void_p, c_void_p, c_size_t)
 DEALLOCATE_FN = CFUNCTYPE(None, c_void_p, c_void_p)
@@ -311,10 +312,31 @@ class persona_funnel_options(Structure):
     ]
 
 
+class persona_segment_options(Structure):
+    _init_ = "persona_segment_options_init"
+    _fields_ = [
+        ("struct_size", c_uint32),
+        ("mode", c_int32),
+    ]
+
+
+class persona_eval_context(Structure):
+    _init_ = "persona_eval_context_init"
+    _fields_ = [
+        ("struct_size", c_uint32),
+        ("hour", c_int32),
+        ("now_ms", c_int64),
+        ("count", c_size_t),
+        ("names", POINTER(c_char_p)),
+        ("values", POINTER(c_char_p)),
+    ]
+
+
 ALL_STRUCTS = (
     persona_allocator, persona_event, persona_ingest_stats, persona_ingest_options,
     persona_attribute, persona_store_options, persona_store_info, persona_profile_info,
     persona_source_vtable, persona_mapping, persona_csv_options, persona_event_arrays,
     persona_erase_receipt, persona_identifier, persona_alias_result, persona_cohort_options,
     persona_funnel_step, persona_funnel_exclusion, persona_funnel_options,
+    persona_segment_options, persona_eval_context,
 )

@@ -1,0 +1,325 @@
+/**
+ * @file segment.h
+ * @brief Rule segments: a compiled rule language evaluated on live profiles, and the
+ *        segment model that holds an ordered set of named rule and list segments.
+ *
+ * A segment model is compiled once from rule text (docs/rules.md has the grammar and the
+ * exact meaning of every operator and function):
+ *
+ *     vip:        value > 1000 and orders >= 5
+ *     abandoners: sequence("view" -> "add_to_cart" -> not "purchase", within 1d)
+ *     lapsing:    stopped("purchase", 60d) and consent("marketing")
+ *
+ * and then evaluated against profiles of any store: persona_segment_model_assign() for one
+ * user (no allocation, well under a microsecond for typical rule sets),
+ * persona_segment_model_scan() for every user of a store, persona_segment_model_describe()
+ * for an explanation of which clause admitted or rejected a user.
+ *
+ * Rules are evaluated "as of" a time, `now` (#persona_eval_context): windows such as
+ * `count("add_to_cart", 7d)` cover (now - 7 days, now], and events after `now` are ignored
+ * everywhere, traits included, so a rule set can be evaluated as of any past date.
+ *
+ * Errors in rule text are #PERSONA_EPARSE with the line and column of the offending token
+ * (persona_error_position()) and a message that names it.
+ *
+ * Thread-safety: a model is immutable once built (add_rule / add_list are the building
+ * steps and must not race with other calls on the same model); evaluation functions may
+ * then be called from any threads at once, also while the store is being written (they
+ * take the store's read lock).
+ */
+#ifndef PERSONA_SEGMENT_H
+#define PERSONA_SEGMENT_H
+
+#include "common.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** An ordered set of named segments (rules and static lists). */
+typedef struct persona_segment_model persona_segment_model;
+
+/** @name Assignment modes. */
+/**@{*/
+/** A user belongs to the first segment (in model order) whose rule is true. */
+#define PERSONA_SEGMENT_FIRST_MATCH 0
+/** A user belongs to every segment whose rule is true. */
+#define PERSONA_SEGMENT_ALL_MATCHES 1
+/**@}*/
+
+/** @name Limits of the rule language (compile fails with #PERSONA_EPARSE beyond them). */
+/**@{*/
+#define PERSONA_RULE_MAX_TEXT 1048576 /**< bytes of rule text per compile call */
+#define PERSONA_RULE_MAX_DEPTH 64     /**< nesting of parentheses, operators and calls */
+#define PERSONA_RULE_MAX_STRING 1024  /**< bytes of one string literal after unescaping */
+#define PERSONA_RULE_MAX_LIST 1024    /**< elements of one `in [..]` list */
+#define PERSONA_RULE_MAX_STEPS 16     /**< steps of one sequence(), negated ones included */
+#define PERSONA_RULE_MAX_FEATURES 256 /**< distinct behavioural functions in one model */
+#define PERSONA_RULE_MAX_NAMES 1024   /**< distinct event types and names in one model */
+#define PERSONA_SEGMENT_MAX 4096      /**< segments in one model */
+#define PERSONA_SEGMENT_MAX_NAME 128  /**< bytes of a segment name */
+/**@}*/
+
+/** Options of a segment model. Zero means default for every field. */
+typedef struct persona_segment_options {
+    uint32_t struct_size; /**< sizeof(persona_segment_options). @since 1.0 */
+    int32_t mode;         /**< #PERSONA_SEGMENT_FIRST_MATCH (default) or _ALL_MATCHES. @since 1.0 */
+} persona_segment_options;
+
+/** Designated initializer for #persona_segment_options. */
+#define PERSONA_SEGMENT_OPTIONS_INIT { sizeof(persona_segment_options), 0 }
+
+/**
+ * Initialize options to their defaults (for bindings that cannot use the macro).
+ * @param[out] opts        the options.
+ * @param[in]  struct_size sizeof(persona_segment_options) as compiled by the caller.
+ * @return #PERSONA_OK; #PERSONA_EINVAL for NULL or a struct_size this library cannot serve.
+ * @since 1.0
+ */
+PERSONA_API int persona_segment_options_init(persona_segment_options *opts,
+                                             uint32_t struct_size);
+
+/** "Evaluate as of the store's clock": the latest event time of the store. */
+#define PERSONA_NOW_STORE INT64_MIN
+
+/**
+ * Evaluation context: the time rules are evaluated at, and the request context read by
+ * `ctx.NAME` (e.g. referrer, country, device, page) and `ctx.hour`.
+ */
+typedef struct persona_eval_context {
+    uint32_t struct_size; /**< sizeof(persona_eval_context). @since 1.0 */
+    int32_t hour;         /**< `ctx.hour`, 0..23; -1 = absent. @since 1.0 */
+    int64_t now_ms;       /**< evaluation time, or #PERSONA_NOW_STORE. @since 1.0 */
+    size_t count;         /**< number of `ctx.*` fields. @since 1.0 */
+    const char *const *names;  /**< their names ("referrer"), borrowed. @since 1.0 */
+    const char *const *values; /**< their values (UTF-8), borrowed; NULL = absent. @since 1.0 */
+} persona_eval_context;
+
+/** Initializer for #persona_eval_context: no fields, no hour, the store's clock. */
+#define PERSONA_EVAL_CONTEXT_INIT { sizeof(persona_eval_context), -1, PERSONA_NOW_STORE, 0, NULL, NULL }
+
+/**
+ * Initialize a context to its defaults (no fields, no hour, the store's clock).
+ * @param[out] ctx         the context.
+ * @param[in]  struct_size sizeof(persona_eval_context) as compiled by the caller.
+ * @return #PERSONA_OK; #PERSONA_EINVAL for NULL or a bad struct_size.
+ * @since 1.0
+ */
+PERSONA_API int persona_eval_context_init(persona_eval_context *ctx, uint32_t struct_size);
+
+/**
+ * Create an empty model (add segments with persona_segment_model_add_rule() and
+ * persona_segment_model_add_list()).
+ * @param[out] out  the model; NULL on failure.
+ * @param[in]  opts options, or NULL for defaults.
+ * @return #PERSONA_OK; #PERSONA_ENOMEM; #PERSONA_EINVAL (NULL out, unknown mode, bad
+ *         struct_size); #PERSONA_EUNSUPPORTED (newer options with non-zero fields).
+ * @since 1.0
+ */
+PERSONA_API int persona_segment_model_new(persona_segment_model **out,
+                                          const persona_segment_options *opts);
+
+/**
+ * Compile a rule-set text: segments `NAME: expression`, in order (NAME an identifier or a
+ * quoted string); an expression may span lines; `#` starts a comment. A segment may refer
+ * to any other with `in_segment("NAME")` (cycles are an error).
+ * @param[out] out  the model; NULL on failure.
+ * @param[in]  text the text (UTF-8; need not be NUL-terminated); borrowed for the call.
+ * @param[in]  len  its length in bytes (at most #PERSONA_RULE_MAX_TEXT).
+ * @param[in]  opts options, or NULL for defaults.
+ * @return #PERSONA_OK; #PERSONA_EPARSE (line and column in persona_error_position(), the
+ *         message names the segment and the token); #PERSONA_ENOMEM; #PERSONA_EINVAL.
+ * @since 1.0
+ */
+PERSONA_API int persona_segment_model_compile(persona_segment_model **out, const char *text,
+                                              size_t len, const persona_segment_options *opts);
+
+/**
+ * Append a rule segment.
+ * @param[in] model the model (not shared with other threads while building).
+ * @param[in] name  the segment name: non-empty UTF-8 without control characters, at most
+ *                  #PERSONA_SEGMENT_MAX_NAME bytes, unique in the model.
+ * @param[in] expr  the rule expression (UTF-8, need not be NUL-terminated); in_segment()
+ *                  may name segments already in the model.
+ * @param[in] len   its length in bytes.
+ * @return #PERSONA_OK; #PERSONA_EPARSE (position within expr); #PERSONA_EINVAL (NULL, bad or
+ *         duplicate name, too many segments); #PERSONA_ENOMEM (model unchanged).
+ * @since 1.0
+ */
+PERSONA_API int persona_segment_model_add_rule(persona_segment_model *model, const char *name,
+                                               const char *expr, size_t len);
+
+/**
+ * Append a static list segment: a user is a member when any identifier of their profile
+ * is one of `keys` (compared byte for byte).
+ * @param[in] model the model.
+ * @param[in] name  the segment name, as for persona_segment_model_add_rule().
+ * @param[in] keys  the user keys (valid UTF-8, copied; duplicates are fine).
+ * @param[in] count number of keys.
+ * @return #PERSONA_OK; #PERSONA_EINVAL (NULL, bad or duplicate name, a bad key: the message
+ *         gives its index); #PERSONA_ENOMEM (model unchanged).
+ * @since 1.0
+ */
+PERSONA_API int persona_segment_model_add_list(persona_segment_model *model, const char *name,
+                                               const char *const *keys, size_t count);
+
+/**
+ * Destroy a model.
+ * @param[in] model the model, or NULL (no-op).
+ * @since 1.0
+ */
+PERSONA_API void persona_segment_model_free(persona_segment_model *model);
+
+/**
+ * Number of segments.
+ * @param[out] out   the count.
+ * @param[in]  model the model.
+ * @return #PERSONA_OK; #PERSONA_EINVAL.
+ * @since 1.0
+ */
+PERSONA_API int persona_segment_model_count(size_t *out, const persona_segment_model *model);
+
+/**
+ * Assignment mode of a model (#PERSONA_SEGMENT_FIRST_MATCH or _ALL_MATCHES).
+ * @param[out] out   the mode.
+ * @param[in]  model the model.
+ * @return #PERSONA_OK; #PERSONA_EINVAL.
+ * @since 1.0
+ */
+PERSONA_API int persona_segment_model_mode(int32_t *out, const persona_segment_model *model);
+
+/**
+ * Name of a segment.
+ * @param[out] buf, capacity, out_len as for persona_store_user_at().
+ * @param[in]  model the model.
+ * @param[in]  index 0-based segment index.
+ * @return #PERSONA_OK; #PERSONA_EBUFS; #PERSONA_ENOTFOUND (index out of range); #PERSONA_EINVAL.
+ * @since 1.0
+ */
+PERSONA_API int persona_segment_model_name(char *buf, size_t capacity, size_t *out_len,
+                                           const persona_segment_model *model, size_t index);
+
+/**
+ * Source text of a segment's rule as written (empty for a list segment).
+ * @param[out] buf, capacity, out_len as for persona_store_user_at().
+ * @param[in]  model the model.
+ * @param[in]  index 0-based segment index.
+ * @return #PERSONA_OK; #PERSONA_EBUFS; #PERSONA_ENOTFOUND; #PERSONA_EINVAL.
+ * @since 1.0
+ */
+PERSONA_API int persona_segment_model_rule(char *buf, size_t capacity, size_t *out_len,
+                                           const persona_segment_model *model, size_t index);
+
+/**
+ * Index of the segment with a name.
+ * @param[out] out   its 0-based index.
+ * @param[in]  model the model.
+ * @param[in]  name  the name.
+ * @return #PERSONA_OK; #PERSONA_ENOTFOUND; #PERSONA_EINVAL.
+ * @since 1.0
+ */
+PERSONA_API int persona_segment_model_find(size_t *out, const persona_segment_model *model,
+                                           const char *name);
+
+/**
+ * Segments of one user: in first-match mode at most one, in all-matches mode every match,
+ * in model order. A key the store does not know is evaluated as an empty profile (no
+ * events, attributes or consent), so context-only rules still apply to new visitors.
+ * Allocates nothing, except for a user with more than 256 events that arrived out of time
+ * order when a rule needs their order (sequence(), or sessions / orders as of a past time).
+ * @param[out] out       segment indexes (may be NULL when capacity is 0).
+ * @param[in]  capacity  room in out.
+ * @param[out] out_count number of segments (also on #PERSONA_EBUFS); may be NULL.
+ * @param[in]  model     the model.
+ * @param[in]  store     the store (read lock held for the call).
+ * @param[in]  user      the user key.
+ * @param[in]  ctx       evaluation context, or NULL for #PERSONA_EVAL_CONTEXT_INIT.
+ * @return #PERSONA_OK; #PERSONA_EBUFS; #PERSONA_ENOMEM; #PERSONA_EINVAL (NULL model, store
+ *         or user, bad context: struct_size, hour, now out of range, NULL names).
+ * @since 1.0
+ */
+PERSONA_API int persona_segment_model_assign(uint32_t *out, size_t capacity, size_t *out_count,
+                                             const persona_segment_model *model,
+                                             const persona_store *store, const char *user,
+                                             const persona_eval_context *ctx);
+
+/**
+ * Truth of one segment's rule for one user, whatever the mode (as in_segment() sees it).
+ * @param[out] out   1 member, 0 not.
+ * @param[in]  model, store, user, ctx as for persona_segment_model_assign().
+ * @param[in]  index 0-based segment index.
+ * @return #PERSONA_OK; #PERSONA_ENOTFOUND (index out of range); #PERSONA_ENOMEM;
+ *         #PERSONA_EINVAL.
+ * @since 1.0
+ */
+PERSONA_API int persona_segment_model_test(int32_t *out, const persona_segment_model *model,
+                                           size_t index, const persona_store *store,
+                                           const char *user, const persona_eval_context *ctx);
+
+/**
+ * Explain a user's assignment in plain text, one line per segment in model order:
+ * `NAME: yes|no`, followed by the clauses that decided it, each with its value and the
+ * values of its operands (e.g. `  value > 1000 is false (value = 532.5)`). In first-match
+ * mode segments after the match are listed as `not reached`.
+ * @param[out] buf, capacity, out_len as for persona_store_user_at().
+ * @param[in]  model, store, user, ctx as for persona_segment_model_assign().
+ * @return #PERSONA_OK; #PERSONA_EBUFS; #PERSONA_ENOMEM; #PERSONA_EINVAL.
+ * @since 1.0
+ */
+PERSONA_API int persona_segment_model_describe(char *buf, size_t capacity, size_t *out_len,
+                                               const persona_segment_model *model,
+                                               const persona_store *store, const char *user,
+                                               const persona_eval_context *ctx);
+
+/** Receives one membership of a scan; return 0 to go on, negative to stop (#PERSONA_ECALLBACK). */
+typedef int (*persona_member_fn)(void *ctx, const char *user, size_t user_len,
+                                 uint32_t segment);
+
+/**
+ * Evaluate every profile of a store: counts per segment and, when `member` is given,
+ * one call per (user, segment) membership in user index order (then segment order).
+ * @param[out] counts   members per segment (capacity entries; may be NULL with capacity 0).
+ * @param[in]  capacity room in counts (the model's segment count, or less to skip).
+ * @param[out] none_out users in no segment; may be NULL.
+ * @param[in]  model    the model.
+ * @param[in]  store    the store (read lock held for the call, so `member` must not write
+ *                      to it).
+ * @param[in]  ctx      evaluation context (its `ctx.*` fields apply to every user), or NULL.
+ * @param[in]  member   called on the calling thread, or NULL.
+ * @param[in]  member_ctx passed to member.
+ * @param[in]  threads  worker threads, 0 = one per core; results do not depend on it.
+ * @return #PERSONA_OK; #PERSONA_ECALLBACK; #PERSONA_ENOMEM; #PERSONA_EINVAL.
+ * @since 1.0
+ */
+PERSONA_API int persona_segment_model_scan(uint64_t *counts, size_t capacity, uint64_t *none_out,
+                                           const persona_segment_model *model,
+                                           const persona_store *store,
+                                           const persona_eval_context *ctx,
+                                           persona_member_fn member, void *member_ctx,
+                                           uint32_t threads);
+
+/**
+ * Save a model (its rule texts, lists and options) as a snapshot file
+ * (docs/file-format.md, kind 4); loading compiles the rules again.
+ * @param[in] model the model.
+ * @param[in] path  the file (replaced atomically).
+ * @return #PERSONA_OK; #PERSONA_EIO; #PERSONA_ENOMEM; #PERSONA_EINVAL.
+ * @since 1.0
+ */
+PERSONA_API int persona_segment_model_save(const persona_segment_model *model, const char *path);
+
+/**
+ * Load a model saved by persona_segment_model_save().
+ * @param[out] out  the model; NULL on failure.
+ * @param[in]  path the file.
+ * @return #PERSONA_OK; #PERSONA_EIO; #PERSONA_ECORRUPT (damaged, or a rule that no longer
+ *         compiles); #PERSONA_EVERSION; #PERSONA_ENOMEM; #PERSONA_EINVAL.
+ * @since 1.0
+ */
+PERSONA_API int persona_segment_model_load(persona_segment_model **out, const char *path);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* PERSONA_SEGMENT_H */

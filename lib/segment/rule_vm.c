@@ -1,0 +1,341 @@
+/* The stack VM that runs a leaf's bytecode, the short-circuit walk of the logic tree, and
+ * segment membership (rules, lists, in_segment memo). Semantics of every operator are in
+ * docs/rules.md ("Values and missing values"). */
+#include <math.h>
+#include <string.h>
+
+#include "core/error.h"
+#include "segment/rule_eval.h"
+
+void persona__eval_begin(eval_state *es, const persona_segment_model *m, const persona_store *s,
+                         uint32_t user, int64_t now, const persona_eval_context *ctx,
+                         const uint32_t *ids)
+{
+    es->m = m;
+    es->s = s;
+    es->user = user;
+    es->now = now;
+    es->ctx = ctx;
+    es->ids = ids;
+    es->feats_ready = 0;
+    es->rc = 0;
+    es->depth = 0;
+    es->key = NULL;
+    memset(es->memo, 0, m->n_memo);
+}
+
+static const rvalue missing = { V_MISSING, 0, { 0 } };
+
+static rvalue num(double v)
+{
+    rvalue r = { V_NUM, 0, { 0 } };
+    if (isnan(v))
+        return missing;
+    r.u.num = v;
+    return r;
+}
+
+static rvalue boolean(int b)
+{
+    rvalue r = { V_BOOL, 0, { 0 } };
+    r.u.b = b != 0;
+    return r;
+}
+
+static rvalue str(const char *s, size_t len)
+{
+    rvalue r = { V_STR, (uint32_t)len, { 0 } };
+    r.u.str = s;
+    return r;
+}
+
+/* -1, 0, 1 for values of one tag (numbers or strings); strings byte-wise. */
+static int order(const rvalue *a, const rvalue *b)
+{
+    if (a->tag == V_NUM)
+        return (a->u.num > b->u.num) - (a->u.num < b->u.num);
+    if (a->tag == V_BOOL)
+        return a->u.b - b->u.b;
+    size_t n = a->len < b->len ? a->len : b->len;
+    int c = memcmp(a->u.str, b->u.str, n);
+    if (c)
+        return c < 0 ? -1 : 1;
+    return (a->len > b->len) - (a->len < b->len);
+}
+
+static int present_same(const rvalue *a, const rvalue *b)
+{
+    return a->tag != V_MISSING && a->tag == b->tag;
+}
+
+static int compare(const rvalue *a, const rvalue *b, int op)
+{
+    if (!present_same(a, b))
+        return 0;
+    if (a->tag == V_BOOL && op != CMP_EQ && op != CMP_NE)
+        return 0;
+    int c = order(a, b);
+    switch (op) {
+    case CMP_EQ: return c == 0;
+    case CMP_NE: return c != 0;
+    case CMP_LT: return c < 0;
+    case CMP_LE: return c <= 0;
+    case CMP_GT: return c > 0;
+    default: return c >= 0;
+    }
+}
+
+static int find_bytes(const char *h, size_t hl, const char *n, size_t nl)
+{
+    if (nl == 0)
+        return 1;
+    if (nl > hl)
+        return 0;
+    const char *end = h + hl - nl;
+    for (const char *p = h; p <= end; p++) {
+        p = memchr(p, n[0], (size_t)(end - p) + 1);
+        if (!p)
+            return 0;
+        if (memcmp(p, n, nl) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+static rvalue attribute(const eval_state *es, uint32_t slot, int numbers_only, int exists)
+{
+    uint32_t name = es->ids[slot];
+    if (es->user == PERSONA__NO_ID || name == PERSONA__NO_ID)
+        return exists ? boolean(0) : missing;
+    uint32_t e = persona__attr_entry(es->s, es->user, name);
+    if (e == UINT32_MAX || es->s->attrs[e].type < 0)
+        return exists ? boolean(0) : missing;
+    if (exists)
+        return boolean(1);
+    const attr_value *a = &es->s->attrs[e];
+    switch (a->type) {
+    case PERSONA_NUM: return num(a->num);
+    case PERSONA_TIME: return num((double)a->time_ms);
+    case PERSONA_STR: return numbers_only ? missing : str(a->str, strlen(a->str));
+    case PERSONA_BOOL: return numbers_only ? missing : boolean(a->boolean);
+    }
+    return missing;
+}
+
+static rvalue context_field(const eval_state *es, uint32_t k, int exists)
+{
+    const persona_eval_context *c = es->ctx;
+    const char *name = es->m->strs[k];
+    if (c)
+        for (size_t i = 0; i < c->count; i++)
+            if (c->names[i] && strcmp(c->names[i], name) == 0 && c->values && c->values[i])
+                return exists ? boolean(1) : str(c->values[i], strlen(c->values[i]));
+    return exists ? boolean(0) : missing;
+}
+
+static int consent(const eval_state *es, uint32_t slot)
+{
+    uint32_t name = es->ids[slot];
+    if (es->user == PERSONA__NO_ID || name == PERSONA__NO_ID)
+        return 0;
+    uint32_t e = persona__consent_entry(es->s, es->user, name);
+    return e != UINT32_MAX && es->s->consents[e].granted;
+}
+
+static rvalue arith(int op, const rvalue *a, const rvalue *b)
+{
+    if (a->tag != V_NUM || b->tag != V_NUM)
+        return missing;
+    double x = a->u.num, y = b->u.num;
+    switch (op) {
+    case OP_ADD: return num(x + y);
+    case OP_SUB: return num(x - y);
+    case OP_MUL: return num(x * y);
+    case OP_DIV: return y == 0 ? missing : num(x / y);
+    default: return y == 0 ? missing : num(fmod(x, y));
+    }
+}
+
+int persona__vm_run(eval_state *es, uint32_t from, uint32_t to, rvalue *out)
+{
+    const persona_segment_model *m = es->m;
+    rvalue st[VM_STACK];
+    int sp = 0, rc;
+    for (uint32_t pc = from; pc < to; pc++) {
+        const insn *i = &m->code[pc];
+        switch (i->op) {
+        case OP_NUM: st[sp++] = num(m->nums[i->arg]); break;
+        case OP_STR: st[sp++] = str(m->strs[i->arg], m->strs_len[i->arg]); break;
+        case OP_BOOL: st[sp++] = boolean(i->flag); break;
+        case OP_NOW: st[sp++] = num((double)es->now); break;
+        case OP_FEAT:
+            if (!es->feats_ready && (rc = persona__features_compute(es)))
+                return rc;
+            st[sp++] = es->feats[i->arg];
+            break;
+        case OP_ATTR: st[sp++] = attribute(es, i->arg, i->flag, 0); break;
+        case OP_EXISTS_ATTR: st[sp++] = attribute(es, i->arg, 0, 1); break;
+        case OP_CTX: st[sp++] = context_field(es, i->arg, 0); break;
+        case OP_EXISTS_CTX: st[sp++] = context_field(es, i->arg, 1); break;
+        case OP_CTX_HOUR:
+        case OP_EXISTS_HOUR: {
+            int h = es->ctx ? es->ctx->hour : -1;
+            int has = h >= 0 && h <= 23;
+            st[sp++] = i->op == OP_EXISTS_HOUR ? boolean(has) : has ? num(h) : missing;
+            break;
+        }
+        case OP_CONSENT: st[sp++] = boolean(consent(es, i->arg)); break;
+        case OP_INSEG:
+            if ((rc = persona__eval_segment(es, i->arg)) < 0)
+                return rc;
+            st[sp++] = boolean(rc);
+            break;
+        case OP_NEG:
+            st[sp - 1] = st[sp - 1].tag == V_NUM ? num(-st[sp - 1].u.num) : missing;
+            break;
+        case OP_ADD:
+        case OP_SUB:
+        case OP_MUL:
+        case OP_DIV:
+        case OP_MOD:
+            st[sp - 2] = arith(i->op, &st[sp - 2], &st[sp - 1]);
+            sp--;
+            break;
+        case OP_CMP:
+            st[sp - 2] = boolean(compare(&st[sp - 2], &st[sp - 1], i->flag));
+            sp--;
+            break;
+        case OP_IN: {
+            const const_list *l = &m->lists[i->arg];
+            const rvalue *x = &st[sp - 1];
+            int same = present_same(x, &m->list_items[l->first]), hit = 0;
+            for (uint32_t k = 0; same && !hit && k < l->n; k++)
+                hit = order(x, &m->list_items[l->first + k]) == 0;
+            st[sp - 1] = boolean(same && (i->flag ? !hit : hit));
+            break;
+        }
+        case OP_CONTAINS:
+        case OP_STARTS:
+        case OP_ENDS: {
+            const rvalue *a = &st[sp - 2], *b = &st[sp - 1];
+            int r = 0;
+            if (a->tag == V_STR && b->tag == V_STR) {
+                if (i->op == OP_CONTAINS)
+                    r = find_bytes(a->u.str, a->len, b->u.str, b->len) != (i->flag != 0);
+                else if (b->len <= a->len)
+                    r = memcmp(i->op == OP_STARTS ? a->u.str : a->u.str + a->len - b->len, b->u.str,
+                               b->len) == 0;
+            }
+            st[sp - 2] = boolean(r);
+            sp--;
+            break;
+        }
+        case OP_MATCHES: {
+            const rvalue *a = &st[sp - 1];
+            st[sp - 1] = boolean(a->tag == V_STR &&
+                                 persona__glob_match(m->strs[i->arg], m->strs_len[i->arg], a->u.str, a->len));
+            break;
+        }
+        case OP_BETWEEN: {
+            const rvalue *x = &st[sp - 3], *lo = &st[sp - 2], *hi = &st[sp - 1];
+            int r = 0;
+            if (present_same(x, lo) && present_same(x, hi) && x->tag != V_BOOL) {
+                int in = order(lo, x) <= 0 && order(x, hi) <= 0;
+                r = i->flag ? !in : in;
+            }
+            st[sp - 3] = boolean(r);
+            sp -= 2;
+            break;
+        }
+        case OP_TRUTH: st[sp - 1] = boolean(persona__truth(&st[sp - 1])); break;
+        case OP_NOT: st[sp - 1] = boolean(!persona__truth(&st[sp - 1])); break;
+        case OP_AND:
+        case OP_OR: {
+            int a = persona__truth(&st[sp - 2]), b = persona__truth(&st[sp - 1]);
+            st[sp - 2] = boolean(i->op == OP_AND ? a && b : a || b);
+            sp--;
+            break;
+        }
+        default:
+            return persona__fail(PERSONA_EINTERNAL, "rule VM: unknown instruction %d", i->op);
+        }
+    }
+    *out = st[0];
+    return 0;
+}
+
+int persona__eval_logic(eval_state *es, uint32_t node)
+{
+    const logic_node *l = &es->m->logic[node];
+    switch (l->kind) {
+    case L_LEAF: {
+        const leaf *lf = &es->m->leaves[l->a];
+        rvalue v;
+        int rc = persona__vm_run(es, lf->code, lf->code_end, &v);
+        return rc ? rc : persona__truth(&v);
+    }
+    case L_NOT: {
+        int r = persona__eval_logic(es, l->a);
+        return r < 0 ? r : !r;
+    }
+    default: {
+        int want = l->kind == L_OR; /* the value that decides the chain */
+        for (uint32_t k = 0; k < l->b; k++) {
+            int r = persona__eval_logic(es, es->m->kids[l->a + k]);
+            if (r < 0 || r == want)
+                return r;
+        }
+        return !want;
+    }
+    }
+}
+
+static int cmp_str(const char *a, const char *b)
+{
+    return strcmp(a, b);
+}
+
+/* Whether any identifier of the profile is one of the list's sorted keys. */
+static int list_member(const eval_state *es, const segment *sg, const char *key)
+{
+    const persona_store *s = es->s;
+    uint32_t u = es->user;
+    uint32_t m = u;
+    do {
+        const char *k = m == PERSONA__NO_ID ? key : persona__intern_str(&s->users, m);
+        size_t lo = 0, hi = sg->n_keys;
+        while (lo < hi) {
+            size_t mid = lo + (hi - lo) / 2;
+            int c = cmp_str(sg->keys[mid], k);
+            if (c == 0)
+                return 1;
+            if (c < 0)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        if (m == PERSONA__NO_ID)
+            return 0;
+        m = persona__id_next(s, m);
+    } while (m != u);
+    return 0;
+}
+
+int persona__eval_segment(eval_state *es, uint32_t seg)
+{
+    const segment *sg = &es->m->segs[seg];
+    if (sg->memo != UINT32_MAX && es->memo[sg->memo])
+        return es->memo[sg->memo] - 1;
+    int r;
+    if (sg->kind == SEG_LIST) {
+        r = list_member(es, sg, es->key ? es->key : "");
+    } else {
+        if (++es->depth > SEGMENT_MAX_CHAIN + 1)
+            return persona__fail(PERSONA_EINTERNAL, "in_segment nesting beyond the compiled limit");
+        r = persona__eval_logic(es, sg->root);
+        es->depth--;
+    }
+    if (r >= 0 && sg->memo != UINT32_MAX)
+        es->memo[sg->memo] = (uint8_t)(r + 1);
+    return r;
+}
