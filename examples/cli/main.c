@@ -21,6 +21,7 @@ static const char usage[] =
     "  lifecycle          new, returning, resurrecting and dormant users per period\n"
     "  stickiness         users by number of active periods\n"
     "  funnel             conversion funnel: users at each step in order within a window\n"
+    "  segment rules      rule segments (--rules RULES): user,segment per membership\n"
     "\n"
     "With no FILE, data commands use the bundled Online Retail sample.\n"
     "Run 'persona <command> --help' for the options of a command.\n";
@@ -60,6 +61,7 @@ int main(int argc, char **argv)
         { "lifecycle", cmd_lifecycle },
         { "stickiness", cmd_stickiness },
         { "funnel", cmd_funnel },
+        { "segment", cmd_segment },
     };
     if (argc < 2) {
         fputs(usage, stderr);

@@ -127,6 +127,26 @@ static int seq_settled(const eval_state *es, const feature *f, uint32_t states)
     return states == 0 || ((states >> m) & 1u && !seq_has_leading(es, f));
 }
 
+/* Whether a behavioural function reads only events of types the user never had (so its
+ * answer needs no event: 0, missing or false). A sequence needs every positive step. */
+static int never_had(const eval_state *es, const feature *f)
+{
+    switch (f->kind) {
+    case F_COUNT: case F_SUM: case F_DAYS_SINCE: case F_FIRST_TIME: case F_STOPPED:
+    case F_RESTARTED: case F_REGULARLY:
+        return type_total(es, f->slot) == 0;
+    case F_SEQUENCE:
+        for (uint32_t i = 0; i < f->n_steps; i++) {
+            const seq_step *st = &es->m->steps[f->step0 + i];
+            if (!st->negated && type_total(es, st->slot) == 0)
+                return 1;
+        }
+        return 0;
+    default:
+        return 0;
+    }
+}
+
 /* ---- the sorted copy, for out-of-order users ---- */
 
 typedef struct ev_ref {
@@ -251,6 +271,11 @@ static int acc_init(eval_state *es, uint32_t fi, acc *a, int future, int monoton
     memset(a, 0, sizeof *a);
     a->feat = fi;
     a->horizon = INT64_MIN;
+    if (never_had(es, f)) {
+        es->feats[fi] = f->kind == F_COUNT || f->kind == F_SUM ? num(0)
+                      : f->kind == F_DAYS_SINCE ? missing : boolean(0);
+        return 0;
+    }
     switch (f->kind) {
     case F_EVENTS:
         if (!future) {
@@ -323,7 +348,9 @@ static int acc_init(eval_state *es, uint32_t fi, acc *a, int future, int monoton
             a->horizon = sub_clamped(now, f->window);
         return 1;
     case F_LAST: {
-        if (!future) {
+        /* The profile keeps the last value of every property but "category" (which feeds
+         * engagement instead). */
+        if (!future && es->ids[f->slot] != es->s->category_name) {
             uint32_t name = es->ids[f->slot];
             uint32_t e = name == PERSONA__NO_ID ? UINT32_MAX
                        : persona__pairmap_find(&es->s->user_prop, PERSONA__PAIR(es->user, name));
@@ -495,6 +522,10 @@ static void chain_pass(eval_state *es, acc *accs, size_t n, int monotone)
             if (!accs[i].done && accs[i].horizon < stop)
                 stop = accs[i].horizon;
     }
+    /* In time order, the profile's last_seen is the newest event's time: when it is
+     * already past every horizon the log need not be touched. */
+    if (monotone && p->last_seen <= stop && p->last_seen <= es->now)
+        return;
     for (uint32_t e = p->last_event; e != LOG_NO_ID;) {
         const log_chunk *c = persona__eventlog_chunk(&s->log, e);
         size_t k = persona__eventlog_slot(e);

@@ -496,7 +496,7 @@ static uint32_t parse_call(rule_parser *p, int *rc, const token *name_tok, int f
             *rc = persona__parse_error_tok(p, &p->tok, "date(): %s", why ? why : "not an ISO 8601 date");
             return AST_NONE;
         }
-        uint32_t k;
+        uint32_t k = 0;
         if ((*rc = add_num(p, (double)t, &k)))
             return AST_NONE;
         n = new_node(p, rc, A_NUM, TY_NUM, &p->tok);
@@ -607,7 +607,7 @@ static uint32_t parse_primary(rule_parser *p, int *rc)
     switch (p->tok.kind) {
     case T_NUM:
     case T_DUR: {
-        uint32_t k;
+        uint32_t k = 0;
         if ((*rc = add_num(p, p->tok.num, &k)))
             return AST_NONE;
         n = new_node(p, rc, A_NUM, TY_NUM, &at);
@@ -617,7 +617,7 @@ static uint32_t parse_primary(rule_parser *p, int *rc)
         return n;
     }
     case T_STR: {
-        uint32_t k;
+        uint32_t k = 0;
         if ((*rc = add_str(p, p->lx.str, p->tok.str_len, &k)))
             return AST_NONE;
         n = new_node(p, rc, A_STR, TY_STR, &at);
@@ -814,7 +814,7 @@ static int parse_literal(rule_parser *p, rvalue *v, int *ty)
         v->u.num = neg ? -p->tok.num : p->tok.num;
         *ty = TY_NUM;
     } else if (!neg && p->tok.kind == T_STR) {
-        uint32_t k;
+        uint32_t k = 0;
         if ((rc = add_str(p, p->lx.str, p->tok.str_len, &k)))
             return rc;
         v->tag = V_STR;
@@ -964,7 +964,7 @@ static uint32_t parse_comparison(rule_parser *p, int *rc)
             *rc = found_error(p, "a glob pattern in double quotes after matches");
             return AST_NONE;
         }
-        uint32_t k;
+        uint32_t k = 0;
         if ((*rc = add_str(p, p->lx.str, p->tok.str_len, &k)))
             return AST_NONE;
         if ((*rc = advance(p)))
@@ -973,6 +973,7 @@ static uint32_t parse_comparison(rule_parser *p, int *rc)
         if (n == AST_NONE)
             return AST_NONE;
         p->nodes[n].b = k;
+        p->nodes[n].c = AST_NONE;
     } else {
         uint32_t r = parse_sum(p, rc), c = AST_NONE;
         if (r == AST_NONE)

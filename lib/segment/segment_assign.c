@@ -36,7 +36,7 @@ typedef struct one_user {
 static int begin(one_user *u, const persona_segment_model *m, const persona_store *s,
                  const char *user, const persona_eval_context *ctx)
 {
-    int64_t now;
+    int64_t now = 0;
     int rc = persona__eval_now(s, ctx, &now);
     if (rc)
         return rc;

@@ -20,6 +20,41 @@ static void put_value(persona__buf *b, const rvalue *v)
     }
 }
 
+/* A clause's source on one line: comments dropped, runs of white space (line breaks
+ * included) as one space; string literals untouched. */
+static void put_source(persona__buf *b, const char *s, size_t len)
+{
+    int space = 0;
+    for (size_t i = 0; i < len; i++) {
+        char c = s[i];
+        if (c == '"') {
+            size_t j = i + 1;
+            while (j < len && s[j] != '"')
+                j += s[j] == '\\' ? 2 : 1;
+            if (space)
+                persona__buf_putc(b, ' ');
+            space = 0;
+            persona__buf_append(b, s + i, (j < len ? j + 1 : len) - i);
+            i = j < len ? j : len;
+            continue;
+        }
+        if (c == '#') {
+            while (i + 1 < len && s[i + 1] != '\n')
+                i++;
+            space = 1;
+            continue;
+        }
+        if (c == ' ' || c == '\t' || c == '\r' || c == '\n') {
+            space = 1;
+            continue;
+        }
+        if (space)
+            persona__buf_putc(b, ' ');
+        space = 0;
+        persona__buf_putc(b, c);
+    }
+}
+
 static void indent(persona__buf *b, int depth)
 {
     for (int i = 0; i < depth; i++)
@@ -39,7 +74,7 @@ static int explain(eval_state *es, persona__buf *b, const char *src, uint32_t no
             return r;
         r = persona__truth(&v);
         indent(b, depth);
-        persona__buf_append(b, src + l->off, l->len);
+        put_source(b, src + l->off, l->len);
         persona__buf_puts(b, r ? " is true" : " is false");
         for (uint32_t k = 0; k < lf->n_operands; k++) {
             rvalue o;
@@ -47,7 +82,7 @@ static int explain(eval_state *es, persona__buf *b, const char *src, uint32_t no
             if (rc)
                 return rc;
             persona__buf_puts(b, k == 0 ? " (" : ", ");
-            persona__buf_append(b, src + lf->opd_off[k], lf->opd_len[k]);
+            put_source(b, src + lf->opd_off[k], lf->opd_len[k]);
             persona__buf_puts(b, " = ");
             put_value(b, &o);
         }
@@ -59,7 +94,7 @@ static int explain(eval_state *es, persona__buf *b, const char *src, uint32_t no
         if (r < 0)
             return r;
         indent(b, depth);
-        persona__buf_append(b, src + l->off, l->len);
+        put_source(b, src + l->off, l->len);
         persona__buf_puts(b, r ? " is true, because\n" : " is false, because\n");
         int c = explain(es, b, src, l->a, depth + 1);
         return c < 0 ? c : r;
@@ -92,7 +127,7 @@ PERSONA_API int persona_segment_model_describe(char *buf, size_t capacity, size_
     eval_state es;
     int rc = PERSONA_OK;
     STORE_RDLOCK(store);
-    int64_t now;
+    int64_t now = 0;
     rc = persona__eval_now(store, ctx, &now);
     if (!rc) {
         persona__bind(m, store, ids);

@@ -95,7 +95,7 @@ PERSONA_API int persona_segment_model_scan(uint64_t *counts, size_t capacity, ui
     if (!ids)
         return persona__fail_nomem();
     STORE_RDLOCK(store);
-    int64_t now;
+    int64_t now = 0;
     rc = persona__eval_now(store, ctx, &now);
     int n_parts = persona__threads((int)threads);
     uint32_t n_users = (uint32_t)store->users.count;
@@ -117,6 +117,11 @@ PERSONA_API int persona_segment_model_scan(uint64_t *counts, size_t capacity, ui
         persona__parallel_run(n_parts, scan_range, &job);
         for (int i = 0; !rc && i < n_parts; i++)
             rc = parts[i].rc;
+        /* The failure was recorded on a worker's thread: record it on the caller's. */
+        if (rc == PERSONA_ENOMEM)
+            persona__fail_nomem();
+        else if (rc)
+            persona__fail(rc, "segment scan failed: %s", persona_strerror(rc));
     }
     if (!rc) {
         uint64_t none = 0;

@@ -1,5 +1,5 @@
 """Python bindings of libpersona (ctypes): profiles, traits, attributes, consent,
-cohort tables and funnels.
+cohort tables, funnels and rule segments.
 
     import persona
     with persona.Store() as store:
@@ -20,6 +20,7 @@ from .funnel import Funnel
 from .identity import (ID_COOKIE, ID_CUSTOMER, ID_EMAIL, ID_HOST, ID_KEY, ID_PHONE, ID_TYPES,
                        LINK_ADDED, LINK_BLOCKED_LIMIT, LINK_BLOCKED_VALUE, LINK_MERGED,
                        LINK_OUTCOMES, LINK_SAME, AliasResult, normalize_identifier)
+from .segment import Rules
 from .source import Source
 from .store import IngestStats, Store
 from .times import format_time, parse_time, time_bucket, time_label
@@ -43,7 +44,7 @@ def build_features():
 
 
 __all__ = [
-    "Store", "Source", "IngestStats", "AliasResult", "CohortTable", "Funnel",
+    "Store", "Source", "IngestStats", "AliasResult", "CohortTable", "Funnel", "Rules",
     "PersonaError", "InvalidArgumentError", "OutOfMemoryError", "BufferTooSmallError",
     "NotFoundError", "ParseError", "PersonaIOError", "CorruptError", "VersionError",
     "UnsupportedError", "BusyError", "CallbackError", "MisuseError", "InternalError",

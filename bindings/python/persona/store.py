@@ -546,6 +546,19 @@ class Store(Handle):
         cohort()."""
         return self.cohort(period, "stickiness", **options)
 
+    # ------------------------------------------------------------------ segments
+
+    def segments_of(self, key, rules, now=None, context=None, hour=None):
+        """The segments of ``rules`` (a persona.Rules) that user ``key`` is in: the same as
+        ``rules.assign(store, key, now=now, context=context, hour=hour)``, a list of names
+        (``now`` None = the store's clock). Evaluated on demand at each call; nothing is
+        kept on the store. Live segments, maintained by the store as events arrive, will
+        come in a later version."""
+        from .segment import Rules
+        if not isinstance(rules, Rules):
+            raise TypeError(f"rules must be a persona.Rules, not {type(rules).__name__}")
+        return rules.assign(self, key, now=now, context=context, hour=hour)
+
 
 def _integer(value, what, low, high):
     if not isinstance(value, numbers.Integral) or isinstance(value, bool):

@@ -18,7 +18,7 @@
 #define RR_DAY INT64_C(86400000)
 #define RR_WEEK (7 * RR_DAY)
 
-#define RR_MAX_EV 48
+#define RR_MAX_EV 320 /* > 256: the evaluator's allocating path for out-of-order users */
 #define RR_MAX_ATTR 16
 #define RR_NPURPOSE 2
 #define RR_NCTX 3
@@ -177,7 +177,7 @@ static const char *const rr_cmp_names[] = { "==", "!=", "<", "<=", ">", ">=" };
 enum { RR_UNIT_HOURS, RR_UNIT_DAYS, RR_UNIT_WEEKS };
 
 #define RR_MAX_LIST 8
-#define RR_MAX_STEPS 8
+#define RR_MAX_STEPS 16
 
 typedef struct rr_node {
     int kind, op, neg, form;
@@ -389,7 +389,7 @@ static void rr_print(rr_buf *b, const rr_node *n)
 /* Deliberate reference bugs (RULE_CANARY=N): the comparison must then fail, which shows it
  * can see the difference. 1: windows include now - W; 2: ties ordered against arrival;
  * 3: a gap equal to the session gap starts a session; 4: days_since rounds up; 5: traits
- * count events after now. */
+ * count events after now; 6: != is true when an operand is missing. */
 static int rr_canary;
 
 enum { RV_MISS, RV_NUM, RV_STR, RV_BOOL };
@@ -608,6 +608,8 @@ static int rr_truthy(rr_val v) { return v.t == RV_BOOL && v.n != 0; }
 
 static int rr_cmp_vals(int op, rr_val x, rr_val y)
 {
+    if (rr_canary == 6 && op == RR_CMP_NE && (x.t == RV_MISS || y.t == RV_MISS))
+        return 1;
     if (x.t == RV_MISS || y.t == RV_MISS || x.t != y.t)
         return 0;
     if (x.t == RV_BOOL) {

@@ -2,20 +2,24 @@
  * from docs/rules.md alone). Each round builds a random store (a few users; events of five
  * types over ~120 days with equal times, users ingested out of time order, values that are
  * multiples of 0.25 or absent, baskets, category and channel properties, typed attributes,
- * consent), generates well-typed random rules, compiles them into a model, and compares
- * persona_segment_model_test() and persona_segment_model_assign() (both modes) with the
- * reference for several evaluation times: the store's clock, times in the middle of the
- * history, before all events and after all events. A mismatch prints the rule, the user's raw
- * events, now, the context, expected and got, and a minimized reproduction (smaller rule,
- * fewer events, in a fresh single-user store).
+ * consent, a random session gap; now and then a user with more than 256 events out of order),
+ * generates well-typed random rules (printed fully parenthesized, some with newlines and
+ * comments), compiles them with persona_segment_model_add_rule() and as one rule-set text
+ * with persona_segment_model_compile(), and compares persona_segment_model_test(),
+ * persona_segment_model_assign() (both modes), describe()'s yes/no/not reached lines and
+ * scan()'s counts with the reference for several evaluation times: the store's clock, times
+ * in the middle of the history, before all events, after all events, and one window after
+ * one of the user's events. A mismatch prints the rule, the user's raw events, now, the
+ * context, expected and got, and a minimized reproduction (smaller rule, fewer events, in a
+ * fresh single-user store).
  *
  * The test also counts how often each rule and each kind of clause came out true and false,
  * and fails when the outcomes are too one-sided to catch anything.
  *
  * Environment: RULE_ROUNDS (default 300), RULE_SEED (default 20240601), RULE_ROUND (run
- * only that round), RULE_VERBOSE=1 (print every rule), RULE_CANARY=1..5 (break the reference
- * on purpose: window bounds, tie order, session gap, days_since rounding, traits after now;
- * the test must then fail). */
+ * only that round), RULE_VERBOSE=1 (print every rule), RULE_CANARY=1..6 (break the reference
+ * on purpose: window bounds, tie order, session gap, days_since rounding, traits after now,
+ * != with a missing operand; the test must then fail), RULE_AVOID (see avoided()). */
 #define _GNU_SOURCE
 #include <inttypes.h>
 #include <math.h>
@@ -36,9 +40,10 @@
 #define HISTORY_DAYS 120
 
 #define MAX_USERS 7      /* store users + "nobody" */
-#define RULES_PER_ROUND 24
+#define RULES_PER_ROUND 32
 #define ASSIGN_RULES 8
-#define NNOWS 6
+#define NNOWS 6          /* shared evaluation times */
+#define NUSER_NOWS 4     /* and per user, around their own events */
 #define POOL_NODES 8192
 
 /* ---- random numbers (fixed seeds, printed on failure) ---- */
@@ -98,9 +103,25 @@ typedef struct round_state {
     char text[RULES_PER_ROUND][4096];
     int midx[RULES_PER_ROUND]; /* index in the model, -1 = did not compile */
     int nrules;
+    int64_t session_gap; /* the store's option: 0 = default (30 min) */
 } round_state;
 
 static round_state R;
+
+/* RULE_AVOID: comma-separated features not to generate while a known library discrepancy
+ * is being fixed ("last_category", "matches", ...: see avoided()). */
+static const char *avoid_list = "";
+static int avoided(const char *what)
+{
+    const char *p = avoid_list;
+    size_t n = strlen(what);
+    while ((p = strstr(p, what))) {
+        if ((p == avoid_list || p[-1] == ',') && (p[n] == 0 || p[n] == ','))
+            return 1;
+        p += n;
+    }
+    return 0;
+}
 
 static void user_all_times(int64_t *out, int *n)
 {
@@ -127,11 +148,13 @@ static int gen_type(void)
                                                                                       : RR_T_REFUND;
 }
 
-static void gen_events(rr_user *u)
+static void gen_events(rr_user *u, int heavy)
 {
-    int nev = chance(8) ? 0 : 1 + rnd(chance(40) ? RR_MAX_EV : 24);
+    int nev = chance(8) ? 0 : 1 + rnd(chance(40) ? 48 : 24);
+    if (heavy) /* more than 256 events, always ingested out of order */
+        nev = 257 + rnd(RR_MAX_EV - 257 + 1);
     rr_event tmp[RR_MAX_EV];
-    int64_t cur = T0;
+    int64_t cur = T0, sg = R.session_gap ? R.session_gap : 30 * RR_MIN;
     for (int i = 0; i < nev; i++) {
         rr_event *e = &tmp[i];
         if (i == 0 || chance(22)) {
@@ -144,8 +167,8 @@ static void gen_events(rr_user *u)
             int r = rnd(100);
             int64_t gap = r < 15   ? 0
                           : r < 45 ? (int64_t)(1 + rnd(29)) * RR_MIN
-                          : r < 53 ? 30 * RR_MIN
-                          : r < 57 ? 30 * RR_MIN + 1
+                          : r < 53 ? sg /* exactly the session gap: same session */
+                          : r < 57 ? sg + 1
                           : r < 67 ? (int64_t)(31 + rnd(90)) * RR_MIN
                           : r < 77 ? RR_DAY
                           : r < 87 ? (int64_t)(1 + rnd(7)) * RR_DAY
@@ -171,7 +194,7 @@ static void gen_events(rr_user *u)
         e->chan = chance(25) ? rnd(RR_NCHANS) : chance(5) ? -2 : -1;
     }
     /* ingestion order: sorted by time (ties as generated) or shuffled */
-    if (chance(60)) {
+    if (!heavy && chance(60)) {
         for (int i = 1; i < nev; i++) /* stable insertion sort */
             for (int j = i; j > 0 && tmp[j - 1].t > tmp[j].t; j--) {
                 rr_event x = tmp[j];
@@ -280,7 +303,7 @@ static void fill_event(persona_event *pe, prop_arrays *pa, char *basket_buf,
     pe->type = rr_type_names[e->type];
     pe->value = e->value;
     if (e->basket >= 0) {
-        snprintf(basket_buf, 8, "b%d", e->basket);
+        snprintf(basket_buf, 16, "b%d", e->basket);
         pe->basket = basket_buf;
     }
     size_t np = 0;
@@ -304,11 +327,17 @@ static persona_store *gen_store(uint64_t seed)
 {
     memset(R.users, 0, sizeof R.users);
     int nstore = 2 + rnd(MAX_USERS - 2); /* 2..6 users in the store */
-    persona_store *s = new_seeded_store(seed);
+    static const int64_t gaps[] = { 0, 0, 0, 10 * RR_MIN, RR_HOUR, RR_DAY };
+    R.session_gap = gaps[rnd(NPOOL(gaps))];
+    persona_store_options so = PERSONA_STORE_OPTIONS_INIT;
+    so.hash_seed = seed;
+    so.session_gap_ms = R.session_gap;
+    persona_store *s = NULL;
+    CHECK_RC(persona_store_new(&s, &so), PERSONA_OK);
     int total = 0;
     for (int u = 0; u < nstore; u++) {
         snprintf(R.users[u].key, sizeof R.users[u].key, "u%d", u);
-        gen_events(&R.users[u]);
+        gen_events(&R.users[u], u == 0 && chance(12));
         total += R.users[u].nev;
     }
     if (total == 0) { /* the store clock needs one event */
@@ -332,7 +361,7 @@ static persona_store *gen_store(uint64_t seed)
     /* interleave the users' ingestion sequences, keeping each user's own order */
     static persona_event all[MAX_USERS * RR_MAX_EV];
     static prop_arrays props[MAX_USERS * RR_MAX_EV];
-    static char baskets[MAX_USERS * RR_MAX_EV][8];
+    static char baskets[MAX_USERS * RR_MAX_EV][16];
     int next[MAX_USERS] = { 0 };
     for (int k = 0; k < total; k++) {
         int u;
@@ -681,8 +710,8 @@ static rr_node *gen_str_leaf(int *kind)
     rr_node *n;
     if (r < 20) {
         n = nn(RK_LAST);
-        n->op = RR_PROP_CATEGORY;
-        *kind = K_CAT;
+        n->op = avoided("last_category") ? RR_PROP_CHANNEL : RR_PROP_CATEGORY;
+        *kind = n->op == RR_PROP_CATEGORY ? K_CAT : K_CHAN;
     } else if (r < 27) {
         n = nn(RK_LAST);
         n->op = chance(80) ? RR_PROP_CHANNEL : RR_PROP_NEVER;
@@ -890,7 +919,7 @@ static rr_node *gen_bool_fn(int rule_index)
             n->k = n->n;
     } else if (r < 80) {
         n = nn(RK_SEQUENCE);
-        n->nsteps = 1 + rnd(5);
+        n->nsteps = chance(4) ? 6 + rnd(RR_MAX_STEPS - 5) : 1 + rnd(5);
         int pos = 0;
         for (int i = 0; i < n->nsteps; i++) {
             n->stepneg[i] = chance(30);
@@ -1017,7 +1046,7 @@ static rr_node *gen_atom(int d, int rule_index)
         }
         return n;
     }
-    if (r < 66) { /* matches */
+    if (r < 66 && !avoided("matches")) { /* matches */
         rr_node *x = gen_str_leaf(&kind);
         rr_node *n = gen_glob(kind);
         n->a = x;
@@ -1103,6 +1132,41 @@ static void print_rule(char *out, size_t cap, const rr_node *n)
     rr_buf b = { out, 0, cap };
     out[0] = 0;
     rr_print(&b, n);
+}
+
+/* Vary the layout: some spaces outside string literals become newlines, tabs or comments
+ * (an expression may span lines; `#` comments run to the end of the line). */
+static void decorate_rule(char *text, size_t cap)
+{
+    if (!chance(25))
+        return;
+    char out[4096];
+    size_t k = 0;
+    int in_str = 0;
+    for (const char *p = text; *p && k + 16 < sizeof out; p++) {
+        if (in_str) {
+            if (*p == '\\' && p[1]) {
+                out[k++] = *p++;
+                out[k++] = *p;
+                continue;
+            }
+            if (*p == '"')
+                in_str = 0;
+        } else if (*p == '"') {
+            in_str = 1;
+        } else if (*p == ' ' && chance(15)) {
+            static const char *const ws[] = { "\n  ", "\t", "  ", " # why \"not\" (\n", "\r\n" };
+            const char *w = ws[rnd(NPOOL(ws))];
+            size_t l = strlen(w);
+            memcpy(out + k, w, l);
+            k += l;
+            continue;
+        }
+        out[k++] = *p;
+    }
+    out[k] = 0;
+    if (k < cap)
+        memcpy(text, out, k + 1);
 }
 
 /* ---- evaluation contexts ---- */
@@ -1229,6 +1293,7 @@ static int lib_single(const char *text, const rr_user *u, const ctx_data *cd, in
     persona_store *s = NULL;
     persona_store_options o = PERSONA_STORE_OPTIONS_INIT;
     o.hash_seed = 1;
+    o.session_gap_ms = R.session_gap;
     if (persona_store_new(&s, &o) != PERSONA_OK)
         return -100;
     int order[RR_MAX_EV];
@@ -1243,7 +1308,7 @@ static int lib_single(const char *text, const rr_user *u, const ctx_data *cd, in
     for (int i = 0; i < u->nev; i++) {
         persona_event pe;
         prop_arrays pa;
-        char bb[8];
+        char bb[16];
         fill_event(&pe, &pa, bb, u, &u->ev[order[i]]);
         persona_store_ingest(NULL, s, &pe, 1, NULL);
     }
@@ -1282,7 +1347,7 @@ static int ref_single(const rr_node *rule, const rr_user *u, const ctx_data *cd,
     env.hour = cd->c.hour;
     for (int i = 0; i < RR_NCTX; i++)
         env.ctx[i] = cd->ref[i];
-    env.session_gap = 30 * RR_MIN;
+    env.session_gap = R.session_gap ? R.session_gap : 30 * RR_MIN;
     rr_env_prepare(&env);
     return rr_truthy(rr_eval(&env, rule));
 }
@@ -1405,7 +1470,8 @@ static void minimize(const rr_node *rule0, const rr_user *u0, const ctx_data *cd
         snprintf(seen_repros[n_seen_repros++], sizeof seen_repros[0], "%s", text);
     int32_t got = -1;
     lib_single(text, &u, cd, now, &got);
-    fprintf(stderr, "  MINIMAL REPRO (one user alone in a fresh store, default options):\n");
+    fprintf(stderr, "  MINIMAL REPRO (one user alone in a fresh store, session gap %" PRId64 " ms):\n",
+            R.session_gap ? R.session_gap : 30 * RR_MIN);
     fprintf(stderr, "  rule: %s\n", text);
     dump_ctx(cd, now, 0);
     dump_user(&u);
@@ -1417,8 +1483,9 @@ static void minimize(const rr_node *rule0, const rr_user *u0, const ctx_data *cd
 
 static uint64_t stats[RK_COUNT_KINDS][2];       /* clause outcomes seen by the reference */
 static uint64_t kind_rules[RK_COUNT_KINDS][2];  /* rules containing a kind: constant / varying */
+static uint64_t kind_mismatch[RK_COUNT_KINDS];  /* mismatching evaluations of rules containing it */
 static uint64_t n_compared, n_true, n_rules, n_varying, n_compile_fail, n_mismatch,
-    n_assign_checked, n_assign_mismatch;
+    n_assign_checked, n_assign_mismatch, n_describe_bad;
 static int printed;
 
 static void mark_kinds(const rr_node *n, int *seen)
@@ -1431,6 +1498,79 @@ static void mark_kinds(const rr_node *n, int *seen)
     mark_kinds(n->c, seen);
     for (int i = 0; i < n->nlist; i++)
         mark_kinds(n->list[i], seen);
+}
+
+/* describe(): one line `NAME: yes|no|not reached` per segment (clause lines indented). */
+static int check_describe(const persona_segment_model *model, int all_mode, const persona_store *s,
+                          const rr_user *u, const ctx_data *cd, const int *assign_rules,
+                          int nassign, const int *truth)
+{
+    static char buf[1 << 16];
+    size_t len = 0;
+    int rc = persona_segment_model_describe(buf, sizeof buf, &len, model, s, u->key, &cd->c);
+    if (rc != PERSONA_OK) {
+        fprintf(stderr, "describe: rc %d %s\n", rc, persona_errmsg());
+        return 0;
+    }
+    int seg = 0, matched = 0;
+    for (const char *line = buf; *line;) {
+        const char *end = strchr(line, '\n');
+        size_t ll = end ? (size_t)(end - line) : strlen(line);
+        if (line[0] != ' ' && ll) {
+            char want_name[16], want_state[16];
+            snprintf(want_name, sizeof want_name, "r%d: ", assign_rules[seg < nassign ? seg : 0]);
+            if (seg >= nassign) {
+                fprintf(stderr, "describe: more segment lines than segments\n%s\n", buf);
+                return 0;
+            }
+            int t = truth[assign_rules[seg]];
+            snprintf(want_state, sizeof want_state, "%s",
+                     !all_mode && matched ? "not reached" : t ? "yes" : "no");
+            size_t nl = strlen(want_name), sl = strlen(want_state);
+            if (ll < nl + sl || memcmp(line, want_name, nl) != 0 ||
+                memcmp(line + nl, want_state, sl) != 0 ||
+                (ll > nl + sl && (line[nl + sl] == ' ' ? 0 : line[nl + sl] != '\r'))) {
+                fprintf(stderr, "describe (%s): segment %d: want \"%s%s\", got \"%.*s\"\n",
+                        all_mode ? "all-matches" : "first-match", seg, want_name, want_state,
+                        (int)ll, line);
+                return 0;
+            }
+            matched |= t;
+            seg++;
+        }
+        line += ll + (end != NULL);
+    }
+    if (seg != nassign) {
+        fprintf(stderr, "describe: %d segment lines, want %d\n%s\n", seg, nassign, buf);
+        return 0;
+    }
+    return 1;
+}
+
+/* Window edges the round's rules use (W, W + G, periods), so evaluation times can be put
+ * exactly one window after an event. */
+static int64_t edges[512];
+static int n_edges;
+
+static void collect_edges(const rr_node *n)
+{
+    if (!n || n_edges > 500)
+        return;
+    if (n->win >= 0) {
+        int64_t w = rr_durs[n->win].ms;
+        edges[n_edges++] = w;
+        if (n->kind == RK_RESTARTED)
+            edges[n_edges++] = w + (n->gap >= 0 ? rr_durs[n->gap].ms : w);
+    }
+    if (n->kind == RK_REGULARLY) {
+        int64_t p = n->unit == RR_UNIT_HOURS ? RR_HOUR : n->unit == RR_UNIT_DAYS ? RR_DAY : RR_WEEK;
+        edges[n_edges++] = p * (1 + rnd(n->n));
+    }
+    if (n->kind == RK_DAYS_SINCE)
+        edges[n_edges++] = RR_DAY * (1 + rnd(10));
+    collect_edges(n->a);
+    collect_edges(n->b);
+    collect_edges(n->c);
 }
 
 static void run_round(int round, uint64_t seed)
@@ -1458,6 +1598,7 @@ static void run_round(int round, uint64_t seed)
     for (int i = 0; i < R.nrules; i++) {
         R.rules[i] = gen_bool(rnd(4), i);
         print_rule(R.text[i], sizeof R.text[i], R.rules[i]);
+        decorate_rule(R.text[i], sizeof R.text[i]);
         char name[16];
         snprintf(name, sizeof name, "r%d", i);
         int rc = persona_segment_model_add_rule(m, name, R.text[i], strlen(R.text[i]));
@@ -1476,8 +1617,11 @@ static void run_round(int round, uint64_t seed)
         }
         R.midx[i] = ncompiled++;
         if (nassign < ASSIGN_RULES) {
-            CHECK_RC(persona_segment_model_add_rule(mf, name, R.text[i], strlen(R.text[i])), PERSONA_OK);
-            CHECK_RC(persona_segment_model_add_rule(ma, name, R.text[i], strlen(R.text[i])), PERSONA_OK);
+            /* one-line text here, so describe()'s clause lines stay lines */
+            char plain[4096];
+            print_rule(plain, sizeof plain, R.rules[i]);
+            CHECK_RC(persona_segment_model_add_rule(mf, name, plain, strlen(plain)), PERSONA_OK);
+            CHECK_RC(persona_segment_model_add_rule(ma, name, plain, strlen(plain)), PERSONA_OK);
             assign_rules[nassign++] = i;
         }
     }
@@ -1485,9 +1629,52 @@ static void run_round(int round, uint64_t seed)
     CHECK_RC(persona_segment_model_count(&cnt, m), PERSONA_OK);
     CHECK(cnt == (size_t)ncompiled);
 
+    /* the same rules as one rule-set text through persona_segment_model_compile() */
+    static char set_text[RULES_PER_ROUND * 4200];
+    size_t set_len = 0;
+    set_len += (size_t)snprintf(set_text, sizeof set_text, "# round %d\n", round);
+    for (int i = 0; i < R.nrules; i++) {
+        if (R.midx[i] < 0)
+            continue;
+        const char *sep = chance(20) ? " " : "\n";
+        if (chance(30))
+            set_len += (size_t)snprintf(set_text + set_len, sizeof set_text - set_len,
+                                        "\"r%d\":\n    %s%s", i, R.text[i], sep);
+        else
+            set_len += (size_t)snprintf(set_text + set_len, sizeof set_text - set_len,
+                                        "r%d: %s%s", i, R.text[i], sep);
+    }
+    persona_segment_model *mc = NULL;
+    int crc = persona_segment_model_compile(&mc, set_text, set_len, NULL);
+    if (crc != PERSONA_OK) {
+        uint64_t line = 0, col = 0;
+        persona_error_position(&line, &col);
+        fprintf(stderr, "round %d (seed %" PRIu64 "): the rule set does not compile: rc %d, line %"
+                        PRIu64 " column %" PRIu64 ": %s\n%s\n",
+                round, seed, crc, line, col, persona_errmsg(), set_text);
+        check_failures++;
+        n_compile_fail++;
+    } else {
+        size_t cc = 0;
+        CHECK_RC(persona_segment_model_count(&cc, mc), PERSONA_OK);
+        CHECK(cc == (size_t)ncompiled);
+        for (int i = 0; i < R.nrules; i++) {
+            char name[16];
+            size_t at = 999;
+            snprintf(name, sizeof name, "r%d", i);
+            if (R.midx[i] >= 0) {
+                CHECK_RC(persona_segment_model_find(&at, mc, name), PERSONA_OK);
+                CHECK(at == (size_t)R.midx[i]);
+            }
+        }
+    }
+
     /* evaluation times */
-    int64_t nows[NNOWS + 2];
-    int store_clock[NNOWS + 2] = { 1, 0, 0, 0, 0, 0, 0, 0 };
+    n_edges = 0;
+    for (int i = 0; i < R.nrules; i++)
+        collect_edges(R.rules[i]);
+    int64_t nows[NNOWS + NUSER_NOWS + 1];
+    int store_clock[NNOWS + NUSER_NOWS] = { 1 };
     nows[0] = R.max_t;
     nows[1] = random_event_time() + (chance(50) ? 0 : rr_durs[rnd(RR_NDURS)].ms);
     nows[2] = random_event_time() + (chance(50) ? -1 : 1);
@@ -1499,13 +1686,14 @@ static void run_round(int round, uint64_t seed)
     memset(outcome, 0, sizeof outcome);
     for (int ui = 0; ui < R.nusers; ui++) {
         const rr_user *u = &R.users[ui];
-        /* the shared times, then two around this user's own events */
-        for (int w = 0; w < NNOWS + 2; w++) {
+        /* the shared times, then some around this user's own events */
+        for (int w = 0; w < NNOWS + NUSER_NOWS; w++) {
             if (w >= NNOWS) {
-                static const int64_t off[] = { 0, 0, 1, -1, RR_HOUR, RR_DAY, 7 * RR_DAY,
-                                               30 * RR_MIN };
-                nows[w] = u->nev ? u->ev[rnd(u->nev)].t + off[rnd(NPOOL(off))]
-                                 : T0 + rnd_ms(HISTORY_DAYS * RR_DAY);
+                /* on a window's edge: now - W is the time of one of the user's events */
+                static const int64_t off[] = { 0, 0, 1, -1, RR_WEEK, 30 * RR_MIN };
+                int64_t o = chance(60) && n_edges ? edges[rnd(n_edges)] + (chance(80) ? 0 : rnd(3) - 1)
+                                                  : off[rnd(NPOOL(off))];
+                nows[w] = u->nev ? u->ev[rnd(u->nev)].t + o : T0 + rnd_ms(HISTORY_DAYS * RR_DAY);
             }
             ctx_data cd;
             gen_ctx(&cd, store_clock[w] ? PERSONA_NOW_STORE : nows[w]);
@@ -1515,7 +1703,7 @@ static void run_round(int round, uint64_t seed)
             env.hour = cd.c.hour;
             for (int i = 0; i < RR_NCTX; i++)
                 env.ctx[i] = cd.ref[i];
-            env.session_gap = 30 * RR_MIN;
+            env.session_gap = R.session_gap ? R.session_gap : 30 * RR_MIN;
             env.rules = R.rules;
             env.nrules = R.nrules;
             env.stats = stats;
@@ -1528,11 +1716,24 @@ static void run_round(int round, uint64_t seed)
                 truth[i] = want;
                 int32_t got = -1;
                 int rc = persona_segment_model_test(&got, m, (size_t)R.midx[i], s, u->key, &cd.c);
+                if (mc && rc == PERSONA_OK && got == want) { /* the rule-set model agrees too */
+                    int32_t got2 = -1;
+                    int rc2 = persona_segment_model_test(&got2, mc, (size_t)R.midx[i], s, u->key, &cd.c);
+                    if (rc2 != PERSONA_OK || got2 != want) {
+                        rc = rc2;
+                        got = got2;
+                        fprintf(stderr, "(from the model compiled as one rule-set text)\n");
+                    }
+                }
                 n_compared++;
                 n_true += want;
                 outcome[i][want] = 1;
                 if (rc != PERSONA_OK || got != want) {
                     n_mismatch++;
+                    int seen[RK_COUNT_KINDS] = { 0 };
+                    mark_kinds(R.rules[i], seen);
+                    for (int k = 0; k < RK_COUNT_KINDS; k++)
+                        kind_mismatch[k] += (uint64_t)seen[k];
                     check_failures++;
                     if (printed++ < 40) {
                         fprintf(stderr, "\nMISMATCH round %d (seed %" PRIu64 ") rule r%d: "
@@ -1560,6 +1761,7 @@ static void run_round(int round, uint64_t seed)
             int rc = persona_segment_model_assign(outv, ASSIGN_RULES + 1, &n_out, mf, s, u->key, &cd.c);
             int bad = rc != PERSONA_OK || n_out != (size_t)(first >= 0) ||
                       (first >= 0 && outv[0] != (uint32_t)first);
+            uint32_t first_got = n_out ? outv[0] : 999;
             size_t n_all = 999;
             rc = persona_segment_model_assign(outv, ASSIGN_RULES + 1, &n_all, ma, s, u->key, &cd.c);
             bad |= rc != PERSONA_OK || n_all != (size_t)nall;
@@ -1568,19 +1770,95 @@ static void run_round(int round, uint64_t seed)
             size_t n_cap0 = 999;
             rc = persona_segment_model_assign(NULL, 0, &n_cap0, ma, s, u->key, &cd.c);
             bad |= rc != (nall ? PERSONA_EBUFS : PERSONA_OK) || n_cap0 != (size_t)nall;
+            if (w % 3 == 0) { /* describe agrees too (on a sample: it is the slow path) */
+                int all_mode = w % 2;
+                if (!check_describe(all_mode ? ma : mf, all_mode, s, u, &cd, assign_rules,
+                                    nassign, truth)) {
+                    bad = 1;
+                    n_describe_bad++;
+                }
+            }
             if (bad) {
                 n_assign_mismatch++;
                 check_failures++;
                 if (printed++ < 40) {
                     fprintf(stderr, "\nASSIGN MISMATCH round %d (seed %" PRIu64 ") user %s: "
-                                    "first-match want %d got count %zu; all-matches want %d "
-                                    "got %zu; capacity 0 got %zu (rc %d)\n",
-                            round, seed, u->key, first, n_out, nall, n_all, n_cap0, rc);
+                                    "first-match want %d got %d (count %zu); all-matches want",
+                            round, seed, u->key, first, n_out ? (int)first_got : -1, n_out);
+                    for (int q = 0; q < nall; q++)
+                        fprintf(stderr, " %d", all[q]);
+                    fprintf(stderr, " got");
+                    for (size_t q = 0; q < n_all && q <= ASSIGN_RULES; q++)
+                        fprintf(stderr, " %u", outv[q]);
+                    fprintf(stderr, " (count %zu); capacity 0 count %zu rc %d\n", n_all, n_cap0, rc);
+                    for (int q = 0; q < nassign; q++)
+                        fprintf(stderr, "  assign rule %d = r%d (reference %d): %s\n", q,
+                                assign_rules[q], truth[assign_rules[q]], R.text[assign_rules[q]]);
                     dump_ctx(&cd, nows[w], store_clock[w]);
                 }
             }
         }
     }
+    /* scan: members per segment and users in none, both modes, for the store clock and one
+     * explicit time (the context's fields apply to every user) */
+    for (int pass = 0; pass < 2; pass++) {
+        ctx_data cd;
+        int64_t now = pass == 0 ? R.max_t : nows[1 + rnd(NNOWS - 1)];
+        gen_ctx(&cd, pass == 0 ? PERSONA_NOW_STORE : now);
+        uint64_t want_f[ASSIGN_RULES] = { 0 }, want_a[ASSIGN_RULES] = { 0 };
+        uint64_t want_none_f = 0, want_none_a = 0;
+        for (int ui = 0; ui + 1 < R.nusers; ui++) { /* "nobody" is not in the store */
+            persona_profile_info pi = PERSONA_PROFILE_INFO_INIT;
+            if (persona_store_profile_get(&pi, s, R.users[ui].key) != PERSONA_OK)
+                continue; /* no events, attributes or consent: no profile */
+            rr_env env = { 0 };
+            env.u = &R.users[ui];
+            env.now = now;
+            env.hour = cd.c.hour;
+            for (int i = 0; i < RR_NCTX; i++)
+                env.ctx[i] = cd.ref[i];
+            env.session_gap = R.session_gap ? R.session_gap : 30 * RR_MIN;
+            env.rules = R.rules;
+            env.nrules = R.nrules;
+            rr_env_prepare(&env);
+            int any = 0;
+            for (int q = 0; q < nassign; q++)
+                if (rr_eval_rule(&env, assign_rules[q])) {
+                    if (!any)
+                        want_f[q]++;
+                    want_a[q]++;
+                    any = 1;
+                }
+            want_none_f += !any;
+            want_none_a += !any;
+        }
+        for (int mode = 0; mode < 2; mode++) {
+            uint64_t got[ASSIGN_RULES] = { 0 }, none = 999;
+            const uint64_t *want = mode ? want_a : want_f;
+            uint64_t want_none = mode ? want_none_a : want_none_f;
+            uint32_t threads = (uint32_t)rnd(3);
+            int rc = persona_segment_model_scan(got, (size_t)nassign, &none, mode ? ma : mf, s,
+                                                &cd.c, NULL, NULL, threads);
+            int bad = rc != PERSONA_OK || none != want_none;
+            for (int q = 0; q < nassign; q++)
+                bad |= got[q] != want[q];
+            if (bad) {
+                n_assign_mismatch++;
+                check_failures++;
+                if (printed++ < 40) {
+                    fprintf(stderr, "\nSCAN MISMATCH round %d (seed %" PRIu64 ") %s mode, %u "
+                                    "threads: rc %d; none want %" PRIu64 " got %" PRIu64 "\n",
+                            round, seed, mode ? "all-matches" : "first-match", threads, rc,
+                            want_none, none);
+                    for (int q = 0; q < nassign; q++)
+                        fprintf(stderr, "  segment %d want %" PRIu64 " got %" PRIu64 ": %s\n", q,
+                                want[q], got[q], R.text[assign_rules[q]]);
+                    dump_ctx(&cd, now, pass == 0);
+                }
+            }
+        }
+    }
+
     for (int i = 0; i < R.nrules; i++) {
         if (R.midx[i] < 0)
             continue;
@@ -1594,6 +1872,7 @@ static void run_round(int round, uint64_t seed)
                 kind_rules[k][varying]++;
     }
     persona_segment_model_free(m);
+    persona_segment_model_free(mc);
     persona_segment_model_free(mf);
     persona_segment_model_free(ma);
     persona_store_free(s);
@@ -1666,6 +1945,8 @@ int main(void)
     int only = -1;
     if ((e = getenv("RULE_ROUND")))
         only = atoi(e);
+    if ((e = getenv("RULE_AVOID")))
+        avoid_list = e;
     if ((e = getenv("RULE_CANARY")))
         rr_canary = atoi(e);
 
@@ -1682,6 +1963,8 @@ int main(void)
                     " mismatches; assign checked %" PRIu64 " times, %" PRIu64 " mismatches\n",
             seed0, rounds, n_rules, n_compile_fail, n_compared, n_mismatch, n_assign_checked,
             n_assign_mismatch);
+    if (n_describe_bad)
+        fprintf(stderr, "describe() disagreed %" PRIu64 " times\n", n_describe_bad);
     if (n_repros_suppressed)
         fprintf(stderr, "(%d further mismatches minimized to an already printed rule)\n",
                 n_repros_suppressed);
@@ -1689,8 +1972,8 @@ int main(void)
     double fvary = n_rules ? (double)n_varying / (double)n_rules : 0;
     fprintf(stderr, "rule outcomes: %.1f%% true; %.1f%% of rules took both values\n",
             100 * ftrue, 100 * fvary);
-    fprintf(stderr, "%-12s %10s %10s %8s | rules containing it: constant / varying\n", "clause",
-            "false", "true", "true%");
+    fprintf(stderr, "%-12s %10s %10s %8s | rules containing it: constant / varying | mismatches\n",
+            "clause", "false", "true", "true%");
     /* kinds that are boolean clauses: each must come out both ways often enough */
     static const int clauses[] = { RK_CMP, RK_IN, RK_CONTAINS, RK_STARTS, RK_ENDS, RK_MATCHES,
                                    RK_BETWEEN, RK_FIRST_TIME, RK_STOPPED, RK_RESTARTED,
@@ -1702,9 +1985,10 @@ int main(void)
         int is_clause = 0;
         for (size_t c = 0; c < sizeof clauses / sizeof clauses[0]; c++)
             is_clause |= clauses[c] == k;
-        fprintf(stderr, "%-12s %10" PRIu64 " %10" PRIu64 " %7.1f%% | %" PRIu64 " / %" PRIu64 "\n",
+        fprintf(stderr, "%-12s %10" PRIu64 " %10" PRIu64 " %7.1f%% | %8" PRIu64 " / %-8" PRIu64
+                        " | %" PRIu64 "\n",
                 rr_kind_names[k], f, t, f + t ? 100.0 * (double)t / (double)(f + t) : 0.0,
-                kind_rules[k][0], kind_rules[k][1]);
+                kind_rules[k][0], kind_rules[k][1], kind_mismatch[k]);
         if (only_round || rounds < 100)
             continue;
         /* every kind of node must appear in rules whose outcome varied */

@@ -1,0 +1,801 @@
+/* The segment commands. `segment rules`: named rule segments (include/persona/segment.h,
+ * docs/rules.md) evaluated on every profile of a store: memberships, a summary, or one
+ * user's explanation. `segment rfm` and `segment kmeans` are not available yet. */
+#include <errno.h>
+#include <math.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+#define MAX_LISTS 64
+#define MAX_CONTEXTS 64
+
+typedef struct seg_args {
+    const char *cmd; /* "segment rules" */
+    /* as given */
+    const char *rules, *model, *save, *mode, *now, *threads, *explain;
+    const char *lists[MAX_LISTS];
+    size_t n_lists;
+    const char *contexts[MAX_CONTEXTS];
+    size_t n_contexts;
+    int summary;
+    char **rest; /* argv for cli_parse() */
+    int n_rest;
+    /* resolved */
+    int32_t mode_id;
+    uint32_t n_threads;
+    persona_eval_context ctx;
+    char *ctx_buf;
+    const char **ctx_names, **ctx_values;
+    /* the model's segment names, by index */
+    char **names;
+    size_t n_segments;
+} seg_args;
+
+enum { F_RULES, F_MODEL, F_SAVE, F_MODE, F_NOW, F_THREADS, F_EXPLAIN, F_LIST, F_CONTEXT };
+
+/* The flags of `segment rules`, taken out of argv before cli_parse() sees the rest (input,
+ * mapping, -o, --format, --store, --utc-offset). */
+static const struct {
+    const char *name;
+    int id;
+} seg_flags[] = {
+    { "--rules", F_RULES },     { "--model", F_MODEL },   { "-m", F_MODEL },
+    { "--save", F_SAVE },       { "--mode", F_MODE },     { "--now", F_NOW },
+    { "--threads", F_THREADS }, { "--explain", F_EXPLAIN }, { "--list", F_LIST },
+    { "--context", F_CONTEXT },
+};
+
+static int seg_flag(const char *flag)
+{
+    for (size_t k = 0; k < sizeof seg_flags / sizeof *seg_flags; k++)
+        if (strcmp(flag, seg_flags[k].name) == 0)
+            return (int)k;
+    return -1;
+}
+
+static void seg_args_free(seg_args *a)
+{
+    free(a->rest);
+    free(a->ctx_buf);
+    free(a->ctx_names);
+    free(a->ctx_values);
+    for (size_t i = 0; a->names && i < a->n_segments; i++)
+        free(a->names[i]);
+    free(a->names);
+}
+
+/* Split argv: the segment flags into a, everything else into a->rest for cli_parse(),
+ * whose argv[1] is a->cmd so that its messages name "segment rules". */
+static int split_args(seg_args *a, int argc, char **argv)
+{
+    a->rest = malloc(sizeof *a->rest * (size_t)(argc + 1));
+    if (!a->rest)
+        return cli_error(EXIT_RUNTIME, "out of memory");
+    a->rest[0] = argv[0];
+    a->rest[1] = (char *)a->cmd;
+    a->n_rest = 2;
+    for (int i = 3; i < argc; i++) {
+        if (strcmp(argv[i], "--summary") == 0) {
+            a->summary = 1;
+            continue;
+        }
+        const char *v;
+        int k = cli_next_own_flag(a->cmd, argc, argv, &i, seg_flag, a->rest, &a->n_rest, &v);
+        if (k == -2)
+            return EXIT_USAGE;
+        if (k < 0)
+            continue;
+        const char **one = NULL;
+        switch (seg_flags[k].id) {
+        case F_RULES: one = &a->rules; break;
+        case F_MODEL: one = &a->model; break;
+        case F_SAVE: one = &a->save; break;
+        case F_MODE: one = &a->mode; break;
+        case F_NOW: one = &a->now; break;
+        case F_THREADS: one = &a->threads; break;
+        case F_EXPLAIN: one = &a->explain; break;
+        case F_LIST:
+            if (a->n_lists == MAX_LISTS)
+                return cli_error(EXIT_USAGE, "%s: at most %d --list options", a->cmd, MAX_LISTS);
+            a->lists[a->n_lists++] = v;
+            break;
+        default:
+            if (a->n_contexts == MAX_CONTEXTS)
+                return cli_error(EXIT_USAGE, "%s: at most %d --context options", a->cmd,
+                                 MAX_CONTEXTS);
+            a->contexts[a->n_contexts++] = v;
+            break;
+        }
+        if (one) {
+            if (*one)
+                return cli_error(EXIT_USAGE, "%s: %s is given twice", a->cmd, seg_flags[k].name);
+            *one = v;
+        }
+    }
+    a->rest[a->n_rest] = NULL;
+    return 0;
+}
+
+/* --context k=v,... (every --context) into a->ctx: hour=N sets ctx.hour, the others are
+ * the ctx.* fields. */
+static int resolve_context(seg_args *a)
+{
+    size_t total = 0, n = 0;
+    for (size_t i = 0; i < a->n_contexts; i++)
+        total += strlen(a->contexts[i]) + 1;
+    if (!a->n_contexts)
+        return 0;
+    a->ctx_buf = malloc(total);
+    a->ctx_names = malloc(sizeof *a->ctx_names * total);
+    a->ctx_values = malloc(sizeof *a->ctx_values * total);
+    if (!a->ctx_buf || !a->ctx_names || !a->ctx_values)
+        return cli_error(EXIT_RUNTIME, "out of memory");
+    char *p = a->ctx_buf;
+    int hour_given = 0;
+    for (size_t i = 0; i < a->n_contexts; i++) {
+        const char *spec = a->contexts[i];
+        size_t len = strlen(spec);
+        memcpy(p, spec, len + 1);
+        for (char *tok = p;;) {
+            char *comma = strchr(tok, ',');
+            if (comma)
+                *comma = '\0';
+            char *eq = strchr(tok, '=');
+            if (!eq || eq == tok)
+                return cli_error(EXIT_USAGE, "%s: --context wants NAME=VALUE[,NAME=VALUE...], "
+                                             "got '%s'", a->cmd, spec);
+            *eq = '\0';
+            const char *value = eq + 1;
+            int dup = strcmp(tok, "hour") == 0 ? hour_given : 0;
+            for (size_t j = 0; j < n && !dup; j++)
+                dup = strcmp(a->ctx_names[j], tok) == 0;
+            if (dup)
+                return cli_error(EXIT_USAGE, "%s: --context: '%s' is given twice", a->cmd, tok);
+            if (strcmp(tok, "hour") == 0) {
+                uint32_t h;
+                if (cli_parse_uint(&h, value, 23))
+                    return cli_error(EXIT_USAGE, "%s: --context hour wants 0 ... 23, got '%s'",
+                                     a->cmd, value);
+                a->ctx.hour = (int32_t)h;
+                hour_given = 1;
+            } else {
+                a->ctx_names[n] = tok;
+                a->ctx_values[n] = value;
+                n++;
+            }
+            if (!comma)
+                break;
+            tok = comma + 1;
+        }
+        p += len + 1;
+    }
+    a->ctx.count = n;
+    a->ctx.names = n ? a->ctx_names : NULL;
+    a->ctx.values = n ? a->ctx_values : NULL;
+    return 0;
+}
+
+/* Every flag into a (mode, evaluation context, threads); 0 or an exit code. */
+static int resolve(seg_args *a, const cli_options *o)
+{
+    persona_eval_context_init(&a->ctx, sizeof a->ctx);
+    if (!a->rules && !a->model)
+        return cli_error(EXIT_USAGE, "%s: --rules RULES is required (a rule-set file, docs/rules.md), "
+                                     "or -m MODEL to use a model saved with --save", a->cmd);
+    if (a->rules && a->model)
+        return cli_error(EXIT_USAGE, "%s: give --rules RULES or -m MODEL, not both", a->cmd);
+    if (a->rules && !*a->rules)
+        return cli_error(EXIT_USAGE, "%s: --rules wants a file name", a->cmd);
+    a->mode_id = -1;
+    if (a->mode) {
+        if (strcmp(a->mode, "first") == 0)
+            a->mode_id = PERSONA_SEGMENT_FIRST_MATCH;
+        else if (strcmp(a->mode, "all") == 0)
+            a->mode_id = PERSONA_SEGMENT_ALL_MATCHES;
+        else
+            return cli_error(EXIT_USAGE, "%s: --mode wants first or all, got '%s'", a->cmd,
+                             a->mode);
+    }
+    if (a->explain && a->summary)
+        return cli_error(EXIT_USAGE, "%s: --explain and --summary each print another table: "
+                                     "give one", a->cmd);
+    if (a->explain && !*a->explain)
+        return cli_error(EXIT_USAGE, "%s: --explain wants a user key", a->cmd);
+    if (a->explain && o->format && strcmp(o->format, "text") != 0)
+        return cli_error(EXIT_USAGE, "%s: --explain prints plain text (no --format %s)", a->cmd,
+                         o->format);
+    if (!a->explain && o->format && strcmp(o->format, "text") == 0)
+        return cli_error(EXIT_USAGE, "%s: --format wants csv or json (text is for --explain)",
+                         a->cmd);
+    if (a->now &&
+        persona_time_parse(&a->ctx.now_ms, a->now, strlen(a->now), NULL,
+                           o->map.time_offset_minutes) != PERSONA_OK)
+        return cli_error(EXIT_USAGE, "%s: --now '%s': %s", a->cmd, a->now, persona_errmsg());
+    if (a->threads && cli_parse_uint(&a->n_threads, a->threads, 1024))
+        return cli_error(EXIT_USAGE, "%s: --threads wants a number 0 ... 1024 (0 = the "
+                                     "machine's cores), got '%s'", a->cmd, a->threads);
+    for (size_t i = 0; i < a->n_lists; i++) {
+        const char *eq = strchr(a->lists[i], '=');
+        if (!eq || eq == a->lists[i] || !eq[1])
+            return cli_error(EXIT_USAGE, "%s: --list wants NAME=KEYFILE, got '%s'", a->cmd,
+                             a->lists[i]);
+    }
+    if (a->rules && strcmp(a->rules, "-") == 0 && o->file && strcmp(o->file, "-") == 0)
+        return cli_error(EXIT_USAGE, "%s: --rules - and FILE - cannot both read standard input",
+                         a->cmd);
+    return resolve_context(a);
+}
+
+/* The whole of a file ('-' = standard input), NUL-terminated; NULL after saying why. */
+static char *read_all(const char *cmd, const char *flag, const char *path, size_t *len_out)
+{
+    FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+    if (!f) {
+        cli_error(EXIT_RUNTIME, "%s: %s %s: %s", cmd, flag, path, strerror(errno));
+        return NULL;
+    }
+    size_t cap = 4096, len = 0;
+    char *buf = malloc(cap);
+    while (buf) {
+        if (len + 1 >= cap) {
+            char *nb = cap > SIZE_MAX / 2 ? NULL : realloc(buf, cap * 2);
+            if (!nb) {
+                free(buf);
+                buf = NULL;
+                break;
+            }
+            buf = nb;
+            cap *= 2;
+        }
+        size_t got = fread(buf + len, 1, cap - len - 1, f);
+        len += got;
+        if (got == 0)
+            break;
+    }
+    int bad = buf && ferror(f), err = errno;
+    if (f != stdin)
+        fclose(f);
+    if (!buf) {
+        cli_error(EXIT_RUNTIME, "out of memory");
+        return NULL;
+    }
+    if (bad) {
+        cli_error(EXIT_RUNTIME, "%s: %s %s: %s", cmd, flag, path, strerror(err));
+        free(buf);
+        return NULL;
+    }
+    buf[len] = '\0';
+    *len_out = len;
+    return buf;
+}
+
+/* A parse error of the rule file: "FILE:LINE:COLUMN: message". The library's message
+ * starts "line L, column C" (then ": msg" or " (segment 'x'): msg"); that prefix is
+ * replaced by the position, so the segment reads "segment 'x': msg". */
+static int rules_parse_error(const char *path)
+{
+    const char *msg = persona_errmsg();
+    uint64_t line = 0, column = 0;
+    persona_error_position(&line, &column);
+    unsigned long long l, c;
+    int used = 0;
+    if (sscanf(msg, "line %llu, column %llu%n", &l, &c, &used) == 2 && used > 0) {
+        const char *rest = msg + used;
+        if (strncmp(rest, ": ", 2) == 0) {
+            msg = rest + 2;
+        } else if (strncmp(rest, " (segment ", 10) == 0) {
+            const char *close = strstr(rest, "): ");
+            if (close)
+                return cli_error(EXIT_RUNTIME, "%s:%llu:%llu: %.*s: %s",
+                                 path, (unsigned long long)line, (unsigned long long)column,
+                                 (int)(close - rest - 2), rest + 2, close + 3);
+        }
+    }
+    if (column)
+        return cli_error(EXIT_RUNTIME, "%s:%llu:%llu: %s", path, (unsigned long long)line,
+                         (unsigned long long)column, msg);
+    if (line)
+        return cli_error(EXIT_RUNTIME, "%s:%llu: %s", path, (unsigned long long)line, msg);
+    return cli_error(EXIT_RUNTIME, "%s: %s", path, msg);
+}
+
+/* --list NAME=KEYFILE: a static list segment of the user keys in KEYFILE, one per line (a
+ * trailing CR is dropped, empty lines are skipped). */
+static int add_list(seg_args *a, persona_segment_model *m, const char *spec)
+{
+    const char *eq = strchr(spec, '=');
+    size_t name_len = (size_t)(eq - spec);
+    const char *path = eq + 1;
+    char *name = malloc(name_len + 1);
+    if (!name)
+        return cli_error(EXIT_RUNTIME, "out of memory");
+    memcpy(name, spec, name_len);
+    name[name_len] = '\0';
+    size_t len = 0;
+    char *text = read_all(a->cmd, "--list", path, &len);
+    if (!text) {
+        free(name);
+        return EXIT_RUNTIME;
+    }
+    size_t cap = 1;
+    for (size_t i = 0; i < len; i++)
+        cap += text[i] == '\n';
+    const char **keys = malloc(sizeof *keys * cap);
+    size_t *lines = malloc(sizeof *lines * cap);
+    int rc = 0;
+    if (!keys || !lines) {
+        rc = cli_error(EXIT_RUNTIME, "out of memory");
+        goto done;
+    }
+    size_t n = 0, line = 0;
+    for (size_t start = 0; start < len;) {
+        size_t stop = start;
+        while (stop < len && text[stop] != '\n')
+            stop++;
+        size_t next = stop + 1, klen = stop - start;
+        line++;
+        if (klen && text[stop - 1] == '\r')
+            klen--;
+        if (memchr(text + start, '\0', klen)) {
+            rc = cli_error(EXIT_RUNTIME, "%s: --list %s:%zu: a key holds a NUL byte", a->cmd,
+                           path, line);
+            goto done;
+        }
+        text[start + klen] = '\0';
+        if (klen) {
+            keys[n] = text + start;
+            lines[n] = line;
+            n++;
+        }
+        start = next;
+    }
+    int lrc = persona_segment_model_add_list(m, name, keys, n);
+    if (lrc == PERSONA_EINVAL) {
+        size_t bad;
+        if (sscanf(persona_errmsg(), "list key %zu", &bad) == 1 && bad < n)
+            rc = cli_error(EXIT_RUNTIME, "%s: --list %s:%zu: the key is too long or not valid "
+                                         "UTF-8", a->cmd, path, lines[bad]);
+        else
+            rc = cli_error(EXIT_USAGE, "%s: --list %s: %s", a->cmd, spec, persona_errmsg());
+    } else if (lrc != PERSONA_OK) {
+        rc = cli_lib_error("--list");
+    }
+done:
+    free(keys);
+    free(lines);
+    free(text);
+    free(name);
+    return rc;
+}
+
+/* The model of --rules or -m, with the --list segments appended; 0 or an exit code. */
+static int build_model(persona_segment_model **out, seg_args *a)
+{
+    persona_segment_model *m = NULL;
+    int rc = 0;
+    *out = NULL;
+    if (a->rules) {
+        size_t len = 0;
+        char *text = read_all(a->cmd, "--rules", a->rules, &len);
+        if (!text)
+            return EXIT_RUNTIME;
+        persona_segment_options opts = PERSONA_SEGMENT_OPTIONS_INIT;
+        opts.mode = a->mode_id < 0 ? PERSONA_SEGMENT_FIRST_MATCH : a->mode_id;
+        int lrc = persona_segment_model_compile(&m, text, len, &opts);
+        free(text);
+        if (lrc == PERSONA_EPARSE)
+            return rules_parse_error(strcmp(a->rules, "-") == 0 ? "<stdin>" : a->rules);
+        if (lrc != PERSONA_OK)
+            return cli_error(EXIT_RUNTIME, "%s: %s", a->rules, persona_errmsg());
+    } else {
+        if (persona_segment_model_load(&m, a->model) != PERSONA_OK)
+            return cli_error(EXIT_RUNTIME, "%s: -m: %s", a->cmd, persona_errmsg());
+        int32_t mode = 0;
+        persona_segment_model_mode(&mode, m);
+        if (a->mode_id >= 0 && a->mode_id != mode) {
+            persona_segment_model_free(m);
+            return cli_error(EXIT_USAGE, "%s: the saved model's mode is %s, not %s (the mode "
+                                         "was fixed when it was compiled)",
+                             a->cmd, mode == PERSONA_SEGMENT_ALL_MATCHES ? "all" : "first",
+                             a->mode);
+        }
+    }
+    for (size_t i = 0; i < a->n_lists && rc == 0; i++)
+        rc = add_list(a, m, a->lists[i]);
+    if (rc) {
+        persona_segment_model_free(m);
+        return rc;
+    }
+    *out = m;
+    return 0;
+}
+
+/* The segment names, by index, into a->names. */
+static int load_names(seg_args *a, const persona_segment_model *m)
+{
+    size_t n = 0;
+    if (persona_segment_model_count(&n, m) != PERSONA_OK)
+        return cli_lib_error(a->cmd);
+    a->names = calloc(n ? n : 1, sizeof *a->names);
+    if (!a->names)
+        return cli_error(EXIT_RUNTIME, "out of memory");
+    a->n_segments = n;
+    for (size_t i = 0; i < n; i++) {
+        size_t len = 0;
+        if (persona_segment_model_name(NULL, 0, &len, m, i) != PERSONA_EBUFS)
+            return cli_lib_error(a->cmd);
+        a->names[i] = malloc(len + 1);
+        if (!a->names[i])
+            return cli_error(EXIT_RUNTIME, "out of memory");
+        if (persona_segment_model_name(a->names[i], len + 1, NULL, m, i) != PERSONA_OK)
+            return cli_lib_error(a->cmd);
+    }
+    return 0;
+}
+
+/* A CSV field as the library's exports write one: quoted when it holds a comma, a quote
+ * or a line break or starts with a space; a leading = + - @ TAB CR is neutralized with '. */
+static void put_cell(FILE *f, const char *s, size_t len)
+{
+    int neutralize = len > 0 && strchr("=+-@\t\r", s[0]) != NULL;
+    int quote = len > 0 && s[0] == ' ';
+    for (size_t i = 0; i < len && !quote; i++)
+        quote = s[i] == ',' || s[i] == '"' || s[i] == '\n' || s[i] == '\r';
+    if (quote)
+        fputc('"', f);
+    if (neutralize)
+        fputc('\'', f);
+    for (size_t i = 0; i < len; i++) {
+        if (s[i] == '"')
+            fputc('"', f);
+        fputc(s[i], f);
+    }
+    if (quote)
+        fputc('"', f);
+}
+
+/* s as a JSON string (quotes, backslashes and control characters escaped). */
+static void put_json(FILE *f, const char *s, size_t len)
+{
+    fputc('"', f);
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == '"' || c == '\\')
+            fprintf(f, "\\%c", c);
+        else if (c == '\n')
+            fputs("\\n", f);
+        else if (c == '\t')
+            fputs("\\t", f);
+        else if (c < 0x20 || c == 0x7f)
+            fprintf(f, "\\u%04x", c);
+        else
+            fputc(c, f);
+    }
+    fputc('"', f);
+}
+
+/* A number as the library writes it: the shortest of %.15g ... %.17g that reads back;
+ * nothing (CSV) or null (JSON) for NaN. */
+static void put_num(FILE *f, double v, int json)
+{
+    char tmp[32];
+    if (isnan(v)) {
+        if (json)
+            fputs("null", f);
+        return;
+    }
+    if (v == 0) {
+        fputc('0', f);
+        return;
+    }
+    for (int prec = 15; prec <= 17; prec++) {
+        snprintf(tmp, sizeof tmp, "%.*g", prec, v);
+        if (strtod(tmp, NULL) == v)
+            break;
+    }
+    fputs(tmp, f);
+}
+
+typedef struct member_out {
+    FILE *f;
+    const seg_args *a;
+    int json;
+    uint64_t rows;
+} member_out;
+
+static int put_member(void *ctx, const char *user, size_t user_len, uint32_t segment)
+{
+    member_out *w = ctx;
+    const char *name = w->a->names[segment];
+    if (w->json) {
+        fputs(w->rows ? ",\n{\"user\":" : "\n{\"user\":", w->f);
+        put_json(w->f, user, user_len);
+        fputs(",\"segment\":", w->f);
+        put_json(w->f, name, strlen(name));
+        fputc('}', w->f);
+    } else {
+        put_cell(w->f, user, user_len);
+        fputc(',', w->f);
+        put_cell(w->f, name, strlen(name));
+        fputc('\n', w->f);
+    }
+    w->rows++;
+    return ferror(w->f) ? -1 : 0;
+}
+
+/* The opening members of the JSON object: mode, now, users. */
+static void put_json_head(FILE *f, const persona_segment_model *m, int64_t now, int have_now,
+                          uint64_t users)
+{
+    int32_t mode = 0;
+    persona_segment_model_mode(&mode, m);
+    fprintf(f, "{\"mode\":\"%s\",\"now\":", mode == PERSONA_SEGMENT_ALL_MATCHES ? "all" : "first");
+    char when[40];
+    if (have_now && persona_time_format(when, sizeof when, NULL, now, 0) == PERSONA_OK)
+        fprintf(f, "\"%s\"", when);
+    else
+        fputs("null", f);
+    fprintf(f, ",\"users\":%llu", (unsigned long long)users);
+}
+
+static int scan_error(const seg_args *a, int lrc)
+{
+    if (lrc == PERSONA_EINVAL)
+        return cli_error(EXIT_USAGE, "%s: %s", a->cmd, persona_errmsg());
+    return cli_lib_error(a->cmd);
+}
+
+static int print_members(seg_args *a, const cli_options *o, const persona_segment_model *m,
+                         const persona_store *store, int64_t now, int have_now, uint64_t users)
+{
+    FILE *f = cli_open_output(o);
+    if (!f)
+        return EXIT_RUNTIME;
+    member_out w = { f, a, o->format && strcmp(o->format, "json") == 0, 0 };
+    if (w.json) {
+        put_json_head(f, m, now, have_now, users);
+        fputs(",\"members\":[", f);
+    } else {
+        fputs("user,segment\n", f);
+    }
+    int lrc = persona_segment_model_scan(NULL, 0, NULL, m, store, &a->ctx, put_member, &w,
+                                         a->n_threads);
+    int rc = 0;
+    if (lrc == PERSONA_ECALLBACK)
+        rc = 0; /* a write error: cli_close_output() reports it */
+    else if (lrc != PERSONA_OK)
+        rc = scan_error(a, lrc);
+    if (w.json && rc == 0)
+        fputs(w.rows ? "\n]}\n" : "]}\n", f);
+    int crc = cli_close_output(f, o);
+    return rc ? rc : crc;
+}
+
+static int print_summary(seg_args *a, const cli_options *o, const persona_segment_model *m,
+                         const persona_store *store, int64_t now, int have_now, uint64_t users)
+{
+    uint64_t *counts = calloc(a->n_segments ? a->n_segments : 1, sizeof *counts);
+    uint64_t none = 0;
+    if (!counts)
+        return cli_error(EXIT_RUNTIME, "out of memory");
+    int lrc = persona_segment_model_scan(counts, a->n_segments, &none, m, store, &a->ctx, NULL,
+                                         NULL, a->n_threads);
+    if (lrc != PERSONA_OK) {
+        free(counts);
+        return scan_error(a, lrc);
+    }
+    FILE *f = cli_open_output(o);
+    if (!f) {
+        free(counts);
+        return EXIT_RUNTIME;
+    }
+    int json = o->format && strcmp(o->format, "json") == 0;
+    double total = users ? (double)users : NAN;
+    if (json) {
+        put_json_head(f, m, now, have_now, users);
+        fputs(",\"segments\":[", f);
+        for (size_t i = 0; i < a->n_segments; i++) {
+            fputs(i ? ",\n{\"segment\":" : "\n{\"segment\":", f);
+            put_json(f, a->names[i], strlen(a->names[i]));
+            fprintf(f, ",\"users\":%llu,\"share\":", (unsigned long long)counts[i]);
+            put_num(f, (double)counts[i] / total, 1);
+            fputc('}', f);
+        }
+        fprintf(f, "%s],\"none\":{\"users\":%llu,\"share\":", a->n_segments ? "\n" : "",
+                (unsigned long long)none);
+        put_num(f, (double)none / total, 1);
+        fputs("}}\n", f);
+    } else {
+        fputs("segment,users,share\n", f);
+        for (size_t i = 0; i < a->n_segments; i++) {
+            put_cell(f, a->names[i], strlen(a->names[i]));
+            fprintf(f, ",%llu,", (unsigned long long)counts[i]);
+            put_num(f, (double)counts[i] / total, 0);
+            fputc('\n', f);
+        }
+        fprintf(f, "(none),%llu,", (unsigned long long)none);
+        put_num(f, (double)none / total, 0);
+        fputc('\n', f);
+    }
+    free(counts);
+    return cli_close_output(f, o);
+}
+
+static int print_explain(seg_args *a, const cli_options *o, const persona_segment_model *m,
+                         const persona_store *store)
+{
+    size_t len = 0, cap = 4096;
+    char *buf = NULL;
+    int lrc;
+    for (;;) {
+        char *nb = realloc(buf, cap);
+        if (!nb) {
+            free(buf);
+            return cli_error(EXIT_RUNTIME, "out of memory");
+        }
+        buf = nb;
+        lrc = persona_segment_model_describe(buf, cap, &len, m, store, a->explain, &a->ctx);
+        if (lrc != PERSONA_EBUFS || len + 1 <= cap)
+            break;
+        cap = len + 1;
+    }
+    if (lrc != PERSONA_OK) {
+        free(buf);
+        return scan_error(a, lrc);
+    }
+    persona_profile_info info = PERSONA_PROFILE_INFO_INIT;
+    if (persona_store_profile_get(&info, store, a->explain) == PERSONA_ENOTFOUND)
+        fprintf(stderr, "persona: %s: note: '%s' is not a user of the store; explained as a "
+                        "new visitor (no events, attributes or consent)\n",
+                a->cmd, a->explain);
+    FILE *f = cli_open_output(o);
+    if (!f) {
+        free(buf);
+        return EXIT_RUNTIME;
+    }
+    fwrite(buf, 1, len, f);
+    if (len && buf[len - 1] != '\n')
+        fputc('\n', f);
+    free(buf);
+    return cli_close_output(f, o);
+}
+
+static int run(seg_args *a, int argc, char **argv)
+{
+    cli_options o;
+    persona_segment_model *m = NULL;
+    persona_store *store = NULL;
+    int rc = split_args(a, argc, argv);
+    if (rc == 0)
+        rc = cli_parse(&o, a->n_rest, a->rest, 0);
+    else
+        memset(&o, 0, sizeof o);
+    if (rc || (rc = resolve(a, &o)) || (rc = build_model(&m, a)) || (rc = load_names(a, m)))
+        goto done;
+    if (a->save && persona_segment_model_save(m, a->save) != PERSONA_OK) {
+        rc = cli_lib_error("cannot save the model");
+        goto done;
+    }
+    persona_ingest_stats st;
+    if ((rc = cli_load(&store, &st, &o)))
+        goto done;
+    persona_store_info info = PERSONA_STORE_INFO_INIT;
+    if (persona_store_info_get(&info, store) != PERSONA_OK) {
+        rc = cli_lib_error(a->cmd);
+        goto done;
+    }
+    int have_now = a->ctx.now_ms != PERSONA_NOW_STORE || info.events > 0;
+    int64_t now = a->ctx.now_ms != PERSONA_NOW_STORE ? a->ctx.now_ms : info.last_time_ms;
+    if (a->explain)
+        rc = print_explain(a, &o, m, store);
+    else if (a->summary)
+        rc = print_summary(a, &o, m, store, now, have_now, info.users);
+    else
+        rc = print_members(a, &o, m, store, now, have_now, info.users);
+done:
+    persona_store_free(store);
+    persona_segment_model_free(m);
+    cli_options_free(&o);
+    seg_args_free(a);
+    return rc;
+}
+
+static int rules_help(void)
+{
+    fputs(
+        "usage: persona segment rules --rules RULES [options] [FILE]\n"
+        "       persona segment rules -m MODEL [options] [FILE]\n"
+        "\n"
+        "Rule segments: evaluate named rules (docs/rules.md) on every profile and print\n"
+        "user,segment, one row per membership, in the store's user order (order of first\n"
+        "appearance), then the model's segment order; a user in no segment has no row.\n"
+        "RULES is a file of 'NAME: expression' segments, in order, e.g.\n"
+        "  vip:     value > 1000 and orders >= 5\n"
+        "  lapsing: stopped(\"purchase\", 60d) and consent(\"marketing\")\n"
+        "A rule that does not compile is an error 'RULES:LINE:COLUMN: message' (exit 1).\n"
+        "Cells are CSV-quoted as in the library's exports (a leading = + - @ is prefixed\n"
+        "with ').\n"
+        "\n"
+        "segment rules options:\n"
+        "  --rules RULES        the rule-set file ('-' = standard input); required unless -m\n"
+        "  -m MODEL, --model MODEL  use a model saved with --save instead of --rules\n"
+        "  --save MODEL         also save the model (rules, lists, mode) as a snapshot file\n"
+        "                       (not the store)\n"
+        "  --mode M             first (default: a user gets the first segment whose rule\n"
+        "                       holds) or all (every segment whose rule holds); a saved\n"
+        "                       model keeps the mode it was compiled with\n"
+        "  --list NAME=KEYFILE  a static list segment NAME: the user keys in KEYFILE, one per\n"
+        "                       line (empty lines skipped); appended after the rules (and\n"
+        "                       a saved model's segments) in the order given, so the rules\n"
+        "                       cannot name it in in_segment(); repeatable\n"
+        "  --now TIME           evaluate as of TIME (a date or ISO time, local at\n"
+        "                       --utc-offset unless it has a zone): events after it are\n"
+        "                       ignored, windows end at it (default: the latest event)\n"
+        "  --context K=V[,K=V...]  request context of every user, read by ctx.K; hour=N\n"
+        "                       (0 ... 23) sets ctx.hour; repeatable\n"
+        "  --threads N          threads of the scan (0 = the machine's cores, default; at\n"
+        "                       most 1024); the result is the same for any number\n"
+        "  --summary            print segment,users,share instead: members per segment in\n"
+        "                       model order, share = users / all profiles, and a last row\n"
+        "                       (none) for the users in no segment\n"
+        "  --explain KEY        print, as plain text, why the user KEY is or is not in each\n"
+        "                       segment: the clauses that decided it, with their values\n"
+        "  --format F           csv (default) or json: one object {mode, now, users,\n"
+        "                       members: [{user, segment}...]}; with --summary {mode, now,\n"
+        "                       users, segments: [{segment, users, share}...], none: {users,\n"
+        "                       share}}\n"
+        "  --utc-offset ±HH:MM  offset of --now and of input times written without a zone\n"
+        "                       (default +00:00)\n"
+        "  --store SNAPSHOT     the events of a store saved with 'persona stats --save' (plus\n"
+        "                       FILE's, when given)\n"
+        "\n",
+        stdout);
+    cli_analysis_help();
+    return 0;
+}
+
+static const char segment_usage[] =
+    "usage: persona segment <kind> [options] [FILE]\n"
+    "\n"
+    "kinds:\n"
+    "  rules      named rule segments (--rules RULES): user,segment\n"
+    "  rfm        recency/frequency/monetary segments (not available yet)\n"
+    "  kmeans     k-means clusters of profile features (not available yet)\n"
+    "\n"
+    "Run 'persona segment <kind> --help' for the options of a kind.\n";
+
+int cmd_segment(int argc, char **argv)
+{
+    if (argc < 3)
+        return cli_error(EXIT_USAGE, "segment: which kind? persona segment rules --rules RULES "
+                                     "(try 'persona segment --help')");
+    const char *kind = argv[2];
+    if (strcmp(kind, "--help") == 0 || strcmp(kind, "-h") == 0 || strcmp(kind, "help") == 0) {
+        fputs(segment_usage, stdout);
+        return 0;
+    }
+    if (strcmp(kind, "rfm") == 0 || strcmp(kind, "kmeans") == 0)
+        return cli_error(EXIT_USAGE, "segment %s is not available yet in this build (use "
+                                     "'persona segment rules')", kind);
+    if (strcmp(kind, "rules") != 0) {
+        if (kind[0] == '-')
+            return cli_error(EXIT_USAGE, "segment: the kind comes first: persona segment rules "
+                                         "[options] (got '%s')", kind);
+        return cli_error(EXIT_USAGE, "segment: unknown kind '%s' (rules, rfm or kmeans; try "
+                                     "'persona segment --help')", kind);
+    }
+    for (int i = 3; i < argc; i++)
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+            return rules_help();
+    seg_args *a = calloc(1, sizeof *a);
+    if (!a)
+        return cli_error(EXIT_RUNTIME, "out of memory");
+    a->cmd = "segment rules";
+    int rc = run(a, argc, argv);
+    free(a);
+    return rc;
+}
