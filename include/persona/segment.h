@@ -318,6 +318,115 @@ PERSONA_API int persona_segment_model_save(const persona_segment_model *model, c
  */
 PERSONA_API int persona_segment_model_load(persona_segment_model **out, const char *path);
 
+/** @name Live segments: named rules registered on a store, kept exact as events arrive.
+ *
+ * Membership of a live segment is, at every moment, what the rule gives for the profile
+ * as of the store's clock: the latest event time ingested or the latest
+ * persona_store_tick() time, whichever is later. After each ingest call the profiles the
+ * batch touched are evaluated again; conditions that change with time alone (a window
+ * emptying, `days_since` growing, `stopped` becoming true, `now` in a rule) are evaluated
+ * again by persona_store_tick() (and by any ingest that moves the clock past them). A
+ * change calls the segment's callback: `entered` 1 when the user enters, 0 when they
+ * leave, `at_ms` the clock at which it was seen. Within one call, callbacks come in the
+ * order of the users' indexes, then of the segments.
+ *
+ * Callbacks run on the calling thread after the store's changes are applied, with the
+ * store's read lock held: they may read the store but must not ingest, tick or change it
+ * (#PERSONA_EMISUSE). A negative return stops the remaining callbacks of that call, which
+ * then returns #PERSONA_ECALLBACK (the store's changes stay applied).
+ *
+ * Attribute and consent changes, links of identities, erasure and opt-outs re-evaluate
+ * memberships without calling back (the host made the change and knows it). Live segments
+ * are not saved with the store: register them again after persona_store_open(). Rules of
+ * live segments see no request context (`ctx.*` is missing). At most
+ * #PERSONA_LIVE_SEGMENT_MAX live segments per store. */
+/**@{*/
+
+#define PERSONA_LIVE_SEGMENT_MAX 64 /**< live segments per store */
+
+/** Receives a membership change of a live segment; return 0 to go on, negative to stop. */
+typedef int (*persona_segment_fn)(void *ctx, const char *user, size_t user_len,
+                                  const char *segment, int32_t entered, int64_t at_ms);
+
+/**
+ * Register a live segment. Its membership is computed for every profile at once, as of
+ * the store's clock, without callbacks.
+ * @param[in] store     the store.
+ * @param[in] name      the segment name (as for persona_segment_model_add_rule(); unique
+ *                      among the store's live segments).
+ * @param[in] rule      the rule text (UTF-8, need not be NUL-terminated); in_segment() may
+ *                      name live segments registered before.
+ * @param[in] len       its length in bytes.
+ * @param[in] on_change called on every change, or NULL.
+ * @param[in] ctx       passed to on_change.
+ * @return #PERSONA_OK; #PERSONA_EPARSE (position within rule); #PERSONA_EINVAL (NULL, bad
+ *         or duplicate name, more than #PERSONA_LIVE_SEGMENT_MAX); #PERSONA_ENOMEM
+ *         (nothing registered); #PERSONA_EMISUSE (from a callback of this store).
+ * @since 1.0
+ */
+PERSONA_API int persona_store_add_segment(persona_store *store, const char *name,
+                                          const char *rule, size_t len,
+                                          persona_segment_fn on_change, void *ctx);
+
+/**
+ * Advance the store's clock to now_ms and apply the changes due by then (users leaving a
+ * window, entering `stopped(...)`, …), calling back for each. A time before the clock
+ * changes nothing (the clock never goes back).
+ * @param[in] store  the store.
+ * @param[in] now_ms the time, in [#PERSONA_TIME_MIN, #PERSONA_TIME_MAX].
+ * @return #PERSONA_OK; #PERSONA_ECALLBACK; #PERSONA_ENOMEM; #PERSONA_EINVAL;
+ *         #PERSONA_EMISUSE (from a callback of this store).
+ * @since 1.0
+ */
+PERSONA_API int persona_store_tick(persona_store *store, int64_t now_ms);
+
+/**
+ * The store's clock: the latest of its latest event time and its latest tick (0 for a
+ * store that has neither).
+ * @param[out] out   the clock, ms since the epoch.
+ * @param[in]  store the store.
+ * @return #PERSONA_OK; #PERSONA_EINVAL.
+ * @since 1.0
+ */
+PERSONA_API int persona_store_clock(int64_t *out, const persona_store *store);
+
+/**
+ * Number of live segments of a store.
+ * @param[out] out   the count.
+ * @param[in]  store the store.
+ * @return #PERSONA_OK; #PERSONA_EINVAL.
+ * @since 1.0
+ */
+PERSONA_API int persona_store_segment_count(size_t *out, const persona_store *store);
+
+/**
+ * Name of a live segment.
+ * @param[out] buf, capacity, out_len as for persona_store_user_at().
+ * @param[in]  store the store.
+ * @param[in]  index 0-based, in order of registration.
+ * @return #PERSONA_OK; #PERSONA_EBUFS; #PERSONA_ENOTFOUND; #PERSONA_EINVAL.
+ * @since 1.0
+ */
+PERSONA_API int persona_store_segment_name(char *buf, size_t capacity, size_t *out_len,
+                                           const persona_store *store, size_t index);
+
+/**
+ * The live segments a user is in now (indexes in order of registration). A key the store
+ * does not know is in none.
+ * @param[out] out       segment indexes (may be NULL when capacity is 0).
+ * @param[in]  capacity  room in out.
+ * @param[out] out_count number of segments (also on #PERSONA_EBUFS); may be NULL.
+ * @param[in]  store     the store.
+ * @param[in]  user      the user key.
+ * Right after an identity change (link, unmerge, erasure) and before the next ingest or
+ * tick, the profile is evaluated on the spot (which allocates).
+ * @return #PERSONA_OK; #PERSONA_EBUFS; #PERSONA_ENOMEM; #PERSONA_EINVAL.
+ * @since 1.0
+ */
+PERSONA_API int persona_store_segments_of(uint32_t *out, size_t capacity, size_t *out_count,
+                                          const persona_store *store, const char *user);
+/**@}*/
+
 #ifdef __cplusplus
 }
 #endif

@@ -21,6 +21,8 @@ typedef struct eval_state {
     int feats_ready;
     int rc;    /* first error met (ENOMEM from the sorted pass), sticky */
     int depth; /* in_segment() nesting */
+    int64_t next_change; /* earliest time after now a feature read may change (INT64_MAX:
+                            none): when live segments look at this user again */
     rvalue feats[PERSONA_RULE_MAX_FEATURES];
     uint8_t memo[PERSONA_SEGMENT_MAX]; /* per memo slot: 0 unknown, 1 false, 2 true */
 } eval_state;

@@ -33,6 +33,9 @@ typedef struct acc {
     int64_t prev_t;        /* sessions: previous (newer) event time */
     int has_prev;
     int col; /* last: the property's log column, -1 = none */
+    /* For live segments: the oldest relevant event in the window (and in restarted()'s
+     * gap), and the earliest time an event crosses a period of regularly(). */
+    int64_t oldest_a, oldest_b, cross;
 } acc;
 
 static const rvalue missing = { V_MISSING, 0, { 0 } };
@@ -147,6 +150,13 @@ static int never_had(const eval_state *es, const feature *f)
     }
 }
 
+/* Note a time after now at which a feature may change (for live segments). */
+static void change_at(eval_state *es, int64_t t)
+{
+    if (t > es->now && t < es->next_change)
+        es->next_change = t;
+}
+
 /* ---- the sorted copy, for out-of-order users ---- */
 
 typedef struct ev_ref {
@@ -229,11 +239,15 @@ static int sorted_features(eval_state *es, int want_sessions, int want_orders, i
                 es->feats[fi] = num((double)sessions);
             } else if (f->kind == F_SEQUENCE && want_seq) {
                 uint32_t states = 1;
-                for (size_t i = n; i-- > 0 && !seq_settled(es, f, states);) {
+                int64_t oldest = INT64_MAX;
+                for (size_t i = n; i-- > 0 && (f->window || !seq_settled(es, f, states));) {
                     if (f->window && v[i].t <= es->now - f->window)
                         break;
                     states = seq_step_events(es, f, states, v[i].aux);
+                    oldest = v[i].t;
                 }
+                if (f->window && oldest != INT64_MAX)
+                    change_at(es, oldest + f->window);
                 es->feats[fi] = boolean((states >> seq_positives(es, f)) & 1u);
             }
         }
@@ -271,6 +285,7 @@ static int acc_init(eval_state *es, uint32_t fi, acc *a, int future, int monoton
     memset(a, 0, sizeof *a);
     a->feat = fi;
     a->horizon = INT64_MIN;
+    a->oldest_a = a->oldest_b = a->cross = INT64_MAX;
     if (never_had(es, f)) {
         es->feats[fi] = f->kind == F_COUNT || f->kind == F_SUM ? num(0)
                       : f->kind == F_DAYS_SINCE ? missing : boolean(0);
@@ -414,6 +429,8 @@ static void acc_event(eval_state *es, acc *a, const log_chunk *c, size_t k, uint
     case F_SUM:
         if (type_matches(es, f->slot, type) && (!f->window || t > now - f->window)) {
             a->a++;
+            if (t < a->oldest_a)
+                a->oldest_a = t;
             double v = c->value ? c->value[k] : NAN;
             if (f->kind == F_SUM && !isnan(v))
                 sum_add(&a->sum, &a->comp, v);
@@ -431,23 +448,39 @@ static void acc_event(eval_state *es, acc *a, const log_chunk *c, size_t k, uint
     case F_STOPPED:
     case F_RESTARTED:
         if (type_matches(es, f->slot, type)) {
-            if (t > now - f->window)
+            if (t > now - f->window) {
                 a->a++;
-            else if (f->kind == F_RESTARTED && t > now - f->window - f->gap)
+                if (t < a->oldest_a)
+                    a->oldest_a = t;
+                if (t > a->best_t || !a->found) { /* stopped(): the newest in the window */
+                    a->best_t = t;
+                    a->found = 1;
+                }
+            } else if (f->kind == F_RESTARTED && t > now - f->window - f->gap) {
                 a->b++;
+                if (t < a->oldest_b)
+                    a->oldest_b = t;
+            }
         }
         break;
     case F_REGULARLY:
         if (type_matches(es, f->slot, type) && t > a->horizon) {
             int64_t j = (now - t) / f->period;
-            if (j < (int64_t)f->n)
+            if (j < (int64_t)f->n) {
                 a->mask |= UINT64_C(1) << j;
+                int64_t at = t + (j + 1) * f->period; /* when it moves to period j + 1 */
+                if (at < a->cross)
+                    a->cross = at;
+            }
         }
         break;
     case F_SEQUENCE:
         if (!f->window || t > now - f->window) {
             a->states = seq_step_events(es, f, a->states, type);
-            a->done = seq_settled(es, f, a->states);
+            /* Windowed: read the whole window, so the time it changes is known. */
+            a->done = !f->window && seq_settled(es, f, a->states);
+            if (f->window && t < a->oldest_a)
+                a->oldest_a = t;
         }
         break;
     case F_LAST: {
@@ -464,11 +497,44 @@ static void acc_event(eval_state *es, acc *a, const log_chunk *c, size_t k, uint
     (void)e;
 }
 
+/* The earliest time after now at which the feature's value may change with no new event
+ * (an event leaves a window or crosses a period; days_since() moves on a day): live
+ * segments look again then. Conservative: a look that finds nothing changed is harmless. */
+static void acc_change(eval_state *es, const acc *a)
+{
+    const feature *f = &es->m->feats[a->feat];
+    switch (f->kind) {
+    case F_COUNT: case F_SUM: case F_FIRST_TIME: case F_SEQUENCE:
+        if (f->window && a->oldest_a != INT64_MAX)
+            change_at(es, a->oldest_a + f->window);
+        break;
+    case F_STOPPED: /* true once the newest event of the window has left it */
+        if (a->found)
+            change_at(es, a->best_t + f->window);
+        break;
+    case F_RESTARTED:
+        if (a->oldest_a != INT64_MAX)
+            change_at(es, a->oldest_a + f->window);
+        if (a->oldest_b != INT64_MAX)
+            change_at(es, a->oldest_b + f->window + f->gap);
+        break;
+    case F_REGULARLY:
+        if (a->cross != INT64_MAX)
+            change_at(es, a->cross);
+        break;
+    case F_DAYS_SINCE:
+        if (a->found)
+            change_at(es, a->best_t + ((es->now - a->best_t) / MS_PER_DAY + 1) * MS_PER_DAY);
+        break;
+    }
+}
+
 static void acc_finish(eval_state *es, acc *a)
 {
     const feature *f = &es->m->feats[a->feat];
     const profile *p = &es->s->profiles[es->user];
     rvalue *out = &es->feats[a->feat];
+    acc_change(es, a);
     switch (f->kind) {
     case F_EVENTS: *out = num((double)(p->events - a->after)); break;
     case F_VALUE: *out = num(a->sum + a->comp); break;

@@ -21,6 +21,7 @@ void persona__eval_begin(eval_state *es, const persona_segment_model *m, const p
     es->rc = 0;
     es->depth = 0;
     es->key = NULL;
+    es->next_change = INT64_MAX;
     memset(es->memo, 0, m->n_memo);
 }
 
@@ -167,7 +168,12 @@ int persona__vm_run(eval_state *es, uint32_t from, uint32_t to, rvalue *out)
         case OP_NUM: st[sp++] = num(m->nums[i->arg]); break;
         case OP_STR: st[sp++] = str(m->strs[i->arg], m->strs_len[i->arg]); break;
         case OP_BOOL: st[sp++] = boolean(i->flag); break;
-        case OP_NOW: st[sp++] = num((double)es->now); break;
+        case OP_NOW:
+            /* Any later time may change the answer: look again at the next tick. */
+            if (es->now < INT64_MAX && es->next_change > es->now + 1)
+                es->next_change = es->now + 1;
+            st[sp++] = num((double)es->now);
+            break;
         case OP_FEAT:
             if (!es->feats_ready && (rc = persona__features_compute(es)))
                 return rc;

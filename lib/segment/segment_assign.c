@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "core/error.h"
+#include "segment/live.h"
 #include "segment/rule_eval.h"
 
 int persona__eval_now(const persona_store *s, const persona_eval_context *ctx, int64_t *now)
@@ -23,7 +24,7 @@ int persona__eval_now(const persona_store *s, const persona_eval_context *ctx, i
             return PERSONA_OK;
         }
     }
-    *now = s->log.count ? s->last_time_ms : 0;
+    *now = persona__store_clock(s);
     return PERSONA_OK;
 }
 

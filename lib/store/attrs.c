@@ -10,6 +10,7 @@
 #include "core/alloc.h"
 #include "core/error.h"
 #include "store_internal.h"
+#include "segment/live.h"
 
 typedef struct name_slot {
     uint32_t user, name;
@@ -55,7 +56,9 @@ static int attr_set(persona_store *s, const char *user, const char *name, const 
     }
     STORE_WRLOCK(s);
     name_slot ns;
-    int rc = prepare_pair(s, user, name, "attribute name", &s->user_attr, (void **)&s->attrs,
+    int rc = persona__live_reserve(s, s->users.count + 1) ? persona__fail_nomem() : PERSONA_OK;
+    if (rc == PERSONA_OK)
+        rc = prepare_pair(s, user, name, "attribute name", &s->user_attr, (void **)&s->attrs,
                           &s->attrs_cap, sizeof *s->attrs, &ns);
     if (rc == PERSONA_OK) {
         profile *p = &s->profiles[ns.user];
@@ -73,6 +76,7 @@ static int attr_set(persona_store *s, const char *user, const char *name, const 
         s->attrs[e].str = copy;
         s->attrs[e].seq = ++s->set_seq;
         copy = NULL;
+        persona__live_after_change(s, persona__id_root(s, ns.user));
     }
     STORE_UNLOCK(s);
     persona__free(copy);
@@ -168,6 +172,7 @@ PERSONA_API int persona_store_attr_remove(persona_store *store, const char *user
             }
             m = persona__id_next(store, m);
         } while (m != root);
+        persona__live_after_change(store, root);
     }
     STORE_UNLOCK(store);
     return rc;
@@ -272,7 +277,9 @@ int persona__consent_set_locked(persona_store *store, const char *user, const ch
                                 int32_t granted, int64_t time_ms)
 {
     name_slot ns;
-    int rc = prepare_pair(store, user, purpose, "purpose", &store->user_consent,
+    int rc = persona__live_reserve(store, store->users.count + 1) ? persona__fail_nomem() : PERSONA_OK;
+    if (rc == PERSONA_OK)
+        rc = prepare_pair(store, user, purpose, "purpose", &store->user_consent,
                           (void **)&store->consents, &store->consents_cap,
                           sizeof *store->consents, &ns);
     if (rc == PERSONA_OK) {
@@ -284,6 +291,7 @@ int persona__consent_set_locked(persona_store *store, const char *user, const ch
         store->consents[e].granted = granted != 0;
         store->consents[e].time_ms = time_ms;
         store->consents[e].seq = ++store->set_seq;
+        persona__live_after_change(store, persona__id_root(store, ns.user));
     }
     return rc;
 }

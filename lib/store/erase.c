@@ -507,6 +507,8 @@ static int transform(persona_store *store, const char *user, char *pseudonym,
                      persona_erase_receipt *r)
 {
     int rc;
+    /* Profiles are renumbered: no live-segment callback may be pending meanwhile. */
+    pthread_mutex_lock(&store->live_lock);
     STORE_WRLOCK(store);
     target tg = { persona__store_find_user(store, user, &rc), pseudonym, { 0 }, 0 };
     if (rc == PERSONA_OK && pseudonym) {
@@ -544,6 +546,7 @@ static int transform(persona_store *store, const char *user, char *pseudonym,
         persona__store_release(&old);
     }
     STORE_UNLOCK(store);
+    pthread_mutex_unlock(&store->live_lock);
     return rc;
 }
 

@@ -18,6 +18,7 @@
 #include "core/structs.h"
 #include "core/utf8.h"
 #include "store_internal.h"
+#include "segment/live.h"
 
 enum { KEY_USER, KEY_TYPE, KEY_ITEM, KEY_BASKET, KEY_ID, KEY_COUNT };
 
@@ -561,7 +562,8 @@ static int reserve(persona_store *s, batch *b)
     if (b->new_values && persona__intern_reserve(&s->values, b->new_values, b->new_value_bytes))
         return -1;
     if (persona__grow((void **)&s->profiles, &s->profiles_cap, s->users.count + b->new_keys[KEY_USER],
-                      sizeof *s->profiles, 64))
+                      sizeof *s->profiles, 64) ||
+        persona__live_reserve(s, s->users.count + b->new_keys[KEY_USER]))
         return -1;
     size_t tp = b->new_type_pairs, bp = b->new_basket_pairs, pp = b->new_prop_pairs;
     if (tp && (persona__pairmap_reserve(&s->user_type, tp) ||
@@ -907,6 +909,9 @@ int persona__store_ingest_batch(persona_store *s, const persona_event *events, s
 {
     if (count == 0)
         return PERSONA_OK;
+    int reentry = persona__live_check_reentry(s);
+    if (reentry)
+        return reentry;
     ingest_scratch *sc = take_scratch(s);
     if (!sc || persona__grow(&sc->events, &sc->events_cap, count, sizeof(prep_event), 16) ||
         persona__grow((void **)&sc->checks, &sc->checks_cap, count, sizeof *sc->checks, 16)) {
@@ -939,7 +944,9 @@ int persona__store_ingest_batch(persona_store *s, const persona_event *events, s
             rc = prepare(s, &b, events, count, sc->checks, lines, ordinal_base, strict, &local);
         STORE_UNLOCK(s);
         if (rc == PERSONA_OK) {
+            pthread_mutex_lock(&s->live_lock);
             STORE_WRLOCK(s);
+            size_t log_before = s->log.count;
             if (s->epoch != epoch) { /* prepared against a store that changed: again */
                 batch_end(sc, &b);
                 batch_begin(&b, sc, rule_reject);
@@ -957,8 +964,16 @@ int persona__store_ingest_batch(persona_store *s, const persona_event *events, s
                 apply(s, &b, &local);
                 local.rows_read += count;
                 *st = local;
+                persona__live_after_events(s, log_before, s->log.count);
             }
+            int live = s->live != NULL;
             STORE_UNLOCK(s);
+            if (live && rc == PERSONA_OK) { /* membership callbacks, under the read lock */
+                STORE_RDLOCK(s);
+                rc = persona__live_deliver(s);
+                STORE_UNLOCK(s);
+            }
+            pthread_mutex_unlock(&s->live_lock);
         }
         batch_end(sc, &b);
     }

@@ -10,6 +10,7 @@
 #include "core/structs.h"
 #include "core/utf8.h"
 #include "store_internal.h"
+#include "segment/live.h"
 
 #define DEFAULT_SESSION_GAP_MS (30 * 60 * 1000LL)
 #define DEFAULT_HALF_LIFE_MS (30 * 86400 * 1000LL)
@@ -127,6 +128,13 @@ PERSONA_API int persona_store_new(persona_store **out, const persona_store_optio
         persona__free(s);
         return persona__fail(PERSONA_ENOMEM, "cannot create the store lock");
     }
+    if (pthread_mutex_init(&s->live_lock, NULL) != 0) {
+        pthread_mutex_destroy(&s->scratch_lock);
+        pthread_rwlock_destroy(&s->lock);
+        persona__store_release(s);
+        persona__free(s);
+        return persona__fail(PERSONA_ENOMEM, "cannot create the store lock");
+    }
     static atomic_uint_fast64_t next_serial = 1;
     s->serial = atomic_fetch_add(&next_serial, 1);
     *out = s;
@@ -140,6 +148,8 @@ PERSONA_API void persona_store_free(persona_store *store)
     pthread_rwlock_destroy(&store->lock);
     persona__ingest_scratch_release(store);
     pthread_mutex_destroy(&store->scratch_lock);
+    persona__live_free(store);
+    pthread_mutex_destroy(&store->live_lock);
     persona__store_release(store);
     persona__free(store);
 }

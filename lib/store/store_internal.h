@@ -135,6 +135,11 @@ struct persona_store {
     uint64_t serial;       /* unique among the stores of this process (never reused), so a
                               cache keyed by it cannot mistake a new store at the same
                               address for a freed one; erase keeps it (and moves epoch) */
+    /* Live segments (lib/segment/live.c): NULL until one is registered. Outside what
+     * erase swaps; live_lock orders the writes that re-evaluate memberships and their
+     * callbacks (taken before the store lock). */
+    struct live_state *live;
+    pthread_mutex_t live_lock;
     int64_t session_gap_ms;
     int64_t half_life_ms;
 

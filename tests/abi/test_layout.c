@@ -383,6 +383,7 @@ static void constants(void)
     CONST(PERSONA_SEGMENT_MAX, 4096);
     CONST(PERSONA_SEGMENT_MAX_NAME, 128);
     CONST(PERSONA_NOW_STORE, INT64_MIN);
+    CONST(PERSONA_LIVE_SEGMENT_MAX, 64);
 
     /* Versions: the major is the SONAME; the others change per release, so they are
      * checked for consistency (header == loaded library), not pinned. */

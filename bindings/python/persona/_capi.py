@@ -366,6 +366,14 @@ PROTOTYPES = {
                                             c_uint32]),
     "persona_segment_model_save": (STATUS, [SegmentModelHandle, c_char_p]),
     "persona_segment_model_load": (STATUS, [P(SegmentModelHandle), c_char_p]),
+    "persona_store_add_segment": (STATUS, [StoreHandle, c_char_p, c_char_p, c_size_t,
+                                           S.SEGMENT_FN, c_void_p]),
+    "persona_store_tick": (STATUS, [StoreHandle, c_int64]),
+    "persona_store_clock": (STATUS, [P(c_int64), StoreHandle]),
+    "persona_store_segment_count": (STATUS, [P(c_size_t), StoreHandle]),
+    "persona_store_segment_name": (STATUS, BUF + [StoreHandle, c_size_t]),
+    "persona_store_segments_of": (STATUS, [P(c_uint32), c_size_t, P(c_size_t), StoreHandle,
+                                           c_char_p]),
 }
 
 

@@ -14,6 +14,7 @@ REJECT_EXAMPLES = 4   # PERSONA_REJECT_EXAMPLES
 PROGRESS_FN = CFUNCTYPE(c_int, c_void_p, c_uint64, c_uint64)
 WRITE_FN = CFUNCTYPE(c_int, c_void_p, c_void_p, c_size_t)
 MEMBER_FN = CFUNCTYPE(c_int, c_void_p, c_void_p, c_size_t, c_uint32)
+SEGMENT_FN = CFUNCTYPE(c_int, c_void_p, c_void_p, c_size_t, c_char_p, c_int32, c_int64)
 ALLOCATE_FN = CFUNCTYPE(c_void_p, c_void_p, c_size_t)
 REALLOCATE_FN = CFUNCTYPE(c_void_p, c_void_p, c_void_p, c_size_t)
 DEALLOCATE_FN = CFUNCTYPE(None, c_void_p, c_void_p)

@@ -1,0 +1,510 @@
+/* Live segments: a model of the store's registered rules (all-matches), per profile the
+ * set of segments it is in and the next time its rules may change with no new event, a
+ * min-heap of those times, and an outbox of changes for the callbacks.
+ *
+ * Exactness: a profile's membership is recomputed with the same evaluator a batch
+ * evaluation uses, as of the store's clock, whenever something it reads may have changed
+ * — its own events (ingest), the passage of time (the feature's next-change time, kept in
+ * the heap), host changes (attributes, consent), identity changes (a full re-evaluation,
+ * when the store's epoch moved). So live membership equals a batch evaluation as of the
+ * clock after every call, and the callbacks are the differences. The cost per event is
+ * one evaluation of the touched profile (its windows' events), not a re-scan of its whole
+ * history. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/alloc.h"
+#include "core/error.h"
+#include "segment/live.h"
+#include "segment/rule_eval.h"
+
+typedef struct heap_entry {
+    int64_t t;
+    uint32_t user;
+} heap_entry;
+
+typedef struct change {
+    uint32_t user;
+    uint64_t before, after;
+} change;
+
+typedef struct live_state {
+    persona_segment_model *model;
+    persona_segment_fn fns[PERSONA_LIVE_SEGMENT_MAX];
+    void *ctxs[PERSONA_LIVE_SEGMENT_MAX];
+    uint64_t *member;  /* per profile index */
+    int64_t *next;     /* per profile: next look, INT64_MAX = none */
+    uint32_t *stamp;   /* per profile: the update that looked at it last */
+    change *outbox;    /* one per profile at most */
+    size_t cap, n_out;
+    heap_entry *heap;
+    size_t n_heap, heap_cap;
+    uint32_t cur_stamp;
+    int64_t clock;     /* latest tick (the store's clock also covers its events) */
+    uint64_t epoch;    /* store epoch of the last full evaluation */
+    size_t users;      /* profiles covered by the last full evaluation */
+    eval_state *es;
+    uint32_t ids[PERSONA_RULE_MAX_NAMES];
+} live_state;
+
+static _Thread_local const persona_store *delivering;
+
+int persona__live_check_reentry(const persona_store *s)
+{
+    if (delivering == s)
+        return persona__fail(PERSONA_EMISUSE,
+                             "a live-segment callback must not write to the store it came from");
+    return PERSONA_OK;
+}
+
+int64_t persona__store_clock(const persona_store *s)
+{
+    int64_t c = s->log.count ? s->last_time_ms : 0;
+    if (s->live && s->live->clock > c)
+        c = s->live->clock;
+    return c;
+}
+
+PERSONA_API int persona_store_clock(int64_t *out, const persona_store *store)
+{
+    if (!out || !store)
+        return persona__fail(PERSONA_EINVAL, "%s is NULL", out ? "store" : "out");
+    STORE_RDLOCK(store);
+    *out = persona__store_clock(store);
+    STORE_UNLOCK(store);
+    return PERSONA_OK;
+}
+
+/* ---- per-profile arrays ---- */
+
+static int grow_to(live_state *L, size_t users)
+{
+    if (users <= L->cap && users + 1 <= L->heap_cap)
+        return 0;
+    size_t cap = L->cap ? L->cap : 64;
+    while (cap < users)
+        cap *= 2;
+    if (cap > L->cap) {
+        uint64_t *member = persona__realloc_array(L->member, cap, sizeof *member);
+        if (!member)
+            return -1;
+        L->member = member;
+        int64_t *next = persona__realloc_array(L->next, cap, sizeof *next);
+        if (!next)
+            return -1;
+        L->next = next;
+        uint32_t *stamp = persona__realloc_array(L->stamp, cap, sizeof *stamp);
+        if (!stamp)
+            return -1;
+        L->stamp = stamp;
+        change *out = persona__realloc_array(L->outbox, cap, sizeof *out);
+        if (!out)
+            return -1;
+        L->outbox = out;
+        for (size_t i = L->cap; i < cap; i++) {
+            member[i] = 0;
+            next[i] = INT64_MAX;
+            stamp[i] = 0;
+        }
+        L->cap = cap;
+    }
+    if (L->heap_cap < cap + 1) {
+        heap_entry *h = persona__realloc_array(L->heap, cap + 1, sizeof *h);
+        if (!h)
+            return -1;
+        L->heap = h;
+        L->heap_cap = cap + 1;
+    }
+    return 0;
+}
+
+int persona__live_reserve(persona_store *s, size_t users)
+{
+    return s->live ? grow_to(s->live, users) : 0;
+}
+
+/* ---- the heap of next looks (lazy deletion: an entry whose time is not the profile's
+ * next any more is stale) ---- */
+
+static void sift_up(heap_entry *h, size_t i)
+{
+    while (i > 0) {
+        size_t p = (i - 1) / 2;
+        if (h[p].t <= h[i].t)
+            break;
+        heap_entry t = h[p];
+        h[p] = h[i];
+        h[i] = t;
+        i = p;
+    }
+}
+
+static void sift_down(heap_entry *h, size_t n, size_t i)
+{
+    for (;;) {
+        size_t l = 2 * i + 1, r = l + 1, m = i;
+        if (l < n && h[l].t < h[m].t)
+            m = l;
+        if (r < n && h[r].t < h[m].t)
+            m = r;
+        if (m == i)
+            return;
+        heap_entry t = h[m];
+        h[m] = h[i];
+        h[i] = t;
+        i = m;
+    }
+}
+
+/* Drop stale entries (and duplicates): at most one per profile remains. */
+static void compact(live_state *L)
+{
+    L->cur_stamp++;
+    size_t w = 0;
+    for (size_t i = 0; i < L->n_heap; i++) {
+        heap_entry e = L->heap[i];
+        if (L->next[e.user] != e.t || L->stamp[e.user] == L->cur_stamp)
+            continue;
+        L->stamp[e.user] = L->cur_stamp;
+        L->heap[w++] = e;
+    }
+    L->n_heap = w;
+    for (size_t i = w / 2; i-- > 0;)
+        sift_down(L->heap, w, i);
+}
+
+static void schedule(live_state *L, uint32_t u, int64_t t)
+{
+    if (L->next[u] == t)
+        return;
+    L->next[u] = t;
+    if (t == INT64_MAX)
+        return;
+    if (L->n_heap == L->heap_cap)
+        compact(L); /* room: a profile has at most one live entry, heap_cap > profiles */
+    L->heap[L->n_heap] = (heap_entry){ t, u };
+    sift_up(L->heap, L->n_heap++);
+}
+
+/* ---- evaluation ---- */
+
+/* Membership of profile u as of now, and its next look. On failure (memory for an
+ * out-of-order profile) the old membership stays and the look is retried at the next
+ * tick. */
+static uint64_t evaluate(persona_store *s, live_state *L, uint32_t u, int64_t now, int64_t *next)
+{
+    eval_state *es = L->es;
+    persona__eval_begin(es, L->model, s, u, now, NULL, L->ids);
+    es->key = persona__intern_str(&s->users, u);
+    uint64_t mask = 0;
+    for (size_t k = 0; k < L->model->n_segs; k++) {
+        int r = persona__eval_segment(es, (uint32_t)k);
+        if (r < 0) {
+            *next = now < INT64_MAX ? now + 1 : now;
+            return L->member[u];
+        }
+        mask |= (uint64_t)(r != 0) << k;
+    }
+    *next = es->next_change;
+    return mask;
+}
+
+/* Look at profile u (once per update), recording a change in the outbox. */
+static void look(persona_store *s, live_state *L, uint32_t u, int64_t now, int silent)
+{
+    if (persona__id_root(s, u) != u || L->stamp[u] == L->cur_stamp)
+        return;
+    L->stamp[u] = L->cur_stamp;
+    int64_t next;
+    uint64_t mask = evaluate(s, L, u, now, &next);
+    if (mask != L->member[u]) {
+        if (!silent)
+            L->outbox[L->n_out++] = (change){ u, L->member[u], mask };
+        L->member[u] = mask;
+    }
+    schedule(L, u, next);
+}
+
+/* Every profile again, silently (registration, identity changes, erasure). */
+static void evaluate_all(persona_store *s, live_state *L, int64_t now)
+{
+    L->n_heap = 0; /* the outbox stays: changes found before are still to be called back */
+    for (size_t u = 0; u < L->cap; u++) {
+        L->member[u] = 0;
+        L->next[u] = INT64_MAX;
+    }
+    L->cur_stamp++;
+    for (uint32_t u = 0; u < (uint32_t)s->users.count; u++)
+        look(s, L, u, now, 1);
+    L->epoch = s->epoch;
+    L->users = s->users.count;
+}
+
+/* The profiles due by now. */
+static void run_due(persona_store *s, live_state *L, int64_t now)
+{
+    while (L->n_heap && L->heap[0].t <= now) {
+        heap_entry e = L->heap[0];
+        L->heap[0] = L->heap[--L->n_heap];
+        sift_down(L->heap, L->n_heap, 0);
+        if (L->next[e.user] != e.t)
+            continue; /* stale */
+        /* Taken (look() schedules anew). A profile looked at in this update already has
+         * its next look after now, so a due entry is never one of those. */
+        L->next[e.user] = INT64_MAX;
+        look(s, L, e.user, now, 0);
+    }
+}
+
+/* Start an update: bind names, re-evaluate everything when identities moved. */
+static void begin_update(persona_store *s, live_state *L, int64_t now)
+{
+    persona__bind(L->model, s, L->ids);
+    if (L->epoch != s->epoch)
+        evaluate_all(s, L, now);
+    L->cur_stamp++;
+    if (L->cur_stamp == 0) { /* wrapped: clear the stamps */
+        memset(L->stamp, 0, L->cap * sizeof *L->stamp);
+        L->cur_stamp = 1;
+    }
+}
+
+void persona__live_after_events(persona_store *s, size_t from, size_t to)
+{
+    live_state *L = s->live;
+    if (!L || from == to)
+        return;
+    int64_t now = persona__store_clock(s);
+    begin_update(s, L, now);
+    for (size_t e = from; e < to; e++) {
+        const log_chunk *c = persona__eventlog_chunk(&s->log, e);
+        uint32_t u = persona__id_root(s, c->user[persona__eventlog_slot(e)]);
+        look(s, L, u, now, 0);
+    }
+    run_due(s, L, now);
+}
+
+void persona__live_after_change(persona_store *s, uint32_t root)
+{
+    live_state *L = s->live;
+    if (!L)
+        return;
+    int64_t now = persona__store_clock(s);
+    begin_update(s, L, now);
+    look(s, L, root, now, 1);
+}
+
+static int cmp_change(const void *a, const void *b)
+{
+    uint32_t x = ((const change *)a)->user, y = ((const change *)b)->user;
+    return (x > y) - (x < y);
+}
+
+int persona__live_deliver(persona_store *s)
+{
+    live_state *L = s->live;
+    if (!L || !L->n_out)
+        return PERSONA_OK;
+    qsort(L->outbox, L->n_out, sizeof *L->outbox, cmp_change);
+    int64_t at = persona__store_clock(s);
+    int rc = PERSONA_OK;
+    const persona_store *was = delivering;
+    delivering = s;
+    for (size_t i = 0; i < L->n_out && !rc; i++) {
+        const change *c = &L->outbox[i];
+        uint64_t diff = c->before ^ c->after;
+        const char *key = persona__intern_str(&s->users, c->user);
+        size_t len = persona__intern_len(&s->users, c->user);
+        for (size_t k = 0; k < L->model->n_segs && !rc; k++) {
+            if (!((diff >> k) & 1) || !L->fns[k])
+                continue;
+            if (L->fns[k](L->ctxs[k], key, len, L->model->segs[k].name, (int32_t)((c->after >> k) & 1), at) < 0)
+                rc = persona__fail(PERSONA_ECALLBACK, "the callback of live segment '%.200s' stopped",
+                                   L->model->segs[k].name);
+        }
+    }
+    delivering = was;
+    L->n_out = 0;
+    return rc;
+}
+
+void persona__live_free(persona_store *s)
+{
+    live_state *L = s->live;
+    if (!L)
+        return;
+    persona_segment_model_free(L->model);
+    persona__free(L->member);
+    persona__free(L->next);
+    persona__free(L->stamp);
+    persona__free(L->outbox);
+    persona__free(L->heap);
+    persona__free(L->es);
+    persona__free(L);
+    s->live = NULL;
+}
+
+/* ---- the public calls ---- */
+
+int persona__model_add_rule(persona_segment_model *m, const char *name, const char *expr,
+                            size_t len, int resolve);
+
+PERSONA_API int persona_store_add_segment(persona_store *store, const char *name,
+                                          const char *rule, size_t len,
+                                          persona_segment_fn on_change, void *ctx)
+{
+    if (!store || !name || (!rule && len))
+        return persona__fail(PERSONA_EINVAL, "%s is NULL", !store ? "store" : !name ? "name" : "rule");
+    int rc = persona__live_check_reentry(store);
+    if (rc)
+        return rc;
+    pthread_mutex_lock(&store->live_lock);
+    STORE_WRLOCK(store);
+    live_state *L = store->live, *fresh = NULL;
+    if (!L) {
+        fresh = L = persona__calloc(1, sizeof *L);
+        persona_segment_options o = PERSONA_SEGMENT_OPTIONS_INIT;
+        o.mode = PERSONA_SEGMENT_ALL_MATCHES;
+        if (!L || !(L->es = persona__alloc(sizeof *L->es)) || persona_segment_model_new(&L->model, &o)) {
+            rc = persona__fail_nomem();
+            goto done;
+        }
+        L->clock = INT64_MIN;
+        L->epoch = store->epoch - 1; /* evaluate everything on first use */
+    }
+    if (L->model->n_segs >= PERSONA_LIVE_SEGMENT_MAX) {
+        rc = persona__fail(PERSONA_EINVAL, "a store has at most %d live segments", PERSONA_LIVE_SEGMENT_MAX);
+        goto done;
+    }
+    size_t before = L->model->n_segs;
+    if (grow_to(L, store->users.count)) {
+        rc = persona__fail_nomem();
+        goto done;
+    }
+    if ((rc = persona__model_add_rule(L->model, name, rule ? rule : "", len, 1)))
+        goto done;
+    L->fns[before] = on_change;
+    L->ctxs[before] = ctx;
+    store->live = L;
+    fresh = NULL;
+    persona__bind_reset(L->model);
+    persona__bind(L->model, store, L->ids);
+    evaluate_all(store, L, persona__store_clock(store));
+done:
+    if (fresh) {
+        persona_segment_model_free(fresh->model);
+        persona__free(fresh->es);
+        persona__free(fresh);
+    }
+    STORE_UNLOCK(store);
+    pthread_mutex_unlock(&store->live_lock);
+    return rc;
+}
+
+PERSONA_API int persona_store_tick(persona_store *store, int64_t now_ms)
+{
+    if (!store)
+        return persona__fail(PERSONA_EINVAL, "store is NULL");
+    if (now_ms < PERSONA_TIME_MIN || now_ms > PERSONA_TIME_MAX)
+        return persona__fail(PERSONA_EINVAL, "tick: time %lld is out of range", (long long)now_ms);
+    int rc = persona__live_check_reentry(store);
+    if (rc)
+        return rc;
+    pthread_mutex_lock(&store->live_lock);
+    STORE_WRLOCK(store);
+    live_state *L = store->live;
+    if (L) {
+        if (now_ms > L->clock)
+            L->clock = now_ms;
+        int64_t now = persona__store_clock(store);
+        begin_update(store, L, now);
+        run_due(store, L, now);
+    }
+    STORE_UNLOCK(store);
+    if (L) {
+        STORE_RDLOCK(store);
+        rc = persona__live_deliver(store);
+        STORE_UNLOCK(store);
+    }
+    pthread_mutex_unlock(&store->live_lock);
+    return rc;
+}
+
+PERSONA_API int persona_store_segment_count(size_t *out, const persona_store *store)
+{
+    if (!out || !store)
+        return persona__fail(PERSONA_EINVAL, "%s is NULL", out ? "store" : "out");
+    STORE_RDLOCK(store);
+    *out = store->live ? store->live->model->n_segs : 0;
+    STORE_UNLOCK(store);
+    return PERSONA_OK;
+}
+
+PERSONA_API int persona_store_segment_name(char *buf, size_t capacity, size_t *out_len,
+                                           const persona_store *store, size_t index)
+{
+    if (!store)
+        return persona__fail(PERSONA_EINVAL, "store is NULL");
+    STORE_RDLOCK(store);
+    int rc;
+    size_t n = store->live ? store->live->model->n_segs : 0;
+    if (index >= n) {
+        rc = persona__fail(PERSONA_ENOTFOUND, "no live segment %zu (the store has %zu)", index, n);
+    } else {
+        const char *name = store->live->model->segs[index].name;
+        rc = persona__copy_out(buf, capacity, out_len, name, strlen(name));
+    }
+    STORE_UNLOCK(store);
+    return rc;
+}
+
+PERSONA_API int persona_store_segments_of(uint32_t *out, size_t capacity, size_t *out_count,
+                                          const persona_store *store, const char *user)
+{
+    if (!store || !user || (!out && capacity))
+        return persona__fail(PERSONA_EINVAL, "%s is NULL", !store ? "store" : !user ? "user" : "out");
+    STORE_RDLOCK(store);
+    size_t count = 0;
+    const live_state *L = store->live;
+    uint32_t id = persona__intern_find(&store->users, user, strlen(user));
+    if (L && id != PERSONA__NO_ID) {
+        uint32_t root = persona__id_root(store, id);
+        uint64_t mask = root < L->cap ? L->member[root] : 0;
+        if (L->epoch != store->epoch) {
+            /* Identities moved (link, unmerge, erasure) since the last update, which will
+             * re-evaluate everyone: until then, evaluate this profile here. */
+            uint32_t ids[PERSONA_RULE_MAX_NAMES];
+            eval_state *es = persona__alloc(sizeof *es);
+            if (!es) {
+                STORE_UNLOCK(store);
+                return persona__fail_nomem();
+            }
+            persona__bind(L->model, store, ids);
+            persona__eval_begin(es, L->model, store, root, persona__store_clock(store), NULL, ids);
+            es->key = user;
+            mask = 0;
+            for (size_t k = 0; k < L->model->n_segs; k++) {
+                int r = persona__eval_segment(es, (uint32_t)k);
+                if (r < 0) {
+                    persona__free(es);
+                    STORE_UNLOCK(store);
+                    return r;
+                }
+                mask |= (uint64_t)(r != 0) << k;
+            }
+            persona__free(es);
+        }
+        for (size_t k = 0; k < L->model->n_segs; k++)
+            if ((mask >> k) & 1) {
+                if (count < capacity)
+                    out[count] = (uint32_t)k;
+                count++;
+            }
+    }
+    STORE_UNLOCK(store);
+    if (out_count)
+        *out_count = count;
+    if (count > capacity)
+        return persona__fail(PERSONA_EBUFS, "the user is in %zu live segments; room for %zu", count, capacity);
+    return PERSONA_OK;
+}

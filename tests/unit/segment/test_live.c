@@ -1,0 +1,320 @@
+/* Live segments against batch evaluation: random event streams (late events included)
+ * with random ticks; after every step each user's live membership equals the batch
+ * evaluation of the same rules as of the store's clock, and the callbacks of the step are
+ * exactly the differences between the batch evaluations before and after it, in user
+ * then segment order. Then the rules of the API: clock, re-entry, stopping callbacks,
+ * silent host changes, limits. LIVE_ROUNDS sets the number of random rounds. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "store_check.h"
+
+#define HOUR INT64_C(3600000)
+#define DAY INT64_C(86400000)
+#define T0 INT64_C(1704067200000)
+
+static const char *const rules[] = {
+    "count(\"buy\", 3d) >= 2",
+    "stopped(\"buy\", 2d)",
+    "days_since(\"view\") >= 1 and days_since(\"view\") < 4",
+    "first_time(\"view\", 2d)",
+    "restarted(\"buy\", 1d, 2d)",
+    "regularly(\"view\", 2 of 3 days)",
+    "sequence(\"view\" -> \"buy\" -> not \"view\", within 2d)",
+    "now - last_seen > 36h",
+    "in_segment(\"s0\") or sum(\"buy\", 1d) > 3",
+    "plan == \"pro\" and count(\"*\", 12h) > 0",
+    "not exists(ctx.country) and events >= 3",
+};
+#define N_RULES (sizeof rules / sizeof rules[0])
+#define N_USERS 6
+
+static uint64_t rng = 12345;
+static uint64_t next_u64(void)
+{
+    uint64_t z = (rng += 0x9E3779B97F4A7C15ULL);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+    return z ^ (z >> 31);
+}
+
+typedef struct call {
+    char user[16];
+    uint32_t seg;
+    int entered;
+    int64_t at;
+} call;
+
+typedef struct recorder {
+    call calls[4096];
+    size_t n;
+    int stop_after; /* return -1 at this call (0 = never) */
+    persona_store *store; /* for the re-entry checks */
+    int reentry_rc;
+} recorder;
+
+static recorder rec;
+
+static int on_change(void *ctx, const char *user, size_t len, const char *segment, int32_t entered,
+                     int64_t at)
+{
+    recorder *r = &rec;
+    uint32_t seg = (uint32_t)(uintptr_t)ctx;
+    CHECK(segment[0] == 's' && (uint32_t)atoi(segment + 1) == seg);
+    if (r->n < sizeof r->calls / sizeof r->calls[0]) {
+        call *c = &r->calls[r->n];
+        snprintf(c->user, sizeof c->user, "%.*s", (int)len, user);
+        c->seg = seg;
+        c->entered = entered;
+        c->at = at;
+    }
+    r->n++;
+    if (r->store) { /* reading is fine, writing is refused */
+        persona_profile_info info = PERSONA_PROFILE_INFO_INIT;
+        CHECK_RC(persona_store_profile_get(&info, r->store, "u0") == PERSONA_ENOTFOUND ? PERSONA_OK
+                 : persona_store_profile_get(&info, r->store, "u0"), PERSONA_OK);
+        r->reentry_rc = persona_store_tick(r->store, T0);
+    }
+    return r->stop_after && (int)r->n == r->stop_after ? -1 : 0;
+}
+
+/* Batch membership of every user: bit k of out[u]. */
+static void batch(persona_store *s, persona_segment_model *m, uint64_t *out)
+{
+    char key[16];
+    for (int u = 0; u < N_USERS; u++) {
+        snprintf(key, sizeof key, "u%d", u);
+        out[u] = 0;
+        for (size_t k = 0; k < N_RULES; k++) {
+            int32_t t = 0;
+            CHECK_RC(persona_segment_model_test(&t, m, k, s, key, NULL), PERSONA_OK);
+            out[u] |= (uint64_t)(t != 0) << k;
+        }
+    }
+}
+
+static void live_of(persona_store *s, uint64_t *out)
+{
+    char key[16];
+    for (int u = 0; u < N_USERS; u++) {
+        snprintf(key, sizeof key, "u%d", u);
+        uint32_t segs[64];
+        size_t n = 0;
+        CHECK_RC(persona_store_segments_of(segs, 64, &n, s, key), PERSONA_OK);
+        out[u] = 0;
+        for (size_t i = 0; i < n; i++)
+            out[u] |= (uint64_t)1 << segs[i];
+    }
+}
+
+/* The callbacks of a step equal the differences of the batch evaluations, in order. */
+static void check_calls(persona_store *s, const uint64_t *before, const uint64_t *after,
+                        int64_t clock, int step)
+{
+    size_t i = 0;
+    int ok = 1;
+    persona_store_info info = PERSONA_STORE_INFO_INIT;
+    CHECK_RC(persona_store_info_get(&info, s), PERSONA_OK);
+    for (uint64_t idx = 0; idx < info.users; idx++) { /* callbacks come in user index order */
+        char name[16];
+        CHECK_RC(persona_store_user_at(name, sizeof name, NULL, s, idx), PERSONA_OK);
+        int u = atoi(name + 1);
+        uint64_t diff = before[u] ^ after[u];
+        for (size_t k = 0; k < N_RULES; k++) {
+            if (!((diff >> k) & 1))
+                continue;
+            char key[16];
+            snprintf(key, sizeof key, "u%d", u);
+            if (i >= rec.n || strcmp(rec.calls[i].user, key) != 0 || rec.calls[i].seg != k ||
+                rec.calls[i].entered != (int)((after[u] >> k) & 1) || rec.calls[i].at != clock)
+                ok = 0;
+            i++;
+        }
+    }
+    if (i != rec.n)
+        ok = 0;
+    if (!ok) {
+        fprintf(stderr, "step %d: %zu callbacks, %zu differences\n", step, rec.n, i);
+        for (size_t j = 0; j < rec.n && j < 20; j++)
+            fprintf(stderr, "  got %s s%u %s\n", rec.calls[j].user, rec.calls[j].seg,
+                    rec.calls[j].entered ? "enter" : "exit");
+    }
+    CHECK(ok);
+}
+
+static void random_round(int round, uint64_t *changes_seen)
+{
+    persona_store *s = new_seeded_store((uint64_t)round + 1);
+    persona_segment_options o = PERSONA_SEGMENT_OPTIONS_INIT;
+    o.mode = PERSONA_SEGMENT_ALL_MATCHES;
+    persona_segment_model *m = NULL;
+    CHECK_RC(persona_segment_model_new(&m, &o), PERSONA_OK);
+    /* some history before the segments exist */
+    int64_t t = T0;
+    for (int i = 0; i < 5; i++) {
+        char key[16];
+        snprintf(key, sizeof key, "u%d", (int)(next_u64() % N_USERS));
+        persona_event e = ev(key, t + (int64_t)(next_u64() % (2 * DAY)), i % 2 ? "buy" : "view", 2);
+        persona_ingest_stats st = PERSONA_INGEST_STATS_INIT;
+        CHECK_RC(persona_store_ingest(&st, s, &e, 1, NULL), PERSONA_OK);
+    }
+    CHECK_RC(persona_store_attr_set_str(s, "u1", "plan", "pro"), PERSONA_OK);
+    for (size_t k = 0; k < N_RULES; k++) {
+        char name[8];
+        snprintf(name, sizeof name, "s%zu", k);
+        CHECK_RC(persona_segment_model_add_rule(m, name, rules[k], strlen(rules[k])), PERSONA_OK);
+        CHECK_RC(persona_store_add_segment(s, name, rules[k], strlen(rules[k]), on_change,
+                                           (void *)(uintptr_t)k), PERSONA_OK);
+    }
+    uint64_t before[N_USERS], after[N_USERS], live[N_USERS];
+    batch(s, m, before);
+    live_of(s, live);
+    CHECK(memcmp(before, live, sizeof live) == 0);
+    t = T0 + 2 * DAY;
+    for (int step = 0; step < 60; step++) {
+        rec.n = 0;
+        uint64_t r = next_u64();
+        if (r % 3 == 0) {
+            t += (int64_t)(next_u64() % (30 * HOUR));
+            CHECK_RC(persona_store_tick(s, t), PERSONA_OK);
+        } else {
+            persona_event evs[4];
+            char keys[4][16];
+            int n = 1 + (int)(next_u64() % 4);
+            for (int i = 0; i < n; i++) {
+                snprintf(keys[i], sizeof keys[i], "u%d", (int)(next_u64() % N_USERS));
+                int64_t at = t + (int64_t)(next_u64() % (10 * HOUR)) - (next_u64() % 4 == 0 ? 2 * DAY : 0);
+                uint64_t k = next_u64() % 5;
+                evs[i] = ev(keys[i], at, k < 2 ? "view" : k < 4 ? "buy" : "other",
+                            (double)(next_u64() % 4));
+            }
+            persona_ingest_stats st = PERSONA_INGEST_STATS_INIT;
+            CHECK_RC(persona_store_ingest(&st, s, evs, (size_t)n, NULL), PERSONA_OK);
+        }
+        int64_t clock = 0;
+        CHECK_RC(persona_store_clock(&clock, s), PERSONA_OK);
+        if (clock > t)
+            t = clock;
+        batch(s, m, after);
+        live_of(s, live);
+        if (memcmp(after, live, sizeof live) != 0) {
+            fprintf(stderr, "round %d step %d: live differs from batch\n", round, step);
+            for (int u = 0; u < N_USERS; u++)
+                fprintf(stderr, "  u%d batch %llx live %llx\n", u, (unsigned long long)after[u],
+                        (unsigned long long)live[u]);
+        }
+        CHECK(memcmp(after, live, sizeof live) == 0);
+        check_calls(s, before, after, clock, step);
+        *changes_seen += rec.n;
+        memcpy(before, after, sizeof after);
+    }
+    persona_segment_model_free(m);
+    persona_store_free(s);
+}
+
+static void api_rules(void)
+{
+    persona_store *s = new_seeded_store(99);
+    int64_t clock = -1;
+    CHECK_RC(persona_store_clock(&clock, s), PERSONA_OK);
+    CHECK(clock == 0);
+    const char *r = "count(\"buy\", 1d) >= 1";
+    CHECK_RC(persona_store_add_segment(s, "s0", r, strlen(r), on_change, (void *)0), PERSONA_OK);
+    CHECK_RC(persona_store_add_segment(s, "s0", r, strlen(r), NULL, NULL), PERSONA_EINVAL);
+    const char *bad = "count(\"buy\", 1d) >=";
+    CHECK_RC(persona_store_add_segment(s, "s1", bad, strlen(bad), NULL, NULL), PERSONA_EPARSE);
+    size_t n = 9;
+    CHECK_RC(persona_store_segment_count(&n, s), PERSONA_OK);
+    CHECK(n == 1);
+    char name[8];
+    CHECK_RC(persona_store_segment_name(name, sizeof name, NULL, s, 0), PERSONA_OK);
+    CHECK_STR(name, "s0");
+    CHECK_RC(persona_store_segment_name(name, sizeof name, NULL, s, 1), PERSONA_ENOTFOUND);
+
+    /* enter on ingest, exit on tick; a callback may read but not write the store */
+    rec.n = 0;
+    rec.store = s;
+    rec.reentry_rc = 0;
+    persona_event e = ev("u0", T0, "buy", 1);
+    persona_ingest_stats st = PERSONA_INGEST_STATS_INIT;
+    CHECK_RC(persona_store_ingest(&st, s, &e, 1, NULL), PERSONA_OK);
+    CHECK(rec.n == 1 && rec.calls[0].entered == 1 && rec.calls[0].at == T0);
+    CHECK(rec.reentry_rc == PERSONA_EMISUSE);
+    rec.store = NULL;
+    rec.n = 0;
+    CHECK_RC(persona_store_tick(s, T0 + DAY - 1), PERSONA_OK);
+    CHECK(rec.n == 0);
+    CHECK_RC(persona_store_tick(s, T0 + DAY), PERSONA_OK);
+    CHECK(rec.n == 1 && rec.calls[0].entered == 0 && rec.calls[0].at == T0 + DAY);
+    /* the clock never goes back */
+    CHECK_RC(persona_store_tick(s, T0), PERSONA_OK);
+    CHECK_RC(persona_store_clock(&clock, s), PERSONA_OK);
+    CHECK(clock == T0 + DAY);
+    CHECK_RC(persona_store_tick(s, PERSONA_TIME_MAX + 1), PERSONA_EINVAL);
+    /* an event older than the window does not enter */
+    rec.n = 0;
+    e = ev("u1", T0, "buy", 1);
+    CHECK_RC(persona_store_ingest(&st, s, &e, 1, NULL), PERSONA_OK);
+    CHECK(rec.n == 0);
+    /* a callback that stops: the changes stay applied */
+    rec.n = 0;
+    rec.stop_after = 1;
+    persona_event two[2] = { ev("u2", T0 + DAY, "buy", 1), ev("u3", T0 + DAY, "buy", 1) };
+    CHECK_RC(persona_store_ingest(&st, s, two, 2, NULL), PERSONA_ECALLBACK);
+    CHECK(rec.n == 1);
+    rec.stop_after = 0;
+    uint32_t segs[2];
+    size_t count = 0;
+    CHECK_RC(persona_store_segments_of(segs, 2, &count, s, "u3"), PERSONA_OK);
+    CHECK(count == 1 && segs[0] == 0);
+    CHECK_RC(persona_store_segments_of(NULL, 0, &count, s, "u2"), PERSONA_EBUFS);
+    CHECK(count == 1);
+    CHECK_RC(persona_store_segments_of(segs, 2, &count, s, "nobody"), PERSONA_OK);
+    CHECK(count == 0);
+    /* host changes re-evaluate silently */
+    const char *pr = "plan == \"pro\"";
+    CHECK_RC(persona_store_add_segment(s, "s1", pr, strlen(pr), on_change, (void *)1), PERSONA_OK);
+    rec.n = 0;
+    CHECK_RC(persona_store_attr_set_str(s, "u0", "plan", "pro"), PERSONA_OK);
+    CHECK(rec.n == 0);
+    CHECK_RC(persona_store_segments_of(segs, 2, &count, s, "u0"), PERSONA_OK);
+    CHECK(count == 1 && segs[0] == 1);
+    CHECK_RC(persona_store_attr_set_str(s, "newbie", "plan", "pro"), PERSONA_OK);
+    CHECK_RC(persona_store_segments_of(segs, 2, &count, s, "newbie"), PERSONA_OK);
+    CHECK(count == 1 && segs[0] == 1);
+    CHECK_RC(persona_store_attr_remove(s, "u0", "plan"), PERSONA_OK);
+    CHECK_RC(persona_store_segments_of(segs, 2, &count, s, "u0"), PERSONA_OK);
+    CHECK(count == 0);
+    /* erasure renumbers profiles; memberships follow */
+    persona_erase_receipt er = PERSONA_ERASE_RECEIPT_INIT;
+    CHECK_RC(persona_store_erase(&er, s, "u2"), PERSONA_OK);
+    CHECK_RC(persona_store_segments_of(segs, 2, &count, s, "u3"), PERSONA_OK);
+    CHECK(count == 1 && segs[0] == 0);
+    CHECK_RC(persona_store_segments_of(segs, 2, &count, s, "newbie"), PERSONA_OK);
+    CHECK(count == 1 && segs[0] == 1);
+    /* limit */
+    char nm[16];
+    for (int k = 2; k < PERSONA_LIVE_SEGMENT_MAX; k++) {
+        snprintf(nm, sizeof nm, "x%d", k);
+        CHECK_RC(persona_store_add_segment(s, nm, "true", 4, NULL, NULL), PERSONA_OK);
+    }
+    CHECK_RC(persona_store_add_segment(s, "over", "true", 4, NULL, NULL), PERSONA_EINVAL);
+    CHECK_RC(persona_store_segments_of(NULL, 0, &count, s, "u3"), PERSONA_EBUFS);
+    CHECK(count == PERSONA_LIVE_SEGMENT_MAX - 1);
+    persona_store_free(s);
+}
+
+int main(void)
+{
+    const char *env = getenv("LIVE_ROUNDS");
+    int rounds = env ? atoi(env) : 200;
+    uint64_t changes = 0;
+    for (int r = 0; r < rounds; r++)
+        random_round(r, &changes);
+    fprintf(stderr, "test_live: %d rounds, %llu callbacks compared\n", rounds, (unsigned long long)changes);
+    CHECK(rounds == 0 || changes > (uint64_t)rounds * 10); /* the streams do change memberships */
+    api_rules();
+    return check_report("test_live");
+}
