@@ -12,6 +12,8 @@
 
 typedef struct emitter {
     rule_parser *p;
+    uint32_t bounded; /* a days_since() node compared with constants only, or AST_NONE */
+    const ast *bounded_parent; /* its comparison */
     uint32_t base; /* offset of the rule's first byte in the lexed text */
     int sp, max_sp;
 } emitter;
@@ -46,6 +48,66 @@ static int add_ref(emitter *e, const ast *n)
     return PERSONA_OK;
 }
 
+static int is_constant(const ast *n);
+static int emit(emitter *e, uint32_t idx);
+
+/* Whether node x is days_since() and every other operand of its comparison a number. */
+static int bounded_days_since(const emitter *e, const ast *cmp, uint32_t x)
+{
+    const ast *n = &e->p->nodes[x];
+    if ((cmp->kind != A_CMP && cmp->kind != A_BETWEEN) || n->kind != A_FEAT ||
+        e->p->m->feats[n->a].kind != F_DAYS_SINCE)
+        return 0;
+    uint32_t opd[3] = { cmp->a, cmp->b, cmp->kind == A_BETWEEN ? cmp->c : AST_NONE };
+    for (int i = 0; i < 3; i++)
+        if (opd[i] != AST_NONE && opd[i] != x &&
+            (e->p->nodes[opd[i]].kind != A_NUM))
+            return 0;
+    return cmp->kind == A_CMP || cmp->a == x; /* between: as the value, not a bound */
+}
+
+/* An operand of a comparison (or the value of a between). */
+static int emit_operand(emitter *e, const ast *parent, uint32_t x)
+{
+    uint32_t saved = e->bounded;
+    const ast *saved_parent = e->bounded_parent;
+    e->bounded = bounded_days_since(e, parent, x) ? x : AST_NONE;
+    e->bounded_parent = parent;
+    int rc = emit(e, x);
+    e->bounded = saved;
+    e->bounded_parent = saved_parent;
+    return rc;
+}
+
+/* days_since() compared with constants only needs live re-evaluation until the largest
+ * of them: record how it is used (see feature.day_limit). */
+static void note_days_since(emitter *e, uint32_t idx)
+{
+    const ast *n = &e->p->nodes[idx];
+    feature *f = &e->p->m->feats[n->a];
+    if (f->kind != F_DAYS_SINCE || f->day_limit < 0)
+        return;
+    if (e->bounded != idx) {
+        f->day_limit = -1;
+        return;
+    }
+    const ast *parent = e->bounded_parent;
+    uint32_t others[2] = { AST_NONE, AST_NONE };
+    if (parent) {
+        others[0] = parent->a == idx ? parent->b : parent->a;
+        if (parent->kind == A_BETWEEN)
+            others[1] = parent->c;
+    }
+    for (int k = 0; k < 2; k++) {
+        if (others[k] == AST_NONE)
+            continue;
+        double c = e->p->m->nums[e->p->nodes[others[k]].a];
+        int64_t d = c < 0 ? 0 : c > 1e7 ? 10000000 : (int64_t)c;
+        if (d > f->day_limit)
+            f->day_limit = d;
+    }
+}
+
 static int emit(emitter *e, uint32_t idx)
 {
     const ast *n = &e->p->nodes[idx];
@@ -55,7 +117,9 @@ static int emit(emitter *e, uint32_t idx)
     case A_STR: return put(e, OP_STR, 0, n->a, 1);
     case A_BOOL: return put(e, OP_BOOL, n->op, 0, 1);
     case A_NOW: return put(e, OP_NOW, 0, 0, 1);
-    case A_FEAT: return put(e, OP_FEAT, 0, n->a, 1);
+    case A_FEAT:
+        note_days_since(e, idx);
+        return put(e, OP_FEAT, 0, n->a, 1);
     case A_ATTR: return put(e, OP_ATTR, n->op, n->a, 1);
     case A_CTX: return put(e, OP_CTX, 0, n->a, 1);
     case A_CTX_HOUR: return put(e, OP_CTX_HOUR, 0, 0, 1);
@@ -87,7 +151,7 @@ static int emit(emitter *e, uint32_t idx)
                : n->kind == A_STARTS ? OP_STARTS : OP_ENDS;
         int flag = n->kind == A_CMP ? n->op : n->neg;
         uint32_t a = n->a, b = n->b;
-        if ((rc = emit(e, a)) || (rc = emit(e, b)))
+        if ((rc = emit_operand(e, n, a)) || (rc = emit_operand(e, n, b)))
             return rc;
         return put(e, op, flag, 0, -1);
     }
@@ -101,7 +165,7 @@ static int emit(emitter *e, uint32_t idx)
         return put(e, OP_MATCHES, 0, n->b, 0);
     case A_BETWEEN: {
         uint32_t a = n->a, b = n->b, c = n->c;
-        if ((rc = emit(e, a)) || (rc = emit(e, b)) || (rc = emit(e, c)))
+        if ((rc = emit_operand(e, n, a)) || (rc = emit(e, b)) || (rc = emit(e, c)))
             return rc;
         return put(e, OP_BETWEEN, n->neg, 0, -2);
     }
@@ -155,7 +219,7 @@ static int emit_leaf(emitter *e, uint32_t idx, uint32_t *out)
                 continue;
             const ast *o = &e->p->nodes[opds[i]];
             uint32_t start = (uint32_t)m->n_code;
-            if ((rc = emit(e, opds[i])))
+            if ((rc = (i == 0 || n->kind == A_CMP) ? emit_operand(e, n, opds[i]) : emit(e, opds[i])))
                 return rc;
             if (!is_constant(o)) {
                 uint32_t k = lf.n_operands++;
@@ -257,7 +321,7 @@ int persona__emit_rule(rule_parser *p, uint32_t root, const char *name, const ch
                        size_t source_len)
 {
     persona_segment_model *m = p->m;
-    emitter e = { p, p->nodes[root].off, 0, 0 };
+    emitter e = { p, AST_NONE, NULL, p->nodes[root].off, 0, 0 };
     /* The span of the root covers the whole rule (outer parentheses included). */
     e.base = (uint32_t)(source - p->lx.text);
     uint32_t logic_root;

@@ -523,8 +523,11 @@ static void acc_change(eval_state *es, const acc *a)
             change_at(es, a->cross);
         break;
     case F_DAYS_SINCE:
-        if (a->found)
-            change_at(es, a->best_t + ((es->now - a->best_t) / MS_PER_DAY + 1) * MS_PER_DAY);
+        if (a->found) {
+            int64_t d = (es->now - a->best_t) / MS_PER_DAY;
+            if (f->day_limit < 0 || d <= f->day_limit)
+                change_at(es, a->best_t + (d + 1) * MS_PER_DAY);
+        }
         break;
     }
 }

@@ -8,7 +8,9 @@
  *   - scan: every profile of the store through the same 20 rules, users/s, 1 and 2 threads.
  * Attributes (plan, age, pref.topic, score.churn) and consent are set on a third of the
  * users so attribute rules have something to read.
- * usage: bench_segment EVENTS.csv|STORE.snap [REPEATS]   — prints one JSON line. */
+ * usage: bench_segment EVENTS.csv|STORE.snap [REPEATS]   — prints one JSON line.
+ *        bench_segment EVENTS.csv REPEATS live — loads the CSV with the 20 rules as live
+ *        segments and without (median seconds each, the slowdown, callbacks made). */
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -64,8 +66,62 @@ static void fail(const char *what)
     bench_fail("bench_segment", what);
 }
 
+static int count_change(void *ctx, const char *user, size_t len, const char *segment,
+                        int32_t entered, int64_t at)
+{
+    (void)user, (void)len, (void)segment, (void)entered, (void)at;
+    (*(unsigned long long *)ctx)++;
+    return 0;
+}
+
+/* Load the CSV into a fresh store, with the 20 rules as live segments or without; seconds. */
+static double load_live(const char *path, int live, unsigned long long *changes)
+{
+    persona_store *store = NULL;
+    persona_source *src = NULL;
+    if (persona_store_new(&store, NULL) || persona_source_open_csv(&src, path, NULL, NULL))
+        fail("setup");
+    if (live) {
+        const char *p = rules;
+        for (int k = 0; k < 20; k++) {
+            const char *colon = strchr(p, ':'), *end = strchr(p, '\n');
+            char name[32];
+            snprintf(name, sizeof name, "%.*s", (int)(colon - p), p);
+            if (persona_store_add_segment(store, name, colon + 1, (size_t)(end - colon - 1), count_change,
+                                          changes))
+                fail("add_segment");
+            p = end + 1;
+        }
+    }
+    double t0 = bench_now();
+    if (persona_store_load(NULL, store, src, NULL))
+        fail("load");
+    double t = bench_now() - t0;
+    persona_source_free(src);
+    persona_store_free(store);
+    return t;
+}
+
 int main(int argc, char **argv)
 {
+    if (argc > 3 && strcmp(argv[3], "live") == 0) {
+        /* Ingest with 20 live segments against ingest without, same CSV, same run. */
+        int reps = atoi(argv[2]) > 0 ? atoi(argv[2]) : 3;
+        double plain[16], live[16];
+        unsigned long long changes = 0;
+        for (int r = 0; r < reps && r < 16; r++) {
+            plain[r] = load_live(argv[1], 0, &changes);
+            changes = 0;
+            live[r] = load_live(argv[1], 1, &changes);
+        }
+        double p = bench_median(plain, (size_t)(reps < 16 ? reps : 16));
+        double l = bench_median(live, (size_t)(reps < 16 ? reps : 16));
+        printf("{\"bench\": \"segment-live\", \"rules\": 20, \"load_s_without\": %.3f, "
+               "\"load_s_with_20_live\": %.3f, \"slowdown\": %.2f, \"changes\": %llu}\n",
+               p, l, l / p, changes);
+        return 0;
+    }
+
     const char *path = argc > 1 ? argv[1] : "/tmp/persona-bench/events_10m.csv";
     int repeats = argc > 2 ? atoi(argv[2]) : 5;
     if (repeats < 1 || repeats > 64)
