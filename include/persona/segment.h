@@ -79,7 +79,8 @@ typedef struct persona_segment_options {
 PERSONA_API int persona_segment_options_init(persona_segment_options *opts,
                                              uint32_t struct_size);
 
-/** "Evaluate as of the store's clock": the latest event time of the store. */
+/** "Evaluate as of the store's clock": the latest of the store's latest event time and its
+ * latest persona_store_tick() time (persona_store_clock()). */
 #define PERSONA_NOW_STORE INT64_MIN
 
 /**
@@ -331,12 +332,13 @@ PERSONA_API int persona_segment_model_load(persona_segment_model **out, const ch
  * order of the users' indexes, then of the segments.
  *
  * Callbacks run on the calling thread after the store's changes are applied, with the
- * store's read lock held: they may read the store but must not ingest, tick or change it
- * (#PERSONA_EMISUSE). A negative return stops the remaining callbacks of that call, which
+ * store's read lock held: they may read the store; every call that would change it
+ * returns #PERSONA_EMISUSE. A negative return stops the remaining callbacks of that call, which
  * then returns #PERSONA_ECALLBACK (the store's changes stay applied).
  *
  * Attribute and consent changes, links of identities, erasure and opt-outs re-evaluate
- * memberships without calling back (the host made the change and knows it). Live segments
+ * memberships without calling back (the host made the change and knows it); the changes
+ * of later ingests and ticks are called back as usual. Live segments
  * are not saved with the store: register them again after persona_store_open(). Rules of
  * live segments see no request context (`ctx.*` is missing). At most
  * #PERSONA_LIVE_SEGMENT_MAX live segments per store. */
@@ -369,9 +371,10 @@ PERSONA_API int persona_store_add_segment(persona_store *store, const char *name
                                           persona_segment_fn on_change, void *ctx);
 
 /**
- * Advance the store's clock to now_ms and apply the changes due by then (users leaving a
- * window, entering `stopped(...)`, …), calling back for each. A time before the clock
- * changes nothing (the clock never goes back).
+ * Advance the store's clock to now_ms and apply the live-segment changes due by then
+ * (users leaving a window, entering `stopped(...)`, …), calling back for each. The clock
+ * moves with or without live segments; a time before it changes nothing (the clock never
+ * goes back).
  * @param[in] store  the store.
  * @param[in] now_ms the time, in [#PERSONA_TIME_MIN, #PERSONA_TIME_MAX].
  * @return #PERSONA_OK; #PERSONA_ECALLBACK; #PERSONA_ENOMEM; #PERSONA_EINVAL;

@@ -40,7 +40,6 @@ typedef struct live_state {
     heap_entry *heap;
     size_t n_heap, heap_cap;
     uint32_t cur_stamp;
-    int64_t clock;     /* latest tick (the store's clock also covers its events) */
     uint64_t epoch;    /* store epoch of the last full evaluation */
     size_t users;      /* profiles covered by the last full evaluation */
     eval_state *es;
@@ -51,7 +50,7 @@ static _Thread_local const persona_store *delivering;
 
 int persona__live_check_reentry(const persona_store *s)
 {
-    if (delivering == s)
+    if (s && delivering == s)
         return persona__fail(PERSONA_EMISUSE,
                              "a live-segment callback must not write to the store it came from");
     return PERSONA_OK;
@@ -59,10 +58,9 @@ int persona__live_check_reentry(const persona_store *s)
 
 int64_t persona__store_clock(const persona_store *s)
 {
-    int64_t c = s->log.count ? s->last_time_ms : 0;
-    if (s->live && s->live->clock > c)
-        c = s->live->clock;
-    return c;
+    if (s->has_tick && (!s->log.count || s->tick_ms > s->last_time_ms))
+        return s->tick_ms;
+    return s->log.count ? s->last_time_ms : 0;
 }
 
 PERSONA_API int persona_store_clock(int64_t *out, const persona_store *store)
@@ -212,7 +210,7 @@ static uint64_t evaluate(persona_store *s, live_state *L, uint32_t u, int64_t no
 /* Look at profile u (once per update), recording a change in the outbox. */
 static void look(persona_store *s, live_state *L, uint32_t u, int64_t now, int silent)
 {
-    if (persona__id_root(s, u) != u || L->stamp[u] == L->cur_stamp)
+    if (u >= L->cap || persona__id_root(s, u) != u || L->stamp[u] == L->cur_stamp)
         return;
     L->stamp[u] = L->cur_stamp;
     int64_t next;
@@ -234,7 +232,8 @@ static void evaluate_all(persona_store *s, live_state *L, int64_t now)
         L->next[u] = INT64_MAX;
     }
     L->cur_stamp++;
-    for (uint32_t u = 0; u < (uint32_t)s->users.count; u++)
+    size_t n = s->users.count < L->cap ? s->users.count : L->cap;
+    for (uint32_t u = 0; u < (uint32_t)n; u++)
         look(s, L, u, now, 1);
     L->epoch = s->epoch;
     L->users = s->users.count;
@@ -256,7 +255,18 @@ static void run_due(persona_store *s, live_state *L, int64_t now)
     }
 }
 
-/* Start an update: bind names, re-evaluate everything when identities moved. */
+/* After identities moved (link, unmerge, erasure, opt-out: the store's epoch), everyone
+ * again, silently, as of the clock before the write at hand applies its own changes. */
+void persona__live_sync(persona_store *s)
+{
+    live_state *L = s->live;
+    if (L && L->epoch != s->epoch) {
+        persona__bind(L->model, s, L->ids);
+        evaluate_all(s, L, persona__store_clock(s));
+    }
+}
+
+/* Start an update: bind names (identities are in sync: persona__live_sync ran first). */
 static void begin_update(persona_store *s, live_state *L, int64_t now)
 {
     persona__bind(L->model, s, L->ids);
@@ -369,7 +379,6 @@ PERSONA_API int persona_store_add_segment(persona_store *store, const char *name
             rc = persona__fail_nomem();
             goto done;
         }
-        L->clock = INT64_MIN;
         L->epoch = store->epoch - 1; /* evaluate everything on first use */
     }
     if (L->model->n_segs >= PERSONA_LIVE_SEGMENT_MAX) {
@@ -413,15 +422,22 @@ PERSONA_API int persona_store_tick(persona_store *store, int64_t now_ms)
     pthread_mutex_lock(&store->live_lock);
     STORE_WRLOCK(store);
     live_state *L = store->live;
-    if (L) {
-        if (now_ms > L->clock)
-            L->clock = now_ms;
-        int64_t now = persona__store_clock(store);
-        begin_update(store, L, now);
-        run_due(store, L, now);
+    if (L && grow_to(L, store->users.count)) { /* profiles added by links or opt-outs */
+        rc = persona__fail_nomem();
+    } else {
+        persona__live_sync(store);
+        if (!store->has_tick || now_ms > store->tick_ms) {
+            store->tick_ms = now_ms;
+            store->has_tick = 1;
+        }
+        if (L) {
+            int64_t now = persona__store_clock(store);
+            begin_update(store, L, now);
+            run_due(store, L, now);
+        }
     }
     STORE_UNLOCK(store);
-    if (L) {
+    if (L && !rc) {
         STORE_RDLOCK(store);
         rc = persona__live_deliver(store);
         STORE_UNLOCK(store);

@@ -20,6 +20,9 @@ int persona__live_check_reentry(const persona_store *s);
 /* Make room for per-profile state of `users` profiles (before a write adds profiles).
  * 0 or -1; nothing to do without live segments. Caller holds the write lock. */
 int persona__live_reserve(persona_store *s, size_t users);
+/* After identities moved (the store's epoch), re-evaluate everyone silently, before a
+ * write applies its own changes (write lock held; room reserved). */
+void persona__live_sync(persona_store *s);
 /* After events [from, to) of the log were appended (write lock held): evaluate the
  * profiles they touched and the ones due at the new clock. */
 void persona__live_after_events(persona_store *s, size_t from, size_t to);

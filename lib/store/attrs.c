@@ -44,6 +44,8 @@ static int attr_set(persona_store *s, const char *user, const char *name, const 
 {
     if (!s)
         return persona__fail(PERSONA_EINVAL, "store is NULL");
+    if (persona__live_check_reentry(s))
+        return PERSONA_EMISUSE;
     char *copy = NULL;
     if (str) {
         size_t len = strlen(str);
@@ -150,6 +152,8 @@ static const attr_value *attr_find(const persona_store *s, const char *user, con
 PERSONA_API int persona_store_attr_remove(persona_store *store, const char *user,
                                           const char *name)
 {
+    if (persona__live_check_reentry(store))
+        return PERSONA_EMISUSE;
     if (!store)
         return persona__fail(PERSONA_EINVAL, "store is NULL");
     STORE_WRLOCK(store);
@@ -263,6 +267,8 @@ PERSONA_API int persona_store_attr_get_time(int64_t *out, const persona_store *s
 PERSONA_API int persona_store_consent_set(persona_store *store, const char *user,
                                           const char *purpose, int32_t granted, int64_t time_ms)
 {
+    if (persona__live_check_reentry(store))
+        return PERSONA_EMISUSE;
     if (!store)
         return persona__fail(PERSONA_EINVAL, "store is NULL");
     if (time_ms < PERSONA_TIME_MIN || time_ms > PERSONA_TIME_MAX)
@@ -325,6 +331,8 @@ PERSONA_API int persona_store_consent_get(int32_t *granted_out, int64_t *time_ou
 PERSONA_API int persona_store_set_tracking(persona_store *store, const char *user,
                                            int32_t tracking)
 {
+    if (persona__live_check_reentry(store))
+        return PERSONA_EMISUSE;
     if (!store)
         return persona__fail(PERSONA_EINVAL, "store is NULL");
     STORE_WRLOCK(store);

@@ -19,6 +19,7 @@
 #include "core/rng.h"
 #include "core/structs.h"
 #include "store_internal.h"
+#include "segment/live.h"
 
 enum { T_USERS, T_TYPES, T_ITEMS, T_BASKETS, T_NAMES, T_VALUES, T_IDS, T_SOURCES, T_BLOCKED,
        T_COUNT };
@@ -553,6 +554,8 @@ static int transform(persona_store *store, const char *user, char *pseudonym,
 PERSONA_API int persona_store_erase(persona_erase_receipt *receipt_out, persona_store *store,
                                     const char *user)
 {
+    if (persona__live_check_reentry(store))
+        return PERSONA_EMISUSE;
     persona_erase_receipt r;
     memset(&r, 0, sizeof r);
     if (!store)
@@ -572,6 +575,8 @@ PERSONA_API int persona_store_anonymize(char *buf, size_t capacity, size_t *out_
                                         persona_erase_receipt *receipt_out,
                                         persona_store *store, const char *user)
 {
+    if (persona__live_check_reentry(store))
+        return PERSONA_EMISUSE;
     persona_erase_receipt r;
     memset(&r, 0, sizeof r);
     if (out_len)

@@ -9,6 +9,7 @@
 #include "core/alloc.h"
 #include "core/error.h"
 #include "store_internal.h"
+#include "segment/live.h"
 
 #define MAX_EVENT_IDS 16 /* identifiers one event can link: its user and 15 properties */
 
@@ -76,12 +77,16 @@ static int add_rule(persona_store *store, int32_t kind, int32_t id_type, const c
 PERSONA_API int persona_store_identify_rule(persona_store *store, const char *event_type,
                                             const char *prop_name, int32_t id_type)
 {
+    if (persona__live_check_reentry(store))
+        return PERSONA_EMISUSE;
     return add_rule(store, RULE_IDENTIFY, id_type, event_type, prop_name, NULL);
 }
 
 PERSONA_API int persona_store_consent_rule(persona_store *store, const char *event_type,
                                            const char *purpose_prop, const char *granted_prop)
 {
+    if (persona__live_check_reentry(store))
+        return PERSONA_EMISUSE;
     return add_rule(store, RULE_CONSENT, 0, event_type, purpose_prop, granted_prop);
 }
 

@@ -18,6 +18,7 @@
 #include "core/utf8.h"
 #include "persona/identity.h"
 #include "store_internal.h"
+#include "segment/live.h"
 
 #define MAX_ALIAS_IDS 64
 
@@ -566,6 +567,8 @@ PERSONA_API int persona_store_alias(persona_alias_result *result_out, persona_st
                                     const persona_identifier *ids, size_t count, int64_t at_ms,
                                     const char *source)
 {
+    if (persona__live_check_reentry(store))
+        return PERSONA_EMISUSE;
     persona_alias_result r;
     memset(&r, 0, sizeof r);
     if (!store || !ids)
@@ -707,6 +710,8 @@ static int run_unmerge(persona_store *s, uint32_t x, uint32_t *parts_out)
 PERSONA_API int persona_store_unmerge(uint32_t *parts_out, persona_store *store,
                                       const persona_identifier *id)
 {
+    if (persona__live_check_reentry(store))
+        return PERSONA_EMISUSE;
     if (!store || !id)
         return persona__fail(PERSONA_EINVAL, "%s is NULL", store ? "id" : "store");
     char *scratch = persona__alloc(PERSONA_MAX_KEY_LEN + 1);
@@ -770,17 +775,23 @@ static int set_rule(persona_store *store, int32_t type, const uint32_t *limit,
 
 PERSONA_API int persona_store_identity_limit(persona_store *store, int32_t type, uint32_t max)
 {
+    if (persona__live_check_reentry(store))
+        return PERSONA_EMISUSE;
     return set_rule(store, type, &max, NULL);
 }
 
 PERSONA_API int persona_store_identity_priority(persona_store *store, int32_t type,
                                                 int32_t priority)
 {
+    if (persona__live_check_reentry(store))
+        return PERSONA_EMISUSE;
     return set_rule(store, type, NULL, &priority);
 }
 
 PERSONA_API int persona_store_identity_block(persona_store *store, const char *value)
 {
+    if (persona__live_check_reentry(store))
+        return PERSONA_EMISUSE;
     if (!store)
         return persona__fail(PERSONA_EINVAL, "store is NULL");
     if (!value)
@@ -804,6 +815,8 @@ PERSONA_API int persona_store_identity_block(persona_store *store, const char *v
 
 PERSONA_API int persona_store_identity_country(persona_store *store, const char *code)
 {
+    if (persona__live_check_reentry(store))
+        return PERSONA_EMISUSE;
     if (!store)
         return persona__fail(PERSONA_EINVAL, "store is NULL");
     size_t n = code ? strlen(code) : 0;

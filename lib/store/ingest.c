@@ -961,6 +961,7 @@ int persona__store_ingest_batch(persona_store *s, const persona_event *events, s
             if (rc == PERSONA_OK && reserve(s, &b) != 0)
                 rc = persona__fail_nomem();
             if (rc == PERSONA_OK) {
+                persona__live_sync(s); /* links made before this batch, silently */
                 apply(s, &b, &local);
                 local.rows_read += count;
                 *st = local;
@@ -1015,7 +1016,7 @@ PERSONA_API int persona_store_ingest(persona_ingest_stats *stats_out, persona_st
     }
     int rc = persona__store_ingest_batch(store, events, count, NULL, 0,
                                          (o.flags & PERSONA_INGEST_STRICT) != 0, &st);
-    if (stats_out && rc == PERSONA_OK)
+    if (stats_out && (rc == PERSONA_OK || rc == PERSONA_ECALLBACK)) /* applied either way */
         persona__struct_out(stats_out, &st, sizeof st, sizeof st, "persona_ingest_stats");
     return rc;
 }

@@ -140,6 +140,8 @@ struct persona_store {
      * callbacks (taken before the store lock). */
     struct live_state *live;
     pthread_mutex_t live_lock;
+    int64_t tick_ms; /* latest persona_store_tick() time, when has_tick */
+    int has_tick;
     int64_t session_gap_ms;
     int64_t half_life_ms;
 

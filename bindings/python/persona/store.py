@@ -7,22 +7,23 @@ import io
 import json
 import numbers
 import os
+import threading
 import time as _time
-from ctypes import byref, c_double, c_int32, c_int64, c_uint32, c_uint64
+from ctypes import byref, c_double, c_int32, c_int64, c_size_t, c_uint32, c_uint64
 
 from . import _optional
 from ._callbacks import CallbackGuard, reraising
-from ._capi import (NotFoundError, PersonaError, StoreHandle, encode, lib,
-                    new_struct, read_string, reject_reason_name, take_owned_string)
+from ._capi import (EMISUSE, MisuseError, NotFoundError, PersonaError, StoreHandle, encode,
+                    lib, new_struct, read_string, reject_reason_name, take_owned_string)
 from .cohort import build as _build_cohort
 from .funnel import build as _build_funnel
 from ._events import BOOL, NULL, NUM, STR, TIME, EventBatch, attribute_kind
 from ._handle import Handle
-from ._structs import (PROGRESS_FN, REJECT_SLOTS, WRITE_FN, persona_alias_result,
+from ._structs import (PROGRESS_FN, REJECT_SLOTS, SEGMENT_FN, WRITE_FN, persona_alias_result,
                        persona_erase_receipt, persona_ingest_options, persona_ingest_stats,
                        persona_profile_info, persona_store_info, persona_store_options)
 from .identity import AliasResult, id_type, identifier_array
-from .times import duration_ms, to_datetime, to_ms
+from .times import TIME_MAX, TIME_MIN, duration_ms, to_datetime, to_ms
 
 EXPORT_FORMATS = {"csv": 1, "jsonl": 2}  # PERSONA_EXPORT_PROFILES_CSV / _JSONL
 INGEST_STRICT = 1                        # PERSONA_INGEST_STRICT
@@ -31,6 +32,7 @@ ATTRIBUTE_SETTERS = {NUM: lib.persona_store_attr_set_num, STR: lib.persona_store
                      TIME: lib.persona_store_attr_set_time}
 EXPECTED_KINDS = {float: NUM, int: NUM, str: STR, bool: BOOL, datetime.datetime: TIME}
 KIND_TYPES = {NULL: type(None), NUM: float, STR: str, BOOL: bool, TIME: datetime.datetime}
+LIVE_SEGMENT_MAX = 64                    # PERSONA_LIVE_SEGMENT_MAX
 
 
 def _reason_name(reason):
@@ -88,6 +90,58 @@ def _byte_sink(file):
     return file.write, lambda: None
 
 
+class _ThreadGuard(CallbackGuard):
+    """A CallbackGuard whose pending exception is per thread. Live-segment callbacks run on
+    the thread whose call (ingest, load, tick) produced the changes, and a store is shared
+    between threads: each call must re-raise its own callbacks' exception, not another
+    thread's."""
+
+    def __init__(self):
+        self._local = threading.local()
+        super().__init__()
+
+    @property
+    def pending(self):
+        return getattr(self._local, "pending", None)
+
+    @pending.setter
+    def pending(self, value):
+        self._local.pending = value
+
+    @property
+    def delivering(self):
+        """How many live-segment callbacks of the store are running on this thread."""
+        return getattr(self._local, "delivering", 0)
+
+    def wrap_delivery(self, func):
+        """``func`` counted in ``delivering`` while it runs, then wrapped."""
+        local = self._local
+
+        def counted(*args):
+            local.delivering = getattr(local, "delivering", 0) + 1
+            try:
+                return func(*args)
+            finally:
+                local.delivering -= 1
+        return self.wrap(counted)
+
+
+def _segment_callback(guard, on_enter, on_exit):
+    """A SEGMENT_FN for a live segment's pair of Python callbacks."""
+    def on_change(_ctx, user, size, segment, entered, at_ms):
+        func = on_enter if entered else on_exit
+        if func is not None:
+            func(ctypes.string_at(user, size).decode("utf-8"), segment.decode("utf-8"), at_ms)
+        return 0
+    return SEGMENT_FN(guard.wrap_delivery(on_change))
+
+
+def _optional_callable(func, what):
+    if func is not None and not callable(func):
+        raise TypeError(f"{what} must be callable or None, not {type(func).__name__}")
+    return func
+
+
 class Store(Handle):
     """A profile store: profiles with incrementally maintained traits, typed attributes,
     consent and an event log.
@@ -98,9 +152,29 @@ class Store(Handle):
 
     Times are int ms since the epoch (UTC), datetime (naive = UTC) or str; durations are
     int ms or timedelta.
+
+    Live segments (docs/segments.md): add_segment() registers a named rule whose members
+    the store keeps exact as events arrive, calling ``on_enter`` / ``on_exit`` from the
+    ingest(), load() or tick() that changed them; ``clock``, tick(), live_segments and
+    segments_of(key) read them. A callback may read the store but not write to it
+    (MisuseError); an exception it raises is re-raised by the call that caused it.
     """
 
     _kind = "store"
+    _segment_guard = None      # _ThreadGuard of the live-segment callbacks
+    _segment_callbacks = ()    # their SEGMENT_FN objects, referenced while C may call them
+    _segment_names = ()        # cached live segment names (only ever appended to)
+
+    def _adopt(self, handle, free, keepalive=()):
+        super()._adopt(handle, free, keepalive)
+        self._segment_guard = _ThreadGuard()
+        self._segment_callbacks = []
+
+    def close(self):
+        """Free the store (with its live segments). Idempotent; any other method
+        afterwards raises ValueError. Must not race with other calls on the same store."""
+        super().close()
+        self._segment_callbacks = []
 
     def __init__(self, session_gap=None, half_life=None, seed=0):
         """``session_gap``: inactivity that starts a new session (default 30 min);
@@ -118,7 +192,8 @@ class Store(Handle):
     def open(cls, path):
         """A store saved with save() (persona_store_open). Raises CorruptError for a
         damaged or truncated file, VersionError for one written by a newer libpersona,
-        PersonaIOError (an OSError) when it cannot be read."""
+        PersonaIOError (an OSError) when it cannot be read. Live segments are not part of
+        the snapshot: register them again with add_segment()."""
         handle = StoreHandle()
         lib.persona_store_open(byref(handle), os.fsencode(path))
         self = object.__new__(cls)
@@ -138,20 +213,29 @@ class Store(Handle):
         """Validate, deduplicate and apply event dicts (keys: user, time, type, item,
         value, event_id, basket, props). Bad events are counted by reason and skipped;
         with ``strict`` the first bad one raises ParseError (``.line`` = its index + 1)
-        and nothing is applied. Returns IngestStats."""
+        and nothing is applied. Returns IngestStats.
+
+        Live segments (add_segment()) are evaluated again for the users of the batch, and
+        their callbacks run before this returns. If one raises, the remaining callbacks of
+        the batch are skipped and its exception is raised here (with the library's
+        CallbackError as ``__cause__``); the events stay applied."""
         batch = EventBatch(events)
         stats = new_struct(persona_ingest_stats)
         opts = _ingest_options(strict)
-        lib.persona_store_ingest(byref(stats), self._live(), batch.pointer, batch.count,
-                                 byref(opts))
+        handle = self._live()
+        with reraising(self._segment_guard):
+            lib.persona_store_ingest(byref(stats), handle, batch.pointer, batch.count,
+                                     byref(opts))
         return IngestStats.from_struct(stats)
 
     def load(self, source, strict=False, progress=None, progress_every=0):
         """Drain a Source into the store (persona_store_load). ``progress(rows, bytes)``
         is called about every ``progress_every`` rows (0 = 1,048,576); returning False
-        stops the load with CallbackError. An exception raised by the source's or the
-        progress callback is re-raised here. On a PersonaError the batches before the
-        failing one stay applied; the error's ``stats`` attribute says what was done."""
+        stops the load with CallbackError. An exception raised by the source's, the
+        progress or a live segment's callback is re-raised here (live-segment callbacks
+        run after each batch the source delivers). On a PersonaError the batches before
+        the failing one stay applied; the error's ``stats`` attribute says what was done."""
+        self._check_writable("persona_store_load")
         guard = CallbackGuard()
         callback = None
         if progress is not None:
@@ -159,13 +243,31 @@ class Store(Handle):
                 lambda ctx, rows, nbytes: -1 if progress(rows, nbytes) is False else 0))
         opts = _ingest_options(strict, callback, progress_every)
         stats = new_struct(persona_ingest_stats)
-        with reraising(source._guard, guard):
+        with reraising(source._guard, guard, self._segment_guard):
             try:
                 lib.persona_store_load(byref(stats), self._live(), source._live(), byref(opts))
             except PersonaError as err:
                 err.stats = IngestStats.from_struct(stats)
                 raise
         return IngestStats.from_struct(stats)
+
+    def _check_writable(self, what):
+        """MisuseError when called from a live-segment callback of this store. The library
+        returns PERSONA_EMISUSE itself for ingest, tick and add_segment; its other writers
+        would wait forever for the write lock the callback's thread holds for reading."""
+        guard = self._segment_guard
+        if guard is not None and guard.delivering:
+            raise MisuseError(EMISUSE, f"{what}: a live-segment callback must not write to "
+                              "the store it came from", what)
+
+    def _write(self, func, *args):
+        """A C call that changes the store. Live memberships are re-evaluated without
+        callbacks (segment.h), so nothing is expected to be pending; should a live-segment
+        callback run during the call and raise, its exception is raised here, as from
+        ingest(). Refused from a live-segment callback (MisuseError)."""
+        self._check_writable(func.__name__)
+        with reraising(self._segment_guard):
+            return func(*args)
 
     # ------------------------------------------------------------------ queries
 
@@ -205,15 +307,17 @@ class Store(Handle):
         one that never saw them. Returns the receipt as a dict (events, identifiers,
         attributes, consents, stale_models). NotFoundError for an unknown user."""
         receipt = new_struct(persona_erase_receipt)
-        lib.persona_store_erase(byref(receipt), self._live(), encode(user, "user"))
+        self._write(lib.persona_store_erase, byref(receipt), self._live(), encode(user, "user"))
         return _struct_dict(receipt)
 
     def anonymize(self, user):
         """Keep a person's behaviour under a new random key and drop what identifies
         them: the old key, their events' ids and their string attributes
         (persona_store_anonymize). Returns the new key ("anon-" and 16 hex digits)."""
-        return read_string(lib.persona_store_anonymize, None, self._live(),
-                           encode(user, "user"), capacity=32)
+        self._check_writable("persona_store_anonymize")
+        with reraising(self._segment_guard):
+            return read_string(lib.persona_store_anonymize, None, self._live(),
+                               encode(user, "user"), capacity=32)
 
     def export_profile(self, user):
         """Everything held about one person, for an access or portability request
@@ -299,9 +403,9 @@ class Store(Handle):
         kind, payload = attribute_kind(value)
         args = (self._live(), encode(user, "user"), encode(name, "attribute name"))
         if kind == NULL:
-            lib.persona_store_attr_set_null(*args)
+            self._write(lib.persona_store_attr_set_null, *args)
         else:
-            ATTRIBUTE_SETTERS[kind](*args, payload)
+            self._write(ATTRIBUTE_SETTERS[kind], *args, payload)
 
     def attr_type(self, user, name):
         """The attribute's type: one of bool, float, str, datetime, type(None)."""
@@ -325,8 +429,8 @@ class Store(Handle):
 
     def remove_attr(self, user, name):
         """Remove an attribute (NotFoundError when absent)."""
-        lib.persona_store_attr_remove(self._live(), encode(user, "user"),
-                                      encode(name, "attribute name"))
+        self._write(lib.persona_store_attr_remove, self._live(), encode(user, "user"),
+                    encode(name, "attribute name"))
 
     def _attr_kind(self, user, name):
         out = c_int32()
@@ -338,15 +442,15 @@ class Store(Handle):
 
     def set_consent(self, user, purpose, granted, time):
         """Record consent (granted=True) or its withdrawal for a purpose at a time."""
-        lib.persona_store_consent_set(self._live(), encode(user, "user"),
-                                      encode(purpose, "purpose"), 1 if granted else 0,
-                                      to_ms(time))
+        self._write(lib.persona_store_consent_set, self._live(), encode(user, "user"),
+                    encode(purpose, "purpose"), 1 if granted else 0, to_ms(time))
 
     def set_tracking(self, user, tracking):
         """Stop (False) or resume (True) collecting a person's events (do-not-track,
         persona_store_set_tracking). While off, their events are counted as rejected with
         reason "suppressed" and not stored; that is never an error, even with strict."""
-        lib.persona_store_set_tracking(self._live(), encode(user, "user"), 1 if tracking else 0)
+        self._write(lib.persona_store_set_tracking, self._live(), encode(user, "user"),
+                    1 if tracking else 0)
 
     def tracking(self, user):
         """Whether a person's events are collected (persona_store_get_tracking)."""
@@ -378,8 +482,8 @@ class Store(Handle):
         array = identifier_array(ids)
         at_ms = _time.time_ns() // 1_000_000 if at is None else to_ms(at)
         result = new_struct(persona_alias_result)
-        lib.persona_store_alias(byref(result), self._live(), array, len(array), at_ms,
-                                encode(source, "source"))
+        self._write(lib.persona_store_alias, byref(result), self._live(), array, len(array),
+                    at_ms, encode(source, "source"))
         return AliasResult.from_struct(result)
 
     def unmerge(self, id):
@@ -389,7 +493,8 @@ class Store(Handle):
         the number of profiles the profile became (1 when ``id`` had no links).
         NotFoundError for an unknown identifier."""
         parts = c_uint32()
-        lib.persona_store_unmerge(byref(parts), self._live(), identifier_array([id]))
+        self._write(lib.persona_store_unmerge, byref(parts), self._live(),
+                    identifier_array([id]))
         return parts.value
 
     def resolve(self, user):
@@ -411,39 +516,40 @@ class Store(Handle):
         """Let one profile hold at most ``max`` identifiers of a type (0 or None =
         unlimited; defaults: one email, one customer id, others unlimited)."""
         max = 0 if max is None else _uint32(max, "max")
-        lib.persona_store_identity_limit(self._live(), id_type(type), max)
+        self._write(lib.persona_store_identity_limit, self._live(), id_type(type), max)
 
     def identity_priority(self, type, priority):
         """Set the priority of an identifier type: higher links first and names the
         profile (defaults: customer 50, email 40, phone 30, key 20, cookie 10, host 0)."""
-        lib.persona_store_identity_priority(self._live(), id_type(type),
-                                            _int32(priority, "priority"))
+        self._write(lib.persona_store_identity_priority, self._live(), id_type(type),
+                    _int32(priority, "priority"))
 
     def identity_block(self, value):
         """Never link an identifier whose normalized value is ``value`` (ASCII case
         ignored), e.g. a placeholder email a form fills in."""
-        lib.persona_store_identity_block(self._live(), encode(value, "value"))
+        self._write(lib.persona_store_identity_block, self._live(), encode(value, "value"))
 
     def identity_country(self, code):
         """Default country calling code ("49") for national phone numbers in alias();
         None or "" for none (national numbers are then refused)."""
-        lib.persona_store_identity_country(self._live(), encode(code, "country code"))
+        self._write(lib.persona_store_identity_country, self._live(),
+                    encode(code, "country code"))
 
     def identify_rule(self, event_type, prop, type):
         """Make events of ``event_type`` link their user with the identifier of ``type``
         in property ``prop`` (e.g. identify_rule("identify", "email", "email")). Links of
         a batch are made before its events; an event with an identifier that cannot be
         linked is rejected as "bad_identifier"."""
-        lib.persona_store_identify_rule(self._live(), encode(event_type, "event type"),
-                                        encode(prop, "property"), id_type(type))
+        self._write(lib.persona_store_identify_rule, self._live(),
+                    encode(event_type, "event type"), encode(prop, "property"), id_type(type))
 
     def consent_rule(self, event_type, purpose_prop, granted_prop):
         """Make events of ``event_type`` set consent: purpose from property
         ``purpose_prop``, yes/no from ``granted_prop``, at the event's time; events
         without them are rejected as "bad_consent"."""
-        lib.persona_store_consent_rule(self._live(), encode(event_type, "event type"),
-                                       encode(purpose_prop, "property"),
-                                       encode(granted_prop, "property"))
+        self._write(lib.persona_store_consent_rule, self._live(),
+                    encode(event_type, "event type"), encode(purpose_prop, "property"),
+                    encode(granted_prop, "property"))
 
     # ------------------------------------------------------------------ cohorts
 
@@ -548,16 +654,120 @@ class Store(Handle):
 
     # ------------------------------------------------------------------ segments
 
-    def segments_of(self, key, rules, now=None, context=None, hour=None):
-        """The segments of ``rules`` (a persona.Rules) that user ``key`` is in: the same as
-        ``rules.assign(store, key, now=now, context=context, hour=hour)``, a list of names
-        (``now`` None = the store's clock). Evaluated on demand at each call; nothing is
-        kept on the store. Live segments, maintained by the store as events arrive, will
-        come in a later version."""
+    def add_segment(self, name, rule, on_enter=None, on_exit=None):
+        """Register a live segment (persona_store_add_segment): a named rule (docs/rules.md)
+        whose membership the store keeps exact as events arrive, as of its clock (see
+        ``clock``). Membership is computed for every profile at once, without callbacks.
+
+        ``on_enter(user, segment, at)`` / ``on_exit(user, segment, at)`` are called when a
+        user enters / leaves the segment: ``user`` the profile's key (str), ``segment`` the
+        name, ``at`` the store's clock when the change was seen (int ms since the epoch;
+        persona.times.to_datetime() converts). They run on the thread of the ingest(),
+        load() or tick() that caused the change, after its changes are applied, in the
+        order of the users' indexes, then of the segments; their return value is ignored.
+        They may read the store (profile(), segments_of(), ...) but not write to it: any
+        writing method (ingest(), tick(), set_attr(), alias(), ...) called from a callback
+        raises MisuseError. An exception raised by a
+        callback skips the remaining callbacks of that call, which then raises it (with
+        the library's CallbackError as ``__cause__``); KeyboardInterrupt too.
+
+        ``rule`` may use in_segment() with live segments registered before; it sees no
+        request context (``ctx.*`` is missing). Attribute, consent and identity changes
+        (set_attr(), set_consent(), alias(), erase(), ...) re-evaluate memberships without
+        callbacks. At most 64 live segments per store; they are not saved by save().
+
+        ParseError (a ValueError) with ``line`` and ``column`` within ``rule``;
+        InvalidArgumentError (a ValueError) for an empty, too long or duplicate name, or a
+        65th segment. Nothing is registered on error."""
+        name = encode(_text_arg(name, "segment name"), "segment name")
+        data = encode(_text_arg(rule, "rule"), "rule")
+        _optional_callable(on_enter, "on_enter")
+        _optional_callable(on_exit, "on_exit")
+        handle = self._live()
+        if on_enter is None and on_exit is None:
+            callback = SEGMENT_FN()  # NULL: no calls at all
+        else:
+            callback = _segment_callback(self._segment_guard, on_enter, on_exit)
+        with reraising(self._segment_guard):
+            lib.persona_store_add_segment(handle, name, data, len(data), callback, None)
+        if callback:
+            self._segment_callbacks.append(callback)  # C calls it until the store is freed
+
+    def tick(self, now):
+        """Advance the store's clock to ``now`` (int ms, datetime -- naive = UTC -- or an
+        ISO str) and apply the live-segment changes due by then (users leaving a window,
+        entering ``stopped(...)``, ...), calling back for each (persona_store_tick). A time
+        before the clock changes nothing: the clock never goes back. A callback's
+        exception is raised here as in ingest(); the clock has moved and the memberships
+        are updated all the same."""
+        now = _integer(to_ms(now), "now", TIME_MIN, TIME_MAX)
+        handle = self._live()
+        with reraising(self._segment_guard):
+            lib.persona_store_tick(handle, now)
+
+    @property
+    def clock(self):
+        """The store's clock (persona_store_clock), int ms since the epoch: the later of
+        its latest event time and its latest tick(); 0 for a store with neither. Live
+        segments, and Rules evaluated with ``now=None``, are evaluated as of it."""
+        out = c_int64()
+        lib.persona_store_clock(byref(out), self._live())
+        return out.value
+
+    def _live_segment_names(self):
+        handle = self._live()
+        count = c_size_t()
+        lib.persona_store_segment_count(byref(count), handle)
+        names = self._segment_names
+        if len(names) != count.value:
+            names = tuple(read_string(lib.persona_store_segment_name, handle, i, capacity=64)
+                          for i in range(count.value))
+            self._segment_names = names
+        return names
+
+    @property
+    def live_segments(self):
+        """Names of the live segments, in order of registration (a new list)."""
+        return list(self._live_segment_names())
+
+    def segments_of(self, key, rules=None, now=None, context=None, hour=None):
+        """The segments user ``key`` is in, as a list of names.
+
+        Without ``rules``: the live segments (add_segment()) the user is in now, in order
+        of registration (persona_store_segments_of); a key the store does not know is in
+        none. ``now``, ``context`` and ``hour`` are refused then (TypeError): live segments
+        are as of the store's clock, without request context.
+
+        With ``rules`` (a persona.Rules): the same as ``rules.assign(store, key, now=now,
+        context=context, hour=hour)`` (``now`` None = the store's clock), evaluated on
+        demand; nothing is kept on the store."""
+        if rules is None:
+            if now is not None or context is not None or hour is not None:
+                raise TypeError("now, context and hour need rules: live segments are "
+                                "evaluated as of the store's clock, without context")
+            return self._live_segments_of(key)
         from .segment import Rules
         if not isinstance(rules, Rules):
-            raise TypeError(f"rules must be a persona.Rules, not {type(rules).__name__}")
+            raise TypeError(f"rules must be a persona.Rules or None, not "
+                            f"{type(rules).__name__}")
         return rules.assign(self, key, now=now, context=context, hour=hour)
+
+    def _live_segments_of(self, key):
+        handle = self._live()
+        out, count = (c_uint32 * LIVE_SEGMENT_MAX)(), c_size_t()
+        lib.persona_store_segments_of(out, LIVE_SEGMENT_MAX, byref(count), handle,
+                                      encode(key, "user"))
+        indexes = out[:count.value]
+        names = self._segment_names
+        if indexes and max(indexes) >= len(names):
+            names = self._live_segment_names()
+        return [names[i] for i in indexes]
+
+
+def _text_arg(value, what):
+    if not isinstance(value, (str, bytes)):
+        raise TypeError(f"{what} must be a str, not {type(value).__name__}")
+    return value
 
 
 def _integer(value, what, low, high):

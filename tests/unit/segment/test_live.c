@@ -76,6 +76,16 @@ static int on_change(void *ctx, const char *user, size_t len, const char *segmen
         CHECK_RC(persona_store_profile_get(&info, r->store, "u0") == PERSONA_ENOTFOUND ? PERSONA_OK
                  : persona_store_profile_get(&info, r->store, "u0"), PERSONA_OK);
         r->reentry_rc = persona_store_tick(r->store, T0);
+        /* every other write is refused too (instead of waiting for its own lock) */
+        CHECK_RC(persona_store_attr_set_num(r->store, "u0", "x", 1), PERSONA_EMISUSE);
+        CHECK_RC(persona_store_consent_set(r->store, "u0", "ads", 1, T0), PERSONA_EMISUSE);
+        persona_identifier ids[2] = { PERSONA_IDENTIFIER(PERSONA_ID_KEY, "u0"),
+                                      PERSONA_IDENTIFIER(PERSONA_ID_KEY, "u1") };
+        persona_alias_result ar = PERSONA_ALIAS_RESULT_INIT;
+        CHECK_RC(persona_store_alias(&ar, r->store, ids, 2, T0, NULL), PERSONA_EMISUSE);
+        persona_erase_receipt er = PERSONA_ERASE_RECEIPT_INIT;
+        CHECK_RC(persona_store_erase(&er, r->store, "u0"), PERSONA_EMISUSE);
+        CHECK_RC(persona_store_set_tracking(r->store, "u0", 0), PERSONA_EMISUSE);
     }
     return r->stop_after && (int)r->n == r->stop_after ? -1 : 0;
 }
@@ -214,6 +224,45 @@ static void random_round(int round, uint64_t *changes_seen)
     persona_store_free(s);
 }
 
+/* Profiles made without events (links, opt-outs of unknown keys) before a tick, and the
+ * clock of a store without live segments. */
+static void profiles_without_events(void)
+{
+    persona_store *s = new_seeded_store(98);
+    int64_t clock = -1;
+    CHECK_RC(persona_store_tick(s, T0 - DAY), PERSONA_OK); /* no live segment yet */
+    CHECK_RC(persona_store_clock(&clock, s), PERSONA_OK);
+    CHECK(clock == T0 - DAY);
+    persona_event e = ev("a", T0, "buy", 1);
+    persona_ingest_stats st = PERSONA_INGEST_STATS_INIT;
+    CHECK_RC(persona_store_ingest(&st, s, &e, 1, NULL), PERSONA_OK);
+    CHECK_RC(persona_store_add_segment(s, "s0", "events >= 1", 11, on_change, (void *)0), PERSONA_OK);
+    char k1[16], k2[16];
+    for (int i = 0; i < 3000; i++) {
+        snprintf(k1, sizeof k1, "t%d", i);
+        CHECK_RC(persona_store_set_tracking(s, k1, 0), PERSONA_OK);
+        snprintf(k1, sizeof k1, "x%d", i);
+        snprintf(k2, sizeof k2, "y%d", i);
+        persona_identifier ids[2] = { PERSONA_IDENTIFIER(PERSONA_ID_KEY, k1),
+                                      PERSONA_IDENTIFIER(PERSONA_ID_KEY, k2) };
+        persona_alias_result ar = PERSONA_ALIAS_RESULT_INIT;
+        CHECK_RC(persona_store_alias(&ar, s, ids, 2, T0, NULL), PERSONA_OK);
+    }
+    rec.n = 0;
+    CHECK_RC(persona_store_tick(s, T0 + DAY), PERSONA_OK);
+    CHECK(rec.n == 0);
+    uint32_t segs[1];
+    size_t n = 0;
+    CHECK_RC(persona_store_segments_of(segs, 1, &n, s, "a"), PERSONA_OK);
+    CHECK(n == 1);
+    CHECK_RC(persona_store_segments_of(segs, 1, &n, s, "x7"), PERSONA_OK);
+    CHECK(n == 0);
+    persona_event e2 = ev("x7", T0 + DAY, "buy", 1);
+    CHECK_RC(persona_store_ingest(&st, s, &e2, 1, NULL), PERSONA_OK);
+    CHECK(rec.n == 1 && strcmp(rec.calls[0].user, "x7") == 0 && rec.calls[0].entered == 1);
+    persona_store_free(s);
+}
+
 static void api_rules(void)
 {
     persona_store *s = new_seeded_store(99);
@@ -262,8 +311,10 @@ static void api_rules(void)
     rec.n = 0;
     rec.stop_after = 1;
     persona_event two[2] = { ev("u2", T0 + DAY, "buy", 1), ev("u3", T0 + DAY, "buy", 1) };
+    st.events_accepted = 0;
     CHECK_RC(persona_store_ingest(&st, s, two, 2, NULL), PERSONA_ECALLBACK);
     CHECK(rec.n == 1);
+    CHECK(st.events_accepted == 2); /* applied, and said so */
     rec.stop_after = 0;
     uint32_t segs[2];
     size_t count = 0;
@@ -316,5 +367,6 @@ int main(void)
     fprintf(stderr, "test_live: %d rounds, %llu callbacks compared\n", rounds, (unsigned long long)changes);
     CHECK(rounds == 0 || changes > (uint64_t)rounds * 10); /* the streams do change memberships */
     api_rules();
+    profiles_without_events();
     return check_report("test_live");
 }
