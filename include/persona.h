@@ -13,5 +13,7 @@
 #include "persona/cohort.h"
 #include "persona/funnel.h"
 #include "persona/segment.h"
+#include "persona/rfm.h"
+#include "persona/stability.h"
 
 #endif /* PERSONA_H */

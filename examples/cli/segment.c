@@ -1,6 +1,8 @@
 /* The segment commands. `segment rules`: named rule segments (include/persona/segment.h,
  * docs/rules.md) evaluated on every profile of a store: memberships, a summary, or one
- * user's explanation. `segment rfm` and `segment kmeans` are not available yet. */
+ * user's explanation. `segment rfm`: recency / frequency / monetary scores and the named
+ * RFM segments (include/persona/rfm.h, docs/rfm.md). `segment kmeans` is not available
+ * yet. */
 #include <errno.h>
 #include <math.h>
 #include <stddef.h>
@@ -758,12 +760,237 @@ static int rules_help(void)
     return 0;
 }
 
+/* ---- segment rfm ---------------------------------------------------------------------- */
+
+typedef struct rfm_args {
+    const char *cmd; /* "segment rfm" */
+    const char *purchase, *ret, *bins, *as_of, *from, *consent, *save, *model;
+    int summary;
+    char **rest; /* argv for cli_parse() */
+    int n_rest;
+    persona_rfm_options opts;
+} rfm_args;
+
+/* The flags of `segment rfm`, taken out of argv before cli_parse() sees the rest (input,
+ * mapping, -o, --format, --store, --utc-offset). */
+static const struct {
+    const char *name;
+    size_t field; /* offsetof the const char * in rfm_args */
+} rfm_flags[] = {
+    { "--purchase-event", offsetof(rfm_args, purchase) },
+    { "--return-event", offsetof(rfm_args, ret) },
+    { "--bins", offsetof(rfm_args, bins) },
+    { "--as-of", offsetof(rfm_args, as_of) },
+    { "--from", offsetof(rfm_args, from) },
+    { "--consent", offsetof(rfm_args, consent) },
+    { "--save", offsetof(rfm_args, save) },
+    { "--model", offsetof(rfm_args, model) },
+    { "-m", offsetof(rfm_args, model) },
+};
+
+static int rfm_flag(const char *flag)
+{
+    for (size_t k = 0; k < sizeof rfm_flags / sizeof *rfm_flags; k++)
+        if (strcmp(flag, rfm_flags[k].name) == 0)
+            return (int)k;
+    return -1;
+}
+
+static int rfm_split_args(rfm_args *a, int argc, char **argv)
+{
+    a->rest = malloc(sizeof *a->rest * (size_t)(argc + 1));
+    if (!a->rest)
+        return cli_error(EXIT_RUNTIME, "out of memory");
+    a->rest[0] = argv[0];
+    a->rest[1] = (char *)a->cmd;
+    a->n_rest = 2;
+    for (int i = 3; i < argc; i++) {
+        if (strcmp(argv[i], "--summary") == 0) {
+            a->summary = 1;
+            continue;
+        }
+        const char *v;
+        int k = cli_next_own_flag(a->cmd, argc, argv, &i, rfm_flag, a->rest, &a->n_rest, &v);
+        if (k == -2)
+            return EXIT_USAGE;
+        if (k < 0)
+            continue;
+        const char **slot = (const char **)((char *)a + rfm_flags[k].field);
+        if (*slot)
+            return cli_error(EXIT_USAGE, "%s: %s is given twice", a->cmd, rfm_flags[k].name);
+        *slot = v;
+    }
+    a->rest[a->n_rest] = NULL;
+    return 0;
+}
+
+static int rfm_time(int64_t *out, const rfm_args *a, const cli_options *o, const char *flag,
+                    const char *v)
+{
+    if (persona_time_parse(out, v, strlen(v), NULL, o->map.time_offset_minutes) != PERSONA_OK)
+        return cli_error(EXIT_USAGE, "%s: %s '%s': %s", a->cmd, flag, v, persona_errmsg());
+    if (*out == 0) /* 0 means "default" in persona_rfm_options */
+        return cli_error(EXIT_USAGE, "%s: %s cannot be 1970-01-01 00:00:00.000 UTC itself (it "
+                                     "means the default); give a time 1 ms later", a->cmd, flag);
+    return 0;
+}
+
+/* Every flag into a->opts; 0 or an exit code. */
+static int rfm_resolve(rfm_args *a, const cli_options *o)
+{
+    persona_rfm_options_init(&a->opts, sizeof a->opts);
+    if (o->format && strcmp(o->format, "csv") != 0 && strcmp(o->format, "json") != 0)
+        return cli_error(EXIT_USAGE, "%s: --format wants csv or json, got '%s'", a->cmd,
+                         o->format);
+    int rc;
+    if (a->model) {
+        const char *bad = a->purchase ? "--purchase-event" : a->ret ? "--return-event"
+                          : a->bins ? "--bins" : a->as_of ? "--as-of" : a->from ? "--from"
+                          : a->consent ? "--consent" : o->file ? "FILE" : o->store ? "--store"
+                          : o->mapping_given ? "a mapping option" : NULL;
+        if (bad)
+            return cli_error(EXIT_USAGE, "%s: -m prints a saved result; %s does not apply (the "
+                                         "options were fixed when it was built)", a->cmd, bad);
+        return 0;
+    }
+    if (a->bins) {
+        uint32_t bins = 0;
+        if (cli_parse_uint(&bins, a->bins, 10) || bins < 2)
+            return cli_error(EXIT_USAGE, "%s: --bins wants a number 2 ... 10, got '%s'", a->cmd,
+                             a->bins);
+        a->opts.bins = bins;
+    }
+    /* with --event-const NAME every event is a NAME: those are the purchases */
+    a->opts.purchase_type = a->purchase ? a->purchase
+                            : (o->map.event_const && !o->map.event) ? o->map.event_const
+                                                                    : NULL;
+    a->opts.return_type = a->ret;
+    a->opts.consent_purpose = a->consent;
+    if (a->as_of && (rc = rfm_time(&a->opts.reference_ms, a, o, "--as-of", a->as_of)))
+        return rc;
+    if (a->from && (rc = rfm_time(&a->opts.from_ms, a, o, "--from", a->from)))
+        return rc;
+    return 0;
+}
+
+static int rfm_write(void *ctx, const char *data, size_t len)
+{
+    return fwrite(data, 1, len, ctx) == len ? 0 : -1;
+}
+
+static int run_rfm(rfm_args *a, int argc, char **argv)
+{
+    cli_options o;
+    persona_rfm *x = NULL;
+    persona_store *store = NULL;
+    int rc = rfm_split_args(a, argc, argv);
+    if (rc == 0)
+        rc = cli_parse(&o, a->n_rest, a->rest, 0);
+    else
+        memset(&o, 0, sizeof o);
+    if (rc || (rc = rfm_resolve(a, &o)))
+        goto done;
+    if (a->model) {
+        if (persona_rfm_load(&x, a->model) != PERSONA_OK) {
+            rc = cli_error(EXIT_RUNTIME, "%s: -m: %s", a->cmd, persona_errmsg());
+            goto done;
+        }
+    } else {
+        persona_ingest_stats st;
+        if ((rc = cli_load(&store, &st, &o)))
+            goto done;
+        int brc = persona_rfm_build(&x, store, &a->opts);
+        if (brc == PERSONA_EINVAL) {
+            rc = cli_error(EXIT_USAGE, "%s: %s", a->cmd, persona_errmsg());
+            goto done;
+        }
+        if (brc != PERSONA_OK) {
+            rc = cli_lib_error(a->cmd);
+            goto done;
+        }
+    }
+    if (a->save && persona_rfm_save(x, a->save) != PERSONA_OK) {
+        rc = cli_lib_error("cannot save the RFM result");
+        goto done;
+    }
+    FILE *f = cli_open_output(&o);
+    if (!f) {
+        rc = EXIT_RUNTIME;
+        goto done;
+    }
+    int32_t format = o.format && strcmp(o.format, "json") == 0 ? PERSONA_RFM_EXPORT_JSON
+                     : a->summary                              ? PERSONA_RFM_EXPORT_SUMMARY_CSV
+                                                               : PERSONA_RFM_EXPORT_CSV;
+    int erc = persona_rfm_export(x, format, rfm_write, f);
+    if (erc != PERSONA_OK && erc != PERSONA_ECALLBACK) /* a write error: reported below */
+        rc = cli_lib_error("export");
+    int crc = cli_close_output(f, &o);
+    rc = rc ? rc : crc;
+done:
+    persona_rfm_free(x);
+    persona_store_free(store);
+    cli_options_free(&o);
+    free(a->rest);
+    return rc;
+}
+
+static int rfm_help(void)
+{
+    fputs(
+        "usage: persona segment rfm [options] [FILE]\n"
+        "       persona segment rfm -m SAVED [-o OUT] [--summary] [--format F]\n"
+        "\n"
+        "RFM segmentation (docs/rfm.md): per customer with at least one purchase, recency\n"
+        "(whole days from the latest purchase to the reference time), frequency (orders:\n"
+        "distinct basket ids, plus one per purchase without a basket) and monetary value\n"
+        "(purchases minus returns, summed exactly), scored 1 ... bins by quantiles of their\n"
+        "ranks as pandas.qcut(x.rank(method=\"first\"), bins) does (ties in the store's\n"
+        "user order; R reversed: the most recent get the highest score), and one of eleven\n"
+        "named segments from R and the mean of F and M (Champions, Loyal, Potential\n"
+        "loyalist, New, Promising, Need attention, About to sleep, At risk, Can't lose\n"
+        "them, Hibernating, Lost).\n"
+        "A purchase-type event with a negative value is a return (a cancellation): its value\n"
+        "counts in monetary, it is not an order and not a purchase.\n"
+        "Output: user,recency_days,frequency,monetary,r,f,m,segment in the store's user\n"
+        "order (order of first appearance).\n"
+        "\n"
+        "segment rfm options:\n"
+        "  --purchase-event T   event type of purchases (default: purchase; with\n"
+        "                       --event-const NAME, NAME: every row is then a purchase)\n"
+        "  --return-event T     event type of returns, whose |value| is subtracted from\n"
+        "                       monetary (default: none)\n"
+        "  --bins N             score bins 2 ... 10 (default 5)\n"
+        "  --as-of TIME         reference time (a date or ISO time, local at --utc-offset\n"
+        "                       unless it has a zone): recency counts to it, later events are\n"
+        "                       ignored (default: the latest event + 1 day)\n"
+        "  --from TIME          ignore events before TIME (e.g. only the last 12 months)\n"
+        "  --consent PURPOSE    score only users who granted consent for PURPOSE\n"
+        "  --summary            print segment,users,share instead: users per segment, all\n"
+        "                       eleven in the order above, share = users / scored users\n"
+        "  --format F           csv (default) or json: one object {bins, reference,\n"
+        "                       reference_ms, from, purchase_type, return_type,\n"
+        "                       consent_purpose, users, segments: [{segment, users, share}],\n"
+        "                       rows: [{user, recency_days, frequency, monetary, r, f, m,\n"
+        "                       segment}]} (with or without --summary)\n"
+        "  --save SAVED         also save the result as a snapshot file (not the store)\n"
+        "  -m SAVED, --model SAVED  print a result saved with --save instead of reading events\n"
+        "  --utc-offset ±HH:MM  offset of --as-of, --from and of input times written without a\n"
+        "                       zone (default +00:00)\n"
+        "  --store SNAPSHOT     the events of a store saved with 'persona stats --save' (plus\n"
+        "                       FILE's, when given)\n"
+        "\n",
+        stdout);
+    cli_analysis_help();
+    return 0;
+}
+
 static const char segment_usage[] =
     "usage: persona segment <kind> [options] [FILE]\n"
     "\n"
     "kinds:\n"
     "  rules      named rule segments (--rules RULES): user,segment\n"
-    "  rfm        recency/frequency/monetary segments (not available yet)\n"
+    "  rfm        recency/frequency/monetary scores and segments:\n"
+    "             user,recency_days,frequency,monetary,r,f,m,segment\n"
     "  kmeans     k-means clusters of profile features (not available yet)\n"
     "\n"
     "Run 'persona segment <kind> --help' for the options of a kind.\n";
@@ -778,9 +1005,18 @@ int cmd_segment(int argc, char **argv)
         fputs(segment_usage, stdout);
         return 0;
     }
-    if (strcmp(kind, "rfm") == 0 || strcmp(kind, "kmeans") == 0)
+    if (strcmp(kind, "kmeans") == 0)
         return cli_error(EXIT_USAGE, "segment %s is not available yet in this build (use "
-                                     "'persona segment rules')", kind);
+                                     "'persona segment rules' or 'persona segment rfm')", kind);
+    if (strcmp(kind, "rfm") == 0) {
+        for (int i = 3; i < argc; i++)
+            if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+                return rfm_help();
+        rfm_args ra;
+        memset(&ra, 0, sizeof ra);
+        ra.cmd = "segment rfm";
+        return run_rfm(&ra, argc, argv);
+    }
     if (strcmp(kind, "rules") != 0) {
         if (kind[0] == '-')
             return cli_error(EXIT_USAGE, "segment: the kind comes first: persona segment rules "

@@ -629,6 +629,8 @@ static const char *kind_name(uint32_t kind, char *buf, size_t cap)
         return "funnel";
     if (kind == PERSONA__SNAP_KIND_SEGMENTS)
         return "segment model";
+    if (kind == PERSONA__SNAP_KIND_RFM)
+        return "table of RFM scores";
     snprintf(buf, cap, "kind %u", kind);
     return buf;
 }

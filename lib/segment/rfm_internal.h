@@ -16,7 +16,6 @@
 #define RFM_DEFAULT_PURCHASE "purchase"
 /* Snapshot kind of an RFM result (docs/rfm.md). The container's kinds live in
  * lib/persist/snapfile.h (1 store, 2 cohort, 3 funnel, 4 segments); this one is the next. */
-#define RFM_SNAP_KIND 5u
 /* Latest reference time: the default (the store's clock + 1 day) of a store whose last
  * event is at PERSONA_TIME_MAX. */
 #define RFM_REFERENCE_MAX (PERSONA_TIME_MAX + RFM_DAY_MS)

@@ -108,6 +108,55 @@ static void note_days_since(emitter *e, uint32_t idx)
     }
 }
 
+static int binary_op(const ast *n)
+{
+    return n->kind == A_ARITH ? n->op : n->kind == A_AND ? OP_AND : OP_OR;
+}
+
+/* a + b + c … (and leaf-internal and / or chains) are left-deep: walk the left spine in a
+ * loop, so that code generation recurses only as deep as the rule nests, not as long as a
+ * chain is (1,024 terms nested 64 times would otherwise need ~65,000 frames). */
+static int emit_chain(emitter *e, uint32_t idx)
+{
+    uint32_t local[16], *spine = local;
+    size_t n = 0, cap = 16;
+    int rc = PERSONA_OK;
+    uint32_t cur = idx;
+    for (;;) {
+        const ast *x = &e->p->nodes[cur];
+        if (x->kind != A_ARITH && x->kind != A_AND && x->kind != A_OR)
+            break;
+        if (n == cap) {
+            size_t ncap = cap * 2;
+            uint32_t *bigger = spine == local ? persona__calloc(ncap, sizeof *bigger)
+                                              : persona__realloc_array(spine, ncap, sizeof *bigger);
+            if (!bigger) {
+                rc = persona__fail_nomem();
+                goto done;
+            }
+            if (spine == local)
+                memcpy(bigger, local, sizeof local);
+            spine = bigger;
+            cap = ncap;
+        }
+        spine[n++] = cur;
+        cur = x->a;
+    }
+    if ((rc = emit(e, cur)))
+        goto done;
+    while (n-- > 0) {
+        const ast *x = &e->p->nodes[spine[n]];
+        uint32_t b = x->b;
+        int op = binary_op(x);
+        if ((rc = emit(e, b)) || (rc = put(e, op, 0, 0, -1)))
+            goto done;
+    }
+done:
+    if (spine != local)
+        persona__free(spine);
+    return rc;
+}
+
 static int emit(emitter *e, uint32_t idx)
 {
     const ast *n = &e->p->nodes[idx];
@@ -140,9 +189,10 @@ static int emit(emitter *e, uint32_t idx)
             return rc;
         return put(e, OP_NOT, 0, 0, 0);
     case A_ARITH:
-    case A_CMP:
     case A_AND:
     case A_OR:
+        return emit_chain(e, idx);
+    case A_CMP:
     case A_CONTAINS:
     case A_STARTS:
     case A_ENDS: {

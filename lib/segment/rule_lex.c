@@ -36,7 +36,8 @@ static void skip_space(rule_lexer *lx)
         } else if (c == ' ' || c == '\t' || c == '\r') {
             lx->pos++;
         } else if (c == '#') {
-            while (lx->pos < lx->len && lx->text[lx->pos] != '\n')
+            /* A NUL ends the comment: the tokenizer then refuses it where it stands. */
+            while (lx->pos < lx->len && lx->text[lx->pos] != '\n' && lx->text[lx->pos] != 0)
                 lx->pos++;
         } else {
             break;
@@ -48,6 +49,23 @@ static void fail(rule_lexer *lx, token *t, const char *msg)
 {
     t->kind = T_ERROR;
     snprintf(lx->error, sizeof lx->error, "%s", msg);
+}
+
+/* The token's text, quoted, for a message ("'7days'"); long ones cut. */
+static void quote_token(const rule_lexer *lx, const token *t, char *out, size_t cap)
+{
+    size_t n = t->len > 40 ? 40 : t->len;
+    n = persona__utf8_prefix(lx->text + t->off, n);
+    snprintf(out, cap, "'%.*s%s'", (int)n, lx->text + t->off, t->len > n ? "…" : "");
+}
+
+/* fail() with a message "<before><the token quoted><after>". */
+static void fail_quoting(rule_lexer *lx, token *t, const char *before, const char *after)
+{
+    char q[64];
+    quote_token(lx, t, q, sizeof q);
+    t->kind = T_ERROR;
+    snprintf(lx->error, sizeof lx->error, "%s%s%s", before, q, after);
 }
 
 /* Milliseconds per duration unit at text[i..), or 0 (and *ulen 0) when none follows. */
@@ -94,6 +112,11 @@ static void lex_number(rule_lexer *lx, token *t)
             while (j < n && is_digit(s[j]))
                 j++;
             i = j;
+        } else {
+            lx->pos = j;
+            t->len = j - t->off;
+            fail_quoting(lx, t, "", " is not a number: an exponent needs digits (1e3)");
+            return;
         }
     }
     char buf[64];
@@ -101,7 +124,7 @@ static void lex_number(rule_lexer *lx, token *t)
     if (nl >= sizeof buf) {
         lx->pos = i;
         t->len = nl;
-        fail(lx, t, "number too long");
+        fail_quoting(lx, t, "number ", " has more than 63 characters");
         return;
     }
     memcpy(buf, s + lx->pos, nl);
@@ -120,13 +143,13 @@ static void lex_number(rule_lexer *lx, token *t)
             j++;
         lx->pos = j;
         t->len = j - t->off;
-        fail(lx, t, "unknown duration unit (use ms, s, m, h, d or w)");
+        fail_quoting(lx, t, "unknown duration unit in ", " (use ms, s, m, h, d or w)");
         return;
     }
     if (!isfinite(v)) {
         lx->pos = i;
         t->len = i - t->off;
-        fail(lx, t, "number out of range");
+        fail_quoting(lx, t, "number out of range: ", "");
         return;
     }
     t->num = v;
@@ -156,7 +179,7 @@ static void lex_string(rule_lexer *lx, token *t)
                 t->off = i;
                 t->col = (uint32_t)(i - lx->line_start + 1);
                 t->len = i + 1 < n ? 2 : 1;
-                fail(lx, t, "unknown escape in string (use \\\" \\\\ \\n or \\t)");
+                fail_quoting(lx, t, "unknown escape ", " in string (use \\\" \\\\ \\n or \\t)");
                 return;
             }
             c = r;
@@ -245,8 +268,10 @@ void persona__lex_next(rule_lexer *lx, token *t)
         lx->pos++;
         return;
     }
-    /* One whole UTF-8 character, so the message can quote it. */
+    /* One whole UTF-8 character (or && / ||), so the message can quote it. */
     size_t l = 1;
+    if ((c == '&' || c == '|') && d == c)
+        l = 2;
     while (lx->pos + l < lx->len && ((unsigned char)s[lx->pos + l] & 0xC0) == 0x80 && l < 4)
         l++;
     t->len = l;
@@ -254,11 +279,13 @@ void persona__lex_next(rule_lexer *lx, token *t)
     if (c == '=')
         fail(lx, t, "'=' is not an operator: compare with '=='");
     else if (c == '&' || c == '|' || c == '!')
-        fail(lx, t, "use the words and, or, not");
+        fail_quoting(lx, t, "", " is not an operator: use the words and, or, not");
     else if (c == '\'')
         fail(lx, t, "strings are written in double quotes");
+    else if (c == 0)
+        fail(lx, t, "unexpected NUL byte");
     else
-        fail(lx, t, "unexpected character");
+        fail_quoting(lx, t, "unexpected character ", "");
 }
 
 int persona__tok_is(const rule_lexer *lx, const token *t, const char *word)

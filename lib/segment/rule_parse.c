@@ -12,7 +12,7 @@
 #include "core/utf8.h"
 #include "segment/rule_ast.h"
 
-#define MAX_DURATION_MS 3.2e14 /* about 10,000 years: windows beyond are typos */
+#define MAX_DURATION_MS 3.15576e14 /* 10,000 years of 365.25 days: windows beyond are typos */
 /* Operands of one chain of the same operator (a + b + c …): code generation recurses
  * along such a chain, so it is bounded like nesting is. */
 #define MAX_CHAIN 1024
@@ -280,10 +280,13 @@ static int duration_arg(rule_parser *p, const char *fn, const char *what_arg, in
                                         what_arg, fn, what);
     }
     double v = p->tok.num;
-    if (!(v >= 1) || v > MAX_DURATION_MS || v != floor(v))
+    if (!(v >= 1) || v > MAX_DURATION_MS || v != floor(v)) {
+        char what[64];
+        persona__tok_describe(&p->lx, &p->tok, what, sizeof what);
         return persona__parse_error_tok(p, &p->tok,
-                                        "the %s of %s must be a whole number of milliseconds from 1 ms to 10,000 years",
-                                        what_arg, fn);
+                                        "the %s of %s must be a whole number of milliseconds from 1 ms to 10,000 years, found %s",
+                                        what_arg, fn, what);
+    }
     *out = (int64_t)v;
     return advance(p);
 }
@@ -309,10 +312,15 @@ static int parse_regularly(rule_parser *p, feature *f)
     if ((rc = type_arg(p, "regularly", &f->slot)) || (rc = comma(p, "regularly")))
         return rc;
     uint32_t kn[2];
+    token k_tok = p->tok;
     for (int i = 0; i < 2; i++) {
-        if (p->tok.kind != T_NUM || p->tok.num != floor(p->tok.num) || p->tok.num < 1 || p->tok.num > 64)
+        if (p->tok.kind != T_NUM || p->tok.num != floor(p->tok.num) || p->tok.num < 1 || p->tok.num > 64) {
+            char what[64];
+            persona__tok_describe(&p->lx, &p->tok, what, sizeof what);
             return persona__parse_error_tok(p, &p->tok,
-                                            "regularly needs 'K of N weeks' with whole numbers 1 <= K <= N <= 64");
+                                            "regularly needs 'K of N weeks' with whole numbers 1 <= K <= N <= 64, found %s",
+                                            what);
+        }
         kn[i] = (uint32_t)p->tok.num;
         if ((rc = advance(p)))
             return rc;
@@ -324,7 +332,7 @@ static int parse_regularly(rule_parser *p, feature *f)
         }
     }
     if (kn[0] > kn[1])
-        return persona__parse_error_tok(p, &p->tok, "regularly: K (%u) is more than N (%u)", kn[0], kn[1]);
+        return persona__parse_error_tok(p, &k_tok, "regularly: K (%u) is more than N (%u)", kn[0], kn[1]);
     static const char *const units[] = { "hours", "hour", "days", "day", "weeks", "week" };
     static const double unit_ms[] = { MS_PER_HOUR, MS_PER_HOUR, MS_PER_DAY, MS_PER_DAY,
                                       7 * MS_PER_DAY, 7 * MS_PER_DAY };
@@ -713,7 +721,7 @@ static uint32_t parse_unary(rule_parser *p, int *rc)
     if (x == AST_NONE)
         return AST_NONE;
     if (p->nodes[x].type != TY_NUM && p->nodes[x].type != TY_ANY) {
-        *rc = error_node(p, &p->nodes[x], "'-' needs a number, found %s", type_name(p->nodes[x].type));
+        *rc = persona__parse_error_tok(p, &at, "'-' needs a number, found %s", type_name(p->nodes[x].type));
         return AST_NONE;
     }
     uint32_t n = new_node(p, rc, A_NEG, TY_NUM, &at);
@@ -750,7 +758,7 @@ static uint32_t arith(rule_parser *p, int *rc, uint32_t l, uint32_t (*next)(rule
         for (int side = 0; side < 2; side++) {
             const ast *x = &p->nodes[side ? r : l];
             if (x->type != TY_NUM && x->type != TY_ANY) {
-                *rc = error_node(p, &p->nodes[side ? r : l], "'%s' needs numbers, found %s", sym, type_name(x->type));
+                *rc = persona__parse_error_tok(p, &at, "'%s' needs numbers, found %s", sym, type_name(x->type));
                 return AST_NONE;
             }
         }
@@ -876,8 +884,8 @@ static uint32_t parse_in_list(rule_parser *p, int *rc, uint32_t l, const token *
         break;
     }
     if (!comparable(p->nodes[l].type, list_ty)) {
-        *rc = error_node(p, &p->nodes[l], "cannot look for %s in a list of %ss", type_name(p->nodes[l].type),
-                         type_name(list_ty) + 2);
+        *rc = persona__parse_error_tok(p, at, "cannot look for %s in a list of %ss", type_name(p->nodes[l].type),
+                                       type_name(list_ty) + 2);
         return AST_NONE;
     }
     m->lists[m->n_lists] = list;
@@ -1009,8 +1017,9 @@ static uint32_t parse_comparison(rule_parser *p, int *rc)
         if (ty == TY_ANY)
             continue;
         if ((want && ty != want) || ty == TY_BOOL || (seen && ty != seen)) {
-            *rc = error_node(p, &p->nodes[opd[i]], "'%s' needs %s, found %s", opname,
-                             kind == A_BETWEEN ? "numbers or strings of one type" : "strings", type_name(ty));
+            *rc = persona__parse_error_tok(p, &at, "'%s' needs %s, found %s", opname,
+                                           kind == A_BETWEEN ? "numbers or strings of one type" : "strings",
+                                           type_name(ty));
             return AST_NONE;
         }
         seen = ty;
@@ -1030,7 +1039,7 @@ static uint32_t parse_not(rule_parser *p, int *rc)
     if (x == AST_NONE)
         return AST_NONE;
     if (!boolish(p->nodes[x].type)) {
-        *rc = error_node(p, &p->nodes[x], "'not' needs a condition, found %s", type_name(p->nodes[x].type));
+        *rc = persona__parse_error_tok(p, &at, "'not' needs a condition, found %s", type_name(p->nodes[x].type));
         return AST_NONE;
     }
     uint32_t n = new_node(p, rc, A_NOT, TY_BOOL, &at);
@@ -1061,7 +1070,8 @@ static uint32_t logical(rule_parser *p, int *rc, const char *word, int kind,
         for (int side = 0; side < 2; side++) {
             const ast *x = &p->nodes[side ? r : l];
             if (!boolish(x->type)) {
-                *rc = error_node(p, x, "'%s' needs conditions on both sides, found %s", word, type_name(x->type));
+                *rc = persona__parse_error_tok(p, &at, "'%s' needs conditions on both sides, found %s", word,
+                                               type_name(x->type));
                 return AST_NONE;
             }
         }

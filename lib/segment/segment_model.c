@@ -284,8 +284,21 @@ static int check_text(const char *text, size_t len)
 {
     if (!text && len)
         return persona__fail(PERSONA_EINVAL, "rule text is NULL");
-    if (len > PERSONA_RULE_MAX_TEXT)
-        return persona__fail(PERSONA_EINVAL, "rule text longer than %d bytes", PERSONA_RULE_MAX_TEXT);
+    if (len > PERSONA_RULE_MAX_TEXT) {
+        /* Positioned at the first byte past the limit, like every limit of the language. */
+        uint64_t line = 1, col = 1;
+        for (size_t i = 0; i < PERSONA_RULE_MAX_TEXT; i++) {
+            if (text[i] == '\n') {
+                line++;
+                col = 1;
+            } else {
+                col++;
+            }
+        }
+        return persona__fail_at(PERSONA_EPARSE, line, col,
+                                "line %llu, column %llu: rule text longer than %d bytes",
+                                (unsigned long long)line, (unsigned long long)col, PERSONA_RULE_MAX_TEXT);
+    }
     size_t bad;
     if (len && !persona__utf8_valid(text, len, &bad)) {
         uint64_t line = 1, col = 1;
@@ -399,7 +412,15 @@ PERSONA_API int persona_segment_model_compile(persona_segment_model **out, const
         p.n_nodes = 0;
         if ((rc = next_token(&p)))
             break;
-        if (p.tok.kind == T_EOF) {
+        int next_is_segment = 0;
+        if (p.tok.kind == T_IDENT || p.tok.kind == T_STR) {
+            rule_lexer save = p.lx;
+            token after;
+            persona__lex_next(&p.lx, &after);
+            p.lx = save;
+            next_is_segment = after.kind == T_COLON;
+        }
+        if (p.tok.kind == T_EOF || next_is_segment) {
             rc = persona__parse_error_tok(&p, &p.tok, "segment '%.100s' has no rule after ':'", name);
             break;
         }

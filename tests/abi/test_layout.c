@@ -257,6 +257,27 @@ static void layout(void)
     FIELD(persona_eval_context, count, 16, 8);
     FIELD(persona_eval_context, names, 24, 8);
     FIELD(persona_eval_context, values, 32, 8);
+
+    SIZE(persona_rfm_options, 48);
+    FIELD(persona_rfm_options, struct_size, 0, 4);
+    FIELD(persona_rfm_options, bins, 4, 4);
+    FIELD(persona_rfm_options, purchase_type, 8, 8);
+    FIELD(persona_rfm_options, return_type, 16, 8);
+    FIELD(persona_rfm_options, reference_ms, 24, 8);
+    FIELD(persona_rfm_options, from_ms, 32, 8);
+    FIELD(persona_rfm_options, consent_purpose, 40, 8);
+
+    SIZE(persona_rfm_entry, 56);
+    FIELD(persona_rfm_entry, struct_size, 0, 4);
+    FIELD(persona_rfm_entry, segment, 4, 4);
+    FIELD(persona_rfm_entry, last_purchase_ms, 8, 8);
+    FIELD(persona_rfm_entry, recency_days, 16, 8);
+    FIELD(persona_rfm_entry, frequency, 24, 8);
+    FIELD(persona_rfm_entry, monetary, 32, 8);
+    FIELD(persona_rfm_entry, r, 40, 4);
+    FIELD(persona_rfm_entry, f, 44, 4);
+    FIELD(persona_rfm_entry, m, 48, 4);
+    FIELD(persona_rfm_entry, reserved, 52, 4);
 }
 
 static void constants(void)
@@ -369,6 +390,25 @@ static void constants(void)
     CONST(PERSONA_FUNNEL_EXPORT_STAGES_CSV, 3);
     CONST(PERSONA_FUNNEL_MAX_STEPS, 32);
     CONST(PERSONA_FUNNEL_TIME_BUCKETS, 8);
+
+    /* RFM constants (rfm.h). */
+    CONST(PERSONA_RFM_CHAMPIONS, 0);
+    CONST(PERSONA_RFM_LOYAL, 1);
+    CONST(PERSONA_RFM_POTENTIAL_LOYALIST, 2);
+    CONST(PERSONA_RFM_NEW, 3);
+    CONST(PERSONA_RFM_PROMISING, 4);
+    CONST(PERSONA_RFM_NEED_ATTENTION, 5);
+    CONST(PERSONA_RFM_ABOUT_TO_SLEEP, 6);
+    CONST(PERSONA_RFM_AT_RISK, 7);
+    CONST(PERSONA_RFM_CANT_LOSE_THEM, 8);
+    CONST(PERSONA_RFM_HIBERNATING, 9);
+    CONST(PERSONA_RFM_LOST, 10);
+    CONST(PERSONA_RFM_SEGMENTS, 11);
+    CONST(PERSONA_RFM_MIN_BINS, 2);
+    CONST(PERSONA_RFM_MAX_BINS, 10);
+    CONST(PERSONA_RFM_EXPORT_CSV, 1);
+    CONST(PERSONA_RFM_EXPORT_SUMMARY_CSV, 2);
+    CONST(PERSONA_RFM_EXPORT_JSON, 3);
 
     /* Segment constants (segment.h). */
     CONST(PERSONA_SEGMENT_FIRST_MATCH, 0);
@@ -487,6 +527,8 @@ static void initializers(void)
                       PERSONA_COHORT_OPTIONS_INIT);
     INIT_FN_AND_MACRO(persona_segment_options, persona_segment_options_init,
                       PERSONA_SEGMENT_OPTIONS_INIT);
+    INIT_FN_AND_MACRO(persona_rfm_options, persona_rfm_options_init, PERSONA_RFM_OPTIONS_INIT);
+    INIT_FN_AND_MACRO(persona_rfm_entry, persona_rfm_entry_init, PERSONA_RFM_ENTRY_INIT);
     /* The evaluation context's defaults are not zero (no hour, the store's clock). */
     INIT_FN_AND_MACRO_DEFAULTS(persona_eval_context, persona_eval_context_init,
                                PERSONA_EVAL_CONTEXT_INIT);

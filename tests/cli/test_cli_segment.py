@@ -379,7 +379,7 @@ def test_segment_kinds(persona):
     assert r.code == 2 and r.err.startswith("persona: segment: which kind?")
     r = persona("segment", "bogus")
     assert r.code == 2 and "unknown kind 'bogus'" in r.err
-    for kind in ("rfm", "kmeans"):
+    for kind in ("kmeans",):
         r = persona("segment", kind)
         assert r.code == 2 and f"segment {kind} is not available yet" in r.err
     r = persona("segment", "--help")

@@ -1,5 +1,5 @@
 """Python bindings of libpersona (ctypes): profiles, traits, attributes, consent,
-cohort tables, funnels and rule segments.
+cohort tables, funnels, rule segments and RFM.
 
     import persona
     with persona.Store() as store:
@@ -21,6 +21,8 @@ from .identity import (ID_COOKIE, ID_CUSTOMER, ID_EMAIL, ID_HOST, ID_KEY, ID_PHO
                        LINK_ADDED, LINK_BLOCKED_LIMIT, LINK_BLOCKED_VALUE, LINK_MERGED,
                        LINK_OUTCOMES, LINK_SAME, AliasResult, normalize_identifier)
 from .segment import Rules
+from .rfm import RFM
+from .stability import adjusted_rand_index
 from .source import Source
 from .store import IngestStats, Store
 from .times import format_time, parse_time, time_bucket, time_label
@@ -44,7 +46,8 @@ def build_features():
 
 
 __all__ = [
-    "Store", "Source", "IngestStats", "AliasResult", "CohortTable", "Funnel", "Rules",
+    "Store", "Source", "IngestStats", "AliasResult", "CohortTable", "Funnel", "Rules", "RFM",
+    "adjusted_rand_index",
     "PersonaError", "InvalidArgumentError", "OutOfMemoryError", "BufferTooSmallError",
     "NotFoundError", "ParseError", "PersonaIOError", "CorruptError", "VersionError",
     "UnsupportedError", "BusyError", "CallbackError", "MisuseError", "InternalError",

@@ -178,6 +178,10 @@ class FunnelHandle(_Handle):
     """persona_funnel *"""
 
 
+class RfmHandle(_Handle):
+    """persona_rfm *"""
+
+
 STATUS = object()  # restype marker: int status code, checked by errcheck
 P = POINTER
 BUF = [c_char_p, c_size_t, P(c_size_t)]  # caller buffer, capacity, out_len
@@ -374,6 +378,27 @@ PROTOTYPES = {
     "persona_store_segment_name": (STATUS, BUF + [StoreHandle, c_size_t]),
     "persona_store_segments_of": (STATUS, [P(c_uint32), c_size_t, P(c_size_t), StoreHandle,
                                            c_char_p]),
+    # rfm.h
+    "persona_rfm_options_init": (STATUS, [P(S.persona_rfm_options), c_uint32]),
+    "persona_rfm_entry_init": (STATUS, [P(S.persona_rfm_entry), c_uint32]),
+    "persona_rfm_build": (STATUS, [P(RfmHandle), StoreHandle, P(S.persona_rfm_options)]),
+    "persona_rfm_free": (None, [RfmHandle]),
+    "persona_rfm_count": (STATUS, [P(c_size_t), RfmHandle]),
+    "persona_rfm_bins": (STATUS, [P(c_uint32), RfmHandle]),
+    "persona_rfm_reference": (STATUS, [P(c_int64), RfmHandle]),
+    "persona_rfm_user_at": (STATUS, BUF + [RfmHandle, c_size_t]),
+    "persona_rfm_get": (STATUS, [P(S.persona_rfm_entry), RfmHandle, c_size_t]),
+    "persona_rfm_find": (STATUS, [P(c_size_t), RfmHandle, c_char_p]),
+    "persona_rfm_segment_size": (STATUS, [P(c_uint64), RfmHandle, c_int32]),
+    "persona_rfm_segment_name": (c_char_p, [c_int32]),
+    "persona_rfm_export": (STATUS, [RfmHandle, c_int32, S.WRITE_FN, c_void_p]),
+    "persona_rfm_export_buffer": (STATUS, [P(c_void_p), P(c_size_t), RfmHandle, c_int32]),
+    "persona_rfm_save": (STATUS, [RfmHandle, c_char_p]),
+    "persona_rfm_load": (STATUS, [P(RfmHandle), c_char_p]),
+    # stability.h
+    "persona_adjusted_rand_index": (STATUS, [P(c_double), P(c_uint32), P(c_uint32), c_size_t]),
+    "persona_segment_model_migration": (STATUS, [P(c_uint64), c_size_t, SegmentModelHandle,
+                                                 StoreHandle, c_int64, c_int64]),
 }
 
 

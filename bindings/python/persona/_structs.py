@@ -333,11 +333,40 @@ class persona_eval_context(Structure):
     ]
 
 
+class persona_rfm_options(Structure):
+    _init_ = "persona_rfm_options_init"
+    _fields_ = [
+        ("struct_size", c_uint32),
+        ("bins", c_uint32),
+        ("purchase_type", c_char_p),
+        ("return_type", c_char_p),
+        ("reference_ms", c_int64),
+        ("from_ms", c_int64),
+        ("consent_purpose", c_char_p),
+    ]
+
+
+class persona_rfm_entry(Structure):
+    _init_ = "persona_rfm_entry_init"
+    _fields_ = [
+        ("struct_size", c_uint32),
+        ("segment", c_int32),
+        ("last_purchase_ms", c_int64),
+        ("recency_days", c_int64),
+        ("frequency", c_uint64),
+        ("monetary", c_double),
+        ("r", c_int32),
+        ("f", c_int32),
+        ("m", c_int32),
+        ("reserved", c_uint32),
+    ]
+
+
 ALL_STRUCTS = (
     persona_allocator, persona_event, persona_ingest_stats, persona_ingest_options,
     persona_attribute, persona_store_options, persona_store_info, persona_profile_info,
     persona_source_vtable, persona_mapping, persona_csv_options, persona_event_arrays,
     persona_erase_receipt, persona_identifier, persona_alias_result, persona_cohort_options,
     persona_funnel_step, persona_funnel_exclusion, persona_funnel_options,
-    persona_segment_options, persona_eval_context,
+    persona_segment_options, persona_eval_context, persona_rfm_options, persona_rfm_entry,
 )

@@ -355,6 +355,16 @@ class Rules(Handle):
         result[None] = none  # users in no segment
         return result
 
+    def migration(self, store, start, end, frame=None):
+        """Users by (segment as of ``start``, segment as of ``end``): a first-match rule
+        set's migration matrix (persona_segment_model_migration; see
+        persona.stability.migration). Rows and columns are the segment names and last
+        "(none)"; a pandas DataFrame (index "from", columns "to") when pandas is installed,
+        else ``(labels, matrix)``. Each profile counts once, as assign() evaluates its key
+        with ``now`` = each time (None = the store's clock)."""
+        from .stability import migration
+        return migration(self, store, start, end, frame=frame)
+
     def __repr__(self):
         if self.closed:
             return "<persona.Rules closed>"

@@ -652,6 +652,27 @@ class Store(Handle):
         cohort()."""
         return self.cohort(period, "stickiness", **options)
 
+    def rfm(self, bins=5, purchase="purchase", returns=None, as_of=None, start=None,
+            consent=None):
+        """RFM of the store's customers (persona_rfm_build); returns a persona.RFM that
+        does not depend on the store afterwards (docs/rfm.md).
+
+        * ``bins``: score bins 2 ... 10 (quantiles of the ranks, as pandas.qcut of
+          ``rank(method="first")`` in the store's user order).
+        * ``purchase``: the event type of purchases; one with a negative value is a return
+          (counted in monetary, not an order, not a purchase).
+        * ``returns``: an event type of returns whose |value| is subtracted from monetary.
+        * ``as_of``: the reference time (datetime, str or int ms): recency counts to it and
+          later events are ignored; None = the store's latest event + 1 day.
+        * ``start``: ignore events before this time.
+        * ``consent``: score only customers who granted this purpose.
+
+        ValueError for a bad value before the library is called; InvalidArgumentError (also
+        a ValueError) with the library's message for options it refuses."""
+        from .rfm import build
+        return build(self, bins=bins, purchase=purchase, returns=returns, as_of=as_of,
+                     start=start, consent=consent)
+
     # ------------------------------------------------------------------ segments
 
     def add_segment(self, name, rule, on_enter=None, on_exit=None):
