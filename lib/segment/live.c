@@ -154,21 +154,30 @@ static void sift_down(heap_entry *h, size_t n, size_t i)
     }
 }
 
-/* Drop stale entries (and duplicates): at most one per profile remains. */
+static int by_user_time(const void *a, const void *b)
+{
+    const heap_entry *x = a, *y = b;
+    if (x->user != y->user)
+        return x->user < y->user ? -1 : 1;
+    return (x->t > y->t) - (x->t < y->t);
+}
+
+/* Drop stale entries (and duplicates): at most one per profile remains. Sorting keeps the
+ * per-profile stamps of the update in progress untouched (they say who was looked at). */
 static void compact(live_state *L)
 {
-    L->cur_stamp++;
     size_t w = 0;
-    for (size_t i = 0; i < L->n_heap; i++) {
-        heap_entry e = L->heap[i];
-        if (L->next[e.user] != e.t || L->stamp[e.user] == L->cur_stamp)
-            continue;
-        L->stamp[e.user] = L->cur_stamp;
-        L->heap[w++] = e;
-    }
-    L->n_heap = w;
-    for (size_t i = w / 2; i-- > 0;)
-        sift_down(L->heap, w, i);
+    for (size_t i = 0; i < L->n_heap; i++)
+        if (L->next[L->heap[i].user] == L->heap[i].t)
+            L->heap[w++] = L->heap[i];
+    qsort(L->heap, w, sizeof *L->heap, by_user_time);
+    size_t u = 0;
+    for (size_t i = 0; i < w; i++)
+        if (u == 0 || L->heap[u - 1].user != L->heap[i].user)
+            L->heap[u++] = L->heap[i];
+    L->n_heap = u;
+    for (size_t i = u / 2; i-- > 0;)
+        sift_down(L->heap, u, i);
 }
 
 static void schedule(live_state *L, uint32_t u, int64_t t)
