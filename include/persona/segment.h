@@ -227,7 +227,8 @@ PERSONA_API int persona_segment_model_find(size_t *out, const persona_segment_mo
  * in model order. A key the store does not know is evaluated as an empty profile (no
  * events, attributes or consent), so context-only rules still apply to new visitors.
  * Allocates nothing, except for a user with more than 256 events that arrived out of time
- * order when a rule needs their order (sequence(), or sessions / orders as of a past time).
+ * order when a rule needs their order (sequence(), sessions), and for `orders` as of a time
+ * before the user's latest event (docs/rules.md, "Cost").
  * @param[out] out       segment indexes (may be NULL when capacity is 0).
  * @param[in]  capacity  room in out.
  * @param[out] out_count number of segments (also on #PERSONA_EBUFS); may be NULL.

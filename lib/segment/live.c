@@ -46,13 +46,21 @@ typedef struct live_state {
     uint32_t ids[PERSONA_RULE_MAX_NAMES];
 } live_state;
 
-static _Thread_local const persona_store *delivering;
+/* The stores whose callbacks this thread is running (a callback may write to another
+ * store, whose callbacks then run inside it). */
+#define DELIVERY_DEPTH 16
+static _Thread_local const persona_store *delivering[DELIVERY_DEPTH];
+static _Thread_local int n_delivering;
 
 int persona__live_check_reentry(const persona_store *s)
 {
-    if (s && delivering == s)
-        return persona__fail(PERSONA_EMISUSE,
-                             "a live-segment callback must not write to the store it came from");
+    for (int i = 0; s && i < n_delivering; i++)
+        if (delivering[i] == s)
+            return persona__fail(PERSONA_EMISUSE,
+                                 "a live-segment callback must not write to a store whose callbacks are running");
+    if (s && n_delivering == DELIVERY_DEPTH)
+        return persona__fail(PERSONA_EMISUSE, "live-segment callbacks nested more than %d stores deep",
+                             DELIVERY_DEPTH);
     return PERSONA_OK;
 }
 
@@ -327,8 +335,7 @@ int persona__live_deliver(persona_store *s)
     qsort(L->outbox, L->n_out, sizeof *L->outbox, cmp_change);
     int64_t at = persona__store_clock(s);
     int rc = PERSONA_OK;
-    const persona_store *was = delivering;
-    delivering = s;
+    delivering[n_delivering++] = s; /* room: checked on the way in */
     for (size_t i = 0; i < L->n_out && !rc; i++) {
         const change *c = &L->outbox[i];
         uint64_t diff = c->before ^ c->after;
@@ -342,7 +349,7 @@ int persona__live_deliver(persona_store *s)
                                    L->model->segs[k].name);
         }
     }
-    delivering = was;
+    n_delivering--;
     L->n_out = 0;
     return rc;
 }

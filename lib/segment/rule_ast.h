@@ -63,5 +63,7 @@ int persona__parse_error_tok(rule_parser *p, const token *t, const char *fmt, ..
 int persona__emit_rule(rule_parser *p, uint32_t root, const char *name, const char *source,
                        size_t source_len);
 void persona__parser_free(rule_parser *p);
+/* Whether an identifier is a keyword, a trait or a function name. */
+int persona__rule_word_reserved(const char *s, size_t n);
 
 #endif

@@ -5,10 +5,12 @@
 #include "core/alloc.h"
 #include "core/error.h"
 #include "segment/rule_ast.h"
+#include "segment/rule_eval.h"
 
-/* Deepest VM stack a leaf may need: nesting is bounded by PERSONA_RULE_MAX_DEPTH and a
- * node holds at most three operands, so this is never reached by a rule that parsed. */
-#define VM_STACK_LIMIT 256
+/* Deepest VM stack a leaf may need (the VM's own size): nesting is bounded by
+ * PERSONA_RULE_MAX_DEPTH and a node holds at most three operands, so a rule that parsed
+ * needs about 66 at most. */
+#define VM_STACK_LIMIT VM_STACK
 
 typedef struct emitter {
     rule_parser *p;

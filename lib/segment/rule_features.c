@@ -656,7 +656,7 @@ int persona__features_compute(eval_state *es)
         if (!acc_init(es, (uint32_t)fi, &accs[n], future, monotone)) {
             want_sessions |= f->kind == F_SESSIONS && !(monotone && !future);
             want_orders |= f->kind == F_ORDERS && future;
-            want_seq |= f->kind == F_SEQUENCE && !monotone;
+            want_seq |= f->kind == F_SEQUENCE && !monotone && !never_had(es, f);
             continue;
         }
         if (++n == ACC_BATCH) {

@@ -151,7 +151,7 @@ typedef struct segment_ref {
 typedef struct bind_cache {
     atomic_uint_fast64_t seq;
     atomic_uint_fast64_t serial, epoch, n_types, n_names;
-    _Atomic uint32_t *ids; /* per name slot */
+    _Atomic(_Atomic uint32_t *) ids; /* per name slot; set once, under lock */
     pthread_mutex_t lock;
 } bind_cache;
 

@@ -32,6 +32,18 @@ static const char *const functions[] = {
     "sequence", "last", "consent", "score", "in_segment", "exists", "date",
 };
 
+int persona__rule_word_reserved(const char *s, size_t n)
+{
+    const char *const *lists[] = { keywords, traits, functions };
+    const size_t counts[] = { sizeof keywords / sizeof *keywords, sizeof traits / sizeof *traits,
+                              sizeof functions / sizeof *functions };
+    for (int l = 0; l < 3; l++)
+        for (size_t i = 0; i < counts[l]; i++)
+            if (strlen(lists[l][i]) == n && memcmp(lists[l][i], s, n) == 0)
+                return 1;
+    return 0;
+}
+
 static const char *type_name(int ty)
 {
     return ty == TY_NUM ? "a number" : ty == TY_STR ? "a string" : ty == TY_BOOL ? "a condition" : "a value";
@@ -1063,6 +1075,11 @@ static uint32_t logical(rule_parser *p, int *rc, const char *word, int kind,
         }
         if ((*rc = enter(p, &at)) || (*rc = advance(p)))
             return AST_NONE;
+        if (p->tok.kind == T_COLON) { /* "or: …" starting a segment in a rule set */
+            *rc = persona__parse_error_tok(p, &at, "'%s' is a reserved word: quote a segment of that name (\"%s\": …)",
+                                           word, word);
+            return AST_NONE;
+        }
         uint32_t r = next(p, rc);
         p->depth--;
         if (r == AST_NONE)

@@ -20,7 +20,8 @@ static int cache_read(const persona_segment_model *m, const persona_store *s, ui
 {
     bind_cache *c = (bind_cache *)&m->bind;
     uint64_t seq = atomic_load_explicit(&c->seq, memory_order_acquire);
-    if ((seq & 1) || !c->ids)
+    _Atomic uint32_t *cached = atomic_load_explicit(&c->ids, memory_order_acquire);
+    if ((seq & 1) || !cached)
         return 0;
     if (atomic_load_explicit(&c->serial, memory_order_relaxed) != s->serial ||
         atomic_load_explicit(&c->epoch, memory_order_relaxed) != s->epoch ||
@@ -28,7 +29,7 @@ static int cache_read(const persona_segment_model *m, const persona_store *s, ui
         atomic_load_explicit(&c->n_names, memory_order_relaxed) != s->names.count)
         return 0;
     for (size_t i = 0; i < m->n_slots; i++)
-        ids[i] = atomic_load_explicit(&c->ids[i], memory_order_relaxed);
+        ids[i] = atomic_load_explicit(&cached[i], memory_order_relaxed);
     atomic_thread_fence(memory_order_acquire);
     return atomic_load_explicit(&c->seq, memory_order_relaxed) == seq;
 }
@@ -38,10 +39,11 @@ static void cache_write(const persona_segment_model *m, const persona_store *s, 
     bind_cache *c = (bind_cache *)&m->bind;
     if (pthread_mutex_trylock(&c->lock) != 0)
         return; /* another thread is installing: it will do */
-    if (!c->ids) {
+    _Atomic uint32_t *cached = atomic_load_explicit(&c->ids, memory_order_relaxed);
+    if (!cached) {
         /* Allocated once per model; without memory the cache just stays empty. */
-        c->ids = persona__calloc(m->n_slots, sizeof *c->ids);
-        if (!c->ids) {
+        cached = persona__calloc(m->n_slots, sizeof *cached);
+        if (!cached) {
             pthread_mutex_unlock(&c->lock);
             return;
         }
@@ -54,7 +56,8 @@ static void cache_write(const persona_segment_model *m, const persona_store *s, 
     atomic_store_explicit(&c->n_types, s->types.count, memory_order_relaxed);
     atomic_store_explicit(&c->n_names, s->names.count, memory_order_relaxed);
     for (size_t i = 0; i < m->n_slots; i++)
-        atomic_store_explicit(&c->ids[i], ids[i], memory_order_relaxed);
+        atomic_store_explicit(&cached[i], ids[i], memory_order_relaxed);
+    atomic_store_explicit(&c->ids, cached, memory_order_release);
     atomic_store_explicit(&c->seq, seq + 2, memory_order_release);
     pthread_mutex_unlock(&c->lock);
 }
@@ -70,7 +73,7 @@ void persona__bind(const persona_segment_model *m, const persona_store *s, uint3
 
 void persona__bind_reset(persona_segment_model *m)
 {
-    persona__free((void *)m->bind.ids);
-    m->bind.ids = NULL;
+    persona__free((void *)atomic_load(&m->bind.ids));
+    atomic_store(&m->bind.ids, NULL);
     atomic_store(&m->bind.seq, 0);
 }

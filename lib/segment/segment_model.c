@@ -99,7 +99,7 @@ PERSONA_API void persona_segment_model_free(persona_segment_model *m)
     persona__free(m->kids);
     persona__free(m->leaves);
     persona__free(m->refs);
-    persona__free((void *)m->bind.ids);
+    persona__free((void *)atomic_load(&m->bind.ids));
     pthread_mutex_destroy(&m->bind.lock);
     persona__free(m);
 }
@@ -373,6 +373,12 @@ PERSONA_API int persona_segment_model_compile(persona_segment_model **out, const
         size_t nlen;
         if (p.tok.kind == T_IDENT) {
             nlen = p.tok.len;
+            if (persona__rule_word_reserved(text + p.tok.off, nlen)) {
+                rc = persona__parse_error_tok(&p, &p.tok,
+                                              "'%.*s' is a reserved word: quote a segment of that name (\"%.*s\": …)",
+                                              (int)nlen, text + p.tok.off, (int)nlen, text + p.tok.off);
+                break;
+            }
             if (nlen > PERSONA_SEGMENT_MAX_NAME) {
                 rc = persona__parse_error_tok(&p, &p.tok, "segment name longer than %d bytes", PERSONA_SEGMENT_MAX_NAME);
                 break;

@@ -56,6 +56,7 @@ static int attr_set(persona_store *s, const char *user, const char *name, const 
         if (!copy)
             return persona__fail_nomem();
     }
+    pthread_mutex_lock(&s->live_lock); /* no live callbacks pending meanwhile (live.h) */
     STORE_WRLOCK(s);
     name_slot ns;
     int rc = persona__live_reserve(s, s->users.count + 1) ? persona__fail_nomem() : PERSONA_OK;
@@ -81,6 +82,7 @@ static int attr_set(persona_store *s, const char *user, const char *name, const 
         persona__live_after_change(s, persona__id_root(s, ns.user));
     }
     STORE_UNLOCK(s);
+    pthread_mutex_unlock(&s->live_lock);
     persona__free(copy);
     return rc;
 }
@@ -156,6 +158,7 @@ PERSONA_API int persona_store_attr_remove(persona_store *store, const char *user
         return PERSONA_EMISUSE;
     if (!store)
         return persona__fail(PERSONA_EINVAL, "store is NULL");
+    pthread_mutex_lock(&store->live_lock);
     STORE_WRLOCK(store);
     int rc;
     if (attr_find(store, user, name, &rc)) {
@@ -179,6 +182,7 @@ PERSONA_API int persona_store_attr_remove(persona_store *store, const char *user
         persona__live_after_change(store, root);
     }
     STORE_UNLOCK(store);
+    pthread_mutex_unlock(&store->live_lock);
     return rc;
 }
 
@@ -273,9 +277,18 @@ PERSONA_API int persona_store_consent_set(persona_store *store, const char *user
         return persona__fail(PERSONA_EINVAL, "store is NULL");
     if (time_ms < PERSONA_TIME_MIN || time_ms > PERSONA_TIME_MAX)
         return persona__fail(PERSONA_EINVAL, "consent time out of range");
+    /* A host's setting re-evaluates silently here; one carried by an event (event rules)
+     * is looked at, and called back, with the rest of its batch. */
+    pthread_mutex_lock(&store->live_lock);
     STORE_WRLOCK(store);
     int rc = persona__consent_set_locked(store, user, purpose, granted, time_ms);
+    if (rc == PERSONA_OK) {
+        uint32_t id = persona__intern_find(&store->users, user, strlen(user));
+        if (id != PERSONA__NO_ID)
+            persona__live_after_change(store, persona__id_root(store, id));
+    }
     STORE_UNLOCK(store);
+    pthread_mutex_unlock(&store->live_lock);
     return rc;
 }
 
@@ -297,7 +310,6 @@ int persona__consent_set_locked(persona_store *store, const char *user, const ch
         store->consents[e].granted = granted != 0;
         store->consents[e].time_ms = time_ms;
         store->consents[e].seq = ++store->set_seq;
-        persona__live_after_change(store, persona__id_root(store, ns.user));
     }
     return rc;
 }

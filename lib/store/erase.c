@@ -544,6 +544,13 @@ static int transform(persona_store *store, const char *user, char *pseudonym,
         memcpy((char *)&old + from, (char *)store + from, sizeof old - from);
         memcpy((char *)store + from, (char *)&t + from, sizeof t - from);
         store->epoch = old.epoch + 1; /* every id changed */
+        /* The clock never goes back: keep it when the erased events were the latest. */
+        int64_t was = old.log.count ? old.last_time_ms : 0;
+        if (old.log.count && (!store->has_tick || was > store->tick_ms) &&
+            (!store->log.count || was > store->last_time_ms)) {
+            store->tick_ms = was;
+            store->has_tick = 1;
+        }
         persona__store_release(&old);
     }
     STORE_UNLOCK(store);

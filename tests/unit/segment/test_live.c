@@ -357,6 +357,80 @@ static void api_rules(void)
     persona_store_free(s);
 }
 
+/* Review findings: writes across two stores' callbacks, erasure and the clock, consent
+ * carried by events. */
+static persona_store *other_store;
+static int nested_rc;
+static int into_other(void *ctx, const char *user, size_t len, const char *segment, int32_t entered,
+                      int64_t at)
+{
+    (void)ctx, (void)len, (void)segment, (void)entered, (void)at;
+    persona_event e = ev(user, at, "x", 1);
+    persona_ingest_stats st = PERSONA_INGEST_STATS_INIT;
+    CHECK_RC(persona_store_ingest(&st, other_store, &e, 1, NULL), PERSONA_OK);
+    return 0;
+}
+static persona_store *first_store;
+static int back_to_first(void *ctx, const char *user, size_t len, const char *segment,
+                         int32_t entered, int64_t at)
+{
+    (void)ctx, (void)user, (void)len, (void)segment, (void)entered, (void)at;
+    nested_rc = persona_store_attr_set_num(first_store, "z", "n", 1);
+    return 0;
+}
+
+static void review_findings(void)
+{
+    /* S's callback ingests into T, whose callback writes to S: refused, not a deadlock. */
+    first_store = new_seeded_store(201);
+    other_store = new_seeded_store(202);
+    CHECK_RC(persona_store_add_segment(first_store, "a", "events > 0", 10, into_other, NULL), PERSONA_OK);
+    CHECK_RC(persona_store_add_segment(other_store, "b", "events > 0", 10, back_to_first, NULL), PERSONA_OK);
+    persona_event e = ev("u", T0, "y", 1);
+    persona_ingest_stats st = PERSONA_INGEST_STATS_INIT;
+    nested_rc = 0;
+    CHECK_RC(persona_store_ingest(&st, first_store, &e, 1, NULL), PERSONA_OK);
+    CHECK(nested_rc == PERSONA_EMISUSE);
+    persona_store_free(first_store);
+    persona_store_free(other_store);
+
+    /* Erasing the latest events does not move the clock back. */
+    persona_store *s = new_seeded_store(203);
+    rec.n = 0;
+    CHECK_RC(persona_store_add_segment(s, "s0", "count(\"x\", 1h) >= 1", 19, on_change, (void *)0), PERSONA_OK);
+    persona_event b = ev("b", T0, "x", 1), late = ev("e", T0 + 2 * HOUR, "y", 1);
+    CHECK_RC(persona_store_ingest(&st, s, &b, 1, NULL), PERSONA_OK);
+    CHECK_RC(persona_store_ingest(&st, s, &late, 1, NULL), PERSONA_OK);
+    CHECK(rec.n == 2 && rec.calls[1].entered == 0);
+    persona_erase_receipt er = PERSONA_ERASE_RECEIPT_INIT;
+    CHECK_RC(persona_store_erase(&er, s, "e"), PERSONA_OK);
+    int64_t clock = 0;
+    CHECK_RC(persona_store_clock(&clock, s), PERSONA_OK);
+    CHECK(clock == T0 + 2 * HOUR);
+    uint32_t segs[1];
+    size_t n = 9;
+    CHECK_RC(persona_store_segments_of(segs, 1, &n, s, "b"), PERSONA_OK);
+    CHECK(n == 0);
+    rec.n = 0;
+    CHECK_RC(persona_store_tick(s, T0 + 3 * HOUR), PERSONA_OK);
+    CHECK(rec.n == 0);
+    persona_store_free(s);
+
+    /* Consent set by an event is a change of that ingest: called back. */
+    s = new_seeded_store(204);
+    CHECK_RC(persona_store_consent_rule(s, "consent", "purpose", "granted"), PERSONA_OK);
+    CHECK_RC(persona_store_add_segment(s, "s0", "consent(\"marketing\")", 20, on_change, (void *)0), PERSONA_OK);
+    persona_event c = ev("u", T0, "consent", NAN);
+    const char *names[2] = { "purpose", "granted" }, *values[2] = { "marketing", "yes" };
+    c.prop_names = names;
+    c.prop_values = values;
+    c.n_props = 2;
+    rec.n = 0;
+    CHECK_RC(persona_store_ingest(&st, s, &c, 1, NULL), PERSONA_OK);
+    CHECK(rec.n == 1 && rec.calls[0].entered == 1);
+    persona_store_free(s);
+}
+
 int main(void)
 {
     const char *env = getenv("LIVE_ROUNDS");
@@ -368,5 +442,6 @@ int main(void)
     CHECK(rounds == 0 || changes > (uint64_t)rounds * 10); /* the streams do change memberships */
     api_rules();
     profiles_without_events();
+    review_findings();
     return check_report("test_live");
 }

@@ -457,6 +457,14 @@ static void models_modes_and_scans(void)
     c.hour = -1;
     c.count = 1;
     CHECK_RC(persona_segment_model_assign(segs, 4, &count, all, s, "x", &c), PERSONA_EINVAL);
+    /* an unquoted reserved word is not a segment name */
+    persona_segment_model *kw = NULL;
+    const char *kwtext = "a: vip\nor: x > 1\n";
+    CHECK_RC(persona_segment_model_compile(&kw, kwtext, strlen(kwtext), NULL), PERSONA_EPARSE);
+    CHECK_MSG("'or' is a reserved word");
+    const char *quoted = "a: vip\n\"or\": x > 1\n";
+    CHECK_RC(persona_segment_model_compile(&kw, quoted, strlen(quoted), NULL), PERSONA_OK);
+    persona_segment_model_free(kw);
     o.mode = 7;
     persona_segment_model *bad = NULL;
     CHECK_RC(persona_segment_model_new(&bad, &o), PERSONA_EINVAL);
