@@ -456,10 +456,16 @@ static void acc_event(eval_state *es, acc *a, const log_chunk *c, size_t k, uint
                     a->best_t = t;
                     a->found = 1;
                 }
+                /* In time order the first one decides stopped() (false until it leaves). */
+                a->done = monotone && f->kind == F_STOPPED;
             } else if (f->kind == F_RESTARTED && t > now - f->window - f->gap) {
                 a->b++;
-                if (t < a->oldest_b)
+                if (t < a->oldest_b || a->oldest_b == INT64_MAX)
                     a->oldest_b = t;
+                /* In time order the first event of the gap decides: restarted() is false
+                 * until the newest of the gap (this one) has left it, which is the time
+                 * that matters; the window above is complete by now. */
+                a->done = monotone;
             }
         }
         break;
@@ -551,6 +557,8 @@ static void acc_finish(eval_state *es, acc *a)
     case F_FIRST_TIME:
     case F_STOPPED:
     case F_RESTARTED: {
+        /* a and b are exact unless the pass stopped early, which it does only once they
+         * settle the answer (stopped: a > 0; restarted: b > 0). */
         uint64_t upto_now = type_total(es, f->slot) - a->after;
         uint64_t before = upto_now - a->a - a->b; /* at or before the window (and gap) */
         if (f->kind == F_FIRST_TIME)
