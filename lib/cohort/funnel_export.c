@@ -9,27 +9,7 @@
 #include "core/buf.h"
 #include "core/error.h"
 
-#define FLUSH_AT 65536
-
-typedef struct writer {
-    persona__buf out;
-    persona_write_fn write;
-    void *ctx;
-    int rc;
-} writer;
-
-static void flush(writer *w, int force)
-{
-    if (w->rc || (!force && w->out.len < FLUSH_AT))
-        return;
-    if (persona__buf_failed(&w->out)) {
-        w->rc = persona__fail_nomem();
-        return;
-    }
-    if (w->out.len && w->write(w->ctx, w->out.data, w->out.len) < 0)
-        w->rc = persona__fail(PERSONA_ECALLBACK, "the export writer returned an error");
-    persona__buf_clear(&w->out);
-}
+typedef persona__export_writer writer;
 
 /* A number, or nothing for NaN (CSV). */
 static void csv_num(persona__buf *b, double v)
@@ -78,7 +58,7 @@ static void export_stages(writer *w, const persona_funnel *f)
         persona__buf_putc(b, ',');
         persona__buf_u64(b, f->stages[i]);
         persona__buf_putc(b, '\n');
-        flush(w, 0);
+        persona__export_flush(w, 0);
     }
 }
 
@@ -249,7 +229,7 @@ static void export_json(writer *w, const persona_funnel *f)
         persona__buf_puts(b, ",\"converted\":");
         persona__buf_u64(b, f->converted[i]);
         persona__buf_putc(b, '}');
-        flush(w, 0);
+        persona__export_flush(w, 0);
     }
     persona__buf_puts(b, "],\"users\":");
     persona__buf_u64(b, f->n_users);
@@ -272,7 +252,7 @@ PERSONA_API int persona_funnel_export(const persona_funnel *funnel, int32_t form
         export_json(&w, funnel);
     else
         export_stages(&w, funnel);
-    flush(&w, 1);
+    persona__export_flush(&w, 1);
     persona__buf_free(&w.out);
     return w.rc;
 }

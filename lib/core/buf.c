@@ -188,3 +188,16 @@ void persona__buf_json_str(persona__buf *b, const char *s, size_t len)
     persona__buf_append(b, s + start, len - start);
     persona__buf_putc(b, '"');
 }
+
+void persona__export_flush(persona__export_writer *w, int force)
+{
+    if (w->rc || (!force && w->out.len < 65536))
+        return;
+    if (persona__buf_failed(&w->out)) {
+        w->rc = persona__fail_nomem();
+        return;
+    }
+    if (w->out.len && w->write(w->ctx, w->out.data, w->out.len) < 0)
+        w->rc = persona__fail(PERSONA_ECALLBACK, "the export writer returned an error");
+    persona__buf_clear(&w->out);
+}

@@ -45,6 +45,17 @@ int persona__buf_write(void *ctx, const char *data, size_t len);
  * buffer is freed and rc returned (PERSONA_ENOMEM for a failed buffer). */
 int persona__buf_hand_over(persona__buf *b, int rc, char **out, size_t *out_len);
 
+/* A buffered export to a caller's writer (persona_write_fn): text collects in `out` and
+ * goes out in pieces of about 64 KiB, and at the end with force; rc keeps the first
+ * failure (ENOMEM for the buffer, ECALLBACK when the writer stops). */
+typedef struct persona__export_writer {
+    persona__buf out;
+    int (*write)(void *ctx, const char *data, size_t len);
+    void *ctx;
+    int rc;
+} persona__export_writer;
+void persona__export_flush(persona__export_writer *w, int force);
+
 /* Shortest round-trip form of a double into out (at least 32 bytes); returns length. */
 size_t persona__fmt_double(char *out, double v);
 

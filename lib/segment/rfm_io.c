@@ -132,27 +132,7 @@ PERSONA_API int persona_rfm_segment_size(uint64_t *out, const persona_rfm *x, in
 
 /* ---- exports ------------------------------------------------------------------------- */
 
-#define FLUSH_AT 65536
-
-typedef struct writer {
-    persona__buf out;
-    persona_write_fn write;
-    void *ctx;
-    int rc;
-} writer;
-
-static void flush(writer *w, int force)
-{
-    if (w->rc || (!force && w->out.len < FLUSH_AT))
-        return;
-    if (persona__buf_failed(&w->out)) {
-        w->rc = persona__fail_nomem();
-        return;
-    }
-    if (w->out.len && w->write(w->ctx, w->out.data, w->out.len) < 0)
-        w->rc = persona__fail(PERSONA_ECALLBACK, "the export writer returned an error");
-    persona__buf_clear(&w->out);
-}
+typedef persona__export_writer writer;
 
 static double share_of(const persona_rfm *x, int32_t s)
 {
@@ -184,7 +164,7 @@ static void export_csv(writer *w, const persona_rfm *x)
         persona__buf_putc(b, ',');
         persona__buf_csv_cell(b, name, strlen(name), ',');
         persona__buf_putc(b, '\n');
-        flush(w, 0);
+        persona__export_flush(w, 0);
     }
 }
 
@@ -277,7 +257,7 @@ static void export_json(writer *w, const persona_rfm *x)
         persona__buf_puts(b, ",\"segment\":");
         json_str_or_null(b, persona_rfm_segment_name(e.segment));
         persona__buf_putc(b, '}');
-        flush(w, 0);
+        persona__export_flush(w, 0);
     }
     persona__buf_puts(b, x->n ? "\n]}\n" : "]}\n");
 }
@@ -298,7 +278,7 @@ PERSONA_API int persona_rfm_export(const persona_rfm *x, int32_t format, persona
         export_summary(&w, x);
     else
         export_json(&w, x);
-    flush(&w, 1);
+    persona__export_flush(&w, 1);
     persona__buf_free(&w.out);
     return w.rc;
 }
