@@ -211,6 +211,9 @@ int persona__segments_resolve(persona_segment_model *m, size_t first);
 int persona__model_add_rule(persona_segment_model *m, const char *name, const char *expr,
                             size_t len, int resolve);
 
+/* persona_segment_model_load() of a snapshot held in memory (the fuzz target's way in). */
+int persona__segment_model_load_memory(persona_segment_model **out, const void *data, size_t len);
+
 /* Forget the cached name resolution (the model's slots changed). */
 void persona__bind_reset(persona_segment_model *m);
 

@@ -106,6 +106,8 @@ static int load_segment(persona__snap_reader *r, persona_segment_model *m)
     return rc;
 }
 
+static int load(persona__snap_reader *r, const char *path, persona_segment_model **out);
+
 PERSONA_API int persona_segment_model_load(persona_segment_model **out, const char *path)
 {
     if (!out || !path)
@@ -113,8 +115,21 @@ PERSONA_API int persona_segment_model_load(persona_segment_model **out, const ch
     *out = NULL;
     persona__snap_reader *r;
     int rc = persona__snap_open(&r, path, PERSONA__SNAP_KIND_SEGMENTS);
-    if (rc)
-        return rc;
+    return rc ? rc : load(r, path, out);
+}
+
+int persona__segment_model_load_memory(persona_segment_model **out, const void *data, size_t len)
+{
+    *out = NULL;
+    persona__snap_reader *r;
+    int rc = persona__snap_open_memory(&r, data, len, PERSONA__SNAP_KIND_SEGMENTS);
+    return rc ? rc : load(r, "(memory)", out);
+}
+
+/* Decode the opened file; closes r. */
+static int load(persona__snap_reader *r, const char *path, persona_segment_model **out)
+{
+    int rc;
     static const uint32_t known[] = { SEC_SEGMENTS };
     persona_segment_model *m = NULL;
     uint64_t len;
