@@ -1,9 +1,15 @@
-/* Seeds of the model snapshot fuzz targets: real cohort tables and funnels (one per kind
- * and feature) of a small store, so the fuzzer starts from files that load.
- * usage: make_model_seeds cohort|funnel DIR   (writes DIR/seed-*; from the source root:
+/* Seeds of the model snapshot fuzz targets: real cohort tables, funnels, segment models and
+ * RFM tables (one per kind and feature) of a small store, so the fuzzer starts from files
+ * that load; for segment models and RFM tables also a few damaged copies (truncated, one
+ * byte flipped: seed-*-cut*, seed-*-flip*).
+ * usage: make_model_seeds cohort|funnel|segments|rfm DIR   (writes DIR/seed-*; from the
+ *        source root:
  *        ./build/tests/fuzz/make_model_seeds cohort tests/fuzz/corpus/snapshot_cohort
- *        ./build/tests/fuzz/make_model_seeds funnel tests/fuzz/corpus/snapshot_funnel) */
+ *        ./build/tests/fuzz/make_model_seeds funnel tests/fuzz/corpus/snapshot_funnel
+ *        ./build/tests/fuzz/make_model_seeds segments tests/fuzz/corpus/snapshot_segments
+ *        ./build/tests/fuzz/make_model_seeds rfm tests/fuzz/corpus/snapshot_rfm) */
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -155,15 +161,216 @@ static void funnel_seeds(const char *dir)
     persona_store_free(s);
 }
 
+/* Damaged copies of DIR/seed-NAME: cut at half and one byte short, and one byte flipped in
+ * the payload (after the 64-byte header) and in the header's section count area. */
+static void write_variants(const char *dir, const char *name)
+{
+    char path[512], out[560];
+    snprintf(path, sizeof path, "%s/seed-%s", dir, name);
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        perror(path);
+        exit(1);
+    }
+    unsigned char buf[1 << 16];
+    size_t n = fread(buf, 1, sizeof buf, f);
+    fclose(f);
+    struct { const char *suffix; size_t len; size_t flip; } v[] = {
+        { "cut-half", n / 2, SIZE_MAX },
+        { "cut-last", n - 1, SIZE_MAX },
+        { "flip-payload", n, n > 80 ? 64 + (n - 64) / 3 : n / 2 },
+        { "flip-header", n, 12 },
+    };
+    for (size_t i = 0; i < sizeof v / sizeof *v; i++) {
+        snprintf(out, sizeof out, "%s/seed-%s-%s", dir, name, v[i].suffix);
+        FILE *w = fopen(out, "wb");
+        if (!w) {
+            perror(out);
+            exit(1);
+        }
+        if (v[i].flip < n)
+            buf[v[i].flip] ^= 0x5a;
+        fwrite(buf, 1, v[i].len, w);
+        if (v[i].flip < n)
+            buf[v[i].flip] ^= 0x5a;
+        fclose(w);
+    }
+}
+
+static void write_model(persona_segment_model *m, const char *dir, const char *name)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/seed-%s", dir, name);
+    must(persona_segment_model_save(m, path), path);
+    persona_segment_model_free(m);
+}
+
+static persona_segment_model *compile(const char *text, int32_t mode)
+{
+    persona_segment_model *m = NULL;
+    persona_segment_options o = PERSONA_SEGMENT_OPTIONS_INIT;
+    o.mode = mode;
+    must(persona_segment_model_compile(&m, text, strlen(text), &o), text);
+    return m;
+}
+
+static void segment_seeds(const char *dir)
+{
+    static const char *const vips[] = { "ann", "bob", "caf\xc3\xa9", "zed@example.com" };
+    static const char *const one[] = { "+41791234567" };
+    /* the rule set of docs/rules.md, first match, with a list segment */
+    persona_segment_model *m = compile(
+        "vip:          value > 1000 and orders >= 5\n"
+        "\"cart abandoners\":\n"
+        "              sequence(\"view\" -> \"add_to_cart\" -> not \"purchase\", within 1d)\n"
+        "lapsing:      stopped(\"purchase\", 60d) and consent(\"marketing\")\n"
+        "runners:      pref.topic == \"running\" or last(\"category\") == \"running shoes\"\n"
+        "night_owls:   ctx.hour between 0 and 5 and plan in [\"pro\", \"team\"]\n"
+        "regulars:     regularly(\"login\", 4 of 6 weeks)\n",
+        PERSONA_SEGMENT_FIRST_MATCH);
+    must(persona_segment_model_add_list(m, "vip list", vips, 4), "add_list");
+    write_model(m, dir, "doc-first-match");
+    /* every function, all matches */
+    m = compile("buyers: count(\"purchase\") >= 1 and count(\"*\", 30d) > 2\n"
+                "big: sum(\"purchase\", 90d) > 100 or sum(\"purchase\") / 2 + 1 * 3 - 4 >= 0\n"
+                "recent: days_since(\"view\") <= 3\n"
+                "fresh: first_time(\"purchase\", 120d)\n"
+                "back: restarted(\"purchase\", 7d, 30d) or restarted(\"login\", 2w)\n"
+                "gone: stopped(\"purchase\", 60d)\n"
+                "daily: regularly(\"login\", 2 of 3 days) or regularly(\"view\", 1 of 24 hours)\n"
+                "seq: sequence(\"view\" -> \"add_to_cart\" -> \"purchase\", within 1h)\n"
+                "cat: last(\"category\") matches \"run*\" and ctx.referrer matches \"*.com\"\n"
+                "ok: consent(\"marketing\") and not consent(\"analytics\")\n"
+                "risky: score(\"churn\") > 0.5 or score(\"ltv\") >= 1e3\n"
+                "known: exists(plan) and exists(pref.topic) and exists(ctx.country)\n"
+                "old: first_seen < date(\"2024-05-01\") and last_seen >= now - 2d\n"
+                "traits: events > 5 and sessions >= 2 and orders == 2\n"
+                "hour: ctx.hour in [1, 2, 3] and plan != \"free\" and plan not in [\"x\"]\n"
+                "text: plan contains \"r\" or plan starts_with \"p\" or plan ends_with \"m\"\n"
+                "mod: -value % 7 not between 1 and 2 and attr[\"and\"] != attr.plan\n",
+                PERSONA_SEGMENT_ALL_MATCHES);
+    must(persona_segment_model_add_list(m, "phones", one, 1), "add_list");
+    write_model(m, dir, "functions-all-matches");
+    /* in_segment(), forward references included */
+    m = compile("a: in_segment(\"b\") or plan == \"pro\"\n"
+                "b: in_segment(\"c\") and consent(\"marketing\")\n"
+                "c: count(\"*\", 30d) > 2\n"
+                "d: not in_segment(\"a\")\n",
+                PERSONA_SEGMENT_FIRST_MATCH);
+    must(persona_segment_model_add_list(m, "vips", vips, 2), "add_list");
+    static const char e[] = "in_segment(\"vips\") and not in_segment(\"d\")";
+    must(persona_segment_model_add_rule(m, "e", e, strlen(e)), "add_rule");
+    write_model(m, dir, "in-segment");
+    /* lists only, all matches */
+    persona_segment_model *l = NULL;
+    persona_segment_options o = PERSONA_SEGMENT_OPTIONS_INIT;
+    o.mode = PERSONA_SEGMENT_ALL_MATCHES;
+    must(persona_segment_model_new(&l, &o), "new");
+    must(persona_segment_model_add_list(l, "first", vips, 4), "add_list");
+    must(persona_segment_model_add_list(l, "second", vips + 1, 2), "add_list");
+    must(persona_segment_model_add_list(l, "caf\xc3\xa9 list", one, 1), "add_list");
+    write_model(l, dir, "lists-all-matches");
+    /* quoted names, escapes, comments, one segment */
+    m = compile("# a comment\n"
+                "\"a \\\"quoted\\\" name\": city matches \"*\\\\*\" and plan in [\"a\\nb\", \"\"]\n"
+                "\"single\": (1 + 2) * 3 == 9 and not (value < 0) # trailing\n",
+                PERSONA_SEGMENT_FIRST_MATCH);
+    write_model(m, dir, "quoted-escapes");
+    m = compile("all: true\n", PERSONA_SEGMENT_ALL_MATCHES);
+    write_model(m, dir, "one-segment");
+    write_variants(dir, "doc-first-match");
+    write_variants(dir, "functions-all-matches");
+}
+
+/* A store for RFM: purchases with and without baskets, returns, consent. */
+static persona_store *rfm_store(void)
+{
+    persona_store *s = NULL;
+    must(persona_store_new(&s, NULL), "store");
+    const char *users[] = { "ann", "bob", "cy", "dee", "caf\xc3\xa9", "e,\"q\"", "fay", "gus" };
+    for (int u = 0; u < 8; u++) {
+        for (int k = 0; k <= u % 4 + (u == 7 ? 6 : 0); k++) {
+            persona_event e = PERSONA_EVENT_INIT;
+            char basket[32];
+            snprintf(basket, sizeof basket, "b%d-%d", u, k / 2);
+            e.user = users[u];
+            e.time_ms = T0 + (int64_t)(u * 11 + k * 23) * DAY;
+            e.type = "purchase";
+            e.value = 10.5 * (u + 1) + k;
+            e.basket = k % 3 == 2 ? NULL : basket;
+            must(persona_store_ingest(NULL, s, &e, 1, NULL), "ingest");
+        }
+        if (u % 3 == 1) {
+            persona_event e = PERSONA_EVENT_INIT;
+            e.user = users[u];
+            e.time_ms = T0 + (int64_t)(u * 11 + 5) * DAY;
+            e.type = "return";
+            e.value = -7.25 * u;
+            must(persona_store_ingest(NULL, s, &e, 1, NULL), "ingest");
+        }
+        if (u % 2 == 0)
+            must(persona_store_consent_set(s, users[u], "email", 1, T0), "consent");
+    }
+    persona_event e = PERSONA_EVENT_INIT; /* a visitor who never bought */
+    e.user = "visitor";
+    e.time_ms = T0 + 3 * DAY;
+    e.type = "view";
+    must(persona_store_ingest(NULL, s, &e, 1, NULL), "ingest");
+    return s;
+}
+
+static void write_rfm(const persona_store *s, const persona_rfm_options *o, const char *dir,
+                      const char *name)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/seed-%s", dir, name);
+    persona_rfm *x = NULL;
+    must(persona_rfm_build(&x, s, o), name);
+    must(persona_rfm_save(x, path), path);
+    persona_rfm_free(x);
+}
+
+static void rfm_seeds(const char *dir)
+{
+    persona_store *s = rfm_store();
+    persona_rfm_options o = PERSONA_RFM_OPTIONS_INIT;
+    write_rfm(s, &o, dir, "default");
+    o.return_type = "return";
+    write_rfm(s, &o, dir, "returns");
+    o.bins = 2;
+    write_rfm(s, &o, dir, "returns-2-bins");
+    o.bins = 10;
+    o.reference_ms = T0 + 200 * DAY;
+    o.from_ms = T0 + 30 * DAY;
+    write_rfm(s, &o, dir, "10-bins-window");
+    o = (persona_rfm_options)PERSONA_RFM_OPTIONS_INIT;
+    o.bins = 3;
+    o.consent_purpose = "email";
+    o.return_type = "return";
+    write_rfm(s, &o, dir, "consent-3-bins");
+    o = (persona_rfm_options)PERSONA_RFM_OPTIONS_INIT;
+    o.purchase_type = "view";
+    write_rfm(s, &o, dir, "one-user");
+    o.purchase_type = "no such type";
+    write_rfm(s, &o, dir, "nobody");
+    persona_store_free(s);
+    write_variants(dir, "returns");
+    write_variants(dir, "consent-3-bins");
+}
+
 int main(int argc, char **argv)
 {
-    if (argc != 3 || (strcmp(argv[1], "cohort") != 0 && strcmp(argv[1], "funnel") != 0)) {
-        fprintf(stderr, "usage: make_model_seeds cohort|funnel DIR\n");
+    if (argc == 3 && strcmp(argv[1], "cohort") == 0)
+        cohort_seeds(argv[2]);
+    else if (argc == 3 && strcmp(argv[1], "funnel") == 0)
+        funnel_seeds(argv[2]);
+    else if (argc == 3 && strcmp(argv[1], "segments") == 0)
+        segment_seeds(argv[2]);
+    else if (argc == 3 && strcmp(argv[1], "rfm") == 0)
+        rfm_seeds(argv[2]);
+    else {
+        fprintf(stderr, "usage: make_model_seeds cohort|funnel|segments|rfm DIR\n");
         return 2;
     }
-    if (strcmp(argv[1], "cohort") == 0)
-        cohort_seeds(argv[2]);
-    else
-        funnel_seeds(argv[2]);
     return 0;
 }
