@@ -15,6 +15,12 @@ static size_t slot_of(const persona__pairmap *m, uint64_t key)
     return (size_t)h & (m->slots_cap - 1);
 }
 
+void persona__pairmap_prefetch(const persona__pairmap *m, uint64_t key)
+{
+    if (m->slots_cap)
+        __builtin_prefetch(&m->slots[slot_of(m, key)]);
+}
+
 void persona__pairmap_init(persona__pairmap *m, uint64_t seed)
 {
     memset(m, 0, sizeof *m);

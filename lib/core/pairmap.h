@@ -33,5 +33,8 @@ int persona__pairmap_reserve(persona__pairmap *m, size_t more);
  * updated). Requires a prior reserve. Returns the entry index. */
 uint32_t persona__pairmap_add(persona__pairmap *m, uint64_t key, uint32_t *head);
 size_t persona__pairmap_bytes(const persona__pairmap *m);
+/* Hint that key will be looked up soon (its slot is fetched into cache); no effect on
+ * results. */
+void persona__pairmap_prefetch(const persona__pairmap *m, uint64_t key);
 
 #endif
