@@ -110,6 +110,20 @@ static void note_days_since(emitter *e, uint32_t idx)
     }
 }
 
+/* The instruction of a comparison or string / list / range operator, after its operands. */
+static int put_operator(emitter *e, const ast *n)
+{
+    switch (n->kind) {
+    case A_CMP: return put(e, OP_CMP, n->op, 0, -1);
+    case A_CONTAINS: return put(e, OP_CONTAINS, n->neg, 0, -1);
+    case A_STARTS: return put(e, OP_STARTS, 0, 0, -1);
+    case A_ENDS: return put(e, OP_ENDS, 0, 0, -1);
+    case A_BETWEEN: return put(e, OP_BETWEEN, n->neg, 0, -2);
+    case A_IN: return put(e, OP_IN, n->neg, n->b, 0);
+    default: return put(e, OP_MATCHES, 0, n->b, 0);
+    }
+}
+
 static int binary_op(const ast *n)
 {
     return n->kind == A_ARITH ? n->op : n->kind == A_AND ? OP_AND : OP_OR;
@@ -197,29 +211,20 @@ static int emit(emitter *e, uint32_t idx)
     case A_CMP:
     case A_CONTAINS:
     case A_STARTS:
-    case A_ENDS: {
-        int op = n->kind == A_ARITH ? n->op : n->kind == A_CMP ? OP_CMP : n->kind == A_AND ? OP_AND
-               : n->kind == A_OR ? OP_OR : n->kind == A_CONTAINS ? OP_CONTAINS
-               : n->kind == A_STARTS ? OP_STARTS : OP_ENDS;
-        int flag = n->kind == A_CMP ? n->op : n->neg;
-        uint32_t a = n->a, b = n->b;
-        if ((rc = emit_operand(e, n, a)) || (rc = emit_operand(e, n, b)))
+    case A_ENDS:
+        if ((rc = emit_operand(e, n, n->a)) || (rc = emit_operand(e, n, n->b)))
             return rc;
-        return put(e, op, flag, 0, -1);
-    }
+        return put_operator(e, n);
     case A_IN:
-        if ((rc = emit(e, n->a)))
-            return rc;
-        return put(e, OP_IN, n->neg, n->b, 0);
     case A_MATCHES:
-        if ((rc = emit(e, n->a)))
+        if ((rc = emit_operand(e, n, n->a)))
             return rc;
-        return put(e, OP_MATCHES, 0, n->b, 0);
+        return put_operator(e, n);
     case A_BETWEEN: {
         uint32_t a = n->a, b = n->b, c = n->c;
         if ((rc = emit_operand(e, n, a)) || (rc = emit(e, b)) || (rc = emit(e, c)))
             return rc;
-        return put(e, OP_BETWEEN, n->neg, 0, -2);
+        return put_operator(e, n);
     }
     }
     return persona__fail(PERSONA_EINTERNAL, "rule compiler: unknown node kind %d", n->kind);
@@ -281,17 +286,7 @@ static int emit_leaf(emitter *e, uint32_t idx, uint32_t *out)
                 lf.opd_len[k] = o->end - o->off;
             }
         }
-        /* The operator itself, as emit() would have written it after its operands. */
-        switch (n->kind) {
-        case A_CMP: rc = put(e, OP_CMP, n->op, 0, -1); break;
-        case A_CONTAINS: rc = put(e, OP_CONTAINS, n->neg, 0, -1); break;
-        case A_STARTS: rc = put(e, OP_STARTS, 0, 0, -1); break;
-        case A_ENDS: rc = put(e, OP_ENDS, 0, 0, -1); break;
-        case A_BETWEEN: rc = put(e, OP_BETWEEN, n->neg, 0, -2); break;
-        case A_IN: rc = put(e, OP_IN, n->neg, n->b, 0); break;
-        default: rc = put(e, OP_MATCHES, 0, n->b, 0); break;
-        }
-        if (rc)
+        if ((rc = put_operator(e, n)))
             return rc;
     } else {
         if ((rc = emit(e, idx)))

@@ -388,7 +388,7 @@ static int acc_init(eval_state *es, uint32_t fi, acc *a, int future, int monoton
 }
 
 /* One event (newest arrival first) into one accumulator. */
-static void acc_event(eval_state *es, acc *a, const log_chunk *c, size_t k, uint32_t e, int monotone)
+static void acc_event(eval_state *es, acc *a, const log_chunk *c, size_t k, int monotone)
 {
     const feature *f = &es->m->feats[a->feat];
     int64_t t = c->time[k], now = es->now;
@@ -500,7 +500,6 @@ static void acc_event(eval_state *es, acc *a, const log_chunk *c, size_t k, uint
         break;
     }
     }
-    (void)e;
 }
 
 /* The earliest time after now at which the feature's value may change with no new event
@@ -613,7 +612,7 @@ static void chain_pass(eval_state *es, acc *accs, size_t n, int monotone)
         for (size_t i = 0; i < n; i++) {
             if (accs[i].done)
                 continue;
-            acc_event(es, &accs[i], c, k, e, monotone);
+            acc_event(es, &accs[i], c, k, monotone);
             settled |= accs[i].done;
         }
         if (settled && monotone) {
