@@ -7,15 +7,17 @@
  * — its own events (ingest), the passage of time (the feature's next-change time, kept in
  * the heap), host changes (attributes, consent), identity changes (a full re-evaluation,
  * when the store's epoch moved). So live membership equals a batch evaluation as of the
- * clock after every call, and the callbacks are the differences. The cost per event is
- * one evaluation of the touched profile (its windows' events), not a re-scan of its whole
- * history. */
+ * clock after every call, and the callbacks are the differences. The behavioural
+ * functions are kept incrementally per profile (live_feats.h): an event updates them in
+ * constant time, an evaluation takes out what left the windows, so the cost per event is
+ * constant amortized, not a re-scan of the profile's history. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/alloc.h"
 #include "core/error.h"
 #include "segment/live.h"
+#include "segment/live_feats.h"
 #include "segment/rule_eval.h"
 
 typedef struct heap_entry {
@@ -44,6 +46,10 @@ typedef struct live_state {
     size_t users;      /* profiles covered by the last full evaluation */
     eval_state *es;
     uint32_t ids[PERSONA_RULE_MAX_NAMES];
+    live_plan plan;
+    uint8_t *rec;      /* per profile: plan.stride bytes of feature state */
+    uint32_t *fwd;     /* per event: the next event of its profile (LOG_NO_ID: none) */
+    size_t fwd_cap;
 } live_state;
 
 /* The stores whose callbacks this thread is running (a callback may write to another
@@ -83,8 +89,30 @@ PERSONA_API int persona_store_clock(int64_t *out, const persona_store *store)
 
 /* ---- per-profile arrays ---- */
 
-static int grow_to(live_state *L, size_t users)
+static int grow_fwd(live_state *L, size_t events)
 {
+    if (events <= L->fwd_cap)
+        return 0;
+    size_t cap = L->fwd_cap ? L->fwd_cap : 1024;
+    while (cap < events)
+        cap *= 2;
+    uint32_t *fwd = persona__realloc_array(L->fwd, cap, sizeof *fwd);
+    if (!fwd)
+        return -1;
+    L->fwd = fwd;
+    L->fwd_cap = cap;
+    return 0;
+}
+
+static uint8_t *rec_of(const live_state *L, uint32_t u)
+{
+    return L->rec + (size_t)u * L->plan.stride;
+}
+
+static int grow_to(live_state *L, size_t users, size_t events)
+{
+    if (grow_fwd(L, events))
+        return -1;
     if (users <= L->cap && users + 1 <= L->heap_cap)
         return 0;
     size_t cap = L->cap ? L->cap : 64;
@@ -107,6 +135,11 @@ static int grow_to(live_state *L, size_t users)
         if (!out)
             return -1;
         L->outbox = out;
+        uint8_t *rec = persona__realloc_array(L->rec, cap, L->plan.stride);
+        if (!rec)
+            return -1;
+        L->rec = rec;
+        memset(rec + L->cap * L->plan.stride, 0, (cap - L->cap) * L->plan.stride);
         for (size_t i = L->cap; i < cap; i++) {
             member[i] = 0;
             next[i] = INT64_MAX;
@@ -124,9 +157,9 @@ static int grow_to(live_state *L, size_t users)
     return 0;
 }
 
-int persona__live_reserve(persona_store *s, size_t users)
+int persona__live_reserve(persona_store *s, size_t users, size_t events)
 {
-    return s->live ? grow_to(s->live, users) : 0;
+    return s->live ? grow_to(s->live, users, events) : 0;
 }
 
 /* ---- the heap of next looks (lazy deletion: an entry whose time is not the profile's
@@ -211,6 +244,11 @@ static uint64_t evaluate(persona_store *s, live_state *L, uint32_t u, int64_t no
     eval_state *es = L->es;
     persona__eval_begin(es, L->model, s, u, now, NULL, L->ids);
     es->key = persona__intern_str(&s->users, u);
+    uint8_t *rec = rec_of(L, u);
+    if (persona__live_rec_mode(rec) == LM_INCREMENTAL) {
+        es->skip = L->plan.skip;
+        persona__live_feats_eval(&L->plan, es, rec, L->fwd);
+    }
     uint64_t mask = 0;
     for (size_t k = 0; k < L->model->n_segs; k++) {
         int r = persona__eval_segment(es, (uint32_t)k);
@@ -240,6 +278,37 @@ static void look(persona_store *s, live_state *L, uint32_t u, int64_t now, int s
     schedule(L, u, next);
 }
 
+/* Forward links of every event, from the profiles' chains (each event is in one). */
+static void link_all(const persona_store *s, live_state *L)
+{
+    for (size_t e = 0; e < s->log.count; e++)
+        L->fwd[e] = LOG_NO_ID;
+    for (size_t e = 0; e < s->log.count; e++) {
+        uint32_t prev = persona__eventlog_prev(&s->log, e);
+        if (prev != LOG_NO_ID)
+            L->fwd[prev] = (uint32_t)e;
+    }
+}
+
+/* The feature state of every profile from its events. */
+static void replay_all(persona_store *s, live_state *L, int64_t now)
+{
+    memset(L->rec, 0, L->cap * L->plan.stride);
+    link_all(s, L);
+    eval_state *es = L->es;
+    size_t n = s->users.count < L->cap ? s->users.count : L->cap;
+    for (uint32_t u = 0; u < (uint32_t)n; u++) {
+        if (persona__id_root(s, u) != u || !s->profiles[u].events)
+            continue;
+        if (s->profiles[u].flags & PROFILE_SESSIONS_DIRTY) {
+            persona__live_rec_set_batch(rec_of(L, u));
+            continue;
+        }
+        persona__eval_begin(es, L->model, s, u, now, NULL, L->ids);
+        persona__live_feats_replay(&L->plan, es, rec_of(L, u), L->fwd);
+    }
+}
+
 /* Every profile again, silently (registration, identity changes, erasure). */
 static void evaluate_all(persona_store *s, live_state *L, int64_t now)
 {
@@ -248,6 +317,7 @@ static void evaluate_all(persona_store *s, live_state *L, int64_t now)
         L->member[u] = 0;
         L->next[u] = INT64_MAX;
     }
+    replay_all(s, L, now);
     L->cur_stamp++;
     size_t n = s->users.count < L->cap ? s->users.count : L->cap;
     for (uint32_t u = 0; u < (uint32_t)n; u++)
@@ -283,17 +353,20 @@ void persona__live_sync(persona_store *s)
     }
 }
 
-/* Start an update: bind names (identities are in sync: persona__live_sync ran first). */
-static void begin_update(persona_store *s, live_state *L, int64_t now)
+/* Start an update: bind names (identities are in sync: persona__live_sync ran first).
+ * 1 when it had to evaluate everyone (the state then has every event of the log). */
+static int begin_update(persona_store *s, live_state *L, int64_t now)
 {
     persona__bind(L->model, s, L->ids);
-    if (L->epoch != s->epoch)
+    int all = L->epoch != s->epoch;
+    if (all)
         evaluate_all(s, L, now);
     L->cur_stamp++;
     if (L->cur_stamp == 0) { /* wrapped: clear the stamps */
         memset(L->stamp, 0, L->cap * sizeof *L->stamp);
         L->cur_stamp = 1;
     }
+    return all;
 }
 
 void persona__live_after_events(persona_store *s, size_t from, size_t to)
@@ -302,7 +375,29 @@ void persona__live_after_events(persona_store *s, size_t from, size_t to)
     if (!L || from == to)
         return;
     int64_t now = persona__store_clock(s);
-    begin_update(s, L, now);
+    if (!begin_update(s, L, now)) {
+        /* Link the new events and add them to their profiles' state (all before anyone is
+         * evaluated: a profile may have several events in the batch). */
+        eval_state *es = L->es;
+        persona__eval_begin(es, L->model, s, PERSONA__NO_ID, now, NULL, L->ids);
+        for (size_t e = from; e < to; e++) {
+            const log_chunk *c = persona__eventlog_chunk(&s->log, e);
+            size_t k = persona__eventlog_slot(e);
+            L->fwd[e] = LOG_NO_ID;
+            if (c->prev[k] != LOG_NO_ID)
+                L->fwd[c->prev[k]] = (uint32_t)e;
+            uint32_t u = persona__id_root(s, c->user[k]);
+            if (u >= L->cap)
+                continue;
+            uint8_t *rec = rec_of(L, u);
+            if (persona__live_rec_mode(rec) != LM_INCREMENTAL)
+                continue;
+            if (s->profiles[u].flags & PROFILE_SESSIONS_DIRTY)
+                persona__live_rec_set_batch(rec); /* out of time order: the batch pass */
+            else
+                persona__live_feats_add(&L->plan, es, rec, (uint32_t)e);
+        }
+    }
     for (size_t e = from; e < to; e++) {
         const log_chunk *c = persona__eventlog_chunk(&s->log, e);
         uint32_t u = persona__id_root(s, c->user[persona__eventlog_slot(e)]);
@@ -366,6 +461,8 @@ void persona__live_free(persona_store *s)
     persona__free(L->outbox);
     persona__free(L->heap);
     persona__free(L->es);
+    persona__free(L->rec);
+    persona__free(L->fwd);
     persona__free(L);
     s->live = NULL;
 }
@@ -396,18 +493,40 @@ PERSONA_API int persona_store_add_segment(persona_store *store, const char *name
             goto done;
         }
         L->epoch = store->epoch - 1; /* evaluate everything on first use */
+        persona__live_plan_make(&L->plan, L->model);
     }
     if (L->model->n_segs >= PERSONA_LIVE_SEGMENT_MAX) {
         rc = persona__fail(PERSONA_EINVAL, "a store has at most %d live segments", PERSONA_LIVE_SEGMENT_MAX);
         goto done;
     }
     size_t before = L->model->n_segs;
-    if (grow_to(L, store->users.count)) {
+    if (grow_to(L, store->users.count, store->log.count)) {
         rc = persona__fail_nomem();
         goto done;
     }
+    model_mark mk;
+    persona__model_mark(L->model, &mk);
     if ((rc = persona__model_add_rule(L->model, name, rule ? rule : "", len, 1)))
         goto done;
+    /* The new rule's features change the layout of the state: a new record per profile
+     * (filled by the evaluation below). */
+    live_plan *plan = persona__alloc(sizeof *plan);
+    uint8_t *rec = NULL;
+    if (plan) {
+        persona__live_plan_make(plan, L->model);
+        rec = persona__calloc(L->cap, plan->stride);
+    }
+    if (!rec) {
+        persona__free(plan);
+        persona__model_rollback(L->model, &mk);
+        persona__bind_reset(L->model);
+        rc = persona__fail_nomem();
+        goto done;
+    }
+    L->plan = *plan;
+    persona__free(plan);
+    persona__free(L->rec);
+    L->rec = rec;
     L->fns[before] = on_change;
     L->ctxs[before] = ctx;
     store->live = L;
@@ -417,9 +536,8 @@ PERSONA_API int persona_store_add_segment(persona_store *store, const char *name
     evaluate_all(store, L, persona__store_clock(store));
 done:
     if (fresh) {
-        persona_segment_model_free(fresh->model);
-        persona__free(fresh->es);
-        persona__free(fresh);
+        store->live = fresh;
+        persona__live_free(store);
     }
     STORE_UNLOCK(store);
     pthread_mutex_unlock(&store->live_lock);
@@ -438,7 +556,7 @@ PERSONA_API int persona_store_tick(persona_store *store, int64_t now_ms)
     pthread_mutex_lock(&store->live_lock);
     STORE_WRLOCK(store);
     live_state *L = store->live;
-    if (L && grow_to(L, store->users.count)) { /* profiles added by links or opt-outs */
+    if (L && grow_to(L, store->users.count, store->log.count)) { /* profiles added by links or opt-outs */
         rc = persona__fail_nomem();
     } else {
         persona__live_sync(store);

@@ -17,9 +17,10 @@ struct live_state;
 
 /* PERSONA_EMISUSE (recorded) when called from a callback of this store, else 0. */
 int persona__live_check_reentry(const persona_store *s);
-/* Make room for per-profile state of `users` profiles (before a write adds profiles).
- * 0 or -1; nothing to do without live segments. Caller holds the write lock. */
-int persona__live_reserve(persona_store *s, size_t users);
+/* Make room for per-profile state of `users` profiles and per-event links of `events`
+ * events (before a write adds them). 0 or -1; nothing to do without live segments.
+ * Caller holds the write lock. */
+int persona__live_reserve(persona_store *s, size_t users, size_t events);
 /* After identities moved (the store's epoch), re-evaluate everyone silently, before a
  * write applies its own changes (write lock held; room reserved). */
 void persona__live_sync(persona_store *s);

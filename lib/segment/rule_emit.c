@@ -14,7 +14,7 @@
 
 typedef struct emitter {
     rule_parser *p;
-    uint32_t bounded; /* a days_since() node compared with constants only, or AST_NONE */
+    uint32_t bounded; /* a node with a limit (note_limit) compared with constants only, or AST_NONE */
     const ast *bounded_parent; /* its comparison */
     uint32_t base; /* offset of the rule's first byte in the lexed text */
     int sp, max_sp;
@@ -53,12 +53,19 @@ static int add_ref(emitter *e, const ast *n)
 static int is_constant(const ast *n);
 static int emit(emitter *e, uint32_t idx);
 
-/* Whether node x is days_since() and every other operand of its comparison a number. */
-static int bounded_days_since(const emitter *e, const ast *cmp, uint32_t x)
+/* Whether a feature of this kind has a limit (feature.limit). */
+static int limited(const feature *f)
+{
+    return f->kind == F_DAYS_SINCE || (f->kind == F_COUNT && f->window);
+}
+
+/* Whether node x is days_since() or a windowed count() and every other operand of its
+ * comparison a number. */
+static int bounded_feature(const emitter *e, const ast *cmp, uint32_t x)
 {
     const ast *n = &e->p->nodes[x];
     if ((cmp->kind != A_CMP && cmp->kind != A_BETWEEN) || n->kind != A_FEAT ||
-        e->p->m->feats[n->a].kind != F_DAYS_SINCE)
+        !limited(&e->p->m->feats[n->a]))
         return 0;
     uint32_t opd[3] = { cmp->a, cmp->b, cmp->kind == A_BETWEEN ? cmp->c : AST_NONE };
     for (int i = 0; i < 3; i++)
@@ -73,7 +80,7 @@ static int emit_operand(emitter *e, const ast *parent, uint32_t x)
 {
     uint32_t saved = e->bounded;
     const ast *saved_parent = e->bounded_parent;
-    e->bounded = bounded_days_since(e, parent, x) ? x : AST_NONE;
+    e->bounded = bounded_feature(e, parent, x) ? x : AST_NONE;
     e->bounded_parent = parent;
     int rc = emit(e, x);
     e->bounded = saved;
@@ -81,16 +88,16 @@ static int emit_operand(emitter *e, const ast *parent, uint32_t x)
     return rc;
 }
 
-/* days_since() compared with constants only needs live re-evaluation until the largest
- * of them: record how it is used (see feature.day_limit). */
-static void note_days_since(emitter *e, uint32_t idx)
+/* days_since() or a windowed count() compared with constants only needs live
+ * re-evaluation only around the largest of them: record how it is used (feature.limit). */
+static void note_limit(emitter *e, uint32_t idx)
 {
     const ast *n = &e->p->nodes[idx];
     feature *f = &e->p->m->feats[n->a];
-    if (f->kind != F_DAYS_SINCE || f->day_limit < 0)
+    if (!limited(f) || f->limit < 0)
         return;
     if (e->bounded != idx) {
-        f->day_limit = -1;
+        f->limit = -1;
         return;
     }
     const ast *parent = e->bounded_parent;
@@ -105,8 +112,8 @@ static void note_days_since(emitter *e, uint32_t idx)
             continue;
         double c = e->p->m->nums[e->p->nodes[others[k]].a];
         int64_t d = c < 0 ? 0 : c > 1e7 ? 10000000 : (int64_t)c;
-        if (d > f->day_limit)
-            f->day_limit = d;
+        if (d > f->limit)
+            f->limit = d;
     }
 }
 
@@ -183,7 +190,7 @@ static int emit(emitter *e, uint32_t idx)
     case A_BOOL: return put(e, OP_BOOL, n->op, 0, 1);
     case A_NOW: return put(e, OP_NOW, 0, 0, 1);
     case A_FEAT:
-        note_days_since(e, idx);
+        note_limit(e, idx);
         return put(e, OP_FEAT, 0, n->a, 1);
     case A_ATTR: return put(e, OP_ATTR, n->op, n->a, 1);
     case A_CTX: return put(e, OP_CTX, 0, n->a, 1);

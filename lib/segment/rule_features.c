@@ -9,14 +9,18 @@
  * window; otherwise it reads the whole chain, and what needs order (sequence(), sessions)
  * reads a sorted copy (on the stack up to SORTED_STACK events, allocated beyond). */
 #include <math.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/alloc.h"
 #include "core/error.h"
+#include "core/exactsum.h"
+#include "core/partials.h"
 #include "segment/rule_eval.h"
 
 #define ACC_BATCH 32
+#define SUM_PARTIALS 8
 #define SORTED_STACK 256
 #define MS_PER_DAY INT64_C(86400000)
 
@@ -34,8 +38,11 @@ typedef struct acc {
     int has_prev;
     int col; /* last: the property's log column, -1 = none */
     /* For live segments: the oldest relevant event in the window (and in restarted()'s
-     * gap), and the earliest time an event crosses a period of regularly(). */
-    int64_t oldest_a, oldest_b, cross;
+     * gap). */
+    int64_t oldest_a, oldest_b;
+    /* sum() read from the events: the exact sum (partials; exactsum.h when they run out) */
+    uint32_t n_part, part_failed;
+    double part[SUM_PARTIALS]; /* last: not cleared */
 } acc;
 
 static const rvalue missing = { V_MISSING, 0, { 0 } };
@@ -62,7 +69,7 @@ static void sum_add(double *sum, double *comp, double v)
 
 static int type_matches(const eval_state *es, uint32_t slot, uint32_t type)
 {
-    return slot == SLOT_ANY || es->ids[slot] == type;
+    return persona__type_matches(es, slot, type);
 }
 
 /* Events of a type (or of any type) the profile holds, after `now` or not. */
@@ -108,18 +115,7 @@ static uint32_t seq_step_events(const eval_state *es, const feature *f, uint32_t
 
 static uint32_t seq_positives(const eval_state *es, const feature *f)
 {
-    uint32_t m = 0;
-    for (uint32_t i = 0; i < f->n_steps; i++)
-        m += !es->m->steps[f->step0 + i].negated;
-    return m;
-}
-
-static int seq_has_leading(const eval_state *es, const feature *f)
-{
-    for (uint32_t i = 0; i < f->n_steps; i++)
-        if (es->m->steps[f->step0 + i].negated && es->m->steps[f->step0 + i].gap == 0)
-            return 1;
-    return 0;
+    return persona__seq_positives(es->m, f);
 }
 
 /* Whether a sequence's answer is settled: matched with no leading negation that could
@@ -127,7 +123,7 @@ static int seq_has_leading(const eval_state *es, const feature *f)
 static int seq_settled(const eval_state *es, const feature *f, uint32_t states)
 {
     uint32_t m = seq_positives(es, f);
-    return states == 0 || ((states >> m) & 1u && !seq_has_leading(es, f));
+    return states == 0 || ((states >> m) & 1u && !persona__seq_leading_not(es->m, f));
 }
 
 /* Whether a behavioural function reads only events of types the user never had (so its
@@ -150,11 +146,9 @@ static int never_had(const eval_state *es, const feature *f)
     }
 }
 
-/* Note a time after now at which a feature may change (for live segments). */
 static void change_at(eval_state *es, int64_t t)
 {
-    if (t > es->now && t < es->next_change)
-        es->next_change = t;
+    persona__eval_change_at(es, t);
 }
 
 /* ---- the sorted copy, for out-of-order users ---- */
@@ -269,6 +263,27 @@ static int sorted_features(eval_state *es, int want_sessions, int want_orders, i
 
 /* ---- the pass over the chain ---- */
 
+double persona__feature_sum_exact(const eval_state *es, uint32_t fi)
+{
+    const feature *f = &es->m->feats[fi];
+    const persona_store *s = es->s;
+    const profile *p = &s->profiles[es->user];
+    persona__exactsum x;
+    persona__exactsum_init(&x);
+    size_t left = p->events;
+    for (uint32_t e = p->last_event; e != LOG_NO_ID && left; left--) {
+        const log_chunk *c = persona__eventlog_chunk(&s->log, e);
+        size_t k = persona__eventlog_slot(e);
+        int64_t t = c->time[k];
+        if (t <= es->now && (!f->window || t > es->now - f->window) &&
+            type_matches(es, f->slot, c->type[k]) && c->value)
+            persona__exactsum_add(&x, c->value[k]); /* NaN (no value) is ignored */
+        e = c->prev[k];
+    }
+    double v = persona__exactsum_value(&x);
+    return v == 0.0 ? 0.0 : v;
+}
+
 static int64_t sub_clamped(int64_t a, int64_t b)
 {
     /* now ≥ PERSONA_TIME_MIN and windows ≤ ~3.2e14 ms: no overflow, but stay safe. */
@@ -282,10 +297,10 @@ static int acc_init(eval_state *es, uint32_t fi, acc *a, int future, int monoton
     const feature *f = &es->m->feats[fi];
     const profile *p = &es->s->profiles[es->user];
     int64_t now = es->now;
-    memset(a, 0, sizeof *a);
+    memset(a, 0, offsetof(acc, part)); /* the partials count from n_part */
     a->feat = fi;
     a->horizon = INT64_MIN;
-    a->oldest_a = a->oldest_b = a->cross = INT64_MAX;
+    a->oldest_a = a->oldest_b = INT64_MAX;
     if (never_had(es, f)) {
         es->feats[fi] = f->kind == F_COUNT || f->kind == F_SUM ? num(0)
                       : f->kind == F_DAYS_SINCE ? missing : boolean(0);
@@ -352,8 +367,9 @@ static int acc_init(eval_state *es, uint32_t fi, acc *a, int future, int monoton
     case F_RESTARTED:
         a->horizon = sub_clamped(sub_clamped(now, f->window), f->gap);
         return 1;
-    case F_REGULARLY:
-        a->horizon = sub_clamped(now, f->period * (int64_t)f->n);
+    case F_REGULARLY: /* from the start of the oldest of the N periods */
+        a->horizon = persona__period_start(persona__period_index(now, f->period) - (int64_t)f->n + 1,
+                                           f->period) - 1;
         return 1;
     case F_SEQUENCE:
         if (!monotone)
@@ -432,8 +448,8 @@ static void acc_event(eval_state *es, acc *a, const log_chunk *c, size_t k, int 
             if (t < a->oldest_a)
                 a->oldest_a = t;
             double v = c->value ? c->value[k] : NAN;
-            if (f->kind == F_SUM && !isnan(v))
-                sum_add(&a->sum, &a->comp, v);
+            if (f->kind == F_SUM && !isnan(v) && !a->part_failed)
+                a->part_failed = persona__partials_add(a->part, &a->n_part, SUM_PARTIALS, v) != 0;
         }
         break;
     case F_DAYS_SINCE:
@@ -471,13 +487,9 @@ static void acc_event(eval_state *es, acc *a, const log_chunk *c, size_t k, int 
         break;
     case F_REGULARLY:
         if (type_matches(es, f->slot, type) && t > a->horizon) {
-            int64_t j = (now - t) / f->period;
-            if (j < (int64_t)f->n) {
+            int64_t j = persona__period_index(now, f->period) - persona__period_index(t, f->period);
+            if (j < (int64_t)f->n)
                 a->mask |= UINT64_C(1) << j;
-                int64_t at = t + (j + 1) * f->period; /* when it moves to period j + 1 */
-                if (at < a->cross)
-                    a->cross = at;
-            }
         }
         break;
     case F_SEQUENCE:
@@ -523,16 +535,13 @@ static void acc_change(eval_state *es, const acc *a)
         if (a->oldest_b != INT64_MAX)
             change_at(es, a->oldest_b + f->window + f->gap);
         break;
-    case F_REGULARLY:
-        if (a->cross != INT64_MAX)
-            change_at(es, a->cross);
+    case F_REGULARLY: /* the periods move on at the next boundary */
+        if (a->mask)
+            change_at(es, persona__period_start(persona__period_index(es->now, f->period) + 1, f->period));
         break;
     case F_DAYS_SINCE:
-        if (a->found) {
-            int64_t d = (es->now - a->best_t) / MS_PER_DAY;
-            if (f->day_limit < 0 || d <= f->day_limit)
-                change_at(es, a->best_t + (d + 1) * MS_PER_DAY);
-        }
+        if (a->found)
+            persona__days_since_change(es, a->best_t, f->limit, MS_PER_DAY);
         break;
     }
 }
@@ -549,7 +558,10 @@ static void acc_finish(eval_state *es, acc *a)
     case F_LAST_SEEN: *out = a->found ? num((double)a->best_t) : missing; break;
     case F_SESSIONS: *out = num((double)a->a); break;
     case F_COUNT: *out = num((double)a->a); break;
-    case F_SUM: *out = num(a->sum + a->comp); break;
+    case F_SUM:
+        *out = num(a->part_failed ? persona__feature_sum_exact(es, a->feat)
+                                  : persona__partials_value(a->part, a->n_part));
+        break;
     case F_DAYS_SINCE:
         *out = a->found ? num((double)((es->now - a->best_t) / MS_PER_DAY)) : missing;
         break;
@@ -640,6 +652,8 @@ int persona__features_compute(eval_state *es)
         /* No events at or before now. */
         for (size_t fi = 0; fi < m->n_feats; fi++) {
             const feature *f = &m->feats[fi];
+            if (es->skip && es->skip[fi])
+                continue;
             switch (f->kind) {
             case F_EVENTS: case F_VALUE: case F_ORDERS: case F_SESSIONS: case F_COUNT: case F_SUM:
                 es->feats[fi] = num(0);
@@ -660,6 +674,8 @@ int persona__features_compute(eval_state *es)
     size_t n = 0;
     for (size_t fi = 0; fi < m->n_feats; fi++) {
         const feature *f = &m->feats[fi];
+        if (es->skip && es->skip[fi])
+            continue;
         if (!acc_init(es, (uint32_t)fi, &accs[n], future, monotone)) {
             want_sessions |= f->kind == F_SESSIONS && !(monotone && !future);
             want_orders |= f->kind == F_ORDERS && future;

@@ -82,10 +82,11 @@ typedef struct feature {
     int64_t period;  /* F_REGULARLY */
     uint32_t k, n;   /* F_REGULARLY */
     uint32_t step0, n_steps; /* F_SEQUENCE: steps[step0 .. step0 + n_steps) */
-    /* F_DAYS_SINCE, for live segments: the largest day count any rule compares it with
-     * (a constant: beyond it the outcome cannot change as days pass), or -1 when a rule
+    /* F_DAYS_SINCE and windowed F_COUNT, for live segments: the largest constant (floored,
+     * 0 ..1e7) any rule compares it with — beyond it the outcome of every comparison stays
+     * as time passes (days_since() grows, a windowed count() shrinks) — or -1 when a rule
      * uses it otherwise (arithmetic, …). Not part of the feature's identity. */
-    int64_t day_limit;
+    int64_t limit;
 } feature;
 
 /* One step of a sequence: a positive step, or a negation applying to gap `gap`

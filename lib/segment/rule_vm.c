@@ -18,6 +18,7 @@ void persona__eval_begin(eval_state *es, const persona_segment_model *m, const p
     es->ctx = ctx;
     es->ids = ids;
     es->feats_ready = 0;
+    es->skip = NULL;
     es->rc = 0;
     es->depth = 0;
     es->key = NULL;

@@ -59,7 +59,7 @@ static int attr_set(persona_store *s, const char *user, const char *name, const 
     pthread_mutex_lock(&s->live_lock); /* no live callbacks pending meanwhile (live.h) */
     STORE_WRLOCK(s);
     name_slot ns;
-    int rc = persona__live_reserve(s, s->users.count + 1) ? persona__fail_nomem() : PERSONA_OK;
+    int rc = persona__live_reserve(s, s->users.count + 1, s->log.count) ? persona__fail_nomem() : PERSONA_OK;
     if (rc == PERSONA_OK)
         rc = prepare_pair(s, user, name, "attribute name", &s->user_attr, (void **)&s->attrs,
                           &s->attrs_cap, sizeof *s->attrs, &ns);
@@ -296,7 +296,7 @@ int persona__consent_set_locked(persona_store *store, const char *user, const ch
                                 int32_t granted, int64_t time_ms)
 {
     name_slot ns;
-    int rc = persona__live_reserve(store, store->users.count + 1) ? persona__fail_nomem() : PERSONA_OK;
+    int rc = persona__live_reserve(store, store->users.count + 1, store->log.count) ? persona__fail_nomem() : PERSONA_OK;
     if (rc == PERSONA_OK)
         rc = prepare_pair(store, user, purpose, "purpose", &store->user_consent,
                           (void **)&store->consents, &store->consents_cap,

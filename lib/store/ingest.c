@@ -563,7 +563,7 @@ static int reserve(persona_store *s, batch *b)
         return -1;
     if (persona__grow((void **)&s->profiles, &s->profiles_cap, s->users.count + b->new_keys[KEY_USER],
                       sizeof *s->profiles, 64) ||
-        persona__live_reserve(s, s->users.count + b->new_keys[KEY_USER]))
+        persona__live_reserve(s, s->users.count + b->new_keys[KEY_USER], s->log.count + n))
         return -1;
     size_t tp = b->new_type_pairs, bp = b->new_basket_pairs, pp = b->new_prop_pairs;
     if (tp && (persona__pairmap_reserve(&s->user_type, tp) ||

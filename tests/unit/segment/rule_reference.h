@@ -747,9 +747,12 @@ static rr_val rr_eval_inner(const rr_env *env, const rr_node *n)
     }
     case RK_REGULARLY: {
         int64_t p = n->unit == RR_UNIT_HOURS ? RR_HOUR : n->unit == RR_UNIT_DAYS ? RR_DAY : RR_WEEK;
+        /* Calendar periods: UTC hours and days, weeks from Monday (1970-01-05 was one). */
+        int64_t origin = p == RR_WEEK ? 4 * RR_DAY : 0;
+        int64_t cur = (int64_t)floor((double)(now - origin) / (double)p);
         int hits = 0;
         for (int j = 0; j < n->n; j++) {
-            int64_t lo = now - (int64_t)(j + 1) * p, hi = now - (int64_t)j * p;
+            int64_t lo = origin + (cur - j) * p - 1, hi = origin + (cur - j + 1) * p - 1;
             int any = 0;
             for (int i = 0; i < env->nvis && !any; i++)
                 any = rr_type_match(n->type, env->vis[i]->type) && env->vis[i]->t > lo &&

@@ -4,6 +4,7 @@
  * exactly the differences between the batch evaluations before and after it, in user
  * then segment order. Then the rules of the API: clock, re-entry, stopping callbacks,
  * silent host changes, limits. LIVE_ROUNDS sets the number of random rounds. */
+#include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +31,51 @@ static const char *const rules[] = {
 };
 #define N_RULES (sizeof rules / sizeof rules[0])
 #define N_USERS 6
+
+/* Every kind of incremental state (live_feats.h), each at and around its edges: compared
+ * counts (feature.limit) and counts in arithmetic, exact sums of values that are not
+ * binary fractions, restarted() with and without a gap, calendar periods of every unit,
+ * sequences with and without a window and with negations in every gap (a windowed leading
+ * `not` is answered by the batch pass), last("category"). */
+static const char *const rich_rules[] = {
+    "count(\"view\", 2d) >= 3",
+    "count(\"buy\", 1d) == 1",
+    "count(\"*\", 12h) between 2 and 4",
+    "count(\"view\", 3d) * 2 > count(\"buy\", 3d) + 1",
+    "sum(\"buy\", 2d) > 0.3",
+    "sum(\"*\", 1d) == 0.6",
+    "stopped(\"view\", 1d)",
+    "first_time(\"buy\", 3d)",
+    "restarted(\"view\", 12h, 1d)",
+    "restarted(\"buy\", 1d, 6h)",
+    "regularly(\"view\", 3 of 5 days)",
+    "regularly(\"buy\", 2 of 12 hours)",
+    "regularly(\"*\", 1 of 1 week)",
+    "days_since(\"buy\") between 1 and 2",
+    "days_since(\"view\") * 24 < 30",
+    "sequence(\"view\" -> \"buy\", within 1d)",
+    "sequence(\"view\" -> \"view\" -> \"buy\")",
+    "sequence(not \"other\" -> \"view\" -> \"buy\")",
+    "sequence(not \"other\" -> \"view\" -> \"buy\", within 2d)",
+    "sequence(\"buy\" -> not \"view\" -> \"buy\", within 2d)",
+    "sequence(\"view\" -> \"*\" -> not \"buy\", within 12h)",
+    "sequence(\"view\" -> \"buy\" -> not \"other\")",
+    "last(\"category\") == \"a\"",
+    "last(\"category\") == \"b\" and count(\"view\", 1d) > 0",
+    "in_segment(\"s0\") and not in_segment(\"s15\")",
+    "events >= 4 and now - last_seen < 1d",
+};
+#define N_RICH (sizeof rich_rules / sizeof rich_rules[0])
+
+/* A rule set and how its stream is made. */
+typedef struct rule_set {
+    const char *const *rules;
+    size_t n;
+    int late;     /* some events older than the user's newest */
+    int fraction; /* values 0.1 * k and a category property */
+    size_t pick;  /* > 0: each round registers this many rules drawn from the set (none
+                     with in_segment), so that no other rule's look hides a missed one */
+} rule_set;
 
 static uint64_t rng = 12345;
 static uint64_t next_u64(void)
@@ -91,13 +137,13 @@ static int on_change(void *ctx, const char *user, size_t len, const char *segmen
 }
 
 /* Batch membership of every user: bit k of out[u]. */
-static void batch(persona_store *s, persona_segment_model *m, uint64_t *out)
+static void batch(persona_store *s, persona_segment_model *m, size_t n_rules, uint64_t *out)
 {
     char key[16];
     for (int u = 0; u < N_USERS; u++) {
         snprintf(key, sizeof key, "u%d", u);
         out[u] = 0;
-        for (size_t k = 0; k < N_RULES; k++) {
+        for (size_t k = 0; k < n_rules; k++) {
             int32_t t = 0;
             CHECK_RC(persona_segment_model_test(&t, m, k, s, key, NULL), PERSONA_OK);
             out[u] |= (uint64_t)(t != 0) << k;
@@ -120,8 +166,8 @@ static void live_of(persona_store *s, uint64_t *out)
 }
 
 /* The callbacks of a step equal the differences of the batch evaluations, in order. */
-static void check_calls(persona_store *s, const uint64_t *before, const uint64_t *after,
-                        int64_t clock, int step)
+static void check_calls(persona_store *s, size_t n_rules, const uint64_t *before,
+                        const uint64_t *after, int64_t clock, int step)
 {
     size_t i = 0;
     int ok = 1;
@@ -132,7 +178,7 @@ static void check_calls(persona_store *s, const uint64_t *before, const uint64_t
         CHECK_RC(persona_store_user_at(name, sizeof name, NULL, s, idx), PERSONA_OK);
         int u = atoi(name + 1);
         uint64_t diff = before[u] ^ after[u];
-        for (size_t k = 0; k < N_RULES; k++) {
+        for (size_t k = 0; k < n_rules; k++) {
             if (!((diff >> k) & 1))
                 continue;
             char key[16];
@@ -154,7 +200,7 @@ static void check_calls(persona_store *s, const uint64_t *before, const uint64_t
     CHECK(ok);
 }
 
-static void random_round(int round, uint64_t *changes_seen)
+static void random_round(int round, const rule_set *rs, uint64_t *changes_seen)
 {
     persona_store *s = new_seeded_store((uint64_t)round + 1);
     persona_segment_options o = PERSONA_SEGMENT_OPTIONS_INIT;
@@ -166,39 +212,80 @@ static void random_round(int round, uint64_t *changes_seen)
     for (int i = 0; i < 5; i++) {
         char key[16];
         snprintf(key, sizeof key, "u%d", (int)(next_u64() % N_USERS));
-        persona_event e = ev(key, t + (int64_t)(next_u64() % (2 * DAY)), i % 2 ? "buy" : "view", 2);
+        int64_t at = rs->late ? t + (int64_t)(next_u64() % (2 * DAY)) : (t += (int64_t)(next_u64() % (8 * HOUR)));
+        persona_event e = ev(key, at, i % 2 ? "buy" : "view", 2);
         persona_ingest_stats st = PERSONA_INGEST_STATS_INIT;
         CHECK_RC(persona_store_ingest(&st, s, &e, 1, NULL), PERSONA_OK);
     }
     CHECK_RC(persona_store_attr_set_str(s, "u1", "plan", "pro"), PERSONA_OK);
-    for (size_t k = 0; k < N_RULES; k++) {
-        char name[8];
+    const char *picked[8];
+    rule_set sub = *rs;
+    if (rs->pick) {
+        for (size_t k = 0; k < rs->pick; k++) {
+            do
+                picked[k] = rs->rules[next_u64() % rs->n];
+            while (strstr(picked[k], "in_segment"));
+        }
+        sub.rules = picked;
+        sub.n = rs->pick;
+        rs = &sub;
+    }
+    for (size_t k = 0; k < rs->n; k++) {
+        char name[24];
         snprintf(name, sizeof name, "s%zu", k);
-        CHECK_RC(persona_segment_model_add_rule(m, name, rules[k], strlen(rules[k])), PERSONA_OK);
-        CHECK_RC(persona_store_add_segment(s, name, rules[k], strlen(rules[k]), on_change,
+        CHECK_RC(persona_segment_model_add_rule(m, name, rs->rules[k], strlen(rs->rules[k])), PERSONA_OK);
+        CHECK_RC(persona_store_add_segment(s, name, rs->rules[k], strlen(rs->rules[k]), on_change,
                                            (void *)(uintptr_t)k), PERSONA_OK);
     }
     uint64_t before[N_USERS], after[N_USERS], live[N_USERS];
-    batch(s, m, before);
+    batch(s, m, rs->n, before);
     live_of(s, live);
     CHECK(memcmp(before, live, sizeof live) == 0);
-    t = T0 + 2 * DAY;
+    t = rs->late ? T0 + 2 * DAY : t;
+    int64_t times[8]; /* the latest event times */
+    size_t n_times = 0, n_written = 0;
     for (int step = 0; step < 60; step++) {
         rec.n = 0;
         uint64_t r = next_u64();
         if (r % 3 == 0) {
-            t += (int64_t)(next_u64() % (30 * HOUR));
+            /* Half the ticks land exactly where something may change: an event's time plus
+             * a window, gap or period of the rules (both sides of every `<=` matter). */
+            static const int64_t marks[] = { 6 * HOUR, 12 * HOUR, DAY, DAY + 6 * HOUR, 36 * HOUR,
+                                             2 * DAY, 3 * DAY, 4 * DAY, 5 * DAY };
+            int64_t at = t + (int64_t)(next_u64() % (30 * HOUR));
+            if (n_times && next_u64() % 2) {
+                int64_t mark = times[next_u64() % n_times] + marks[next_u64() % 9] - (int64_t)(next_u64() % 2);
+                if (mark > t)
+                    at = mark;
+            }
+            t = at;
             CHECK_RC(persona_store_tick(s, t), PERSONA_OK);
         } else {
             persona_event evs[4];
             char keys[4][16];
+            const char *names[4][1], *values[4][1];
             int n = 1 + (int)(next_u64() % 4);
             for (int i = 0; i < n; i++) {
                 snprintf(keys[i], sizeof keys[i], "u%d", (int)(next_u64() % N_USERS));
-                int64_t at = t + (int64_t)(next_u64() % (10 * HOUR)) - (next_u64() % 4 == 0 ? 2 * DAY : 0);
+                int64_t at;
+                if (rs->late)
+                    at = t + (int64_t)(next_u64() % (10 * HOUR)) - (next_u64() % 4 == 0 ? 2 * DAY : 0);
+                else /* in time order: every user's events too */
+                    at = (t += (int64_t)(next_u64() % (6 * HOUR)));
                 uint64_t k = next_u64() % 5;
-                evs[i] = ev(keys[i], at, k < 2 ? "view" : k < 4 ? "buy" : "other",
-                            (double)(next_u64() % 4));
+                double value = (double)(next_u64() % 4);
+                if (rs->fraction)
+                    value = next_u64() % 5 == 0 ? NAN : 0.1 * (double)(next_u64() % 8);
+                evs[i] = ev(keys[i], at, k < 2 ? "view" : k < 4 ? "buy" : "other", value);
+                times[n_written++ % 8] = at;
+                n_times = n_written < 8 ? n_written : 8;
+                if (rs->fraction && next_u64() % 3 == 0) {
+                    names[i][0] = "category";
+                    values[i][0] = next_u64() % 2 ? "a" : "b";
+                    evs[i].prop_names = names[i];
+                    evs[i].prop_values = values[i];
+                    evs[i].n_props = 1;
+                }
             }
             persona_ingest_stats st = PERSONA_INGEST_STATS_INIT;
             CHECK_RC(persona_store_ingest(&st, s, evs, (size_t)n, NULL), PERSONA_OK);
@@ -207,7 +294,7 @@ static void random_round(int round, uint64_t *changes_seen)
         CHECK_RC(persona_store_clock(&clock, s), PERSONA_OK);
         if (clock > t)
             t = clock;
-        batch(s, m, after);
+        batch(s, m, rs->n, after);
         live_of(s, live);
         if (memcmp(after, live, sizeof live) != 0) {
             fprintf(stderr, "round %d step %d: live differs from batch\n", round, step);
@@ -216,7 +303,7 @@ static void random_round(int round, uint64_t *changes_seen)
                         (unsigned long long)live[u]);
         }
         CHECK(memcmp(after, live, sizeof live) == 0);
-        check_calls(s, before, after, clock, step);
+        check_calls(s, rs->n, before, after, clock, step);
         *changes_seen += rec.n;
         memcpy(before, after, sizeof after);
     }
@@ -431,15 +518,62 @@ static void review_findings(void)
     persona_store_free(s);
 }
 
+/* A membership that time alone changes changes exactly then: not a millisecond late. */
+static void one_edge(const char *rule, const persona_event *evs, size_t n, int64_t edge, int entered)
+{
+    persona_store *s = new_seeded_store(7);
+    CHECK_RC(persona_store_add_segment(s, "s0", rule, strlen(rule), on_change, NULL), PERSONA_OK);
+    persona_ingest_stats st = PERSONA_INGEST_STATS_INIT;
+    CHECK_RC(persona_store_ingest(&st, s, evs, n, NULL), PERSONA_OK);
+    rec.n = 0;
+    CHECK_RC(persona_store_tick(s, edge - 1), PERSONA_OK);
+    CHECK(rec.n == 0);
+    CHECK_RC(persona_store_tick(s, edge), PERSONA_OK);
+    CHECK(rec.n == 1 && rec.calls[0].entered == entered && rec.calls[0].at == edge);
+    if (rec.n != 1)
+        fprintf(stderr, "%s: %zu callbacks at the edge\n", rule, rec.n);
+    persona_store_free(s);
+}
+
+static void exact_edges(void)
+{
+    persona_event seq[2] = { ev("u", T0, "view", NAN), ev("u", T0 + HOUR, "buy", NAN) };
+    one_edge("sequence(\"view\" -> \"buy\", within 1d)", seq, 2, T0 + DAY, 0);
+    /* restarted: both buys in the window at first; T0's leaves at T0 + 1d and is a gap (6h)
+     * back at T0 + 30h, while T0 + 20h's is still in the window (until T0 + 44h) */
+    persona_event buys[2] = { ev("u", T0, "buy", 1), ev("u", T0 + 20 * HOUR, "buy", 1) };
+    one_edge("restarted(\"buy\", 1d, 6h)", buys, 2, T0 + 30 * HOUR, 1);
+    one_edge("count(\"buy\", 1d) >= 2", buys, 2, T0 + DAY, 0);
+    one_edge("count(\"buy\", 1d) > 0", buys, 2, T0 + 44 * HOUR, 0);
+    one_edge("sum(\"buy\", 1d) == 1 or count(\"buy\", 1d) == 0", buys, 2, T0 + DAY, 1);
+    one_edge("stopped(\"buy\", 1d)", buys, 2, T0 + 44 * HOUR, 1);
+    one_edge("first_time(\"buy\", 1d)", buys, 2, T0 + DAY, 0);
+    one_edge("days_since(\"buy\") >= 2", buys, 2, T0 + 68 * HOUR, 1);
+    /* T0 is a Monday: the next week starts 7 days later, the next day 24 hours later */
+    one_edge("regularly(\"buy\", 1 of 1 week)", buys, 2, T0 + 7 * DAY, 0);
+    one_edge("regularly(\"buy\", 1 of 2 days)", buys, 2, T0 + 2 * DAY, 0);
+}
+
 int main(void)
 {
     const char *env = getenv("LIVE_ROUNDS");
     int rounds = env ? atoi(env) : 200;
-    uint64_t changes = 0;
-    for (int r = 0; r < rounds; r++)
-        random_round(r, &changes);
-    fprintf(stderr, "test_live: %d rounds, %llu callbacks compared\n", rounds, (unsigned long long)changes);
-    CHECK(rounds == 0 || changes > (uint64_t)rounds * 10); /* the streams do change memberships */
+    const rule_set sets[] = {
+        { rules, N_RULES, 1, 0, 0 },
+        { rich_rules, N_RICH, 0, 1, 0 }, /* in time order: the incremental state throughout */
+        { rich_rules, N_RICH, 1, 1, 0 }, /* profiles leave it for the batch pass */
+        { rich_rules, N_RICH, 0, 1, 1 },
+    };
+    for (size_t k = 0; k < sizeof sets / sizeof sets[0]; k++) {
+        uint64_t changes = 0;
+        for (int r = 0; r < rounds; r++)
+            random_round(r, &sets[k], &changes);
+        fprintf(stderr, "test_live: rule set %zu, %d rounds, %llu callbacks compared\n", k, rounds,
+                (unsigned long long)changes);
+        /* the streams do change memberships */
+        CHECK(rounds == 0 || changes > (uint64_t)rounds * (sets[k].pick ? 2 : 10));
+    }
+    exact_edges();
     api_rules();
     profiles_without_events();
     review_findings();

@@ -138,13 +138,26 @@ static void functions_at_their_edges(int reverse)
     IS_TRUE(s, "ann", "restarted(\"purchase\", 30d, 14d)", now + DAY);
     IS_FALSE(s, "ann", "restarted(\"purchase\", 30d, 28d)", now + DAY);
     IS_FALSE(s, "ann", "restarted(\"purchase\", 30d)", now + DAY); /* gap 30d reaches d2 */
-    /* regularly: logins on d33, d40, d47 → weeks ending at now: 0 (d47), 1 (d40), 2 (d33) */
+    /* regularly: calendar weeks from Monday (T0 is one): logins on d33 (week 4: d28..d34),
+     * d40 (week 5) and d47 (week 6, the current one at now = d47) */
     IS_TRUE(s, "ann", "regularly(\"login\", 3 of 3 weeks)", now);
     IS_FALSE(s, "ann", "regularly(\"login\", 4 of 6 weeks)", now);
     IS_TRUE(s, "ann", "regularly(\"login\", 3 of 6 weeks)", now);
     IS_TRUE(s, "ann", "regularly(\"login\", 2 of 2 weeks)", now);
-    IS_FALSE(s, "ann", "regularly(\"login\", 3 of 3 weeks)", now - 1); /* d47 leaves the window */
-    IS_TRUE(s, "ann", "regularly(\"login\", 2 of 2 weeks)", now - 1);
+    /* just before d47's login: this week has none yet */
+    IS_FALSE(s, "ann", "regularly(\"login\", 3 of 3 weeks)", now - 1);
+    IS_FALSE(s, "ann", "regularly(\"login\", 2 of 2 weeks)", now - 1);
+    IS_TRUE(s, "ann", "regularly(\"login\", 2 of 3 weeks)", now - 1);
+    /* the last moment of week 6, then Monday of week 7 (d49): week 4 has left */
+    IS_TRUE(s, "ann", "regularly(\"login\", 3 of 3 weeks)", T0 + 49 * DAY - 1);
+    IS_FALSE(s, "ann", "regularly(\"login\", 3 of 3 weeks)", T0 + 49 * DAY);
+    IS_TRUE(s, "ann", "regularly(\"login\", 2 of 3 weeks)", T0 + 49 * DAY);
+    IS_TRUE(s, "ann", "regularly(\"login\", 3 of 4 weeks)", T0 + 49 * DAY);
+    /* days: d33, d40, d47 are three of the last 15 calendar days at now */
+    IS_TRUE(s, "ann", "regularly(\"login\", 3 of 15 days)", now);
+    IS_FALSE(s, "ann", "regularly(\"login\", 3 of 14 days)", now);
+    IS_TRUE(s, "ann", "regularly(\"login\", 3 of 15 days)", now + 23 * HOUR); /* still d47 */
+    IS_FALSE(s, "ann", "regularly(\"login\", 3 of 15 days)", now + DAY); /* d48: d33 left */
     /* last */
     IS_TRUE(s, "ann", "last(\"category\") == \"hats\"", now);
     IS_TRUE(s, "ann", "last(\"category\") == \"socks\"", T0 + 30 * DAY);
