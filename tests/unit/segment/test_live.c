@@ -1,5 +1,6 @@
-/* Live segments against batch evaluation: random event streams (late events included)
- * with random ticks; after every step each user's live membership equals the batch
+/* Live segments against batch evaluation: random event streams (in time order, or with
+ * late events) with random ticks, half of them on exact window and period edges, for
+ * several rule sets; after every step each user's live membership equals the batch
  * evaluation of the same rules as of the store's clock, and the callbacks of the step are
  * exactly the differences between the batch evaluations before and after it, in user
  * then segment order. Then the rules of the API: clock, re-entry, stopping callbacks,
