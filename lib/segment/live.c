@@ -236,21 +236,40 @@ static void schedule(live_state *L, uint32_t u, int64_t t)
 
 /* ---- evaluation ---- */
 
-/* Membership of profile u as of now, and its next look. On failure (memory for an
- * out-of-order profile) the old membership stays and the look is retried at the next
- * tick. */
-static uint64_t evaluate(persona_store *s, live_state *L, uint32_t u, int64_t now, int64_t *next)
+/* What a look re-evaluates: everything, constant rules too (registration, identity and
+ * host changes); what events change (and time, which moved on too; attributes and
+ * consent only when the store's event rules may have set them); what time alone
+ * changes. */
+#define NEED_ALL (DEP_EVENTS | DEP_TIME | DEP_HOST)
+static int need_events(const persona_store *s)
+{
+    return DEP_EVENTS | DEP_TIME | (s->n_event_rules ? DEP_HOST : 0);
+}
+#define NEED_TIME DEP_TIME
+
+/* Membership of profile u as of now, and its next look: the segments whose rules read
+ * something in `need` (DEP_*) are evaluated again, the others keep their membership. On
+ * failure (memory for an out-of-order profile) the old membership stays and the look is
+ * retried at the next tick. */
+static uint64_t evaluate(persona_store *s, live_state *L, uint32_t u, int64_t now, int need,
+                         int64_t *next)
 {
     eval_state *es = L->es;
     persona__eval_begin(es, L->model, s, u, now, NULL, L->ids);
     es->key = persona__intern_str(&s->users, u);
     uint8_t *rec = rec_of(L, u);
+    if (persona__live_rec_first_look(rec))
+        need = NEED_ALL; /* a new profile: constant rules and lists too */
     if (persona__live_rec_mode(rec) == LM_INCREMENTAL) {
         es->skip = L->plan.skip;
         persona__live_feats_eval(&L->plan, es, rec, L->fwd);
     }
     uint64_t mask = 0;
     for (size_t k = 0; k < L->model->n_segs; k++) {
+        if (need != NEED_ALL && !(L->plan.deps[k] & need)) {
+            mask |= L->member[u] & ((uint64_t)1 << k);
+            continue;
+        }
         int r = persona__eval_segment(es, (uint32_t)k);
         if (r < 0) {
             *next = now < INT64_MAX ? now + 1 : now;
@@ -262,14 +281,15 @@ static uint64_t evaluate(persona_store *s, live_state *L, uint32_t u, int64_t no
     return mask;
 }
 
+
 /* Look at profile u (once per update), recording a change in the outbox. */
-static void look(persona_store *s, live_state *L, uint32_t u, int64_t now, int silent)
+static void look(persona_store *s, live_state *L, uint32_t u, int64_t now, int silent, int need)
 {
     if (u >= L->cap || persona__id_root(s, u) != u || L->stamp[u] == L->cur_stamp)
         return;
     L->stamp[u] = L->cur_stamp;
     int64_t next;
-    uint64_t mask = evaluate(s, L, u, now, &next);
+    uint64_t mask = evaluate(s, L, u, now, need, &next);
     if (mask != L->member[u]) {
         if (!silent)
             L->outbox[L->n_out++] = (change){ u, L->member[u], mask };
@@ -321,7 +341,7 @@ static void evaluate_all(persona_store *s, live_state *L, int64_t now)
     L->cur_stamp++;
     size_t n = s->users.count < L->cap ? s->users.count : L->cap;
     for (uint32_t u = 0; u < (uint32_t)n; u++)
-        look(s, L, u, now, 1);
+        look(s, L, u, now, 1, NEED_ALL);
     L->epoch = s->epoch;
     L->users = s->users.count;
 }
@@ -338,7 +358,7 @@ static void run_due(persona_store *s, live_state *L, int64_t now)
         /* Taken (look() schedules anew). A profile looked at in this update already has
          * its next look after now, so a due entry is never one of those. */
         L->next[e.user] = INT64_MAX;
-        look(s, L, e.user, now, 0);
+        look(s, L, e.user, now, 0, NEED_TIME);
     }
 }
 
@@ -401,7 +421,7 @@ void persona__live_after_events(persona_store *s, size_t from, size_t to)
     for (size_t e = from; e < to; e++) {
         const log_chunk *c = persona__eventlog_chunk(&s->log, e);
         uint32_t u = persona__id_root(s, c->user[persona__eventlog_slot(e)]);
-        look(s, L, u, now, 0);
+        look(s, L, u, now, 0, need_events(s));
     }
     run_due(s, L, now);
 }
@@ -413,7 +433,7 @@ void persona__live_after_change(persona_store *s, uint32_t root)
         return;
     int64_t now = persona__store_clock(s);
     begin_update(s, L, now);
-    look(s, L, root, now, 1);
+    look(s, L, root, now, 1, NEED_ALL);
 }
 
 static int cmp_change(const void *a, const void *b)

@@ -11,11 +11,6 @@
 #define COUNT_LOOKBACK 64 /* events walked back to time a compared count() (feature.limit) */
 #define LIVE_PARTIALS 8 /* exact sums of cents need up to 5 (measured on 5,000 values) */
 
-typedef struct rec_header {
-    uint32_t mode; /* LM_* */
-    uint32_t pad;
-} rec_header;
-
 /* The oldest event of a type still in a window, and how many are: the edge's time is
  * kept so that asking whether it left reads no event. */
 typedef struct edge {
@@ -69,6 +64,63 @@ static size_t round8(size_t n)
     return (n + 7) & ~(size_t)7;
 }
 
+/* Whether feature f's value can change with time alone. */
+static int moves_with_time(const feature *f)
+{
+    switch (f->kind) {
+    case F_COUNT: case F_SUM: case F_SEQUENCE:
+        return f->window != 0;
+    case F_DAYS_SINCE: case F_FIRST_TIME: case F_STOPPED: case F_RESTARTED: case F_REGULARLY:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+static uint8_t logic_deps(const persona_segment_model *m, uint32_t node, uint8_t *seen, uint8_t *deps);
+
+/* DEP_* of segment k (seen: 1 while in progress or done; in_segment() chains are short and
+ * acyclic, checked at compile). */
+static uint8_t segment_deps(const persona_segment_model *m, uint32_t k, uint8_t *seen, uint8_t *deps)
+{
+    if (seen[k])
+        return deps[k];
+    seen[k] = 1;
+    deps[k] = m->segs[k].kind == SEG_RULE ? logic_deps(m, m->segs[k].root, seen, deps) : 0;
+    return deps[k];
+}
+
+static uint8_t logic_deps(const persona_segment_model *m, uint32_t node, uint8_t *seen, uint8_t *deps)
+{
+    const logic_node *n = &m->logic[node];
+    uint8_t d = 0;
+    switch (n->kind) {
+    case L_NOT:
+        return logic_deps(m, n->a, seen, deps);
+    case L_AND:
+    case L_OR:
+        for (uint32_t i = 0; i < n->b; i++)
+            d |= logic_deps(m, m->kids[n->a + i], seen, deps);
+        return d;
+    default:
+        break;
+    }
+    const leaf *lf = &m->leaves[n->a];
+    for (uint32_t c = lf->code; c < lf->code_end; c++) {
+        const insn *i = &m->code[c];
+        switch (i->op) {
+        case OP_FEAT:
+            d |= DEP_EVENTS | (moves_with_time(&m->feats[i->arg]) ? DEP_TIME : 0);
+            break;
+        case OP_NOW: d |= DEP_TIME; break;
+        case OP_ATTR: case OP_EXISTS_ATTR: case OP_CONSENT: d |= DEP_HOST; break;
+        case OP_INSEG: d |= segment_deps(m, i->arg, seen, deps); break;
+        default: break; /* constants; the request context, which live evaluation has not */
+        }
+    }
+    return d;
+}
+
 void persona__live_plan_make(live_plan *plan, const persona_segment_model *m)
 {
     memset(plan, 0, sizeof *plan);
@@ -118,6 +170,9 @@ void persona__live_plan_make(live_plan *plan, const persona_segment_model *m)
         off += size;
     }
     plan->stride = round8(off);
+    uint8_t seen[PERSONA_LIVE_SEGMENT_MAX] = { 0 };
+    for (uint32_t k = 0; k < m->n_segs && k < PERSONA_LIVE_SEGMENT_MAX; k++)
+        segment_deps(m, k, seen, plan->deps);
 }
 
 /* ---- reading the log ---- */

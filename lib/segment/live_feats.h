@@ -32,17 +32,37 @@ enum {
     LS_CATEGORY,
 };
 
-/* A profile's record starts with its mode: kept incrementally (an all-zero record is a
- * profile without events), or answered by the batch pass (events came out of order). */
+/* A profile's record starts with its mode — kept incrementally (an all-zero record is a
+ * profile without events), or answered by the batch pass (events came out of order) —
+ * and whether the profile was ever evaluated (its memberships are then known). */
 enum { LM_INCREMENTAL = 0, LM_BATCH = 1 };
+typedef struct rec_header {
+    uint32_t mode;
+    uint32_t evaluated;
+} rec_header;
 static inline uint32_t persona__live_rec_mode(const uint8_t *rec)
 {
-    return *(const uint32_t *)rec;
+    return ((const rec_header *)rec)->mode;
 }
 static inline void persona__live_rec_set_batch(uint8_t *rec)
 {
-    *(uint32_t *)rec = LM_BATCH;
+    ((rec_header *)rec)->mode = LM_BATCH;
 }
+/* 1 the first time it is asked for a record (until the record is cleared). */
+static inline int persona__live_rec_first_look(uint8_t *rec)
+{
+    rec_header *h = (rec_header *)rec;
+    int first = !h->evaluated;
+    h->evaluated = 1;
+    return first;
+}
+
+/* What a segment's rule reads, for looks that need only some rules again. */
+enum {
+    DEP_EVENTS = 1, /* the user's events (traits, behavioural functions) */
+    DEP_TIME = 2,   /* `now`, or a function whose value moves with time alone */
+    DEP_HOST = 4,   /* attributes, consent, scores: changed by host calls (and event rules) */
+};
 
 typedef struct live_plan {
     uint32_t n; /* features with state, in feats[] */
@@ -51,7 +71,7 @@ typedef struct live_plan {
     uint32_t off[PERSONA_RULE_MAX_FEATURES]; /* per model feature: byte offset of its state */
     uint8_t skip[PERSONA_RULE_MAX_FEATURES]; /* per model feature: 1 = answered from state */
     size_t stride; /* bytes per profile record (a multiple of 8) */
-    int category_col; /* log column of "category" when a feature reads it (else -1) */
+    uint8_t deps[PERSONA_LIVE_SEGMENT_MAX]; /* per segment: DEP_* (in_segment() included) */
 } live_plan;
 
 /* Lay out the state of model m's features. */

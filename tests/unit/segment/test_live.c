@@ -65,6 +65,10 @@ static const char *const rich_rules[] = {
     "last(\"category\") == \"b\" and count(\"view\", 1d) > 0",
     "in_segment(\"s0\") and not in_segment(\"s15\")",
     "events >= 4 and now - last_seen < 1d",
+    "plan == \"pro\"",
+    "not exists(ctx.country)",
+    "plan == \"pro\" and days_since(\"view\") < 1",
+    "plan == \"pro\" and now - date(\"2024-01-01\") > 4d",
 };
 #define N_RICH (sizeof rich_rules / sizeof rich_rules[0])
 
@@ -137,13 +141,17 @@ static int on_change(void *ctx, const char *user, size_t len, const char *segmen
     return r->stop_after && (int)r->n == r->stop_after ? -1 : 0;
 }
 
-/* Batch membership of every user: bit k of out[u]. */
+/* Batch membership of every user the store knows (live segments have no others): bit k
+ * of out[u]. */
 static void batch(persona_store *s, persona_segment_model *m, size_t n_rules, uint64_t *out)
 {
     char key[16];
     for (int u = 0; u < N_USERS; u++) {
         snprintf(key, sizeof key, "u%d", u);
         out[u] = 0;
+        persona_profile_info info = PERSONA_PROFILE_INFO_INIT;
+        if (persona_store_profile_get(&info, s, key) == PERSONA_ENOTFOUND)
+            continue;
         for (size_t k = 0; k < n_rules; k++) {
             int32_t t = 0;
             CHECK_RC(persona_segment_model_test(&t, m, k, s, key, NULL), PERSONA_OK);
@@ -248,6 +256,16 @@ static void random_round(int round, const rule_set *rs, uint64_t *changes_seen)
     for (int step = 0; step < 60; step++) {
         rec.n = 0;
         uint64_t r = next_u64();
+        if (r % 11 == 1) {
+            /* A host change: evaluated at once, silently (no callbacks). */
+            char key[16];
+            snprintf(key, sizeof key, "u%d", (int)(next_u64() % N_USERS));
+            CHECK_RC(persona_store_attr_set_str(s, key, "plan", next_u64() % 2 ? "pro" : "free"), PERSONA_OK);
+            batch(s, m, rs->n, before);
+            live_of(s, live);
+            CHECK(rec.n == 0 && memcmp(before, live, sizeof live) == 0);
+            continue;
+        }
         if (r % 3 == 0) {
             /* Half the ticks land exactly where something may change: an event's time plus
              * a window, gap or period of the rules (both sides of every `<=` matter). */
@@ -516,6 +534,14 @@ static void review_findings(void)
     rec.n = 0;
     CHECK_RC(persona_store_ingest(&st, s, &c, 1, NULL), PERSONA_OK);
     CHECK(rec.n == 1 && rec.calls[0].entered == 1);
+    /* also for a profile evaluated before (an event look re-reads consent then) */
+    persona_event plain = ev("v", T0, "view", NAN);
+    CHECK_RC(persona_store_ingest(&st, s, &plain, 1, NULL), PERSONA_OK);
+    c.user = "v";
+    c.time_ms = T0 + HOUR;
+    rec.n = 0;
+    CHECK_RC(persona_store_ingest(&st, s, &c, 1, NULL), PERSONA_OK);
+    CHECK(rec.n == 1 && rec.calls[0].entered == 1 && strcmp(rec.calls[0].user, "v") == 0);
     persona_store_free(s);
 }
 
