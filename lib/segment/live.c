@@ -25,6 +25,15 @@ typedef struct heap_entry {
     uint32_t user;
 } heap_entry;
 
+/* What live segments keep per profile outside its feature state, together: a look reads
+ * and writes all of it. */
+typedef struct profile_slot {
+    uint64_t member; /* bit k: in segment k */
+    int64_t next;    /* next look, INT64_MAX = none */
+    uint32_t stamp;  /* the update that looked at it last */
+    uint32_t pad;
+} profile_slot;
+
 typedef struct change {
     uint32_t user;
     uint64_t before, after;
@@ -34,9 +43,7 @@ typedef struct live_state {
     persona_segment_model *model;
     persona_segment_fn fns[PERSONA_LIVE_SEGMENT_MAX];
     void *ctxs[PERSONA_LIVE_SEGMENT_MAX];
-    uint64_t *member;  /* per profile index */
-    int64_t *next;     /* per profile: next look, INT64_MAX = none */
-    uint32_t *stamp;   /* per profile: the update that looked at it last */
+    profile_slot *slot; /* per profile index */
     change *outbox;    /* one per profile at most */
     size_t cap, n_out;
     heap_entry *heap;
@@ -113,24 +120,16 @@ static int grow_to(live_state *L, size_t users, size_t events)
 {
     if (grow_fwd(L, events))
         return -1;
-    if (users <= L->cap && users + 1 <= L->heap_cap)
+    if (users <= L->cap && 2 * users + 1 <= L->heap_cap)
         return 0;
     size_t cap = L->cap ? L->cap : 64;
     while (cap < users)
         cap *= 2;
     if (cap > L->cap) {
-        uint64_t *member = persona__realloc_array(L->member, cap, sizeof *member);
-        if (!member)
+        profile_slot *slot = persona__realloc_array(L->slot, cap, sizeof *slot);
+        if (!slot)
             return -1;
-        L->member = member;
-        int64_t *next = persona__realloc_array(L->next, cap, sizeof *next);
-        if (!next)
-            return -1;
-        L->next = next;
-        uint32_t *stamp = persona__realloc_array(L->stamp, cap, sizeof *stamp);
-        if (!stamp)
-            return -1;
-        L->stamp = stamp;
+        L->slot = slot;
         change *out = persona__realloc_array(L->outbox, cap, sizeof *out);
         if (!out)
             return -1;
@@ -140,19 +139,16 @@ static int grow_to(live_state *L, size_t users, size_t events)
             return -1;
         L->rec = rec;
         memset(rec + L->cap * L->plan.stride, 0, (cap - L->cap) * L->plan.stride);
-        for (size_t i = L->cap; i < cap; i++) {
-            member[i] = 0;
-            next[i] = INT64_MAX;
-            stamp[i] = 0;
-        }
+        for (size_t i = L->cap; i < cap; i++)
+            slot[i] = (profile_slot){ 0, INT64_MAX, 0, 0 };
         L->cap = cap;
     }
-    if (L->heap_cap < cap + 1) {
-        heap_entry *h = persona__realloc_array(L->heap, cap + 1, sizeof *h);
+    if (L->heap_cap < 2 * cap + 1) { /* room for stale entries between compactions */
+        heap_entry *h = persona__realloc_array(L->heap, 2 * cap + 1, sizeof *h);
         if (!h)
             return -1;
         L->heap = h;
-        L->heap_cap = cap + 1;
+        L->heap_cap = 2 * cap + 1;
     }
     return 0;
 }
@@ -165,34 +161,38 @@ int persona__live_reserve(persona_store *s, size_t users, size_t events)
 /* ---- the heap of next looks (lazy deletion: an entry whose time is not the profile's
  * next any more is stale) ---- */
 
+/* A 4-ary heap: half the depth of a binary one, and a node's children share a cache line
+ * or two. */
 static void sift_up(heap_entry *h, size_t i)
 {
+    heap_entry x = h[i];
     while (i > 0) {
-        size_t p = (i - 1) / 2;
-        if (h[p].t <= h[i].t)
+        size_t p = (i - 1) / 4;
+        if (h[p].t <= x.t)
             break;
-        heap_entry t = h[p];
-        h[p] = h[i];
-        h[i] = t;
+        h[i] = h[p];
         i = p;
     }
+    h[i] = x;
 }
 
 static void sift_down(heap_entry *h, size_t n, size_t i)
 {
+    heap_entry x = h[i];
     for (;;) {
-        size_t l = 2 * i + 1, r = l + 1, m = i;
-        if (l < n && h[l].t < h[m].t)
-            m = l;
-        if (r < n && h[r].t < h[m].t)
-            m = r;
+        size_t c = 4 * i + 1, m = i;
+        int64_t best = x.t;
+        for (size_t k = c; k < c + 4 && k < n; k++)
+            if (h[k].t < best) {
+                best = h[k].t;
+                m = k;
+            }
         if (m == i)
-            return;
-        heap_entry t = h[m];
-        h[m] = h[i];
-        h[i] = t;
+            break;
+        h[i] = h[m];
         i = m;
     }
+    h[i] = x;
 }
 
 static int by_user_time(const void *a, const void *b)
@@ -209,7 +209,7 @@ static void compact(live_state *L)
 {
     size_t w = 0;
     for (size_t i = 0; i < L->n_heap; i++)
-        if (L->next[L->heap[i].user] == L->heap[i].t)
+        if (L->slot[L->heap[i].user].next == L->heap[i].t)
             L->heap[w++] = L->heap[i];
     qsort(L->heap, w, sizeof *L->heap, by_user_time);
     size_t u = 0;
@@ -223,9 +223,9 @@ static void compact(live_state *L)
 
 static void schedule(live_state *L, uint32_t u, int64_t t)
 {
-    if (L->next[u] == t)
+    if (L->slot[u].next == t)
         return;
-    L->next[u] = t;
+    L->slot[u].next = t;
     if (t == INT64_MAX)
         return;
     if (L->n_heap == L->heap_cap)
@@ -256,7 +256,6 @@ static uint64_t evaluate(persona_store *s, live_state *L, uint32_t u, int64_t no
 {
     eval_state *es = L->es;
     persona__eval_begin(es, L->model, s, u, now, NULL, L->ids);
-    es->key = persona__intern_str(&s->users, u);
     uint8_t *rec = rec_of(L, u);
     if (persona__live_rec_first_look(rec))
         need = NEED_ALL; /* a new profile: constant rules and lists too */
@@ -267,13 +266,13 @@ static uint64_t evaluate(persona_store *s, live_state *L, uint32_t u, int64_t no
     uint64_t mask = 0;
     for (size_t k = 0; k < L->model->n_segs; k++) {
         if (need != NEED_ALL && !(L->plan.deps[k] & need)) {
-            mask |= L->member[u] & ((uint64_t)1 << k);
+            mask |= L->slot[u].member & ((uint64_t)1 << k);
             continue;
         }
         int r = persona__eval_segment(es, (uint32_t)k);
         if (r < 0) {
             *next = now < INT64_MAX ? now + 1 : now;
-            return L->member[u];
+            return L->slot[u].member;
         }
         mask |= (uint64_t)(r != 0) << k;
     }
@@ -285,15 +284,15 @@ static uint64_t evaluate(persona_store *s, live_state *L, uint32_t u, int64_t no
 /* Look at profile u (once per update), recording a change in the outbox. */
 static void look(persona_store *s, live_state *L, uint32_t u, int64_t now, int silent, int need)
 {
-    if (u >= L->cap || persona__id_root(s, u) != u || L->stamp[u] == L->cur_stamp)
+    if (u >= L->cap || persona__id_root(s, u) != u || L->slot[u].stamp == L->cur_stamp)
         return;
-    L->stamp[u] = L->cur_stamp;
+    L->slot[u].stamp = L->cur_stamp;
     int64_t next;
     uint64_t mask = evaluate(s, L, u, now, need, &next);
-    if (mask != L->member[u]) {
+    if (mask != L->slot[u].member) {
         if (!silent)
-            L->outbox[L->n_out++] = (change){ u, L->member[u], mask };
-        L->member[u] = mask;
+            L->outbox[L->n_out++] = (change){ u, L->slot[u].member, mask };
+        L->slot[u].member = mask;
     }
     schedule(L, u, next);
 }
@@ -329,16 +328,26 @@ static void replay_all(persona_store *s, live_state *L, int64_t now)
     }
 }
 
+/* A new update: profiles not looked at in it yet have another stamp. */
+static void next_stamp(live_state *L)
+{
+    if (++L->cur_stamp == 0) { /* wrapped: clear the stamps */
+        for (size_t u = 0; u < L->cap; u++)
+            L->slot[u].stamp = 0;
+        L->cur_stamp = 1;
+    }
+}
+
 /* Every profile again, silently (registration, identity changes, erasure). */
 static void evaluate_all(persona_store *s, live_state *L, int64_t now)
 {
     L->n_heap = 0; /* the outbox stays: changes found before are still to be called back */
     for (size_t u = 0; u < L->cap; u++) {
-        L->member[u] = 0;
-        L->next[u] = INT64_MAX;
+        L->slot[u].member = 0;
+        L->slot[u].next = INT64_MAX;
     }
     replay_all(s, L, now);
-    L->cur_stamp++;
+    next_stamp(L);
     size_t n = s->users.count < L->cap ? s->users.count : L->cap;
     for (uint32_t u = 0; u < (uint32_t)n; u++)
         look(s, L, u, now, 1, NEED_ALL);
@@ -353,11 +362,11 @@ static void run_due(persona_store *s, live_state *L, int64_t now)
         heap_entry e = L->heap[0];
         L->heap[0] = L->heap[--L->n_heap];
         sift_down(L->heap, L->n_heap, 0);
-        if (L->next[e.user] != e.t)
+        if (L->slot[e.user].next != e.t)
             continue; /* stale */
         /* Taken (look() schedules anew). A profile looked at in this update already has
          * its next look after now, so a due entry is never one of those. */
-        L->next[e.user] = INT64_MAX;
+        L->slot[e.user].next = INT64_MAX;
         look(s, L, e.user, now, 0, NEED_TIME);
     }
 }
@@ -381,11 +390,7 @@ static int begin_update(persona_store *s, live_state *L, int64_t now)
     int all = L->epoch != s->epoch;
     if (all)
         evaluate_all(s, L, now);
-    L->cur_stamp++;
-    if (L->cur_stamp == 0) { /* wrapped: clear the stamps */
-        memset(L->stamp, 0, L->cap * sizeof *L->stamp);
-        L->cur_stamp = 1;
-    }
+    next_stamp(L);
     return all;
 }
 
@@ -475,9 +480,7 @@ void persona__live_free(persona_store *s)
     if (!L)
         return;
     persona_segment_model_free(L->model);
-    persona__free(L->member);
-    persona__free(L->next);
-    persona__free(L->stamp);
+    persona__free(L->slot);
     persona__free(L->outbox);
     persona__free(L->heap);
     persona__free(L->es);
@@ -639,7 +642,7 @@ PERSONA_API int persona_store_segments_of(uint32_t *out, size_t capacity, size_t
     uint32_t id = persona__intern_find(&store->users, user, strlen(user));
     if (L && id != PERSONA__NO_ID) {
         uint32_t root = persona__id_root(store, id);
-        uint64_t mask = root < L->cap ? L->member[root] : 0;
+        uint64_t mask = root < L->cap ? L->slot[root].member : 0;
         if (L->epoch != store->epoch) {
             /* Identities moved (link, unmerge, erasure) since the last update, which will
              * re-evaluate everyone: until then, evaluate this profile here. */

@@ -335,7 +335,10 @@ int persona__eval_segment(eval_state *es, uint32_t seg)
         return es->memo[sg->memo] - 1;
     int r;
     if (sg->kind == SEG_LIST) {
-        r = list_member(es, sg, es->key ? es->key : "");
+        /* the key asked about, or the profile's own (read only when a list needs it) */
+        const char *key = es->key ? es->key
+                        : es->user != PERSONA__NO_ID ? persona__intern_str(&es->s->users, es->user) : "";
+        r = list_member(es, sg, key);
     } else {
         if (++es->depth > SEGMENT_MAX_CHAIN + 1)
             return persona__fail(PERSONA_EINTERNAL, "in_segment nesting beyond the compiled limit");
