@@ -20,6 +20,58 @@ static void put_value(persona__buf *b, const rvalue *v)
     }
 }
 
+/* Whether code[from .. to) is one time value: first_seen, last_seen or now. */
+static int is_time(const persona_segment_model *m, uint32_t from, uint32_t to)
+{
+    if (to != from + 1)
+        return 0;
+    const insn *i = &m->code[from];
+    return i->op == OP_NOW ||
+           (i->op == OP_FEAT && (m->feats[i->arg].kind == F_FIRST_SEEN || m->feats[i->arg].kind == F_LAST_SEEN));
+}
+
+/* After an operand's value, the same in words when it is a time (`2024-03-01 10:00:00 UTC`)
+ * or the difference of two times (`1d 20h 5m 3s`): explanations are read by people. */
+static void put_reading(persona__buf *b, const persona_segment_model *m, uint32_t from,
+                        uint32_t to, const rvalue *v)
+{
+    if (v->tag != V_NUM || v->u.num != v->u.num || v->u.num > 9.2e18 || v->u.num < -9.2e18)
+        return;
+    int64_t x = (int64_t)v->u.num;
+    if (is_time(m, from, to)) {
+        char text[32];
+        size_t n = 0;
+        if (persona_time_format(text, sizeof text, &n, x, 0) == PERSONA_OK) {
+            persona__buf_puts(b, " (");
+            persona__buf_append(b, text, n);
+            persona__buf_puts(b, " UTC)");
+        }
+        return;
+    }
+    /* X - Y with X and Y single time values */
+    if (to != from + 3 || m->code[from + 2].op != OP_SUB || !is_time(m, from, from + 1) ||
+        !is_time(m, from + 1, from + 2))
+        return;
+    static const struct { int64_t ms; const char *unit; } units[] = {
+        { 86400000, "d" }, { 3600000, "h" }, { 60000, "m" }, { 1000, "s" }, { 1, "ms" },
+    };
+    uint64_t left = x < 0 ? (uint64_t)0 - (uint64_t)x : (uint64_t)x;
+    persona__buf_puts(b, x < 0 ? " (-" : " (");
+    int any = 0;
+    for (size_t k = 0; k < sizeof units / sizeof *units; k++) {
+        uint64_t q = left / (uint64_t)units[k].ms;
+        left %= (uint64_t)units[k].ms;
+        if (!q && (any || k + 1 < sizeof units / sizeof *units))
+            continue;
+        if (any)
+            persona__buf_putc(b, ' ');
+        persona__buf_u64(b, q);
+        persona__buf_puts(b, units[k].unit);
+        any = 1;
+    }
+    persona__buf_putc(b, ')');
+}
+
 /* A clause's source on one line: comments dropped, runs of white space (line breaks
  * included) as one space; string literals untouched. */
 static void put_source(persona__buf *b, const char *s, size_t len)
@@ -85,6 +137,7 @@ static int explain(eval_state *es, persona__buf *b, const char *src, uint32_t no
             put_source(b, src + lf->opd_off[k], lf->opd_len[k]);
             persona__buf_puts(b, " = ");
             put_value(b, &o);
+            put_reading(b, m, lf->opd_code[k], lf->opd_end[k], &o);
         }
         persona__buf_puts(b, lf->n_operands ? ")\n" : "\n");
         return r;

@@ -408,6 +408,17 @@ static void models_modes_and_scans(void)
                         "  last(\"category\") == \"a  # b\" is false (last(\"category\") = \"hats\")\n");
     persona_segment_model_free(ml);
     CHECK(len > 100);
+    /* times and differences of times are also given in words */
+    const char *times = "t: last_seen - first_seen < 30d\nu: last_seen > first_seen and now - last_seen >= 0\n";
+    CHECK_RC(persona_segment_model_compile(&ml, times, strlen(times), NULL), PERSONA_OK);
+    CHECK_RC(persona_segment_model_describe(text_out, sizeof text_out, &len, ml, s, "ann", NULL), PERSONA_OK);
+    CHECK_STR(text_out, "t: no\n"
+                        "  last_seen - first_seen < 30d is false (last_seen - first_seen = 3974400000 (46d))\n"
+                        "u: yes\n"
+                        "  last_seen > first_seen is true (last_seen = 1708128000000 (2024-02-17 00:00:00 UTC), "
+                        "first_seen = 1704153600000 (2024-01-02 00:00:00 UTC))\n"
+                        "  now - last_seen >= 0 is true (now - last_seen = 0 (0ms))\n");
+    persona_segment_model_free(ml);
 
     /* scans: counts and members, any thread count */
     char want[4096] = "", got[4096] = "";
