@@ -10,7 +10,10 @@
  * users so attribute rules have something to read.
  * usage: bench_segment EVENTS.csv|STORE.snap [REPEATS]   — prints one JSON line.
  *        bench_segment EVENTS.csv REPEATS live — loads the CSV with the 20 rules as live
- *        segments and without (median seconds each, the slowdown, callbacks made). */
+ *        segments and without (median seconds each, the slowdown, callbacks made).
+ *        bench_segment EVENTS.csv|STORE.snap REPEATS scan RULES — the whole-store scan of
+ *        the rule file RULES (all-matches, 2 threads) on the loaded store: median seconds
+ *        and the count per segment (compare_segment.sh sets it against DuckDB). */
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -102,8 +105,51 @@ static double load_live(const char *path, int live, unsigned long long *changes)
     return t;
 }
 
+/* The scan of a rule file on a loaded store, 2 threads. */
+static int scan_rules(const char *path, int repeats, const char *rules_path)
+{
+    FILE *f = fopen(rules_path, "rb");
+    static char text[1 << 16];
+    size_t len = f ? fread(text, 1, sizeof text - 1, f) : 0;
+    if (!f || len == sizeof text - 1)
+        fail("rules file");
+    fclose(f);
+    double load_s = 0;
+    persona_store *store = bench_load_store("bench_segment", path, &load_s);
+    persona_segment_options o = PERSONA_SEGMENT_OPTIONS_INIT;
+    o.mode = PERSONA_SEGMENT_ALL_MATCHES;
+    persona_segment_model *m = NULL;
+    size_t n = 0;
+    if (persona_segment_model_compile(&m, text, len, &o) || persona_segment_model_count(&n, m) || n > 64)
+        fail("compile");
+    uint64_t counts[64], none = 0;
+    double times[64];
+    for (int r = 0; r < repeats; r++) {
+        double t0 = bench_now();
+        if (persona_segment_model_scan(counts, n, &none, m, store, NULL, NULL, NULL, 2))
+            fail("scan");
+        times[r] = bench_now() - t0;
+    }
+    printf("{\"bench\": \"segment-scan\", \"load_s\": %.3f, \"scan_s\": %.3f, \"counts\": {", load_s,
+           bench_median(times, (size_t)repeats));
+    for (size_t k = 0; k < n; k++) {
+        char name[PERSONA_SEGMENT_MAX_NAME + 1];
+        if (persona_segment_model_name(name, sizeof name, NULL, m, k))
+            fail("name");
+        printf("%s\"%s\": %llu", k ? ", " : "", name, (unsigned long long)counts[k]);
+    }
+    printf("}}\n");
+    persona_segment_model_free(m);
+    persona_store_free(store);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
+    if (argc > 4 && strcmp(argv[3], "scan") == 0) {
+        int reps = atoi(argv[2]);
+        return scan_rules(argv[1], reps >= 1 && reps <= 64 ? reps : 3, argv[4]);
+    }
     if (argc > 3 && strcmp(argv[3], "live") == 0) {
         /* Ingest with 20 live segments against ingest without, same CSV, same run. */
         int reps = atoi(argv[2]) > 0 ? atoi(argv[2]) : 3;
