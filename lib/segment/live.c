@@ -271,6 +271,8 @@ static uint64_t evaluate(persona_store *s, live_state *L, uint32_t u, int64_t no
         }
         int r = persona__eval_segment(es, (uint32_t)k);
         if (r < 0) {
+            /* out of memory: keep what is known, try again (everything) at the next tick */
+            persona__live_rec_forget(rec);
             *next = now < INT64_MAX ? now + 1 : now;
             return L->slot[u].member;
         }
@@ -429,6 +431,17 @@ void persona__live_after_events(persona_store *s, size_t from, size_t to)
         look(s, L, u, now, 0, need_events(s));
     }
     run_due(s, L, now);
+}
+
+void persona__live_touch(persona_store *s, uint32_t root)
+{
+    live_state *L = s->live;
+    if (!L || root >= L->cap)
+        return;
+    persona__live_rec_forget(rec_of(L, root));
+    int64_t now = persona__store_clock(s);
+    if (L->slot[root].next > now)
+        schedule(L, root, now);
 }
 
 void persona__live_after_change(persona_store *s, uint32_t root)

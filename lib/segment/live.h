@@ -30,6 +30,10 @@ void persona__live_after_events(persona_store *s, size_t from, size_t to);
 /* After a host change to one profile (attribute, consent; write lock held): evaluate it
  * again, silently. */
 void persona__live_after_change(persona_store *s, uint32_t root);
+/* Host data of one profile changed outside a live update (consent set by an event rule,
+ * which may then be rejected or its batch refused; write lock held): the next update
+ * looks at it, evaluating every rule, and calls back what changed. */
+void persona__live_touch(persona_store *s, uint32_t root);
 /* Call back for the outbox (read lock held by the caller). PERSONA_OK or ECALLBACK. */
 int persona__live_deliver(persona_store *s);
 /* Release everything (persona_store_free). */

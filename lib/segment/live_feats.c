@@ -465,7 +465,7 @@ void persona__live_feats_eval(const live_plan *plan, eval_state *es, uint8_t *re
             const st_regularly *r = (const st_regularly *)st;
             uint64_t last_n = f->n >= 64 ? ~UINT64_C(0) : (UINT64_C(1) << f->n) - 1;
             int64_t c = persona__period_index(now, f->period), d = c - r->last_period;
-            uint64_t cur = d >= 64 ? 0 : (r->mask << d) & last_n;
+            uint64_t cur = !r->mask || d < 0 || d >= 64 ? 0 : (r->mask << d) & last_n;
             int yes = __builtin_popcountll(cur) >= (int)f->k;
             /* Without events the periods only leave: true until enough have left. */
             for (int64_t ahead = 1; yes && cur; ahead++) {

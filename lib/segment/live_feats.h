@@ -48,7 +48,13 @@ static inline void persona__live_rec_set_batch(uint8_t *rec)
 {
     ((rec_header *)rec)->mode = LM_BATCH;
 }
-/* 1 the first time it is asked for a record (until the record is cleared). */
+/* The profile's memberships are not all known any more (a look failed, or host data
+ * changed outside a look): its next look evaluates every rule. */
+static inline void persona__live_rec_forget(uint8_t *rec)
+{
+    ((rec_header *)rec)->evaluated = 0;
+}
+/* 1 the first time it is asked for a record (until the record is cleared or forgotten). */
 static inline int persona__live_rec_first_look(uint8_t *rec)
 {
     rec_header *h = (rec_header *)rec;

@@ -310,6 +310,7 @@ int persona__consent_set_locked(persona_store *store, const char *user, const ch
         store->consents[e].granted = granted != 0;
         store->consents[e].time_ms = time_ms;
         store->consents[e].seq = ++store->set_seq;
+        persona__live_touch(store, persona__id_root(store, ns.user));
     }
     return rc;
 }

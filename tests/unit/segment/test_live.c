@@ -542,6 +542,35 @@ static void review_findings(void)
     rec.n = 0;
     CHECK_RC(persona_store_ingest(&st, s, &c, 1, NULL), PERSONA_OK);
     CHECK(rec.n == 1 && rec.calls[0].entered == 1 && strcmp(rec.calls[0].user, "v") == 0);
+    /* consent set by an event that is then rejected (a duplicate event id in its batch):
+     * the consent stands, so the membership follows in the same ingest */
+    persona_event dup[2] = { ev("v", T0 + 2 * HOUR, "view", NAN), c };
+    dup[0].event_id = dup[1].event_id = "same-id";
+    dup[1].user = "w";
+    persona_event w0 = ev("w", T0, "view", NAN);
+    CHECK_RC(persona_store_ingest(&st, s, &w0, 1, NULL), PERSONA_OK);
+    rec.n = 0;
+    persona_ingest_stats st2 = PERSONA_INGEST_STATS_INIT;
+    CHECK_RC(persona_store_ingest(&st2, s, dup, 2, NULL), PERSONA_OK);
+    CHECK(st2.events_accepted == 1);
+    CHECK(rec.n == 1 && rec.calls[0].entered == 1 && strcmp(rec.calls[0].user, "w") == 0);
+    /* and by an event of a strict batch that a later row fails: at the next tick */
+    persona_event x0 = ev("x", T0, "view", NAN);
+    CHECK_RC(persona_store_ingest(&st, s, &x0, 1, NULL), PERSONA_OK);
+    persona_event strict[2] = { c, ev(NULL, T0 + 3 * HOUR, "view", NAN) };
+    strict[0].user = "x";
+    persona_ingest_options io = PERSONA_INGEST_OPTIONS_INIT;
+    io.flags = PERSONA_INGEST_STRICT;
+    CHECK_RC(persona_store_ingest(&st, s, strict, 2, &io), PERSONA_EPARSE);
+    rec.n = 0;
+    int64_t at = 0;
+    CHECK_RC(persona_store_clock(&at, s), PERSONA_OK);
+    CHECK_RC(persona_store_tick(s, at), PERSONA_OK);
+    CHECK(rec.n == 1 && rec.calls[0].entered == 1 && strcmp(rec.calls[0].user, "x") == 0);
+    uint32_t member[2];
+    size_t n_member = 0;
+    CHECK_RC(persona_store_segments_of(member, 2, &n_member, s, "x"), PERSONA_OK);
+    CHECK(n_member == 1);
     persona_store_free(s);
 }
 
