@@ -175,7 +175,9 @@ static int apply_one(persona_store *s, const persona_event *ev, uint8_t *bad)
 int persona__apply_event_rules(persona_store *s, const persona_event *events, size_t count,
                                uint8_t *bad)
 {
-    persona__intern ids; /* event ids of this batch's rule events: a repeat is a duplicate */
+    /* event ids of this batch's events so far (any type: an event with a rule that repeats
+     * the id of any earlier event is a duplicate ingest rejects) */
+    persona__intern ids;
     persona__intern_init(&ids, s->key);
     int rc = PERSONA_OK;
     for (size_t i = 0; i < count && !rc; i++) {
@@ -184,9 +186,10 @@ int persona__apply_event_rules(persona_store *s, const persona_event *events, si
         int match = 0;
         for (size_t k = 0; k < s->n_event_rules && !match && ev->type; k++)
             match = strcmp(s->event_rules[k].event_type, ev->type) == 0;
-        if (!match || !will_be_stored(s, ev))
+        int has_id = ev->event_id && ev->event_id[0];
+        if ((!match && !has_id) || !will_be_stored(s, ev))
             continue;
-        if (ev->event_id && ev->event_id[0]) {
+        if (has_id) {
             size_t before = ids.count, len = strlen(ev->event_id);
             if (persona__intern_add(&ids, ev->event_id, len) == PERSONA__NO_ID) {
                 rc = persona__fail_nomem();
@@ -195,7 +198,8 @@ int persona__apply_event_rules(persona_store *s, const persona_event *events, si
             if (ids.count == before)
                 continue; /* ingest rejects it as a duplicate */
         }
-        rc = apply_one(s, ev, &bad[i]);
+        if (match)
+            rc = apply_one(s, ev, &bad[i]);
     }
     persona__intern_free(&ids);
     return rc;

@@ -620,6 +620,12 @@ static void test_review_cases(void)
     int32_t granted = -1;
     CHECK_RC(persona_store_consent_get(&granted, NULL, s, "u", "ads"), PERSONA_OK);
     CHECK(granted == 1);
+    /* a consent event repeating the id of an earlier event of another type: a duplicate */
+    persona_event mixed[2] = { prop_event("v", 4500, "view", NULL, NULL, 0),
+                               prop_event("x", 4600, "consent", cn, yes, 2) };
+    mixed[1].event_id = mixed[0].event_id = "e-3";
+    CHECK_RC(persona_store_ingest(&st, s, mixed, 2, NULL), PERSONA_OK);
+    CHECK_RC(persona_store_consent_get(&granted, NULL, s, "x", "ads"), PERSONA_ENOTFOUND);
     const char *blocked[1] = { "undefined" };
     persona_event junk = prop_event("undefined", 5000, "login", n1, blocked, 1);
     for (int i = 0; i < 5; i++)
