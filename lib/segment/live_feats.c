@@ -352,21 +352,7 @@ void persona__live_feats_replay(const live_plan *plan, eval_state *es, uint8_t *
 
 /* ---- answers ---- */
 
-static rvalue num(double v)
-{
-    rvalue r = { V_NUM, 0, { 0 } };
-    r.u.num = v;
-    return r;
-}
 
-static rvalue boolean(int b)
-{
-    rvalue r = { V_BOOL, 0, { 0 } };
-    r.u.b = b != 0;
-    return r;
-}
-
-static const rvalue missing = { V_MISSING, 0, { 0 } };
 
 static double value_of(const persona_store *s, uint32_t e)
 {
@@ -400,7 +386,7 @@ void persona__live_feats_eval(const live_plan *plan, eval_state *es, uint8_t *re
             } else if (w->w.tail) {
                 persona__eval_change_at(es, w->w.tail_t + f->window);
             }
-            *out = num((double)w->w.count);
+            *out = persona__rv_num((double)w->w.count);
             break;
         }
         case LS_SUM: {
@@ -417,7 +403,7 @@ void persona__live_feats_eval(const live_plan *plan, eval_state *es, uint8_t *re
             }
             if (w->w.tail)
                 persona__eval_change_at(es, w->w.tail_t + f->window);
-            *out = num(w->part_failed ? persona__feature_sum_exact(es, fi)
+            *out = persona__rv_num(w->part_failed ? persona__feature_sum_exact(es, fi)
                                       : persona__partials_value(w->part, w->n_part));
             break;
         }
@@ -426,11 +412,11 @@ void persona__live_feats_eval(const live_plan *plan, eval_state *es, uint8_t *re
             if (f->kind == F_DAYS_SINCE) {
                 if (x->has)
                     persona__days_since_change(es, x->t, f->limit, MS_PER_DAY);
-                *out = x->has ? num((double)((now - x->t) / MS_PER_DAY)) : missing;
+                *out = x->has ? persona__rv_num((double)((now - x->t) / MS_PER_DAY)) : persona__rv_missing;
             } else { /* stopped(): had one, and the newest has left the window */
                 if (x->has)
                     persona__eval_change_at(es, x->t + f->window);
-                *out = boolean(x->has && x->t <= now - f->window);
+                *out = persona__rv_bool(x->has && x->t <= now - f->window);
             }
             break;
         }
@@ -438,7 +424,7 @@ void persona__live_feats_eval(const live_plan *plan, eval_state *es, uint8_t *re
             const st_time *x = (const st_time *)st;
             if (x->has)
                 persona__eval_change_at(es, x->t + f->window);
-            *out = boolean(x->has && x->t > now - f->window);
+            *out = persona__rv_bool(x->has && x->t > now - f->window);
             break;
         }
         case LS_RESTARTED: {
@@ -458,7 +444,7 @@ void persona__live_feats_eval(const live_plan *plan, eval_state *es, uint8_t *re
                 persona__eval_change_at(es, w->w.tail_t + f->window);
             else if (w->w.count)
                 persona__eval_change_at(es, (w->has_left ? w->left_t : w->w.tail_t) + f->window + f->gap);
-            *out = boolean(yes);
+            *out = persona__rv_bool(yes);
             break;
         }
         case LS_REGULARLY: {
@@ -475,7 +461,7 @@ void persona__live_feats_eval(const live_plan *plan, eval_state *es, uint8_t *re
                     break;
                 }
             }
-            *out = boolean(yes);
+            *out = persona__rv_bool(yes);
             break;
         }
         case LS_SEQUENCE: {
@@ -486,7 +472,7 @@ void persona__live_feats_eval(const live_plan *plan, eval_state *es, uint8_t *re
                 persona__eval_change_at(es, q->best[m] + f->window);
                 done = q->best[m] > now - f->window;
             }
-            *out = boolean(done);
+            *out = persona__rv_bool(done);
             break;
         }
         case LS_CATEGORY: {
@@ -496,7 +482,7 @@ void persona__live_feats_eval(const live_plan *plan, eval_state *es, uint8_t *re
                 r.u.str = persona__intern_str(&s->values, x->value - 1);
                 *out = r;
             } else {
-                *out = missing;
+                *out = persona__rv_missing;
             }
             break;
         }

@@ -45,21 +45,7 @@ typedef struct acc {
     double part[SUM_PARTIALS]; /* last: not cleared */
 } acc;
 
-static const rvalue missing = { V_MISSING, 0, { 0 } };
 
-static rvalue num(double v)
-{
-    rvalue r = { V_NUM, 0, { 0 } };
-    r.u.num = v;
-    return r;
-}
-
-static rvalue boolean(int b)
-{
-    rvalue r = { V_BOOL, 0, { 0 } };
-    r.u.b = b != 0;
-    return r;
-}
 
 /* Neumaier step, as the store's own sums. */
 static void sum_add(double *sum, double *comp, double v)
@@ -230,7 +216,7 @@ static int sorted_features(eval_state *es, int want_sessions, int want_orders, i
                 uint64_t sessions = n ? 1 : 0;
                 for (size_t i = 1; i < n; i++)
                     sessions += v[i].t - v[i - 1].t > es->s->session_gap_ms;
-                es->feats[fi] = num((double)sessions);
+                es->feats[fi] = persona__rv_num((double)sessions);
             } else if (f->kind == F_SEQUENCE && want_seq) {
                 uint32_t states = 1;
                 int64_t oldest = INT64_MAX;
@@ -242,7 +228,7 @@ static int sorted_features(eval_state *es, int want_sessions, int want_orders, i
                 }
                 if (f->window && oldest != INT64_MAX)
                     change_at(es, oldest + f->window);
-                es->feats[fi] = boolean((states >> seq_positives(es, f)) & 1u);
+                es->feats[fi] = persona__rv_bool((states >> seq_positives(es, f)) & 1u);
             }
         }
         release(v, stack_buf);
@@ -256,7 +242,7 @@ static int sorted_features(eval_state *es, int want_sessions, int want_orders, i
         release(v, stack_buf);
         for (size_t fi = 0; fi < m->n_feats; fi++)
             if (m->feats[fi].kind == F_ORDERS)
-                es->feats[fi] = num((double)orders);
+                es->feats[fi] = persona__rv_num((double)orders);
     }
     return 0;
 }
@@ -302,42 +288,42 @@ static int acc_init(eval_state *es, uint32_t fi, acc *a, int future, int monoton
     a->horizon = INT64_MIN;
     a->oldest_a = a->oldest_b = INT64_MAX;
     if (never_had(es, f)) {
-        es->feats[fi] = f->kind == F_COUNT || f->kind == F_SUM ? num(0)
-                      : f->kind == F_DAYS_SINCE ? missing : boolean(0);
+        es->feats[fi] = f->kind == F_COUNT || f->kind == F_SUM ? persona__rv_num(0)
+                      : f->kind == F_DAYS_SINCE ? persona__rv_missing : persona__rv_bool(0);
         return 0;
     }
     switch (f->kind) {
     case F_EVENTS:
         if (!future) {
-            es->feats[fi] = num((double)p->events);
+            es->feats[fi] = persona__rv_num((double)p->events);
             return 0;
         }
         a->horizon = now; /* events - those after now */
         return 1;
     case F_VALUE:
         if (!future) {
-            es->feats[fi] = num(p->value_sum + p->value_comp);
+            es->feats[fi] = persona__rv_num(p->value_sum + p->value_comp);
             return 0;
         }
         return 1;
     case F_FIRST_SEEN:
-        es->feats[fi] = p->first_seen <= now ? num((double)p->first_seen) : missing;
+        es->feats[fi] = p->first_seen <= now ? persona__rv_num((double)p->first_seen) : persona__rv_missing;
         return 0;
     case F_LAST_SEEN:
         if (!future) {
-            es->feats[fi] = num((double)p->last_seen);
+            es->feats[fi] = persona__rv_num((double)p->last_seen);
             return 0;
         }
         return 1;
     case F_SESSIONS:
         if (monotone && !future) {
-            es->feats[fi] = num((double)p->sessions);
+            es->feats[fi] = persona__rv_num((double)p->sessions);
             return 0;
         }
         return monotone; /* out of order: the sorted pass */
     case F_ORDERS:
         if (!future) {
-            es->feats[fi] = num((double)p->orders);
+            es->feats[fi] = persona__rv_num((double)p->orders);
             return 0;
         }
         return 0; /* the sorted pass */
@@ -345,13 +331,13 @@ static int acc_init(eval_state *es, uint32_t fi, acc *a, int future, int monoton
     case F_SUM:
         if (!f->window && !future) {
             if (f->kind == F_COUNT) {
-                es->feats[fi] = num((double)type_total(es, f->slot));
+                es->feats[fi] = persona__rv_num((double)type_total(es, f->slot));
             } else if (f->slot == SLOT_ANY) {
-                es->feats[fi] = num(p->value_sum + p->value_comp);
+                es->feats[fi] = persona__rv_num(p->value_sum + p->value_comp);
             } else {
                 uint32_t t = es->ids[f->slot];
                 const type_stat *st = t == PERSONA__NO_ID ? NULL : persona__profile_type_stat(es->s, es->user, t);
-                es->feats[fi] = num(st ? st->value + st->comp : 0);
+                es->feats[fi] = persona__rv_num(st ? st->value + st->comp : 0);
             }
             return 0;
         }
@@ -386,7 +372,7 @@ static int acc_init(eval_state *es, uint32_t fi, acc *a, int future, int monoton
             uint32_t e = name == PERSONA__NO_ID ? UINT32_MAX
                        : persona__pairmap_find(&es->s->user_prop, PERSONA__PAIR(es->user, name));
             if (e == UINT32_MAX) {
-                es->feats[fi] = missing;
+                es->feats[fi] = persona__rv_missing;
             } else {
                 uint32_t v = es->s->last_props[e].value;
                 rvalue r = { V_STR, persona__intern_len(&es->s->values, v), { 0 } };
@@ -553,17 +539,17 @@ static void acc_finish(eval_state *es, acc *a)
     rvalue *out = &es->feats[a->feat];
     acc_change(es, a);
     switch (f->kind) {
-    case F_EVENTS: *out = num((double)(p->events - a->after)); break;
-    case F_VALUE: *out = num(a->sum + a->comp); break;
-    case F_LAST_SEEN: *out = a->found ? num((double)a->best_t) : missing; break;
-    case F_SESSIONS: *out = num((double)a->a); break;
-    case F_COUNT: *out = num((double)a->a); break;
+    case F_EVENTS: *out = persona__rv_num((double)(p->events - a->after)); break;
+    case F_VALUE: *out = persona__rv_num(a->sum + a->comp); break;
+    case F_LAST_SEEN: *out = a->found ? persona__rv_num((double)a->best_t) : persona__rv_missing; break;
+    case F_SESSIONS: *out = persona__rv_num((double)a->a); break;
+    case F_COUNT: *out = persona__rv_num((double)a->a); break;
     case F_SUM:
-        *out = num(a->part_failed ? persona__feature_sum_exact(es, a->feat)
+        *out = persona__rv_num(a->part_failed ? persona__feature_sum_exact(es, a->feat)
                                   : persona__partials_value(a->part, a->n_part));
         break;
     case F_DAYS_SINCE:
-        *out = a->found ? num((double)((es->now - a->best_t) / MS_PER_DAY)) : missing;
+        *out = a->found ? persona__rv_num((double)((es->now - a->best_t) / MS_PER_DAY)) : persona__rv_missing;
         break;
     case F_FIRST_TIME:
     case F_STOPPED:
@@ -573,26 +559,26 @@ static void acc_finish(eval_state *es, acc *a)
         uint64_t upto_now = type_total(es, f->slot) - a->after;
         uint64_t before = upto_now - a->a - a->b; /* at or before the window (and gap) */
         if (f->kind == F_FIRST_TIME)
-            *out = boolean(a->a > 0 && before == 0);
+            *out = persona__rv_bool(a->a > 0 && before == 0);
         else if (f->kind == F_STOPPED)
-            *out = boolean(a->a == 0 && before > 0);
+            *out = persona__rv_bool(a->a == 0 && before > 0);
         else
-            *out = boolean(a->a > 0 && a->b == 0 && before > 0);
+            *out = persona__rv_bool(a->a > 0 && a->b == 0 && before > 0);
         break;
     }
     case F_REGULARLY: {
         uint32_t periods = (uint32_t)__builtin_popcountll(a->mask);
-        *out = boolean(periods >= f->k);
+        *out = persona__rv_bool(periods >= f->k);
         break;
     }
-    case F_SEQUENCE: *out = boolean((a->states >> seq_positives(es, f)) & 1u); break;
+    case F_SEQUENCE: *out = persona__rv_bool((a->states >> seq_positives(es, f)) & 1u); break;
     case F_LAST:
         if (a->found) {
             rvalue r = { V_STR, persona__intern_len(&es->s->values, a->value), { 0 } };
             r.u.str = persona__intern_str(&es->s->values, a->value);
             *out = r;
         } else {
-            *out = missing;
+            *out = persona__rv_missing;
         }
         break;
     }
@@ -656,13 +642,13 @@ int persona__features_compute(eval_state *es)
                 continue;
             switch (f->kind) {
             case F_EVENTS: case F_VALUE: case F_ORDERS: case F_SESSIONS: case F_COUNT: case F_SUM:
-                es->feats[fi] = num(0);
+                es->feats[fi] = persona__rv_num(0);
                 break;
             case F_FIRST_SEEN: case F_LAST_SEEN: case F_DAYS_SINCE: case F_LAST:
-                es->feats[fi] = missing;
+                es->feats[fi] = persona__rv_missing;
                 break;
             default:
-                es->feats[fi] = boolean(0);
+                es->feats[fi] = persona__rv_bool(0);
             }
         }
         return 0;

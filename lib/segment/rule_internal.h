@@ -32,6 +32,22 @@ typedef struct rvalue {
     } u;
 } rvalue;
 
+/* Values of the three kinds (a number is kept as given, NaN included: callers that
+ * must read NaN as missing say so). */
+static inline rvalue persona__rv_num(double v)
+{
+    rvalue r = { V_NUM, 0, { 0 } };
+    r.u.num = v;
+    return r;
+}
+static inline rvalue persona__rv_bool(int b)
+{
+    rvalue r = { V_BOOL, 0, { 0 } };
+    r.u.b = b != 0;
+    return r;
+}
+static const rvalue persona__rv_missing = { V_MISSING, 0, { 0 } };
+
 /* ---- static types ---- */
 enum { TY_NUM = 1, TY_STR = 2, TY_BOOL = 3, TY_ANY = 4 };
 

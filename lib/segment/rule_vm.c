@@ -26,22 +26,11 @@ void persona__eval_begin(eval_state *es, const persona_segment_model *m, const p
     memset(es->memo, 0, m->n_memo);
 }
 
-static const rvalue missing = { V_MISSING, 0, { 0 } };
 
+/* A number, NaN (arithmetic on nothing) being missing. */
 static rvalue num(double v)
 {
-    rvalue r = { V_NUM, 0, { 0 } };
-    if (isnan(v))
-        return missing;
-    r.u.num = v;
-    return r;
-}
-
-static rvalue boolean(int b)
-{
-    rvalue r = { V_BOOL, 0, { 0 } };
-    r.u.b = b != 0;
-    return r;
+    return isnan(v) ? persona__rv_missing : persona__rv_num(v);
 }
 
 static rvalue str(const char *s, size_t len)
@@ -108,20 +97,20 @@ static rvalue attribute(const eval_state *es, uint32_t slot, int numbers_only, i
 {
     uint32_t name = es->ids[slot];
     if (es->user == PERSONA__NO_ID || name == PERSONA__NO_ID)
-        return exists ? boolean(0) : missing;
+        return exists ? persona__rv_bool(0) : persona__rv_missing;
     uint32_t e = persona__attr_entry(es->s, es->user, name);
     if (e == UINT32_MAX || es->s->attrs[e].type < 0)
-        return exists ? boolean(0) : missing;
+        return exists ? persona__rv_bool(0) : persona__rv_missing;
     if (exists)
-        return boolean(1);
+        return persona__rv_bool(1);
     const attr_value *a = &es->s->attrs[e];
     switch (a->type) {
     case PERSONA_NUM: return num(a->num);
     case PERSONA_TIME: return num((double)a->time_ms);
-    case PERSONA_STR: return numbers_only ? missing : str(a->str, strlen(a->str));
-    case PERSONA_BOOL: return numbers_only ? missing : boolean(a->boolean);
+    case PERSONA_STR: return numbers_only ? persona__rv_missing : str(a->str, strlen(a->str));
+    case PERSONA_BOOL: return numbers_only ? persona__rv_missing : persona__rv_bool(a->boolean);
     }
-    return missing;
+    return persona__rv_missing;
 }
 
 static rvalue context_field(const eval_state *es, uint32_t k, int exists)
@@ -131,8 +120,8 @@ static rvalue context_field(const eval_state *es, uint32_t k, int exists)
     if (c)
         for (size_t i = 0; i < c->count; i++)
             if (c->names[i] && strcmp(c->names[i], name) == 0 && c->values && c->values[i])
-                return exists ? boolean(1) : str(c->values[i], strlen(c->values[i]));
-    return exists ? boolean(0) : missing;
+                return exists ? persona__rv_bool(1) : str(c->values[i], strlen(c->values[i]));
+    return exists ? persona__rv_bool(0) : persona__rv_missing;
 }
 
 static int consent(const eval_state *es, uint32_t slot)
@@ -147,14 +136,14 @@ static int consent(const eval_state *es, uint32_t slot)
 static rvalue arith(int op, const rvalue *a, const rvalue *b)
 {
     if (a->tag != V_NUM || b->tag != V_NUM)
-        return missing;
+        return persona__rv_missing;
     double x = a->u.num, y = b->u.num;
     switch (op) {
     case OP_ADD: return num(x + y);
     case OP_SUB: return num(x - y);
     case OP_MUL: return num(x * y);
-    case OP_DIV: return y == 0 ? missing : num(x / y);
-    default: return y == 0 ? missing : num(fmod(x, y));
+    case OP_DIV: return y == 0 ? persona__rv_missing : num(x / y);
+    default: return y == 0 ? persona__rv_missing : num(fmod(x, y));
     }
 }
 
@@ -168,7 +157,7 @@ int persona__vm_run(eval_state *es, uint32_t from, uint32_t to, rvalue *out)
         switch (i->op) {
         case OP_NUM: st[sp++] = num(m->nums[i->arg]); break;
         case OP_STR: st[sp++] = str(m->strs[i->arg], m->strs_len[i->arg]); break;
-        case OP_BOOL: st[sp++] = boolean(i->flag); break;
+        case OP_BOOL: st[sp++] = persona__rv_bool(i->flag); break;
         case OP_NOW:
             /* Any later time may change the answer: look again at the next tick. */
             if (es->now < INT64_MAX && es->next_change > es->now + 1)
@@ -188,17 +177,17 @@ int persona__vm_run(eval_state *es, uint32_t from, uint32_t to, rvalue *out)
         case OP_EXISTS_HOUR: {
             int h = es->ctx ? es->ctx->hour : -1;
             int has = h >= 0 && h <= 23;
-            st[sp++] = i->op == OP_EXISTS_HOUR ? boolean(has) : has ? num(h) : missing;
+            st[sp++] = i->op == OP_EXISTS_HOUR ? persona__rv_bool(has) : has ? num(h) : persona__rv_missing;
             break;
         }
-        case OP_CONSENT: st[sp++] = boolean(consent(es, i->arg)); break;
+        case OP_CONSENT: st[sp++] = persona__rv_bool(consent(es, i->arg)); break;
         case OP_INSEG:
             if ((rc = persona__eval_segment(es, i->arg)) < 0)
                 return rc;
-            st[sp++] = boolean(rc);
+            st[sp++] = persona__rv_bool(rc);
             break;
         case OP_NEG:
-            st[sp - 1] = st[sp - 1].tag == V_NUM ? num(-st[sp - 1].u.num) : missing;
+            st[sp - 1] = st[sp - 1].tag == V_NUM ? num(-st[sp - 1].u.num) : persona__rv_missing;
             break;
         case OP_ADD:
         case OP_SUB:
@@ -209,7 +198,7 @@ int persona__vm_run(eval_state *es, uint32_t from, uint32_t to, rvalue *out)
             sp--;
             break;
         case OP_CMP:
-            st[sp - 2] = boolean(compare(&st[sp - 2], &st[sp - 1], i->flag));
+            st[sp - 2] = persona__rv_bool(compare(&st[sp - 2], &st[sp - 1], i->flag));
             sp--;
             break;
         case OP_IN: {
@@ -218,7 +207,7 @@ int persona__vm_run(eval_state *es, uint32_t from, uint32_t to, rvalue *out)
             int same = present_same(x, &m->list_items[l->first]), hit = 0;
             for (uint32_t k = 0; same && !hit && k < l->n; k++)
                 hit = order(x, &m->list_items[l->first + k]) == 0;
-            st[sp - 1] = boolean(same && (i->flag ? !hit : hit));
+            st[sp - 1] = persona__rv_bool(same && (i->flag ? !hit : hit));
             break;
         }
         case OP_CONTAINS:
@@ -233,13 +222,13 @@ int persona__vm_run(eval_state *es, uint32_t from, uint32_t to, rvalue *out)
                     r = memcmp(i->op == OP_STARTS ? a->u.str : a->u.str + a->len - b->len, b->u.str,
                                b->len) == 0;
             }
-            st[sp - 2] = boolean(r);
+            st[sp - 2] = persona__rv_bool(r);
             sp--;
             break;
         }
         case OP_MATCHES: {
             const rvalue *a = &st[sp - 1];
-            st[sp - 1] = boolean(a->tag == V_STR &&
+            st[sp - 1] = persona__rv_bool(a->tag == V_STR &&
                                  persona__glob_match(m->strs[i->arg], m->strs_len[i->arg], a->u.str, a->len));
             break;
         }
@@ -250,16 +239,16 @@ int persona__vm_run(eval_state *es, uint32_t from, uint32_t to, rvalue *out)
                 int in = order(lo, x) <= 0 && order(x, hi) <= 0;
                 r = i->flag ? !in : in;
             }
-            st[sp - 3] = boolean(r);
+            st[sp - 3] = persona__rv_bool(r);
             sp -= 2;
             break;
         }
-        case OP_TRUTH: st[sp - 1] = boolean(persona__truth(&st[sp - 1])); break;
-        case OP_NOT: st[sp - 1] = boolean(!persona__truth(&st[sp - 1])); break;
+        case OP_TRUTH: st[sp - 1] = persona__rv_bool(persona__truth(&st[sp - 1])); break;
+        case OP_NOT: st[sp - 1] = persona__rv_bool(!persona__truth(&st[sp - 1])); break;
         case OP_AND:
         case OP_OR: {
             int a = persona__truth(&st[sp - 2]), b = persona__truth(&st[sp - 1]);
-            st[sp - 2] = boolean(i->op == OP_AND ? a && b : a || b);
+            st[sp - 2] = persona__rv_bool(i->op == OP_AND ? a && b : a || b);
             sp--;
             break;
         }
