@@ -342,7 +342,11 @@ PERSONA_API int persona_segment_model_load(persona_segment_model **out, const ch
  * of later ingests and ticks are called back as usual. Live segments
  * are not saved with the store: register them again after persona_store_open(). Rules of
  * live segments see no request context (`ctx.*` is missing). At most
- * #PERSONA_LIVE_SEGMENT_MAX live segments per store. */
+ * #PERSONA_LIVE_SEGMENT_MAX live segments per store.
+ *
+ * Cost: the store keeps a small state per profile and behavioural function (16 to 90
+ * bytes) and 4 bytes per event, updated in constant time per event (amortized); see
+ * docs/rules.md, "Live segments". */
 /**@{*/
 
 #define PERSONA_LIVE_SEGMENT_MAX 64 /**< live segments per store */
