@@ -50,7 +50,6 @@ typedef struct live_state {
     size_t n_heap, heap_cap;
     uint32_t cur_stamp;
     uint64_t epoch;    /* store epoch of the last full evaluation */
-    size_t users;      /* profiles covered by the last full evaluation */
     eval_state *es;
     uint32_t ids[PERSONA_RULE_MAX_NAMES];
     live_plan plan;
@@ -354,7 +353,6 @@ static void evaluate_all(persona_store *s, live_state *L, int64_t now)
     for (uint32_t u = 0; u < (uint32_t)n; u++)
         look(s, L, u, now, 1, NEED_ALL);
     L->epoch = s->epoch;
-    L->users = s->users.count;
 }
 
 /* The profiles due by now. */

@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "text_buf.h"
+
 static int failures;
 
 #define CHECK(cond, ...)                                                                   \
@@ -19,43 +21,5 @@ static int failures;
             failures++;                                                                    \
         }                                                                                  \
     } while (0)
-
-/* ---- growable text ------------------------------------------------------------------- */
-
-typedef struct text {
-    char *s;
-    size_t len, cap;
-} text;
-
-static void put(text *t, const char *s, size_t n)
-{
-    if (t->len + n + 1 > t->cap) {
-        t->cap = (t->len + n + 1) * 2;
-        t->s = realloc(t->s, t->cap);
-        if (!t->s) {
-            fprintf(stderr, "test: out of memory\n");
-            exit(2);
-        }
-    }
-    memcpy(t->s + t->len, s, n);
-    t->len += n;
-    t->s[t->len] = '\0';
-}
-
-/* Append a NUL-terminated string. */
-static void put_str(text *t, const char *s)
-{
-    put(t, s, strlen(s));
-}
-
-static void putf(text *t, const char *fmt, ...)
-{
-    char buf[128];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(buf, sizeof buf, fmt, ap);
-    va_end(ap);
-    put(t, buf, (size_t)n);
-}
 
 #endif

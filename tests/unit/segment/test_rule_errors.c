@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "text_buf.h"
 #include "persona/segment.h"
 #include "segment/rule_internal.h"
 
@@ -37,55 +38,6 @@
 #define DAY (24 * HOUR)
 
 static int verbose;
-
-/* ---- a growable text ------------------------------------------------------------------ */
-
-typedef struct text {
-    char *s;
-    size_t len, cap;
-} text;
-
-static void put(text *t, const char *s, size_t n)
-{
-    if (t->len + n + 1 > t->cap) {
-        size_t cap = t->cap ? t->cap : 256;
-        while (cap < t->len + n + 1)
-            cap *= 2;
-        char *p = realloc(t->s, cap);
-        if (!p) {
-            fprintf(stderr, "out of memory\n");
-            exit(2);
-        }
-        t->s = p;
-        t->cap = cap;
-    }
-    memcpy(t->s + t->len, s, n);
-    t->len += n;
-    t->s[t->len] = 0;
-}
-
-static void puts_(text *t, const char *s)
-{
-    put(t, s, strlen(s));
-}
-
-static void printf_(text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void printf_(text *t, const char *fmt, ...)
-{
-    char buf[512];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(buf, sizeof buf, fmt, ap);
-    va_end(ap);
-    put(t, buf, (size_t)n);
-}
-
-static void reset(text *t)
-{
-    t->len = 0;
-    if (t->s)
-        t->s[0] = 0;
-}
 
 /* ---- the store and the base model every failed add_rule must leave unchanged ---------- */
 
@@ -755,12 +707,12 @@ static void limit_depth(void)
     text t = { 0 };
     /* parentheses: 64 levels, then 65 */
     for (int n = 64; n <= 65; n++) {
-        reset(&t);
+        text_reset(&t);
         for (int i = 0; i < n; i++)
-            puts_(&t, "(");
-        puts_(&t, "plan == \"pro\"");
+            put_str(&t, "(");
+        put_str(&t, "plan == \"pro\"");
         for (int i = 0; i < n; i++)
-            puts_(&t, ")");
+            put_str(&t, ")");
         if (n == 64) {
             EXPECT_ADD(m, "paren64", &t, PERSONA_OK, 0, 0, NULL);
             CHECK(truth(m, 4, "u1") == 1 && truth(m, 4, "u2") == 0);
@@ -771,66 +723,66 @@ static void limit_depth(void)
     }
     /* not: 64 ok (even count: the value itself), 65 fails at the 65th */
     for (int n = 64; n <= 65; n++) {
-        reset(&t);
+        text_reset(&t);
         for (int i = 0; i < n; i++)
-            puts_(&t, "not ");
-        puts_(&t, "plan == \"pro\"");
+            put_str(&t, "not ");
+        put_str(&t, "plan == \"pro\"");
         EXPECT_ADD(m, n == 64 ? "not64" : "not65", &t, n == 64 ? PERSONA_OK : PERSONA_EPARSE, 1,
                    4 * 64 + 1, "line 1, column 257: rule nested deeper than 64 levels");
     }
     CHECK(truth(m, 5, "u1") == 1 && truth(m, 5, "u2") == 0);
     /* unary minus: 64 '-' then the value */
     for (int n = 64; n <= 65; n++) {
-        reset(&t);
+        text_reset(&t);
         for (int i = 0; i < n; i++)
-            puts_(&t, "-");
-        puts_(&t, "count(\"buy\") == 2");
+            put_str(&t, "-");
+        put_str(&t, "count(\"buy\") == 2");
         /* the call counts too: 64 minus signs and a call are 65 levels */
         EXPECT_ADD(m, n == 64 ? "neg64" : "neg65", &t, PERSONA_EPARSE, 1, n == 64 ? 65 : 65,
                    "~rule nested deeper than 64 levels");
     }
     for (int n = 63; n <= 64; n++) {
-        reset(&t);
+        text_reset(&t);
         for (int i = 0; i < n; i++)
-            puts_(&t, "-");
-        puts_(&t, "value == 150");
+            put_str(&t, "-");
+        put_str(&t, "value == 150");
         EXPECT_ADD(m, n == 63 ? "neg63" : "neg64", &t, PERSONA_OK, 0, 0, NULL);
     }
     CHECK(truth(m, 6, "u1") == 0 && truth(m, 7, "u1") == 1); /* -...-150: odd / even */
     /* a call inside 63 parentheses is 64 levels; inside 64 it is 65 */
     for (int n = 63; n <= 64; n++) {
-        reset(&t);
+        text_reset(&t);
         for (int i = 0; i < n; i++)
-            puts_(&t, "(");
-        puts_(&t, "stopped(\"view\", 1d)");
+            put_str(&t, "(");
+        put_str(&t, "stopped(\"view\", 1d)");
         for (int i = 0; i < n; i++)
-            puts_(&t, ")");
+            put_str(&t, ")");
         EXPECT_ADD(m, n == 63 ? "call64" : "call65", &t, n == 63 ? PERSONA_OK : PERSONA_EPARSE, 1,
                    65, "line 1, column 65: rule nested deeper than 64 levels");
     }
     CHECK(truth(m, 8, "u1") == 1 && truth(m, 8, "u2") == 1);
     /* right-nested sums: x + (x + (...)): an operator and a parenthesis per level */
     for (int n = 32; n <= 33; n++) {
-        reset(&t);
+        text_reset(&t);
         for (int i = 0; i < n; i++)
-            puts_(&t, "1 + (");
-        puts_(&t, "1");
+            put_str(&t, "1 + (");
+        put_str(&t, "1");
         for (int i = 0; i < n; i++)
-            puts_(&t, ")");
-        printf_(&t, " == %d", n + 1);
+            put_str(&t, ")");
+        putf(&t, " == %d", n + 1);
         /* level 2k-1 is the k-th '+', level 2k the k-th '(' (at column 5k) */
         EXPECT_ADD(m, n == 32 ? "sum32" : "sum33", &t, n == 32 ? PERSONA_OK : PERSONA_EPARSE, 1,
                    3 + 5 * 32, "line 1, column 163: rule nested deeper than 64 levels");
     }
     CHECK(truth(m, 9, "u2") == 1);
     /* a depth error in a rule set names its line */
-    reset(&t);
-    puts_(&t, "ok: x > 1\ndeep:\n  ");
+    text_reset(&t);
+    put_str(&t, "ok: x > 1\ndeep:\n  ");
     for (int i = 0; i < 65; i++)
-        puts_(&t, "(");
-    puts_(&t, "x");
+        put_str(&t, "(");
+    put_str(&t, "x");
     for (int i = 0; i < 65; i++)
-        puts_(&t, ")");
+        put_str(&t, ")");
     EXPECT_COMPILE(&t, PERSONA_EPARSE, 3, 67,
                    "line 3, column 67 (segment 'deep'): rule nested deeper than 64 levels");
     free(t.s);
@@ -843,38 +795,38 @@ static void limit_string(void)
     text t = { 0 };
     /* 1024 bytes ok, 1025 not; counted after unescaping and in bytes (UTF-8) */
     for (int n = 1024; n <= 1025; n++) {
-        reset(&t);
-        puts_(&t, "plan != \"");
+        text_reset(&t);
+        put_str(&t, "plan != \"");
         for (int i = 0; i < n; i++)
-            puts_(&t, "a");
-        puts_(&t, "\"");
+            put_str(&t, "a");
+        put_str(&t, "\"");
         EXPECT_ADD(m, n == 1024 ? "s1024" : "s1025", &t, n == 1024 ? PERSONA_OK : PERSONA_EPARSE, 1,
                    9, "line 1, column 9: string longer than 1024 bytes");
     }
-    reset(&t);
-    puts_(&t, "plan != \"");
+    text_reset(&t);
+    put_str(&t, "plan != \"");
     for (int i = 0; i < 1024; i++)
-        puts_(&t, "\\n");
-    puts_(&t, "\"");
+        put_str(&t, "\\n");
+    put_str(&t, "\"");
     EXPECT_ADD(m, "esc1024", &t, PERSONA_OK, 0, 0, NULL);
-    reset(&t);
-    puts_(&t, "plan != \"");
+    text_reset(&t);
+    put_str(&t, "plan != \"");
     for (int i = 0; i < 512; i++)
-        puts_(&t, "\xc3\xa9");
-    puts_(&t, "\"");
+        put_str(&t, "\xc3\xa9");
+    put_str(&t, "\"");
     EXPECT_ADD(m, "utf1024", &t, PERSONA_OK, 0, 0, NULL);
-    reset(&t);
-    puts_(&t, "plan != \"a");
+    text_reset(&t);
+    put_str(&t, "plan != \"a");
     for (int i = 0; i < 512; i++)
-        puts_(&t, "\xc3\xa9");
-    puts_(&t, "\"");
+        put_str(&t, "\xc3\xa9");
+    put_str(&t, "\"");
     EXPECT_ADD(m, "utf1025", &t, PERSONA_EPARSE, 1, 9, "line 1, column 9: string longer than 1024 bytes");
     /* the same in an argument and in a segment name position of a rule set */
-    reset(&t);
-    puts_(&t, "count(\"");
+    text_reset(&t);
+    put_str(&t, "count(\"");
     for (int i = 0; i < 1025; i++)
-        puts_(&t, "t");
-    puts_(&t, "\") > 0");
+        put_str(&t, "t");
+    put_str(&t, "\") > 0");
     EXPECT_ADD(m, "arg1025", &t, PERSONA_EPARSE, 1, 7, "line 1, column 7: string longer than 1024 bytes");
     size_t n = 0;
     persona_segment_model_count(&n, m);
@@ -889,11 +841,11 @@ static void limit_list(void)
     persona_segment_model *m = make_base();
     text t = { 0 };
     for (int n = 1024; n <= 1025; n++) {
-        reset(&t);
-        puts_(&t, "value in [");
+        text_reset(&t);
+        put_str(&t, "value in [");
         for (int i = 0; i < n; i++)
-            printf_(&t, "%s%d", i ? ", " : "", i == n - 1 ? 150 : 7);
-        puts_(&t, "]");
+            putf(&t, "%s%d", i ? ", " : "", i == n - 1 ? 150 : 7);
+        put_str(&t, "]");
         /* element k (0-based) starts at column 11 + 3k for one-digit elements */
         EXPECT_ADD(m, n == 1024 ? "l1024" : "l1025", &t, n == 1024 ? PERSONA_OK : PERSONA_EPARSE, 1,
                    11 + 3 * 1024, "line 1, column 3083: a list has at most 1024 elements");
@@ -908,11 +860,11 @@ static void limit_steps(void)
     persona_segment_model *m = make_base();
     text t = { 0 };
     for (int n = 16; n <= 17; n++) {
-        reset(&t);
-        puts_(&t, "sequence(\"view\"");
+        text_reset(&t);
+        put_str(&t, "sequence(\"view\"");
         for (int i = 1; i < n; i++)
-            puts_(&t, " -> not \"zz\""); /* 12 bytes each */
-        puts_(&t, ")");
+            put_str(&t, " -> not \"zz\""); /* 12 bytes each */
+        put_str(&t, ")");
         EXPECT_ADD(m, n == 16 ? "st16" : "st17", &t, n == 16 ? PERSONA_OK : PERSONA_EPARSE, 1,
                    15 + 12 * 15 + 5, "line 1, column 200: a sequence has at most 16 steps");
     }
@@ -929,24 +881,24 @@ static void limit_features(void)
     text t = { 0 };
     /* 4 rules of 64 distinct windows: 256 features */
     for (int r = 0; r < 4; r++) {
-        reset(&t);
+        text_reset(&t);
         for (int i = 0; i < 64; i++)
-            printf_(&t, "%scount(\"buy\", %dh) >= 2", i ? " or " : "", 1 + r * 64 + i);
+            putf(&t, "%scount(\"buy\", %dh) >= 2", i ? " or " : "", 1 + r * 64 + i);
         char name[16];
         snprintf(name, sizeof name, "f%d", r);
         EXPECT_ADD(m, name, &t, PERSONA_OK, 0, 0, NULL);
     }
     /* every one again: not new, so accepted */
-    reset(&t);
-    puts_(&t, "count(\"buy\", 1h) >= 0 and count(\"buy\", 256h) >= 2");
+    text_reset(&t);
+    put_str(&t, "count(\"buy\", 1h) >= 0 and count(\"buy\", 256h) >= 2");
     EXPECT_ADD(m, "again", &t, PERSONA_OK, 0, 0, NULL);
     /* the 257th: a trait is a feature too */
-    reset(&t);
-    puts_(&t, "count(\"buy\", 2h) >= 0 and\n  orders > 0");
+    text_reset(&t);
+    put_str(&t, "count(\"buy\", 2h) >= 0 and\n  orders > 0");
     EXPECT_ADD(m, "f257", &t, PERSONA_EPARSE, 2, 3,
                "line 2, column 3: more than 256 distinct behavioural functions in one model");
-    reset(&t);
-    puts_(&t, "sequence(\"view\" -> \"buy\")");
+    text_reset(&t);
+    put_str(&t, "sequence(\"view\" -> \"buy\")");
     EXPECT_ADD(m, "f257b", &t, PERSONA_EPARSE, 1, 1,
                "line 1, column 1: more than 256 distinct behavioural functions in one model");
     size_t n = 0;
@@ -959,13 +911,13 @@ static void limit_features(void)
 
     /* in one rule set: 256 ok, 257 fail */
     for (int k = 256; k <= 257; k++) {
-        reset(&t);
-        puts_(&t, "a: events > 0\nb: ");
+        text_reset(&t);
+        put_str(&t, "a: events > 0\nb: ");
         size_t line2 = 14, col = 0;
         for (int i = 1; i < k; i++) {
-            printf_(&t, "%s", i > 1 ? " or " : "");
+            putf(&t, "%s", i > 1 ? " or " : "");
             col = t.len - line2 + 1; /* of the last sum, the 257th feature with k = 257 */
-            printf_(&t, "sum(\"buy\", %dd) > 0", i);
+            putf(&t, "sum(\"buy\", %dd) > 0", i);
         }
         EXPECT_COMPILE(&t, k == 256 ? PERSONA_OK : PERSONA_EPARSE, 2, col,
                        "~(segment 'b') | more than 256 distinct behavioural functions");
@@ -982,23 +934,23 @@ static void limit_names(void)
     /* 8 rules of 128 names: attributes, preferences, event types, property names, purposes,
      * scores (event types and property names through 192 features, under their limit) */
     for (int r = 0; r < 8; r++) {
-        reset(&t);
+        text_reset(&t);
         for (int i = 0; i < 128; i++) {
             int k = r * 128 + i;
             const char *sep = i ? " or " : "";
             switch (k % 8) {
-            case 0: printf_(&t, "%sa%d == 1", sep, k); break;
-            case 1: printf_(&t, "%sdays_since(\"t%d\") == 1", sep, k); break;
-            case 2: printf_(&t, "%sctx.f%d == \"x\" or a%d == 2", sep, k, k); break;
-            case 3: printf_(&t, "%sconsent(\"c%d\")", sep, k); break;
-            case 4: printf_(&t, "%sscore(\"s%d\") > 1", sep, k); break;
-            case 5: printf_(&t, "%spref.q%d == 1", sep, k); break;
-            case 6: printf_(&t, "%sexists(attr[\"e%d\"])", sep, k); break;
+            case 0: putf(&t, "%sa%d == 1", sep, k); break;
+            case 1: putf(&t, "%sdays_since(\"t%d\") == 1", sep, k); break;
+            case 2: putf(&t, "%sctx.f%d == \"x\" or a%d == 2", sep, k, k); break;
+            case 3: putf(&t, "%sconsent(\"c%d\")", sep, k); break;
+            case 4: putf(&t, "%sscore(\"s%d\") > 1", sep, k); break;
+            case 5: putf(&t, "%spref.q%d == 1", sep, k); break;
+            case 6: putf(&t, "%sexists(attr[\"e%d\"])", sep, k); break;
             default:
                 if (k % 16 == 7)
-                    printf_(&t, "%slast(\"p%d\") == \"x\"", sep, k);
+                    putf(&t, "%slast(\"p%d\") == \"x\"", sep, k);
                 else
-                    printf_(&t, "%sattr.b%d > 1", sep, k);
+                    putf(&t, "%sattr.b%d > 1", sep, k);
                 break;
             }
         }
@@ -1006,19 +958,19 @@ static void limit_names(void)
         snprintf(name, sizeof name, "n%d", r);
         EXPECT_ADD(m, name, &t, PERSONA_OK, 0, 0, NULL);
     }
-    reset(&t);
-    puts_(&t, "a0 == 1 and days_since(\"t1\") == 1");
+    text_reset(&t);
+    put_str(&t, "a0 == 1 and days_since(\"t1\") == 1");
     EXPECT_ADD(m, "known", &t, PERSONA_OK, 0, 0, NULL);
-    reset(&t);
-    puts_(&t, "a0 == 1 and plan == \"pro\"");
+    text_reset(&t);
+    put_str(&t, "a0 == 1 and plan == \"pro\"");
     EXPECT_ADD(m, "n1025", &t, PERSONA_EPARSE, 1, 13,
                "line 1, column 13: more than 1024 distinct event types and names in one model");
-    reset(&t);
-    puts_(&t, "count(\"buy\") > 1");
+    text_reset(&t);
+    put_str(&t, "count(\"buy\") > 1");
     EXPECT_ADD(m, "n1025b", &t, PERSONA_EPARSE, 1, 7,
                "line 1, column 7: more than 1024 distinct event types and names in one model");
-    reset(&t);
-    puts_(&t, "count(\"*\") > 1"); /* "*" is no name */
+    text_reset(&t);
+    put_str(&t, "count(\"*\") > 1"); /* "*" is no name */
     EXPECT_ADD(m, "any", &t, PERSONA_OK, 0, 0, NULL);
     size_t n = 0;
     persona_segment_model_count(&n, m);
@@ -1028,9 +980,9 @@ static void limit_names(void)
 
     /* in one rule set */
     for (int k = 1024; k <= 1025; k++) {
-        reset(&t);
+        text_reset(&t);
         for (int i = 0; i < k; i++)
-            printf_(&t, "s%d: exists(pref.n%04d)\n", i, i);
+            putf(&t, "s%d: exists(pref.n%04d)\n", i, i);
         EXPECT_COMPILE(&t, k == 1024 ? PERSONA_OK : PERSONA_EPARSE, 1025, 15,
                        "~(segment 's1024') | more than 1024 distinct event types and names");
     }
@@ -1063,9 +1015,9 @@ static void limit_segments(void)
 
     text t = { 0 };
     for (int k = 4096; k <= 4097; k++) {
-        reset(&t);
+        text_reset(&t);
         for (int i = 0; i < k; i++)
-            printf_(&t, "s%d: value > %d\n", i, i);
+            putf(&t, "s%d: value > %d\n", i, i);
         EXPECT_COMPILE(&t, k == 4096 ? PERSONA_OK : PERSONA_EPARSE, 4097, 1,
                        "~at most 4096 segments");
     }
@@ -1076,23 +1028,23 @@ static void limit_segments(void)
 static void limit_text(void)
 {
     text t = { 0 };
-    puts_(&t, "a: value > 100 # ");
+    put_str(&t, "a: value > 100 # ");
     while (t.len < PERSONA_RULE_MAX_TEXT - 1)
-        puts_(&t, "c");
-    puts_(&t, "\n");
+        put_str(&t, "c");
+    put_str(&t, "\n");
     CHECK(t.len == PERSONA_RULE_MAX_TEXT);
     EXPECT_COMPILE(&t, PERSONA_OK, 0, 0, NULL);
-    puts_(&t, " ");
+    put_str(&t, " ");
     /* include/persona/segment.h: beyond a limit "compile fails with PERSONA_EPARSE"; the
      * position is the first byte past the limit (line 2 here) */
     EXPECT_COMPILE(&t, PERSONA_EPARSE, 2, 1, "~1048576 bytes");
     persona_segment_model *m = make_base();
     model_state before, after;
     observe(m, &before);
-    reset(&t);
-    puts_(&t, "value > 100");
+    text_reset(&t);
+    put_str(&t, "value > 100");
     while (t.len <= PERSONA_RULE_MAX_TEXT)
-        puts_(&t, " ");
+        put_str(&t, " ");
     int rc = persona_segment_model_add_rule(m, "huge", t.s, t.len);
     CHECK_RC(rc, PERSONA_EPARSE);
     CHECK_MSG("1048576 bytes");
@@ -1121,17 +1073,17 @@ static void limit_chains(void)
     size_t segs = 4;
     for (size_t c = 0; c < sizeof chains / sizeof *chains; c++) {
         for (int n = 1024; n <= 1025; n++) {
-            reset(&t);
+            text_reset(&t);
             size_t col = 0;
             for (int i = 0; i < n; i++) {
                 if (i) {
                     if (i == 1024)
                         col = t.len + 2; /* the operator after the space */
-                    puts_(&t, chains[c].op);
+                    put_str(&t, chains[c].op);
                 }
-                puts_(&t, chains[c].term);
+                put_str(&t, chains[c].term);
             }
-            puts_(&t, chains[c].tail);
+            put_str(&t, chains[c].tail);
             char name[32], msg[160];
             snprintf(name, sizeof name, "%s%d", chains[c].name, n);
             snprintf(msg, sizeof msg, "line 1, column %zu: %s: use parentheses", col, chains[c].msg);
@@ -1144,14 +1096,14 @@ static void limit_chains(void)
         CHECK(truth(m, i, "u1") == 1);
     CHECK(truth(m, 7, "u2") == 0);
     /* parentheses split a chain: 2 x 1000 terms */
-    reset(&t);
-    puts_(&t, "(");
+    text_reset(&t);
+    put_str(&t, "(");
     for (int i = 0; i < 1000; i++)
-        puts_(&t, i ? " + 1" : "1");
-    puts_(&t, ") + (");
+        put_str(&t, i ? " + 1" : "1");
+    put_str(&t, ") + (");
     for (int i = 0; i < 1000; i++)
-        puts_(&t, i ? " + 1" : "1");
-    puts_(&t, ") == 2000");
+        put_str(&t, i ? " + 1" : "1");
+    put_str(&t, ") == 2000");
     EXPECT_ADD(m, "split", &t, PERSONA_OK, 0, 0, NULL);
     CHECK(truth(m, segs, "u2") == 1);
     free(t.s);
@@ -1163,10 +1115,10 @@ static void limit_segment_chain(void)
 {
     text t = { 0 };
     for (int depth = 16; depth <= 17; depth++) {
-        reset(&t);
-        puts_(&t, "c0: plan == \"pro\"\n");
+        text_reset(&t);
+        put_str(&t, "c0: plan == \"pro\"\n");
         for (int i = 1; i <= depth; i++)
-            printf_(&t, "c%d: in_segment(\"c%d\")\n", i, i - 1);
+            putf(&t, "c%d: in_segment(\"c%d\")\n", i, i - 1);
         char msg[160];
         snprintf(msg, sizeof msg, "line %d, column %d (segment 'c%d'): in_segment('c%d') chains more "
                  "than 16 segments deep", depth + 1, depth >= 10 ? 6 : 5, depth, depth - 1);
@@ -1175,10 +1127,10 @@ static void limit_segment_chain(void)
     }
     /* written backwards (forward references): the same limit */
     for (int depth = 16; depth <= 17; depth++) {
-        reset(&t);
+        text_reset(&t);
         for (int i = depth; i >= 1; i--)
-            printf_(&t, "c%d: in_segment(\"c%d\")\n", i, i - 1);
-        puts_(&t, "c0: plan == \"pro\"\n");
+            putf(&t, "c%d: in_segment(\"c%d\")\n", i, i - 1);
+        put_str(&t, "c0: plan == \"pro\"\n");
         EXPECT_COMPILE(&t, depth == 16 ? PERSONA_OK : PERSONA_EPARSE, 1, 6,
                        "~chains more than 16 segments deep | (segment 'c17')");
     }
@@ -1188,8 +1140,8 @@ static void limit_segment_chain(void)
     CHECK_RC(persona_segment_model_add_rule(m, "c0", "plan == \"pro\"", 13), PERSONA_OK);
     char name[16];
     for (int i = 1; i <= 17; i++) {
-        reset(&t);
-        printf_(&t, "x > 1 or in_segment(\"c%d\")", i - 1);
+        text_reset(&t);
+        putf(&t, "x > 1 or in_segment(\"c%d\")", i - 1);
         snprintf(name, sizeof name, "c%d", i);
         if (i <= 16)
             EXPECT_ADD(m, name, &t, PERSONA_OK, 0, 0, NULL);
@@ -1245,20 +1197,20 @@ static void limit_stack(void)
 {
     /* level k: (1 + LEVEL(k-1) + 1 + ... + 1) with 1024 terms; value 1024 * 32 + 1 - 32 */
     text inner = { 0 }, next = { 0 };
-    puts_(&inner, "1");
+    put_str(&inner, "1");
     for (int level = 0; level < 32; level++) {
-        reset(&next);
-        puts_(&next, "(1 + ");
+        text_reset(&next);
+        put_str(&next, "(1 + ");
         put(&next, inner.s, inner.len);
         for (int i = 0; i < 1022; i++)
-            puts_(&next, " + 1");
-        puts_(&next, ")");
+            put_str(&next, " + 1");
+        put_str(&next, ")");
         text tmp = inner;
         inner = next;
         next = tmp;
     }
     deep_rule = inner;
-    printf_(&deep_rule, " == %d", 1 + 32 * 1023);
+    putf(&deep_rule, " == %d", 1 + 32 * 1023);
     free(next.s);
     CHECK(deep_rule.len < 140000);
     if (!STACK_CHECK) {
