@@ -381,7 +381,7 @@ PERSONA_API int persona_store_consent_get(int32_t *granted_out, int64_t *time_ou
 #define PERSONA_EXPORT_PROFILES_CSV 1
 /** JSON Lines, one object per user in the same order, with every trait, attribute and
  * consent: `{"user_id", "events", "first_seen", "last_seen" (absent with 0 events),
- * "value_sum", "orders", "sessions", "types": {TYPE: {"count", "value"}},
+ * "value_sum", "orders", "sessions", "types": {TYPE: {"count", "value", "last" (time of the latest)}},
  * "last": {PROPERTY: {"value", "time"}}, "engagement": {CATEGORY: score at the user's last
  * event}, "attributes": {NAME: number | string | bool | time string | null},
  * "consent": {PURPOSE: {"granted", "time"}}}`. Times are `YYYY-MM-DD HH:MM:SS[.fff]` UTC;

@@ -137,6 +137,41 @@ static void change_at(eval_state *es, int64_t t)
     persona__eval_change_at(es, t);
 }
 
+/* The latest time of the profile's events of a type (or of any type); 0 when it has
+ * none. */
+static int type_last_time(const eval_state *es, uint32_t slot, int64_t *last)
+{
+    const profile *p = &es->s->profiles[es->user];
+    if (slot == SLOT_ANY) {
+        *last = p->last_seen;
+        return p->events > 0;
+    }
+    uint32_t t = es->ids[slot];
+    const type_stat *st = t == PERSONA__NO_ID ? NULL : persona__profile_type_stat(es->s, es->user, t);
+    if (!st || !st->count)
+        return 0;
+    *last = persona__eventlog_time(&es->s->log, st->latest);
+    return 1;
+}
+
+/* days_since() and stopped() of a profile with no event after now: from the latest time of
+ * the type, without reading events. 1 when answered. */
+static int answer_from_last_time(eval_state *es, const feature *f, rvalue *out)
+{
+    int64_t last, now = es->now;
+    if (!type_last_time(es, f->slot, &last))
+        return 0;
+    if (f->kind == F_DAYS_SINCE) {
+        persona__days_since_change(es, last, f->limit, MS_PER_DAY);
+        *out = persona__rv_num((double)((now - last) / MS_PER_DAY));
+    } else { /* stopped(): the newest has left the window — true until a new event */
+        if (last > now - f->window)
+            change_at(es, last + f->window);
+        *out = persona__rv_bool(last <= now - f->window);
+    }
+    return 1;
+}
+
 /* ---- the sorted copy, for out-of-order users ---- */
 
 typedef struct ev_ref {
@@ -282,11 +317,9 @@ static int acc_init(eval_state *es, uint32_t fi, acc *a, int future, int monoton
 {
     const feature *f = &es->m->feats[fi];
     const profile *p = &es->s->profiles[es->user];
-    int64_t now = es->now;
-    memset(a, 0, offsetof(acc, part)); /* the partials count from n_part */
-    a->feat = fi;
-    a->horizon = INT64_MIN;
-    a->oldest_a = a->oldest_b = INT64_MAX;
+    int64_t now = es->now, horizon = INT64_MIN;
+    uint32_t states = 0;
+    int col = 0;
     if (never_had(es, f)) {
         es->feats[fi] = f->kind == F_COUNT || f->kind == F_SUM ? persona__rv_num(0)
                       : f->kind == F_DAYS_SINCE ? persona__rv_missing : persona__rv_bool(0);
@@ -298,14 +331,14 @@ static int acc_init(eval_state *es, uint32_t fi, acc *a, int future, int monoton
             es->feats[fi] = persona__rv_num((double)p->events);
             return 0;
         }
-        a->horizon = now; /* events - those after now */
-        return 1;
+        horizon = now; /* events - those after now */
+        goto pass;
     case F_VALUE:
         if (!future) {
             es->feats[fi] = persona__rv_num(p->value_sum + p->value_comp);
             return 0;
         }
-        return 1;
+        goto pass;
     case F_FIRST_SEEN:
         es->feats[fi] = p->first_seen <= now ? persona__rv_num((double)p->first_seen) : persona__rv_missing;
         return 0;
@@ -314,13 +347,15 @@ static int acc_init(eval_state *es, uint32_t fi, acc *a, int future, int monoton
             es->feats[fi] = persona__rv_num((double)p->last_seen);
             return 0;
         }
-        return 1;
+        goto pass;
     case F_SESSIONS:
         if (monotone && !future) {
             es->feats[fi] = persona__rv_num((double)p->sessions);
             return 0;
         }
-        return monotone; /* out of order: the sorted pass */
+        if (!monotone)
+            return 0; /* out of order: the sorted pass */
+        goto pass;
     case F_ORDERS:
         if (!future) {
             es->feats[fi] = persona__rv_num((double)p->orders);
@@ -342,28 +377,32 @@ static int acc_init(eval_state *es, uint32_t fi, acc *a, int future, int monoton
             return 0;
         }
         if (f->window)
-            a->horizon = sub_clamped(now, f->window);
-        return 1;
+            horizon = sub_clamped(now, f->window);
+        goto pass;
     case F_DAYS_SINCE:
-        return 1;
-    case F_FIRST_TIME:
     case F_STOPPED:
-        a->horizon = sub_clamped(now, f->window);
-        return 1;
+        if (!future && answer_from_last_time(es, f, &es->feats[fi]))
+            return 0;
+        if (f->kind == F_STOPPED)
+            horizon = sub_clamped(now, f->window);
+        goto pass;
+    case F_FIRST_TIME:
+        horizon = sub_clamped(now, f->window);
+        goto pass;
     case F_RESTARTED:
-        a->horizon = sub_clamped(sub_clamped(now, f->window), f->gap);
-        return 1;
+        horizon = sub_clamped(sub_clamped(now, f->window), f->gap);
+        goto pass;
     case F_REGULARLY: /* from the start of the oldest of the N periods */
-        a->horizon = persona__period_start(persona__period_index(now, f->period) - (int64_t)f->n + 1,
+        horizon = persona__period_start(persona__period_index(now, f->period) - (int64_t)f->n + 1,
                                            f->period) - 1;
-        return 1;
+        goto pass;
     case F_SEQUENCE:
         if (!monotone)
             return 0; /* the sorted pass */
-        a->states = 1;
+        states = 1;
         if (f->window)
-            a->horizon = sub_clamped(now, f->window);
-        return 1;
+            horizon = sub_clamped(now, f->window);
+        goto pass;
     case F_LAST: {
         /* The profile keeps the last value of every property but "category" (which feeds
          * engagement instead). */
@@ -381,12 +420,22 @@ static int acc_init(eval_state *es, uint32_t fi, acc *a, int future, int monoton
             }
             return 0;
         }
-        a->col = es->ids[f->slot] == PERSONA__NO_ID ? -1
-               : persona__eventlog_prop_col(&es->s->log, es->ids[f->slot]);
-        return 1;
+        col = es->ids[f->slot] == PERSONA__NO_ID ? -1
+            : persona__eventlog_prop_col(&es->s->log, es->ids[f->slot]);
+        goto pass;
     }
     }
     return 0;
+pass:
+    /* Only features that read events get an accumulator (clearing one costs more than
+     * answering most features). */
+    memset(a, 0, offsetof(acc, part)); /* the partials count from n_part */
+    a->feat = fi;
+    a->horizon = horizon;
+    a->states = states;
+    a->col = col;
+    a->oldest_a = a->oldest_b = INT64_MAX;
+    return 1;
 }
 
 /* One event (newest arrival first) into one accumulator. */

@@ -330,6 +330,17 @@ static int copy_all_pairs(persona_store *t, const persona_store *s, const remap 
     return 0;
 }
 
+/* The copied counters of (root, type) in t still name their latest event by its index in
+ * s: when event i of s (old root and type) is that latest one, it is event j of t now. */
+static void move_latest(persona_store *t, const persona_store *s, uint32_t root, uint32_t type,
+                        uint32_t old_root, uint32_t old_type, uint32_t i, uint32_t j)
+{
+    const type_stat *from = persona__profile_type_stat(s, old_root, old_type);
+    type_stat *to = (type_stat *)persona__profile_type_stat(t, root, type);
+    if (from && to && from->latest == i)
+        to->latest = j;
+}
+
 /* The events that stay, in log order, ids renumbered and per-user links rebuilt. */
 static int copy_events(persona_store *t, const persona_store *s, const remap *m,
                        const target *tg, uint64_t *removed)
@@ -374,6 +385,8 @@ static int copy_events(persona_store *t, const persona_store *s, const remap *m,
         d->type[dk] = m->to[T_TYPES][c->type[k]];
         d->prev[dk] = p->last_event;
         p->last_event = (uint32_t)j;
+        move_latest(t, s, persona__id_root(t, u), d->type[dk], persona__id_root(s, c->user[k]),
+                    c->type[k], (uint32_t)i, (uint32_t)j);
         if (d->value)
             d->value[dk] = c->value ? c->value[k] : NAN;
         if (d->item)

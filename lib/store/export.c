@@ -177,7 +177,9 @@ static void json_type(persona__buf *b, const persona_store *s, uint32_t type,
     persona__buf_u64(b, ts->count);
     persona__buf_puts(b, ",\"value\":");
     persona__buf_json_double(b, ts->value + ts->comp);
-    persona__buf_putc(b, '}');
+    persona__buf_puts(b, ",\"last\":\"");
+    persona__json_time(b, persona__eventlog_time(&s->log, ts->latest));
+    persona__buf_puts(b, "\"}");
 }
 
 /* The identifiers of profile root in id order (their list's order depends on the merges

@@ -645,21 +645,18 @@ type_stat *persona__type_counters(persona_store *s, uint32_t uid, profile *p, ui
         e = persona__pairmap_add(&s->user_type, key, &p->head_type);
         ts = &s->type_stats[e];
     }
-    ts->count = 0;
-    ts->value = ts->comp = 0;
+    *ts = (type_stat){ 0 };
     p->n_types++;
     return ts;
 }
 
 static void apply_type(persona_store *s, uint32_t uid, profile *p, uint32_t tid,
-                       const prep_event *pe, double v)
+                       const prep_event *pe, uint32_t e, int64_t t, int newest, double v)
 {
     type_stat *ts = pe->type_inline >= 0       ? &p->inline_stat[pe->type_inline]
                     : pe->type_pair != UINT32_MAX ? &s->type_stats[pe->type_pair]
                                                   : persona__type_counters(s, uid, p, tid);
-    ts->count++;
-    if (!isnan(v))
-        persona__sum_add(&ts->value, &ts->comp, v);
+    persona__type_stat_add(&s->log, ts, e, t, newest, v);
 }
 
 void persona__apply_engagement(persona_store *s, uint32_t uid, profile *p, uint32_t cat,
@@ -757,10 +754,11 @@ static void apply_event(persona_store *s, batch *b, prep_event *pe)
     }
     if (pe->has[KEY_ID])
         c->event_id[slot] = key_id(s, pe, KEY_ID, ev->event_id);
+    int newest = p->events == 0 || t >= p->last_seen;
     persona__apply_time(s, p, t);
     if (!isnan(v))
         persona__sum_add(&p->value_sum, &p->value_comp, v);
-    apply_type(s, uid, p, tid, pe, v);
+    apply_type(s, uid, p, tid, pe, (uint32_t)idx, t, newest, v);
     apply_props(s, b, pe, uid, p, c, slot, t);
     if (s->log.count == 1 || t < s->first_time_ms)
         s->first_time_ms = t;

@@ -152,13 +152,12 @@ static void replay(persona_store *s, size_t e)
     p->last_event = (uint32_t)e;
     if (c->basket && c->basket[k] != LOG_NO_ID)
         persona__apply_basket(s, root, p, c->basket[k]);
+    int newest = p->events == 0 || t >= p->last_seen;
     persona__apply_time(s, p, t);
     if (!isnan(v))
         persona__sum_add(&p->value_sum, &p->value_comp, v);
-    type_stat *ts = persona__type_counters(s, root, p, c->type[k]);
-    ts->count++;
-    if (!isnan(v))
-        persona__sum_add(&ts->value, &ts->comp, v);
+    persona__type_stat_add(&s->log, persona__type_counters(s, root, p, c->type[k]), (uint32_t)e, t,
+                           newest, v);
     for (size_t q = 0; q < l->n_props && q < LOG_MAX_PROPS; q++) {
         if (!c->props[q] || c->props[q][k] == LOG_NO_ID)
             continue;

@@ -33,6 +33,7 @@ enum {
     SEC_IDENTITY,  /* identifier types and roots, the merge log, guard settings */
     SEC_SET_ORDER, /* sequence numbers of attribute and consent settings */
     SEC_EVENT_RULES, /* event types that link identifiers or set consent */
+    SEC_TYPE_LATEST, /* the latest event of each profile's event types */
     SEC_EVENTS = 48,
 };
 
@@ -249,6 +250,27 @@ static void save_set_order(persona__snap_writer *w, const persona_store *s)
     persona__snap_end(w);
 }
 
+/* The latest event (log index) of every type counter: the inline ones per user (NONE for
+ * an unused slot), then the entries of section 33 in its order. */
+static void save_type_latest(persona__snap_writer *w, const persona_store *s)
+{
+    persona__snap_begin(w, SEC_TYPE_LATEST, PERSONA__SNAP_REQUIRED);
+    persona__snap_put_u64(w, s->users.count);
+    for (size_t u = 0; u < s->users.count; u++)
+        for (int k = 0; k < PROFILE_INLINE_TYPES; k++) {
+            const profile *p = &s->profiles[u];
+            persona__snap_put_u32(w, p->inline_type[k] != UINT32_MAX ? p->inline_stat[k].latest : LOG_NO_ID);
+        }
+    uint64_t live = 0;
+    for (size_t e = 0; e < s->user_type.count; e++)
+        live += !persona__pair_dead(&s->user_type, e);
+    persona__snap_put_u64(w, live);
+    for (size_t e = 0; e < s->user_type.count; e++)
+        if (!persona__pair_dead(&s->user_type, e))
+            persona__snap_put_u32(w, s->type_stats[e].latest);
+    persona__snap_end(w);
+}
+
 /* A column of a chunk, or n absent values when the chunk does not have it. */
 static void put_ids(persona__snap_writer *w, const uint32_t *ids, size_t n)
 {
@@ -347,6 +369,7 @@ PERSONA_API int persona_store_save(const persona_store *store, const char *path)
     save_identity(w, s);
     save_set_order(w, s);
     save_event_rules(w, s);
+    save_type_latest(w, s);
     save_events(w, s);
     STORE_UNLOCK(s);
     return persona__snap_commit(w);
@@ -457,6 +480,17 @@ static int load_strings(loader *ld, int t)
     return persona__snap_section_end(r);
 }
 
+/* A type counter's count, written as u64; the log holds fewer than 2^32 events. */
+static int get_count(persona__snap_reader *r, uint32_t *out)
+{
+    uint64_t n = 0;
+    int rc = persona__snap_get_u64(r, &n);
+    if (!rc && n >= UINT32_MAX)
+        rc = persona__snap_corrupt(r, "a type count of %llu events", (unsigned long long)n);
+    *out = (uint32_t)n;
+    return rc;
+}
+
 #define PROFILE_RECORD (8 * 5 + 4 * 2 + PROFILE_INLINE_TYPES * (4 + 8 * 3))
 
 static int load_profiles(loader *ld)
@@ -489,7 +523,7 @@ static int load_profiles(loader *ld)
         persona__snap_get_u32(r, &p->sessions);
         for (int k = 0; k < PROFILE_INLINE_TYPES; k++) {
             persona__snap_get_u32(r, &p->inline_type[k]);
-            persona__snap_get_u64(r, &p->inline_stat[k].count);
+            get_count(r, &p->inline_stat[k].count);
             persona__snap_get_f64(r, &p->inline_stat[k].value);
             rc = persona__snap_get_f64(r, &p->inline_stat[k].comp);
         }
@@ -572,7 +606,7 @@ static int read_type_stat(loader *ld, size_t e, uint32_t u, uint32_t x)
         if (p->inline_type[k] == x)
             return persona__snap_corrupt(ld->r, "type %u of user %u is counted twice", x, u);
     type_stat *ts = &ld->s->type_stats[e];
-    persona__snap_get_u64(ld->r, &ts->count);
+    get_count(ld->r, &ts->count);
     persona__snap_get_f64(ld->r, &ts->value);
     p->n_types++;
     return persona__snap_get_f64(ld->r, &ts->comp);
@@ -888,6 +922,91 @@ static int load_event_rules(loader *ld)
     return persona__snap_section_end(r);
 }
 
+/* Section 42; absent in files written before it: 1 (the latest events are then found
+ * once the events are in). The indices are checked against the events then. */
+static int load_type_latest(loader *ld)
+{
+    persona_store *s = ld->s;
+    persona__snap_reader *r = ld->r;
+    uint64_t len = 0, n = 0;
+    int rc = persona__snap_section(r, SEC_TYPE_LATEST, "latest events", &len);
+    if (rc <= 0)
+        return rc < 0 ? rc : 1;
+    rc = persona__snap_get_u64(r, &n);
+    if (!rc && n != s->users.count)
+        rc = persona__snap_corrupt(r, "latest events for %llu users, the store has %zu",
+                                   (unsigned long long)n, s->users.count);
+    if (!rc)
+        rc = persona__snap_need(r, n, 4 * PROFILE_INLINE_TYPES, "latest events");
+    for (size_t u = 0; u < n && !rc; u++)
+        for (int k = 0; k < PROFILE_INLINE_TYPES && !rc; k++)
+            rc = persona__snap_get_u32(r, &s->profiles[u].inline_stat[k].latest);
+    if (!rc)
+        rc = persona__snap_get_u64(r, &n);
+    if (!rc && n != s->user_type.count)
+        rc = persona__snap_corrupt(r, "latest events for %llu type counters, the store has %zu",
+                                   (unsigned long long)n, s->user_type.count);
+    if (!rc)
+        rc = persona__snap_need(r, n, 4, "latest events");
+    for (size_t e = 0; e < n && !rc; e++)
+        rc = persona__snap_get_u32(r, &s->type_stats[e].latest);
+    return rc ? rc : persona__snap_section_end(r);
+}
+
+/* Whether event e of the log is one of profile root's events of type `type`. */
+static int event_of(const persona_store *s, uint32_t e, uint32_t root, uint32_t type)
+{
+    if (e >= s->log.count)
+        return 0;
+    const log_chunk *c = persona__eventlog_chunk(&s->log, e);
+    size_t k = persona__eventlog_slot(e);
+    return c->type[k] == type && persona__id_root(s, c->user[k]) == root;
+}
+
+/* The latest events read from section 42 point at events of their profile and type (the
+ * rules read their times). */
+static int check_type_latest(loader *ld)
+{
+    const persona_store *s = ld->s;
+    for (size_t u = 0; u < s->users.count; u++) {
+        const profile *p = &s->profiles[u];
+        for (int k = 0; k < PROFILE_INLINE_TYPES; k++)
+            if (p->inline_type[k] == UINT32_MAX ? p->inline_stat[k].latest != LOG_NO_ID
+                                                : !event_of(s, p->inline_stat[k].latest, (uint32_t)u, p->inline_type[k]))
+                return persona__fail(PERSONA_ECORRUPT, "%s: section latest events: user %zu, slot %d",
+                                     ld->path, u, k);
+    }
+    for (size_t e = 0; e < s->user_type.count; e++) {
+        uint64_t key = s->user_type.keys[e];
+        if (!event_of(s, s->type_stats[e].latest, PERSONA__PAIR_USER(key), PERSONA__PAIR_X(key)))
+            return persona__fail(PERSONA_ECORRUPT, "%s: section latest events: type counter %zu",
+                                 ld->path, e);
+    }
+    return PERSONA_OK;
+}
+
+/* The latest events of a file without section 42, from the events (linked: l->count set),
+ * in log order: of the latest time, the last to arrive. */
+static void find_type_latest(persona_store *s)
+{
+    for (size_t u = 0; u < s->users.count; u++)
+        for (int k = 0; k < PROFILE_INLINE_TYPES; k++)
+            s->profiles[u].inline_stat[k].latest = LOG_NO_ID;
+    for (size_t e = 0; e < s->user_type.count; e++)
+        s->type_stats[e].latest = LOG_NO_ID;
+    for (size_t e = 0; e < s->log.count; e++) {
+        const log_chunk *c = persona__eventlog_chunk(&s->log, e);
+        size_t k = persona__eventlog_slot(e);
+        uint32_t root = persona__id_root(s, c->user[k]);
+        type_stat *ts = (type_stat *)persona__profile_type_stat(s, root, c->type[k]);
+        if (!ts) /* link_events checked the counts: every event's type is counted */
+            continue;
+        int first = ts->latest == LOG_NO_ID;
+        if (first || c->time[k] >= persona__eventlog_time(&s->log, ts->latest))
+            ts->latest = (uint32_t)e;
+    }
+}
+
 /* Read column col (0 time, 1 user, 2 type, 3 value, 4 item, 5 basket, 6 event id, 7 + p
  * property p) of count events into the chunks. */
 static int read_column(loader *ld, int col, size_t count)
@@ -1112,7 +1231,7 @@ static const uint32_t known_sections[] = {
     SEC_PROFILES,      SEC_TYPE_PAIRS,     SEC_BASKET_PAIRS, SEC_PROP_PAIRS,
     SEC_CATEGORY_PAIRS, SEC_ATTR_PAIRS,    SEC_CONSENT_PAIRS, SEC_EVENTS,
     SEC_STRINGS + 7,   SEC_STRINGS + 8,    SEC_IDENTITY,     SEC_SET_ORDER,
-    SEC_EVENT_RULES,
+    SEC_EVENT_RULES,   SEC_TYPE_LATEST,
 };
 
 /* The store of an opened container (file or memory). */
@@ -1135,8 +1254,17 @@ static int load_store(persona_store **out, persona__snap_reader *r, const char *
         rc = load_set_order(&ld);
     if (!rc)
         rc = load_event_rules(&ld);
+    int absent = 0;
+    if (!rc && (rc = load_type_latest(&ld)) == 1) {
+        absent = 1;
+        rc = 0;
+    }
     if (!rc)
         rc = load_events(&ld);
+    if (!rc && absent)
+        find_type_latest(ld.s);
+    else if (!rc)
+        rc = check_type_latest(&ld);
     if (rc) {
         persona_store_free(ld.s);
         return rc;

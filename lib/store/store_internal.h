@@ -2,6 +2,7 @@
 #ifndef PERSONA_STORE_INTERNAL_H
 #define PERSONA_STORE_INTERNAL_H
 
+#include <math.h>
 #include <pthread.h>
 #include <stdint.h>
 
@@ -16,8 +17,13 @@
 #define PROFILE_UNTRACKED 2u      /* opted out of tracking: new events are suppressed */
 #define PROFILE_FLAGS (PROFILE_SESSIONS_DIRTY | PROFILE_UNTRACKED)
 
+/* A profile's counters of one event type. count fits 32 bits: the log holds fewer than
+ * 2^32 events. The latest event (meaningful once count > 0; of the latest time, the last
+ * to arrive) lets rules answer days_since() and stopped() without walking the profile's
+ * events, at no cost in memory. */
 typedef struct type_stat {
-    uint64_t count;
+    uint32_t count;
+    uint32_t latest; /* log index */
     double value, comp; /* compensated sum, as profile.value_sum */
 } type_stat;
 
@@ -35,6 +41,18 @@ static inline void persona__sum_add(double *sum, double *comp, double v)
     else
         *comp += (v - t) + *sum;
     *sum = t;
+}
+
+/* Event e (time t, value v; NaN: none) into the counters of its type. newest: t is at or
+ * after every earlier event of the profile (the usual case: the log is then not read). */
+static inline void persona__type_stat_add(const persona__eventlog *log, type_stat *ts, uint32_t e,
+                                          int64_t t, int newest, double v)
+{
+    if (ts->count == 0 || newest || t >= persona__eventlog_time(log, ts->latest))
+        ts->latest = e;
+    ts->count++;
+    if (!isnan(v))
+        persona__sum_add(&ts->value, &ts->comp, v);
 }
 
 /* The first event types of a user are counted inside the profile (most users have few),
