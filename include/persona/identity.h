@@ -281,9 +281,12 @@ PERSONA_API int persona_store_identity_country(persona_store *store, const char 
  * nothing. Rules are saved in snapshots. Events repeat their links (every login
  * identifies again): a link within one profile already, or a block already logged for the
  * same identifiers, is not logged again.
- * Ingest applies the links of a batch before its events. Under #PERSONA_ENOMEM the call
- * fails with none of the batch's events applied, but links made before the failure stay:
- * links are idempotent, so the batch can simply be ingested again.
+ * Ingest applies the links of a batch before its events. In strict mode a batch refused
+ * for a bad event (a bad field, a bad rule property, a duplicate event id) makes no link
+ * and no consent setting. Under #PERSONA_ENOMEM, and in strict mode when an identifier is
+ * found to be known under another type only while linking, the call fails with none of the
+ * batch's events applied, but links made before the failure stay: links are idempotent,
+ * so the batch can simply be ingested again.
  * Thread-safety: a writer.
  * @param[in] store      the store.
  * @param[in] event_type the event type ("identify").

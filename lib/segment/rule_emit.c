@@ -310,6 +310,7 @@ static int emit_leaf(emitter *e, uint32_t idx, uint32_t *out)
         }
     }
     lf.code_end = (uint32_t)m->n_code;
+    lf.form = persona__leaf_form(m, &lf);
     if (e->max_sp > VM_STACK_LIMIT)
         return persona__parse_error_tok(e->p, &(token){ .line = n->line, .col = n->col },
                                         "rule too deeply nested to evaluate");

@@ -131,8 +131,14 @@ typedef struct logic_node {
     uint32_t off, len; /* source span in the segment's rule text */
 } logic_node;
 
+/* Common leaf forms the evaluator runs without the VM loop (same semantics): two values
+ * compared, a value in a constant list, a value between two others, or a value alone —
+ * each value a single load (constant, feature, attribute, context field, consent). Any
+ * other leaf runs on the VM. */
+enum { LEAF_VM, LEAF_CMP, LEAF_IN, LEAF_BETWEEN, LEAF_VALUE };
 typedef struct leaf {
     uint32_t code, code_end;      /* whole leaf, leaves one boolean */
+    uint32_t form;                /* LEAF_* (set by persona__leaf_form) */
     uint32_t n_operands;          /* 0..3: operands shown by the explanation */
     uint32_t opd_code[3], opd_end[3];
     uint32_t opd_off[3], opd_len[3];
@@ -233,6 +239,9 @@ int persona__segment_model_load_memory(persona_segment_model **out, const void *
 
 /* Forget the cached name resolution (the model's slots changed). */
 void persona__bind_reset(persona_segment_model *m);
+
+/* The form of leaf lf (rule_vm.c). */
+uint32_t persona__leaf_form(const persona_segment_model *m, const leaf *lf);
 
 /* Whole-string glob match (rule_glob.c): * ? and \ escapes, O(len(s) * len(p)). */
 int persona__glob_match(const char *p, size_t plen, const char *s, size_t slen);

@@ -147,6 +147,91 @@ static rvalue arith(int op, const rvalue *a, const rvalue *b)
     }
 }
 
+/* Whether an instruction only pushes a value (no operands): the loads. */
+static int is_load(uint8_t op)
+{
+    switch (op) {
+    case OP_NUM: case OP_STR: case OP_BOOL: case OP_NOW: case OP_FEAT: case OP_ATTR:
+    case OP_EXISTS_ATTR: case OP_CTX: case OP_EXISTS_CTX: case OP_CTX_HOUR: case OP_EXISTS_HOUR:
+    case OP_CONSENT:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+/* The value a load instruction pushes (0, or a failure computing the features). */
+static int load(eval_state *es, const insn *i, rvalue *out)
+{
+    const persona_segment_model *m = es->m;
+    int rc;
+    switch (i->op) {
+    case OP_NUM: *out = num(m->nums[i->arg]); break;
+    case OP_STR: *out = str(m->strs[i->arg], m->strs_len[i->arg]); break;
+    case OP_BOOL: *out = persona__rv_bool(i->flag); break;
+    case OP_NOW:
+        /* Any later time may change the answer: look again at the next tick. */
+        if (es->now < INT64_MAX && es->next_change > es->now + 1)
+            es->next_change = es->now + 1;
+        *out = num((double)es->now);
+        break;
+    case OP_FEAT:
+        if (!es->feats_ready && (rc = persona__features_compute(es)))
+            return rc;
+        *out = es->feats[i->arg];
+        break;
+    case OP_ATTR: *out = attribute(es, i->arg, i->flag, 0); break;
+    case OP_EXISTS_ATTR: *out = attribute(es, i->arg, 0, 1); break;
+    case OP_CTX: *out = context_field(es, i->arg, 0); break;
+    case OP_EXISTS_CTX: *out = context_field(es, i->arg, 1); break;
+    case OP_CTX_HOUR:
+    case OP_EXISTS_HOUR: {
+        int h = es->ctx ? es->ctx->hour : -1;
+        int has = h >= 0 && h <= 23;
+        *out = i->op == OP_EXISTS_HOUR ? persona__rv_bool(has) : has ? num(h) : persona__rv_missing;
+        break;
+    }
+    default: /* OP_CONSENT */
+        *out = persona__rv_bool(consent(es, i->arg));
+        break;
+    }
+    return 0;
+}
+
+static int in_list(const persona_segment_model *m, const insn *i, const rvalue *x)
+{
+    const const_list *l = &m->lists[i->arg];
+    int same = present_same(x, &m->list_items[l->first]), hit = 0;
+    for (uint32_t k = 0; same && !hit && k < l->n; k++)
+        hit = order(x, &m->list_items[l->first + k]) == 0;
+    return same && (i->flag ? !hit : hit);
+}
+
+static int between(const insn *i, const rvalue *x, const rvalue *lo, const rvalue *hi)
+{
+    if (!present_same(x, lo) || !present_same(x, hi) || x->tag == V_BOOL)
+        return 0;
+    int in = order(lo, x) <= 0 && order(x, hi) <= 0;
+    return i->flag ? !in : in;
+}
+
+uint32_t persona__leaf_form(const persona_segment_model *m, const leaf *lf)
+{
+    const insn *c = &m->code[lf->code];
+    uint32_t n = lf->code_end - lf->code;
+    if (n == 0 || !is_load(c[0].op))
+        return LEAF_VM;
+    if (n == 1)
+        return LEAF_VALUE;
+    if (n == 2 && c[1].op == OP_IN)
+        return LEAF_IN;
+    if (n == 3 && is_load(c[1].op) && c[2].op == OP_CMP)
+        return LEAF_CMP;
+    if (n == 4 && is_load(c[1].op) && is_load(c[2].op) && c[3].op == OP_BETWEEN)
+        return LEAF_BETWEEN;
+    return LEAF_VM;
+}
+
 int persona__vm_run(eval_state *es, uint32_t from, uint32_t to, rvalue *out)
 {
     const persona_segment_model *m = es->m;
@@ -155,32 +240,12 @@ int persona__vm_run(eval_state *es, uint32_t from, uint32_t to, rvalue *out)
     for (uint32_t pc = from; pc < to; pc++) {
         const insn *i = &m->code[pc];
         switch (i->op) {
-        case OP_NUM: st[sp++] = num(m->nums[i->arg]); break;
-        case OP_STR: st[sp++] = str(m->strs[i->arg], m->strs_len[i->arg]); break;
-        case OP_BOOL: st[sp++] = persona__rv_bool(i->flag); break;
-        case OP_NOW:
-            /* Any later time may change the answer: look again at the next tick. */
-            if (es->now < INT64_MAX && es->next_change > es->now + 1)
-                es->next_change = es->now + 1;
-            st[sp++] = num((double)es->now);
-            break;
-        case OP_FEAT:
-            if (!es->feats_ready && (rc = persona__features_compute(es)))
+        case OP_NUM: case OP_STR: case OP_BOOL: case OP_NOW: case OP_FEAT: case OP_ATTR:
+        case OP_EXISTS_ATTR: case OP_CTX: case OP_EXISTS_CTX: case OP_CTX_HOUR: case OP_EXISTS_HOUR:
+        case OP_CONSENT:
+            if ((rc = load(es, i, &st[sp++])))
                 return rc;
-            st[sp++] = es->feats[i->arg];
             break;
-        case OP_ATTR: st[sp++] = attribute(es, i->arg, i->flag, 0); break;
-        case OP_EXISTS_ATTR: st[sp++] = attribute(es, i->arg, 0, 1); break;
-        case OP_CTX: st[sp++] = context_field(es, i->arg, 0); break;
-        case OP_EXISTS_CTX: st[sp++] = context_field(es, i->arg, 1); break;
-        case OP_CTX_HOUR:
-        case OP_EXISTS_HOUR: {
-            int h = es->ctx ? es->ctx->hour : -1;
-            int has = h >= 0 && h <= 23;
-            st[sp++] = i->op == OP_EXISTS_HOUR ? persona__rv_bool(has) : has ? num(h) : persona__rv_missing;
-            break;
-        }
-        case OP_CONSENT: st[sp++] = persona__rv_bool(consent(es, i->arg)); break;
         case OP_INSEG:
             if ((rc = persona__eval_segment(es, i->arg)) < 0)
                 return rc;
@@ -201,15 +266,7 @@ int persona__vm_run(eval_state *es, uint32_t from, uint32_t to, rvalue *out)
             st[sp - 2] = persona__rv_bool(compare(&st[sp - 2], &st[sp - 1], i->flag));
             sp--;
             break;
-        case OP_IN: {
-            const const_list *l = &m->lists[i->arg];
-            const rvalue *x = &st[sp - 1];
-            int same = present_same(x, &m->list_items[l->first]), hit = 0;
-            for (uint32_t k = 0; same && !hit && k < l->n; k++)
-                hit = order(x, &m->list_items[l->first + k]) == 0;
-            st[sp - 1] = persona__rv_bool(same && (i->flag ? !hit : hit));
-            break;
-        }
+        case OP_IN: st[sp - 1] = persona__rv_bool(in_list(m, i, &st[sp - 1])); break;
         case OP_CONTAINS:
         case OP_STARTS:
         case OP_ENDS: {
@@ -232,17 +289,10 @@ int persona__vm_run(eval_state *es, uint32_t from, uint32_t to, rvalue *out)
                                  persona__glob_match(m->strs[i->arg], m->strs_len[i->arg], a->u.str, a->len));
             break;
         }
-        case OP_BETWEEN: {
-            const rvalue *x = &st[sp - 3], *lo = &st[sp - 2], *hi = &st[sp - 1];
-            int r = 0;
-            if (present_same(x, lo) && present_same(x, hi) && x->tag != V_BOOL) {
-                int in = order(lo, x) <= 0 && order(x, hi) <= 0;
-                r = i->flag ? !in : in;
-            }
-            st[sp - 3] = persona__rv_bool(r);
+        case OP_BETWEEN:
+            st[sp - 3] = persona__rv_bool(between(i, &st[sp - 3], &st[sp - 2], &st[sp - 1]));
             sp -= 2;
             break;
-        }
         case OP_TRUTH: st[sp - 1] = persona__rv_bool(persona__truth(&st[sp - 1])); break;
         case OP_NOT: st[sp - 1] = persona__rv_bool(!persona__truth(&st[sp - 1])); break;
         case OP_AND:
@@ -260,16 +310,37 @@ int persona__vm_run(eval_state *es, uint32_t from, uint32_t to, rvalue *out)
     return 0;
 }
 
+/* A leaf's truth: its common forms directly, the rest on the VM. */
+static int eval_leaf(eval_state *es, const leaf *lf)
+{
+    const insn *c = &es->m->code[lf->code];
+    rvalue v[3];
+    int rc;
+    switch (lf->form) {
+    case LEAF_VALUE:
+        return (rc = load(es, c, &v[0])) ? rc : persona__truth(&v[0]);
+    case LEAF_IN:
+        return (rc = load(es, c, &v[0])) ? rc : in_list(es->m, &c[1], &v[0]);
+    case LEAF_CMP:
+        if ((rc = load(es, c, &v[0])) || (rc = load(es, &c[1], &v[1])))
+            return rc;
+        return compare(&v[0], &v[1], c[2].flag);
+    case LEAF_BETWEEN:
+        if ((rc = load(es, c, &v[0])) || (rc = load(es, &c[1], &v[1])) || (rc = load(es, &c[2], &v[2])))
+            return rc;
+        return between(&c[3], &v[0], &v[1], &v[2]);
+    default:
+        rc = persona__vm_run(es, lf->code, lf->code_end, &v[0]);
+        return rc ? rc : persona__truth(&v[0]);
+    }
+}
+
 int persona__eval_logic(eval_state *es, uint32_t node)
 {
     const logic_node *l = &es->m->logic[node];
     switch (l->kind) {
-    case L_LEAF: {
-        const leaf *lf = &es->m->leaves[l->a];
-        rvalue v;
-        int rc = persona__vm_run(es, lf->code, lf->code_end, &v);
-        return rc ? rc : persona__truth(&v);
-    }
+    case L_LEAF:
+        return eval_leaf(es, &es->m->leaves[l->a]);
     case L_NOT: {
         int r = persona__eval_logic(es, l->a);
         return r < 0 ? r : !r;

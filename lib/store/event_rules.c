@@ -133,7 +133,10 @@ static int will_be_stored(const persona_store *s, const persona_event *ev)
     return u == PERSONA__NO_ID || !(s->profiles[persona__id_root(s, u)].flags & PROFILE_UNTRACKED);
 }
 
-static int apply_one(persona_store *s, const persona_event *ev, uint8_t *bad)
+/* Event ev's links and consent settings (dry: only checked). Everything about the event
+ * is checked before anything is made, so a rejected event (*bad: its reason) changes
+ * nothing. */
+static int apply_one(persona_store *s, const persona_event *ev, uint8_t *bad, int dry)
 {
     persona_identifier ids[MAX_EVENT_IDS];
     size_t n = 0;
@@ -145,35 +148,40 @@ static int apply_one(persona_store *s, const persona_event *ev, uint8_t *bad)
         const char *v = prop_of(ev, r->prop);
         if (r->kind == RULE_CONSENT) {
             const char *g = prop_of(ev, r->prop2);
-            int granted = g ? yes_no(g) : -1;
-            if (!v || granted < 0 || persona__check_key(v, "purpose")) {
+            if (!v || !g || yes_no(g) < 0 || persona__check_key(v, "purpose")) {
                 *bad = PERSONA_REJECT_BAD_CONSENT;
                 return PERSONA_OK;
             }
-            int rc = persona__consent_set_locked(s, ev->user, v, granted, ev->time_ms);
-            if (rc)
-                return rc;
         } else if (v && n < MAX_EVENT_IDS) {
             ids[n++] = (persona_identifier)PERSONA_IDENTIFIER(r->id_type, v);
         }
     }
-    if (n < 2)
-        return PERSONA_OK;
-    char source[256] = "event"; /* named after the event type unless that is long */
-    if (strlen(ev->type) < sizeof source - 7)
-        snprintf(source, sizeof source, "event:%s", ev->type);
-    persona_alias_result r;
-    memset(&r, 0, sizeof r);
-    int rc = persona__store_alias_locked(s, ids, n, ev->time_ms, source, 1, &r);
+    int rc = PERSONA_OK;
+    if (n >= 2 && dry) {
+        rc = persona__identifiers_check(s, ids, n);
+    } else if (n >= 2) {
+        char source[256] = "event"; /* named after the event type unless that is long */
+        if (strlen(ev->type) < sizeof source - 7)
+            snprintf(source, sizeof source, "event:%s", ev->type);
+        persona_alias_result r;
+        memset(&r, 0, sizeof r);
+        rc = persona__store_alias_locked(s, ids, n, ev->time_ms, source, 1, &r);
+    }
     if (rc == PERSONA_EINVAL) {
         *bad = PERSONA_REJECT_BAD_IDENTIFIER;
         return PERSONA_OK;
     }
+    for (size_t i = 0; i < s->n_event_rules && !rc && !dry; i++) {
+        const event_rule *r = &s->event_rules[i];
+        if (r->kind == RULE_CONSENT && strcmp(r->event_type, ev->type) == 0)
+            rc = persona__consent_set_locked(s, ev->user, prop_of(ev, r->prop),
+                                             yes_no(prop_of(ev, r->prop2)), ev->time_ms);
+    }
     return rc;
 }
 
-int persona__apply_event_rules(persona_store *s, const persona_event *events, size_t count,
-                               uint8_t *bad)
+static int run_rules(persona_store *s, const persona_event *events, size_t count, uint8_t *bad,
+                     int dry)
 {
     /* event ids of this batch's events so far (any type: an event with a rule that repeats
      * the id of any earlier event is a duplicate ingest rejects) */
@@ -199,8 +207,20 @@ int persona__apply_event_rules(persona_store *s, const persona_event *events, si
                 continue; /* ingest rejects it as a duplicate */
         }
         if (match)
-            rc = apply_one(s, ev, &bad[i]);
+            rc = apply_one(s, ev, &bad[i], dry);
     }
     persona__intern_free(&ids);
     return rc;
+}
+
+int persona__apply_event_rules(persona_store *s, const persona_event *events, size_t count,
+                               uint8_t *bad)
+{
+    return run_rules(s, events, count, bad, 0);
+}
+
+int persona__check_event_rules(const persona_store *s, const persona_event *events, size_t count,
+                               uint8_t *bad)
+{
+    return run_rules((persona_store *)s, events, count, bad, 1); /* dry: nothing written */
 }

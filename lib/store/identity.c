@@ -536,6 +536,22 @@ static int run_alias(persona_store *s, alias_call *c, const char *source,
 
 PERSONA__DEFINE_INIT(persona_alias_result, persona_alias_result_init)
 
+int persona__identifiers_check(const persona_store *s, const persona_identifier *ids, size_t count)
+{
+    char *scratch = persona__alloc(PERSONA_MAX_KEY_LEN + 1);
+    if (!scratch)
+        return persona__fail_nomem();
+    int rc = PERSONA_OK;
+    for (size_t i = 0; i < count && !rc; i++) {
+        given g;
+        memset(&g, 0, sizeof g);
+        rc = prepare_given(s, &ids[i], i, s->country, &g, scratch);
+        persona__free(g.value);
+    }
+    persona__free(scratch);
+    return rc;
+}
+
 int persona__store_alias_locked(persona_store *s, const persona_identifier *ids, size_t count,
                                 int64_t at_ms, const char *source, int quiet,
                                 persona_alias_result *r)

@@ -901,6 +901,30 @@ static void recheck_columns(const persona_store *s, batch *b)
     }
 }
 
+/* Strict mode with event rules: the batch checked (fields, rule properties, duplicate ids)
+ * before any link or consent setting is made, so a refused batch changes nothing. What
+ * only applying can find (an identifier that holds another type already, memory) may
+ * still refuse it after its links were made; sent again, they change nothing. */
+static int strict_dry_run(persona_store *s, ingest_scratch *sc, const persona_event *events,
+                          size_t count, uint8_t *rule_reject, const uint64_t *lines,
+                          uint64_t ordinal_base, const persona_ingest_stats *st)
+{
+    batch b;
+    memset(&b, 0, sizeof b);
+    persona_ingest_stats scratch_stats = *st;
+    STORE_RDLOCK(s);
+    int rc = persona__check_event_rules(s, events, count, rule_reject);
+    if (rc == PERSONA_OK && check_all(s, events, count, rule_reject, sc->checks, sc))
+        rc = persona__fail_nomem();
+    if (rc == PERSONA_OK) {
+        batch_begin(&b, sc, rule_reject);
+        rc = prepare(s, &b, events, count, sc->checks, lines, ordinal_base, 1, &scratch_stats);
+        batch_end(sc, &b);
+    }
+    STORE_UNLOCK(s);
+    return rc;
+}
+
 int persona__store_ingest_batch(persona_store *s, const persona_event *events, size_t count,
                                 const uint64_t *lines, uint64_t ordinal_base, int strict,
                                 persona_ingest_stats *st)
@@ -924,10 +948,15 @@ int persona__store_ingest_batch(persona_store *s, const persona_event *events, s
     STORE_UNLOCK(s);
     if (has_rules) { /* links and consent first (see event_rules.c) */
         rule_reject = persona__alloc(count);
-        STORE_WRLOCK(s);
-        rc = rule_reject ? persona__apply_event_rules(s, events, count, rule_reject)
-                         : persona__fail_nomem();
-        STORE_UNLOCK(s);
+        if (!rule_reject)
+            rc = persona__fail_nomem();
+        else if (strict)
+            rc = strict_dry_run(s, sc, events, count, rule_reject, lines, ordinal_base, st);
+        if (rc == PERSONA_OK) {
+            STORE_WRLOCK(s);
+            rc = persona__apply_event_rules(s, events, count, rule_reject);
+            STORE_UNLOCK(s);
+        }
     }
     batch b;
     memset(&b, 0, sizeof b);

@@ -319,10 +319,18 @@ int persona__store_alias_locked(persona_store *s, const persona_identifier *ids,
                                 persona_alias_result *r);
 int persona__consent_set_locked(persona_store *s, const char *user, const char *purpose,
                                 int32_t granted, int64_t time_ms);
+/* The checks persona__store_alias_locked() makes of each identifier on its own (no store
+ * change): PERSONA_OK, EINVAL (message as the alias would give), ENOMEM. Whether an
+ * identifier already has another type is not checked here. */
+int persona__identifiers_check(const persona_store *s, const persona_identifier *ids, size_t count);
 /* The links and consent settings a batch's events carry (event rules), applied before the
- * batch under the write lock; bad[i] gets the reject reason of event i, or 0xFF. 0,
- * ENOMEM. */
+ * batch under the write lock; bad[i] gets the reject reason of event i, or 0xFF. An event
+ * with a bad rule property makes none of its links and settings. 0, ENOMEM. */
 int persona__apply_event_rules(persona_store *s, const persona_event *events, size_t count,
+                               uint8_t *bad);
+/* The same checks without applying anything (read lock): bad[i] as above, except that an
+ * identifier holding another type already is found only when applying. 0, ENOMEM. */
+int persona__check_event_rules(const persona_store *s, const persona_event *events, size_t count,
                                uint8_t *bad);
 /* Whether ingest's field checks accept an event (struct_size checked by the caller). */
 int persona__event_fields_ok(const persona_event *ev);

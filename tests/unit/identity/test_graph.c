@@ -536,6 +536,44 @@ static void test_event_rules(void)
     persona_ingest_options strict = PERSONA_INGEST_OPTIONS_INIT;
     strict.flags = PERSONA_INGEST_STRICT;
     CHECK_RC(persona_store_ingest(NULL, s, &batch[5], 1, &strict), PERSONA_EPARSE);
+    /* A strict batch refused by a later event makes none of its links and consent
+     * settings: a bad field, a bad rule property or a duplicate event id on the last row
+     * refuses the batch before the first row's consent or the second row's link. */
+    const char *cv_grant[2] = { "newsletter", "yes" }, *fresh[1] = { "bo@x.org" };
+    persona_event late_bad[3] = {
+        prop_event("ck-5", 1700000010000, "consent", cn, cv_grant, 2),
+        prop_event("ck-5", 1700000011000, "identify", idn, fresh, 1),
+        ev("ck-5", 1700000012000, "view", 1),
+    };
+    char *merges_before = merge_log(s, NULL);
+    for (int k = 0; k < 3; k++) {
+        persona_event last = late_bad[2];
+        if (k == 0)
+            late_bad[2].type = ""; /* a bad field */
+        else if (k == 1)
+            late_bad[2] = prop_event("ck-5", 1700000012000, "consent", cn, cv_bad, 2);
+        else
+            late_bad[2].event_id = late_bad[1].event_id = "same-id"; /* a duplicate */
+        persona_ingest_stats sst = PERSONA_INGEST_STATS_INIT;
+        CHECK_RC(persona_store_ingest(&sst, s, late_bad, 3, &strict), PERSONA_EPARSE);
+        uint64_t line = 0;
+        persona_error_position(&line, NULL);
+        CHECK(line == 3);
+        CHECK_RC(persona_store_consent_get(&granted, &at, s, "ck-5", "newsletter"), PERSONA_ENOTFOUND);
+        CHECK_RC(persona_store_resolve(NULL, 0, NULL, s, "bo@x.org"), PERSONA_ENOTFOUND);
+        char *merges_after = merge_log(s, NULL);
+        CHECK_STR(merges_after, merges_before);
+        persona_free(merges_after);
+        late_bad[2] = last;
+        late_bad[1].event_id = NULL;
+    }
+    persona_free(merges_before);
+    /* The good batch goes in whole. */
+    CHECK_RC(persona_store_ingest(NULL, s, late_bad, 3, &strict), PERSONA_OK);
+    CHECK_RC(persona_store_consent_get(&granted, &at, s, "ck-5", "newsletter"), PERSONA_OK);
+    CHECK(granted == 1);
+    char root5[16];
+    CHECK_RC(persona_store_resolve(root5, sizeof root5, NULL, s, "bo@x.org"), PERSONA_OK);
     /* An opted-out user's identify event links nothing (and is not stored). */
     CHECK_RC(persona_store_set_tracking(s, "ck-9", 0), PERSONA_OK);
     const char *other[1] = { "zed@x.org" };

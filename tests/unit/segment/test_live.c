@@ -556,7 +556,7 @@ static void review_findings(void)
     CHECK(rec.n == 0);
     int32_t granted = -1;
     CHECK_RC(persona_store_consent_get(&granted, NULL, s, "w", "marketing"), PERSONA_ENOTFOUND);
-    /* and by an event of a strict batch that a later row fails: at the next tick */
+    /* nor by a strict batch that a later row's bad field refuses (checked first) */
     persona_event x0 = ev("x", T0, "view", NAN);
     CHECK_RC(persona_store_ingest(&st, s, &x0, 1, NULL), PERSONA_OK);
     persona_event strict[2] = { c, ev(NULL, T0 + 3 * HOUR, "view", NAN) };
@@ -568,6 +568,26 @@ static void review_findings(void)
     int64_t at = 0;
     CHECK_RC(persona_store_clock(&at, s), PERSONA_OK);
     CHECK_RC(persona_store_tick(s, at), PERSONA_OK);
+    CHECK(rec.n == 0);
+    CHECK_RC(persona_store_consent_get(&granted, NULL, s, "x", "marketing"), PERSONA_ENOTFOUND);
+    /* A strict batch refused only while linking (an identifier known under another type)
+     * keeps the consent its earlier rows set: the membership follows at the next tick. */
+    CHECK_RC(persona_store_identify_rule(s, "login", "email", PERSONA_ID_EMAIL), PERSONA_OK);
+    persona_identifier taken[2] = { PERSONA_IDENTIFIER(PERSONA_ID_KEY, "y"),
+                                    PERSONA_IDENTIFIER(PERSONA_ID_CUSTOMER, "c9@x.org") };
+    CHECK_RC(persona_store_alias(NULL, s, taken, 2, T0, NULL), PERSONA_OK);
+    CHECK_RC(persona_store_tick(s, at), PERSONA_OK); /* identities moved: re-evaluated silently */
+    const char *ln[1] = { "email" }, *lv[1] = { "c9@x.org" };
+    persona_event refused[2] = { c, ev("z", T0 + 3 * HOUR, "login", NAN) };
+    refused[0].user = "x";
+    refused[1].prop_names = ln;
+    refused[1].prop_values = lv;
+    refused[1].n_props = 1;
+    CHECK_RC(persona_store_ingest(&st, s, refused, 2, &io), PERSONA_EPARSE);
+    rec.n = 0;
+    CHECK_RC(persona_store_clock(&at, s), PERSONA_OK);
+    CHECK_RC(persona_store_tick(s, at), PERSONA_OK);
+    CHECK_RC(persona_store_consent_get(&granted, NULL, s, "x", "marketing"), PERSONA_OK);
     CHECK(rec.n == 1 && rec.calls[0].entered == 1 && strcmp(rec.calls[0].user, "x") == 0);
     uint32_t member[2];
     size_t n_member = 0;
