@@ -970,11 +970,13 @@ static int check_type_latest(loader *ld)
     const persona_store *s = ld->s;
     for (size_t u = 0; u < s->users.count; u++) {
         const profile *p = &s->profiles[u];
-        for (int k = 0; k < PROFILE_INLINE_TYPES; k++)
-            if (p->inline_type[k] == UINT32_MAX ? p->inline_stat[k].latest != LOG_NO_ID
-                                                : !event_of(s, p->inline_stat[k].latest, (uint32_t)u, p->inline_type[k]))
+        for (int k = 0; k < PROFILE_INLINE_TYPES; k++) {
+            uint32_t latest = p->inline_stat[k].latest;
+            if (p->inline_type[k] == UINT32_MAX ? latest != LOG_NO_ID
+                                                : !event_of(s, latest, (uint32_t)u, p->inline_type[k]))
                 return persona__fail(PERSONA_ECORRUPT, "%s: section latest events: user %zu, slot %d",
                                      ld->path, u, k);
+        }
     }
     for (size_t e = 0; e < s->user_type.count; e++) {
         uint64_t key = s->user_type.keys[e];
@@ -986,9 +988,11 @@ static int check_type_latest(loader *ld)
 }
 
 /* The latest events of a file without section 42, from the events (linked: l->count set),
- * in log order: of the latest time, the last to arrive. */
-static void find_type_latest(persona_store *s)
+ * in log order: of the latest time, the last to arrive. A counter no event of the log
+ * belongs to is a damaged file. */
+static int find_type_latest(loader *ld)
 {
+    persona_store *s = ld->s;
     for (size_t u = 0; u < s->users.count; u++)
         for (int k = 0; k < PROFILE_INLINE_TYPES; k++)
             s->profiles[u].inline_stat[k].latest = LOG_NO_ID;
@@ -999,12 +1003,21 @@ static void find_type_latest(persona_store *s)
         size_t k = persona__eventlog_slot(e);
         uint32_t root = persona__id_root(s, c->user[k]);
         type_stat *ts = (type_stat *)persona__profile_type_stat(s, root, c->type[k]);
-        if (!ts) /* link_events checked the counts: every event's type is counted */
-            continue;
-        int first = ts->latest == LOG_NO_ID;
-        if (first || c->time[k] >= persona__eventlog_time(&s->log, ts->latest))
+        if (ts && (ts->latest == LOG_NO_ID || c->time[k] >= persona__eventlog_time(&s->log, ts->latest)))
             ts->latest = (uint32_t)e;
     }
+    for (size_t u = 0; u < s->users.count; u++)
+        for (int k = 0; k < PROFILE_INLINE_TYPES; k++) {
+            const profile *p = &s->profiles[u];
+            if (p->inline_type[k] != UINT32_MAX && p->inline_stat[k].latest == LOG_NO_ID)
+                return persona__fail(PERSONA_ECORRUPT, "%s: user %zu counts a type it has no event of",
+                                     ld->path, u);
+        }
+    for (size_t e = 0; e < s->user_type.count; e++)
+        if (s->type_stats[e].latest == LOG_NO_ID)
+            return persona__fail(PERSONA_ECORRUPT,
+                                 "%s: type counter %zu counts a type its user has no event of", ld->path, e);
+    return PERSONA_OK;
 }
 
 /* Read column col (0 time, 1 user, 2 type, 3 value, 4 item, 5 basket, 6 event id, 7 + p
@@ -1262,7 +1275,7 @@ static int load_store(persona_store **out, persona__snap_reader *r, const char *
     if (!rc)
         rc = load_events(&ld);
     if (!rc && absent)
-        find_type_latest(ld.s);
+        rc = find_type_latest(&ld);
     else if (!rc)
         rc = check_type_latest(&ld);
     if (rc) {
