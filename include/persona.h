@@ -15,5 +15,6 @@
 #include "persona/segment.h"
 #include "persona/rfm.h"
 #include "persona/stability.h"
+#include "persona/kmeans.h"
 
 #endif /* PERSONA_H */

@@ -13,6 +13,45 @@ uint64_t persona__splitmix64(uint64_t *state)
     return z ^ (z >> 31);
 }
 
+void persona__rng_seed(persona__rng *r, uint64_t seed)
+{
+    for (int i = 0; i < 4; i++)
+        r->s[i] = persona__splitmix64(&seed); /* never all zero: splitmix64 is a bijection */
+}
+
+static uint64_t rotl(uint64_t x, int k)
+{
+    return (x << k) | (x >> (64 - k));
+}
+
+uint64_t persona__rng_next(persona__rng *r)
+{
+    uint64_t *s = r->s;
+    uint64_t out = rotl(s[1] * 5, 7) * 9, t = s[1] << 17;
+    s[2] ^= s[0];
+    s[3] ^= s[1];
+    s[1] ^= s[2];
+    s[0] ^= s[3];
+    s[2] ^= t;
+    s[3] = rotl(s[3], 45);
+    return out;
+}
+
+double persona__rng_uniform(persona__rng *r)
+{
+    return (double)(persona__rng_next(r) >> 11) * 0x1.0p-53;
+}
+
+uint64_t persona__rng_below(persona__rng *r, uint64_t n)
+{
+    uint64_t limit = UINT64_MAX - UINT64_MAX % n; /* values below it are unbiased mod n */
+    uint64_t v;
+    do
+        v = persona__rng_next(r);
+    while (v >= limit);
+    return v % n;
+}
+
 /* Read the OS's randomness once per process (call_once); every call then derives a fresh
  * value from it and a counter, so creating many stores costs no system calls while their
  * keys stay distinct and unpredictable. */

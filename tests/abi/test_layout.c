@@ -278,6 +278,26 @@ static void layout(void)
     FIELD(persona_rfm_entry, f, 44, 4);
     FIELD(persona_rfm_entry, m, 48, 4);
     FIELD(persona_rfm_entry, reserved, 52, 4);
+
+    SIZE(persona_kmeans_options, 48);
+    FIELD(persona_kmeans_options, struct_size, 0, 4);
+    FIELD(persona_kmeans_options, k, 4, 4);
+    FIELD(persona_kmeans_options, max_iter, 8, 4);
+    FIELD(persona_kmeans_options, n_init, 12, 4);
+    FIELD(persona_kmeans_options, tol, 16, 8);
+    FIELD(persona_kmeans_options, seed, 24, 8);
+    FIELD(persona_kmeans_options, init_centers, 32, 8);
+    FIELD(persona_kmeans_options, algorithm, 40, 4);
+    FIELD(persona_kmeans_options, threads, 44, 4);
+
+    SIZE(persona_kmeans_info, 40);
+    FIELD(persona_kmeans_info, struct_size, 0, 4);
+    FIELD(persona_kmeans_info, k, 4, 4);
+    FIELD(persona_kmeans_info, d, 8, 8);
+    FIELD(persona_kmeans_info, n, 16, 8);
+    FIELD(persona_kmeans_info, inertia, 24, 8);
+    FIELD(persona_kmeans_info, iterations, 32, 4);
+    FIELD(persona_kmeans_info, converged, 36, 4);
 }
 
 static void constants(void)
@@ -409,6 +429,12 @@ static void constants(void)
     CONST(PERSONA_RFM_EXPORT_CSV, 1);
     CONST(PERSONA_RFM_EXPORT_SUMMARY_CSV, 2);
     CONST(PERSONA_RFM_EXPORT_JSON, 3);
+    /* k-means. */
+    CONST(PERSONA_KMEANS_AUTO, 0);
+    CONST(PERSONA_KMEANS_LLOYD, 1);
+    CONST(PERSONA_KMEANS_HAMERLY, 2);
+    CONST(PERSONA_KMEANS_MAX_K, 65536);
+    CONST(PERSONA_KMEANS_MAX_D, 4096);
 
     /* Segment constants (segment.h). */
     CONST(PERSONA_SEGMENT_FIRST_MATCH, 0);
@@ -529,6 +555,8 @@ static void initializers(void)
                       PERSONA_SEGMENT_OPTIONS_INIT);
     INIT_FN_AND_MACRO(persona_rfm_options, persona_rfm_options_init, PERSONA_RFM_OPTIONS_INIT);
     INIT_FN_AND_MACRO(persona_rfm_entry, persona_rfm_entry_init, PERSONA_RFM_ENTRY_INIT);
+    INIT_FN_AND_MACRO(persona_kmeans_options, persona_kmeans_options_init, PERSONA_KMEANS_OPTIONS_INIT);
+    INIT_FN_AND_MACRO(persona_kmeans_info, persona_kmeans_info_init, PERSONA_KMEANS_INFO_INIT);
     /* The evaluation context's defaults are not zero (no hour, the store's clock). */
     INIT_FN_AND_MACRO_DEFAULTS(persona_eval_context, persona_eval_context_init,
                                PERSONA_EVAL_CONTEXT_INIT);

@@ -1,5 +1,5 @@
 """Python bindings of libpersona (ctypes): profiles, traits, attributes, consent,
-cohort tables, funnels, rule segments and RFM.
+cohort tables, funnels, rule segments, RFM and k-means.
 
     import persona
     with persona.Store() as store:
@@ -22,6 +22,7 @@ from .identity import (ID_COOKIE, ID_CUSTOMER, ID_EMAIL, ID_HOST, ID_KEY, ID_PHO
                        LINK_OUTCOMES, LINK_SAME, AliasResult, normalize_identifier)
 from .segment import Rules
 from .rfm import RFM
+from .kmeans import KMeans
 from .stability import adjusted_rand_index
 from .source import Source
 from .store import IngestStats, Store
@@ -47,6 +48,7 @@ def build_features():
 
 __all__ = [
     "Store", "Source", "IngestStats", "AliasResult", "CohortTable", "Funnel", "Rules", "RFM",
+    "KMeans",
     "adjusted_rand_index",
     "PersonaError", "InvalidArgumentError", "OutOfMemoryError", "BufferTooSmallError",
     "NotFoundError", "ParseError", "PersonaIOError", "CorruptError", "VersionError",

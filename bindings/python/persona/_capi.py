@@ -182,6 +182,10 @@ class RfmHandle(_Handle):
     """persona_rfm *"""
 
 
+class KMeansHandle(_Handle):
+    """persona_kmeans *"""
+
+
 STATUS = object()  # restype marker: int status code, checked by errcheck
 P = POINTER
 BUF = [c_char_p, c_size_t, P(c_size_t)]  # caller buffer, capacity, out_len
@@ -399,6 +403,17 @@ PROTOTYPES = {
     "persona_adjusted_rand_index": (STATUS, [P(c_double), P(c_uint32), P(c_uint32), c_size_t]),
     "persona_segment_model_migration": (STATUS, [P(c_uint64), c_size_t, SegmentModelHandle,
                                                  StoreHandle, c_int64, c_int64]),
+    # kmeans.h
+    "persona_kmeans_options_init": (STATUS, [P(S.persona_kmeans_options), c_uint32]),
+    "persona_kmeans_info_init": (STATUS, [P(S.persona_kmeans_info), c_uint32]),
+    "persona_kmeans_fit": (STATUS, [P(KMeansHandle), P(c_double), c_size_t, c_size_t,
+                                    P(S.persona_kmeans_options), P(c_uint32)]),
+    "persona_kmeans_free": (None, [KMeansHandle]),
+    "persona_kmeans_info_get": (STATUS, [P(S.persona_kmeans_info), KMeansHandle]),
+    "persona_kmeans_centers": (STATUS, [P(c_double), c_size_t, KMeansHandle]),
+    "persona_kmeans_sizes": (STATUS, [P(c_uint64), c_size_t, KMeansHandle]),
+    "persona_kmeans_predict": (STATUS, [P(c_uint32), P(c_double), KMeansHandle, P(c_double),
+                                        c_size_t, c_size_t]),
 }
 
 

@@ -362,6 +362,34 @@ class persona_rfm_entry(Structure):
     ]
 
 
+class persona_kmeans_options(Structure):
+    _init_ = "persona_kmeans_options_init"
+    _fields_ = [
+        ("struct_size", c_uint32),
+        ("k", c_uint32),
+        ("max_iter", c_uint32),
+        ("n_init", c_uint32),
+        ("tol", c_double),
+        ("seed", c_uint64),
+        ("init_centers", POINTER(c_double)),
+        ("algorithm", c_int32),
+        ("threads", c_uint32),
+    ]
+
+
+class persona_kmeans_info(Structure):
+    _init_ = "persona_kmeans_info_init"
+    _fields_ = [
+        ("struct_size", c_uint32),
+        ("k", c_uint32),
+        ("d", c_uint64),
+        ("n", c_uint64),
+        ("inertia", c_double),
+        ("iterations", c_uint32),
+        ("converged", c_uint32),
+    ]
+
+
 ALL_STRUCTS = (
     persona_allocator, persona_event, persona_ingest_stats, persona_ingest_options,
     persona_attribute, persona_store_options, persona_store_info, persona_profile_info,
@@ -369,4 +397,5 @@ ALL_STRUCTS = (
     persona_erase_receipt, persona_identifier, persona_alias_result, persona_cohort_options,
     persona_funnel_step, persona_funnel_exclusion, persona_funnel_options,
     persona_segment_options, persona_eval_context, persona_rfm_options, persona_rfm_entry,
+    persona_kmeans_options, persona_kmeans_info,
 )

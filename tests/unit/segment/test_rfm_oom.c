@@ -15,6 +15,7 @@
 #include "check.h"
 #include "failalloc.h"
 #include "file_check.h"
+#include "oom_sites.h"
 #include "store_check.h"
 
 #define DAY INT64_C(86400000)
@@ -247,68 +248,6 @@ static void check_op(int op, const persona_rfm_options *o, int32_t format, const
     CHECK(failalloc_live() == live0);
 }
 
-/* Every allocation call site of the RFM and stability sources was reached. */
-static void check_sites(const char *lib_dir)
-{
-    char dump[128];
-    snprintf(dump, sizeof dump, "%s/test_rfm_oom_sites_%d.txt", test_temp_dir(), (int)getpid());
-    failalloc_dump_sites(dump);
-    size_t dlen = 0;
-    uint8_t *dtext = read_file(dump, &dlen);
-    unlink(dump);
-    char *seen = malloc(dlen + 1);
-    if (dtext)
-        memcpy(seen, dtext, dlen);
-    seen[dlen] = '\0';
-    free(dtext);
-    static const char *const files[] = { "rfm_build.c", "rfm_io.c", "rfm_score.c",
-                                         "stability.c" };
-    static const char *const calls[] = { "persona__alloc(", "persona__calloc(",
-                                         "persona__realloc(", "persona__realloc_array(",
-                                         "persona__strndup(", "persona__grow(" };
-    int total = 0, reached = 0;
-    for (size_t fi = 0; fi < sizeof files / sizeof *files; fi++) {
-        char path[512];
-        snprintf(path, sizeof path, "%s/segment/%s", lib_dir, files[fi]);
-        size_t len = 0;
-        uint8_t *src = read_file(path, &len);
-        CHECK(src != NULL);
-        if (!src)
-            continue;
-        char *text = malloc(len + 1);
-        memcpy(text, src, len);
-        text[len] = '\0';
-        free(src);
-        int line = 1;
-        for (char *p = text; *p;) {
-            char *nl = strchr(p, '\n');
-            if (nl)
-                *nl = '\0';
-            int has = 0;
-            for (size_t c = 0; c < sizeof calls / sizeof *calls; c++)
-                has |= strstr(p, calls[c]) != NULL;
-            if (has) {
-                char site[128];
-                snprintf(site, sizeof site, "segment/%s:%d\n", files[fi], line);
-                total++;
-                if (strstr(seen, site))
-                    reached++;
-                else
-                    fprintf(stderr, "  not reached: lib/segment/%s:%d\n", files[fi], line);
-            }
-            if (!nl)
-                break;
-            p = nl + 1;
-            line++;
-        }
-        free(text);
-    }
-    fprintf(stderr, "allocation call sites of rfm and stability reached: %d/%d\n", reached,
-            total);
-    CHECK(total > 20 && reached == total);
-    free(seen);
-}
-
 int main(int argc, char **argv)
 {
     failalloc_install();
@@ -332,6 +271,7 @@ int main(int argc, char **argv)
     check_op(OP_ARI, NULL, 0, "300 items");
     check_op(OP_MIGRATION, NULL, 0, "2 rules");
     fprintf(stderr, "%d runs under injection\n", counted);
-    check_sites(argc > 1 ? argv[1] : "lib");
+    static const char *const files[] = { "rfm_build.c", "rfm_io.c", "rfm_score.c", "stability.c" };
+    check_oom_sites(argc > 1 ? argv[1] : "lib", "segment", files, 4, 21, "rfm and stability");
     return check_report("test_rfm_oom");
 }

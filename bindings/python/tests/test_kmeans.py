@@ -1,0 +1,90 @@
+"""persona.KMeans: scikit-learn's names and results (the reference in tests/data, made by
+tests/data/make_kmeans_reference.py with scikit-learn 1.2.1), inputs as numpy arrays,
+DataFrames or plain rows (numpy hidden), the same bits at any thread count, and errors."""
+import csv
+import math
+import os
+
+import pytest
+
+import persona
+
+REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
+DATA = os.path.join(REPO, "tests", "data")
+
+
+def rows(name):
+    with open(os.path.join(DATA, name), newline="") as f:
+        r = csv.reader(f)
+        next(r)
+        return [[float(v) for v in row] for row in r]
+
+
+POINTS = rows("kmeans_small_points.csv")
+INIT = rows("kmeans_small_init.csv")
+WANT_CENTERS = rows("kmeans_small_sklearn_centers.csv")
+WANT_LABELS = [int(r[0]) for r in rows("kmeans_small_sklearn_labels.csv")]
+WANT_INERTIA, WANT_ITER = rows("kmeans_small_sklearn_summary.csv")[0]
+
+
+@pytest.mark.parametrize("algorithm", ["lloyd", "hamerly", "auto"])
+def test_equals_sklearn(algorithm):
+    np = pytest.importorskip("numpy")
+    km = persona.KMeans(6, init=np.array(INIT), algorithm=algorithm).fit(np.array(POINTS))
+    assert km.n_iter_ == WANT_ITER
+    assert km.inertia_ == pytest.approx(WANT_INERTIA, rel=1e-12)
+    assert km.labels_.tolist() == WANT_LABELS
+    assert km.labels_.dtype == np.int32
+    assert np.allclose(km.cluster_centers_, WANT_CENTERS, rtol=1e-12, atol=1e-12)
+    assert km.centers_ is km.cluster_centers_
+    assert km.sizes_.tolist() == [WANT_LABELS.count(c) for c in range(6)]
+    assert km.converged_ and km.n_features_in_ == 4
+    assert km.predict(np.array(POINTS)).tolist() == WANT_LABELS
+    assert km.score(POINTS) == pytest.approx(-WANT_INERTIA, rel=1e-12)
+    assert km.fit_predict(np.array(POINTS)).tolist() == WANT_LABELS
+
+
+def test_dataframe_and_threads():
+    pd = pytest.importorskip("pandas")
+    frame = pd.DataFrame(POINTS, columns=["a", "b", "c", "d"])
+    one = persona.KMeans(6, random_state=3, n_init=3, threads=1).fit(frame)
+    two = persona.KMeans(6, random_state=3, n_init=3, threads=2).fit(frame)
+    assert one.feature_names_in_ == ["a", "b", "c", "d"]
+    assert one.cluster_centers_.tobytes() == two.cluster_centers_.tobytes()
+    assert one.labels_.tolist() == two.labels_.tolist() and one.inertia_ == two.inertia_
+    # k-means++ with more runs is never worse than its first run on this input
+    assert one.inertia_ <= persona.KMeans(6, random_state=3).fit(frame).inertia_ * (1 + 1e-12)
+
+
+def test_plain_rows_without_numpy(hide_numpy):
+    km = persona.KMeans(6, init=INIT).fit(POINTS)
+    assert km.labels_ == WANT_LABELS and km.n_iter_ == WANT_ITER
+    assert all(math.isclose(a, b, rel_tol=1e-12, abs_tol=1e-12)
+               for row, want in zip(km.cluster_centers_, WANT_CENTERS) for a, b in zip(row, want))
+    assert km.predict(POINTS[:3]) == WANT_LABELS[:3]
+
+
+def test_errors():
+    bad = [row[:] for row in POINTS[:10]]
+    bad[4][2] = float("nan")
+    with pytest.raises(persona.InvalidArgumentError, match="row 4, column 2 is NaN"):
+        persona.KMeans(2).fit(bad)
+    with pytest.raises(persona.InvalidArgumentError, match="more than the 10 points"):
+        persona.KMeans(11).fit(POINTS[:10])
+    with pytest.raises(ValueError):
+        persona.KMeans(0)
+    with pytest.raises(ValueError):
+        persona.KMeans(2, algorithm="elkan-ish")
+    with pytest.raises(ValueError):
+        persona.KMeans(2, init="random")
+    with pytest.raises(ValueError):
+        persona.KMeans(2, tol=-1)
+    with pytest.raises(ValueError, match="not fitted"):
+        persona.KMeans(2).predict(POINTS[:2])
+    with pytest.raises(ValueError, match="init must be 2"):
+        persona.KMeans(2, init=INIT).fit(POINTS)
+    km = persona.KMeans(2, random_state=1).fit(POINTS)
+    with pytest.raises(persona.InvalidArgumentError, match="3 dimensions for a model of 4"):
+        km.predict([[1.0, 2.0, 3.0]])
+    with pytest.raises(ValueError, match="every row"):
+        persona.KMeans(2).fit([[1.0, 2.0], [3.0]])

@@ -1,0 +1,199 @@
+/**
+ * @file kmeans.h
+ * @brief k-means clustering of points: k-means++ or given initial centres; Lloyd's
+ *        iterations, exactly or with Hamerly's bounds; scikit-learn's stopping rule, so the
+ *        results can be compared with its KMeans.
+ *
+ * Lifecycle: persona_kmeans_fit() clusters n points of d dimensions (row-major doubles)
+ * and returns a #persona_kmeans; persona_kmeans_free() releases it. A model does not
+ * borrow the points.
+ *
+ * Definitions (docs/kmeans.md has the details and worked examples):
+ * - Distance: squared Euclidean. A point's cluster is the centre nearest to it; of equal
+ *   distances, the centre of lowest index.
+ * - Iteration (Lloyd): assign every point to its nearest centre, then move each centre to
+ *   the mean of its points. A centre left with no points is moved, as scikit-learn does, to
+ *   one of the points farthest from their own centres (the farthest to the empty cluster of
+ *   lowest index, and so on; ties by point index), which is taken out of its cluster's sum.
+ * - Stopping, as scikit-learn: after an iteration whose assignment equals the previous one
+ *   ("converged"), or whose summed squared centre shift is at most tol × the mean over the
+ *   dimensions of the points' variance, or after max_iter iterations. Unless the assignment
+ *   converged, the points are assigned once more to the final centres (the labels then
+ *   match the centres). iterations counts the update steps run.
+ * - Inertia: the sum over points of the squared distance to their centre.
+ * - Hamerly: the same iterations with per-point distance bounds that skip most distance
+ *   computations. Bounds are kept with a safety margin, so it gives Lloyd's labels and
+ *   centres unless two centres are within rounding error of equally near a point.
+ * - k-means++: scikit-learn's greedy variant (2 + ln k candidates per centre, the one that
+ *   lowers the potential most), on this library's seeded random stream: the same seed gives
+ *   the same centres on every machine and thread count, not scikit-learn's.
+ * - n_init > 1: that many k-means++ runs with seeds drawn from the seed; the one of least
+ *   inertia is kept (the first of equal ones).
+ * Results do not depend on the number of threads: points are cut into fixed blocks whose
+ * sums are added in block order.
+ *
+ * Thread-safety: a model is immutable: any number of threads may call the const functions
+ * at once. _free never races with other calls on it.
+ */
+#ifndef PERSONA_KMEANS_H
+#define PERSONA_KMEANS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "persona/common.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** A fitted k-means model: the centres and what the fit found. Immutable. */
+typedef struct persona_kmeans persona_kmeans;
+
+/** @name Algorithms (persona_kmeans_options.algorithm). Values are permanent. */
+/**@{*/
+#define PERSONA_KMEANS_AUTO 0    /**< Hamerly's bounds (the fastest for these sizes) */
+#define PERSONA_KMEANS_LLOYD 1   /**< every distance every iteration */
+#define PERSONA_KMEANS_HAMERLY 2 /**< Lloyd's iterations with Hamerly's bounds */
+/**@}*/
+
+/** @name Limits. */
+/**@{*/
+#define PERSONA_KMEANS_MAX_K 65536 /**< most clusters */
+#define PERSONA_KMEANS_MAX_D 4096  /**< most dimensions */
+/**@}*/
+
+/** How to fit. Zero everywhere except k: k-means++ with seed 0, Hamerly, at most 300
+ * iterations, tol 1e-4, one run, every CPU. */
+typedef struct persona_kmeans_options {
+    uint32_t struct_size; /**< sizeof(persona_kmeans_options). @since 1.0 */
+    /** Clusters, 1 … #PERSONA_KMEANS_MAX_K and at most the number of points (0 = 8).
+     * @since 1.0 */
+    uint32_t k;
+    /** Most iterations (0 = 300). @since 1.0 */
+    uint32_t max_iter;
+    /** k-means++ runs, the best kept (0 = 1); must be 0 or 1 with init_centers. @since 1.0 */
+    uint32_t n_init;
+    /** Relative tolerance of the stopping rule, finite and >= 0 (0 = 1e-4). @since 1.0 */
+    double tol;
+    /** Seed of k-means++ (any value; 0 is a seed like the others). @since 1.0 */
+    uint64_t seed;
+    /** k × d initial centres, row-major, finite (NULL = k-means++); copied. @since 1.0 */
+    const double *init_centers;
+    /** #PERSONA_KMEANS_AUTO, _LLOYD or _HAMERLY. @since 1.0 */
+    int32_t algorithm;
+    /** Threads (0 = the online CPUs, at most 8). The result is the same for any number.
+     * @since 1.0 */
+    uint32_t threads;
+} persona_kmeans_options;
+
+/** Initializer: `persona_kmeans_options o = PERSONA_KMEANS_OPTIONS_INIT;`. */
+#define PERSONA_KMEANS_OPTIONS_INIT { sizeof(persona_kmeans_options), 0, 0, 0, 0.0, 0, NULL, 0, 0 }
+
+/**
+ * Zero an options struct and set its struct_size (for bindings).
+ * @param[out] opts        the struct.
+ * @param[in]  struct_size sizeof(persona_kmeans_options) as the caller compiled it.
+ * @return #PERSONA_OK; #PERSONA_EINVAL (NULL or a size out of range).
+ * @since 1.0
+ */
+PERSONA_API int persona_kmeans_options_init(persona_kmeans_options *opts, uint32_t struct_size);
+
+/**
+ * Cluster points.
+ * @param[out] out        the model, freed with persona_kmeans_free(); NULL on failure.
+ * @param[in]  points     n × d doubles, row-major (borrowed for the call).
+ * @param[in]  n          number of points, >= 1.
+ * @param[in]  d          dimensions, 1 … #PERSONA_KMEANS_MAX_D.
+ * @param[in]  opts       the options; NULL = all defaults.
+ * @param[out] labels_out n cluster indexes (the final assignment), or NULL.
+ * @return #PERSONA_OK; #PERSONA_EINVAL (NULL out or points, n or d out of range, k more than
+ *         n, a point or initial centre coordinate that is NaN or infinite — the message
+ *         gives its row and column —, coordinates so large that their variance
+ *         overflows, a bad tol or algorithm, n_init > 1 with given centres);
+ *         #PERSONA_ENOMEM; #PERSONA_EUNSUPPORTED (a newer caller's options).
+ *         Thread-safety: any number of fits may run at once.
+ * @since 1.0
+ */
+PERSONA_API int persona_kmeans_fit(persona_kmeans **out, const double *points, size_t n, size_t d,
+                                   const persona_kmeans_options *opts, uint32_t *labels_out);
+
+/**
+ * Release a model. NULL is a no-op.
+ * @param[in] model the model.
+ * @since 1.0
+ */
+PERSONA_API void persona_kmeans_free(persona_kmeans *model);
+
+/** What a fit found. Filled by the library up to the caller's struct_size. */
+typedef struct persona_kmeans_info {
+    uint32_t struct_size; /**< set by the caller: sizeof(persona_kmeans_info). @since 1.0 */
+    uint32_t k;           /**< clusters. @since 1.0 */
+    uint64_t d;           /**< dimensions. @since 1.0 */
+    uint64_t n;           /**< points fitted. @since 1.0 */
+    double inertia;       /**< sum of squared distances to the centres. @since 1.0 */
+    uint32_t iterations;  /**< update steps of the kept run. @since 1.0 */
+    uint32_t converged;   /**< 1 when it stopped by the rule, 0 at max_iter. @since 1.0 */
+} persona_kmeans_info;
+
+/** Initializer for #persona_kmeans_info (struct_size set, the rest 0). */
+#define PERSONA_KMEANS_INFO_INIT { sizeof(persona_kmeans_info), 0, 0, 0, 0.0, 0, 0 }
+
+/**
+ * Prepare an info struct (struct_size set, the rest 0).
+ * @param[out] info        the struct.
+ * @param[in]  struct_size sizeof(persona_kmeans_info) as the caller compiled it.
+ * @return #PERSONA_OK; #PERSONA_EINVAL (NULL or a size out of range).
+ * @since 1.0
+ */
+PERSONA_API int persona_kmeans_info_init(persona_kmeans_info *info, uint32_t struct_size);
+
+/**
+ * What the fit found.
+ * @param[out] info  filled up to its struct_size (which the caller sets).
+ * @param[in]  model the model.
+ * @return #PERSONA_OK; #PERSONA_EINVAL (NULL, bad struct_size).
+ * @since 1.0
+ */
+PERSONA_API int persona_kmeans_info_get(persona_kmeans_info *info, const persona_kmeans *model);
+
+/**
+ * The centres, k × d doubles row-major.
+ * @param[out] out      room for `capacity` doubles.
+ * @param[in]  capacity its size in doubles.
+ * @param[in]  model    the model.
+ * @return #PERSONA_OK; #PERSONA_EBUFS (capacity < k × d; nothing written); #PERSONA_EINVAL.
+ * @since 1.0
+ */
+PERSONA_API int persona_kmeans_centers(double *out, size_t capacity, const persona_kmeans *model);
+
+/**
+ * Points per cluster in the final assignment.
+ * @param[out] out      room for `capacity` counts.
+ * @param[in]  capacity at least k.
+ * @param[in]  model    the model.
+ * @return #PERSONA_OK; #PERSONA_EBUFS; #PERSONA_EINVAL.
+ * @since 1.0
+ */
+PERSONA_API int persona_kmeans_sizes(uint64_t *out, size_t capacity, const persona_kmeans *model);
+
+/**
+ * The nearest centre of points: the cluster a new point belongs to. Allocates nothing.
+ * @param[out] labels    n cluster indexes.
+ * @param[out] dist2     n squared distances to that centre, or NULL.
+ * @param[in]  model     the model.
+ * @param[in]  points    n × d doubles, row-major, d the model's dimensions.
+ * @param[in]  n         number of points.
+ * @param[in]  d         must equal the model's.
+ * @return #PERSONA_OK; #PERSONA_EINVAL (NULL, d different, a NaN or infinite coordinate:
+ *         labels before it are written).
+ * @since 1.0
+ */
+PERSONA_API int persona_kmeans_predict(uint32_t *labels, double *dist2, const persona_kmeans *model,
+                                       const double *points, size_t n, size_t d);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,198 @@
+/* The k-means handle: options, the runs of a fit (n_init, the best kept), the getters and
+ * the assignment of new points. */
+#include <math.h>
+#include <string.h>
+
+#include "cluster/kmeans_internal.h"
+#include "core/alloc.h"
+#include "core/error.h"
+#include "core/parallel.h"
+#include "core/rng.h"
+#include "core/structs.h"
+
+#define DEFAULT_K 8
+#define DEFAULT_MAX_ITER 300
+#define DEFAULT_TOL 1e-4
+
+PERSONA__DEFINE_INIT(persona_kmeans_options, persona_kmeans_options_init)
+PERSONA__DEFINE_INIT(persona_kmeans_info, persona_kmeans_info_init)
+
+/* The first coordinate that is NaN or infinite, as "row r, column c" in the error. */
+static int check_finite(const double *v, size_t rows, size_t d, const char *what)
+{
+    for (size_t r = 0; r < rows; r++)
+        for (size_t j = 0; j < d; j++)
+            if (!isfinite(v[r * d + j]))
+                return persona__fail(PERSONA_EINVAL, "%s: row %zu, column %zu is %s", what, r, j,
+                                     isnan(v[r * d + j]) ? "NaN" : "infinite");
+    return PERSONA_OK;
+}
+
+static int read_options(persona_kmeans_options *o, const persona_kmeans_options *in, size_t n,
+                        size_t d)
+{
+    memset(o, 0, sizeof *o);
+    if (in) {
+        int rc = persona__struct_in(o, sizeof *o, in, sizeof *o, "persona_kmeans_options");
+        if (rc)
+            return rc;
+    }
+    if (!o->k)
+        o->k = DEFAULT_K;
+    if (!o->max_iter)
+        o->max_iter = DEFAULT_MAX_ITER;
+    if (!o->n_init)
+        o->n_init = 1;
+    if (o->tol == 0)
+        o->tol = DEFAULT_TOL;
+    if (o->k > PERSONA_KMEANS_MAX_K)
+        return persona__fail(PERSONA_EINVAL, "k = %u: at most %d clusters", o->k, PERSONA_KMEANS_MAX_K);
+    if (o->k > n)
+        return persona__fail(PERSONA_EINVAL, "k = %u is more than the %zu points", o->k, n);
+    if (!isfinite(o->tol) || o->tol < 0)
+        return persona__fail(PERSONA_EINVAL, "tol must be finite and >= 0");
+    if (o->algorithm < PERSONA_KMEANS_AUTO || o->algorithm > PERSONA_KMEANS_HAMERLY)
+        return persona__fail(PERSONA_EINVAL, "unknown algorithm %d", (int)o->algorithm);
+    if (o->init_centers && o->n_init > 1)
+        return persona__fail(PERSONA_EINVAL, "n_init = %u with given initial centres (one run only)",
+                             o->n_init);
+    if (o->init_centers)
+        return check_finite(o->init_centers, o->k, d, "init_centers");
+    return PERSONA_OK;
+}
+
+PERSONA_API void persona_kmeans_free(persona_kmeans *m)
+{
+    if (!m)
+        return;
+    persona__free(m->centers);
+    persona__free(m->sizes);
+    persona__free(m);
+}
+
+PERSONA_API int persona_kmeans_fit(persona_kmeans **out, const double *points, size_t n, size_t d,
+                                   const persona_kmeans_options *opts, uint32_t *labels_out)
+{
+    if (out)
+        *out = NULL;
+    if (!out || !points)
+        return persona__fail(PERSONA_EINVAL, "%s is NULL", out ? "points" : "out");
+    if (n == 0)
+        return persona__fail(PERSONA_EINVAL, "no points to cluster");
+    if (d == 0 || d > PERSONA_KMEANS_MAX_D)
+        return persona__fail(PERSONA_EINVAL, "d = %zu: 1 to %d dimensions", d, PERSONA_KMEANS_MAX_D);
+    if (n > SIZE_MAX / d / sizeof(double))
+        return persona__fail(PERSONA_EINVAL, "%zu points of %zu dimensions do not fit in memory", n, d);
+    persona_kmeans_options o;
+    int rc = read_options(&o, opts, n, d);
+    if (!rc)
+        rc = check_finite(points, n, d, "points");
+    if (rc)
+        return rc;
+    km_data kd = { points, n, d, o.k, persona__threads((int)o.threads) };
+    size_t kdn = (size_t)o.k * d;
+    persona_kmeans *m = persona__calloc(1, sizeof *m);
+    double *trial = persona__realloc_array(NULL, kdn, sizeof *trial);
+    uint32_t *labels = persona__calloc(n, sizeof *labels);
+    uint32_t *best_labels = o.n_init > 1 ? persona__calloc(n, sizeof *best_labels) : NULL;
+    uint64_t *sizes = persona__calloc(o.k, sizeof *sizes);
+    if (m) {
+        m->centers = persona__realloc_array(NULL, kdn, sizeof *m->centers);
+        m->sizes = persona__calloc(o.k, sizeof *m->sizes);
+    }
+    if (!m || !m->centers || !m->sizes || !trial || !labels || !sizes ||
+        (o.n_init > 1 && !best_labels)) {
+        rc = persona__fail_nomem();
+        goto done;
+    }
+    double mean_var;
+    if ((rc = persona__km_mean_variance(&kd, &mean_var)))
+        goto done;
+    persona__rng seeds;
+    persona__rng_seed(&seeds, o.seed);
+    int hamerly = o.algorithm != PERSONA_KMEANS_LLOYD;
+    m->inertia = INFINITY;
+    for (uint32_t run = 0; run < o.n_init; run++) {
+        if (o.init_centers)
+            memcpy(trial, o.init_centers, kdn * sizeof *trial);
+        else if ((rc = persona__km_plusplus(&kd, o.n_init > 1 ? persona__rng_next(&seeds) : o.seed, trial)))
+            goto done;
+        memset(labels, 0, n * sizeof *labels);
+        km_result res;
+        if ((rc = persona__km_run(&kd, trial, labels, sizes, o.max_iter, o.tol * mean_var, hamerly, &res)))
+            goto done;
+        if (run == 0 || res.inertia < m->inertia) {
+            memcpy(m->centers, trial, kdn * sizeof *trial);
+            memcpy(m->sizes, sizes, o.k * sizeof *sizes);
+            m->inertia = res.inertia;
+            m->iterations = res.iterations;
+            m->converged = res.converged;
+            if (best_labels)
+                memcpy(best_labels, labels, n * sizeof *labels);
+        }
+    }
+    m->k = o.k;
+    m->d = d;
+    m->n = n;
+    if (labels_out)
+        memcpy(labels_out, best_labels ? best_labels : labels, n * sizeof *labels_out);
+    *out = m;
+    m = NULL;
+done:
+    persona_kmeans_free(m);
+    persona__free(trial);
+    persona__free(labels);
+    persona__free(best_labels);
+    persona__free(sizes);
+    return rc;
+}
+
+PERSONA_API int persona_kmeans_info_get(persona_kmeans_info *info, const persona_kmeans *m)
+{
+    if (!info || !m)
+        return persona__fail(PERSONA_EINVAL, "%s is NULL", info ? "model" : "info");
+    persona_kmeans_info v = { sizeof v, m->k, m->d, m->n, m->inertia, m->iterations, m->converged };
+    return persona__struct_out(info, &v, sizeof v, sizeof v, "persona_kmeans_info");
+}
+
+PERSONA_API int persona_kmeans_centers(double *out, size_t capacity, const persona_kmeans *m)
+{
+    if (!out || !m)
+        return persona__fail(PERSONA_EINVAL, "%s is NULL", out ? "model" : "out");
+    size_t need = (size_t)m->k * m->d;
+    if (capacity < need)
+        return persona__fail(PERSONA_EBUFS, "room for %zu doubles, %zu needed", capacity, need);
+    memcpy(out, m->centers, need * sizeof *out);
+    return PERSONA_OK;
+}
+
+PERSONA_API int persona_kmeans_sizes(uint64_t *out, size_t capacity, const persona_kmeans *m)
+{
+    if (!out || !m)
+        return persona__fail(PERSONA_EINVAL, "%s is NULL", out ? "model" : "out");
+    if (capacity < m->k)
+        return persona__fail(PERSONA_EBUFS, "room for %zu counts, %u needed", capacity, m->k);
+    memcpy(out, m->sizes, m->k * sizeof *out);
+    return PERSONA_OK;
+}
+
+PERSONA_API int persona_kmeans_predict(uint32_t *labels, double *dist2, const persona_kmeans *m,
+                                       const double *points, size_t n, size_t d)
+{
+    if (!labels || !m || (!points && n))
+        return persona__fail(PERSONA_EINVAL, "%s is NULL", !labels ? "labels" : !m ? "model" : "points");
+    if (d != m->d)
+        return persona__fail(PERSONA_EINVAL, "points of %zu dimensions for a model of %zu", d, m->d);
+    for (size_t i = 0; i < n; i++) {
+        const double *x = points + i * d;
+        for (size_t j = 0; j < d; j++)
+            if (!isfinite(x[j]))
+                return persona__fail(PERSONA_EINVAL, "point %zu, column %zu is %s", i, j,
+                                     isnan(x[j]) ? "NaN" : "infinite");
+        double d2;
+        labels[i] = persona__km_nearest(x, m->centers, m->k, d, &d2);
+        if (dist2)
+            dist2[i] = d2;
+    }
+    return PERSONA_OK;
+}

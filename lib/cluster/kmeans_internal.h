@@ -1,0 +1,72 @@
+/* k-means, shared by the files of lib/cluster/: the model, one run of iterations
+ * (kmeans_iter.c) and k-means++ (kmeans_init.c). */
+#ifndef PERSONA_CLUSTER_KMEANS_INTERNAL_H
+#define PERSONA_CLUSTER_KMEANS_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "persona/kmeans.h"
+
+/* Points per block. Every pass cuts the points into blocks of this size whose partial
+ * sums are added in block order, so results do not depend on the number of threads. */
+#define KM_BLOCK 2048
+
+struct persona_kmeans {
+    uint32_t k;
+    size_t d, n;
+    double *centers; /* k × d */
+    uint64_t *sizes; /* k */
+    double inertia;
+    uint32_t iterations;
+    uint32_t converged;
+};
+
+/* The points and how to run. */
+typedef struct km_data {
+    const double *x;
+    size_t n, d;
+    uint32_t k;
+    int threads;
+} km_data;
+
+/* What one run found. */
+typedef struct km_result {
+    double inertia;
+    uint32_t iterations;
+    uint32_t converged;
+} km_result;
+
+/* Squared distance of d-vectors a and b, summed in dimension order. Every distance of
+ * this library is this sequence of operations (the vector kernel of kmeans_iter.c does the
+ * same per lane; the square is a statement of its own so that no compiler fuses it into the
+ * sum), so the same point and centre give the same bits everywhere. */
+static inline double persona__km_dist2(const double *a, const double *b, size_t d)
+{
+    double s = 0;
+    for (size_t j = 0; j < d; j++) {
+        double t = a[j] - b[j];
+        double sq = t * t;
+        s += sq;
+    }
+    return s;
+}
+
+/* The nearest of k centres (lowest index among equals) and its squared distance. */
+uint32_t persona__km_nearest(const double *x, const double *centers, uint32_t k, size_t d,
+                             double *dist2);
+
+/* Lloyd's iterations from the centres in `centers` (k × d, updated in place) until the
+ * stopping rule; labels (n) get the final assignment, sizes (k) its counts.
+ * tol_abs = tol × the mean variance. hamerly: use bounds. 0 or ENOMEM. */
+int persona__km_run(const km_data *kd, double *centers, uint32_t *labels, uint64_t *sizes,
+                    uint32_t max_iter, double tol_abs, int hamerly, km_result *res);
+
+/* k-means++ (scikit-learn's greedy variant) into centers (k × d). 0 or ENOMEM. */
+int persona__km_plusplus(const km_data *kd, uint64_t seed, double *centers);
+
+/* The mean over dimensions of the points' variance (ddof 0), in block order, into *out.
+ * 0, ENOMEM, or EINVAL when it overflows (coordinates too large to square). */
+int persona__km_mean_variance(const km_data *kd, double *out);
+
+#endif

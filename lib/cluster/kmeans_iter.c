@@ -1,0 +1,409 @@
+/* One k-means run: Lloyd's iterations, with or without Hamerly's bounds (G. Hamerly,
+ * "Making k-means even faster", SDM 2010), and scikit-learn's stopping rule (kmeans.h).
+ *
+ * Hamerly keeps per point an upper bound on the distance to its centre and a lower bound
+ * on the distance to every other centre; a point whose upper bound is below the larger of
+ * its lower bound and half the distance from its centre to the nearest other centre keeps
+ * its centre without any distance computed. The bounds are checked with a relative margin
+ * (BOUND_SLACK) far above the rounding error of the distances, so a skipped point is one
+ * whose nearest centre is not in doubt, and the labels are Lloyd's. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cluster/kmeans_blocks.h"
+#include "cluster/kmeans_internal.h"
+#include "core/alloc.h"
+#include "core/error.h"
+
+#define BOUND_SLACK 1e-9
+/* Centres compared at once by the vector kernel; a point's distances to k centres (k
+ * rounded up to lanes) fit on the stack up to STACK_K centres, else the scalar loop runs. */
+#define LANES 8
+#define STACK_K 1024
+
+/* The kernel is compiled for the vector units x86-64 CPUs have and picked at load time;
+ * every version does the same operations per lane, so the bits do not depend on it. */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
+#define KERNEL_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define KERNEL_CLONES
+#endif
+
+/* Squared distances from x to the centres stored transposed (ct[j * kp + c], kp a
+ * multiple of LANES; padding centres are infinitely far), into dist[0 … kp). */
+#if defined(__GNUC__)
+typedef double lanes __attribute__((vector_size(LANES * sizeof(double))));
+KERNEL_CLONES
+static void all_dist2(const double *x, const double *ct, size_t kp, size_t d, double *dist)
+{
+    for (size_t c0 = 0; c0 < kp; c0 += LANES) {
+        lanes acc = { 0 };
+        for (size_t j = 0; j < d; j++) {
+            lanes row;
+            memcpy(&row, ct + j * kp + c0, sizeof row);
+            lanes t = x[j] - row;
+            lanes sq = t * t;
+            acc += sq;
+        }
+        memcpy(dist + c0, &acc, sizeof acc);
+    }
+}
+#else
+static void all_dist2(const double *x, const double *ct, size_t kp, size_t d, double *dist)
+{
+    for (size_t c = 0; c < kp; c++) {
+        double acc = 0;
+        for (size_t j = 0; j < d; j++) {
+            double t = x[j] - ct[j * kp + c];
+            double sq = t * t;
+            acc += sq;
+        }
+        dist[c] = acc;
+    }
+}
+#endif
+
+uint32_t persona__km_nearest(const double *x, const double *centers, uint32_t k, size_t d,
+                             double *dist2)
+{
+    uint32_t best = 0;
+    double bd = persona__km_dist2(x, centers, d);
+    for (uint32_t c = 1; c < k; c++) {
+        double t = persona__km_dist2(x, centers + (size_t)c * d, d);
+        if (t < bd) {
+            bd = t;
+            best = c;
+        }
+    }
+    *dist2 = bd;
+    return best;
+}
+
+enum { PASS_UPDATE, PASS_ASSIGN, PASS_INERTIA, PASS_FAR };
+
+typedef struct run {
+    const km_data *kd;
+    km_blocks bl;
+    int pass;
+    int hamerly, first;
+    const double *centers; /* the centres of this assignment */
+    const double *ct;      /* the same transposed (d × kp), or NULL: the scalar loop */
+    size_t kp;
+    uint32_t *labels;
+    double *bsum;        /* per block: k × d sums (PASS_UPDATE) */
+    uint64_t *bcount;    /* per block: k counts */
+    uint64_t *bchanged;  /* per block: labels changed */
+    double *binertia;    /* per block: sum of squared distances (PASS_INERTIA) */
+    double *far;         /* per point: squared distance to its centre (PASS_FAR) */
+    double *upper, *lower;
+    const double *shift;    /* per centre: how far it moved */
+    const double *half_gap; /* per centre: half the distance to the nearest other */
+    double max_shift, second_shift;
+    uint32_t max_shift_c;
+} run;
+
+/* The nearest centre of x (lowest index among equals) and the two smallest squared
+ * distances. */
+static inline uint32_t nearest_two(const run *r, const double *x, double *b1_out, double *b2_out)
+{
+    const km_data *kd = r->kd;
+    double dist[STACK_K];
+    if (r->ct)
+        all_dist2(x, r->ct, r->kp, kd->d, dist);
+    uint32_t best = 0;
+    double b1 = INFINITY, b2 = INFINITY;
+    for (uint32_t c = 0; c < kd->k; c++) {
+        double t = r->ct ? dist[c] : persona__km_dist2(x, r->centers + (size_t)c * kd->d, kd->d);
+        if (t < b1) {
+            b2 = b1;
+            b1 = t;
+            best = c;
+        } else if (t < b2) {
+            b2 = t;
+        }
+    }
+    *b1_out = b1;
+    *b2_out = b2;
+    return best;
+}
+
+/* The label of point i for this assignment (Hamerly: using and updating its bounds). */
+static inline uint32_t assign_point(run *r, size_t i)
+{
+    const km_data *kd = r->kd;
+    const double *x = kd->x + i * kd->d;
+    size_t d = kd->d;
+    double b1, b2;
+    if (!r->hamerly)
+        return nearest_two(r, x, &b1, &b2);
+    uint32_t a = r->labels[i];
+    if (!r->first) {
+        double u = r->upper[i] + r->shift[a];
+        double l = r->lower[i] - (a == r->max_shift_c ? r->second_shift : r->max_shift);
+        double m = l > r->half_gap[a] ? l : r->half_gap[a];
+        if (u * (1 + BOUND_SLACK) < m) {
+            r->upper[i] = u;
+            r->lower[i] = l;
+            return a;
+        }
+        u = sqrt(persona__km_dist2(x, r->centers + (size_t)a * d, d));
+        if (u * (1 + BOUND_SLACK) < m) {
+            r->upper[i] = u;
+            r->lower[i] = l;
+            return a;
+        }
+    }
+    uint32_t best = nearest_two(r, x, &b1, &b2);
+    r->upper[i] = sqrt(b1);
+    r->lower[i] = sqrt(b2);
+    return best;
+}
+
+/* The centres transposed for the kernel (padding lanes infinitely far). */
+static void transpose(const double *centers, uint32_t k, size_t d, size_t kp, double *ct)
+{
+    for (size_t j = 0; j < d; j++)
+        for (size_t c = 0; c < kp; c++)
+            ct[j * kp + c] = c < k ? centers[c * d + j] : INFINITY;
+}
+
+static void run_block(void *ctx, size_t b, size_t i0, size_t i1)
+{
+    run *r = ctx;
+    const km_data *kd = r->kd;
+    size_t d = kd->d;
+    if (r->pass == PASS_INERTIA || r->pass == PASS_FAR) {
+        double s = 0;
+        for (size_t i = i0; i < i1; i++) {
+            double t = persona__km_dist2(kd->x + i * d, r->centers + (size_t)r->labels[i] * d, d);
+            if (r->pass == PASS_FAR)
+                r->far[i] = t;
+            s += t;
+        }
+        if (r->pass == PASS_INERTIA)
+            r->binertia[b] = s;
+        return;
+    }
+    double *sum = r->pass == PASS_UPDATE ? r->bsum + b * kd->k * d : NULL;
+    uint64_t *count = r->bcount + b * kd->k;
+    if (sum)
+        memset(sum, 0, kd->k * d * sizeof *sum);
+    memset(count, 0, kd->k * sizeof *count);
+    uint64_t changed = 0;
+    for (size_t i = i0; i < i1; i++) {
+        uint32_t a = assign_point(r, i);
+        changed += a != r->labels[i] || r->first;
+        r->labels[i] = a;
+        count[a]++;
+        if (sum) {
+            const double *x = kd->x + i * d;
+            double *s = sum + (size_t)a * d;
+            for (size_t j = 0; j < d; j++)
+                s[j] += x[j];
+        }
+    }
+    r->bchanged[b] = changed;
+}
+
+/* The points farthest from their own centres, farthest first (ties: lower index). */
+typedef struct far_point {
+    double dist2;
+    size_t i;
+} far_point;
+
+static int by_far(const void *a, const void *b)
+{
+    const far_point *x = a, *y = b;
+    if (x->dist2 != y->dist2)
+        return x->dist2 > y->dist2 ? -1 : 1;
+    return (x->i > y->i) - (x->i < y->i);
+}
+
+/* Clusters left empty take the points farthest from their centres (as scikit-learn's
+ * _relocate_empty_clusters): sums and counts move with them; labels stay. 0 or ENOMEM. */
+static int relocate_empty(run *r, double *sum, uint64_t *count)
+{
+    const km_data *kd = r->kd;
+    size_t d = kd->d, n_empty = 0;
+    for (uint32_t c = 0; c < kd->k; c++)
+        n_empty += count[c] == 0;
+    if (!n_empty)
+        return 0;
+    far_point *fp = persona__realloc_array(NULL, kd->n, sizeof *fp);
+    r->far = persona__realloc_array(NULL, kd->n, sizeof *r->far);
+    if (!fp || !r->far) {
+        persona__free(fp);
+        persona__free(r->far);
+        r->far = NULL;
+        return persona__fail_nomem();
+    }
+    r->pass = PASS_FAR;
+    persona__km_pass(r->bl, kd->threads, run_block, r);
+    for (size_t i = 0; i < kd->n; i++)
+        fp[i] = (far_point){ r->far[i], i };
+    qsort(fp, kd->n, sizeof *fp, by_far);
+    size_t next = 0;
+    for (uint32_t c = 0; c < kd->k && next < kd->n; c++) {
+        if (count[c])
+            continue;
+        size_t i = fp[next++].i;
+        const double *x = kd->x + i * d;
+        uint32_t from = r->labels[i];
+        for (size_t j = 0; j < d; j++) {
+            sum[(size_t)from * d + j] -= x[j];
+            sum[(size_t)c * d + j] = x[j];
+        }
+        count[from]--;
+        count[c] = 1;
+    }
+    persona__free(fp);
+    persona__free(r->far);
+    r->far = NULL;
+    return 0;
+}
+
+/* Half the distance from each centre to the nearest other (Hamerly's second test). */
+static void half_gaps(const double *centers, uint32_t k, size_t d, double *half_gap)
+{
+    for (uint32_t c = 0; c < k; c++)
+        half_gap[c] = INFINITY;
+    for (uint32_t c = 0; c < k; c++)
+        for (uint32_t e = c + 1; e < k; e++) {
+            double g = sqrt(persona__km_dist2(centers + (size_t)c * d, centers + (size_t)e * d, d)) / 2;
+            if (g < half_gap[c])
+                half_gap[c] = g;
+            if (g < half_gap[e])
+                half_gap[e] = g;
+        }
+}
+
+/* The largest centre shift, its centre, and the largest of the others. */
+static void shift_maxima(run *r, const double *shift, uint32_t k)
+{
+    r->max_shift = r->second_shift = 0;
+    r->max_shift_c = 0;
+    for (uint32_t c = 0; c < k; c++) {
+        if (shift[c] > r->max_shift) {
+            r->second_shift = r->max_shift;
+            r->max_shift = shift[c];
+            r->max_shift_c = c;
+        } else if (shift[c] > r->second_shift) {
+            r->second_shift = shift[c];
+        }
+    }
+}
+
+int persona__km_run(const km_data *kd, double *centers, uint32_t *labels, uint64_t *sizes,
+                    uint32_t max_iter, double tol_abs, int hamerly, km_result *res)
+{
+    uint32_t k = kd->k;
+    size_t d = kd->d, kd_size = (size_t)k * d;
+    run r;
+    memset(&r, 0, sizeof r);
+    r.kd = kd;
+    r.bl = persona__km_blocks(kd->n, kd_size + k);
+    r.hamerly = hamerly;
+    r.labels = labels;
+    size_t nb = r.bl.count;
+    double *next = persona__realloc_array(NULL, kd_size, sizeof *next);
+    double *shift = persona__realloc_array(NULL, k, sizeof *shift);
+    double *half_gap = persona__realloc_array(NULL, k, sizeof *half_gap);
+    uint64_t *count = persona__realloc_array(NULL, k, sizeof *count);
+    r.bsum = persona__realloc_array(NULL, nb, kd_size * sizeof *r.bsum);
+    r.bcount = persona__realloc_array(NULL, nb, k * sizeof *r.bcount);
+    r.bchanged = persona__realloc_array(NULL, nb, sizeof *r.bchanged);
+    r.binertia = persona__realloc_array(NULL, nb, sizeof *r.binertia);
+    r.kp = (k + LANES - 1) / LANES * LANES;
+    double *ct = r.kp <= STACK_K ? persona__realloc_array(NULL, d, r.kp * sizeof *ct) : NULL;
+    if (hamerly) {
+        r.upper = persona__realloc_array(NULL, kd->n, sizeof *r.upper);
+        r.lower = persona__realloc_array(NULL, kd->n, sizeof *r.lower);
+    }
+    int rc = 0;
+    if (!next || !shift || !half_gap || !count || !r.bsum || !r.bcount || !r.bchanged ||
+        !r.binertia || (hamerly && (!r.upper || !r.lower)) || (r.kp <= STACK_K && !ct)) {
+        rc = persona__fail_nomem();
+        goto done;
+    }
+    r.shift = shift;
+    r.half_gap = half_gap;
+    res->converged = 0;
+    res->iterations = 0;
+    int strict = 0;
+    r.first = 1;
+    for (uint32_t it = 0; it < max_iter; it++) {
+        r.centers = centers;
+        if (ct)
+            transpose(centers, k, d, r.kp, ct);
+        r.ct = ct;
+        if (hamerly)
+            half_gaps(centers, k, d, half_gap);
+        r.pass = PASS_UPDATE;
+        persona__km_pass(r.bl, kd->threads, run_block, &r);
+        uint64_t changed = 0;
+        memset(next, 0, kd_size * sizeof *next);
+        memset(count, 0, k * sizeof *count);
+        for (size_t b = 0; b < nb; b++) {
+            changed += r.bchanged[b];
+            const double *s = r.bsum + b * kd_size;
+            for (size_t q = 0; q < kd_size; q++)
+                next[q] += s[q];
+            for (uint32_t c = 0; c < k; c++)
+                count[c] += r.bcount[b * k + c];
+        }
+        if ((rc = relocate_empty(&r, next, count)))
+            goto done;
+        double shift_tot = 0;
+        for (uint32_t c = 0; c < k; c++) {
+            double *nc = next + (size_t)c * d;
+            for (size_t j = 0; j < d; j++)
+                nc[j] /= (double)count[c];
+            shift[c] = sqrt(persona__km_dist2(nc, centers + (size_t)c * d, d));
+            shift_tot += shift[c] * shift[c];
+        }
+        memcpy(centers, next, kd_size * sizeof *centers);
+        shift_maxima(&r, shift, k);
+        res->iterations = it + 1;
+        if (!r.first && changed == 0) {
+            strict = 1;
+            res->converged = 1;
+            break;
+        }
+        r.first = 0;
+        if (shift_tot <= tol_abs) {
+            res->converged = 1;
+            break;
+        }
+    }
+    r.centers = centers;
+    if (ct)
+        transpose(centers, k, d, r.kp, ct);
+    if (!strict) { /* the labels of the final centres */
+        if (hamerly)
+            half_gaps(centers, k, d, half_gap);
+        r.pass = PASS_ASSIGN;
+        persona__km_pass(r.bl, kd->threads, run_block, &r);
+    }
+    memset(sizes, 0, k * sizeof *sizes);
+    for (size_t i = 0; i < kd->n; i++)
+        sizes[labels[i]]++;
+    r.pass = PASS_INERTIA;
+    persona__km_pass(r.bl, kd->threads, run_block, &r);
+    res->inertia = 0;
+    for (size_t b = 0; b < nb; b++)
+        res->inertia += r.binertia[b];
+done:
+    persona__free(ct);
+    persona__free(next);
+    persona__free(shift);
+    persona__free(half_gap);
+    persona__free(count);
+    persona__free(r.bsum);
+    persona__free(r.bcount);
+    persona__free(r.bchanged);
+    persona__free(r.binertia);
+    persona__free(r.upper);
+    persona__free(r.lower);
+    return rc;
+}

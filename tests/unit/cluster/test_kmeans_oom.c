@@ -1,0 +1,122 @@
+/* Allocation failures in k-means (TESTING.md §5): fits with k-means++ and several runs, with
+ * given centres that leave a cluster empty (the relocation allocates), both algorithms and
+ * two threads, with the N-th allocation failing once and from N on, for N = 1, 2, … until
+ * the call succeeds. A failed fit returns PERSONA_ENOMEM, NULLs its out-pointer, leaves the
+ * labels as they were and leaks nothing; the fit that finally succeeds gives the reference
+ * result. Predicting allocates nothing. Every allocation call site of lib/cluster/ must be
+ * reached.
+ *
+ * usage: test_kmeans_oom [LIB_DIR] (default: lib, from the source tree's root). */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "failalloc.h"
+#include "file_check.h"
+#include "oom_sites.h"
+
+enum { N = 3000, D = 3 };
+
+static double points[N * D];
+
+/* The fit's centres, labels and inertia as bytes in libc memory. */
+static unsigned char *result_of(const persona_kmeans *m, const uint32_t *labels, uint32_t k,
+                                size_t *len)
+{
+    *len = k * D * sizeof(double) + N * sizeof *labels + sizeof(double);
+    unsigned char *out = malloc(*len);
+    persona_kmeans_info in = PERSONA_KMEANS_INFO_INIT;
+    if (persona_kmeans_centers((double *)out, k * D, m) || persona_kmeans_info_get(&in, m))
+        abort();
+    memcpy(out + k * D * sizeof(double), labels, N * sizeof *labels);
+    memcpy(out + *len - sizeof(double), &in.inertia, sizeof(double));
+    return out;
+}
+
+static int counted;
+
+static void check_fit(const persona_kmeans_options *o, const char *what)
+{
+    uint64_t live0 = failalloc_live();
+    uint32_t *labels = malloc(N * sizeof *labels);
+    unsigned char *want = NULL;
+    size_t want_len = 0;
+    for (int mode = FAILALLOC_ONCE; mode <= FAILALLOC_FROM_N; mode++) {
+        for (uint64_t n = 1;; n++) {
+            persona_kmeans *m = (persona_kmeans *)labels; /* must come back NULL on failure */
+            memset(labels, 0xA5, N * sizeof *labels);
+            failalloc_arm(n, mode);
+            int rc = persona_kmeans_fit(&m, points, N, D, o, labels);
+            int injected = failalloc_disarm();
+            counted++;
+            if (rc == PERSONA_OK) {
+                size_t len;
+                unsigned char *got = result_of(m, labels, o->k, &len);
+                if (!want) {
+                    want = got;
+                    want_len = len;
+                } else {
+                    CHECK(len == want_len && memcmp(got, want, len) == 0);
+                    free(got);
+                }
+                persona_kmeans_free(m);
+            } else {
+                if (rc != PERSONA_ENOMEM)
+                    fprintf(stderr, "%s: n=%llu mode=%d: rc %d (%s)\n", what,
+                            (unsigned long long)n, mode, rc, persona_errmsg());
+                CHECK_RC(rc, PERSONA_ENOMEM);
+                CHECK(m == NULL);
+                CHECK(labels[0] == 0xA5A5A5A5u && labels[N - 1] == 0xA5A5A5A5u);
+            }
+            CHECK(failalloc_live() == live0);
+            if (!injected) {
+                CHECK_RC(rc, PERSONA_OK);
+                break;
+            }
+        }
+    }
+    free(want);
+    free(labels);
+}
+
+int main(int argc, char **argv)
+{
+    failalloc_install();
+    uint64_t st = 12345;
+    for (size_t i = 0; i < N * D; i++) {
+        st = st * 6364136223846793005ULL + 1442695040888963407ULL;
+        points[i] = (double)(i / D % 4) * 10 + (double)(st >> 11) * 0x1.0p-53;
+    }
+    persona_kmeans_options o = PERSONA_KMEANS_OPTIONS_INIT;
+    o.k = 4;
+    o.n_init = 2;
+    o.seed = 3;
+    o.threads = 2;
+    for (int32_t alg = PERSONA_KMEANS_LLOYD; alg <= PERSONA_KMEANS_HAMERLY; alg++) {
+        o.algorithm = alg;
+        check_fit(&o, "k-means++, two runs");
+    }
+    /* a centre far from every point: its cluster empties and takes the farthest point */
+    double init[5 * D] = { 0, 0, 0, 10, 10, 10, 20, 20, 20, 30, 30, 30, 1e6, 1e6, 1e6 };
+    persona_kmeans_options g = PERSONA_KMEANS_OPTIONS_INIT;
+    g.k = 5;
+    g.init_centers = init;
+    g.threads = 2;
+    for (int32_t alg = PERSONA_KMEANS_LLOYD; alg <= PERSONA_KMEANS_HAMERLY; alg++) {
+        g.algorithm = alg;
+        check_fit(&g, "an empty cluster");
+    }
+    /* predicting allocates nothing */
+    persona_kmeans *m = NULL;
+    CHECK_RC(persona_kmeans_fit(&m, points, N, D, &o, NULL), PERSONA_OK);
+    uint32_t l[10];
+    failalloc_arm(1, FAILALLOC_FROM_N);
+    CHECK_RC(persona_kmeans_predict(l, NULL, m, points, 10, D), PERSONA_OK);
+    CHECK(!failalloc_disarm());
+    persona_kmeans_free(m);
+    fprintf(stderr, "%d runs under injection\n", counted);
+    static const char *const files[] = { "kmeans.c", "kmeans_init.c", "kmeans_iter.c" };
+    check_oom_sites(argc > 1 ? argv[1] : "lib", "cluster", files, 3, 15, "k-means");
+    return check_report("test_kmeans_oom");
+}
