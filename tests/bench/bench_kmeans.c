@@ -1,0 +1,83 @@
+/* k-means speed: persona_kmeans_fit on points already in memory (a .f64 file of n × d
+ * doubles, shared/bench's blobs) from the given initial centres (CSV with a header row),
+ * as the scikit-learn anchor times KMeans.fit. Prints one JSON line: median seconds of
+ * REPEATS fits, seconds per iteration, iterations, inertia.
+ * usage: bench_kmeans POINTS.f64 D INIT.csv [REPEATS] [THREADS] [ALGORITHM: 0 auto, 1 lloyd] */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bench_util.h"
+#include "persona.h"
+
+static void fail(const char *what)
+{
+    bench_fail("bench_kmeans", what);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 4)
+        fail("usage: bench_kmeans POINTS.f64 D INIT.csv [REPEATS] [THREADS] [ALGORITHM]");
+    size_t d = (size_t)atoi(argv[2]);
+    int repeats = argc > 4 ? atoi(argv[4]) : 3, threads = argc > 5 ? atoi(argv[5]) : 2;
+    int algorithm = argc > 6 ? atoi(argv[6]) : PERSONA_KMEANS_AUTO;
+    if (d < 1 || d > 4096 || repeats < 1 || repeats > 64)
+        fail("bad arguments");
+    FILE *f = fopen(argv[1], "rb");
+    if (!f)
+        fail(argv[1]);
+    fseek(f, 0, SEEK_END);
+    long bytes = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    size_t n = (size_t)bytes / sizeof(double) / d;
+    double *x = malloc(n * d * sizeof *x);
+    if (!x || fread(x, sizeof *x, n * d, f) != n * d)
+        fail("read points");
+    fclose(f);
+    f = fopen(argv[3], "r");
+    if (!f)
+        fail(argv[3]);
+    char line[65536];
+    size_t k = 0, cap = 64;
+    double *init = malloc(cap * d * sizeof *init);
+    if (!fgets(line, sizeof line, f)) /* header */
+        fail("init header");
+    while (fgets(line, sizeof line, f)) {
+        if (k == cap)
+            init = realloc(init, (cap *= 2) * d * sizeof *init);
+        char *p = line;
+        for (size_t j = 0; j < d; j++) {
+            init[k * d + j] = strtod(p, &p);
+            if (*p == ',')
+                p++;
+        }
+        k++;
+    }
+    fclose(f);
+    persona_kmeans_options o = PERSONA_KMEANS_OPTIONS_INIT;
+    o.k = (uint32_t)k;
+    o.init_centers = init;
+    o.threads = (uint32_t)threads;
+    o.algorithm = algorithm;
+    double times[64];
+    persona_kmeans_info info = PERSONA_KMEANS_INFO_INIT;
+    for (int r = 0; r < repeats; r++) {
+        persona_kmeans *m = NULL;
+        double t0 = bench_now();
+        if (persona_kmeans_fit(&m, x, n, d, &o, NULL))
+            fail("fit");
+        times[r] = bench_now() - t0;
+        if (persona_kmeans_info_get(&info, m))
+            fail("info");
+        persona_kmeans_free(m);
+    }
+    double med = bench_median(times, (size_t)repeats);
+    printf("{\"bench\": \"kmeans\", \"n\": %zu, \"d\": %zu, \"k\": %zu, \"threads\": %d, "
+           "\"algorithm\": %d, \"median_s\": %.4f, \"s_per_iter\": %.6f, \"iterations\": %u, "
+           "\"inertia\": %.17g}\n",
+           n, d, k, threads, algorithm, med, med / info.iterations, info.iterations, info.inertia);
+    free(x);
+    free(init);
+    return 0;
+}
