@@ -118,5 +118,6 @@ int cmd_lifecycle(int argc, char **argv);
 int cmd_stickiness(int argc, char **argv);
 int cmd_funnel(int argc, char **argv);
 int cmd_segment(int argc, char **argv);
+int cmd_kmeans(int argc, char **argv);
 
 #endif

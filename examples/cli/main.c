@@ -22,6 +22,7 @@ static const char usage[] =
     "  stickiness         users by number of active periods\n"
     "  funnel             conversion funnel: users at each step in order within a window\n"
     "  segment rules      rule segments (--rules RULES): user,segment per membership\n"
+    "  kmeans             k-means of the rows of a CSV of numbers (--points FILE.csv)\n"
     "\n"
     "With no FILE, data commands use the bundled Online Retail sample.\n"
     "Run 'persona <command> --help' for the options of a command.\n";
@@ -62,6 +63,7 @@ int main(int argc, char **argv)
         { "stickiness", cmd_stickiness },
         { "funnel", cmd_funnel },
         { "segment", cmd_segment },
+        { "kmeans", cmd_kmeans },
     };
     if (argc < 2) {
         fputs(usage, stderr);

@@ -1,0 +1,93 @@
+"""persona kmeans: scikit-learn's results on tests/data/kmeans_small_* (made by
+tests/data/make_kmeans_reference.py), columns, standardization, labels, errors."""
+import csv
+import json
+import os
+
+from conftest import ROOT
+
+DATA = os.path.join(ROOT, "tests", "data")
+POINTS = os.path.join(DATA, "kmeans_small_points.csv")
+INIT = os.path.join(DATA, "kmeans_small_init.csv")
+
+
+def read(name):
+    with open(os.path.join(DATA, name), newline="") as f:
+        rows = list(csv.reader(f))
+    return rows[0], [[float(v) for v in r] for r in rows[1:]]
+
+
+def close(a, b, rel=1e-12):
+    return abs(a - b) <= rel * (1 + abs(b))
+
+
+def test_equals_sklearn(persona, tmp_path):
+    labels = tmp_path / "labels.csv"
+    r = persona("kmeans", "--points", POINTS, "--init", INIT, "--format", "json",
+                "--labels", str(labels))
+    assert r.code == 0, r.err
+    got = json.loads(r.out)
+    _, centres = read("kmeans_small_sklearn_centers.csv")
+    _, summary = read("kmeans_small_sklearn_summary.csv")
+    _, want_labels = read("kmeans_small_sklearn_labels.csv")
+    assert got["iterations"] == summary[0][1] and got["converged"] is True
+    assert close(got["inertia"], summary[0][0])
+    assert all(close(a, b) for row, want in zip(got["centers"], centres) for a, b in zip(row, want))
+    lines = labels.read_text().split()
+    assert lines[0] == "cluster" and [int(v) for v in lines[1:]] == [int(r[0]) for r in want_labels]
+    assert got["sizes"] == [[int(r[0]) for r in want_labels].count(c) for c in range(6)]
+    csv_out = persona("kmeans", "--points", POINTS, "--init", INIT)
+    head, *rows = csv_out.out.splitlines()
+    assert head == "cluster,x0,x1,x2,x3" and len(rows) == 6
+    assert [float(v) for v in rows[0].split(",")[1:]] == got["centers"][0]
+
+
+def test_columns_seed_threads(persona):
+    a = persona("kmeans", "--points", POINTS, "--columns", "x2,x0", "-k", "3", "--seed", "5",
+                "--threads", "1", "--format", "json")
+    b = persona("kmeans", "--points", POINTS, "--columns", "x2,x0", "-k", "3", "--seed", "5",
+                "--threads", "2", "--format", "json")
+    assert a.code == 0 and a.out == b.out
+    assert len(json.loads(a.out)["centers"][0]) == 2
+    head = persona("kmeans", "--points", POINTS, "--columns", "x2,x0", "-k", "3").out.splitlines()[0]
+    assert head == "cluster,x2,x0"
+
+
+def test_standardize(persona, tmp_path):
+    """Column x1 multiplied by 1000: standardized, the clusters are those of the original
+    points standardized, and the centres come back in the scaled units."""
+    header, pts = read("kmeans_small_points.csv")
+    scaled = tmp_path / "scaled.csv"
+    scaled.write_text(",".join(header) + "\n" + "".join(
+        ",".join(repr(v * (1000 if j == 1 else 1)) for j, v in enumerate(r)) + "\n" for r in pts))
+    la, lb = tmp_path / "a.csv", tmp_path / "b.csv"
+    a = persona("kmeans", "--points", str(scaled), "-k", "4", "--standardize", "--format", "json",
+                "--labels", str(la))
+    b = persona("kmeans", "--points", POINTS, "-k", "4", "--standardize", "--format", "json",
+                "--labels", str(lb))
+    assert a.code == 0 and b.code == 0, a.err + b.err
+    assert la.read_text() == lb.read_text()
+    ca, cb = json.loads(a.out)["centers"], json.loads(b.out)["centers"]
+    assert all(close(x[1], 1000 * y[1], 1e-9) and close(x[0], y[0], 1e-9) for x, y in zip(ca, cb))
+
+
+def test_errors(persona, tmp_path):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("a,b\n1,2\n3,x\n")
+    r = persona("kmeans", "--points", str(bad), "-k", "1")
+    assert r.code == 1 and "bad.csv:3: points column 'b' is 'x', not a finite number" in r.err
+    r = persona("kmeans", "--points", POINTS, "--columns", "nope")
+    assert r.code == 2 and "no column 'nope'" in r.err
+    r = persona("kmeans", "--points", POINTS, "--algorithm", "elkan")
+    assert r.code == 2 and "not available yet" in r.err
+    r = persona("kmeans", "--points", str(bad.with_name("missing.csv")))
+    assert r.code == 1
+    short = tmp_path / "short.csv"
+    short.write_text("a\n1\n2\n")
+    r = persona("kmeans", "--points", str(short), "-k", "3")
+    assert r.code == 1 and "more than the 2 points" in r.err
+    r = persona("kmeans", "--points", POINTS, "--init", INIT, "-k", "5")
+    assert r.code == 2 and "has 6 centres" in r.err
+    r = persona("kmeans")
+    assert r.code == 2 and "--points" in r.err
+    assert persona("kmeans", "--help").code == 0
