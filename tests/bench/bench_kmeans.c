@@ -1,7 +1,9 @@
 /* k-means speed: persona_kmeans_fit on points already in memory (a .f64 file of n × d
  * doubles, shared/bench's blobs) from the given initial centres (CSV with a header row),
  * as the scikit-learn anchor times KMeans.fit. Prints one JSON line: median seconds of
- * REPEATS fits, seconds per iteration, iterations, inertia.
+ * REPEATS fits, seconds per iteration, iterations, inertia; and ns per persona_kmeans_predict
+ * of one point (the issue's "assign a new point": k = 8, d = 8 here), over the first 100,000
+ * points called one at a time.
  * usage: bench_kmeans POINTS.f64 D INIT.csv [REPEATS] [THREADS] [ALGORITHM: 0 auto, 1 lloyd] */
 #include <stdio.h>
 #include <stdlib.h>
@@ -62,6 +64,7 @@ int main(int argc, char **argv)
     o.algorithm = algorithm;
     double times[64];
     persona_kmeans_info info = PERSONA_KMEANS_INFO_INIT;
+    persona_kmeans *last = NULL;
     for (int r = 0; r < repeats; r++) {
         persona_kmeans *m = NULL;
         double t0 = bench_now();
@@ -70,13 +73,31 @@ int main(int argc, char **argv)
         times[r] = bench_now() - t0;
         if (persona_kmeans_info_get(&info, m))
             fail("info");
-        persona_kmeans_free(m);
+        if (r + 1 < repeats)
+            persona_kmeans_free(m);
+        else
+            last = m;
     }
     double med = bench_median(times, (size_t)repeats);
+    size_t n_pred = n < 100000 ? n : 100000;
+    uint32_t label;
+    unsigned long long label_sum = 0;
+    for (int r = 0; r < repeats; r++) {
+        double t0 = bench_now();
+        for (size_t i = 0; i < n_pred; i++) {
+            if (persona_kmeans_predict(&label, NULL, last, x + i * d, 1, d))
+                fail("predict");
+            label_sum += label;
+        }
+        times[r] = (bench_now() - t0) / (double)n_pred;
+    }
+    double predict_ns = bench_median(times, (size_t)repeats) * 1e9;
+    persona_kmeans_free(last);
     printf("{\"bench\": \"kmeans\", \"n\": %zu, \"d\": %zu, \"k\": %zu, \"threads\": %d, "
            "\"algorithm\": %d, \"median_s\": %.4f, \"s_per_iter\": %.6f, \"iterations\": %u, "
-           "\"inertia\": %.17g}\n",
-           n, d, k, threads, algorithm, med, med / info.iterations, info.iterations, info.inertia);
+           "\"inertia\": %.17g, \"predict_ns\": %.1f, \"label_sum\": %llu}\n",
+           n, d, k, threads, algorithm, med, med / info.iterations, info.iterations, info.inertia,
+           predict_ns, label_sum);
     free(x);
     free(init);
     return 0;
