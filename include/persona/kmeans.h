@@ -192,6 +192,78 @@ PERSONA_API int persona_kmeans_sizes(uint64_t *out, size_t capacity, const perso
 PERSONA_API int persona_kmeans_predict(uint32_t *labels, double *dist2, const persona_kmeans *model,
                                        const double *points, size_t n, size_t d);
 
+/** How well labels separate points (scikit-learn's definitions, docs/kmeans.md "Choosing
+ * k"). Filled by the library up to the caller's struct_size. */
+typedef struct persona_cluster_scores {
+    uint32_t struct_size; /**< set by the caller: sizeof(persona_cluster_scores). @since 1.0 */
+    uint32_t k;           /**< clusters scored. @since 1.0 */
+    /** Mean silhouette, -1 … 1 (higher is better); NaN unless 2 <= clusters present <=
+     * points scored - 1. @since 1.0 */
+    double silhouette;
+    /** Davies–Bouldin index, >= 0 (lower is better). @since 1.0 */
+    double davies_bouldin;
+    /** Calinski–Harabasz index (higher is better); NaN unless 2 <= clusters present < n.
+     * @since 1.0 */
+    double calinski_harabasz;
+    /** Sum of squared distances to the cluster means (for persona_kmeans_choose_k(): the
+     * fit's inertia, the elbow). @since 1.0 */
+    double inertia;
+    /** Points the silhouette was averaged over (all, or the sample). @since 1.0 */
+    uint64_t silhouette_points;
+} persona_cluster_scores;
+
+/** Initializer for #persona_cluster_scores (struct_size set, the rest 0). */
+#define PERSONA_CLUSTER_SCORES_INIT { sizeof(persona_cluster_scores), 0, 0.0, 0.0, 0.0, 0.0, 0 }
+
+/**
+ * Prepare a scores struct (struct_size set, the rest 0).
+ * @param[out] scores      the struct.
+ * @param[in]  struct_size sizeof(persona_cluster_scores) as the caller compiled it.
+ * @return #PERSONA_OK; #PERSONA_EINVAL (NULL or a size out of range).
+ * @since 1.0
+ */
+PERSONA_API int persona_cluster_scores_init(persona_cluster_scores *scores, uint32_t struct_size);
+
+/**
+ * Score a clustering: silhouette, Davies–Bouldin and Calinski–Harabasz as scikit-learn's
+ * silhouette_score, davies_bouldin_score and calinski_harabasz_score define them
+ * (Euclidean distances; cluster centres are the means of their points).
+ * @param[out] out    filled up to its struct_size.
+ * @param[in]  points n × d doubles, row-major, finite.
+ * @param[in]  n, d   as for persona_kmeans_fit().
+ * @param[in]  labels n cluster indexes, each < k.
+ * @param[in]  k      number of clusters (some may be empty).
+ * @param[in]  sample 0: the silhouette of every point (n² distances); else the silhouette
+ *                    of `sample` points drawn without replacement with `seed` (as
+ *                    scikit-learn's sample_size: distances within the sample only).
+ * @param[in]  seed   seed of the sample.
+ * @return #PERSONA_OK; #PERSONA_EINVAL (NULL, n or d out of range, a label >= k, a NaN or
+ *         infinite coordinate); #PERSONA_ENOMEM.
+ * @since 1.0
+ */
+PERSONA_API int persona_cluster_scores_get(persona_cluster_scores *out, const double *points,
+                                           size_t n, size_t d, const uint32_t *labels, uint32_t k,
+                                           uint64_t sample, uint64_t seed);
+
+/**
+ * Choosing k: a k-means fit for each k of k_min … k_max (the other options as given) and
+ * its scores, one row per k (the elbow in inertia, silhouette, Davies–Bouldin,
+ * Calinski–Harabasz).
+ * @param[out] rows      room for `capacity` rows; each needs its struct_size set.
+ * @param[in]  capacity  at least k_max - k_min + 1.
+ * @param[in]  points, n, d as for persona_kmeans_fit().
+ * @param[in]  k_min, k_max 1 <= k_min <= k_max <= n.
+ * @param[in]  opts      the fit's options (k is ignored); NULL = defaults.
+ * @param[in]  sample    the silhouette sample, as for persona_cluster_scores_get().
+ * @return #PERSONA_OK; #PERSONA_EBUFS (capacity too small; nothing done); the errors of
+ *         persona_kmeans_fit().
+ * @since 1.0
+ */
+PERSONA_API int persona_kmeans_choose_k(persona_cluster_scores *rows, size_t capacity,
+                                        const double *points, size_t n, size_t d, uint32_t k_min,
+                                        uint32_t k_max, const persona_kmeans_options *opts,
+                                        uint64_t sample);
+
 #ifdef __cplusplus
 }
 #endif

@@ -298,6 +298,15 @@ static void layout(void)
     FIELD(persona_kmeans_info, inertia, 24, 8);
     FIELD(persona_kmeans_info, iterations, 32, 4);
     FIELD(persona_kmeans_info, converged, 36, 4);
+
+    SIZE(persona_cluster_scores, 48);
+    FIELD(persona_cluster_scores, struct_size, 0, 4);
+    FIELD(persona_cluster_scores, k, 4, 4);
+    FIELD(persona_cluster_scores, silhouette, 8, 8);
+    FIELD(persona_cluster_scores, davies_bouldin, 16, 8);
+    FIELD(persona_cluster_scores, calinski_harabasz, 24, 8);
+    FIELD(persona_cluster_scores, inertia, 32, 8);
+    FIELD(persona_cluster_scores, silhouette_points, 40, 8);
 }
 
 static void constants(void)
@@ -557,6 +566,7 @@ static void initializers(void)
     INIT_FN_AND_MACRO(persona_rfm_entry, persona_rfm_entry_init, PERSONA_RFM_ENTRY_INIT);
     INIT_FN_AND_MACRO(persona_kmeans_options, persona_kmeans_options_init, PERSONA_KMEANS_OPTIONS_INIT);
     INIT_FN_AND_MACRO(persona_kmeans_info, persona_kmeans_info_init, PERSONA_KMEANS_INFO_INIT);
+    INIT_FN_AND_MACRO(persona_cluster_scores, persona_cluster_scores_init, PERSONA_CLUSTER_SCORES_INIT);
     /* The evaluation context's defaults are not zero (no hour, the store's clock). */
     INIT_FN_AND_MACRO_DEFAULTS(persona_eval_context, persona_eval_context_init,
                                PERSONA_EVAL_CONTEXT_INIT);

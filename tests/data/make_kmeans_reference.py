@@ -12,12 +12,19 @@ kmeans_small_init.csv       6 initial centres: points 0, 250, 500, 750, 1000, 12
 kmeans_small_sklearn_centers.csv, _labels.csv, _summary.csv (inertia, iterations)
                             sklearn.cluster.KMeans(n_clusters=6, init=those centres,
                             n_init=1, algorithm="lloyd", tol=1e-4, max_iter=300)
+kmeans_small_sklearn_scores.csv
+                            sklearn.metrics silhouette_score (exact), davies_bouldin_score
+                            and calinski_harabasz_score of labelings of the points: "fit"
+                            the labels above; "mod7" label = point index mod 7 (heavily
+                            mixed clusters); "gap" the fit's labels with cluster 2 renamed
+                            5 and 5 renamed 7, k = 8 (labels 2 and 6 empty)
 """
 import os
 import sys
 
 import numpy as np
 from sklearn.cluster import KMeans
+from sklearn.metrics import calinski_harabasz_score, davies_bouldin_score, silhouette_score
 
 
 def write(path, header, rows):
@@ -45,6 +52,14 @@ def main():
           [[int(v)] for v in km.labels_])
     write(os.path.join(out, "kmeans_small_sklearn_summary.csv"), "inertia,iterations",
           [[float(km.inertia_), int(km.n_iter_)]])
+    gap = km.labels_.copy()
+    gap[km.labels_ == 5] = 7
+    gap[km.labels_ == 2] = 5
+    labelings = [("fit", km.labels_, 6), ("mod7", np.arange(1500) % 7, 7), ("gap", gap, 8)]
+    write(os.path.join(out, "kmeans_small_sklearn_scores.csv"),
+          "labeling,k,silhouette,davies_bouldin,calinski_harabasz",
+          [[name, k, float(silhouette_score(x, lab)), float(davies_bouldin_score(x, lab)),
+            float(calinski_harabasz_score(x, lab))] for name, lab, k in labelings])
 
 
 if __name__ == "__main__":

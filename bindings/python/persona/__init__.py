@@ -22,7 +22,7 @@ from .identity import (ID_COOKIE, ID_CUSTOMER, ID_EMAIL, ID_HOST, ID_KEY, ID_PHO
                        LINK_OUTCOMES, LINK_SAME, AliasResult, normalize_identifier)
 from .segment import Rules
 from .rfm import RFM
-from .kmeans import KMeans
+from .kmeans import KMeans, choose_k, cluster_scores
 from .stability import adjusted_rand_index
 from .source import Source
 from .store import IngestStats, Store
@@ -48,7 +48,7 @@ def build_features():
 
 __all__ = [
     "Store", "Source", "IngestStats", "AliasResult", "CohortTable", "Funnel", "Rules", "RFM",
-    "KMeans",
+    "KMeans", "choose_k", "cluster_scores",
     "adjusted_rand_index",
     "PersonaError", "InvalidArgumentError", "OutOfMemoryError", "BufferTooSmallError",
     "NotFoundError", "ParseError", "PersonaIOError", "CorruptError", "VersionError",

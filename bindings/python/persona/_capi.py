@@ -414,6 +414,12 @@ PROTOTYPES = {
     "persona_kmeans_sizes": (STATUS, [P(c_uint64), c_size_t, KMeansHandle]),
     "persona_kmeans_predict": (STATUS, [P(c_uint32), P(c_double), KMeansHandle, P(c_double),
                                         c_size_t, c_size_t]),
+    "persona_cluster_scores_init": (STATUS, [P(S.persona_cluster_scores), c_uint32]),
+    "persona_cluster_scores_get": (STATUS, [P(S.persona_cluster_scores), P(c_double), c_size_t,
+                                            c_size_t, P(c_uint32), c_uint32, c_uint64, c_uint64]),
+    "persona_kmeans_choose_k": (STATUS, [P(S.persona_cluster_scores), c_size_t, P(c_double),
+                                         c_size_t, c_size_t, c_uint32, c_uint32,
+                                         P(S.persona_kmeans_options), c_uint64]),
 }
 
 

@@ -390,6 +390,19 @@ class persona_kmeans_info(Structure):
     ]
 
 
+class persona_cluster_scores(Structure):
+    _init_ = "persona_cluster_scores_init"
+    _fields_ = [
+        ("struct_size", c_uint32),
+        ("k", c_uint32),
+        ("silhouette", c_double),
+        ("davies_bouldin", c_double),
+        ("calinski_harabasz", c_double),
+        ("inertia", c_double),
+        ("silhouette_points", c_uint64),
+    ]
+
+
 ALL_STRUCTS = (
     persona_allocator, persona_event, persona_ingest_stats, persona_ingest_options,
     persona_attribute, persona_store_options, persona_store_info, persona_profile_info,
@@ -397,5 +410,5 @@ ALL_STRUCTS = (
     persona_erase_receipt, persona_identifier, persona_alias_result, persona_cohort_options,
     persona_funnel_step, persona_funnel_exclusion, persona_funnel_options,
     persona_segment_options, persona_eval_context, persona_rfm_options, persona_rfm_entry,
-    persona_kmeans_options, persona_kmeans_info,
+    persona_kmeans_options, persona_kmeans_info, persona_cluster_scores,
 )

@@ -14,7 +14,7 @@ from ctypes import byref, c_double, c_uint32, c_uint64
 from . import _optional
 from ._capi import KMeansHandle, lib, new_struct
 from ._handle import Handle
-from ._structs import persona_kmeans_info, persona_kmeans_options
+from ._structs import persona_cluster_scores, persona_kmeans_info, persona_kmeans_options
 
 ALGORITHMS = {"auto": 0, "lloyd": 1, "hamerly": 2}
 TINY_TOL = 5e-324  # tol=0 (stop only when the centres stop moving): 0 means "default" in C
@@ -168,3 +168,56 @@ class KMeans(Handle):
         if self._handle is None:
             raise ValueError("this KMeans is not fitted: call fit() first")
         return self._handle
+
+
+SCORE_FIELDS = ("k", "inertia", "silhouette", "davies_bouldin", "calinski_harabasz",
+                "silhouette_points")
+
+
+def _scores_dict(sc):
+    return {f: getattr(sc, f) for f in SCORE_FIELDS}
+
+
+def cluster_scores(X, labels, k=None, sample=0, seed=0):
+    """Silhouette, Davies–Bouldin and Calinski–Harabasz of a labeling, as scikit-learn's
+    silhouette_score, davies_bouldin_score and calinski_harabasz_score
+    (persona_cluster_scores_get), and the summed squared distance to the cluster means.
+    ``k``: the number of clusters (default max(labels) + 1); ``sample``: 0 = the exact
+    silhouette, else over that many points drawn with ``seed``. A dict; NaN where a score
+    needs at least two clusters."""
+    keep, ptr, n, d, _ = _points(X, "X")
+    labs = [int(v) for v in labels]
+    if len(labs) != n:
+        raise ValueError(f"{len(labs)} labels for {n} points")
+    if any(v < 0 for v in labs):
+        raise ValueError("labels must be >= 0")
+    k = max(labs) + 1 if k is None else k
+    lab = (c_uint32 * max(1, n))(*labs)
+    sc = new_struct(persona_cluster_scores)
+    lib.persona_cluster_scores_get(byref(sc), ptr, n, d, lab, k, sample, seed)
+    del keep
+    return _scores_dict(sc)
+
+
+def choose_k(X, k_range=range(2, 11), sample=0, **kmeans_options):
+    """Choosing k (persona_kmeans_choose_k): a KMeans fit for every k of ``k_range`` (a
+    range of consecutive k; other keywords as KMeans: n_init, random_state, max_iter, tol,
+    algorithm, threads) and its scores — the elbow in inertia, silhouette (higher is better),
+    Davies–Bouldin (lower), Calinski–Harabasz (higher). A pandas DataFrame indexed by k
+    when pandas is installed, else a list of dicts."""
+    ks = list(k_range)
+    if not ks or ks != list(range(ks[0], ks[-1] + 1)) or ks[0] < 1:
+        raise ValueError("k_range must be consecutive k >= 1, e.g. range(2, 11)")
+    keep, ptr, n, d, _ = _points(X, "X")
+    model = KMeans(ks[0], **kmeans_options)
+    o, keep_init = model._options(d)
+    rows = (persona_cluster_scores * len(ks))()
+    for r in rows:
+        lib.persona_cluster_scores_init(byref(r), ctypes.sizeof(r))
+    lib.persona_kmeans_choose_k(rows, len(ks), ptr, n, d, ks[0], ks[-1], byref(o), sample)
+    del keep, keep_init
+    table = [_scores_dict(r) for r in rows]
+    pd = _optional.pandas()
+    if pd is None:
+        return table
+    return pd.DataFrame(table).set_index("k")

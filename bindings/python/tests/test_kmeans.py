@@ -88,3 +88,36 @@ def test_errors():
         km.predict([[1.0, 2.0, 3.0]])
     with pytest.raises(ValueError, match="every row"):
         persona.KMeans(2).fit([[1.0, 2.0], [3.0]])
+
+
+def test_scores_equal_sklearn():
+    with open(os.path.join(DATA, "kmeans_small_sklearn_scores.csv"), newline="") as f:
+        rows = list(csv.DictReader(f))
+    fit = next(r for r in rows if r["labeling"] == "fit")
+    got = persona.cluster_scores(POINTS, WANT_LABELS)
+    assert got["k"] == 6 and got["silhouette_points"] == len(POINTS)
+    for key in ("silhouette", "davies_bouldin", "calinski_harabasz"):
+        assert got[key] == pytest.approx(float(fit[key]), rel=1e-12)
+    sampled = persona.cluster_scores(POINTS, WANT_LABELS, sample=500, seed=2)
+    assert sampled["silhouette_points"] == 500
+    assert sampled == persona.cluster_scores(POINTS, WANT_LABELS, sample=500, seed=2)
+    with pytest.raises(ValueError):
+        persona.cluster_scores(POINTS, WANT_LABELS[:-1])
+
+
+def test_choose_k_table():
+    pd = pytest.importorskip("pandas")
+    table = persona.choose_k(POINTS, range(2, 8), random_state=1, n_init=2)
+    assert isinstance(table, pd.DataFrame) and list(table.index) == [2, 3, 4, 5, 6, 7]
+    assert table["inertia"].is_monotonic_decreasing
+    assert list(table.columns) == ["inertia", "silhouette", "davies_bouldin",
+                                   "calinski_harabasz", "silhouette_points"]
+    one = persona.KMeans(4, random_state=1, n_init=2).fit(POINTS)
+    assert table.loc[4, "inertia"] == one.inertia_
+    with pytest.raises(ValueError):
+        persona.choose_k(POINTS, [2, 4])
+
+
+def test_choose_k_without_pandas(hide_numpy):
+    rows = persona.choose_k(POINTS, range(2, 4), random_state=1)
+    assert [r["k"] for r in rows] == [2, 3] and all(-1 <= r["silhouette"] <= 1 for r in rows)

@@ -464,6 +464,97 @@ static void test_sklearn(const char *dir)
     free(summary);
 }
 
+/* Two pairs on a line, {0, 1} and {10, 11}: silhouettes 9.5/10.5 and 8.5/9.5 (twice
+ * each), Davies–Bouldin (0.5 + 0.5) / 10 = 0.1, Calinski–Harabasz (2·25 + 2·25)·2 / 1 = 200,
+ * inertia 4 · 0.25 = 1. One cluster present: the three are NaN. */
+static void test_scores_hand(void)
+{
+    const double x[4] = { 0, 1, 10, 11 };
+    const uint32_t two[4] = { 0, 0, 1, 1 }, one[4] = { 2, 2, 2, 2 };
+    persona_cluster_scores sc = PERSONA_CLUSTER_SCORES_INIT;
+    CHECK_RC(persona_cluster_scores_get(&sc, x, 4, 1, two, 2, 0, 0), PERSONA_OK);
+    CHECK_NEAR(sc.silhouette, (9.5 / 10.5 + 8.5 / 9.5) / 2, 1e-15);
+    CHECK_NEAR(sc.davies_bouldin, 0.1, 1e-15);
+    CHECK_NEAR(sc.calinski_harabasz, 200, 1e-12);
+    CHECK(sc.inertia == 1 && sc.k == 2 && sc.silhouette_points == 4);
+    CHECK_RC(persona_cluster_scores_get(&sc, x, 4, 1, one, 3, 0, 0), PERSONA_OK);
+    CHECK(isnan(sc.silhouette) && isnan(sc.davies_bouldin) && isnan(sc.calinski_harabasz));
+    CHECK_RC(persona_cluster_scores_get(&sc, x, 4, 1, one, 2, 0, 0), PERSONA_EINVAL);
+    CHECK_MSG("label 2 of point 0");
+    const double bad[2] = { 0, NAN };
+    CHECK_RC(persona_cluster_scores_get(&sc, bad, 2, 1, two, 2, 0, 0), PERSONA_EINVAL);
+}
+
+/* scikit-learn's silhouette_score, davies_bouldin_score and calinski_harabasz_score of
+ * three labelings of the small file (tests/data/kmeans_small_sklearn_scores.csv). */
+static void test_scores_sklearn(const char *dir)
+{
+    char path[512];
+    size_t n, d, nl, one;
+    snprintf(path, sizeof path, "%s/kmeans_small_points.csv", dir);
+    double *x = read_csv(path, &n, &d);
+    snprintf(path, sizeof path, "%s/kmeans_small_sklearn_labels.csv", dir);
+    double *fit_l = read_csv(path, &nl, &one);
+    snprintf(path, sizeof path, "%s/kmeans_small_sklearn_scores.csv", dir);
+    FILE *f = fopen(path, "r");
+    CHECK(x && fit_l && f && nl == n);
+    if (!x || !fit_l || !f || nl != n)
+        return;
+    uint32_t *l = malloc(n * sizeof *l);
+    char line[512], name[32];
+    unsigned k;
+    double sil, db, ch;
+    int rows = 0;
+    if (!fgets(line, sizeof line, f)) /* header */
+        rows = -100;
+    while (fgets(line, sizeof line, f) &&
+           sscanf(line, "%31[^,],%u,%lf,%lf,%lf", name, &k, &sil, &db, &ch) == 5) {
+        for (size_t i = 0; i < n; i++) {
+            uint32_t fl = (uint32_t)fit_l[i];
+            l[i] = strcmp(name, "mod7") == 0 ? (uint32_t)(i % 7)
+                 : strcmp(name, "gap") == 0 ? (fl == 5 ? 7 : fl == 2 ? 5 : fl) : fl;
+        }
+        persona_cluster_scores sc = PERSONA_CLUSTER_SCORES_INIT;
+        CHECK_RC(persona_cluster_scores_get(&sc, x, n, d, l, k, 0, 0), PERSONA_OK);
+        CHECK_NEAR(sc.silhouette, sil, 1e-12 * (1 + fabs(sil)));
+        CHECK_NEAR(sc.davies_bouldin, db, 1e-12 * db);
+        CHECK_NEAR(sc.calinski_harabasz, ch, 1e-12 * ch);
+        /* a sample: reproducible, near the exact value */
+        persona_cluster_scores s1 = PERSONA_CLUSTER_SCORES_INIT, s2 = PERSONA_CLUSTER_SCORES_INIT;
+        CHECK_RC(persona_cluster_scores_get(&s1, x, n, d, l, k, 600, 9), PERSONA_OK);
+        CHECK_RC(persona_cluster_scores_get(&s2, x, n, d, l, k, 600, 9), PERSONA_OK);
+        CHECK(s1.silhouette_points == 600 && s1.silhouette == s2.silhouette);
+        CHECK(fabs(s1.silhouette - sil) < 0.05);
+        rows++;
+    }
+    CHECK(rows == 3);
+    fclose(f);
+    /* choosing k on the same points: a row per k, the fit's inertia falling with k */
+    persona_cluster_scores t[5];
+    for (int i = 0; i < 5; i++)
+        t[i] = (persona_cluster_scores)PERSONA_CLUSTER_SCORES_INIT;
+    persona_kmeans_options o = PERSONA_KMEANS_OPTIONS_INIT;
+    o.seed = 4;
+    o.n_init = 3;
+    CHECK_RC(persona_kmeans_choose_k(t, 4, x, n, d, 2, 6, &o, 0), PERSONA_EBUFS);
+    CHECK_RC(persona_kmeans_choose_k(t, 5, x, n, d, 2, 6, &o, 0), PERSONA_OK);
+    for (int i = 0; i < 5; i++) {
+        CHECK(t[i].k == (uint32_t)(2 + i) && t[i].silhouette_points == n);
+        if (i)
+            CHECK(t[i].inertia < t[i - 1].inertia);
+    }
+    o.k = 4;
+    persona_kmeans *m = NULL;
+    CHECK_RC(persona_kmeans_fit(&m, x, n, d, &o, NULL), PERSONA_OK);
+    if (m)
+        CHECK(info_of(m).inertia == t[2].inertia);
+    persona_kmeans_free(m);
+    CHECK_RC(persona_kmeans_choose_k(t, 5, x, n, d, 3, 2, &o, 0), PERSONA_EINVAL);
+    free(l);
+    free(x);
+    free(fit_l);
+}
+
 int main(int argc, char **argv)
 {
     test_hand_worked();
@@ -473,5 +564,7 @@ int main(int argc, char **argv)
     test_plusplus();
     test_errors();
     test_sklearn(argc > 1 ? argv[1] : "tests/data");
+    test_scores_hand();
+    test_scores_sklearn(argc > 1 ? argv[1] : "tests/data");
     return check_report("test_kmeans");
 }

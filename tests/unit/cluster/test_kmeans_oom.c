@@ -3,7 +3,7 @@
  * two threads, with the N-th allocation failing once and from N on, for N = 1, 2, … until
  * the call succeeds. A failed fit returns PERSONA_ENOMEM, NULLs its out-pointer, leaves the
  * labels as they were and leaks nothing; the fit that finally succeeds gives the reference
- * result. Predicting allocates nothing. Every allocation call site of lib/cluster/ must be
+ * result. The same for scores and choosing k. Predicting allocates nothing. Every allocation call site of lib/cluster/ must be
  * reached.
  *
  * usage: test_kmeans_oom [LIB_DIR] (default: lib, from the source tree's root). */
@@ -107,6 +107,37 @@ int main(int argc, char **argv)
         g.algorithm = alg;
         check_fit(&g, "an empty cluster");
     }
+    /* scores (exact and sampled silhouette) and choosing k */
+    uint32_t *lab = malloc(N * sizeof *lab);
+    for (size_t i = 0; i < N; i++)
+        lab[i] = (uint32_t)(i % 4);
+    for (int what = 0; what < 3; what++) {
+        persona_cluster_scores want[3], got[3];
+        for (uint64_t n = 0;; n++) { /* n = 0: the reference, without injection */
+            for (int r = 0; r < 3; r++)
+                got[r] = (persona_cluster_scores)PERSONA_CLUSTER_SCORES_INIT;
+            uint64_t live0 = failalloc_live();
+            if (n)
+                failalloc_arm(n, n % 2 ? FAILALLOC_ONCE : FAILALLOC_FROM_N);
+            int rc = what == 2 ? persona_kmeans_choose_k(got, 3, points, 400, D, 2, 4, &o, 100)
+                               : persona_cluster_scores_get(got, points, what ? N : 500, D, lab, 4,
+                                                           what ? 300 : 0, 1);
+            int injected = n ? failalloc_disarm() : 0;
+            counted++;
+            CHECK(failalloc_live() == live0);
+            if (rc == PERSONA_OK) {
+                if (n == 0)
+                    memcpy(want, got, sizeof want);
+                else
+                    CHECK(memcmp(got, want, (what == 2 ? 3 : 1) * sizeof *got) == 0);
+            } else {
+                CHECK_RC(rc, PERSONA_ENOMEM);
+            }
+            if (n && !injected)
+                break;
+        }
+    }
+    free(lab);
     /* predicting allocates nothing */
     persona_kmeans *m = NULL;
     CHECK_RC(persona_kmeans_fit(&m, points, N, D, &o, NULL), PERSONA_OK);
@@ -116,7 +147,7 @@ int main(int argc, char **argv)
     CHECK(!failalloc_disarm());
     persona_kmeans_free(m);
     fprintf(stderr, "%d runs under injection\n", counted);
-    static const char *const files[] = { "kmeans.c", "kmeans_init.c", "kmeans_iter.c" };
-    check_oom_sites(argc > 1 ? argv[1] : "lib", "cluster", files, 3, 15, "k-means");
+    static const char *const files[] = { "kmeans.c", "kmeans_init.c", "kmeans_iter.c", "scores.c" };
+    check_oom_sites(argc > 1 ? argv[1] : "lib", "cluster", files, 4, 30, "k-means");
     return check_report("test_kmeans_oom");
 }
