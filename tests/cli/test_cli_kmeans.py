@@ -91,3 +91,32 @@ def test_errors(persona, tmp_path):
     r = persona("kmeans")
     assert r.code == 2 and "--points" in r.err
     assert persona("kmeans", "--help").code == 0
+
+
+def test_retail_rfm_equals_sklearn(persona, tmp_path):
+    """The benchmark's retail RFM features (shared/bench/gen/retail.py --k 4 --k 8), k = 4 and
+    8 from its initial centres: scikit-learn's iterations, labels, sizes, and centres and
+    inertia to 1e-12 (tests/data/retail_rfm_kmeans_sklearn.json, made by
+    tests/data/make_retail_kmeans_reference.py)."""
+    import subprocess
+    import sys
+    from conftest import SHARED
+    gen = os.path.join(SHARED, "bench", "gen", "retail.py")
+    src = os.path.join(SHARED, "data", "online_retail.csv.gz")
+    if not (os.path.exists(gen) and os.path.exists(src)):
+        import pytest
+        pytest.skip("shared/bench or shared/data not found")
+    prefix = str(tmp_path / "retail")
+    subprocess.run([sys.executable, gen, "--k", "4", "--k", "8", src, prefix], check=True,
+                   capture_output=True)
+    want = json.load(open(os.path.join(DATA, "retail_rfm_kmeans_sklearn.json")))
+    for k in (4, 8):
+        labels = tmp_path / f"labels{k}.csv"
+        r = persona("kmeans", "--points", prefix + ".rfm.csv", "--init",
+                    f"{prefix}.rfm.init_k{k}.csv", "--format", "json", "--labels", str(labels))
+        assert r.code == 0, r.err
+        got, ref = json.loads(r.out), want[f"k{k}"]
+        assert got["iterations"] == ref["iterations"] and got["sizes"] == ref["sizes"]
+        assert close(got["inertia"], ref["inertia"])
+        assert all(close(a, b) for row, w in zip(got["centers"], ref["centers"]) for a, b in zip(row, w))
+        assert [int(v) for v in labels.read_text().split()[1:]] == ref["labels"]
