@@ -192,6 +192,42 @@ PERSONA_API int persona_kmeans_sizes(uint64_t *out, size_t capacity, const perso
 PERSONA_API int persona_kmeans_predict(uint32_t *labels, double *dist2, const persona_kmeans *model,
                                        const double *points, size_t n, size_t d);
 
+/**
+ * A cluster's centre as z-scores: (centre − mean) / standard deviation of each dimension
+ * over the fitted points (ddof 0; 0 for a dimension without spread).
+ * @param[out] out      d z-scores.
+ * @param[in]  capacity room in out, at least d.
+ * @param[in]  model    the model.
+ * @param[in]  cluster  0 … k-1.
+ * @return #PERSONA_OK; #PERSONA_EBUFS; #PERSONA_EINVAL (NULL, cluster out of range).
+ * @since 1.0
+ */
+PERSONA_API int persona_kmeans_zscores(double *out, size_t capacity, const persona_kmeans *model,
+                                       uint32_t cluster);
+
+/**
+ * A cluster's persona in plain words, from its centre's z-scores: the dimensions with
+ * |z| >= 0.5, most distinctive first (ties by dimension), at most four, each as
+ * "very high NAME" (z >= 1.5), "high NAME" (0.5 <= z < 1.5), "low NAME" or "very low NAME",
+ * with the centre's value in parentheses; "typical" when none; then the cluster's share
+ * and size: "very high monetary (8.21), low recency (1.3): 12.3 % of points (523)".
+ * NUL-terminated.
+ * @param[out] buf      room for `capacity` bytes (may be NULL with capacity 0 to ask the
+ *                      length).
+ * @param[in]  capacity its size.
+ * @param[out] out_len  the length without the NUL (also on EBUFS), or NULL.
+ * @param[in]  model    the model.
+ * @param[in]  cluster  0 … k-1.
+ * @param[in]  names    d names of the dimensions (UTF-8, borrowed), or NULL for x0, x1, ….
+ * @param[in]  n_names  d when names are given.
+ * @return #PERSONA_OK; #PERSONA_EBUFS; #PERSONA_EINVAL (NULL model, cluster out of range,
+ *         n_names not d, a NULL name).
+ * @since 1.0
+ */
+PERSONA_API int persona_kmeans_describe(char *buf, size_t capacity, size_t *out_len,
+                                        const persona_kmeans *model, uint32_t cluster,
+                                        const char *const *names, size_t n_names);
+
 /** How well labels separate points (scikit-learn's definitions, docs/kmeans.md "Choosing
  * k"). Filled by the library up to the caller's struct_size. */
 typedef struct persona_cluster_scores {

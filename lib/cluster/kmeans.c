@@ -1,10 +1,12 @@
 /* The k-means handle: options, the runs of a fit (n_init, the best kept), the getters and
  * the assignment of new points. */
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "cluster/kmeans_internal.h"
 #include "core/alloc.h"
+#include "core/buf.h"
 #include "core/error.h"
 #include "core/parallel.h"
 #include "core/rng.h"
@@ -26,6 +28,22 @@ static int check_finite(const double *v, size_t rows, size_t d, const char *what
                 return persona__fail(PERSONA_EINVAL, "%s: row %zu, column %zu is %s", what, r, j,
                                      isnan(v[r * d + j]) ? "NaN" : "infinite");
     return PERSONA_OK;
+}
+
+/* Mean and standard deviation (ddof 0) of each dimension, in point order. */
+static void column_spread(const double *x, size_t n, size_t d, double *mean, double *sd)
+{
+    for (size_t j = 0; j < d; j++) {
+        double s = 0, q = 0;
+        for (size_t i = 0; i < n; i++)
+            s += x[i * d + j];
+        mean[j] = s / (double)n;
+        for (size_t i = 0; i < n; i++) {
+            double t = x[i * d + j] - mean[j];
+            q += t * t;
+        }
+        sd[j] = sqrt(q / (double)n);
+    }
 }
 
 static int read_options(persona_kmeans_options *o, const persona_kmeans_options *in, size_t n,
@@ -67,6 +85,8 @@ PERSONA_API void persona_kmeans_free(persona_kmeans *m)
         return;
     persona__free(m->centers);
     persona__free(m->sizes);
+    persona__free(m->mean);
+    persona__free(m->sd);
     persona__free(m);
 }
 
@@ -99,8 +119,10 @@ PERSONA_API int persona_kmeans_fit(persona_kmeans **out, const double *points, s
     if (m) {
         m->centers = persona__realloc_array(NULL, kdn, sizeof *m->centers);
         m->sizes = persona__calloc(o.k, sizeof *m->sizes);
+        m->mean = persona__calloc(d, sizeof *m->mean);
+        m->sd = persona__calloc(d, sizeof *m->sd);
     }
-    if (!m || !m->centers || !m->sizes || !trial || !labels || !sizes ||
+    if (!m || !m->centers || !m->sizes || !m->mean || !m->sd || !trial || !labels || !sizes ||
         (o.n_init > 1 && !best_labels)) {
         rc = persona__fail_nomem();
         goto done;
@@ -134,6 +156,7 @@ PERSONA_API int persona_kmeans_fit(persona_kmeans **out, const double *points, s
     m->k = o.k;
     m->d = d;
     m->n = n;
+    column_spread(points, n, d, m->mean, m->sd);
     if (labels_out)
         memcpy(labels_out, best_labels ? best_labels : labels, n * sizeof *labels_out);
     *out = m;
@@ -195,4 +218,76 @@ PERSONA_API int persona_kmeans_predict(uint32_t *labels, double *dist2, const pe
             dist2[i] = d2;
     }
     return PERSONA_OK;
+}
+
+PERSONA_API int persona_kmeans_zscores(double *out, size_t capacity, const persona_kmeans *m,
+                                       uint32_t cluster)
+{
+    if (!out || !m)
+        return persona__fail(PERSONA_EINVAL, "%s is NULL", out ? "model" : "out");
+    if (cluster >= m->k)
+        return persona__fail(PERSONA_EINVAL, "cluster %u: the model has %u", cluster, m->k);
+    if (capacity < m->d)
+        return persona__fail(PERSONA_EBUFS, "room for %zu z-scores, %zu needed", capacity, m->d);
+    const double *c = m->centers + (size_t)cluster * m->d;
+    for (size_t j = 0; j < m->d; j++)
+        out[j] = m->sd[j] > 0 ? (c[j] - m->mean[j]) / m->sd[j] : 0;
+    return PERSONA_OK;
+}
+
+#define DESCRIBE_MOST 4
+
+PERSONA_API int persona_kmeans_describe(char *buf, size_t capacity, size_t *out_len,
+                                        const persona_kmeans *m, uint32_t cluster,
+                                        const char *const *names, size_t n_names)
+{
+    if (!m || (!buf && capacity))
+        return persona__fail(PERSONA_EINVAL, "%s is NULL", !m ? "model" : "buf");
+    if (cluster >= m->k)
+        return persona__fail(PERSONA_EINVAL, "cluster %u: the model has %u", cluster, m->k);
+    if (names && n_names != m->d)
+        return persona__fail(PERSONA_EINVAL, "%zu names for %zu dimensions", n_names, m->d);
+    for (size_t j = 0; names && j < n_names; j++)
+        if (!names[j])
+            return persona__fail(PERSONA_EINVAL, "name %zu is NULL", j);
+    double *z = persona__realloc_array(NULL, m->d, sizeof *z);
+    persona__buf b;
+    persona__buf_init(&b);
+    if (!z)
+        return persona__fail_nomem();
+    persona_kmeans_zscores(z, m->d, m, cluster);
+    size_t said = 0;
+    char tmp[64];
+    while (said < DESCRIBE_MOST) {
+        /* the most distinctive dimension not said yet (ties: lower index); said ones are NaN */
+        size_t j = m->d;
+        for (size_t q = 0; q < m->d; q++)
+            if (!isnan(z[q]) && (j == m->d || fabs(z[q]) > fabs(z[j])))
+                j = q;
+        if (j == m->d || fabs(z[j]) < 0.5)
+            break;
+        double zj = z[j];
+        z[j] = NAN;
+        if (said++)
+            persona__buf_puts(&b, ", ");
+        persona__buf_puts(&b, zj >= 1.5 ? "very high " : zj >= 0.5 ? "high " : zj > -1.5 ? "low " : "very low ");
+        if (names) {
+            persona__buf_puts(&b, names[j]);
+        } else {
+            snprintf(tmp, sizeof tmp, "x%zu", j);
+            persona__buf_puts(&b, tmp);
+        }
+        snprintf(tmp, sizeof tmp, " (%.4g)", m->centers[(size_t)cluster * m->d + j]);
+        persona__buf_puts(&b, tmp);
+    }
+    if (!said)
+        persona__buf_puts(&b, "typical");
+    snprintf(tmp, sizeof tmp, ": %.1f %% of points (%llu)",
+             m->n ? 100.0 * (double)m->sizes[cluster] / (double)m->n : 0.0,
+             (unsigned long long)m->sizes[cluster]);
+    persona__buf_puts(&b, tmp);
+    int rc = b.failed ? persona__fail_nomem() : persona__copy_out(buf, capacity, out_len, b.data, b.len);
+    persona__buf_free(&b);
+    persona__free(z);
+    return rc;
 }

@@ -16,6 +16,7 @@ struct persona_kmeans {
     uint32_t k;
     size_t d, n;
     double *centers; /* k × d */
+    double *mean, *sd; /* d: of the fitted points (ddof 0), for z-scores */
     uint64_t *sizes; /* k */
     double inertia;
     uint32_t iterations;

@@ -66,3 +66,21 @@ int persona__struct_init(void *dst, uint32_t struct_size, size_t our_size, size_
     memcpy(dst, &struct_size, sizeof struct_size);
     return PERSONA_OK;
 }
+
+/* Copy a string into a caller buffer with the EBUFS protocol. */
+int persona__copy_out(char *buf, size_t capacity, size_t *out_len, const char *s, size_t len)
+{
+    if (out_len)
+        *out_len = len;
+    if (!buf && capacity)
+        return persona__fail(PERSONA_EINVAL, "buf is NULL but capacity is %zu", capacity);
+    if (capacity <= len) {
+        if (capacity)
+            buf[0] = '\0';
+        return persona__fail(PERSONA_EBUFS, "buffer of %zu bytes is too small: %zu needed",
+                             capacity, len + 1);
+    }
+    memcpy(buf, s, len);
+    buf[len] = '\0';
+    return PERSONA_OK;
+}

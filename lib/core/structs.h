@@ -27,6 +27,10 @@ int persona__struct_out(void *dst, const void *src, size_t src_size, size_t min_
 int persona__struct_init(void *dst, uint32_t struct_size, size_t our_size, size_t min_size,
                          const char *name);
 
+/* Copy string s (len bytes) into a caller buffer with the EBUFS protocol (CONVENTIONS §7):
+ * *out_len = len always; NUL-terminated when it fits; EBUFS (buf[0] = NUL) when not. */
+int persona__copy_out(char *buf, size_t capacity, size_t *out_len, const char *s, size_t len);
+
 /* Defines the public persona_<type>_init(ptr, struct_size) of a struct: zeroed with
  * struct_size set, for bindings that cannot use the _INIT macros. */
 #define PERSONA__DEFINE_INIT(type, fn)                                                      \

@@ -6,9 +6,9 @@
 
 #include "core/buf.h"
 #include "core/error.h"
+#include "core/structs.h"
 #include "segment/rule_eval.h"
 
-int persona__copy_out(char *buf, size_t capacity, size_t *out_len, const char *s, size_t len);
 
 static void put_value(persona__buf *b, const rvalue *v)
 {

@@ -5,6 +5,7 @@
 
 #include "core/alloc.h"
 #include "core/error.h"
+#include "core/structs.h"
 #include "core/utf8.h"
 #include "persona/event.h"
 #include "segment/rule_ast.h"
@@ -527,7 +528,6 @@ PERSONA_API int persona_segment_model_mode(int32_t *out, const persona_segment_m
     return PERSONA_OK;
 }
 
-int persona__copy_out(char *buf, size_t capacity, size_t *out_len, const char *s, size_t len);
 
 PERSONA_API int persona_segment_model_name(char *buf, size_t capacity, size_t *out_len,
                                            const persona_segment_model *m, size_t index)

@@ -276,24 +276,6 @@ PERSONA_API int persona_store_info_get(persona_store_info *out, const persona_st
     return persona__struct_out(out, &info, sizeof info, sizeof info, "persona_store_info");
 }
 
-/* Copy a string into a caller buffer with the EBUFS protocol. */
-int persona__copy_out(char *buf, size_t capacity, size_t *out_len, const char *s, size_t len)
-{
-    if (out_len)
-        *out_len = len;
-    if (!buf && capacity)
-        return persona__fail(PERSONA_EINVAL, "buf is NULL but capacity is %zu", capacity);
-    if (capacity <= len) {
-        if (capacity)
-            buf[0] = '\0';
-        return persona__fail(PERSONA_EBUFS, "buffer of %zu bytes is too small: %zu needed",
-                             capacity, len + 1);
-    }
-    memcpy(buf, s, len);
-    buf[len] = '\0';
-    return PERSONA_OK;
-}
-
 static int intern_at(char *buf, size_t capacity, size_t *out_len, const persona_store *store,
                      const persona__intern *t, uint64_t index, const char *what)
 {

@@ -9,6 +9,7 @@
 #include "core/buf.h"
 #include "core/intern.h"
 #include "core/pairmap.h"
+#include "core/structs.h"
 #include "eventlog.h"
 #include "persona/identity.h"
 #include "persona/store.h"
@@ -370,7 +371,6 @@ int persona__store_ingest_batch(persona_store *s, const persona_event *events, s
                                 const uint64_t *lines, uint64_t ordinal_base, int strict,
                                 persona_ingest_stats *stats);
 /* Copy a string into a caller buffer: EBUFS (with the needed length) when too small. */
-int persona__copy_out(char *buf, size_t capacity, size_t *out_len, const char *s, size_t len);
 /* persona_store_open() of a snapshot held in memory (the fuzz target's way in). */
 int persona__store_open_memory(persona_store **out, const void *data, size_t len);
 /* Count a reject in stats with its example line. */

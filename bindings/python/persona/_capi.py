@@ -414,6 +414,8 @@ PROTOTYPES = {
     "persona_kmeans_sizes": (STATUS, [P(c_uint64), c_size_t, KMeansHandle]),
     "persona_kmeans_predict": (STATUS, [P(c_uint32), P(c_double), KMeansHandle, P(c_double),
                                         c_size_t, c_size_t]),
+    "persona_kmeans_zscores": (STATUS, [P(c_double), c_size_t, KMeansHandle, c_uint32]),
+    "persona_kmeans_describe": (STATUS, BUF + [KMeansHandle, c_uint32, P(c_char_p), c_size_t]),
     "persona_cluster_scores_init": (STATUS, [P(S.persona_cluster_scores), c_uint32]),
     "persona_cluster_scores_get": (STATUS, [P(S.persona_cluster_scores), P(c_double), c_size_t,
                                             c_size_t, P(c_uint32), c_uint32, c_uint64, c_uint64]),

@@ -12,7 +12,7 @@ import ctypes
 from ctypes import byref, c_double, c_uint32, c_uint64
 
 from . import _optional
-from ._capi import KMeansHandle, lib, new_struct
+from ._capi import KMeansHandle, encode, lib, new_struct, read_string
 from ._handle import Handle
 from ._structs import persona_cluster_scores, persona_kmeans_info, persona_kmeans_options
 
@@ -153,6 +153,32 @@ class KMeans(Handle):
     def fit_predict(self, X, y=None):
         """fit(X) and its labels."""
         return self.fit(X, y).labels_
+
+    def zscores(self, cluster):
+        """The cluster's centre as z-scores of the fitted points' dimensions
+        (persona_kmeans_zscores): a list of d floats."""
+        d = self.n_features_in_
+        out = (c_double * d)()
+        lib.persona_kmeans_zscores(out, d, self._live(), cluster)
+        return list(out)
+
+    def describe(self, cluster, names=None):
+        """The cluster's persona in plain words (persona_kmeans_describe), e.g. "very high
+        monetary (8.21), low recency (1.3): 12.3 % of points (523)". ``names`` defaults to
+        the DataFrame's columns, else x0, x1, …"""
+        names = names if names is not None else getattr(self, "feature_names_in_", None)
+        handle = self._live()
+        arr, n = None, 0
+        if names is not None:
+            names = [str(v) for v in names]
+            arr = (ctypes.c_char_p * len(names))(*[encode(v, "name") for v in names])
+            n = len(names)
+        return read_string(lib.persona_kmeans_describe, handle, cluster, arr, n)
+
+    @property
+    def personas_(self):
+        """describe() of every cluster, in cluster order."""
+        return [self.describe(c) for c in range(len(self.sizes_))]
 
     def score(self, X):
         """Minus the sum of squared distances of the points to their nearest centres (as

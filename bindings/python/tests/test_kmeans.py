@@ -121,3 +121,15 @@ def test_choose_k_table():
 def test_choose_k_without_pandas(hide_numpy):
     rows = persona.choose_k(POINTS, range(2, 4), random_state=1)
     assert [r["k"] for r in rows] == [2, 3] and all(-1 <= r["silhouette"] <= 1 for r in rows)
+
+
+def test_personas():
+    pd = pytest.importorskip("pandas")
+    frame = pd.DataFrame([[0.0, 10.0]] * 8 + [[10.0, 0.0]] * 2, columns=["recency", "monetary"])
+    km = persona.KMeans(2, init=[[0.0, 10.0], [10.0, 0.0]]).fit(frame)
+    assert km.zscores(1) == [2.0, -2.0]
+    assert km.personas_ == ["low recency (0), high monetary (10): 80.0 % of points (8)",
+                            "very high recency (10), very low monetary (0): 20.0 % of points (2)"]
+    assert km.describe(0, names=["r", "m"]).startswith("low r (0), high m (10)")
+    with pytest.raises(persona.InvalidArgumentError):
+        km.describe(5)

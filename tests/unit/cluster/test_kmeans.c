@@ -555,6 +555,50 @@ static void test_scores_sklearn(const char *dir)
     free(fit_l);
 }
 
+/* Personas: two features, one cluster far above the mean in the first and below in the
+ * second. Points: 8 at (0, 10), 2 at (10, 0): means (2, 8), standard deviations (4, 4);
+ * cluster of the 2: z = (+2, -2) -> "very high a (10), very low b (0): 20.0 % of points
+ * (2)"; the other: z = (-0.5, +0.5) -> "low a (0), high b (10): 80.0 % of points (8)" (ties
+ * in |z| by dimension). */
+static void test_describe(void)
+{
+    double x[20];
+    for (int i = 0; i < 10; i++) {
+        x[2 * i] = i < 8 ? 0 : 10;
+        x[2 * i + 1] = i < 8 ? 10 : 0;
+    }
+    const double init[4] = { 0, 10, 10, 0 };
+    persona_kmeans *m = fit(x, 10, 2, 2, init, PERSONA_KMEANS_AUTO, 1, NULL);
+    if (!m)
+        return;
+    double z[2];
+    CHECK_RC(persona_kmeans_zscores(z, 2, m, 1), PERSONA_OK);
+    CHECK(z[0] == 2 && z[1] == -2);
+    const char *names[2] = { "a", "b" };
+    char buf[256];
+    size_t len = 0;
+    CHECK_RC(persona_kmeans_describe(buf, sizeof buf, &len, m, 1, names, 2), PERSONA_OK);
+    CHECK_STR(buf, "very high a (10), very low b (0): 20.0 % of points (2)");
+    CHECK_RC(persona_kmeans_describe(buf, sizeof buf, NULL, m, 0, names, 2), PERSONA_OK);
+    CHECK_STR(buf, "low a (0), high b (10): 80.0 % of points (8)");
+    CHECK_RC(persona_kmeans_describe(buf, sizeof buf, NULL, m, 0, NULL, 0), PERSONA_OK);
+    CHECK_STR(buf, "low x0 (0), high x1 (10): 80.0 % of points (8)");
+    CHECK_RC(persona_kmeans_describe(buf, 5, &len, m, 1, names, 2), PERSONA_EBUFS);
+    CHECK(len == strlen("very high a (10), very low b (0): 20.0 % of points (2)"));
+    CHECK_RC(persona_kmeans_describe(buf, sizeof buf, NULL, m, 2, names, 2), PERSONA_EINVAL);
+    CHECK_RC(persona_kmeans_describe(buf, sizeof buf, NULL, m, 0, names, 1), PERSONA_EINVAL);
+    CHECK_RC(persona_kmeans_zscores(z, 1, m, 0), PERSONA_EBUFS);
+    persona_kmeans_free(m);
+    /* no spread anywhere: typical */
+    const double same[3] = { 4, 4, 4 };
+    persona_kmeans *t = fit(same, 3, 1, 1, NULL, PERSONA_KMEANS_AUTO, 1, NULL);
+    if (t) {
+        CHECK_RC(persona_kmeans_describe(buf, sizeof buf, NULL, t, 0, NULL, 0), PERSONA_OK);
+        CHECK_STR(buf, "typical: 100.0 % of points (3)");
+    }
+    persona_kmeans_free(t);
+}
+
 int main(int argc, char **argv)
 {
     test_hand_worked();
@@ -565,6 +609,7 @@ int main(int argc, char **argv)
     test_errors();
     test_sklearn(argc > 1 ? argv[1] : "tests/data");
     test_scores_hand();
+    test_describe();
     test_scores_sklearn(argc > 1 ? argv[1] : "tests/data");
     return check_report("test_kmeans");
 }

@@ -141,6 +141,22 @@ int main(int argc, char **argv)
     /* predicting allocates nothing */
     persona_kmeans *m = NULL;
     CHECK_RC(persona_kmeans_fit(&m, points, N, D, &o, NULL), PERSONA_OK);
+    char want[256], got[256];
+    CHECK_RC(persona_kmeans_describe(want, sizeof want, NULL, m, 1, NULL, 0), PERSONA_OK);
+    for (uint64_t n = 1;; n++) {
+        uint64_t live0 = failalloc_live();
+        failalloc_arm(n, FAILALLOC_ONCE);
+        int rc = persona_kmeans_describe(got, sizeof got, NULL, m, 1, NULL, 0);
+        int injected = failalloc_disarm();
+        counted++;
+        CHECK(failalloc_live() == live0);
+        if (rc == PERSONA_OK)
+            CHECK(strcmp(got, want) == 0);
+        else
+            CHECK_RC(rc, PERSONA_ENOMEM);
+        if (!injected)
+            break;
+    }
     uint32_t l[10];
     failalloc_arm(1, FAILALLOC_FROM_N);
     CHECK_RC(persona_kmeans_predict(l, NULL, m, points, 10, D), PERSONA_OK);
