@@ -312,13 +312,15 @@ static int run(const km_args *a)
             pts.v[i * d + j] = (pts.v[i * d + j] - mean[j]) / sd[j];
     }
     if (!rc && a->init && strcmp(a->init, "kmeans++") != 0 && strcmp(a->init, "k-means++") != 0) {
-        char *want = malloc(d * 4097 + 1);
-        want[0] = '\0';
-        for (size_t j = 0; j < d; j++) {
-            strcat(want, j ? "," : "");
-            strcat(want, pts.names[j]);
+        char *want = malloc(d * 4097 + 1); /* the points' column names, comma-separated */
+        if (want) {
+            want[0] = '\0';
+            for (size_t j = 0; j < d; j++) {
+                strcat(want, j ? "," : "");
+                strcat(want, pts.names[j]);
+            }
         }
-        rc = read_table(&init, a->init, want, "init");
+        rc = want ? read_table(&init, a->init, want, "init") : cli_error(EXIT_RUNTIME, "out of memory");
         free(want);
         if (!rc && a->k && init.rows != o.k)
             rc = cli_error(EXIT_USAGE, "kmeans: %s has %zu centres, -k is %u", a->init, init.rows, o.k);

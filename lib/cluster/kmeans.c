@@ -19,8 +19,7 @@
 PERSONA__DEFINE_INIT(persona_kmeans_options, persona_kmeans_options_init)
 PERSONA__DEFINE_INIT(persona_kmeans_info, persona_kmeans_info_init)
 
-/* The first coordinate that is NaN or infinite, as "row r, column c" in the error. */
-static int check_finite(const double *v, size_t rows, size_t d, const char *what)
+int persona__km_check_finite(const double *v, size_t rows, size_t d, const char *what)
 {
     for (size_t r = 0; r < rows; r++)
         for (size_t j = 0; j < d; j++)
@@ -75,7 +74,7 @@ static int read_options(persona_kmeans_options *o, const persona_kmeans_options 
         return persona__fail(PERSONA_EINVAL, "n_init = %u with given initial centres (one run only)",
                              o->n_init);
     if (o->init_centers)
-        return check_finite(o->init_centers, o->k, d, "init_centers");
+        return persona__km_check_finite(o->init_centers, o->k, d, "init_centers");
     return PERSONA_OK;
 }
 
@@ -106,7 +105,7 @@ PERSONA_API int persona_kmeans_fit(persona_kmeans **out, const double *points, s
     persona_kmeans_options o;
     int rc = read_options(&o, opts, n, d);
     if (!rc)
-        rc = check_finite(points, n, d, "points");
+        rc = persona__km_check_finite(points, n, d, "points");
     if (rc)
         return rc;
     km_data kd = { points, n, d, o.k, persona__threads((int)o.threads) };

@@ -53,6 +53,10 @@ static inline double persona__km_dist2(const double *a, const double *b, size_t 
     return s;
 }
 
+/* PERSONA_OK, or EINVAL naming the first coordinate of the rows × d values that is NaN or
+ * infinite ("WHAT: row r, column c is NaN"). */
+int persona__km_check_finite(const double *v, size_t rows, size_t d, const char *what);
+
 /* The nearest of k centres (lowest index among equals) and its squared distance. */
 uint32_t persona__km_nearest(const double *x, const double *centers, uint32_t k, size_t d,
                              double *dist2);

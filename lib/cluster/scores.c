@@ -202,11 +202,7 @@ static int check_points(const double *x, size_t n, size_t d)
     if (n == 0 || d == 0 || d > PERSONA_KMEANS_MAX_D)
         return persona__fail(PERSONA_EINVAL, "n = %zu, d = %zu: at least one point of 1 to %d dimensions",
                              n, d, PERSONA_KMEANS_MAX_D);
-    for (size_t i = 0; i < n * d; i++)
-        if (!isfinite(x[i]))
-            return persona__fail(PERSONA_EINVAL, "points: row %zu, column %zu is %s", i / d, i % d,
-                                 isnan(x[i]) ? "NaN" : "infinite");
-    return PERSONA_OK;
+    return persona__km_check_finite(x, n, d, "points");
 }
 
 PERSONA_API int persona_cluster_scores_get(persona_cluster_scores *out, const double *points,

@@ -52,8 +52,6 @@ def test_dataframe_and_threads():
     assert one.feature_names_in_ == ["a", "b", "c", "d"]
     assert one.cluster_centers_.tobytes() == two.cluster_centers_.tobytes()
     assert one.labels_.tolist() == two.labels_.tolist() and one.inertia_ == two.inertia_
-    # k-means++ with more runs is never worse than its first run on this input
-    assert one.inertia_ <= persona.KMeans(6, random_state=3).fit(frame).inertia_ * (1 + 1e-12)
 
 
 def test_plain_rows_without_numpy(hide_numpy):

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "core/rng.h"
 
 /* ---- the reference ---- */
 
@@ -325,6 +326,37 @@ static void test_plusplus(void)
     free(x);
 }
 
+/* n_init = 4 keeps the least inertia of its runs: the runs are k-means++ from the seeds
+ * the documented stream gives (xoshiro256** seeded with `seed`), each fitted here alone. */
+static void test_n_init(void)
+{
+    size_t n = 3000, d = 2;
+    double *x = blobs(n, d, 9, 3.0);
+    persona__rng seeds;
+    persona__rng_seed(&seeds, 11);
+    double best = INFINITY;
+    for (int r = 0; r < 4; r++) {
+        persona_kmeans_options o = PERSONA_KMEANS_OPTIONS_INIT;
+        o.k = 6;
+        o.seed = persona__rng_next(&seeds);
+        persona_kmeans *m = NULL;
+        CHECK_RC(persona_kmeans_fit(&m, x, n, d, &o, NULL), PERSONA_OK);
+        if (m && info_of(m).inertia < best)
+            best = info_of(m).inertia;
+        persona_kmeans_free(m);
+    }
+    persona_kmeans_options o = PERSONA_KMEANS_OPTIONS_INIT;
+    o.k = 6;
+    o.seed = 11;
+    o.n_init = 4;
+    persona_kmeans *m = NULL;
+    CHECK_RC(persona_kmeans_fit(&m, x, n, d, &o, NULL), PERSONA_OK);
+    if (m)
+        CHECK(info_of(m).inertia == best);
+    persona_kmeans_free(m);
+    free(x);
+}
+
 static void test_errors(void)
 {
     const double x[4] = { 0, 1, 2, 3 }, bad[4] = { 0, NAN, 2, 3 }, inf[2] = { 0, INFINITY };
@@ -606,6 +638,7 @@ int main(int argc, char **argv)
     test_threads();
     test_empty_cluster();
     test_plusplus();
+    test_n_init();
     test_errors();
     test_sklearn(argc > 1 ? argv[1] : "tests/data");
     test_scores_hand();
