@@ -16,5 +16,6 @@
 #include "persona/rfm.h"
 #include "persona/stability.h"
 #include "persona/kmeans.h"
+#include "persona/hclust.h"
 
 #endif /* PERSONA_H */

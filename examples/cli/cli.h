@@ -100,6 +100,37 @@ void cli_analysis_help(void);
 /* 1 when argv[2..] has --help or -h. */
 int cli_wants_help(int argc, char **argv);
 
+/* Helpers of the commands that read points from a CSV of numbers (points.c). */
+/* A parsed CSV of numbers: the names of the columns kept and the values, row-major. */
+typedef struct cli_table {
+    char **names;
+    size_t n_names; /* columns kept */
+    double *v;
+    size_t rows, cap;
+} cli_table;
+/* Read the CSV `path` (a header row, then numbers), keeping the columns named in `want`
+ * (comma-separated; NULL = all) in that order; `what` names the file in messages ("points").
+ * 0, or an exit code after saying why (naming cmd). */
+int cli_table_read(cli_table *t, const char *cmd, const char *path, const char *want,
+                   const char *what);
+void cli_table_free(cli_table *t);
+/* With standardize, replace each column by its z-scores (population standard deviation; a
+ * column without spread is only centred) and give mean and sd (d each) to undo it;
+ * without, mean 0 and sd 1. */
+void cli_table_standardize(cli_table *t, int standardize, double *mean, double *sd);
+/* Write `cluster` and the n labels, one per line, to path; 0 or an exit code. */
+int cli_write_labels(const char *cmd, const char *path, const uint32_t *labels, size_t n);
+/* A flag of a command's argument struct: a `const char *` value at offset, or an int set
+ * to 1 when a switch is given. */
+typedef struct cli_flag {
+    const char *name;
+    size_t offset;
+} cli_flag;
+/* Parse argv[2..] into args ("--x v", "--x=v", "-k v"; --help/-h set *help). 0, or
+ * EXIT_USAGE after saying why. */
+int cli_parse_flags(const char *cmd, void *args, const cli_flag *flags, size_t n_flags,
+                    const cli_flag *switches, size_t n_switches, int *help, int argc, char **argv);
+
 /* Open -o (or stdout); close_output reports write errors. */
 FILE *cli_open_output(const cli_options *o);
 int cli_close_output(FILE *f, const cli_options *o);
@@ -119,5 +150,6 @@ int cmd_stickiness(int argc, char **argv);
 int cmd_funnel(int argc, char **argv);
 int cmd_segment(int argc, char **argv);
 int cmd_kmeans(int argc, char **argv);
+int cmd_hclust(int argc, char **argv);
 
 #endif

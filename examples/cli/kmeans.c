@@ -9,8 +9,6 @@
 
 #include "cli.h"
 
-#define MAX_COLUMNS 4096
-
 typedef struct km_args {
     const char *points, *columns, *k, *init, *seed, *max_iter, *tol, *algorithm, *labels;
     const char *output, *format, *threads;
@@ -36,181 +34,9 @@ static const char help[] =
     "  --format csv|json    csv: cluster,<column>... ; json: {centers, inertia, iterations, sizes}\n"
     "  -o FILE              output file (default stdout)\n";
 
-/* A parsed CSV of numbers: the names of the columns kept and the values, row-major. */
-typedef struct table {
-    char **names;
-    size_t n_names; /* columns kept */
-    double *v;
-    size_t rows, cap;
-} table;
-
-static void table_free(table *t)
-{
-    for (size_t i = 0; i < t->n_names; i++)
-        free(t->names[i]);
-    free(t->names);
-    free(t->v);
-}
-
-/* Split one CSV line into fields (RFC 4180 quotes; the line is modified). */
-static size_t split_line(char *line, char **fields, size_t max)
-{
-    size_t n = 0;
-    char *p = line;
-    for (;;) {
-        char *start = p, *w = p;
-        if (*p == '"') {
-            p++;
-            while (*p) {
-                if (*p == '"' && p[1] == '"') {
-                    *w++ = '"';
-                    p += 2;
-                } else if (*p == '"') {
-                    p++;
-                    break;
-                } else {
-                    *w++ = *p++;
-                }
-            }
-            while (*p && *p != ',')
-                p++;
-        } else {
-            while (*p && *p != ',' && *p != '\r' && *p != '\n')
-                *w++ = *p++;
-        }
-        char end = *p;
-        *w = '\0';
-        if (n < max)
-            fields[n] = start;
-        n++;
-        if (end != ',')
-            break;
-        p++;
-    }
-    return n;
-}
-
-/* Read the CSV `path`, keeping the columns named in `want` (comma-separated; NULL = all) in
- * that order. 0, or an exit code after saying why. */
-static int read_table(table *t, const char *path, const char *want, const char *what)
-{
-    memset(t, 0, sizeof *t);
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return cli_error(EXIT_RUNTIME, "kmeans: %s: %s", path, strerror(errno));
-    size_t cap = 1 << 16;
-    char *line = malloc(cap);
-    char **fields = malloc(MAX_COLUMNS * sizeof *fields);
-    size_t *col = malloc(MAX_COLUMNS * sizeof *col);
-    int rc = 0;
-    if (!line || !fields || !col) {
-        rc = cli_error(EXIT_RUNTIME, "out of memory");
-        goto done;
-    }
-    size_t lineno = 0, n_header = 0;
-    while (!rc && fgets(line, (int)cap, f)) {
-        lineno++;
-        size_t len = strlen(line);
-        if (len + 1 == cap && line[len - 1] != '\n') {
-            rc = cli_error(EXIT_RUNTIME, "kmeans: %s:%zu: line longer than %zu bytes", path, lineno, cap - 2);
-            break;
-        }
-        if (line[0] == '\n' || (line[0] == '\r' && line[1] == '\n'))
-            continue;
-        size_t n = split_line(line, fields, MAX_COLUMNS);
-        if (n > MAX_COLUMNS) {
-            rc = cli_error(EXIT_RUNTIME, "kmeans: %s:%zu: more than %d columns", path, lineno, MAX_COLUMNS);
-            break;
-        }
-        if (lineno == 1) { /* the header: which columns, in which order */
-            n_header = n;
-            t->names = calloc(MAX_COLUMNS, sizeof *t->names);
-            if (!t->names) {
-                rc = cli_error(EXIT_RUNTIME, "out of memory");
-                break;
-            }
-            if (!want) {
-                for (size_t c = 0; c < n; c++) {
-                    col[c] = c;
-                    t->names[t->n_names++] = strdup(fields[c]);
-                }
-                continue;
-            }
-            char *list = strdup(want), *save = NULL;
-            for (char *name = strtok_r(list, ",", &save); name && !rc; name = strtok_r(NULL, ",", &save)) {
-                size_t c = 0;
-                while (c < n && strcmp(fields[c], name) != 0)
-                    c++;
-                if (c == n)
-                    rc = cli_error(EXIT_USAGE, "kmeans: %s has no column '%s'", path, name);
-                else if (t->n_names == MAX_COLUMNS)
-                    rc = cli_error(EXIT_USAGE, "kmeans: more than %d columns", MAX_COLUMNS);
-                else {
-                    col[t->n_names] = c;
-                    t->names[t->n_names++] = strdup(name);
-                }
-            }
-            free(list);
-            if (!rc && t->n_names == 0)
-                rc = cli_error(EXIT_USAGE, "kmeans: --columns names no column");
-            continue;
-        }
-        if (n != n_header) {
-            rc = cli_error(EXIT_RUNTIME, "kmeans: %s:%zu: %zu fields, the header has %zu", path, lineno, n,
-                           n_header);
-            break;
-        }
-        if ((t->rows + 1) * t->n_names > t->cap) {
-            size_t nc = t->cap ? t->cap * 2 : 1024 * t->n_names;
-            double *v = realloc(t->v, nc * sizeof *v);
-            if (!v) {
-                rc = cli_error(EXIT_RUNTIME, "out of memory");
-                break;
-            }
-            t->v = v;
-            t->cap = nc;
-        }
-        for (size_t c = 0; c < t->n_names && !rc; c++) {
-            const char *s = fields[col[c]];
-            char *end = NULL;
-            errno = 0;
-            double x = strtod(s, &end);
-            if (!*s || *end || !isfinite(x))
-                rc = cli_error(EXIT_RUNTIME, "kmeans: %s:%zu: %s column '%s' is '%.40s', not a finite number",
-                               path, lineno, what, t->names[c], s);
-            t->v[t->rows * t->n_names + c] = x;
-        }
-        t->rows++;
-    }
-    if (!rc && lineno == 0)
-        rc = cli_error(EXIT_RUNTIME, "kmeans: %s is empty (a header row is needed)", path);
-done:
-    free(line);
-    free(fields);
-    free(col);
-    fclose(f);
-    return rc;
-}
-
-static int set(const char **slot, int argc, char **argv, int *i)
-{
-    const char *arg = argv[*i], *eq = strchr(arg, '=');
-    if (eq && strncmp(arg, "--", 2) == 0) {
-        *slot = eq + 1;
-        return 0;
-    }
-    if (*i + 1 >= argc)
-        return cli_error(EXIT_USAGE, "kmeans: %s needs a value", arg);
-    *slot = argv[++*i];
-    return 0;
-}
-
 static int parse(km_args *a, int argc, char **argv)
 {
-    static const struct {
-        const char *name;
-        size_t offset;
-    } flags[] = {
+    static const cli_flag flags[] = {
         { "--points", offsetof(km_args, points) },     { "--columns", offsetof(km_args, columns) },
         { "-k", offsetof(km_args, k) },                { "--init", offsetof(km_args, init) },
         { "--seed", offsetof(km_args, seed) },         { "--max-iter", offsetof(km_args, max_iter) },
@@ -219,30 +45,10 @@ static int parse(km_args *a, int argc, char **argv)
         { "--output", offsetof(km_args, output) },     { "--format", offsetof(km_args, format) },
         { "--threads", offsetof(km_args, threads) },
     };
+    static const cli_flag switches[] = { { "--standardize", offsetof(km_args, standardize) } };
     memset(a, 0, sizeof *a);
-    for (int i = 2; i < argc; i++) {
-        const char *arg = argv[i];
-        if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
-            a->help = 1;
-            continue;
-        }
-        if (strcmp(arg, "--standardize") == 0) {
-            a->standardize = 1;
-            continue;
-        }
-        size_t k = 0, nf = sizeof flags / sizeof *flags;
-        for (; k < nf; k++) {
-            size_t len = strlen(flags[k].name);
-            if (strncmp(arg, flags[k].name, len) == 0 && (arg[len] == '\0' || (arg[len] == '=' && arg[1] == '-')))
-                break;
-        }
-        if (k == nf)
-            return cli_error(EXIT_USAGE, "kmeans: unknown argument '%s' (see --help)", arg);
-        int rc = set((const char **)((char *)a + flags[k].offset), argc, argv, &i);
-        if (rc)
-            return rc;
-    }
-    return 0;
+    return cli_parse_flags("kmeans", a, flags, sizeof flags / sizeof *flags, switches, 1, &a->help,
+                           argc, argv);
 }
 
 static int parse_number(double *out, const char *s, const char *flag)
@@ -258,8 +64,8 @@ static int parse_number(double *out, const char *s, const char *flag)
 /* The fit and its output. */
 static int run(const km_args *a)
 {
-    table pts, init = { 0 };
-    int rc = read_table(&pts, a->points, a->columns, "points");
+    cli_table pts, init = { 0 };
+    int rc = cli_table_read(&pts, "kmeans", a->points, a->columns, "points");
     size_t n = pts.rows, d = pts.n_names;
     persona_kmeans_options o = PERSONA_KMEANS_OPTIONS_INIT;
     uint32_t u;
@@ -293,24 +99,11 @@ static int run(const km_args *a)
         rc = cli_error(EXIT_USAGE, "kmeans: --format '%s': csv or json", a->format);
     if (!rc && n == 0)
         rc = cli_error(EXIT_RUNTIME, "kmeans: %s has no rows", a->points);
-    /* standardization: z-scores (a column without spread is left centred at 0) */
     double *mean = !rc ? calloc(d, sizeof *mean) : NULL, *sd = !rc ? calloc(d, sizeof *sd) : NULL;
     if (!rc && (!mean || !sd))
         rc = cli_error(EXIT_RUNTIME, "out of memory");
-    for (size_t j = 0; !rc && j < d; j++) {
-        sd[j] = 1;
-        if (!a->standardize)
-            continue;
-        double s = 0, q = 0;
-        for (size_t i = 0; i < n; i++)
-            s += pts.v[i * d + j];
-        mean[j] = s / (double)n;
-        for (size_t i = 0; i < n; i++)
-            q += (pts.v[i * d + j] - mean[j]) * (pts.v[i * d + j] - mean[j]);
-        sd[j] = q > 0 ? sqrt(q / (double)n) : 1;
-        for (size_t i = 0; i < n; i++)
-            pts.v[i * d + j] = (pts.v[i * d + j] - mean[j]) / sd[j];
-    }
+    if (!rc)
+        cli_table_standardize(&pts, a->standardize, mean, sd);
     if (!rc && a->init && strcmp(a->init, "kmeans++") != 0 && strcmp(a->init, "k-means++") != 0) {
         char *want = malloc(d * 4097 + 1); /* the points' column names, comma-separated */
         if (want) {
@@ -320,7 +113,7 @@ static int run(const km_args *a)
                 strcat(want, pts.names[j]);
             }
         }
-        rc = want ? read_table(&init, a->init, want, "init") : cli_error(EXIT_RUNTIME, "out of memory");
+        rc = want ? cli_table_read(&init, "kmeans", a->init, want, "init") : cli_error(EXIT_RUNTIME, "out of memory");
         free(want);
         if (!rc && a->k && init.rows != o.k)
             rc = cli_error(EXIT_USAGE, "kmeans: %s has %zu centres, -k is %u", a->init, init.rows, o.k);
@@ -387,26 +180,16 @@ static int run(const km_args *a)
             rc = cli_close_output(f, &out);
         }
     }
-    if (!rc && a->labels) {
-        FILE *lf = fopen(a->labels, "w");
-        if (!lf)
-            rc = cli_error(EXIT_RUNTIME, "kmeans: %s: %s", a->labels, strerror(errno));
-        else {
-            fputs("cluster\n", lf);
-            for (size_t i = 0; i < n; i++)
-                fprintf(lf, "%u\n", labels[i]);
-            if (fclose(lf))
-                rc = cli_error(EXIT_RUNTIME, "kmeans: %s: %s", a->labels, strerror(errno));
-        }
-    }
+    if (!rc && a->labels)
+        rc = cli_write_labels("kmeans", a->labels, labels, n);
     persona_kmeans_free(m);
     free(labels);
     free(c);
     free(sizes);
     free(mean);
     free(sd);
-    table_free(&pts);
-    table_free(&init);
+    cli_table_free(&pts);
+    cli_table_free(&init);
     return rc;
 }
 

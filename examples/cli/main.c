@@ -23,6 +23,7 @@ static const char usage[] =
     "  funnel             conversion funnel: users at each step in order within a window\n"
     "  segment rules      rule segments (--rules RULES): user,segment per membership\n"
     "  kmeans             k-means of the rows of a CSV of numbers (--points FILE.csv)\n"
+    "  hclust             hierarchical clustering of the rows of a CSV of numbers\n"
     "\n"
     "With no FILE, data commands use the bundled Online Retail sample.\n"
     "Run 'persona <command> --help' for the options of a command.\n";
@@ -64,6 +65,7 @@ int main(int argc, char **argv)
         { "funnel", cmd_funnel },
         { "segment", cmd_segment },
         { "kmeans", cmd_kmeans },
+        { "hclust", cmd_hclust },
     };
     if (argc < 2) {
         fputs(usage, stderr);

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "cluster/kmeans_blocks.h"
+#include "cluster/dist_lanes.h"
 #include "cluster/kmeans_internal.h"
 #include "core/alloc.h"
 #include "core/error.h"
@@ -19,50 +20,8 @@
 #define BOUND_SLACK 1e-9
 /* Centres compared at once by the vector kernel; a point's distances to k centres (k
  * rounded up to lanes) fit on the stack up to STACK_K centres, else the scalar loop runs. */
-#define LANES 8
+#define LANES PERSONA__LANES
 #define STACK_K 1024
-
-/* The kernel is compiled for the vector units x86-64 CPUs have and picked at load time;
- * every version does the same operations per lane, so the bits do not depend on it. */
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
-#define KERNEL_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
-#else
-#define KERNEL_CLONES
-#endif
-
-/* Squared distances from x to the centres stored transposed (ct[j * kp + c], kp a
- * multiple of LANES; padding centres are infinitely far), into dist[0 … kp). */
-#if defined(__GNUC__)
-typedef double lanes __attribute__((vector_size(LANES * sizeof(double))));
-KERNEL_CLONES
-static void all_dist2(const double *x, const double *ct, size_t kp, size_t d, double *dist)
-{
-    for (size_t c0 = 0; c0 < kp; c0 += LANES) {
-        lanes acc = { 0 };
-        for (size_t j = 0; j < d; j++) {
-            lanes row;
-            memcpy(&row, ct + j * kp + c0, sizeof row);
-            lanes t = x[j] - row;
-            lanes sq = t * t;
-            acc += sq;
-        }
-        memcpy(dist + c0, &acc, sizeof acc);
-    }
-}
-#else
-static void all_dist2(const double *x, const double *ct, size_t kp, size_t d, double *dist)
-{
-    for (size_t c = 0; c < kp; c++) {
-        double acc = 0;
-        for (size_t j = 0; j < d; j++) {
-            double t = x[j] - ct[j * kp + c];
-            double sq = t * t;
-            acc += sq;
-        }
-        dist[c] = acc;
-    }
-}
-#endif
 
 uint32_t persona__km_nearest(const double *x, const double *centers, uint32_t k, size_t d,
                              double *dist2)
@@ -110,7 +69,7 @@ static inline uint32_t nearest_two(const run *r, const double *x, double *b1_out
     const km_data *kd = r->kd;
     double dist[STACK_K];
     if (r->ct)
-        all_dist2(x, r->ct, r->kp, kd->d, dist);
+        persona__dist2_lanes(x, r->ct, r->kp, r->kp, kd->d, dist);
     uint32_t best = 0;
     double b1 = INFINITY, b2 = INFINITY;
     for (uint32_t c = 0; c < kd->k; c++) {

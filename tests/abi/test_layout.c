@@ -307,6 +307,17 @@ static void layout(void)
     FIELD(persona_cluster_scores, calinski_harabasz, 24, 8);
     FIELD(persona_cluster_scores, inertia, 32, 8);
     FIELD(persona_cluster_scores, silhouette_points, 40, 8);
+
+    SIZE(persona_hclust_options, 12);
+    FIELD(persona_hclust_options, struct_size, 0, 4);
+    FIELD(persona_hclust_options, method, 4, 4);
+    FIELD(persona_hclust_options, threads, 8, 4);
+
+    SIZE(persona_hclust_info, 24);
+    FIELD(persona_hclust_info, struct_size, 0, 4);
+    FIELD(persona_hclust_info, method, 4, 4);
+    FIELD(persona_hclust_info, n, 8, 8);
+    FIELD(persona_hclust_info, d, 16, 8);
 }
 
 static void constants(void)
@@ -444,6 +455,12 @@ static void constants(void)
     CONST(PERSONA_KMEANS_HAMERLY, 2);
     CONST(PERSONA_KMEANS_MAX_K, 65536);
     CONST(PERSONA_KMEANS_MAX_D, 4096);
+    CONST(PERSONA_LINKAGE_WARD, 0);
+    CONST(PERSONA_LINKAGE_AVERAGE, 1);
+    CONST(PERSONA_LINKAGE_COMPLETE, 2);
+    CONST(PERSONA_LINKAGE_SINGLE, 3);
+    CONST(PERSONA_HCLUST_MAX_N, 1000000);
+    CONST(PERSONA_HCLUST_MAX_D, 4096);
 
     /* Segment constants (segment.h). */
     CONST(PERSONA_SEGMENT_FIRST_MATCH, 0);
@@ -567,6 +584,8 @@ static void initializers(void)
     INIT_FN_AND_MACRO(persona_kmeans_options, persona_kmeans_options_init, PERSONA_KMEANS_OPTIONS_INIT);
     INIT_FN_AND_MACRO(persona_kmeans_info, persona_kmeans_info_init, PERSONA_KMEANS_INFO_INIT);
     INIT_FN_AND_MACRO(persona_cluster_scores, persona_cluster_scores_init, PERSONA_CLUSTER_SCORES_INIT);
+    INIT_FN_AND_MACRO(persona_hclust_options, persona_hclust_options_init, PERSONA_HCLUST_OPTIONS_INIT);
+    INIT_FN_AND_MACRO(persona_hclust_info, persona_hclust_info_init, PERSONA_HCLUST_INFO_INIT);
     /* The evaluation context's defaults are not zero (no hour, the store's clock). */
     INIT_FN_AND_MACRO_DEFAULTS(persona_eval_context, persona_eval_context_init,
                                PERSONA_EVAL_CONTEXT_INIT);

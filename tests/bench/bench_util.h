@@ -52,6 +52,24 @@ static inline void bench_fail(const char *prog, const char *what)
     exit(1);
 }
 
+/* The points of a .f64 file (n × d doubles, little-endian, row-major, as shared/bench's
+ * gen/blobs.py writes them); *n receives n. A failure ends the program. */
+static inline double *bench_read_f64(const char *prog, const char *path, size_t d, size_t *n)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        bench_fail(prog, path);
+    fseek(f, 0, SEEK_END);
+    long bytes = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    *n = (size_t)bytes / sizeof(double) / d;
+    double *x = malloc(*n * d * sizeof *x + 1);
+    if (!x || fread(x, sizeof *x, *n * d, f) != *n * d)
+        bench_fail(prog, "read points");
+    fclose(f);
+    return x;
+}
+
 /* The store to measure on: opened from a store snapshot when the path ends in .snap, else
  * loaded from a CSV of events (user_id, timestamp, event, value). *load_s receives the
  * seconds it took; a failure ends the program (bench_fail). */

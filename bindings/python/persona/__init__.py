@@ -1,5 +1,5 @@
 """Python bindings of libpersona (ctypes): profiles, traits, attributes, consent,
-cohort tables, funnels, rule segments, RFM and k-means.
+cohort tables, funnels, rule segments, RFM, k-means and hierarchical clustering.
 
     import persona
     with persona.Store() as store:
@@ -23,6 +23,7 @@ from .identity import (ID_COOKIE, ID_CUSTOMER, ID_EMAIL, ID_HOST, ID_KEY, ID_PHO
 from .segment import Rules
 from .rfm import RFM
 from .kmeans import KMeans, choose_k, cluster_scores
+from .hclust import HClust, linkage
 from .stability import adjusted_rand_index
 from .source import Source
 from .store import IngestStats, Store
@@ -48,7 +49,7 @@ def build_features():
 
 __all__ = [
     "Store", "Source", "IngestStats", "AliasResult", "CohortTable", "Funnel", "Rules", "RFM",
-    "KMeans", "choose_k", "cluster_scores",
+    "KMeans", "choose_k", "cluster_scores", "HClust", "linkage",
     "adjusted_rand_index",
     "PersonaError", "InvalidArgumentError", "OutOfMemoryError", "BufferTooSmallError",
     "NotFoundError", "ParseError", "PersonaIOError", "CorruptError", "VersionError",

@@ -186,6 +186,10 @@ class KMeansHandle(_Handle):
     """persona_kmeans *"""
 
 
+class HClustHandle(_Handle):
+    """persona_hclust *"""
+
+
 STATUS = object()  # restype marker: int status code, checked by errcheck
 P = POINTER
 BUF = [c_char_p, c_size_t, P(c_size_t)]  # caller buffer, capacity, out_len
@@ -422,6 +426,19 @@ PROTOTYPES = {
     "persona_kmeans_choose_k": (STATUS, [P(S.persona_cluster_scores), c_size_t, P(c_double),
                                          c_size_t, c_size_t, c_uint32, c_uint32,
                                          P(S.persona_kmeans_options), c_uint64]),
+    # hclust.h
+    "persona_hclust_options_init": (STATUS, [P(S.persona_hclust_options), c_uint32]),
+    "persona_hclust_info_init": (STATUS, [P(S.persona_hclust_info), c_uint32]),
+    "persona_hclust_fit": (STATUS, [P(HClustHandle), P(c_double), c_size_t, c_size_t,
+                                    P(S.persona_hclust_options)]),
+    "persona_hclust_free": (None, [HClustHandle]),
+    "persona_hclust_info_get": (STATUS, [P(S.persona_hclust_info), HClustHandle]),
+    "persona_hclust_linkage": (STATUS, [P(c_double), c_size_t, HClustHandle]),
+    "persona_hclust_cut": (STATUS, [P(c_uint32), c_size_t, HClustHandle, c_uint32]),
+    "persona_hclust_cut_height": (STATUS, [P(c_uint32), c_size_t, P(c_uint32), HClustHandle,
+                                           c_double]),
+    "persona_hclust_predict": (STATUS, [P(c_uint32), P(c_double), HClustHandle, c_uint32,
+                                        P(c_double), c_size_t, c_size_t]),
 }
 
 

@@ -403,6 +403,25 @@ class persona_cluster_scores(Structure):
     ]
 
 
+class persona_hclust_options(Structure):
+    _init_ = "persona_hclust_options_init"
+    _fields_ = [
+        ("struct_size", c_uint32),
+        ("method", c_int32),
+        ("threads", c_uint32),
+    ]
+
+
+class persona_hclust_info(Structure):
+    _init_ = "persona_hclust_info_init"
+    _fields_ = [
+        ("struct_size", c_uint32),
+        ("method", c_int32),
+        ("n", c_uint64),
+        ("d", c_uint64),
+    ]
+
+
 ALL_STRUCTS = (
     persona_allocator, persona_event, persona_ingest_stats, persona_ingest_options,
     persona_attribute, persona_store_options, persona_store_info, persona_profile_info,
@@ -411,4 +430,5 @@ ALL_STRUCTS = (
     persona_funnel_step, persona_funnel_exclusion, persona_funnel_options,
     persona_segment_options, persona_eval_context, persona_rfm_options, persona_rfm_entry,
     persona_kmeans_options, persona_kmeans_info, persona_cluster_scores,
+    persona_hclust_options, persona_hclust_info,
 )
