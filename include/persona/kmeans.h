@@ -132,12 +132,17 @@ typedef struct persona_kmeans_info {
     uint64_t d;           /**< dimensions. @since 1.0 */
     uint64_t n;           /**< points fitted. @since 1.0 */
     double inertia;       /**< sum of squared distances to the centres. @since 1.0 */
-    uint32_t iterations;  /**< update steps of the kept run. @since 1.0 */
-    uint32_t converged;   /**< 1 when it stopped by the rule, 0 at max_iter. @since 1.0 */
+    uint32_t iterations;  /**< update steps of the kept run (multi-view: of its last
+                               round). @since 1.0 */
+    uint32_t converged;   /**< 1 when it stopped by the rule, 0 at max_iter (multi-view:
+                               when the labels stopped changing between rounds). @since 1.0 */
+    uint32_t n_views;     /**< views (1 for persona_kmeans_fit()). @since 1.0 */
+    uint32_t rounds;      /**< multi-view: rounds of weights (0 for persona_kmeans_fit()).
+                               @since 1.0 */
 } persona_kmeans_info;
 
 /** Initializer for #persona_kmeans_info (struct_size set, the rest 0). */
-#define PERSONA_KMEANS_INFO_INIT { sizeof(persona_kmeans_info), 0, 0, 0, 0.0, 0, 0 }
+#define PERSONA_KMEANS_INFO_INIT { sizeof(persona_kmeans_info), 0, 0, 0, 0.0, 0, 0, 0, 0 }
 
 /**
  * Prepare an info struct (struct_size set, the rest 0).
@@ -227,6 +232,82 @@ PERSONA_API int persona_kmeans_zscores(double *out, size_t capacity, const perso
 PERSONA_API int persona_kmeans_describe(char *buf, size_t capacity, size_t *out_len,
                                         const persona_kmeans *model, uint32_t cluster,
                                         const char *const *names, size_t n_names);
+
+/** Multi-view k-means (docs/kmeans.md "Multi-view k-means"): the columns fall into views
+ * (feature groups such as behaviour, transactions, demographics); the distance of a point
+ * to a centre is sum over views v of w_v^gamma × the squared distance of the point's and
+ * the centre's columns of v. With weights learned, the fit alternates k-means under the
+ * current weights with the weights that minimise the objective for the labels found,
+ * w_v proportional to D_v^(1/(1-gamma)), D_v the within-cluster sum of squares of view v
+ * (a view with D_v = 0 gets weight 0; all zero: equal weights), until a round leaves the
+ * labels as they were: the view weighting of Huang, Ng, Rong and Li (TPAMI 2005) applied
+ * to groups of columns, as in the multi-view k-means of Cai, Nie and Huang (IJCAI 2013). */
+typedef struct persona_kmeans_views {
+    uint32_t struct_size; /**< sizeof(persona_kmeans_views). @since 1.0 */
+    /** Views, 1 … d. @since 1.0 */
+    uint32_t n_views;
+    /** d view indexes, one per column (each view has a column); borrowed. @since 1.0 */
+    const uint32_t *view_of;
+    /** n_views fixed weights, finite, >= 0, not all 0 (scaled to sum 1), or NULL: learned,
+     * starting from equal weights. Borrowed. @since 1.0 */
+    const double *weights;
+    /** The exponent gamma of the weights, > 1 (0 = 2). @since 1.0 */
+    double gamma;
+    /** Most rounds of weights (0 = 30). @since 1.0 */
+    uint32_t max_rounds;
+} persona_kmeans_views;
+
+/** Initializer: `persona_kmeans_views v = PERSONA_KMEANS_VIEWS_INIT;`. */
+#define PERSONA_KMEANS_VIEWS_INIT { sizeof(persona_kmeans_views), 0, NULL, NULL, 0.0, 0 }
+
+/**
+ * Zero a views struct and set its struct_size (for bindings).
+ * @param[out] views       the struct.
+ * @param[in]  struct_size sizeof(persona_kmeans_views) as the caller compiled it.
+ * @return #PERSONA_OK; #PERSONA_EINVAL (NULL or a size out of range).
+ * @since 1.0
+ */
+PERSONA_API int persona_kmeans_views_init(persona_kmeans_views *views, uint32_t struct_size);
+
+/**
+ * Multi-view k-means. Every round is a k-means fit (opts: k, algorithm, max_iter, tol,
+ * threads; the first round starts from k-means++ on the weighted columns or from
+ * init_centers, each later round from the previous centres) of the columns scaled by
+ * w_v^(gamma/2), so Lloyd's stopping rule and the thread-independence of
+ * persona_kmeans_fit() hold within a round. The model's centres are the means of the
+ * clusters' points in the original units; its inertia is the objective, sum over views of
+ * w_v^gamma × D_v; persona_kmeans_predict() uses the weighted distance (and gives it as
+ * dist2); persona_kmeans_views_get() gives the weights and the D_v.
+ * @param[out] out        the model; NULL on failure.
+ * @param[in]  points     n × d doubles, row-major (borrowed for the call).
+ * @param[in]  n, d       as for persona_kmeans_fit().
+ * @param[in]  views      the views (required).
+ * @param[in]  opts       the k-means options; NULL = defaults. n_init > 1 runs the whole
+ *                        procedure from that many k-means++ starts and keeps the least
+ *                        objective.
+ * @param[out] labels_out n cluster indexes, or NULL.
+ * @return #PERSONA_OK; #PERSONA_EINVAL (the errors of persona_kmeans_fit(); NULL views or
+ *         view_of, n_views 0 or above d, a view index out of range, a view without
+ *         columns, bad weights, gamma <= 1 or not finite); #PERSONA_ENOMEM;
+ *         #PERSONA_EUNSUPPORTED.
+ * @since 1.0
+ */
+PERSONA_API int persona_kmeans_fit_views(persona_kmeans **out, const double *points, size_t n,
+                                         size_t d, const persona_kmeans_views *views,
+                                         const persona_kmeans_options *opts, uint32_t *labels_out);
+
+/**
+ * The view weights and the within-cluster sums of squares of a multi-view model (n_views of
+ * each, in view order); a model of persona_kmeans_fit() has one view of weight 1.
+ * @param[out] weights_out room for capacity weights (sum 1), or NULL.
+ * @param[out] within_out  room for capacity sums D_v, or NULL.
+ * @param[in]  capacity    at least n_views (persona_kmeans_info).
+ * @param[in]  model       the model.
+ * @return #PERSONA_OK; #PERSONA_EBUFS; #PERSONA_EINVAL.
+ * @since 1.0
+ */
+PERSONA_API int persona_kmeans_views_get(double *weights_out, double *within_out, size_t capacity,
+                                         const persona_kmeans *model);
 
 /** How well labels separate points (scikit-learn's definitions, docs/kmeans.md "Choosing
  * k"). Filled by the library up to the caller's struct_size. */

@@ -29,8 +29,7 @@ int persona__km_check_finite(const double *v, size_t rows, size_t d, const char 
     return PERSONA_OK;
 }
 
-/* Mean and standard deviation (ddof 0) of each dimension, in point order. */
-static void column_spread(const double *x, size_t n, size_t d, double *mean, double *sd)
+void persona__km_column_spread(const double *x, size_t n, size_t d, double *mean, double *sd)
 {
     for (size_t j = 0; j < d; j++) {
         double s = 0, q = 0;
@@ -45,8 +44,8 @@ static void column_spread(const double *x, size_t n, size_t d, double *mean, dou
     }
 }
 
-static int read_options(persona_kmeans_options *o, const persona_kmeans_options *in, size_t n,
-                        size_t d)
+int persona__km_read_options(persona_kmeans_options *o, const persona_kmeans_options *in,
+                             size_t n, size_t d)
 {
     memset(o, 0, sizeof *o);
     if (in) {
@@ -86,11 +85,14 @@ PERSONA_API void persona_kmeans_free(persona_kmeans *m)
     persona__free(m->sizes);
     persona__free(m->mean);
     persona__free(m->sd);
+    persona__free(m->scale);
+    persona__free(m->scaled_centers);
+    persona__free(m->view_weights);
+    persona__free(m->view_within);
     persona__free(m);
 }
 
-PERSONA_API int persona_kmeans_fit(persona_kmeans **out, const double *points, size_t n, size_t d,
-                                   const persona_kmeans_options *opts, uint32_t *labels_out)
+int persona__km_check_points(persona_kmeans **out, const double *points, size_t n, size_t d)
 {
     if (out)
         *out = NULL;
@@ -102,8 +104,17 @@ PERSONA_API int persona_kmeans_fit(persona_kmeans **out, const double *points, s
         return persona__fail(PERSONA_EINVAL, "d = %zu: 1 to %d dimensions", d, PERSONA_KMEANS_MAX_D);
     if (n > SIZE_MAX / d / sizeof(double))
         return persona__fail(PERSONA_EINVAL, "%zu points of %zu dimensions do not fit in memory", n, d);
+    return PERSONA_OK;
+}
+
+PERSONA_API int persona_kmeans_fit(persona_kmeans **out, const double *points, size_t n, size_t d,
+                                   const persona_kmeans_options *opts, uint32_t *labels_out)
+{
+    int rc = persona__km_check_points(out, points, n, d);
+    if (rc)
+        return rc;
     persona_kmeans_options o;
-    int rc = read_options(&o, opts, n, d);
+    rc = persona__km_read_options(&o, opts, n, d);
     if (!rc)
         rc = persona__km_check_finite(points, n, d, "points");
     if (rc)
@@ -155,7 +166,7 @@ PERSONA_API int persona_kmeans_fit(persona_kmeans **out, const double *points, s
     m->k = o.k;
     m->d = d;
     m->n = n;
-    column_spread(points, n, d, m->mean, m->sd);
+    persona__km_column_spread(points, n, d, m->mean, m->sd);
     if (labels_out)
         memcpy(labels_out, best_labels ? best_labels : labels, n * sizeof *labels_out);
     *out = m;
@@ -173,7 +184,9 @@ PERSONA_API int persona_kmeans_info_get(persona_kmeans_info *info, const persona
 {
     if (!info || !m)
         return persona__fail(PERSONA_EINVAL, "%s is NULL", info ? "model" : "info");
-    persona_kmeans_info v = { sizeof v, m->k, m->d, m->n, m->inertia, m->iterations, m->converged };
+    persona_kmeans_info v = { sizeof v,      m->k,          m->d,
+                              m->n,          m->inertia,    m->iterations,
+                              m->converged,  m->n_views ? m->n_views : 1, m->rounds };
     return persona__struct_out(info, &v, sizeof v, sizeof v, "persona_kmeans_info");
 }
 
@@ -212,7 +225,8 @@ PERSONA_API int persona_kmeans_predict(uint32_t *labels, double *dist2, const pe
                 return persona__fail(PERSONA_EINVAL, "point %zu, column %zu is %s", i, j,
                                      isnan(x[j]) ? "NaN" : "infinite");
         double d2;
-        labels[i] = persona__km_nearest(x, m->centers, m->k, d, &d2);
+        labels[i] = m->scale ? persona__km_nearest_scaled(x, m->scale, m->scaled_centers, m->k, d, &d2)
+                             : persona__km_nearest(x, m->centers, m->k, d, &d2);
         if (dist2)
             dist2[i] = d2;
     }

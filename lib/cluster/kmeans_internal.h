@@ -21,6 +21,13 @@ struct persona_kmeans {
     double inertia;
     uint32_t iterations;
     uint32_t converged;
+    /* Multi-view (kmeans_views.c); NULL / 0 for a plain fit. Predicting scales a point's
+     * column j by scale[j] and compares it with the fit's own scaled centres, so that the
+     * fitted points get their fit labels bit for bit. */
+    uint32_t n_views, rounds;
+    double *scale;          /* d */
+    double *scaled_centers; /* k × d */
+    double *view_weights, *view_within; /* n_views */
 };
 
 /* The points and how to run. */
@@ -60,6 +67,23 @@ int persona__km_check_finite(const double *v, size_t rows, size_t d, const char 
 /* The nearest of k centres (lowest index among equals) and its squared distance. */
 uint32_t persona__km_nearest(const double *x, const double *centers, uint32_t k, size_t d,
                              double *dist2);
+
+/* The nearest of k scaled centres to x with column j scaled by scale[j] (the multi-view
+ * distance): the bits of persona__km_dist2 of the scaled point. */
+uint32_t persona__km_nearest_scaled(const double *x, const double *scale, const double *centers,
+                                    uint32_t k, size_t d, double *dist2);
+
+/* *out = NULL; EINVAL for a NULL out or points, no points, d out of range or n × d too
+ * large (the first checks of persona_kmeans_fit()). */
+int persona__km_check_points(persona_kmeans **out, const double *points, size_t n, size_t d);
+
+/* The options with defaults filled in and checked against n and d (the checks of
+ * persona_kmeans_fit()). */
+int persona__km_read_options(persona_kmeans_options *o, const persona_kmeans_options *in,
+                             size_t n, size_t d);
+
+/* Mean and standard deviation (ddof 0) of each dimension, in point order. */
+void persona__km_column_spread(const double *x, size_t n, size_t d, double *mean, double *sd);
 
 /* Lloyd's iterations from the centres in `centers` (k × d, updated in place) until the
  * stopping rule; labels (n) get the final assignment, sizes (k) its counts.

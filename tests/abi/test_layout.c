@@ -290,7 +290,7 @@ static void layout(void)
     FIELD(persona_kmeans_options, algorithm, 40, 4);
     FIELD(persona_kmeans_options, threads, 44, 4);
 
-    SIZE(persona_kmeans_info, 40);
+    SIZE(persona_kmeans_info, 48);
     FIELD(persona_kmeans_info, struct_size, 0, 4);
     FIELD(persona_kmeans_info, k, 4, 4);
     FIELD(persona_kmeans_info, d, 8, 8);
@@ -298,6 +298,8 @@ static void layout(void)
     FIELD(persona_kmeans_info, inertia, 24, 8);
     FIELD(persona_kmeans_info, iterations, 32, 4);
     FIELD(persona_kmeans_info, converged, 36, 4);
+    FIELD(persona_kmeans_info, n_views, 40, 4);
+    FIELD(persona_kmeans_info, rounds, 44, 4);
 
     SIZE(persona_cluster_scores, 48);
     FIELD(persona_cluster_scores, struct_size, 0, 4);
@@ -307,6 +309,14 @@ static void layout(void)
     FIELD(persona_cluster_scores, calinski_harabasz, 24, 8);
     FIELD(persona_cluster_scores, inertia, 32, 8);
     FIELD(persona_cluster_scores, silhouette_points, 40, 8);
+
+    SIZE(persona_kmeans_views, 40);
+    FIELD(persona_kmeans_views, struct_size, 0, 4);
+    FIELD(persona_kmeans_views, n_views, 4, 4);
+    FIELD(persona_kmeans_views, view_of, 8, 8);
+    FIELD(persona_kmeans_views, weights, 16, 8);
+    FIELD(persona_kmeans_views, gamma, 24, 8);
+    FIELD(persona_kmeans_views, max_rounds, 32, 4);
 
     SIZE(persona_hclust_options, 12);
     FIELD(persona_hclust_options, struct_size, 0, 4);
@@ -584,6 +594,7 @@ static void initializers(void)
     INIT_FN_AND_MACRO(persona_kmeans_options, persona_kmeans_options_init, PERSONA_KMEANS_OPTIONS_INIT);
     INIT_FN_AND_MACRO(persona_kmeans_info, persona_kmeans_info_init, PERSONA_KMEANS_INFO_INIT);
     INIT_FN_AND_MACRO(persona_cluster_scores, persona_cluster_scores_init, PERSONA_CLUSTER_SCORES_INIT);
+    INIT_FN_AND_MACRO(persona_kmeans_views, persona_kmeans_views_init, PERSONA_KMEANS_VIEWS_INIT);
     INIT_FN_AND_MACRO(persona_hclust_options, persona_hclust_options_init, PERSONA_HCLUST_OPTIONS_INIT);
     INIT_FN_AND_MACRO(persona_hclust_info, persona_hclust_info_init, PERSONA_HCLUST_INFO_INIT);
     /* The evaluation context's defaults are not zero (no hour, the store's clock). */

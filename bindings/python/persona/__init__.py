@@ -24,6 +24,7 @@ from .segment import Rules
 from .rfm import RFM
 from .kmeans import KMeans, choose_k, cluster_scores
 from .hclust import HClust, linkage
+from .multiview import MultiViewKMeans
 from .stability import adjusted_rand_index
 from .source import Source
 from .store import IngestStats, Store
@@ -49,7 +50,7 @@ def build_features():
 
 __all__ = [
     "Store", "Source", "IngestStats", "AliasResult", "CohortTable", "Funnel", "Rules", "RFM",
-    "KMeans", "choose_k", "cluster_scores", "HClust", "linkage",
+    "KMeans", "choose_k", "cluster_scores", "MultiViewKMeans", "HClust", "linkage",
     "adjusted_rand_index",
     "PersonaError", "InvalidArgumentError", "OutOfMemoryError", "BufferTooSmallError",
     "NotFoundError", "ParseError", "PersonaIOError", "CorruptError", "VersionError",

@@ -426,6 +426,11 @@ PROTOTYPES = {
     "persona_kmeans_choose_k": (STATUS, [P(S.persona_cluster_scores), c_size_t, P(c_double),
                                          c_size_t, c_size_t, c_uint32, c_uint32,
                                          P(S.persona_kmeans_options), c_uint64]),
+    "persona_kmeans_views_init": (STATUS, [P(S.persona_kmeans_views), c_uint32]),
+    "persona_kmeans_fit_views": (STATUS, [P(KMeansHandle), P(c_double), c_size_t, c_size_t,
+                                          P(S.persona_kmeans_views), P(S.persona_kmeans_options),
+                                          P(c_uint32)]),
+    "persona_kmeans_views_get": (STATUS, [P(c_double), P(c_double), c_size_t, KMeansHandle]),
     # hclust.h
     "persona_hclust_options_init": (STATUS, [P(S.persona_hclust_options), c_uint32]),
     "persona_hclust_info_init": (STATUS, [P(S.persona_hclust_info), c_uint32]),

@@ -387,6 +387,20 @@ class persona_kmeans_info(Structure):
         ("inertia", c_double),
         ("iterations", c_uint32),
         ("converged", c_uint32),
+        ("n_views", c_uint32),
+        ("rounds", c_uint32),
+    ]
+
+
+class persona_kmeans_views(Structure):
+    _init_ = "persona_kmeans_views_init"
+    _fields_ = [
+        ("struct_size", c_uint32),
+        ("n_views", c_uint32),
+        ("view_of", POINTER(c_uint32)),
+        ("weights", POINTER(c_double)),
+        ("gamma", c_double),
+        ("max_rounds", c_uint32),
     ]
 
 
@@ -429,6 +443,6 @@ ALL_STRUCTS = (
     persona_erase_receipt, persona_identifier, persona_alias_result, persona_cohort_options,
     persona_funnel_step, persona_funnel_exclusion, persona_funnel_options,
     persona_segment_options, persona_eval_context, persona_rfm_options, persona_rfm_entry,
-    persona_kmeans_options, persona_kmeans_info, persona_cluster_scores,
+    persona_kmeans_options, persona_kmeans_info, persona_kmeans_views, persona_cluster_scores,
     persona_hclust_options, persona_hclust_info,
 )

@@ -113,7 +113,7 @@ class KMeans(Handle):
         o, keep_init = self._options(d)
         labels = (c_uint32 * max(1, n))()
         handle = KMeansHandle()
-        lib.persona_kmeans_fit(byref(handle), ptr, n, d, byref(o), labels)
+        self._call_fit(handle, ptr, n, d, o, labels, columns)
         del keep, keep_init
         self.close()
         self._adopt(handle, lib.persona_kmeans_free)
@@ -140,6 +140,10 @@ class KMeans(Handle):
         if columns is not None:
             self.feature_names_in_ = columns
         return self
+
+    def _call_fit(self, handle, ptr, n, d, o, labels, columns):
+        del columns
+        lib.persona_kmeans_fit(byref(handle), ptr, n, d, byref(o), labels)
 
     def predict(self, X):
         """The nearest centre of each point (persona_kmeans_predict): labels as fit gives."""

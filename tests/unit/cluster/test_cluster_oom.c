@@ -1,11 +1,13 @@
-/* Allocation failures in hierarchical clustering (TESTING.md §5): fits of every linkage on
- * two threads, flat clusters by count and by height, and new points, with the N-th
- * allocation failing once and from N on, for N = 1, 2, … until the call succeeds. A failed
- * call returns PERSONA_ENOMEM, NULLs a fit's out-pointer, leaves its output as it was and
- * leaks nothing; the call that finally succeeds gives the reference result. Every
- * allocation call site of lib/cluster/hclust*.c must be reached.
+/* Allocation failures in hierarchical and multi-view clustering (TESTING.md §5; k-means
+ * has test_kmeans_oom.c): fits of every linkage on two threads, flat clusters by count and
+ * by height, new points, and multi-view k-means (learned weights from k-means++ with
+ * restarts, fixed weights from given centres), with the N-th allocation failing once and
+ * from N on, for N = 1, 2, … until the call succeeds. A failed call returns PERSONA_ENOMEM,
+ * NULLs a fit's out-pointer, leaves its output as it was and leaks nothing; the call that
+ * finally succeeds gives the reference result. Every allocation call site of
+ * lib/cluster/hclust*.c and kmeans_views.c must be reached.
  *
- * usage: test_hclust_oom [LIB_DIR] (default: lib, from the source tree's root). */
+ * usage: test_cluster_oom [LIB_DIR] (default: lib, from the source tree's root). */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -89,6 +91,59 @@ static int predict_call(const void *ctx, void *out)
     return persona_hclust_predict(out, (double *)((uint32_t *)out + Q + 1), ctx, 4, points, Q, D);
 }
 
+/* Multi-view fits: labels, centres, weights and the objective. */
+typedef struct views_case {
+    const persona_kmeans_views *v;
+    const persona_kmeans_options *o;
+} views_case;
+
+enum { VK = 3 };
+
+static int views_call(const void *ctx, void *out)
+{
+    const views_case *c = ctx;
+    persona_kmeans *m = (persona_kmeans *)out;
+    uint32_t *labels = out;
+    int rc = persona_kmeans_fit_views(&m, points, N, D, c->v, c->o, labels);
+    if (rc) {
+        CHECK(m == NULL);
+        return rc;
+    }
+    double *rest = (double *)(labels + N);
+    persona_kmeans_info info = PERSONA_KMEANS_INFO_INIT;
+    CHECK_RC(persona_kmeans_centers(rest, VK * D, m), PERSONA_OK);
+    CHECK_RC(persona_kmeans_views_get(rest + VK * D, NULL, 2, m), PERSONA_OK);
+    CHECK_RC(persona_kmeans_info_get(&info, m), PERSONA_OK);
+    rest[VK * D + 2] = info.inertia;
+    persona_kmeans_free(m);
+    return rc;
+}
+
+static void check_views(void)
+{
+    static const uint32_t view_of[D] = { 0, 0, 1 };
+    static const double weights[2] = { 2, 1 };
+    double init[VK * D];
+    memcpy(init, points, sizeof init);
+    persona_kmeans_views v = PERSONA_KMEANS_VIEWS_INIT;
+    v.n_views = 2;
+    v.view_of = view_of;
+    persona_kmeans_options o = PERSONA_KMEANS_OPTIONS_INIT;
+    o.k = VK;
+    o.n_init = 2;
+    o.threads = 2;
+    views_case learned = { &v, &o };
+    size_t len = N * sizeof(uint32_t) + (VK * D + 3) * sizeof(double);
+    check_call(views_call, &learned, len, "multi-view, learned");
+    persona_kmeans_views fixed = v;
+    fixed.weights = weights;
+    persona_kmeans_options given = o;
+    given.n_init = 1;
+    given.init_centers = init;
+    views_case fixed_case = { &fixed, &given };
+    check_call(views_call, &fixed_case, len, "multi-view, fixed");
+}
+
 int main(int argc, char **argv)
 {
     failalloc_install();
@@ -108,9 +163,11 @@ int main(int argc, char **argv)
         check_call(predict_call, m, (Q + 1) * sizeof(uint32_t) + Q * sizeof(double), "predict");
         persona_hclust_free(m);
     }
+    check_views();
     fprintf(stderr, "%d runs under injection\n", counted);
     static const char *const files[] = { "hclust.c", "hclust_chain.c", "hclust_mst.c",
-                                         "hclust_predict.c" };
-    check_oom_sites(argc > 1 ? argv[1] : "lib", "cluster", files, 4, 20, "hierarchical clustering");
-    return check_report("test_hclust_oom");
+                                         "hclust_predict.c", "kmeans_views.c" };
+    check_oom_sites(argc > 1 ? argv[1] : "lib", "cluster", files, 5, 30,
+                    "hierarchical and multi-view clustering");
+    return check_report("test_cluster_oom");
 }
