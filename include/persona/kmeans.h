@@ -309,6 +309,28 @@ PERSONA_API int persona_kmeans_fit_views(persona_kmeans **out, const double *poi
 PERSONA_API int persona_kmeans_views_get(double *weights_out, double *within_out, size_t capacity,
                                          const persona_kmeans *model);
 
+/**
+ * Save a model (plain or multi-view) to a file (docs/file-format.md, kind 6), replacing it
+ * atomically: a crash leaves the old file or the new one.
+ * @param[in] model the model.
+ * @param[in] path  the file.
+ * @return #PERSONA_OK; #PERSONA_EINVAL (NULL); #PERSONA_EIO (the message names the file
+ *         and the failed call); #PERSONA_ENOMEM.
+ * @since 1.0
+ */
+PERSONA_API int persona_kmeans_save(const persona_kmeans *model, const char *path);
+
+/**
+ * Load a model saved with persona_kmeans_save(): it answers every call as the saved one.
+ * @param[out] out  the model; NULL on failure.
+ * @param[in]  path the file.
+ * @return #PERSONA_OK; #PERSONA_EINVAL (NULL); #PERSONA_EIO; #PERSONA_ECORRUPT (not a
+ *         k-means model, damaged, or a field out of range: the message says which);
+ *         #PERSONA_EVERSION (written by a newer library); #PERSONA_ENOMEM.
+ * @since 1.0
+ */
+PERSONA_API int persona_kmeans_load(persona_kmeans **out, const char *path);
+
 /** How well labels separate points (scikit-learn's definitions, docs/kmeans.md "Choosing
  * k"). Filled by the library up to the caller's struct_size. */
 typedef struct persona_cluster_scores {

@@ -77,6 +77,9 @@ uint32_t persona__km_nearest_scaled(const double *x, const double *scale, const 
  * large (the first checks of persona_kmeans_fit()). */
 int persona__km_check_points(persona_kmeans **out, const double *points, size_t n, size_t d);
 
+/* persona_kmeans_load of a snapshot in memory (the fuzz target's entry). */
+int persona__kmeans_load_memory(persona_kmeans **out, const void *data, size_t len);
+
 /* The options with defaults filled in and checked against n and d (the checks of
  * persona_kmeans_fit()). */
 int persona__km_read_options(persona_kmeans_options *o, const persona_kmeans_options *in,

@@ -631,6 +631,8 @@ static const char *kind_name(uint32_t kind, char *buf, size_t cap)
         return "segment model";
     if (kind == PERSONA__SNAP_KIND_RFM)
         return "table of RFM scores";
+    if (kind == PERSONA__SNAP_KIND_KMEANS)
+        return "k-means model";
     snprintf(buf, cap, "kind %u", kind);
     return buf;
 }

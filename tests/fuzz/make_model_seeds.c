@@ -1,13 +1,15 @@
 /* Seeds of the model snapshot fuzz targets: real cohort tables, funnels, segment models and
- * RFM tables (one per kind and feature) of a small store, so the fuzzer starts from files
- * that load; for segment models and RFM tables also a few damaged copies (truncated, one
- * byte flipped: seed-*-cut*, seed-*-flip*).
- * usage: make_model_seeds cohort|funnel|segments|rfm DIR   (writes DIR/seed-*; from the
+ * RFM tables (one per kind and feature) of a small store, and k-means models (plain and
+ * multi-view) of a few points, so the fuzzer starts from files that load; for segment
+ * models, RFM tables and k-means models also a few damaged copies (truncated, one byte
+ * flipped: seed-*-cut*, seed-*-flip*).
+ * usage: make_model_seeds cohort|funnel|segments|rfm|kmeans DIR   (writes DIR/seed-*; from the
  *        source root:
  *        ./build/tests/fuzz/make_model_seeds cohort tests/fuzz/corpus/snapshot_cohort
  *        ./build/tests/fuzz/make_model_seeds funnel tests/fuzz/corpus/snapshot_funnel
  *        ./build/tests/fuzz/make_model_seeds segments tests/fuzz/corpus/snapshot_segments
- *        ./build/tests/fuzz/make_model_seeds rfm tests/fuzz/corpus/snapshot_rfm) */
+ *        ./build/tests/fuzz/make_model_seeds rfm tests/fuzz/corpus/snapshot_rfm
+ *        ./build/tests/fuzz/make_model_seeds kmeans tests/fuzz/corpus/snapshot_kmeans) */
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -358,6 +360,41 @@ static void rfm_seeds(const char *dir)
     write_variants(dir, "consent-3-bins");
 }
 
+static void write_kmeans(const persona_kmeans *m, const char *dir, const char *name)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/seed-%s", dir, name);
+    must(persona_kmeans_save(m, path), path);
+}
+
+static void kmeans_seeds(const char *dir)
+{
+    double x[40 * 3];
+    for (int i = 0; i < 40 * 3; i++)
+        x[i] = (double)((i * 37) % 23) / 4 + (i / 3 % 4) * 5.0;
+    persona_kmeans_options o = PERSONA_KMEANS_OPTIONS_INIT;
+    o.k = 4;
+    o.seed = 9;
+    persona_kmeans *m = NULL;
+    must(persona_kmeans_fit(&m, x, 40, 3, &o, NULL), "k-means");
+    write_kmeans(m, dir, "plain");
+    persona_kmeans_free(m);
+    o.k = 1;
+    must(persona_kmeans_fit(&m, x, 1, 3, &o, NULL), "k-means of one point");
+    write_kmeans(m, dir, "one-point");
+    persona_kmeans_free(m);
+    static const uint32_t view_of[3] = { 0, 1, 1 };
+    persona_kmeans_views v = PERSONA_KMEANS_VIEWS_INIT;
+    v.n_views = 2;
+    v.view_of = view_of;
+    o.k = 3;
+    must(persona_kmeans_fit_views(&m, x, 40, 3, &v, &o, NULL), "multi-view k-means");
+    write_kmeans(m, dir, "views");
+    persona_kmeans_free(m);
+    write_variants(dir, "plain");
+    write_variants(dir, "views");
+}
+
 int main(int argc, char **argv)
 {
     if (argc == 3 && strcmp(argv[1], "cohort") == 0)
@@ -368,8 +405,10 @@ int main(int argc, char **argv)
         segment_seeds(argv[2]);
     else if (argc == 3 && strcmp(argv[1], "rfm") == 0)
         rfm_seeds(argv[2]);
+    else if (argc == 3 && strcmp(argv[1], "kmeans") == 0)
+        kmeans_seeds(argv[2]);
     else {
-        fprintf(stderr, "usage: make_model_seeds cohort|funnel|segments|rfm DIR\n");
+        fprintf(stderr, "usage: make_model_seeds cohort|funnel|segments|rfm|kmeans DIR\n");
         return 2;
     }
     return 0;

@@ -426,6 +426,8 @@ PROTOTYPES = {
     "persona_kmeans_choose_k": (STATUS, [P(S.persona_cluster_scores), c_size_t, P(c_double),
                                          c_size_t, c_size_t, c_uint32, c_uint32,
                                          P(S.persona_kmeans_options), c_uint64]),
+    "persona_kmeans_save": (STATUS, [KMeansHandle, c_char_p]),
+    "persona_kmeans_load": (STATUS, [P(KMeansHandle), c_char_p]),
     "persona_kmeans_views_init": (STATUS, [P(S.persona_kmeans_views), c_uint32]),
     "persona_kmeans_fit_views": (STATUS, [P(KMeansHandle), P(c_double), c_size_t, c_size_t,
                                           P(S.persona_kmeans_views), P(S.persona_kmeans_options),

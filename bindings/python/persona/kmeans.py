@@ -117,8 +117,20 @@ class KMeans(Handle):
         del keep, keep_init
         self.close()
         self._adopt(handle, lib.persona_kmeans_free)
+        self._read_model()
+        np = _optional.numpy()
+        self.labels_ = (np.ctypeslib.as_array(labels)[:n].astype(np.int32) if np is not None
+                        else list(labels[:n]))
+        if columns is not None:
+            self.feature_names_in_ = columns
+        return self
+
+    def _read_model(self):
+        """The fitted attributes from the C model."""
+        handle = self._handle
         info = new_struct(persona_kmeans_info)
         lib.persona_kmeans_info_get(byref(info), handle)
+        d = info.d
         centers = (c_double * (info.k * d))()
         lib.persona_kmeans_centers(centers, len(centers), handle)
         sizes = (c_uint64 * info.k)()
@@ -126,19 +138,34 @@ class KMeans(Handle):
         np = _optional.numpy()
         if np is not None:
             self.cluster_centers_ = np.ctypeslib.as_array(centers).reshape(info.k, d).copy()
-            self.labels_ = np.ctypeslib.as_array(labels)[:n].astype(np.int32)
             self.sizes_ = np.ctypeslib.as_array(sizes).astype(np.int64)
         else:
             self.cluster_centers_ = [list(centers[c * d:(c + 1) * d]) for c in range(info.k)]
-            self.labels_ = list(labels[:n])
             self.sizes_ = list(sizes)
         self.centers_ = self.cluster_centers_
         self.inertia_ = info.inertia
         self.n_iter_ = info.iterations
         self.converged_ = bool(info.converged)
         self.n_features_in_ = d
-        if columns is not None:
-            self.feature_names_in_ = columns
+        return info
+
+    def save(self, path):
+        """Save the fitted model (persona_kmeans_save; docs/file-format.md, kind 6): centres,
+        sizes, the fit's numbers and, for a multi-view model, its weights. Labels are not
+        saved."""
+        lib.persona_kmeans_save(self._live(), encode(str(path), "path"))
+
+    @classmethod
+    def load(cls, path):
+        """A model saved with save(): predict, describe and the fitted attributes (not
+        labels_) answer as the saved one's."""
+        handle = KMeansHandle()
+        lib.persona_kmeans_load(byref(handle), encode(str(path), "path"))
+        self = cls.__new__(cls)
+        self._adopt(handle, lib.persona_kmeans_free)
+        info = self._read_model()
+        self.n_clusters = info.k
+        self.labels_ = None
         return self
 
     def _call_fit(self, handle, ptr, n, d, o, labels, columns):

@@ -12,7 +12,7 @@ docs/kmeans.md "Multi-view k-means" gives the algorithm and its sources.
 from ctypes import byref, c_double, c_uint32
 
 from ._capi import lib, new_struct
-from ._structs import persona_kmeans_info, persona_kmeans_views
+from ._structs import persona_kmeans_views
 from .kmeans import KMeans
 
 
@@ -30,7 +30,8 @@ class MultiViewKMeans(KMeans):
 
     After fit(): KMeans's attributes (``inertia_`` is the weighted objective), and
     ``view_names_``, ``view_weights_`` and ``view_within_`` (dicts by view name),
-    ``n_rounds_``.
+    ``n_rounds_``. ``save``/``load`` keep the weights (a loaded model names its views
+    view0, view1, …).
     """
 
     _kind = "MultiViewKMeans model"
@@ -95,17 +96,19 @@ class MultiViewKMeans(KMeans):
         v.max_rounds = self.max_rounds
         lib.persona_kmeans_fit_views(byref(handle), ptr, n, d, byref(v), byref(o), labels)
         del of, w
-        weights = (c_double * len(names))()
-        within = (c_double * len(names))()
-        lib.persona_kmeans_views_get(weights, within, len(names), handle)
         self.view_names_ = names
+
+    def _read_model(self):
+        info = super()._read_model()
+        views = info.n_views
+        weights = (c_double * views)()
+        within = (c_double * views)()
+        lib.persona_kmeans_views_get(weights, within, views, self._handle)
+        names = getattr(self, "view_names_", None)
+        if names is None or len(names) != views:  # a loaded model: views by number
+            names = [f"view{q}" for q in range(views)]
+            self.view_names_ = names
         self.view_weights_ = dict(zip(names, weights))
         self.view_within_ = dict(zip(names, within))
-
-    def fit(self, X, y=None):
-        """Cluster the points X (as KMeans.fit); learns or applies the view weights."""
-        super().fit(X, y)
-        info = new_struct(persona_kmeans_info)
-        lib.persona_kmeans_info_get(byref(info), self._live())
         self.n_rounds_ = info.rounds
-        return self
+        return info

@@ -131,3 +131,19 @@ def test_personas():
     assert km.describe(0, names=["r", "m"]).startswith("low r (0), high m (10)")
     with pytest.raises(persona.InvalidArgumentError):
         km.describe(5)
+
+
+def test_save_load(tmp_path):
+    km = persona.KMeans(6, init=INIT).fit(POINTS)
+    path = tmp_path / "km.snap"
+    km.save(path)
+    back = persona.KMeans.load(str(path))
+    assert list(back.predict(POINTS)) == list(km.labels_)
+    assert back.inertia_ == km.inertia_ and back.n_iter_ == km.n_iter_
+    assert [list(r) for r in back.cluster_centers_] == [list(r) for r in km.cluster_centers_]
+    assert back.personas_ == km.personas_ and back.n_clusters == 6
+    (tmp_path / "bad.snap").write_bytes(b"not a model")
+    with pytest.raises(persona.CorruptError):
+        persona.KMeans.load(tmp_path / "bad.snap")
+    with pytest.raises(ValueError, match="not fitted"):
+        persona.KMeans(2).save(path)

@@ -76,3 +76,17 @@ def test_errors():
         persona.MultiViewKMeans(2, views=["a", "a", "b", "b"], weights=[1]).fit(x)
     with pytest.raises(persona.InvalidArgumentError, match="the weights sum to 0"):
         persona.MultiViewKMeans(2, views=["a", "a", "b", "b"], weights=[0, 0]).fit(x)
+
+
+def test_save_load(tmp_path):
+    x = blobs()
+    mv = persona.MultiViewKMeans(3, views=["a", "a", "b", "b"], random_state=2).fit(x)
+    path = tmp_path / "mv.snap"
+    mv.save(path)
+    back = persona.MultiViewKMeans.load(path)
+    assert list(back.predict(x)) == list(mv.labels_)
+    assert list(back.view_weights_.values()) == list(mv.view_weights_.values())
+    assert back.view_names_ == ["view0", "view1"]
+    assert back.inertia_ == mv.inertia_ and back.n_rounds_ == mv.n_rounds_
+    assert back.labels_ is None
+    assert back.personas_ == mv.personas_
