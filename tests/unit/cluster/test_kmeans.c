@@ -15,7 +15,7 @@
 
 #include "check.h"
 #include "core/rng.h"
-#include "km_inputs.h"
+#include "km_test.h"
 
 /* ---- the reference ---- */
 
@@ -110,13 +110,6 @@ static persona_kmeans *fit(const double *x, size_t n, size_t d, uint32_t k, cons
     persona_kmeans *m = NULL;
     CHECK_RC(persona_kmeans_fit(&m, x, n, d, &o, labels), PERSONA_OK);
     return m;
-}
-
-static persona_kmeans_info info_of(const persona_kmeans *m)
-{
-    persona_kmeans_info in = PERSONA_KMEANS_INFO_INIT;
-    CHECK_RC(persona_kmeans_info_get(&in, m), PERSONA_OK);
-    return in;
 }
 
 /* ---- tests ---- */

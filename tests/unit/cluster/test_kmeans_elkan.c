@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "check.h"
-#include "km_inputs.h"
+#include "km_test.h"
 
 typedef struct fitted {
     double *centers;

@@ -10,7 +10,7 @@
 
 #include "check.h"
 #include "core/rng.h"
-#include "km_inputs.h"
+#include "km_test.h"
 
 static persona_kmeans_options options(uint32_t k, uint32_t batch, uint32_t max_iter, double tol,
                                       const double *init)
@@ -23,13 +23,6 @@ static persona_kmeans_options options(uint32_t k, uint32_t batch, uint32_t max_i
     o.tol = tol;
     o.init_centers = init;
     return o;
-}
-
-static persona_kmeans_info info_of(const persona_kmeans *m)
-{
-    persona_kmeans_info in = PERSONA_KMEANS_INFO_INIT;
-    CHECK_RC(persona_kmeans_info_get(&in, m), PERSONA_OK);
-    return in;
 }
 
 /* Six points on a line, centres from 0 and 1, batch >= n (every point each step), 3 steps.

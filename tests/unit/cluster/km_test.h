@@ -1,7 +1,7 @@
-/* Random inputs for the k-means tests: a fixed xorshift stream (so every run sees the same
- * points) and points around random blob centres. */
-#ifndef PERSONA_TEST_KM_INPUTS_H
-#define PERSONA_TEST_KM_INPUTS_H
+/* Shared by the k-means tests (include after check.h): a fixed xorshift stream (so every
+ * run sees the same points), points around random blob centres, and a model's info. */
+#ifndef PERSONA_TEST_KM_TEST_H
+#define PERSONA_TEST_KM_TEST_H
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -28,6 +28,13 @@ static double *blobs(size_t n, size_t d, size_t n_blobs, double spread)
     }
     free(c);
     return x;
+}
+
+static inline persona_kmeans_info info_of(const persona_kmeans *m)
+{
+    persona_kmeans_info in = PERSONA_KMEANS_INFO_INIT;
+    CHECK_RC(persona_kmeans_info_get(&in, m), PERSONA_OK);
+    return in;
 }
 
 #endif
