@@ -11,7 +11,7 @@
 
 typedef struct km_args {
     const char *points, *columns, *k, *init, *seed, *max_iter, *tol, *algorithm, *labels;
-    const char *output, *format, *threads;
+    const char *output, *format, *threads, *batch_size;
     int standardize, help;
 } km_args;
 
@@ -26,7 +26,9 @@ static const char help[] =
     "  --seed S             seed of k-means++ (default 0)\n"
     "  --max-iter N         most iterations (default 300)\n"
     "  --tol T              scikit-learn's relative tolerance (default 1e-4)\n"
-    "  --algorithm auto|lloyd|hamerly   (elkan and minibatch are not available yet)\n"
+    "  --algorithm auto|lloyd|hamerly|elkan|minibatch  auto = hamerly; lloyd, hamerly and\n"
+    "                       elkan give the same result; minibatch is approximate\n"
+    "  --batch-size N       points per mini-batch step (default 1024)\n"
     "  --standardize        fit on z-scores of the columns; centres are shown in the\n"
     "                       original units\n"
     "  --threads N          threads (default: every CPU; the result does not depend on it)\n"
@@ -43,7 +45,7 @@ static int parse(km_args *a, int argc, char **argv)
         { "--tol", offsetof(km_args, tol) },           { "--algorithm", offsetof(km_args, algorithm) },
         { "--labels", offsetof(km_args, labels) },     { "-o", offsetof(km_args, output) },
         { "--output", offsetof(km_args, output) },     { "--format", offsetof(km_args, format) },
-        { "--threads", offsetof(km_args, threads) },
+        { "--threads", offsetof(km_args, threads) },   { "--batch-size", offsetof(km_args, batch_size) },
     };
     static const cli_flag switches[] = { { "--standardize", offsetof(km_args, standardize) } };
     memset(a, 0, sizeof *a);
@@ -82,18 +84,17 @@ static int run(const km_args *a)
         o.tol = tol > 0 ? tol : 5e-324; /* 0: stop only when nothing moves */
     if (!rc && a->seed && !(rc = parse_number(&seed, a->seed, "--seed")))
         o.seed = (uint64_t)seed;
+    if (!rc && a->batch_size && (cli_parse_uint(&o.batch_size, a->batch_size, UINT32_MAX) || !o.batch_size))
+        rc = cli_error(EXIT_USAGE, "kmeans: --batch-size '%s': a positive number", a->batch_size);
     if (!rc && a->algorithm) {
-        if (strcmp(a->algorithm, "auto") == 0)
-            o.algorithm = PERSONA_KMEANS_AUTO;
-        else if (strcmp(a->algorithm, "lloyd") == 0)
-            o.algorithm = PERSONA_KMEANS_LLOYD;
-        else if (strcmp(a->algorithm, "hamerly") == 0)
-            o.algorithm = PERSONA_KMEANS_HAMERLY;
-        else if (strcmp(a->algorithm, "elkan") == 0 || strcmp(a->algorithm, "minibatch") == 0)
-            rc = cli_error(EXIT_USAGE, "kmeans: --algorithm %s is not available yet (auto, lloyd, hamerly)",
+        static const char *const names[] = { "auto", "lloyd", "hamerly", "elkan", "minibatch" };
+        int32_t alg = 0, n_names = (int32_t)(sizeof names / sizeof *names);
+        while (alg < n_names && strcmp(a->algorithm, names[alg]) != 0)
+            alg++; /* the index is the PERSONA_KMEANS_* value */
+        if (alg == n_names)
+            rc = cli_error(EXIT_USAGE, "kmeans: --algorithm '%s': auto, lloyd, hamerly, elkan or minibatch",
                            a->algorithm);
-        else
-            rc = cli_error(EXIT_USAGE, "kmeans: --algorithm '%s': auto, lloyd or hamerly", a->algorithm);
+        o.algorithm = alg;
     }
     if (!rc && a->format && strcmp(a->format, "csv") != 0 && strcmp(a->format, "json") != 0)
         rc = cli_error(EXIT_USAGE, "kmeans: --format '%s': csv or json", a->format);

@@ -1,8 +1,8 @@
 /**
  * @file kmeans.h
  * @brief k-means clustering of points: k-means++ or given initial centres; Lloyd's
- *        iterations, exactly or with Hamerly's bounds; scikit-learn's stopping rule, so the
- *        results can be compared with its KMeans.
+ *        iterations, exactly or with Hamerly's or Elkan's bounds; scikit-learn's stopping
+ *        rule, so the results can be compared with its KMeans; or mini-batch k-means.
  *
  * Lifecycle: persona_kmeans_fit() clusters n points of d dimensions (row-major doubles)
  * and returns a #persona_kmeans; persona_kmeans_free() releases it. A model does not
@@ -24,6 +24,18 @@
  * - Hamerly: the same iterations with per-point distance bounds that skip most distance
  *   computations. Bounds are kept with a safety margin, so it gives Lloyd's labels and
  *   centres unless two centres are within rounding error of equally near a point.
+ * - Elkan: the same iterations with k lower bounds per point and the distances between
+ *   centres (C. Elkan, ICML 2003), kept with the same margin, so the same results as
+ *   Lloyd's. Needs n × k doubles (8 n k bytes: 512 MB for a million points and k = 64) on
+ *   top of the k × k centre distances; an allocation that fails returns #PERSONA_ENOMEM.
+ * - Mini-batch (D. Sculley, WWW 2010, as scikit-learn's MiniBatchKMeans): each step draws
+ *   batch_size points with replacement from seed + 1 (every point once when batch_size >=
+ *   n), assigns them to the nearest centre and moves each centre c that got points to
+ *   (c × v + their sum) / (v + their count), v the points c has had so far (learning rate
+ *   1/v per point); no reassignment of small clusters. max_iter × n / batch_size steps (at
+ *   least 1); after any step but the first, a summed squared centre shift at most tol × the
+ *   mean variance stops. iterations counts steps; then every point is assigned once to the
+ *   final centres (labels, sizes, inertia exact for them). Approximate: not Lloyd's result.
  * - k-means++: scikit-learn's greedy variant (2 + ln k candidates per centre, the one that
  *   lowers the potential most), on this library's seeded random stream: the same seed gives
  *   the same centres on every machine and thread count, not scikit-learn's.
@@ -52,9 +64,11 @@ typedef struct persona_kmeans persona_kmeans;
 
 /** @name Algorithms (persona_kmeans_options.algorithm). Values are permanent. */
 /**@{*/
-#define PERSONA_KMEANS_AUTO 0    /**< Hamerly's bounds (the fastest for these sizes) */
-#define PERSONA_KMEANS_LLOYD 1   /**< every distance every iteration */
-#define PERSONA_KMEANS_HAMERLY 2 /**< Lloyd's iterations with Hamerly's bounds */
+#define PERSONA_KMEANS_AUTO 0      /**< Hamerly's bounds (the fastest for these sizes) */
+#define PERSONA_KMEANS_LLOYD 1     /**< every distance every iteration */
+#define PERSONA_KMEANS_HAMERLY 2   /**< Lloyd's iterations with Hamerly's bounds */
+#define PERSONA_KMEANS_ELKAN 3     /**< Lloyd's iterations with Elkan's bounds (n × k memory) */
+#define PERSONA_KMEANS_MINIBATCH 4 /**< mini-batch steps (approximate), see batch_size */
 /**@}*/
 
 /** @name Limits. */
@@ -64,7 +78,7 @@ typedef struct persona_kmeans persona_kmeans;
 /**@}*/
 
 /** How to fit. Zero everywhere except k: k-means++ with seed 0, Hamerly, at most 300
- * iterations, tol 1e-4, one run, every CPU. */
+ * iterations, tol 1e-4, one run, every CPU, batches of 1,024 for mini-batch. */
 typedef struct persona_kmeans_options {
     uint32_t struct_size; /**< sizeof(persona_kmeans_options). @since 1.0 */
     /** Clusters, 1 … #PERSONA_KMEANS_MAX_K and at most the number of points (0 = 8).
@@ -80,15 +94,19 @@ typedef struct persona_kmeans_options {
     uint64_t seed;
     /** k × d initial centres, row-major, finite (NULL = k-means++); copied. @since 1.0 */
     const double *init_centers;
-    /** #PERSONA_KMEANS_AUTO, _LLOYD or _HAMERLY. @since 1.0 */
+    /** #PERSONA_KMEANS_AUTO, _LLOYD, _HAMERLY, _ELKAN or _MINIBATCH. @since 1.0 */
     int32_t algorithm;
     /** Threads (0 = the online CPUs, at most 8). The result is the same for any number.
      * @since 1.0 */
     uint32_t threads;
+    /** Points per mini-batch step (0 = 1024, scikit-learn's default; at least n: every
+     * point each step); only #PERSONA_KMEANS_MINIBATCH reads it. @since 1.0 */
+    uint32_t batch_size;
+    uint32_t reserved; /**< must be 0. @since 1.0 */
 } persona_kmeans_options;
 
 /** Initializer: `persona_kmeans_options o = PERSONA_KMEANS_OPTIONS_INIT;`. */
-#define PERSONA_KMEANS_OPTIONS_INIT { sizeof(persona_kmeans_options), 0, 0, 0, 0.0, 0, NULL, 0, 0 }
+#define PERSONA_KMEANS_OPTIONS_INIT { sizeof(persona_kmeans_options), 0, 0, 0, 0.0, 0, NULL, 0, 0, 0, 0 }
 
 /**
  * Zero an options struct and set its struct_size (for bindings).
@@ -110,8 +128,9 @@ PERSONA_API int persona_kmeans_options_init(persona_kmeans_options *opts, uint32
  * @return #PERSONA_OK; #PERSONA_EINVAL (NULL out or points, n or d out of range, k more than
  *         n, a point or initial centre coordinate that is NaN or infinite — the message
  *         gives its row and column —, coordinates so large that their variance
- *         overflows, a bad tol or algorithm, n_init > 1 with given centres);
- *         #PERSONA_ENOMEM; #PERSONA_EUNSUPPORTED (a newer caller's options).
+ *         overflows, a bad tol or algorithm, n_init > 1 with given centres, reserved not
+ *         0); #PERSONA_ENOMEM (also when Elkan's n × k bounds do not fit in memory);
+ *         #PERSONA_EUNSUPPORTED (a newer caller's options).
  *         Thread-safety: any number of fits may run at once.
  * @since 1.0
  */

@@ -6,6 +6,8 @@
 #include <stddef.h>
 
 #define PERSONA__LANES 8
+/* v rounded up to a multiple of PERSONA__LANES. */
+#define PERSONA__LANES_UP(v) (((v) + PERSONA__LANES - 1) / PERSONA__LANES * PERSONA__LANES)
 
 /* Vector kernels are compiled for the vector units x86-64 CPUs have and picked at load
  * time; every version does the same operations per lane, so the bits do not depend on it.

@@ -23,7 +23,6 @@
 #include "core/parallel.h"
 
 #define LANES PERSONA__LANES
-#define ROUND_UP(v) (((v) + LANES - 1) / LANES * LANES)
 
 /* What the chain asks of a linkage. Values are compared: the smaller, the nearer. */
 typedef struct chain_ops {
@@ -180,7 +179,7 @@ static uint32_t ward_nearest(void *ctx, uint32_t x, double *value)
     ward_load(w, x);
     double nx = w->count[px];
     w->count[px] = NAN;
-    double least = ward_scan(w->x, w->ct, w->count, w->stride, ROUND_UP(live), w->d, nx, w->scratch);
+    double least = ward_scan(w->x, w->ct, w->count, w->stride, PERSONA__LANES_UP(live), w->d, nx, w->scratch);
     w->count[px] = nx;
     size_t best = live;
     for (size_t p = 0; p < live; p++)
@@ -232,7 +231,7 @@ static double ward_height(double v)
 
 static int ward_chain(const double *x, size_t n, size_t d, hc_merge *merges)
 {
-    ward w = { d, ROUND_UP(n), n, NULL, NULL, NULL, NULL, NULL, NULL };
+    ward w = { d, PERSONA__LANES_UP(n), n, NULL, NULL, NULL, NULL, NULL, NULL };
     w.ct = persona__calloc(d * w.stride, sizeof *w.ct);
     w.count = persona__calloc(w.stride, sizeof *w.count);
     w.slot = persona__calloc(w.stride, sizeof *w.slot);
@@ -367,7 +366,7 @@ static void pdist_part(void *ctx, int t)
         for (size_t j = 0; j < job->d; j++)
             xi[j] = job->ct[j * job->stride + i];
         size_t from = (i + 1) / LANES * LANES;
-        persona__dist2_lanes(xi, job->ct + from, job->stride, ROUND_UP(job->n) - from, job->d, buf);
+        persona__dist2_lanes(xi, job->ct + from, job->stride, PERSONA__LANES_UP(job->n) - from, job->d, buf);
         double *row = job->dist + row_start(job->n, i);
         for (size_t j = i + 1; j < job->n; j++)
             row[j - i - 1] = sqrt(buf[j - from]);
@@ -378,7 +377,7 @@ static int pairwise_chain(const double *x, size_t n, size_t d, int32_t method, i
                           hc_merge *merges)
 {
     pairwise p = { n, method, NULL, NULL, NULL, n };
-    size_t pairs = n * (n - 1) / 2, stride = ROUND_UP(n) + d;
+    size_t pairs = n * (n - 1) / 2, stride = PERSONA__LANES_UP(n) + d;
     if (threads < 1)
         threads = 1;
     if ((size_t)threads > n)

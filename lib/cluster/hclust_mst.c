@@ -12,12 +12,11 @@
 #include "core/error.h"
 
 #define LANES PERSONA__LANES
-#define ROUND_UP(v) (((v) + LANES - 1) / LANES * LANES)
 
 int persona__hc_single(const double *x, size_t n, size_t d, hc_merge *merges)
 {
     /* The points not in the tree, compact: position p holds point slot[p]. */
-    size_t stride = ROUND_UP(n), live = n;
+    size_t stride = PERSONA__LANES_UP(n), live = n;
     double *ct = persona__calloc(d, stride * sizeof *ct);
     double *near2 = persona__calloc(stride, sizeof *near2); /* squared distance to the tree */
     uint32_t *from = persona__calloc(stride, sizeof *from);  /* the tree point at it */
@@ -44,7 +43,7 @@ int persona__hc_single(const double *x, size_t n, size_t d, hc_merge *merges)
         near2[at] = near2[last];
         from[at] = from[last];
         slot[at] = slot[last];
-        persona__dist2_lanes(x + (size_t)joined * d, ct, stride, ROUND_UP(live), d, buf);
+        persona__dist2_lanes(x + (size_t)joined * d, ct, stride, PERSONA__LANES_UP(live), d, buf);
         size_t best = 0;
         for (size_t p = 0; p < live; p++) {
             if (buf[p] < near2[p]) {

@@ -15,6 +15,7 @@
 #define DEFAULT_K 8
 #define DEFAULT_MAX_ITER 300
 #define DEFAULT_TOL 1e-4
+#define DEFAULT_BATCH 1024 /* scikit-learn's MiniBatchKMeans default */
 
 PERSONA__DEFINE_INIT(persona_kmeans_options, persona_kmeans_options_init)
 PERSONA__DEFINE_INIT(persona_kmeans_info, persona_kmeans_info_init)
@@ -61,14 +62,19 @@ int persona__km_read_options(persona_kmeans_options *o, const persona_kmeans_opt
         o->n_init = 1;
     if (o->tol == 0)
         o->tol = DEFAULT_TOL;
+    if (!o->batch_size)
+        o->batch_size = DEFAULT_BATCH;
     if (o->k > PERSONA_KMEANS_MAX_K)
         return persona__fail(PERSONA_EINVAL, "k = %u: at most %d clusters", o->k, PERSONA_KMEANS_MAX_K);
     if (o->k > n)
         return persona__fail(PERSONA_EINVAL, "k = %u is more than the %zu points", o->k, n);
     if (!isfinite(o->tol) || o->tol < 0)
         return persona__fail(PERSONA_EINVAL, "tol must be finite and >= 0");
-    if (o->algorithm < PERSONA_KMEANS_AUTO || o->algorithm > PERSONA_KMEANS_HAMERLY)
-        return persona__fail(PERSONA_EINVAL, "unknown algorithm %d", (int)o->algorithm);
+    if (o->algorithm < PERSONA_KMEANS_AUTO || o->algorithm > PERSONA_KMEANS_MINIBATCH)
+        return persona__fail(PERSONA_EINVAL, "unknown algorithm %d (0 auto … 4 minibatch)",
+                             (int)o->algorithm);
+    if (o->reserved)
+        return persona__fail(PERSONA_EINVAL, "persona_kmeans_options: reserved must be 0");
     if (o->init_centers && o->n_init > 1)
         return persona__fail(PERSONA_EINVAL, "n_init = %u with given initial centres (one run only)",
                              o->n_init);
@@ -107,6 +113,18 @@ int persona__km_check_points(persona_kmeans **out, const double *points, size_t 
     return PERSONA_OK;
 }
 
+int persona__km_fit_run(const km_data *kd, const persona_kmeans_options *o, double *centers,
+                        uint32_t *labels, uint64_t *sizes, double tol_abs, uint64_t seed,
+                        km_result *res)
+{
+    if (o->algorithm == PERSONA_KMEANS_MINIBATCH)
+        return persona__km_minibatch(kd, centers, labels, sizes, o->max_iter, tol_abs,
+                                     o->batch_size, seed, res);
+    int method = o->algorithm == PERSONA_KMEANS_LLOYD ? KM_LLOYD
+               : o->algorithm == PERSONA_KMEANS_ELKAN ? KM_ELKAN : KM_HAMERLY;
+    return persona__km_run(kd, centers, labels, sizes, o->max_iter, tol_abs, method, res);
+}
+
 PERSONA_API int persona_kmeans_fit(persona_kmeans **out, const double *points, size_t n, size_t d,
                                    const persona_kmeans_options *opts, uint32_t *labels_out)
 {
@@ -142,16 +160,16 @@ PERSONA_API int persona_kmeans_fit(persona_kmeans **out, const double *points, s
         goto done;
     persona__rng seeds;
     persona__rng_seed(&seeds, o.seed);
-    int hamerly = o.algorithm != PERSONA_KMEANS_LLOYD;
     m->inertia = INFINITY;
     for (uint32_t run = 0; run < o.n_init; run++) {
+        uint64_t seed = o.n_init > 1 ? persona__rng_next(&seeds) : o.seed;
         if (o.init_centers)
             memcpy(trial, o.init_centers, kdn * sizeof *trial);
-        else if ((rc = persona__km_plusplus(&kd, o.n_init > 1 ? persona__rng_next(&seeds) : o.seed, trial)))
+        else if ((rc = persona__km_plusplus(&kd, seed, trial)))
             goto done;
         memset(labels, 0, n * sizeof *labels);
         km_result res;
-        if ((rc = persona__km_run(&kd, trial, labels, sizes, o.max_iter, o.tol * mean_var, hamerly, &res)))
+        if ((rc = persona__km_fit_run(&kd, &o, trial, labels, sizes, o.tol * mean_var, seed, &res)))
             goto done;
         if (run == 0 || res.inertia < m->inertia) {
             memcpy(m->centers, trial, kdn * sizeof *trial);

@@ -1,5 +1,6 @@
 /* k-means, shared by the files of lib/cluster/: the model, one run of iterations
- * (kmeans_iter.c) and k-means++ (kmeans_init.c). */
+ * (kmeans_iter.c, with Elkan's bounds in kmeans_elkan.c), mini-batch steps
+ * (kmeans_minibatch.c) and k-means++ (kmeans_init.c). */
 #ifndef PERSONA_CLUSTER_KMEANS_INTERNAL_H
 #define PERSONA_CLUSTER_KMEANS_INTERNAL_H
 
@@ -88,11 +89,68 @@ int persona__km_read_options(persona_kmeans_options *o, const persona_kmeans_opt
 /* Mean and standard deviation (ddof 0) of each dimension, in point order. */
 void persona__km_column_spread(const double *x, size_t n, size_t d, double *mean, double *sd);
 
+/* How a run of Lloyd's iterations finds each point's centre: every distance, or skipping
+ * the centres that bounds show to be farther (Hamerly: one lower bound per point; Elkan: k). */
+enum { KM_LLOYD, KM_HAMERLY, KM_ELKAN };
+
+/* Bound tests keep this relative margin, far above the rounding error of the distances, so
+ * a centre is passed over only when it is certainly farther and the labels are Lloyd's. */
+#define KM_BOUND_SLACK 1e-9
+
+/* The state of one run (kmeans_iter.c), read by the passes over the blocks of points. */
+typedef struct km_run {
+    const km_data *kd;
+    int pass;
+    int method, first;     /* KM_*; first: the first assignment (no bounds yet) */
+    const double *centers; /* the centres of this assignment */
+    const double *ct;      /* the same transposed (d × kp), or NULL: the scalar loop */
+    size_t kp;
+    uint32_t *labels;
+    double *bsum;        /* per block: k × d sums (update pass) */
+    uint64_t *bcount;    /* per block: k counts */
+    uint64_t *bchanged;  /* per block: labels changed */
+    double *binertia;    /* per block: sum of squared distances (inertia pass) */
+    double *far;         /* per point: squared distance to its centre (far pass) */
+    double *upper;       /* per point: upper bound on the distance to its centre */
+    double *lower;       /* Hamerly: per point; Elkan: per point × centre (n × k) */
+    const double *shift;    /* per centre: how far it moved */
+    const double *half_gap; /* per centre: half the distance to the nearest other */
+    const double *half_cc;  /* Elkan: k × k, half the distance between two centres */
+    double max_shift, second_shift;
+    uint32_t max_shift_c;
+} km_run;
+
 /* Lloyd's iterations from the centres in `centers` (k × d, updated in place) until the
  * stopping rule; labels (n) get the final assignment, sizes (k) its counts.
- * tol_abs = tol × the mean variance. hamerly: use bounds. 0 or ENOMEM. */
+ * tol_abs = tol × the mean variance; method: KM_*. max_iter 0: only the final assignment,
+ * sizes and inertia of the given centres. 0 or ENOMEM. */
 int persona__km_run(const km_data *kd, double *centers, uint32_t *labels, uint64_t *sizes,
-                    uint32_t max_iter, double tol_abs, int hamerly, km_result *res);
+                    uint32_t max_iter, double tol_abs, int method, km_result *res);
+
+/* The squared distances from x to the k centres of the run, into dist[0 … k). */
+void persona__km_point_dists(const km_run *r, const double *x, double *dist);
+
+/* Half the distance from each centre to the nearest other (half_gap, k) and, unless
+ * half_cc is NULL, between every two centres (half_cc, k × k, 0 on the diagonal). */
+void persona__km_half_gaps(const double *centers, uint32_t k, size_t d, double *half_cc,
+                           double *half_gap);
+
+/* Elkan (kmeans_elkan.c): the label of point i for this assignment, using and updating
+ * its bounds (r->upper[i], r->lower[i·k …]). */
+uint32_t persona__km_elkan_assign(km_run *r, size_t i);
+
+/* Mini-batch k-means (kmeans_minibatch.c) from `centers` (updated in place): steps of
+ * batch_size points drawn with `seed`, then the final assignment as persona__km_run.
+ * 0 or ENOMEM. */
+int persona__km_minibatch(const km_data *kd, double *centers, uint32_t *labels, uint64_t *sizes,
+                          uint32_t max_iter, double tol_abs, uint32_t batch_size, uint64_t seed,
+                          km_result *res);
+
+/* One run of the options' algorithm (Lloyd, Hamerly, Elkan or mini-batch with `seed`) from
+ * `centers`, as persona__km_run. 0 or ENOMEM. */
+int persona__km_fit_run(const km_data *kd, const persona_kmeans_options *o, double *centers,
+                        uint32_t *labels, uint64_t *sizes, double tol_abs, uint64_t seed,
+                        km_result *res);
 
 /* k-means++ (scikit-learn's greedy variant) into centers (k × d). 0 or ENOMEM. */
 int persona__km_plusplus(const km_data *kd, uint64_t seed, double *centers);

@@ -1,11 +1,12 @@
-/* One k-means run: Lloyd's iterations, with or without Hamerly's bounds (G. Hamerly,
- * "Making k-means even faster", SDM 2010), and scikit-learn's stopping rule (kmeans.h).
+/* One k-means run: Lloyd's iterations, with Hamerly's bounds (G. Hamerly, "Making k-means
+ * even faster", SDM 2010), Elkan's (kmeans_elkan.c) or none, and scikit-learn's stopping
+ * rule (kmeans.h).
  *
  * Hamerly keeps per point an upper bound on the distance to its centre and a lower bound
  * on the distance to every other centre; a point whose upper bound is below the larger of
  * its lower bound and half the distance from its centre to the nearest other centre keeps
  * its centre without any distance computed. The bounds are checked with a relative margin
- * (BOUND_SLACK) far above the rounding error of the distances, so a skipped point is one
+ * (KM_BOUND_SLACK) far above the rounding error of the distances, so a skipped point is one
  * whose nearest centre is not in doubt, and the labels are Lloyd's. */
 #include <math.h>
 #include <stdlib.h>
@@ -17,7 +18,6 @@
 #include "core/alloc.h"
 #include "core/error.h"
 
-#define BOUND_SLACK 1e-9
 /* Centres compared at once by the vector kernel; a point's distances to k centres (k
  * rounded up to lanes) fit on the stack up to STACK_K centres, else the scalar loop runs. */
 #define LANES PERSONA__LANES
@@ -41,26 +41,20 @@ uint32_t persona__km_nearest(const double *x, const double *centers, uint32_t k,
 
 enum { PASS_UPDATE, PASS_ASSIGN, PASS_INERTIA, PASS_FAR };
 
-typedef struct run {
-    const km_data *kd;
-    km_blocks bl;
-    int pass;
-    int hamerly, first;
-    const double *centers; /* the centres of this assignment */
-    const double *ct;      /* the same transposed (d × kp), or NULL: the scalar loop */
-    size_t kp;
-    uint32_t *labels;
-    double *bsum;        /* per block: k × d sums (PASS_UPDATE) */
-    uint64_t *bcount;    /* per block: k counts */
-    uint64_t *bchanged;  /* per block: labels changed */
-    double *binertia;    /* per block: sum of squared distances (PASS_INERTIA) */
-    double *far;         /* per point: squared distance to its centre (PASS_FAR) */
-    double *upper, *lower;
-    const double *shift;    /* per centre: how far it moved */
-    const double *half_gap; /* per centre: half the distance to the nearest other */
-    double max_shift, second_shift;
-    uint32_t max_shift_c;
-} run;
+typedef km_run run;
+
+void persona__km_point_dists(const run *r, const double *x, double *dist)
+{
+    const km_data *kd = r->kd;
+    if (r->ct) { /* then kp <= STACK_K */
+        double all[STACK_K];
+        persona__dist2_lanes(x, r->ct, r->kp, r->kp, kd->d, all);
+        memcpy(dist, all, kd->k * sizeof *dist);
+        return;
+    }
+    for (uint32_t c = 0; c < kd->k; c++)
+        dist[c] = persona__km_dist2(x, r->centers + (size_t)c * kd->d, kd->d);
+}
 
 /* The nearest centre of x (lowest index among equals) and the two smallest squared
  * distances. */
@@ -94,20 +88,22 @@ static inline uint32_t assign_point(run *r, size_t i)
     const double *x = kd->x + i * kd->d;
     size_t d = kd->d;
     double b1, b2;
-    if (!r->hamerly)
+    if (r->method == KM_LLOYD)
         return nearest_two(r, x, &b1, &b2);
+    if (r->method == KM_ELKAN)
+        return persona__km_elkan_assign(r, i);
     uint32_t a = r->labels[i];
     if (!r->first) {
         double u = r->upper[i] + r->shift[a];
         double l = r->lower[i] - (a == r->max_shift_c ? r->second_shift : r->max_shift);
         double m = l > r->half_gap[a] ? l : r->half_gap[a];
-        if (u * (1 + BOUND_SLACK) < m) {
+        if (u * (1 + KM_BOUND_SLACK) < m) {
             r->upper[i] = u;
             r->lower[i] = l;
             return a;
         }
         u = sqrt(persona__km_dist2(x, r->centers + (size_t)a * d, d));
-        if (u * (1 + BOUND_SLACK) < m) {
+        if (u * (1 + KM_BOUND_SLACK) < m) {
             r->upper[i] = u;
             r->lower[i] = l;
             return a;
@@ -181,7 +177,7 @@ static int by_far(const void *a, const void *b)
 
 /* Clusters left empty take the points farthest from their centres (as scikit-learn's
  * _relocate_empty_clusters): sums and counts move with them; labels stay. 0 or ENOMEM. */
-static int relocate_empty(run *r, double *sum, uint64_t *count)
+static int relocate_empty(run *r, km_blocks bl, double *sum, uint64_t *count)
 {
     const km_data *kd = r->kd;
     size_t d = kd->d, n_empty = 0;
@@ -198,7 +194,7 @@ static int relocate_empty(run *r, double *sum, uint64_t *count)
         return persona__fail_nomem();
     }
     r->pass = PASS_FAR;
-    persona__km_pass(r->bl, kd->threads, run_block, r);
+    persona__km_pass(bl, kd->threads, run_block, r);
     for (size_t i = 0; i < kd->n; i++)
         fp[i] = (far_point){ r->far[i], i };
     qsort(fp, kd->n, sizeof *fp, by_far);
@@ -222,11 +218,15 @@ static int relocate_empty(run *r, double *sum, uint64_t *count)
     return 0;
 }
 
-/* Half the distance from each centre to the nearest other (Hamerly's second test). */
-static void half_gaps(const double *centers, uint32_t k, size_t d, double *half_gap)
+/* Hamerly's second test and Elkan's s(c) and centre-centre test. */
+void persona__km_half_gaps(const double *centers, uint32_t k, size_t d, double *half_cc,
+                           double *half_gap)
 {
-    for (uint32_t c = 0; c < k; c++)
+    for (uint32_t c = 0; c < k; c++) {
         half_gap[c] = INFINITY;
+        if (half_cc)
+            half_cc[(size_t)c * k + c] = 0;
+    }
     for (uint32_t c = 0; c < k; c++)
         for (uint32_t e = c + 1; e < k; e++) {
             double g = sqrt(persona__km_dist2(centers + (size_t)c * d, centers + (size_t)e * d, d)) / 2;
@@ -234,6 +234,8 @@ static void half_gaps(const double *centers, uint32_t k, size_t d, double *half_
                 half_gap[c] = g;
             if (g < half_gap[e])
                 half_gap[e] = g;
+            if (half_cc)
+                half_cc[(size_t)c * k + e] = half_cc[(size_t)e * k + c] = g;
         }
 }
 
@@ -254,17 +256,17 @@ static void shift_maxima(run *r, const double *shift, uint32_t k)
 }
 
 int persona__km_run(const km_data *kd, double *centers, uint32_t *labels, uint64_t *sizes,
-                    uint32_t max_iter, double tol_abs, int hamerly, km_result *res)
+                    uint32_t max_iter, double tol_abs, int method, km_result *res)
 {
     uint32_t k = kd->k;
     size_t d = kd->d, kd_size = (size_t)k * d;
     run r;
     memset(&r, 0, sizeof r);
     r.kd = kd;
-    r.bl = persona__km_blocks(kd->n, kd_size + k);
-    r.hamerly = hamerly;
+    km_blocks bl = persona__km_blocks(kd->n, kd_size + k);
+    r.method = method;
     r.labels = labels;
-    size_t nb = r.bl.count;
+    size_t nb = bl.count;
     double *next = persona__realloc_array(NULL, kd_size, sizeof *next);
     double *shift = persona__realloc_array(NULL, k, sizeof *shift);
     double *half_gap = persona__realloc_array(NULL, k, sizeof *half_gap);
@@ -273,20 +275,28 @@ int persona__km_run(const km_data *kd, double *centers, uint32_t *labels, uint64
     r.bcount = persona__realloc_array(NULL, nb, k * sizeof *r.bcount);
     r.bchanged = persona__realloc_array(NULL, nb, sizeof *r.bchanged);
     r.binertia = persona__realloc_array(NULL, nb, sizeof *r.binertia);
-    r.kp = (k + LANES - 1) / LANES * LANES;
+    r.kp = PERSONA__LANES_UP(k);
     double *ct = r.kp <= STACK_K ? persona__realloc_array(NULL, d, r.kp * sizeof *ct) : NULL;
-    if (hamerly) {
+    double *half_cc = NULL;
+    int bounds = method != KM_LLOYD;
+    if (bounds) {
+        /* Elkan: k lower bounds per point (n × k doubles) and the k × k centre distances */
+        size_t per_point = method == KM_ELKAN ? k : 1;
         r.upper = persona__realloc_array(NULL, kd->n, sizeof *r.upper);
-        r.lower = persona__realloc_array(NULL, kd->n, sizeof *r.lower);
+        r.lower = persona__realloc_array(NULL, kd->n, per_point * sizeof *r.lower);
     }
+    if (method == KM_ELKAN)
+        half_cc = persona__realloc_array(NULL, k, (size_t)k * sizeof *half_cc);
     int rc = 0;
     if (!next || !shift || !half_gap || !count || !r.bsum || !r.bcount || !r.bchanged ||
-        !r.binertia || (hamerly && (!r.upper || !r.lower)) || (r.kp <= STACK_K && !ct)) {
+        !r.binertia || (bounds && (!r.upper || !r.lower)) || (method == KM_ELKAN && !half_cc) ||
+        (r.kp <= STACK_K && !ct)) {
         rc = persona__fail_nomem();
         goto done;
     }
     r.shift = shift;
     r.half_gap = half_gap;
+    r.half_cc = half_cc;
     res->converged = 0;
     res->iterations = 0;
     int strict = 0;
@@ -296,10 +306,10 @@ int persona__km_run(const km_data *kd, double *centers, uint32_t *labels, uint64
         if (ct)
             transpose(centers, k, d, r.kp, ct);
         r.ct = ct;
-        if (hamerly)
-            half_gaps(centers, k, d, half_gap);
+        if (bounds)
+            persona__km_half_gaps(centers, k, d, half_cc, half_gap);
         r.pass = PASS_UPDATE;
-        persona__km_pass(r.bl, kd->threads, run_block, &r);
+        persona__km_pass(bl, kd->threads, run_block, &r);
         uint64_t changed = 0;
         memset(next, 0, kd_size * sizeof *next);
         memset(count, 0, k * sizeof *count);
@@ -311,7 +321,7 @@ int persona__km_run(const km_data *kd, double *centers, uint32_t *labels, uint64
             for (uint32_t c = 0; c < k; c++)
                 count[c] += r.bcount[b * k + c];
         }
-        if ((rc = relocate_empty(&r, next, count)))
+        if ((rc = relocate_empty(&r, bl, next, count)))
             goto done;
         double shift_tot = 0;
         for (uint32_t c = 0; c < k; c++) {
@@ -338,17 +348,18 @@ int persona__km_run(const km_data *kd, double *centers, uint32_t *labels, uint64
     r.centers = centers;
     if (ct)
         transpose(centers, k, d, r.kp, ct);
+    r.ct = ct;
     if (!strict) { /* the labels of the final centres */
-        if (hamerly)
-            half_gaps(centers, k, d, half_gap);
+        if (bounds)
+            persona__km_half_gaps(centers, k, d, half_cc, half_gap);
         r.pass = PASS_ASSIGN;
-        persona__km_pass(r.bl, kd->threads, run_block, &r);
+        persona__km_pass(bl, kd->threads, run_block, &r);
     }
     memset(sizes, 0, k * sizeof *sizes);
     for (size_t i = 0; i < kd->n; i++)
         sizes[labels[i]]++;
     r.pass = PASS_INERTIA;
-    persona__km_pass(r.bl, kd->threads, run_block, &r);
+    persona__km_pass(bl, kd->threads, run_block, &r);
     res->inertia = 0;
     for (size_t b = 0; b < nb; b++)
         res->inertia += r.binertia[b];
@@ -357,6 +368,7 @@ done:
     persona__free(next);
     persona__free(shift);
     persona__free(half_gap);
+    persona__free(half_cc);
     persona__free(count);
     persona__free(r.bsum);
     persona__free(r.bcount);

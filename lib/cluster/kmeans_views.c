@@ -181,8 +181,8 @@ static int run_views(mv_run *r, uint64_t seed)
         }
         memset(r->labels, 0, r->n * sizeof *r->labels);
         km_result res;
-        rc = persona__km_run(&kd, r->cen, r->labels, r->sizes, r->o->max_iter,
-                             r->o->tol * mean_var, r->o->algorithm != PERSONA_KMEANS_LLOYD, &res);
+        rc = persona__km_fit_run(&kd, r->o, r->cen, r->labels, r->sizes, r->o->tol * mean_var,
+                                 seed, &res);
         if (rc)
             return rc;
         r->iterations = res.iterations;

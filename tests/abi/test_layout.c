@@ -279,7 +279,7 @@ static void layout(void)
     FIELD(persona_rfm_entry, m, 48, 4);
     FIELD(persona_rfm_entry, reserved, 52, 4);
 
-    SIZE(persona_kmeans_options, 48);
+    SIZE(persona_kmeans_options, 56);
     FIELD(persona_kmeans_options, struct_size, 0, 4);
     FIELD(persona_kmeans_options, k, 4, 4);
     FIELD(persona_kmeans_options, max_iter, 8, 4);
@@ -289,6 +289,8 @@ static void layout(void)
     FIELD(persona_kmeans_options, init_centers, 32, 8);
     FIELD(persona_kmeans_options, algorithm, 40, 4);
     FIELD(persona_kmeans_options, threads, 44, 4);
+    FIELD(persona_kmeans_options, batch_size, 48, 4);
+    FIELD(persona_kmeans_options, reserved, 52, 4);
 
     SIZE(persona_kmeans_info, 48);
     FIELD(persona_kmeans_info, struct_size, 0, 4);
@@ -463,6 +465,8 @@ static void constants(void)
     CONST(PERSONA_KMEANS_AUTO, 0);
     CONST(PERSONA_KMEANS_LLOYD, 1);
     CONST(PERSONA_KMEANS_HAMERLY, 2);
+    CONST(PERSONA_KMEANS_ELKAN, 3);
+    CONST(PERSONA_KMEANS_MINIBATCH, 4);
     CONST(PERSONA_KMEANS_MAX_K, 65536);
     CONST(PERSONA_KMEANS_MAX_D, 4096);
     CONST(PERSONA_LINKAGE_WARD, 0);

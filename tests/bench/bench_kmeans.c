@@ -4,7 +4,9 @@
  * REPEATS fits, seconds per iteration, iterations, inertia; and ns per persona_kmeans_predict
  * of one point (the issue's "assign a new point": k = 8, d = 8 here), over the first 100,000
  * points called one at a time.
- * usage: bench_kmeans POINTS.f64 D INIT.csv [REPEATS] [THREADS] [ALGORITHM: 0 auto, 1 lloyd] */
+ * usage: bench_kmeans POINTS.f64 D INIT.csv [REPEATS] [THREADS] [ALGORITHM] [BATCH_SIZE]
+ * ALGORITHM: auto, lloyd, hamerly, elkan, minibatch or its PERSONA_KMEANS_* number (0 … 4);
+ * BATCH_SIZE: mini-batch points per step (0 = the default). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,10 +22,20 @@ static void fail(const char *what)
 int main(int argc, char **argv)
 {
     if (argc < 4)
-        fail("usage: bench_kmeans POINTS.f64 D INIT.csv [REPEATS] [THREADS] [ALGORITHM]");
+        fail("usage: bench_kmeans POINTS.f64 D INIT.csv [REPEATS] [THREADS] [ALGORITHM] [BATCH_SIZE]");
     size_t d = (size_t)atoi(argv[2]);
     int repeats = argc > 4 ? atoi(argv[4]) : 3, threads = argc > 5 ? atoi(argv[5]) : 2;
-    int algorithm = argc > 6 ? atoi(argv[6]) : PERSONA_KMEANS_AUTO;
+    static const char *const names[] = { "auto", "lloyd", "hamerly", "elkan", "minibatch" };
+    int algorithm = PERSONA_KMEANS_AUTO;
+    if (argc > 6) {
+        algorithm = -1;
+        for (int a = 0; a < 5; a++)
+            if (strcmp(argv[6], names[a]) == 0 || (argv[6][0] == '0' + a && !argv[6][1]))
+                algorithm = a;
+        if (algorithm < 0)
+            fail("ALGORITHM: auto, lloyd, hamerly, elkan, minibatch or 0 … 4");
+    }
+    uint32_t batch_size = argc > 7 ? (uint32_t)strtoul(argv[7], NULL, 10) : 0;
     if (d < 1 || d > 4096 || repeats < 1 || repeats > 64)
         fail("bad arguments");
     FILE *f = fopen(argv[1], "rb");
@@ -62,6 +74,7 @@ int main(int argc, char **argv)
     o.init_centers = init;
     o.threads = (uint32_t)threads;
     o.algorithm = algorithm;
+    o.batch_size = batch_size;
     double times[64];
     persona_kmeans_info info = PERSONA_KMEANS_INFO_INIT;
     persona_kmeans *last = NULL;

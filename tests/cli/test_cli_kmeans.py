@@ -53,6 +53,30 @@ def test_columns_seed_threads(persona):
     assert head == "cluster,x2,x0"
 
 
+def test_algorithms(persona, tmp_path):
+    """lloyd, hamerly (auto) and elkan: the same output, byte for byte; minibatch: the
+    same output for the same seed at any thread count, a different one for another batch
+    size, and labels matching its centres."""
+    outs = {}
+    for alg in ("auto", "lloyd", "hamerly", "elkan"):
+        labels = tmp_path / f"{alg}.csv"
+        r = persona("kmeans", "--points", POINTS, "--init", INIT, "--algorithm", alg,
+                    "--format", "json", "--labels", str(labels))
+        assert r.code == 0, r.err
+        outs[alg] = (r.out, labels.read_text())
+    assert outs["lloyd"] == outs["hamerly"] == outs["elkan"] == outs["auto"]
+    mb = [persona("kmeans", "--points", POINTS, "-k", "6", "--seed", "3", "--algorithm",
+                  "minibatch", "--batch-size", "64", "--threads", t, "--format", "json")
+          for t in ("1", "2")]
+    assert mb[0].code == 0 and mb[0].out == mb[1].out, mb[0].err
+    got = json.loads(mb[0].out)
+    assert len(got["centers"]) == 6 and sum(got["sizes"]) == len(read("kmeans_small_points.csv")[1])
+    other = persona("kmeans", "--points", POINTS, "-k", "6", "--seed", "3", "--algorithm",
+                    "minibatch", "--batch-size=65", "--format", "json")
+    assert other.code == 0 and other.out != mb[0].out
+    assert "--batch-size N" in persona("kmeans", "--help").out
+
+
 def test_standardize(persona, tmp_path):
     """Column x1 multiplied by 1000: standardized, the clusters are those of the original
     points standardized, and the centres come back in the scaled units."""
@@ -78,8 +102,12 @@ def test_errors(persona, tmp_path):
     assert r.code == 1 and "bad.csv:3: points column 'b' is 'x', not a finite number" in r.err
     r = persona("kmeans", "--points", POINTS, "--columns", "nope")
     assert r.code == 2 and "no column 'nope'" in r.err
-    r = persona("kmeans", "--points", POINTS, "--algorithm", "elkan")
-    assert r.code == 2 and "not available yet" in r.err
+    r = persona("kmeans", "--points", POINTS, "--algorithm", "elk")
+    assert r.code == 2 and "auto, lloyd, hamerly, elkan or minibatch" in r.err
+    r = persona("kmeans", "--points", POINTS, "--algorithm", "minibatch", "--batch-size", "0")
+    assert r.code == 2 and "--batch-size '0'" in r.err
+    r = persona("kmeans", "--points", POINTS, "--batch-size", "x")
+    assert r.code == 2 and "--batch-size 'x'" in r.err
     r = persona("kmeans", "--points", str(bad.with_name("missing.csv")))
     assert r.code == 1
     short = tmp_path / "short.csv"

@@ -374,6 +374,8 @@ class persona_kmeans_options(Structure):
         ("init_centers", POINTER(c_double)),
         ("algorithm", c_int32),
         ("threads", c_uint32),
+        ("batch_size", c_uint32),
+        ("reserved", c_uint32),
     ]
 
 

@@ -5,8 +5,10 @@
     km.predict(new_points)
 
 Given the same initial centres, the iterations, labels and centres are scikit-learn's
-(``KMeans(init=centres, n_init=1, algorithm="lloyd")``); k-means++ draws from this library's
-own seeded stream. Results are the same for any ``threads``. docs/kmeans.md has the details.
+(``KMeans(init=centres, n_init=1, algorithm="lloyd")``) with "lloyd", "hamerly", "elkan" or
+"auto"; "minibatch" is mini-batch k-means (approximate, like scikit-learn's
+MiniBatchKMeans). k-means++ and the batches draw from this library's own seeded stream.
+Results are the same for any ``threads``. docs/kmeans.md has the details.
 """
 import ctypes
 from ctypes import byref, c_double, c_uint32, c_uint64
@@ -16,7 +18,7 @@ from ._capi import KMeansHandle, encode, lib, new_struct, read_string
 from ._handle import Handle
 from ._structs import persona_cluster_scores, persona_kmeans_info, persona_kmeans_options
 
-ALGORITHMS = {"auto": 0, "lloyd": 1, "hamerly": 2}
+ALGORITHMS = {"auto": 0, "lloyd": 1, "hamerly": 2, "elkan": 3, "minibatch": 4}
 TINY_TOL = 5e-324  # tol=0 (stop only when the centres stop moving): 0 means "default" in C
 
 
@@ -54,7 +56,13 @@ class KMeans(Handle):
       at most tol × the mean variance of the dimensions, or no label changed); ``tol=0``
       stops only when the centres no longer move.
     * ``random_state``: the seed of k-means++ (an int; None = 0, so fits repeat).
-    * ``algorithm``: "auto" (Hamerly's bounds), "lloyd" or "hamerly" — the same results.
+    * ``algorithm``: "auto" (Hamerly's bounds), "lloyd", "hamerly" or "elkan" — the same
+      results ("elkan" keeps n × k doubles of bounds); or "minibatch": steps over
+      ``batch_size`` points drawn with ``random_state`` (``n_iter_`` counts the steps;
+      ``max_iter`` passes over the data at most), then every point assigned to the final
+      centres.
+    * ``batch_size``: points per mini-batch step (default 1024, as scikit-learn's
+      MiniBatchKMeans; ``batch_size`` >= the points: every point each step).
     * ``threads``: 0 = every CPU (at most 8); the results do not depend on it.
 
     After fit(): ``cluster_centers_`` (also ``centers_``), ``labels_``, ``inertia_``,
@@ -66,7 +74,7 @@ class KMeans(Handle):
     _kind = "KMeans model"
 
     def __init__(self, n_clusters=8, *, init="k-means++", n_init=1, max_iter=300, tol=1e-4,
-                 random_state=None, algorithm="auto", threads=0):
+                 random_state=None, algorithm="auto", threads=0, batch_size=1024):
         if not isinstance(n_clusters, int) or isinstance(n_clusters, bool) or n_clusters < 1:
             raise ValueError(f"n_clusters must be a positive int, not {n_clusters!r}")
         if algorithm not in ALGORITHMS:
@@ -74,7 +82,7 @@ class KMeans(Handle):
         if isinstance(init, str) and init != "k-means++":
             raise ValueError(f"init must be 'k-means++' or an array of centres, not {init!r}")
         for name, value, least in (("n_init", n_init, 1), ("max_iter", max_iter, 1),
-                                   ("threads", threads, 0)):
+                                   ("threads", threads, 0), ("batch_size", batch_size, 1)):
             if not isinstance(value, int) or isinstance(value, bool) or value < least:
                 raise ValueError(f"{name} must be an int >= {least}, not {value!r}")
         if not isinstance(tol, (int, float)) or tol < 0 or tol != tol or tol == float("inf"):
@@ -87,6 +95,7 @@ class KMeans(Handle):
         self.random_state = random_state
         self.algorithm = algorithm
         self.threads = threads
+        self.batch_size = batch_size
 
     def _options(self, d):
         o = new_struct(persona_kmeans_options)
@@ -98,6 +107,7 @@ class KMeans(Handle):
         o.seed = seed & 0xFFFFFFFFFFFFFFFF
         o.algorithm = ALGORITHMS[self.algorithm]
         o.threads = self.threads
+        o.batch_size = min(self.batch_size, 0xFFFFFFFF)  # more than the points: all of them
         keep = None
         if not isinstance(self.init, str):
             keep, ptr, k, cd, _ = _points(self.init, "init")

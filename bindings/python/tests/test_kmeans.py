@@ -27,7 +27,7 @@ WANT_LABELS = [int(r[0]) for r in rows("kmeans_small_sklearn_labels.csv")]
 WANT_INERTIA, WANT_ITER = rows("kmeans_small_sklearn_summary.csv")[0]
 
 
-@pytest.mark.parametrize("algorithm", ["lloyd", "hamerly", "auto"])
+@pytest.mark.parametrize("algorithm", ["lloyd", "hamerly", "elkan", "auto"])
 def test_equals_sklearn(algorithm):
     np = pytest.importorskip("numpy")
     km = persona.KMeans(6, init=np.array(INIT), algorithm=algorithm).fit(np.array(POINTS))
@@ -54,6 +54,38 @@ def test_dataframe_and_threads():
     assert one.labels_.tolist() == two.labels_.tolist() and one.inertia_ == two.inertia_
 
 
+def test_minibatch_worked_by_hand():
+    """kmeans.h's mini-batch on six points, every point each step (batch_size >= n), three
+    steps from centres 0 and 1: 0 and 13.2, then 0.75 and 16.125, then 6/7 and 192/11
+    (each point moves its centre by 1/(the points it has had))."""
+    x = [[0.0], [1.0], [2.0], [20.0], [21.0], [22.0]]
+    km = persona.KMeans(2, init=[[0.0], [1.0]], algorithm="minibatch", batch_size=6,
+                        max_iter=3, tol=0).fit(x)
+    assert [c[0] for c in km.cluster_centers_] == pytest.approx([6 / 7, 192 / 11], rel=1e-14)
+    assert list(km.labels_) == [0, 0, 0, 1, 1, 1] and list(km.sizes_) == [3, 3]
+    assert km.n_iter_ == 3 and not km.converged_
+    assert km.inertia_ == pytest.approx(101 / 49 + 4805 / 121, rel=1e-14)
+    big = persona.KMeans(2, init=[[0.0], [1.0]], algorithm="minibatch", batch_size=2**40,
+                         max_iter=3, tol=0).fit(x)
+    assert list(big.cluster_centers_[0]) == list(km.cluster_centers_[0])
+
+
+def test_minibatch_seed_and_threads():
+    """The same seed gives the same bits at any thread count; labels are the final
+    centres' (predict); another batch size gives another result."""
+    fits = [persona.KMeans(6, random_state=5, algorithm="minibatch", batch_size=50,
+                           threads=t).fit(POINTS) for t in (1, 2)]
+    a, b = fits
+    assert list(a.labels_) == list(b.labels_) and a.inertia_ == b.inertia_
+    assert [list(r) for r in a.cluster_centers_] == [list(r) for r in b.cluster_centers_]
+    assert list(a.predict(POINTS)) == list(a.labels_)
+    assert a.n_iter_ >= 2 and sum(a.sizes_) == len(POINTS)
+    c = persona.KMeans(6, random_state=5, algorithm="minibatch", batch_size=51).fit(POINTS)
+    assert c.inertia_ != a.inertia_
+    table = persona.choose_k(POINTS, range(2, 4), algorithm="minibatch", batch_size=100)
+    assert len(table) == 2
+
+
 def test_plain_rows_without_numpy(hide_numpy):
     km = persona.KMeans(6, init=INIT).fit(POINTS)
     assert km.labels_ == WANT_LABELS and km.n_iter_ == WANT_ITER
@@ -73,6 +105,8 @@ def test_errors():
         persona.KMeans(0)
     with pytest.raises(ValueError):
         persona.KMeans(2, algorithm="elkan-ish")
+    with pytest.raises(ValueError, match="batch_size must be an int >= 1"):
+        persona.KMeans(2, algorithm="minibatch", batch_size=0)
     with pytest.raises(ValueError):
         persona.KMeans(2, init="random")
     with pytest.raises(ValueError):

@@ -1,7 +1,8 @@
 /* k-means (kmeans.h): a hand-worked example; a plain reference Lloyd written here from the
  * definition (every point against every centre, means in point order, scikit-learn's
  * stopping rule) on random inputs — the same labels, iterations and, within one block of
- * points, the same bits; Hamerly equal to Lloyd; the same bits at every thread count;
+ * points, the same bits; Hamerly and Elkan equal to Lloyd (test_kmeans_elkan.c has more);
+ * the same bits at every thread count;
  * empty clusters; k-means++; errors; and scikit-learn's own results on a small file
  * (tests/data/kmeans_small.*, made by tests/data/make_kmeans_reference.py).
  *
@@ -14,6 +15,7 @@
 
 #include "check.h"
 #include "core/rng.h"
+#include "km_test.h"
 
 /* ---- the reference ---- */
 
@@ -97,30 +99,6 @@ static ref_result ref_lloyd(const double *x, size_t n, size_t d, size_t k, doubl
 
 /* ---- inputs ---- */
 
-static uint64_t rng_state = 88172645463325252ULL;
-static double uniform(void)
-{
-    rng_state ^= rng_state << 13;
-    rng_state ^= rng_state >> 7;
-    rng_state ^= rng_state << 17;
-    return (double)(rng_state >> 11) * 0x1.0p-53;
-}
-
-/* n points around `blobs` random centres in [-10, 10]^d, spread `spread`. */
-static double *blobs(size_t n, size_t d, size_t n_blobs, double spread)
-{
-    double *c = malloc(n_blobs * d * sizeof *c), *x = malloc(n * d * sizeof *x);
-    for (size_t i = 0; i < n_blobs * d; i++)
-        c[i] = 20 * uniform() - 10;
-    for (size_t i = 0; i < n; i++) {
-        size_t b = (size_t)(uniform() * (double)n_blobs);
-        for (size_t j = 0; j < d; j++)
-            x[i * d + j] = c[b * d + j] + spread * (uniform() + uniform() + uniform() - 1.5);
-    }
-    free(c);
-    return x;
-}
-
 static persona_kmeans *fit(const double *x, size_t n, size_t d, uint32_t k, const double *init,
                            int32_t algorithm, uint32_t threads, uint32_t *labels)
 {
@@ -134,13 +112,6 @@ static persona_kmeans *fit(const double *x, size_t n, size_t d, uint32_t k, cons
     return m;
 }
 
-static persona_kmeans_info info_of(const persona_kmeans *m)
-{
-    persona_kmeans_info in = PERSONA_KMEANS_INFO_INIT;
-    CHECK_RC(persona_kmeans_info_get(&in, m), PERSONA_OK);
-    return in;
-}
-
 /* ---- tests ---- */
 
 /* Six points on a line, two clusters from centres 0 and 1. Iteration 1: point 0 goes to
@@ -151,7 +122,7 @@ static void test_hand_worked(void)
 {
     const double x[6] = { 0, 1, 2, 20, 21, 22 }, init[2] = { 0, 1 };
     uint32_t labels[6];
-    for (int32_t alg = PERSONA_KMEANS_AUTO; alg <= PERSONA_KMEANS_HAMERLY; alg++) {
+    for (int32_t alg = PERSONA_KMEANS_AUTO; alg <= PERSONA_KMEANS_ELKAN; alg++) {
         persona_kmeans *m = fit(x, 6, 1, 2, init, alg, 1, labels);
         if (!m)
             continue;
@@ -191,7 +162,7 @@ static void test_reference(void)
         for (size_t i = 0; i < n; i++)
             ref_l[i] = UINT32_MAX;
         ref_result rr = ref_lloyd(x, n, d, k, ref_c, ref_l, 1e-4, 300);
-        for (int32_t alg = PERSONA_KMEANS_LLOYD; alg <= PERSONA_KMEANS_HAMERLY; alg++) {
+        for (int32_t alg = PERSONA_KMEANS_LLOYD; alg <= PERSONA_KMEANS_ELKAN; alg++) {
             persona_kmeans *m = fit(x, n, d, (uint32_t)k, init, alg, 2, l);
             if (!m)
                 continue;
@@ -234,13 +205,13 @@ static void test_reference(void)
     }
 }
 
-/* The same bits at 1, 2, 3 and 8 threads, for both algorithms and for k-means++. */
+/* The same bits at 1, 2, 3 and 8 threads, for the exact algorithms and for k-means++. */
 static void test_threads(void)
 {
     size_t n = 20000, d = 5;
     double *x = blobs(n, d, 12, 2.0);
     uint32_t *l0 = malloc(n * sizeof *l0), *l = malloc(n * sizeof *l);
-    for (int32_t alg = PERSONA_KMEANS_LLOYD; alg <= PERSONA_KMEANS_HAMERLY; alg++) {
+    for (int32_t alg = PERSONA_KMEANS_LLOYD; alg <= PERSONA_KMEANS_ELKAN; alg++) {
         double c0[12 * 5], c[12 * 5];
         persona_kmeans_info i0 = PERSONA_KMEANS_INFO_INIT;
         const uint32_t threads[4] = { 1, 2, 3, 8 };
@@ -280,7 +251,7 @@ static void test_empty_cluster(void)
 {
     const double x[4] = { 0, 1, 2, 10 }, init[3] = { 0.5, 100, 3 };
     uint32_t labels[4];
-    for (int32_t alg = PERSONA_KMEANS_LLOYD; alg <= PERSONA_KMEANS_HAMERLY; alg++) {
+    for (int32_t alg = PERSONA_KMEANS_LLOYD; alg <= PERSONA_KMEANS_ELKAN; alg++) {
         persona_kmeans *m = fit(x, 4, 1, 3, init, alg, 1, labels);
         if (!m)
             continue;
@@ -381,6 +352,16 @@ static void test_errors(void)
     o.tol = 0;
     o.algorithm = 9;
     CHECK_RC(persona_kmeans_fit(&m, x, 4, 1, &o, NULL), PERSONA_EINVAL);
+    o.algorithm = PERSONA_KMEANS_MINIBATCH + 1;
+    CHECK_RC(persona_kmeans_fit(&m, x, 4, 1, &o, NULL), PERSONA_EINVAL);
+    CHECK_MSG("unknown algorithm 5");
+    o.algorithm = -1;
+    CHECK_RC(persona_kmeans_fit(&m, x, 4, 1, &o, NULL), PERSONA_EINVAL);
+    o.algorithm = 0;
+    o.reserved = 1;
+    CHECK_RC(persona_kmeans_fit(&m, x, 4, 1, &o, NULL), PERSONA_EINVAL);
+    CHECK_MSG("reserved must be 0");
+    o.reserved = 0;
     o.algorithm = 0;
     o.init_centers = inf;
     CHECK_RC(persona_kmeans_fit(&m, x, 4, 1, &o, NULL), PERSONA_EINVAL);
@@ -470,7 +451,7 @@ static void test_sklearn(const char *dir)
     if (!(x && init && want_c && want_l && summary && nl == n && n > 0))
         return;
     uint32_t *l = malloc(n * sizeof *l);
-    for (int32_t alg = PERSONA_KMEANS_LLOYD; alg <= PERSONA_KMEANS_HAMERLY; alg++) {
+    for (int32_t alg = PERSONA_KMEANS_LLOYD; alg <= PERSONA_KMEANS_ELKAN; alg++) {
         persona_kmeans *m = fit(x, n, d, (uint32_t)k, init, alg, 2, l);
         if (!m)
             continue;

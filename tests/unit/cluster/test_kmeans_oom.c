@@ -1,6 +1,6 @@
 /* Allocation failures in k-means (TESTING.md §5): fits with k-means++ and several runs, with
- * given centres that leave a cluster empty (the relocation allocates), both algorithms and
- * two threads, with the N-th allocation failing once and from N on, for N = 1, 2, … until
+ * given centres that leave a cluster empty (the relocation allocates), every algorithm
+ * (Lloyd, Hamerly, Elkan, mini-batch) and two threads, with the N-th allocation failing once and from N on, for N = 1, 2, … until
  * the call succeeds. A failed fit returns PERSONA_ENOMEM, NULLs its out-pointer, leaves the
  * labels as they were and leaks nothing; the fit that finally succeeds gives the reference
  * result. The same for scores and choosing k. Predicting allocates nothing. Every allocation call site of lib/cluster/ must be
@@ -93,17 +93,19 @@ int main(int argc, char **argv)
     o.n_init = 2;
     o.seed = 3;
     o.threads = 2;
-    for (int32_t alg = PERSONA_KMEANS_LLOYD; alg <= PERSONA_KMEANS_HAMERLY; alg++) {
+    o.batch_size = 500;
+    for (int32_t alg = PERSONA_KMEANS_LLOYD; alg <= PERSONA_KMEANS_MINIBATCH; alg++) {
         o.algorithm = alg;
         check_fit(&o, "k-means++, two runs");
     }
+    o.algorithm = PERSONA_KMEANS_HAMERLY; /* for scores, choosing k and predicting below */
     /* a centre far from every point: its cluster empties and takes the farthest point */
     double init[5 * D] = { 0, 0, 0, 10, 10, 10, 20, 20, 20, 30, 30, 30, 1e6, 1e6, 1e6 };
     persona_kmeans_options g = PERSONA_KMEANS_OPTIONS_INIT;
     g.k = 5;
     g.init_centers = init;
     g.threads = 2;
-    for (int32_t alg = PERSONA_KMEANS_LLOYD; alg <= PERSONA_KMEANS_HAMERLY; alg++) {
+    for (int32_t alg = PERSONA_KMEANS_LLOYD; alg <= PERSONA_KMEANS_MINIBATCH; alg++) {
         g.algorithm = alg;
         check_fit(&g, "an empty cluster");
     }
@@ -163,7 +165,8 @@ int main(int argc, char **argv)
     CHECK(!failalloc_disarm());
     persona_kmeans_free(m);
     fprintf(stderr, "%d runs under injection\n", counted);
-    static const char *const files[] = { "kmeans.c", "kmeans_init.c", "kmeans_iter.c", "scores.c" };
-    check_oom_sites(argc > 1 ? argv[1] : "lib", "cluster", files, 4, 30, "k-means");
+    static const char *const files[] = { "kmeans.c", "kmeans_elkan.c", "kmeans_init.c",
+                                         "kmeans_iter.c", "kmeans_minibatch.c", "scores.c" };
+    check_oom_sites(argc > 1 ? argv[1] : "lib", "cluster", files, 6, 42, "k-means");
     return check_report("test_kmeans_oom");
 }
