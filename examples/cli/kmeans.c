@@ -11,9 +11,11 @@
 
 typedef struct km_args {
     const char *points, *columns, *k, *init, *seed, *max_iter, *tol, *algorithm, *labels;
-    const char *output, *format, *threads, *batch_size;
+    const char *output, *format, *threads, *batch_size, *views, *view_weights, *gamma, *save;
     int standardize, help;
 } km_args;
+
+#define MAX_VIEWS 64
 
 static const char help[] =
     "usage: persona kmeans --points FILE.csv [options]\n"
@@ -29,6 +31,11 @@ static const char help[] =
     "  --algorithm auto|lloyd|hamerly|elkan|minibatch  auto = hamerly; lloyd, hamerly and\n"
     "                       elkan give the same result; minibatch is approximate\n"
     "  --batch-size N       points per mini-batch step (default 1024)\n"
+    "  --views V=A,B;W=C    multi-view k-means: each view's columns (every column in one)\n"
+    "  --view-weights 0.7,0.3  fixed weights of the views, in --views order (default: learned)\n"
+    "  --gamma G            the exponent of the view weights, > 1 (default 2)\n"
+    "  --save FILE          save the model (persona_kmeans_save; of the standardized columns\n"
+    "                       with --standardize)\n"
     "  --standardize        fit on z-scores of the columns; centres are shown in the\n"
     "                       original units\n"
     "  --threads N          threads (default: every CPU; the result does not depend on it)\n"
@@ -46,6 +53,8 @@ static int parse(km_args *a, int argc, char **argv)
         { "--labels", offsetof(km_args, labels) },     { "-o", offsetof(km_args, output) },
         { "--output", offsetof(km_args, output) },     { "--format", offsetof(km_args, format) },
         { "--threads", offsetof(km_args, threads) },   { "--batch-size", offsetof(km_args, batch_size) },
+        { "--views", offsetof(km_args, views) },       { "--view-weights", offsetof(km_args, view_weights) },
+        { "--gamma", offsetof(km_args, gamma) },       { "--save", offsetof(km_args, save) },
     };
     static const cli_flag switches[] = { { "--standardize", offsetof(km_args, standardize) } };
     memset(a, 0, sizeof *a);
@@ -60,6 +69,68 @@ static int parse_number(double *out, const char *s, const char *flag)
     if (!*s || *end || !isfinite(v) || v < 0)
         return cli_error(EXIT_USAGE, "kmeans: %s '%s' is not a number >= 0", flag, s);
     *out = v;
+    return 0;
+}
+
+/* --views "V=A,B;W=C" over the table's columns: view_of (d), the names (borrowed from a
+ * copy of the text in *text, freed by the caller), their count; --view-weights and --gamma
+ * into v. 0 or an exit code. */
+static int parse_views(persona_kmeans_views *v, uint32_t *view_of, char **names, char **text,
+                       double *weights, const km_args *a, const cli_table *t)
+{
+    size_t d = t->n_names;
+    for (size_t j = 0; j < d; j++)
+        view_of[j] = UINT32_MAX;
+    *text = strdup(a->views);
+    if (!*text)
+        return cli_error(EXIT_RUNTIME, "out of memory");
+    uint32_t nv = 0;
+    char *save_view = NULL;
+    for (char *view = strtok_r(*text, ";", &save_view); view; view = strtok_r(NULL, ";", &save_view)) {
+        char *eq = strchr(view, '=');
+        if (!eq || eq == view || nv == MAX_VIEWS)
+            return cli_error(EXIT_USAGE, "kmeans: --views: '%s' is not NAME=COLUMN,... (at most "
+                                         "%d views)", view, MAX_VIEWS);
+        *eq = '\0';
+        names[nv] = view;
+        char *save_col = NULL;
+        for (char *col = strtok_r(eq + 1, ",", &save_col); col; col = strtok_r(NULL, ",", &save_col)) {
+            size_t j = 0;
+            while (j < d && strcmp(t->names[j], col) != 0)
+                j++;
+            if (j == d)
+                return cli_error(EXIT_USAGE, "kmeans: --views: view '%s' names column '%s', "
+                                             "not among the points' columns", view, col);
+            if (view_of[j] != UINT32_MAX)
+                return cli_error(EXIT_USAGE, "kmeans: --views: column '%s' is in two views", col);
+            view_of[j] = nv;
+        }
+        nv++;
+    }
+    for (size_t j = 0; j < d; j++)
+        if (view_of[j] == UINT32_MAX)
+            return cli_error(EXIT_USAGE, "kmeans: --views: column '%s' is in no view", t->names[j]);
+    v->n_views = nv;
+    v->view_of = view_of;
+    if (a->view_weights) {
+        const char *p = a->view_weights;
+        for (uint32_t q = 0; q < nv; q++) {
+            char *end = NULL;
+            weights[q] = strtod(p, &end);
+            if (end == p || (*end != ',' && *end != '\0') || (*end == '\0' && q + 1 < nv) ||
+                (*end == ',' && q + 1 == nv))
+                return cli_error(EXIT_USAGE, "kmeans: --view-weights '%s': %u numbers, one a view",
+                                 a->view_weights, nv);
+            p = end + (*end == ',');
+        }
+        v->weights = weights;
+    }
+    if (a->gamma) {
+        char *end = NULL;
+        v->gamma = strtod(a->gamma, &end);
+        if (!*a->gamma || *end)
+            return cli_error(EXIT_USAGE, "kmeans: --gamma '%s' is not a number", a->gamma);
+    }
     return 0;
 }
 
@@ -130,7 +201,19 @@ static int run(const km_args *a)
     uint32_t *labels = !rc ? malloc(n * sizeof *labels) : NULL;
     if (!rc && !labels)
         rc = cli_error(EXIT_RUNTIME, "out of memory");
-    if (!rc && persona_kmeans_fit(&m, pts.v, n, d, &o, labels))
+    persona_kmeans_views views = PERSONA_KMEANS_VIEWS_INIT;
+    uint32_t *view_of = !rc && a->views ? malloc(d * sizeof *view_of) : NULL;
+    char *view_names[MAX_VIEWS], *view_text = NULL;
+    double view_w[MAX_VIEWS];
+    if (!rc && a->views)
+        rc = view_of ? parse_views(&views, view_of, view_names, &view_text, view_w, a, &pts)
+                     : cli_error(EXIT_RUNTIME, "out of memory");
+    else if (!rc && (a->view_weights || a->gamma))
+        rc = cli_error(EXIT_USAGE, "kmeans: --view-weights and --gamma need --views");
+    if (!rc && (a->views ? persona_kmeans_fit_views(&m, pts.v, n, d, &views, &o, labels)
+                         : persona_kmeans_fit(&m, pts.v, n, d, &o, labels)))
+        rc = cli_lib_error("kmeans");
+    if (!rc && a->save && persona_kmeans_save(m, a->save))
         rc = cli_lib_error("kmeans");
     persona_kmeans_info info = PERSONA_KMEANS_INFO_INIT;
     double *c = NULL;
@@ -165,7 +248,17 @@ static int run(const km_args *a)
                     info.iterations, info.converged ? "true" : "false");
             for (size_t i = 0; i < info.k; i++)
                 fprintf(f, "%s%llu", i ? ", " : "", (unsigned long long)sizes[i]);
-            fputs("]}\n", f);
+            fputc(']', f);
+            if (a->views) {
+                double w[MAX_VIEWS], within[MAX_VIEWS];
+                persona_kmeans_views_get(w, within, MAX_VIEWS, m);
+                fputs(", \"views\": {", f);
+                for (uint32_t q = 0; q < views.n_views; q++)
+                    fprintf(f, "%s\"%s\": {\"weight\": %.17g, \"within\": %.17g}", q ? ", " : "",
+                            view_names[q], w[q], within[q]);
+                fprintf(f, "}, \"rounds\": %u", info.rounds);
+            }
+            fputs("}\n", f);
             rc = cli_close_output(f, &out);
         } else {
             fputs("cluster", f);
@@ -184,6 +277,8 @@ static int run(const km_args *a)
     if (!rc && a->labels)
         rc = cli_write_labels("kmeans", a->labels, labels, n);
     persona_kmeans_free(m);
+    free(view_of);
+    free(view_text);
     free(labels);
     free(c);
     free(sizes);

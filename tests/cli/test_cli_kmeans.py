@@ -148,3 +148,40 @@ def test_retail_rfm_equals_sklearn(persona, tmp_path):
         assert close(got["inertia"], ref["inertia"])
         assert all(close(a, b) for row, w in zip(got["centers"], ref["centers"]) for a, b in zip(row, w))
         assert [int(v) for v in labels.read_text().split()[1:]] == ref["labels"]
+
+
+def test_views(persona, tmp_path):
+    p = tmp_path / "p.csv"
+    # a and b place six points in three pairs; c is noise
+    p.write_text("a,b,c\n0,0,5\n0.1,0.2,1\n5,5,3\n5.2,5.1,9\n9,0,2\n9.1,0.3,7\n")
+    model = tmp_path / "m.snap"
+    r = persona("kmeans", "--points", str(p), "-k", "3", "--views", "pos=a,b;noise=c",
+                "--seed", "1", "--format", "json", "--save", str(model))
+    assert r.code == 0, r.err
+    got = json.loads(r.out)
+    assert sorted(got["sizes"]) == [2, 2, 2] and got["rounds"] == 2
+    v = got["views"]
+    # within-view sums: pos 0.1 (the pairs' spread), noise 38.5; weights ~ 1 / D (gamma 2)
+    assert close(v["pos"]["within"], 0.1, 1e-12) and close(v["noise"]["within"], 38.5)
+    assert close(v["pos"]["weight"], 10 / (10 + 1 / 38.5))
+    assert close(got["inertia"], v["pos"]["weight"] ** 2 * 0.1 + v["noise"]["weight"] ** 2 * 38.5)
+    assert model.stat().st_size > 0
+    fixed = persona("kmeans", "--points", str(p), "-k", "3", "--views", "pos=a,b;noise=c",
+                    "--view-weights", "1,0", "--gamma", "3", "--seed", "1", "--format", "json")
+    assert fixed.code == 0, fixed.err
+    f = json.loads(fixed.out)
+    assert f["views"]["pos"]["weight"] == 1 and f["views"]["noise"]["weight"] == 0
+    assert f["rounds"] == 1
+    for args, phrase in (
+        (["--views", "pos=a;noise=c"], "column 'b' is in no view"),
+        (["--views", "pos=a,b;noise=c,a"], "column 'a' is in two views"),
+        (["--views", "pos=a,b,zz;noise=c"], "names column 'zz'"),
+        (["--views", "pos"], "is not NAME=COLUMN"),
+        (["--views", "pos=a,b;noise=c", "--view-weights", "1"], "2 numbers, one a view"),
+        (["--gamma", "3"], "need --views"),
+    ):
+        r = persona("kmeans", "--points", str(p), "-k", "3", *args)
+        assert r.code == 2 and phrase in r.err, (args, r.err)
+    r = persona("kmeans", "--points", str(p), "-k", "3", "--views", "pos=a,b;noise=c",
+                "--gamma", "1")
+    assert r.code == 1 and "gamma" in r.err
