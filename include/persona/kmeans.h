@@ -41,8 +41,9 @@
  *   the same centres on every machine and thread count, not scikit-learn's.
  * - n_init > 1: that many k-means++ runs with seeds drawn from the seed; the one of least
  *   inertia is kept (the first of equal ones).
- * Results do not depend on the number of threads: points are cut into fixed blocks whose
- * sums are added in block order.
+ * Results do not depend on the number of threads: the clusters' sums are kept in fixed
+ * point (order-independent) and the inertia is summed over fixed blocks of points in block
+ * order.
  *
  * Thread-safety: a model is immutable: any number of threads may call the const functions
  * at once. _free never races with other calls on it.

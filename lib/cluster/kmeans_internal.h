@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cluster/kmeans_fx.h"
 #include "persona/kmeans.h"
 
 /* Points per block. Every pass cuts the points into blocks of this size whose partial
@@ -106,8 +107,13 @@ typedef struct km_run {
     const double *ct;      /* the same transposed (d × kp), or NULL: the scalar loop */
     size_t kp;
     uint32_t *labels;
-    double *bsum;        /* per block: k × d sums (update pass) */
-    uint64_t *bcount;    /* per block: k counts */
+    /* Update pass: the change per block of the clusters' fixed-point sums (k × d) and
+     * counts (k) from the points whose label changed, or from every point when `recount`
+     * (the first assignment, and after empty clusters took points). */
+    km_fx *bfx;
+    int64_t *bdelta;
+    const km_fx_scale *scale; /* d */
+    int recount;
     uint64_t *bchanged;  /* per block: labels changed */
     double *binertia;    /* per block: sum of squared distances (inertia pass) */
     double *far;         /* per point: squared distance to its centre (far pass) */

@@ -140,23 +140,34 @@ static void run_block(void *ctx, size_t b, size_t i0, size_t i1)
             r->binertia[b] = s;
         return;
     }
-    double *sum = r->pass == PASS_UPDATE ? r->bsum + b * kd->k * d : NULL;
-    uint64_t *count = r->bcount + b * kd->k;
-    if (sum)
-        memset(sum, 0, kd->k * d * sizeof *sum);
-    memset(count, 0, kd->k * sizeof *count);
+    if (r->pass == PASS_ASSIGN) {
+        for (size_t i = i0; i < i1; i++)
+            r->labels[i] = assign_point(r, i);
+        return;
+    }
+    km_fx *sum = r->bfx + b * kd->k * d;
+    int64_t *delta = r->bdelta + b * kd->k;
+    memset(sum, 0, kd->k * d * sizeof *sum);
+    memset(delta, 0, kd->k * sizeof *delta);
     uint64_t changed = 0;
     for (size_t i = i0; i < i1; i++) {
-        uint32_t a = assign_point(r, i);
-        changed += a != r->labels[i] || r->first;
+        uint32_t a = assign_point(r, i), was = r->labels[i];
+        changed += a != was || r->first;
         r->labels[i] = a;
-        count[a]++;
-        if (sum) {
-            const double *x = kd->x + i * d;
-            double *s = sum + (size_t)a * d;
-            for (size_t j = 0; j < d; j++)
-                s[j] += x[j];
+        if (a == was && !r->recount)
+            continue;
+        /* only a point that moves changes the sums (all of them when recounting) */
+        const double *x = kd->x + i * d;
+        km_fx *to = sum + (size_t)a * d, *from = sum + (size_t)was * d;
+        for (size_t j = 0; j < d; j++) {
+            km_fx v = persona__km_fx_of(x[j], &r->scale[j]);
+            persona__km_fx_add(&to[j], v);
+            if (!r->recount)
+                persona__km_fx_sub(&from[j], v);
         }
+        delta[a]++;
+        if (!r->recount)
+            delta[was]--;
     }
     r->bchanged[b] = changed;
 }
@@ -177,7 +188,7 @@ static int by_far(const void *a, const void *b)
 
 /* Clusters left empty take the points farthest from their centres (as scikit-learn's
  * _relocate_empty_clusters): sums and counts move with them; labels stay. 0 or ENOMEM. */
-static int relocate_empty(run *r, km_blocks bl, double *sum, uint64_t *count)
+static int relocate_empty(run *r, km_blocks bl, km_fx *sum, uint64_t *count)
 {
     const km_data *kd = r->kd;
     size_t d = kd->d, n_empty = 0;
@@ -206,8 +217,9 @@ static int relocate_empty(run *r, km_blocks bl, double *sum, uint64_t *count)
         const double *x = kd->x + i * d;
         uint32_t from = r->labels[i];
         for (size_t j = 0; j < d; j++) {
-            sum[(size_t)from * d + j] -= x[j];
-            sum[(size_t)c * d + j] = x[j];
+            km_fx v = persona__km_fx_of(x[j], &r->scale[j]);
+            persona__km_fx_sub(&sum[(size_t)from * d + j], v);
+            sum[(size_t)c * d + j] = v;
         }
         count[from]--;
         count[c] = 1;
@@ -215,6 +227,7 @@ static int relocate_empty(run *r, km_blocks bl, double *sum, uint64_t *count)
     persona__free(fp);
     persona__free(r->far);
     r->far = NULL;
+    r->recount = 1; /* the moved points' labels stay: the next sums start afresh */
     return 0;
 }
 
@@ -263,7 +276,7 @@ int persona__km_run(const km_data *kd, double *centers, uint32_t *labels, uint64
     run r;
     memset(&r, 0, sizeof r);
     r.kd = kd;
-    km_blocks bl = persona__km_blocks(kd->n, kd_size + k);
+    km_blocks bl = persona__km_blocks(kd->n, 2 * kd_size + k);
     r.method = method;
     r.labels = labels;
     size_t nb = bl.count;
@@ -271,8 +284,10 @@ int persona__km_run(const km_data *kd, double *centers, uint32_t *labels, uint64
     double *shift = persona__realloc_array(NULL, k, sizeof *shift);
     double *half_gap = persona__realloc_array(NULL, k, sizeof *half_gap);
     uint64_t *count = persona__realloc_array(NULL, k, sizeof *count);
-    r.bsum = persona__realloc_array(NULL, nb, kd_size * sizeof *r.bsum);
-    r.bcount = persona__realloc_array(NULL, nb, k * sizeof *r.bcount);
+    r.bfx = persona__realloc_array(NULL, nb, kd_size * sizeof *r.bfx);
+    r.bdelta = persona__realloc_array(NULL, nb, k * sizeof *r.bdelta);
+    km_fx *total = persona__calloc(kd_size, sizeof *total);
+    km_fx_scale *scale = persona__realloc_array(NULL, d, sizeof *scale);
     r.bchanged = persona__realloc_array(NULL, nb, sizeof *r.bchanged);
     r.binertia = persona__realloc_array(NULL, nb, sizeof *r.binertia);
     r.kp = PERSONA__LANES_UP(k);
@@ -288,12 +303,20 @@ int persona__km_run(const km_data *kd, double *centers, uint32_t *labels, uint64
     if (method == KM_ELKAN)
         half_cc = persona__realloc_array(NULL, k, (size_t)k * sizeof *half_cc);
     int rc = 0;
-    if (!next || !shift || !half_gap || !count || !r.bsum || !r.bcount || !r.bchanged ||
+    if (!next || !shift || !half_gap || !count || !r.bfx || !r.bdelta || !total || !scale || !r.bchanged ||
         !r.binertia || (bounds && (!r.upper || !r.lower)) || (method == KM_ELKAN && !half_cc) ||
         (r.kp <= STACK_K && !ct)) {
         rc = persona__fail_nomem();
         goto done;
     }
+    for (size_t j = 0; j < d; j++) {
+        double most = 0;
+        for (size_t i = 0; i < kd->n; i++)
+            most = fabs(kd->x[i * d + j]) > most ? fabs(kd->x[i * d + j]) : most;
+        scale[j] = persona__km_fx_scale(most, kd->n);
+    }
+    r.scale = scale;
+    r.recount = 1;
     r.shift = shift;
     r.half_gap = half_gap;
     r.half_cc = half_cc;
@@ -311,23 +334,26 @@ int persona__km_run(const km_data *kd, double *centers, uint32_t *labels, uint64
         r.pass = PASS_UPDATE;
         persona__km_pass(bl, kd->threads, run_block, &r);
         uint64_t changed = 0;
-        memset(next, 0, kd_size * sizeof *next);
-        memset(count, 0, k * sizeof *count);
+        if (r.recount) {
+            memset(total, 0, kd_size * sizeof *total);
+            memset(count, 0, k * sizeof *count);
+            r.recount = 0;
+        }
         for (size_t b = 0; b < nb; b++) {
             changed += r.bchanged[b];
-            const double *s = r.bsum + b * kd_size;
+            const km_fx *s = r.bfx + b * kd_size;
             for (size_t q = 0; q < kd_size; q++)
-                next[q] += s[q];
+                persona__km_fx_add(&total[q], s[q]);
             for (uint32_t c = 0; c < k; c++)
-                count[c] += r.bcount[b * k + c];
+                count[c] += (uint64_t)r.bdelta[b * k + c];
         }
-        if ((rc = relocate_empty(&r, bl, next, count)))
+        if ((rc = relocate_empty(&r, bl, total, count)))
             goto done;
         double shift_tot = 0;
         for (uint32_t c = 0; c < k; c++) {
             double *nc = next + (size_t)c * d;
             for (size_t j = 0; j < d; j++)
-                nc[j] /= (double)count[c];
+                nc[j] = persona__km_fx_value(total[(size_t)c * d + j], &scale[j]) / (double)count[c];
             shift[c] = sqrt(persona__km_dist2(nc, centers + (size_t)c * d, d));
             shift_tot += shift[c] * shift[c];
         }
@@ -370,8 +396,10 @@ done:
     persona__free(half_gap);
     persona__free(half_cc);
     persona__free(count);
-    persona__free(r.bsum);
-    persona__free(r.bcount);
+    persona__free(r.bfx);
+    persona__free(r.bdelta);
+    persona__free(total);
+    persona__free(scale);
     persona__free(r.bchanged);
     persona__free(r.binertia);
     persona__free(r.upper);
