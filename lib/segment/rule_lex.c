@@ -261,6 +261,12 @@ void persona__lex_next(rule_lexer *lx, token *t)
     static const int one_kind[] = { T_LPAREN, T_RPAREN, T_LBRACK, T_RBRACK, T_COMMA, T_DOT,
                                     T_COLON, T_LT, T_GT, T_PLUS, T_MINUS, T_STAR, T_SLASH,
                                     T_PERCENT };
+    if (c == ';' && lx->semicolon) {
+        t->kind = T_SEMI;
+        t->len = 1;
+        lx->pos++;
+        return;
+    }
     const char *hit = c ? strchr(one, c) : NULL;
     if (hit) {
         t->kind = one_kind[hit - one];
