@@ -16,7 +16,6 @@
 
 #include "core/alloc.h"
 #include "core/error.h"
-#include "core/utf8.h"
 #include "features/features_internal.h"
 #include "segment/rule_lex.h"
 
@@ -44,9 +43,7 @@ static int error_at(const token *t, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    persona__utf8_truncate(msg);
-    return persona__fail_at(PERSONA_EPARSE, t->line, t->col, "line %u, column %u: %s", t->line,
-                            t->col, msg);
+    return persona__lex_fail(t, NULL, msg);
 }
 
 /* The current token quoted for a message. */

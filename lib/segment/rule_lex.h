@@ -38,6 +38,9 @@ void persona__lex_init(rule_lexer *lx, const char *text, size_t len);
 void persona__lex_next(rule_lexer *lx, token *t);
 /* Whether an identifier token spells word. */
 int persona__tok_is(const rule_lexer *lx, const token *t, const char *word);
+/* Record PERSONA_EPARSE at a token, the message "line L, column C: MSG" ("line L, column C
+ * (segment 'S'): MSG" with a segment name); msg is cut to whole UTF-8 characters first. */
+int persona__lex_fail(const token *t, const char *segment, char *msg);
 /* A printable quotation of a token for messages ("'and'", "the end of the rule"). */
 void persona__tok_describe(const rule_lexer *lx, const token *t, char *out, size_t cap);
 
