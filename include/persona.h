@@ -17,5 +17,6 @@
 #include "persona/stability.h"
 #include "persona/kmeans.h"
 #include "persona/hclust.h"
+#include "persona/features.h"
 
 #endif /* PERSONA_H */

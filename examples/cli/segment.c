@@ -1,8 +1,8 @@
 /* The segment commands. `segment rules`: named rule segments (include/persona/segment.h,
  * docs/rules.md) evaluated on every profile of a store: memberships, a summary, or one
  * user's explanation. `segment rfm`: recency / frequency / monetary scores and the named
- * RFM segments (include/persona/rfm.h, docs/rfm.md). `segment kmeans` is not available
- * yet. */
+ * RFM segments (include/persona/rfm.h, docs/rfm.md). `segment kmeans`: k-means clusters of
+ * a feature matrix of the store's users (include/persona/features.h, docs/features.md). */
 #include <errno.h>
 #include <math.h>
 #include <stddef.h>
@@ -760,6 +760,66 @@ static int rules_help(void)
     return 0;
 }
 
+/* ---- flags of segment rfm and segment kmeans ------------------------------------------ */
+
+/* A flag of a kind's own: its name and the offset of its `const char *` in the kind's args. */
+typedef struct own_flag {
+    const char *name;
+    size_t field;
+} own_flag;
+
+static int own_flag_index(const own_flag *t, size_t n, const char *flag)
+{
+    for (size_t k = 0; k < n; k++)
+        if (strcmp(flag, t[k].name) == 0)
+            return (int)k;
+    return -1;
+}
+
+/* Split argv: the kind's flags (table t, looked up by `lookup`) into args, --summary into
+ * *summary, everything else into *rest for cli_parse() (input, mapping, -o, --format,
+ * --store, --utc-offset), whose argv[1] is cmd so that its messages name the kind. */
+static int split_own_args(const char *cmd, void *args, const own_flag *t, int (*lookup)(const char *),
+                          int *summary, char ***rest, int *n_rest, int argc, char **argv)
+{
+    *rest = malloc(sizeof **rest * (size_t)(argc + 1));
+    if (!*rest)
+        return cli_error(EXIT_RUNTIME, "out of memory");
+    (*rest)[0] = argv[0];
+    (*rest)[1] = (char *)cmd;
+    *n_rest = 2;
+    for (int i = 3; i < argc; i++) {
+        if (strcmp(argv[i], "--summary") == 0) {
+            *summary = 1;
+            continue;
+        }
+        const char *v;
+        int k = cli_next_own_flag(cmd, argc, argv, &i, lookup, *rest, n_rest, &v);
+        if (k == -2)
+            return EXIT_USAGE;
+        if (k < 0)
+            continue;
+        const char **slot = (const char **)((char *)args + t[k].field);
+        if (*slot)
+            return cli_error(EXIT_USAGE, "%s: %s is given twice", cmd, t[k].name);
+        *slot = v;
+    }
+    (*rest)[*n_rest] = NULL;
+    return 0;
+}
+
+/* A time flag (--as-of, --from) into *out; 0 or an exit code. */
+static int parse_time_flag(int64_t *out, const char *cmd, const cli_options *o, const char *flag,
+                           const char *v)
+{
+    if (persona_time_parse(out, v, strlen(v), NULL, o->map.time_offset_minutes) != PERSONA_OK)
+        return cli_error(EXIT_USAGE, "%s: %s '%s': %s", cmd, flag, v, persona_errmsg());
+    if (*out == 0) /* 0 means "default" in the options */
+        return cli_error(EXIT_USAGE, "%s: %s cannot be 1970-01-01 00:00:00.000 UTC itself (it "
+                                     "means the default); give a time 1 ms later", cmd, flag);
+    return 0;
+}
+
 /* ---- segment rfm ---------------------------------------------------------------------- */
 
 typedef struct rfm_args {
@@ -773,10 +833,7 @@ typedef struct rfm_args {
 
 /* The flags of `segment rfm`, taken out of argv before cli_parse() sees the rest (input,
  * mapping, -o, --format, --store, --utc-offset). */
-static const struct {
-    const char *name;
-    size_t field; /* offsetof the const char * in rfm_args */
-} rfm_flags[] = {
+static const own_flag rfm_flags[] = {
     { "--purchase-event", offsetof(rfm_args, purchase) },
     { "--return-event", offsetof(rfm_args, ret) },
     { "--bins", offsetof(rfm_args, bins) },
@@ -790,49 +847,13 @@ static const struct {
 
 static int rfm_flag(const char *flag)
 {
-    for (size_t k = 0; k < sizeof rfm_flags / sizeof *rfm_flags; k++)
-        if (strcmp(flag, rfm_flags[k].name) == 0)
-            return (int)k;
-    return -1;
+    return own_flag_index(rfm_flags, sizeof rfm_flags / sizeof *rfm_flags, flag);
 }
 
 static int rfm_split_args(rfm_args *a, int argc, char **argv)
 {
-    a->rest = malloc(sizeof *a->rest * (size_t)(argc + 1));
-    if (!a->rest)
-        return cli_error(EXIT_RUNTIME, "out of memory");
-    a->rest[0] = argv[0];
-    a->rest[1] = (char *)a->cmd;
-    a->n_rest = 2;
-    for (int i = 3; i < argc; i++) {
-        if (strcmp(argv[i], "--summary") == 0) {
-            a->summary = 1;
-            continue;
-        }
-        const char *v;
-        int k = cli_next_own_flag(a->cmd, argc, argv, &i, rfm_flag, a->rest, &a->n_rest, &v);
-        if (k == -2)
-            return EXIT_USAGE;
-        if (k < 0)
-            continue;
-        const char **slot = (const char **)((char *)a + rfm_flags[k].field);
-        if (*slot)
-            return cli_error(EXIT_USAGE, "%s: %s is given twice", a->cmd, rfm_flags[k].name);
-        *slot = v;
-    }
-    a->rest[a->n_rest] = NULL;
-    return 0;
-}
-
-static int rfm_time(int64_t *out, const rfm_args *a, const cli_options *o, const char *flag,
-                    const char *v)
-{
-    if (persona_time_parse(out, v, strlen(v), NULL, o->map.time_offset_minutes) != PERSONA_OK)
-        return cli_error(EXIT_USAGE, "%s: %s '%s': %s", a->cmd, flag, v, persona_errmsg());
-    if (*out == 0) /* 0 means "default" in persona_rfm_options */
-        return cli_error(EXIT_USAGE, "%s: %s cannot be 1970-01-01 00:00:00.000 UTC itself (it "
-                                     "means the default); give a time 1 ms later", a->cmd, flag);
-    return 0;
+    return split_own_args(a->cmd, a, rfm_flags, rfm_flag, &a->summary, &a->rest, &a->n_rest,
+                          argc, argv);
 }
 
 /* Every flag into a->opts; 0 or an exit code. */
@@ -866,9 +887,9 @@ static int rfm_resolve(rfm_args *a, const cli_options *o)
                                                                     : NULL;
     a->opts.return_type = a->ret;
     a->opts.consent_purpose = a->consent;
-    if (a->as_of && (rc = rfm_time(&a->opts.reference_ms, a, o, "--as-of", a->as_of)))
+    if (a->as_of && (rc = parse_time_flag(&a->opts.reference_ms, a->cmd, o, "--as-of", a->as_of)))
         return rc;
-    if (a->from && (rc = rfm_time(&a->opts.from_ms, a, o, "--from", a->from)))
+    if (a->from && (rc = parse_time_flag(&a->opts.from_ms, a->cmd, o, "--from", a->from)))
         return rc;
     return 0;
 }
@@ -984,6 +1005,302 @@ static int rfm_help(void)
     return 0;
 }
 
+/* ---- segment kmeans ------------------------------------------------------------------- */
+
+typedef struct km_args {
+    const char *cmd; /* "segment kmeans" */
+    const char *features, *k, *seed, *n_init, *choose_k, *as_of, *threads;
+    int summary;
+    char **rest; /* argv for cli_parse() */
+    int n_rest;
+    char *spec;  /* the default spec, when --features is not given */
+    persona_kmeans_options km;
+    persona_features_options fo;
+    uint32_t k_min, k_max;
+} km_args;
+
+static const own_flag km_flags[] = {
+    { "--features", offsetof(km_args, features) }, { "-k", offsetof(km_args, k) },
+    { "--seed", offsetof(km_args, seed) },         { "--n-init", offsetof(km_args, n_init) },
+    { "--choose-k", offsetof(km_args, choose_k) }, { "--as-of", offsetof(km_args, as_of) },
+    { "--threads", offsetof(km_args, threads) },
+};
+
+static int km_flag(const char *flag)
+{
+    return own_flag_index(km_flags, sizeof km_flags / sizeof *km_flags, flag);
+}
+
+/* The default spec (docs/features.md): recency, orders and spend, the purchase type as for
+ * segment rfm. */
+static int km_default_spec(km_args *a, const cli_options *o)
+{
+    const char *purchase = o->map.event_const && !o->map.event ? o->map.event_const : "purchase";
+    size_t len = strlen(purchase);
+    a->spec = malloc(2 * len + 128);
+    if (!a->spec)
+        return cli_error(EXIT_RUNTIME, "out of memory");
+    char *q = a->spec + sprintf(a->spec, "recency: recency_days; frequency: log1p(orders); "
+                                         "monetary: slog1p(value(\"");
+    for (size_t i = 0; i < len; i++) {
+        if (purchase[i] == '"' || purchase[i] == '\\')
+            *q++ = '\\';
+        *q++ = purchase[i];
+    }
+    strcpy(q, "\")) as monetary");
+    return 0;
+}
+
+static int km_resolve(km_args *a, const cli_options *o)
+{
+    persona_kmeans_options_init(&a->km, sizeof a->km);
+    persona_features_options_init(&a->fo, sizeof a->fo);
+    if (o->format && strcmp(o->format, "csv") != 0)
+        return cli_error(EXIT_USAGE, "%s: --format wants csv, got '%s'", a->cmd, o->format);
+    uint32_t u = 8;
+    if (a->k && (cli_parse_uint(&u, a->k, PERSONA_KMEANS_MAX_K) || !u))
+        return cli_error(EXIT_USAGE, "%s: -k wants a number 1 ... %d, got '%s'", a->cmd,
+                         PERSONA_KMEANS_MAX_K, a->k);
+    a->km.k = u;
+    if (a->n_init && (cli_parse_uint(&a->km.n_init, a->n_init, 1000) || !a->km.n_init))
+        return cli_error(EXIT_USAGE, "%s: --n-init wants a number 1 ... 1000, got '%s'", a->cmd,
+                         a->n_init);
+    if (a->threads && cli_parse_uint(&a->km.threads, a->threads, 1024))
+        return cli_error(EXIT_USAGE, "%s: --threads wants a number, got '%s'", a->cmd, a->threads);
+    if (a->seed) {
+        char *end = NULL;
+        errno = 0;
+        unsigned long long s = strtoull(a->seed, &end, 10);
+        if (!a->seed[0] || *end || errno || a->seed[0] == '-')
+            return cli_error(EXIT_USAGE, "%s: --seed wants a whole number >= 0, got '%s'",
+                             a->cmd, a->seed);
+        a->km.seed = s;
+    }
+    if (a->choose_k) {
+        const char *dots = strstr(a->choose_k, "..");
+        char lo[16];
+        size_t l = dots ? (size_t)(dots - a->choose_k) : 0;
+        if (!dots || l == 0 || l >= sizeof lo)
+            return cli_error(EXIT_USAGE, "%s: --choose-k wants A..B (e.g. 2..12), got '%s'",
+                             a->cmd, a->choose_k);
+        memcpy(lo, a->choose_k, l);
+        lo[l] = 0;
+        if (cli_parse_uint(&a->k_min, lo, PERSONA_KMEANS_MAX_K) ||
+            cli_parse_uint(&a->k_max, dots + 2, PERSONA_KMEANS_MAX_K) || a->k_min < 1 ||
+            a->k_max < a->k_min || a->k_max - a->k_min > 1000)
+            return cli_error(EXIT_USAGE, "%s: --choose-k wants A..B with 1 <= A <= B (at most "
+                                         "1001 values), got '%s'", a->cmd, a->choose_k);
+        if (a->summary || a->k)
+            return cli_error(EXIT_USAGE, "%s: --choose-k prints the quality table; %s does not "
+                                         "apply", a->cmd, a->k ? "-k" : "--summary");
+    }
+    if (a->as_of)
+        return parse_time_flag(&a->fo.as_of_ms, a->cmd, o, "--as-of", a->as_of);
+    return 0;
+}
+
+/* k,inertia,silhouette,davies_bouldin,calinski_harabasz for k_min … k_max; the silhouette
+ * of at most 2,000 users drawn with the seed. */
+static int km_choose_k(const km_args *a, FILE *f, const double *x, size_t n, size_t d)
+{
+    if (a->k_max > n)
+        return cli_error(EXIT_USAGE, "%s: --choose-k up to %u, but there are %zu users", a->cmd,
+                         a->k_max, n);
+    size_t rows = a->k_max - a->k_min + 1;
+    persona_cluster_scores *sc = calloc(rows, sizeof *sc);
+    if (!sc)
+        return cli_error(EXIT_RUNTIME, "out of memory");
+    for (size_t r = 0; r < rows; r++)
+        persona_cluster_scores_init(&sc[r], sizeof sc[r]);
+    int rc = 0;
+    if (persona_kmeans_choose_k(sc, rows, x, n, d, a->k_min, a->k_max, &a->km,
+                                n > 2000 ? 2000 : 0) != PERSONA_OK)
+        rc = cli_lib_error(a->cmd);
+    else {
+        fputs("k,inertia,silhouette,davies_bouldin,calinski_harabasz\n", f);
+        for (size_t r = 0; r < rows; r++)
+            fprintf(f, "%u,%.17g,%.17g,%.17g,%.17g\n", sc[r].k, sc[r].inertia, sc[r].silhouette,
+                    sc[r].davies_bouldin, sc[r].calinski_harabasz);
+    }
+    free(sc);
+    return rc;
+}
+
+/* The column names of the features (for describe); NULL after saying why. */
+static char **km_column_names(const km_args *a, const persona_features *feat, size_t d)
+{
+    char **names = calloc(d, sizeof *names);
+    for (size_t j = 0; names && j < d; j++) {
+        size_t len = 0;
+        persona_features_column_name(NULL, 0, &len, feat, j);
+        names[j] = malloc(len + 1);
+        if (!names[j] || persona_features_column_name(names[j], len + 1, NULL, feat, j)) {
+            for (size_t i = 0; i <= j; i++)
+                free(names[i]);
+            free(names);
+            names = NULL;
+        }
+    }
+    if (!names)
+        cli_error(EXIT_RUNTIME, "%s: out of memory", a->cmd);
+    return names;
+}
+
+/* cluster,users,share,description per cluster. */
+static int km_summary(const km_args *a, FILE *f, const persona_kmeans *m,
+                      const persona_features *feat, size_t n, size_t d)
+{
+    persona_kmeans_info info = PERSONA_KMEANS_INFO_INIT;
+    persona_kmeans_info_get(&info, m);
+    uint64_t *sizes = calloc(info.k, sizeof *sizes);
+    char **names = km_column_names(a, feat, d);
+    int rc = sizes && names ? 0 : cli_error(EXIT_RUNTIME, "out of memory");
+    if (!rc)
+        persona_kmeans_sizes(sizes, info.k, m);
+    if (!rc)
+        fputs("cluster,users,share,description\n", f);
+    for (uint32_t c = 0; !rc && c < info.k; c++) {
+        size_t len = 0;
+        persona_kmeans_describe(NULL, 0, &len, m, c, (const char *const *)names, d);
+        char *text = malloc(len + 1);
+        if (!text || persona_kmeans_describe(text, len + 1, NULL, m, c,
+                                             (const char *const *)names, d)) {
+            free(text);
+            rc = cli_lib_error(a->cmd);
+            break;
+        }
+        fprintf(f, "%u,%llu,%.17g,", c, (unsigned long long)sizes[c],
+                (double)sizes[c] / (double)n);
+        put_cell(f, text, len);
+        fputc('\n', f);
+        free(text);
+    }
+    for (size_t j = 0; names && j < d; j++)
+        free(names[j]);
+    free(names);
+    free(sizes);
+    return rc;
+}
+
+/* user,cluster in the features' row order. */
+static int km_rows(const km_args *a, FILE *f, const persona_features *feat,
+                   const uint32_t *labels, size_t n)
+{
+    fputs("user,cluster\n", f);
+    char key[PERSONA_MAX_KEY_LEN + 1];
+    for (size_t i = 0; i < n; i++) {
+        size_t len = 0;
+        if (persona_features_user_at(key, sizeof key, &len, feat, i))
+            return cli_lib_error(a->cmd);
+        put_cell(f, key, len);
+        fprintf(f, ",%u\n", labels[i]);
+    }
+    return 0;
+}
+
+static int run_kmeans(km_args *a, int argc, char **argv)
+{
+    cli_options o;
+    persona_store *store = NULL;
+    persona_features *feat = NULL;
+    persona_kmeans *m = NULL;
+    double *x = NULL;
+    uint32_t *labels = NULL;
+    int rc = split_own_args(a->cmd, a, km_flags, km_flag, &a->summary, &a->rest, &a->n_rest,
+                            argc, argv);
+    if (rc == 0)
+        rc = cli_parse(&o, a->n_rest, a->rest, 0);
+    else
+        memset(&o, 0, sizeof o);
+    if (!rc)
+        rc = km_resolve(a, &o);
+    persona_ingest_stats st;
+    if (!rc)
+        rc = cli_load(&store, &st, &o);
+    if (!rc && !a->features)
+        rc = km_default_spec(a, &o);
+    if (!rc) {
+        int brc = persona_features_build(&feat, store, a->features ? a->features : a->spec, &a->fo);
+        if (brc == PERSONA_EPARSE || brc == PERSONA_EINVAL)
+            rc = cli_error(EXIT_USAGE, "%s: --features: %s", a->cmd, persona_errmsg());
+        else if (brc)
+            rc = cli_lib_error(a->cmd);
+    }
+    persona_features_info fi = PERSONA_FEATURES_INFO_INIT;
+    if (!rc) {
+        persona_features_info_get(&fi, feat);
+        if (fi.n == 0)
+            rc = cli_error(EXIT_RUNTIME, "%s: the store has no users", a->cmd);
+    }
+    size_t n = (size_t)fi.n, d = (size_t)fi.d;
+    if (!rc) {
+        x = malloc(n * d * sizeof *x);
+        labels = malloc(n * sizeof *labels);
+        if (!x || !labels)
+            rc = cli_error(EXIT_RUNTIME, "out of memory");
+        else
+            persona_features_matrix(x, n * d, feat);
+    }
+    if (!rc && !a->choose_k && a->km.k > n)
+        rc = cli_error(EXIT_USAGE, "%s: -k %u, but there are %zu users", a->cmd, a->km.k, n);
+    if (!rc && !a->choose_k && persona_kmeans_fit(&m, x, n, d, &a->km, labels))
+        rc = cli_lib_error(a->cmd);
+    FILE *f = rc ? NULL : cli_open_output(&o);
+    if (!rc && !f)
+        rc = EXIT_RUNTIME;
+    if (f) {
+        rc = a->choose_k  ? km_choose_k(a, f, x, n, d)
+             : a->summary ? km_summary(a, f, m, feat, n, d)
+                          : km_rows(a, f, feat, labels, n);
+        int crc = cli_close_output(f, &o);
+        rc = rc ? rc : crc;
+    }
+    persona_kmeans_free(m);
+    persona_features_free(feat);
+    persona_store_free(store);
+    free(x);
+    free(labels);
+    free(a->spec);
+    cli_options_free(&o);
+    free(a->rest);
+    return rc;
+}
+
+static int kmeans_help(void)
+{
+    fputs(
+        "usage: persona segment kmeans [options] [FILE]\n"
+        "\n"
+        "k-means clusters of the users of a store (docs/kmeans.md, \"Clustering users of a\n"
+        "store\"): a feature matrix of every profile built from --features (docs/features.md:\n"
+        "traits, per-type counts and values, recency, attributes, engagement, one-hot\n"
+        "levels, log1p, standardized by default), clustered with k-means++ and Hamerly.\n"
+        "Output: user,cluster in the store's user order.\n"
+        "\n"
+        "segment kmeans options:\n"
+        "  --features SPEC      the features (default: recency: recency_days; frequency:\n"
+        "                       log1p(orders); monetary: slog1p(value(\"purchase\")) as\n"
+        "                       monetary, with the purchase type of --event-const)\n"
+        "  -k K                 clusters (default 8)\n"
+        "  --seed S             seed of k-means++ (default 0)\n"
+        "  --n-init N           k-means++ runs, the best kept (default 1)\n"
+        "  --threads N          threads (default: every CPU; the result does not depend on it)\n"
+        "  --as-of TIME         time recency and tenure are measured at (default: the latest\n"
+        "                       event)\n"
+        "  --summary            print cluster,users,share,description instead (description:\n"
+        "                       the cluster's distinctive features in words)\n"
+        "  --choose-k A..B      print k,inertia,silhouette,davies_bouldin,calinski_harabasz\n"
+        "                       for k = A ... B (silhouette of at most 2,000 users drawn\n"
+        "                       with the seed)\n"
+        "  --utc-offset ±HH:MM  offset of --as-of and of input times written without a zone\n"
+        "  --store SNAPSHOT     the events of a store saved with 'persona stats --save' (plus\n"
+        "                       FILE's, when given)\n"
+        "\n",
+        stdout);
+    cli_analysis_help();
+    return 0;
+}
+
 static const char segment_usage[] =
     "usage: persona segment <kind> [options] [FILE]\n"
     "\n"
@@ -991,7 +1308,8 @@ static const char segment_usage[] =
     "  rules      named rule segments (--rules RULES): user,segment\n"
     "  rfm        recency/frequency/monetary scores and segments:\n"
     "             user,recency_days,frequency,monetary,r,f,m,segment\n"
-    "  kmeans     k-means clusters of profile features (not available yet)\n"
+    "  kmeans     k-means clusters of profile features (--features SPEC, -k K):\n"
+    "             user,cluster\n"
     "\n"
     "Run 'persona segment <kind> --help' for the options of a kind.\n";
 
@@ -1005,9 +1323,14 @@ int cmd_segment(int argc, char **argv)
         fputs(segment_usage, stdout);
         return 0;
     }
-    if (strcmp(kind, "kmeans") == 0)
-        return cli_error(EXIT_USAGE, "segment %s is not available yet in this build (use "
-                                     "'persona segment rules' or 'persona segment rfm')", kind);
+    if (strcmp(kind, "kmeans") == 0) {
+        if (cli_wants_help(argc, argv))
+            return kmeans_help();
+        km_args ka;
+        memset(&ka, 0, sizeof ka);
+        ka.cmd = "segment kmeans";
+        return run_kmeans(&ka, argc, argv);
+    }
     if (strcmp(kind, "rfm") == 0) {
         for (int i = 3; i < argc; i++)
             if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)

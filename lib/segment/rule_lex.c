@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/error.h"
 #include "core/utf8.h"
 #include "segment/rule_lex.h"
 
@@ -261,6 +262,12 @@ void persona__lex_next(rule_lexer *lx, token *t)
     static const int one_kind[] = { T_LPAREN, T_RPAREN, T_LBRACK, T_RBRACK, T_COMMA, T_DOT,
                                     T_COLON, T_LT, T_GT, T_PLUS, T_MINUS, T_STAR, T_SLASH,
                                     T_PERCENT };
+    if (c == ';' && lx->semicolon) {
+        t->kind = T_SEMI;
+        t->len = 1;
+        lx->pos++;
+        return;
+    }
     const char *hit = c ? strchr(one, c) : NULL;
     if (hit) {
         t->kind = one_kind[hit - one];
@@ -286,6 +293,17 @@ void persona__lex_next(rule_lexer *lx, token *t)
         fail(lx, t, "unexpected NUL byte");
     else
         fail_quoting(lx, t, "unexpected character ", "");
+}
+
+int persona__lex_fail(const token *t, const char *segment, char *msg)
+{
+    persona__utf8_truncate(msg);
+    if (segment)
+        return persona__fail_at(PERSONA_EPARSE, t->line, t->col,
+                                "line %u, column %u (segment '%.100s'): %s", t->line, t->col,
+                                segment, msg);
+    return persona__fail_at(PERSONA_EPARSE, t->line, t->col, "line %u, column %u: %s", t->line,
+                            t->col, msg);
 }
 
 int persona__tok_is(const rule_lexer *lx, const token *t, const char *word)

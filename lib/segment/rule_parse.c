@@ -56,13 +56,7 @@ int persona__parse_error_tok(rule_parser *p, const token *t, const char *fmt, ..
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    persona__utf8_truncate(msg);
-    if (p->seg_name)
-        return persona__fail_at(PERSONA_EPARSE, t->line, t->col,
-                                "line %u, column %u (segment '%.100s'): %s", t->line, t->col,
-                                p->seg_name, msg);
-    return persona__fail_at(PERSONA_EPARSE, t->line, t->col, "line %u, column %u: %s", t->line,
-                            t->col, msg);
+    return persona__lex_fail(t, p->seg_name, msg);
 }
 
 static int error_node(rule_parser *p, const ast *n, const char *fmt, ...)

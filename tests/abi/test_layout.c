@@ -303,6 +303,32 @@ static void layout(void)
     FIELD(persona_kmeans_info, n_views, 40, 4);
     FIELD(persona_kmeans_info, rounds, 44, 4);
 
+    SIZE(persona_features_options, 24);
+    FIELD(persona_features_options, struct_size, 0, 4);
+    FIELD(persona_features_options, flags, 4, 4);
+    FIELD(persona_features_options, as_of_ms, 8, 8);
+    FIELD(persona_features_options, max_levels, 16, 4);
+    FIELD(persona_features_options, reserved, 20, 4);
+
+    SIZE(persona_features_info, 40);
+    FIELD(persona_features_info, struct_size, 0, 4);
+    FIELD(persona_features_info, views, 4, 4);
+    FIELD(persona_features_info, n, 8, 8);
+    FIELD(persona_features_info, d, 16, 8);
+    FIELD(persona_features_info, as_of_ms, 24, 8);
+    FIELD(persona_features_info, flags, 32, 4);
+    FIELD(persona_features_info, reserved, 36, 4);
+
+    SIZE(persona_features_column, 48);
+    FIELD(persona_features_column, struct_size, 0, 4);
+    FIELD(persona_features_column, view, 4, 4);
+    FIELD(persona_features_column, transform, 8, 4);
+    FIELD(persona_features_column, standardized, 12, 4);
+    FIELD(persona_features_column, fill, 16, 8);
+    FIELD(persona_features_column, mean, 24, 8);
+    FIELD(persona_features_column, sd, 32, 8);
+    FIELD(persona_features_column, present, 40, 8);
+
     SIZE(persona_cluster_scores, 48);
     FIELD(persona_cluster_scores, struct_size, 0, 4);
     FIELD(persona_cluster_scores, k, 4, 4);
@@ -469,6 +495,15 @@ static void constants(void)
     CONST(PERSONA_KMEANS_MINIBATCH, 4);
     CONST(PERSONA_KMEANS_MAX_K, 65536);
     CONST(PERSONA_KMEANS_MAX_D, 4096);
+    /* Features. */
+    CONST(PERSONA_FEATURES_MAX_SPEC, 65536);
+    CONST(PERSONA_FEATURES_MAX_COLUMNS, 4096);
+    CONST(PERSONA_FEATURES_MAX_LEVELS, 1000);
+    CONST(PERSONA_FEATURES_DEFAULT_LEVELS, 10);
+    CONST(PERSONA_FEATURES_RAW, 1);
+    CONST(PERSONA_FEATURES_IDENTITY, 0);
+    CONST(PERSONA_FEATURES_LOG1P, 1);
+    CONST(PERSONA_FEATURES_SLOG1P, 2);
     CONST(PERSONA_LINKAGE_WARD, 0);
     CONST(PERSONA_LINKAGE_AVERAGE, 1);
     CONST(PERSONA_LINKAGE_COMPLETE, 2);
@@ -599,6 +634,12 @@ static void initializers(void)
     INIT_FN_AND_MACRO(persona_kmeans_info, persona_kmeans_info_init, PERSONA_KMEANS_INFO_INIT);
     INIT_FN_AND_MACRO(persona_cluster_scores, persona_cluster_scores_init, PERSONA_CLUSTER_SCORES_INIT);
     INIT_FN_AND_MACRO(persona_kmeans_views, persona_kmeans_views_init, PERSONA_KMEANS_VIEWS_INIT);
+    INIT_FN_AND_MACRO(persona_features_options, persona_features_options_init,
+                      PERSONA_FEATURES_OPTIONS_INIT);
+    INIT_FN_AND_MACRO(persona_features_info, persona_features_info_init,
+                      PERSONA_FEATURES_INFO_INIT);
+    INIT_FN_AND_MACRO(persona_features_column, persona_features_column_init,
+                      PERSONA_FEATURES_COLUMN_INIT);
     INIT_FN_AND_MACRO(persona_hclust_options, persona_hclust_options_init, PERSONA_HCLUST_OPTIONS_INIT);
     INIT_FN_AND_MACRO(persona_hclust_info, persona_hclust_info_init, PERSONA_HCLUST_INFO_INIT);
     /* The evaluation context's defaults are not zero (no hour, the store's clock). */

@@ -291,5 +291,5 @@ def test_help_and_kinds(persona):
         assert flag in r.out, flag
     r = persona("segment", "--help")
     assert r.code == 0 and "rfm" in r.out and "recency_days" in r.out
-    r = persona("segment", "kmeans")
-    assert r.code == 2 and "segment kmeans is not available yet" in r.err
+    r = persona("segment", "kmeans", "--help")  # available now: test_cli_segment_kmeans.py
+    assert r.code == 0 and "usage: persona segment kmeans" in r.out

@@ -23,6 +23,7 @@ from .identity import (ID_COOKIE, ID_CUSTOMER, ID_EMAIL, ID_HOST, ID_KEY, ID_PHO
 from .segment import Rules
 from .rfm import RFM
 from .kmeans import KMeans, choose_k, cluster_scores
+from .features import Features, KMeansSegments
 from .hclust import HClust, linkage
 from .multiview import MultiViewKMeans
 from .stability import adjusted_rand_index

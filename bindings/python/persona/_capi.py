@@ -190,6 +190,10 @@ class HClustHandle(_Handle):
     """persona_hclust *"""
 
 
+class FeaturesHandle(_Handle):
+    """persona_features *"""
+
+
 STATUS = object()  # restype marker: int status code, checked by errcheck
 P = POINTER
 BUF = [c_char_p, c_size_t, P(c_size_t)]  # caller buffer, capacity, out_len
@@ -446,6 +450,24 @@ PROTOTYPES = {
                                            c_double]),
     "persona_hclust_predict": (STATUS, [P(c_uint32), P(c_double), HClustHandle, c_uint32,
                                         P(c_double), c_size_t, c_size_t]),
+    # features.h
+    "persona_features_options_init": (STATUS, [P(S.persona_features_options), c_uint32]),
+    "persona_features_info_init": (STATUS, [P(S.persona_features_info), c_uint32]),
+    "persona_features_column_init": (STATUS, [P(S.persona_features_column), c_uint32]),
+    "persona_features_build": (STATUS, [P(FeaturesHandle), StoreHandle, c_char_p,
+                                        P(S.persona_features_options)]),
+    "persona_features_free": (None, [FeaturesHandle]),
+    "persona_features_info_get": (STATUS, [P(S.persona_features_info), FeaturesHandle]),
+    "persona_features_matrix": (STATUS, [P(c_double), c_size_t, FeaturesHandle]),
+    "persona_features_column_name": (STATUS, BUF + [FeaturesHandle, c_size_t]),
+    "persona_features_column_get": (STATUS, [P(S.persona_features_column), FeaturesHandle,
+                                             c_size_t]),
+    "persona_features_view_name": (STATUS, BUF + [FeaturesHandle, c_uint32]),
+    "persona_features_view_columns": (STATUS, [P(c_size_t), P(c_size_t), FeaturesHandle,
+                                               c_uint32]),
+    "persona_features_user_at": (STATUS, BUF + [FeaturesHandle, c_size_t]),
+    "persona_features_transform": (STATUS, [P(c_double), c_size_t, FeaturesHandle, StoreHandle,
+                                            c_char_p]),
 }
 
 

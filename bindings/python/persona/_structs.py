@@ -438,6 +438,44 @@ class persona_hclust_info(Structure):
     ]
 
 
+class persona_features_options(Structure):
+    _init_ = "persona_features_options_init"
+    _fields_ = [
+        ("struct_size", c_uint32),
+        ("flags", c_uint32),
+        ("as_of_ms", c_int64),
+        ("max_levels", c_uint32),
+        ("reserved", c_uint32),
+    ]
+
+
+class persona_features_info(Structure):
+    _init_ = "persona_features_info_init"
+    _fields_ = [
+        ("struct_size", c_uint32),
+        ("views", c_uint32),
+        ("n", c_uint64),
+        ("d", c_uint64),
+        ("as_of_ms", c_int64),
+        ("flags", c_uint32),
+        ("reserved", c_uint32),
+    ]
+
+
+class persona_features_column(Structure):
+    _init_ = "persona_features_column_init"
+    _fields_ = [
+        ("struct_size", c_uint32),
+        ("view", c_uint32),
+        ("transform", c_int32),
+        ("standardized", c_uint32),
+        ("fill", c_double),
+        ("mean", c_double),
+        ("sd", c_double),
+        ("present", c_uint64),
+    ]
+
+
 ALL_STRUCTS = (
     persona_allocator, persona_event, persona_ingest_stats, persona_ingest_options,
     persona_attribute, persona_store_options, persona_store_info, persona_profile_info,
@@ -446,5 +484,6 @@ ALL_STRUCTS = (
     persona_funnel_step, persona_funnel_exclusion, persona_funnel_options,
     persona_segment_options, persona_eval_context, persona_rfm_options, persona_rfm_entry,
     persona_kmeans_options, persona_kmeans_info, persona_kmeans_views, persona_cluster_scores,
-    persona_hclust_options, persona_hclust_info,
+    persona_hclust_options, persona_hclust_info, persona_features_options,
+    persona_features_info, persona_features_column,
 )

@@ -673,6 +673,36 @@ class Store(Handle):
         return build(self, bins=bins, purchase=purchase, returns=returns, as_of=as_of,
                      start=start, consent=consent)
 
+    def features(self, spec, as_of=None, standardize=True, max_levels=None):
+        """A feature matrix of every profile (persona_features_build, docs/features.md);
+        returns a persona.Features that does not depend on the store afterwards.
+
+        * ``spec``: views of terms, e.g. ``"behaviour: log1p(events), sessions; money:
+          log1p(value(purchase)), recency_days; who: onehot(attr(country)), attr(age)"``.
+        * ``as_of``: the time recency, tenure, time attributes and engagement are measured
+          at (datetime, str or int ms); None = the store's latest event.
+        * ``standardize``: z-scores of every column (raw() terms excepted); False keeps
+          the values after log1p and the missing-value fill.
+        * ``max_levels``: named levels of a one-hot term without its own (default 10).
+
+        ParseError (a ValueError) with the line and column for a bad spec;
+        InvalidArgumentError for values the spec cannot take (a negative value under
+        log1p, a string attribute under attr())."""
+        from .features import build
+        return build(self, spec, as_of=as_of, standardize=standardize, max_levels=max_levels)
+
+    def segment_kmeans(self, k=8, features=None, random_state=None, n_init=1, as_of=None,
+                       max_levels=None, **kmeans_options):
+        """k-means clusters of the store's users: features(spec) (default: recency_days,
+        log1p(orders), slog1p(value("purchase")), standardized), then persona.KMeans(k,
+        random_state=..., n_init=..., other KMeans keywords). Returns a
+        persona.features.KMeansSegments with ``labels``, ``kmeans``, ``features``,
+        ``summary()`` and ``predict(user)``."""
+        from .features import segment_kmeans
+        return segment_kmeans(self, k=k, features=features, random_state=random_state,
+                              n_init=n_init, as_of=as_of, max_levels=max_levels,
+                              **kmeans_options)
+
     # ------------------------------------------------------------------ segments
 
     def add_segment(self, name, rule, on_enter=None, on_exit=None):
