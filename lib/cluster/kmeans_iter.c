@@ -22,6 +22,13 @@
  * rounded up to lanes) fit on the stack up to STACK_K centres, else the scalar loop runs. */
 #define LANES PERSONA__LANES
 #define STACK_K 1024
+/* Points ahead whose coordinates are asked for while the current one is assigned. */
+#define PREFETCH_AHEAD 8
+#if defined(__GNUC__) || defined(__clang__)
+#define PREFETCH(p) __builtin_prefetch(p)
+#else
+#define PREFETCH(p) ((void)(p))
+#endif
 
 uint32_t persona__km_nearest(const double *x, const double *centers, uint32_t k, size_t d,
                              double *dist2)
@@ -151,6 +158,10 @@ static void run_block(void *ctx, size_t b, size_t i0, size_t i1)
     memset(delta, 0, kd->k * sizeof *delta);
     uint64_t changed = 0;
     for (size_t i = i0; i < i1; i++) {
+        /* Bounds send a scattered third of the points to their coordinates; fetched ahead,
+         * they stream from memory instead of waiting one miss each. */
+        if (i + PREFETCH_AHEAD < i1)
+            PREFETCH(kd->x + (i + PREFETCH_AHEAD) * d);
         uint32_t a = assign_point(r, i), was = r->labels[i];
         changed += a != was || r->first;
         r->labels[i] = a;
