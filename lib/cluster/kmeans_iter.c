@@ -68,20 +68,37 @@ void persona__km_point_dists(const run *r, const double *x, double *dist)
 static inline uint32_t nearest_two(const run *r, const double *x, double *b1_out, double *b2_out)
 {
     const km_data *kd = r->kd;
-    double dist[STACK_K];
-    if (r->ct)
-        persona__dist2_lanes(x, r->ct, r->kp, r->kp, kd->d, dist);
-    uint32_t best = 0;
-    double b1 = INFINITY, b2 = INFINITY;
-    for (uint32_t c = 0; c < kd->k; c++) {
-        double t = r->ct ? dist[c] : persona__km_dist2(x, r->centers + (size_t)c * kd->d, kd->d);
-        if (t < b1) {
-            b2 = b1;
-            b1 = t;
-            best = c;
-        } else if (t < b2) {
-            b2 = t;
+    if (!r->ct) { /* more centres than the stack holds distances for */
+        uint32_t best = 0;
+        double b1 = INFINITY, b2 = INFINITY;
+        for (uint32_t c = 0; c < kd->k; c++) {
+            double t = persona__km_dist2(x, r->centers + (size_t)c * kd->d, kd->d);
+            if (t < b1) {
+                b2 = b1;
+                b1 = t;
+                best = c;
+            } else if (t < b2) {
+                b2 = t;
+            }
         }
+        *b1_out = b1;
+        *b2_out = b2;
+        return best;
+    }
+    double dist[STACK_K];
+    persona__dist2_lanes(x, r->ct, r->kp, r->kp, kd->d, dist);
+    /* the least (lowest index of equals), then the least of the others: selects, not
+     * branches, since which centre wins is anyone's guess */
+    uint32_t best = 0;
+    double b1 = dist[0], b2 = INFINITY;
+    for (uint32_t c = 1; c < kd->k; c++) {
+        int lower = dist[c] < b1;
+        best = lower ? c : best;
+        b1 = lower ? dist[c] : b1;
+    }
+    for (uint32_t c = 0; c < kd->k; c++) {
+        double t = c == best ? INFINITY : dist[c];
+        b2 = t < b2 ? t : b2;
     }
     *b1_out = b1;
     *b2_out = b2;
