@@ -1,10 +1,13 @@
-/* Cluster sums in 128-bit fixed point. Each coordinate is scaled by a power of two chosen
- * per dimension so that the sum of all n points cannot overflow, then truncated to an
- * integer; integer addition is associative, so a sum does not depend on the order of its
- * terms: the sums recomputed from scratch and the sums kept up to date by moving only the
- * points whose label changed are the same bits, at any thread count and for every
- * algorithm. The truncation loses less than 2^-(125 - log2 n) of the dimension's largest
- * magnitude per term. */
+/* Cluster sums in fixed point. Each coordinate is scaled by a power of two chosen per
+ * dimension so that no term reaches 2^(96 - log2 n), and truncated to an integer of that
+ * scale held as three signed 24-bit-spaced limbs (units 2^48, 2^24 and 1, each below 2^48
+ * or 2^24 in magnitude); a sum adds the limbs as 64-bit integers, without carries, which
+ * cannot overflow below 2^39 points. Integer addition does not depend on order, so the
+ * sums recomputed from scratch and the sums kept up to date by moving only the points whose
+ * label changed are the same bits, at any thread count and for every algorithm. The
+ * truncation loses less than 2^-(96 - log2 n) of the dimension's largest magnitude per
+ * term, far below a double's rounding. Every step is a multiply by a power of two or a
+ * conversion between double and int64, exact and branch-free. */
 #ifndef PERSONA_CLUSTER_KMEANS_FX_H
 #define PERSONA_CLUSTER_KMEANS_FX_H
 
@@ -12,9 +15,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Two's complement, hi the upper 64 bits. */
 typedef struct km_fx {
-    uint64_t lo, hi;
+    int64_t l2, l1, l0; /* units 2^48, 2^24, 1 */
 } km_fx;
 
 /* A dimension's scale 2^s as two factors (each a finite double) and its inverse. */
@@ -28,9 +30,9 @@ static inline km_fx_scale persona__km_fx_scale(double most, size_t n)
     int e = 0, bits = 1;
     if (most > 0)
         frexp(most, &e); /* most < 2^e */
-    while (bits < 64 && ((uint64_t)1 << bits) <= (uint64_t)n)
+    while (bits < 63 && ((uint64_t)1 << bits) <= (uint64_t)n)
         bits++;
-    int s = 125 - bits - e; /* |x| 2^s < 2^(125 - bits), n of them below 2^125 */
+    int s = 96 - bits - e; /* |x| 2^s < 2^(96 - bits) */
     int s1 = s > 1000 ? 1000 : s < -1000 ? -1000 : s, s2 = s - s1;
     km_fx_scale sc = { ldexp(1, s1), ldexp(1, s2), ldexp(1, -s1), ldexp(1, -s2) };
     return sc;
@@ -38,44 +40,49 @@ static inline km_fx_scale persona__km_fx_scale(double most, size_t n)
 
 static inline km_fx persona__km_fx_of(double x, const km_fx_scale *sc)
 {
-    double v = x * sc->up1 * sc->up2, a = fabs(v);
-    /* a < 2^125: hi = floor(a / 2^64) has at most 53 significant bits, and a - hi 2^64 is
-     * exact (Sterbenz), below 2^64 */
-    uint64_t hi = (uint64_t)(a * 0x1p-64);
-    double rem = a - (double)hi * 0x1p64;
-    km_fx r = { (uint64_t)rem, hi };
-    if (v < 0) {
-        r.lo = ~r.lo + 1;
-        r.hi = ~r.hi + (r.lo == 0);
-    }
+    double v = x * sc->up1 * sc->up2;
+    /* truncation toward zero leaves a remainder of v's sign, exact (Sterbenz) */
+    int64_t l2 = (int64_t)(v * 0x1p-48);
+    double t = v - (double)l2 * 0x1p48;
+    int64_t l1 = (int64_t)(t * 0x1p-24);
+    int64_t l0 = (int64_t)(t - (double)l1 * 0x1p24);
+    km_fx r = { l2, l1, l0 };
     return r;
 }
 
 static inline void persona__km_fx_add(km_fx *a, km_fx b)
 {
-    uint64_t lo = a->lo + b.lo;
-    a->hi += b.hi + (lo < b.lo);
-    a->lo = lo;
+    a->l2 += b.l2;
+    a->l1 += b.l1;
+    a->l0 += b.l0;
 }
 
 static inline void persona__km_fx_sub(km_fx *a, km_fx b)
 {
-    uint64_t lo = a->lo - b.lo;
-    a->hi -= b.hi + (a->lo < b.lo);
-    a->lo = lo;
+    a->l2 -= b.l2;
+    a->l1 -= b.l1;
+    a->l0 -= b.l0;
 }
 
-/* The sum as a double in the coordinates' units. */
+/* v = q 2^24 + r with 0 <= r < 2^24 (floor division; C's / truncates). */
+static inline int64_t persona__km_fx_carry(int64_t *v)
+{
+    int64_t r = *v % ((int64_t)1 << 24);
+    if (r < 0)
+        r += (int64_t)1 << 24;
+    int64_t q = (*v - r) / ((int64_t)1 << 24);
+    *v = r;
+    return q;
+}
+
+/* The sum as a double in the coordinates' units: the limbs carried into one integer
+ * l2 2^48 + (l1 2^24 + l0), both parts exact doubles, added with one rounding. */
 static inline double persona__km_fx_value(km_fx a, const km_fx_scale *sc)
 {
-    int negative = (a.hi >> 63) != 0;
-    if (negative) {
-        a.lo = ~a.lo + 1;
-        a.hi = ~a.hi + (a.lo == 0);
-    }
-    double v = (double)a.hi * 0x1p64 + (double)a.lo;
-    v = v * sc->down1 * sc->down2;
-    return negative ? -v : v;
+    a.l1 += persona__km_fx_carry(&a.l0);
+    a.l2 += persona__km_fx_carry(&a.l1);
+    double v = (double)a.l2 * 0x1p48 + ((double)a.l1 * 0x1p24 + (double)a.l0);
+    return v * sc->down1 * sc->down2;
 }
 
 #endif

@@ -22,6 +22,8 @@
  * rounded up to lanes) fit on the stack up to STACK_K centres, else the scalar loop runs. */
 #define LANES PERSONA__LANES
 #define STACK_K 1024
+/* Up to this many centres the nearest two are chosen with selects. */
+#define SELECT_K 16
 /* Points ahead whose coordinates are asked for while the current one is assigned. */
 #define PREFETCH_AHEAD 8
 #if defined(__GNUC__) || defined(__clang__)
@@ -68,11 +70,29 @@ void persona__km_point_dists(const run *r, const double *x, double *dist)
 static inline uint32_t nearest_two(const run *r, const double *x, double *b1_out, double *b2_out)
 {
     const km_data *kd = r->kd;
-    if (!r->ct) { /* more centres than the stack holds distances for */
-        uint32_t best = 0;
-        double b1 = INFINITY, b2 = INFINITY;
+    double buf[STACK_K];
+    const double *dist = buf;
+    if (r->ct)
+        persona__dist2_lanes(x, r->ct, r->kp, r->kp, kd->d, buf);
+    uint32_t best = 0;
+    double b1 = INFINITY, b2 = INFINITY;
+    if (r->ct && kd->k <= SELECT_K) {
+        /* few centres: which one wins is anyone's guess, so selects, not branches — the
+         * least (lowest index of equals), then the least of the others */
+        b1 = dist[0];
+        for (uint32_t c = 1; c < kd->k; c++) {
+            int lower = dist[c] < b1;
+            best = lower ? c : best;
+            b1 = lower ? dist[c] : b1;
+        }
         for (uint32_t c = 0; c < kd->k; c++) {
-            double t = persona__km_dist2(x, r->centers + (size_t)c * kd->d, kd->d);
+            double t = c == best ? INFINITY : dist[c];
+            b2 = t < b2 ? t : b2;
+        }
+    } else {
+        /* many: the branches are mostly "not nearer" and predicted well */
+        for (uint32_t c = 0; c < kd->k; c++) {
+            double t = r->ct ? dist[c] : persona__km_dist2(x, r->centers + (size_t)c * kd->d, kd->d);
             if (t < b1) {
                 b2 = b1;
                 b1 = t;
@@ -81,24 +101,6 @@ static inline uint32_t nearest_two(const run *r, const double *x, double *b1_out
                 b2 = t;
             }
         }
-        *b1_out = b1;
-        *b2_out = b2;
-        return best;
-    }
-    double dist[STACK_K];
-    persona__dist2_lanes(x, r->ct, r->kp, r->kp, kd->d, dist);
-    /* the least (lowest index of equals), then the least of the others: selects, not
-     * branches, since which centre wins is anyone's guess */
-    uint32_t best = 0;
-    double b1 = dist[0], b2 = INFINITY;
-    for (uint32_t c = 1; c < kd->k; c++) {
-        int lower = dist[c] < b1;
-        best = lower ? c : best;
-        b1 = lower ? dist[c] : b1;
-    }
-    for (uint32_t c = 0; c < kd->k; c++) {
-        double t = c == best ? INFINITY : dist[c];
-        b2 = t < b2 ? t : b2;
     }
     *b1_out = b1;
     *b2_out = b2;
