@@ -75,17 +75,14 @@ static void forest_join(forest *f, uint32_t ra, uint32_t rb, uint32_t id)
     f->id[ra] = id;
 }
 
-static int by_height(const void *pa, const void *pb, void *ctx)
+/* Merge b sorts before merge a: lower, or as low and found earlier. */
+static int sorts_before(const hc_merge *m, uint32_t b, uint32_t a)
 {
-    const hc_merge *m = ctx;
-    uint32_t a = *(const uint32_t *)pa, b = *(const uint32_t *)pb;
-    if (m[a].height != m[b].height)
-        return m[a].height < m[b].height ? -1 : 1;
-    return (a > b) - (a < b);
+    return m[b].height < m[a].height || (m[b].height == m[a].height && b < a);
 }
 
-/* A stable merge sort of the merge indexes by height: qsort_r is not C11, and the order
- * of equal heights must be the order found. */
+/* The merge indexes sorted by height, equal heights in the order found (a merge sort:
+ * qsort is not stable and qsort_r is not C11). */
 static void sort_merges(uint32_t *idx, uint32_t *tmp, size_t count, const hc_merge *m)
 {
     for (size_t width = 1; width < count; width *= 2) {
@@ -94,7 +91,7 @@ static void sort_merges(uint32_t *idx, uint32_t *tmp, size_t count, const hc_mer
             size_t hi = lo + 2 * width < count ? lo + 2 * width : count;
             size_t i = lo, j = mid, o = lo;
             while (i < mid && j < hi)
-                tmp[o++] = by_height(&idx[j], &idx[i], (void *)m) < 0 ? idx[j++] : idx[i++];
+                tmp[o++] = sorts_before(m, idx[j], idx[i]) ? idx[j++] : idx[i++];
             while (i < mid)
                 tmp[o++] = idx[i++];
             while (j < hi)
@@ -259,7 +256,7 @@ int persona__hc_flat(uint32_t *labels, const persona_hclust *m, size_t merges, u
         rep[n + r] = a;
         forest_join(&f, forest_root(&f, a), forest_root(&f, b), (uint32_t)(n + r));
     }
-    /* f.id of a root is no longer needed: it becomes the label, given in point order */
+    /* the sizes are no longer needed: a root's slot becomes its label, given in point order */
     uint32_t k = 0;
     for (size_t i = 0; i < n; i++)
         f.size[i] = UINT32_MAX;

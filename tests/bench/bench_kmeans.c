@@ -38,18 +38,9 @@ int main(int argc, char **argv)
     uint32_t batch_size = argc > 7 ? (uint32_t)strtoul(argv[7], NULL, 10) : 0;
     if (d < 1 || d > 4096 || repeats < 1 || repeats > 64)
         fail("bad arguments");
-    FILE *f = fopen(argv[1], "rb");
-    if (!f)
-        fail(argv[1]);
-    fseek(f, 0, SEEK_END);
-    long bytes = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    size_t n = (size_t)bytes / sizeof(double) / d;
-    double *x = malloc(n * d * sizeof *x);
-    if (!x || fread(x, sizeof *x, n * d, f) != n * d)
-        fail("read points");
-    fclose(f);
-    f = fopen(argv[3], "r");
+    size_t n = 0;
+    double *x = bench_read_f64("bench_kmeans", argv[1], d, &n);
+    FILE *f = fopen(argv[3], "r");
     if (!f)
         fail(argv[3]);
     char line[65536];
