@@ -1274,7 +1274,7 @@ static int kmeans_help(void)
         "k-means clusters of the users of a store (docs/kmeans.md, \"Clustering users of a\n"
         "store\"): a feature matrix of every profile built from --features (docs/features.md:\n"
         "traits, per-type counts and values, recency, attributes, engagement, one-hot\n"
-        "levels, log1p, standardized by default), clustered with k-means++ and Hamerly.\n"
+        "levels, log1p, standardized by default), clustered with k-means++ (exact).\n"
         "Output: user,cluster in the store's user order.\n"
         "\n"
         "segment kmeans options:\n"

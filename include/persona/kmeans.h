@@ -65,8 +65,12 @@ typedef struct persona_kmeans persona_kmeans;
 
 /** @name Algorithms (persona_kmeans_options.algorithm). Values are permanent. */
 /**@{*/
-#define PERSONA_KMEANS_AUTO 0      /**< Hamerly's bounds (the fastest for these sizes) */
-#define PERSONA_KMEANS_LLOYD 1     /**< every distance every iteration */
+/** Lloyd up to 16 clusters (and 64 dimensions), Hamerly beyond: the faster of the two
+ *  there; all exact algorithms give the same result. */
+#define PERSONA_KMEANS_AUTO 0
+/** Every distance every iteration, eight points at a time; up to 64 dimensions the points
+ *  are first copied side by side (n × d doubles more memory). */
+#define PERSONA_KMEANS_LLOYD 1
 #define PERSONA_KMEANS_HAMERLY 2   /**< Lloyd's iterations with Hamerly's bounds */
 #define PERSONA_KMEANS_ELKAN 3     /**< Lloyd's iterations with Elkan's bounds (n × k memory) */
 #define PERSONA_KMEANS_MINIBATCH 4 /**< mini-batch steps (approximate), see batch_size */

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cluster/kmeans_internal.h"
+#include "cluster/nearest_rows.h"
 #include "core/alloc.h"
 #include "core/buf.h"
 #include "core/error.h"
@@ -32,17 +33,21 @@ int persona__km_check_finite(const double *v, size_t rows, size_t d, const char 
 
 void persona__km_column_spread(const double *x, size_t n, size_t d, double *mean, double *sd)
 {
-    for (size_t j = 0; j < d; j++) {
-        double s = 0, q = 0;
-        for (size_t i = 0; i < n; i++)
-            s += x[i * d + j];
-        mean[j] = s / (double)n;
-        for (size_t i = 0; i < n; i++) {
+    /* row by row, every column's sum in point order: one pass over memory, not 2 d */
+    memset(mean, 0, d * sizeof *mean);
+    memset(sd, 0, d * sizeof *sd);
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < d; j++)
+            mean[j] += x[i * d + j];
+    for (size_t j = 0; j < d; j++)
+        mean[j] /= (double)n;
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < d; j++) {
             double t = x[i * d + j] - mean[j];
-            q += t * t;
+            sd[j] += t * t;
         }
-        sd[j] = sqrt(q / (double)n);
-    }
+    for (size_t j = 0; j < d; j++)
+        sd[j] = sqrt(sd[j] / (double)n);
 }
 
 int persona__km_read_options(persona_kmeans_options *o, const persona_kmeans_options *in,
@@ -121,7 +126,9 @@ int persona__km_fit_run(const km_data *kd, const persona_kmeans_options *o, doub
         return persona__km_minibatch(kd, centers, labels, sizes, o->max_iter, tol_abs,
                                      o->batch_size, seed, res);
     int method = o->algorithm == PERSONA_KMEANS_LLOYD ? KM_LLOYD
-               : o->algorithm == PERSONA_KMEANS_ELKAN ? KM_ELKAN : KM_HAMERLY;
+               : o->algorithm == PERSONA_KMEANS_ELKAN ? KM_ELKAN
+               : o->algorithm == PERSONA_KMEANS_HAMERLY ? KM_HAMERLY
+               : o->k <= KM_AUTO_LLOYD_K && kd->d <= PERSONA__ROWS_MAX_D ? KM_LLOYD : KM_HAMERLY;
     return persona__km_run(kd, centers, labels, sizes, o->max_iter, tol_abs, method, res);
 }
 

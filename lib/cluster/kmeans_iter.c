@@ -15,6 +15,7 @@
 #include "cluster/kmeans_blocks.h"
 #include "cluster/dist_lanes.h"
 #include "cluster/kmeans_internal.h"
+#include "cluster/nearest_rows.h"
 #include "core/alloc.h"
 #include "core/error.h"
 
@@ -48,7 +49,7 @@ uint32_t persona__km_nearest(const double *x, const double *centers, uint32_t k,
     return best;
 }
 
-enum { PASS_UPDATE, PASS_ASSIGN, PASS_INERTIA, PASS_FAR };
+enum { PASS_UPDATE, PASS_ASSIGN, PASS_INERTIA, PASS_FAR, PASS_SIDE };
 
 typedef km_run run;
 
@@ -107,38 +108,114 @@ static inline uint32_t nearest_two(const run *r, const double *x, double *b1_out
     return best;
 }
 
-/* The label of point i for this assignment (Hamerly: using and updating its bounds). */
+/* Hamerly's tests for point i: its label when the bounds keep it (bounds updated), else
+ * KM_UNSETTLED and the point needs the distances to every centre. */
+#define KM_UNSETTLED UINT32_MAX
+static inline uint32_t hamerly_keeps(run *r, size_t i)
+{
+    const km_data *kd = r->kd;
+    uint32_t a = r->labels[i];
+    double u = r->upper[i] + r->shift[a];
+    double l = r->lower[i] - (a == r->max_shift_c ? r->second_shift : r->max_shift);
+    double m = l > r->half_gap[a] ? l : r->half_gap[a];
+    if (u * (1 + KM_BOUND_SLACK) >= m)
+        u = sqrt(persona__km_dist2(kd->x + i * kd->d, r->centers + (size_t)a * kd->d, kd->d));
+    if (u * (1 + KM_BOUND_SLACK) >= m)
+        return KM_UNSETTLED;
+    r->upper[i] = u;
+    r->lower[i] = l;
+    return a;
+}
+
+/* The label of point i for this assignment, one point at a time (Elkan, or points with
+ * more dimensions than the many-points kernel takes). */
 static inline uint32_t assign_point(run *r, size_t i)
 {
     const km_data *kd = r->kd;
-    const double *x = kd->x + i * kd->d;
-    size_t d = kd->d;
     double b1, b2;
     if (r->method == KM_LLOYD)
-        return nearest_two(r, x, &b1, &b2);
+        return nearest_two(r, kd->x + i * kd->d, &b1, &b2);
     if (r->method == KM_ELKAN)
         return persona__km_elkan_assign(r, i);
-    uint32_t a = r->labels[i];
     if (!r->first) {
-        double u = r->upper[i] + r->shift[a];
-        double l = r->lower[i] - (a == r->max_shift_c ? r->second_shift : r->max_shift);
-        double m = l > r->half_gap[a] ? l : r->half_gap[a];
-        if (u * (1 + KM_BOUND_SLACK) < m) {
-            r->upper[i] = u;
-            r->lower[i] = l;
+        uint32_t a = hamerly_keeps(r, i);
+        if (a != KM_UNSETTLED)
             return a;
-        }
-        u = sqrt(persona__km_dist2(x, r->centers + (size_t)a * d, d));
-        if (u * (1 + KM_BOUND_SLACK) < m) {
-            r->upper[i] = u;
-            r->lower[i] = l;
-            return a;
-        }
     }
-    uint32_t best = nearest_two(r, x, &b1, &b2);
+    uint32_t best = nearest_two(r, kd->x + i * kd->d, &b1, &b2);
     r->upper[i] = sqrt(b1);
     r->lower[i] = sqrt(b2);
     return best;
+}
+
+/* One block's share of a pass: its partial sums and counts (update pass), and the points
+ * waiting for the many-points kernel. */
+typedef struct block_work {
+    run *r;
+    km_fx *sum;
+    int64_t *delta;
+    uint64_t changed;
+    size_t waiting;
+    size_t wait[PERSONA__ROWS];
+} block_work;
+
+/* Point i, whose coordinates are x[0], x[stride], …, gets label a: in the update pass, a
+ * point that moves changes the sums (every point when recounting). */
+static inline void settle_at(block_work *w, size_t i, uint32_t a, const double *x, size_t stride)
+{
+    run *r = w->r;
+    if (r->pass == PASS_ASSIGN) {
+        r->labels[i] = a;
+        return;
+    }
+    const km_data *kd = r->kd;
+    size_t d = kd->d;
+    uint32_t was = r->labels[i];
+    w->changed += a != was || r->first;
+    r->labels[i] = a;
+    if (a == was && !r->recount)
+        return;
+    km_fx *to = w->sum + (size_t)a * d, *from = w->sum + (size_t)was * d;
+    for (size_t j = 0; j < d; j++) {
+        km_fx v = persona__km_fx_of(x[j * stride], &r->scale[j]);
+        persona__km_fx_add(&to[j], v);
+        if (!r->recount)
+            persona__km_fx_sub(&from[j], v);
+    }
+    w->delta[a]++;
+    if (!r->recount)
+        w->delta[was]--;
+}
+
+static inline void settle(block_work *w, size_t i, uint32_t a)
+{
+    settle_at(w, i, a, w->r->kd->x + i * w->r->kd->d, 1);
+}
+
+/* The waiting points' nearest centres, found together (a short batch repeats its first
+ * point in the unused lanes). */
+static void settle_waiting(block_work *w)
+{
+    run *r = w->r;
+    const km_data *kd = r->kd;
+    if (!w->waiting)
+        return;
+    const double *rows[PERSONA__ROWS];
+    for (size_t p = 0; p < PERSONA__ROWS; p++)
+        rows[p] = kd->x + w->wait[p < w->waiting ? p : 0] * kd->d;
+    uint32_t label[PERSONA__ROWS];
+    double best[PERSONA__ROWS], second[PERSONA__ROWS];
+    persona__nearest_rows(rows, r->centers, kd->k, kd->d, label, best,
+                          r->method == KM_HAMERLY ? second : NULL);
+    for (size_t p = 0; p < w->waiting; p++) {
+        size_t i = w->wait[p];
+        if (r->method == KM_HAMERLY) {
+            r->upper[i] = sqrt(best[p]);
+            r->lower[i] = sqrt(second[p]);
+        }
+        settle(w, i, label[p]);
+    }
+    w->waiting = 0;
 }
 
 /* The centres transposed for the kernel (padding lanes infinitely far). */
@@ -166,40 +243,61 @@ static void run_block(void *ctx, size_t b, size_t i0, size_t i1)
             r->binertia[b] = s;
         return;
     }
-    if (r->pass == PASS_ASSIGN) {
-        for (size_t i = i0; i < i1; i++)
-            r->labels[i] = assign_point(r, i);
+    size_t rows_d = PERSONA__ROWS * d;
+    if (r->pass == PASS_SIDE) { /* the whole groups that start in this block */
+        size_t first = (i0 + PERSONA__ROWS - 1) / PERSONA__ROWS * PERSONA__ROWS;
+        for (; first < i1 && first + PERSONA__ROWS <= kd->n; first += PERSONA__ROWS) {
+            double *group = r->side + first / PERSONA__ROWS * rows_d;
+            for (size_t p = 0; p < PERSONA__ROWS; p++)
+                for (size_t j = 0; j < d; j++)
+                    group[j * PERSONA__ROWS + p] = kd->x[(first + p) * d + j];
+        }
         return;
     }
-    km_fx *sum = r->bfx + b * kd->k * d;
-    int64_t *delta = r->bdelta + b * kd->k;
-    memset(sum, 0, kd->k * d * sizeof *sum);
-    memset(delta, 0, kd->k * sizeof *delta);
-    uint64_t changed = 0;
+    block_work w = { .r = r };
+    if (r->pass == PASS_UPDATE) {
+        w.sum = r->bfx + b * kd->k * d;
+        w.delta = r->bdelta + b * kd->k;
+        memset(w.sum, 0, kd->k * d * sizeof *w.sum);
+        memset(w.delta, 0, kd->k * sizeof *w.delta);
+    }
+    /* Elkan keeps a bound per centre, filled one point at a time */
+    int rows = r->method != KM_ELKAN && d <= PERSONA__ROWS_MAX_D;
     for (size_t i = i0; i < i1; i++) {
         /* Bounds send a scattered third of the points to their coordinates; fetched ahead,
          * they stream from memory instead of waiting one miss each. */
-        if (i + PREFETCH_AHEAD < i1)
+        if (!r->side && i + PREFETCH_AHEAD < i1)
             PREFETCH(kd->x + (i + PREFETCH_AHEAD) * d);
-        uint32_t a = assign_point(r, i), was = r->labels[i];
-        changed += a != was || r->first;
-        r->labels[i] = a;
-        if (a == was && !r->recount)
+        if (!rows) {
+            settle(&w, i, assign_point(r, i));
             continue;
-        /* only a point that moves changes the sums (all of them when recounting) */
-        const double *x = kd->x + i * d;
-        km_fx *to = sum + (size_t)a * d, *from = sum + (size_t)was * d;
-        for (size_t j = 0; j < d; j++) {
-            km_fx v = persona__km_fx_of(x[j], &r->scale[j]);
-            persona__km_fx_add(&to[j], v);
-            if (!r->recount)
-                persona__km_fx_sub(&from[j], v);
         }
-        delta[a]++;
-        if (!r->recount)
-            delta[was]--;
+        if (r->side && i % PERSONA__ROWS == 0 && i + PERSONA__ROWS <= i1) {
+            /* a whole group already side by side: straight to the kernel */
+            uint32_t label[PERSONA__ROWS];
+            double best[PERSONA__ROWS];
+            const double *group = r->side + i / PERSONA__ROWS * rows_d;
+            persona__nearest_side(group, r->centers, kd->k, d, label, best);
+            /* a moving point's coordinates from the group the kernel just read */
+            for (size_t p = 0; p < PERSONA__ROWS; p++)
+                settle_at(&w, i + p, label[p], group + p, PERSONA__ROWS);
+            i += PERSONA__ROWS - 1;
+            continue;
+        }
+        if (r->method == KM_HAMERLY && !r->first) {
+            uint32_t a = hamerly_keeps(r, i);
+            if (a != KM_UNSETTLED) {
+                settle(&w, i, a);
+                continue;
+            }
+        }
+        w.wait[w.waiting++] = i;
+        if (w.waiting == PERSONA__ROWS)
+            settle_waiting(&w);
     }
-    r->bchanged[b] = changed;
+    settle_waiting(&w);
+    if (r->pass == PASS_UPDATE)
+        r->bchanged[b] = w.changed;
 }
 
 /* The points farthest from their own centres, farthest first (ties: lower index). */
@@ -332,20 +430,38 @@ int persona__km_run(const km_data *kd, double *centers, uint32_t *labels, uint64
     }
     if (method == KM_ELKAN)
         half_cc = persona__realloc_array(NULL, k, (size_t)k * sizeof *half_cc);
+    /* Lloyd reads every point every iteration: copied side by side once (it pays back
+     * within a few passes), the kernel loads them as whole vectors (aligned: padded by one
+     * group) */
+    double *side_mem = NULL;
+    size_t groups = kd->n / PERSONA__ROWS;
+    int want_side = method == KM_LLOYD && d <= PERSONA__ROWS_MAX_D && groups && max_iter > 2;
+    if (want_side) {
+        side_mem = persona__realloc_array(NULL, groups + 1, PERSONA__ROWS * d * sizeof *side_mem);
+        if (side_mem) {
+            size_t misalign = (uintptr_t)side_mem % (PERSONA__ROWS * sizeof(double));
+            r.side = side_mem + (misalign ? (PERSONA__ROWS * sizeof(double) - misalign) / sizeof(double) : 0);
+        }
+    }
     int rc = 0;
-    if (!next || !shift || !half_gap || !count || !r.bfx || !r.bdelta || !total || !scale || !r.bchanged ||
+    if ((want_side && !side_mem) || !next || !shift || !half_gap || !count || !r.bfx || !r.bdelta || !total || !scale || !r.bchanged ||
         !r.binertia || (bounds && (!r.upper || !r.lower)) || (method == KM_ELKAN && !half_cc) ||
         (r.kp <= STACK_K && !ct)) {
         rc = persona__fail_nomem();
         goto done;
     }
-    for (size_t j = 0; j < d; j++) {
-        double most = 0;
-        for (size_t i = 0; i < kd->n; i++)
-            most = fabs(kd->x[i * d + j]) > most ? fabs(kd->x[i * d + j]) : most;
-        scale[j] = persona__km_fx_scale(most, kd->n);
-    }
+    /* each dimension's largest magnitude, in next's first d slots, row by row */
+    memset(next, 0, d * sizeof *next);
+    for (size_t i = 0; i < kd->n; i++)
+        for (size_t j = 0; j < d; j++)
+            next[j] = fabs(kd->x[i * d + j]) > next[j] ? fabs(kd->x[i * d + j]) : next[j];
+    for (size_t j = 0; j < d; j++)
+        scale[j] = persona__km_fx_scale(next[j], kd->n);
     r.scale = scale;
+    if (r.side) {
+        r.pass = PASS_SIDE;
+        persona__km_pass(bl, kd->threads, run_block, &r);
+    }
     r.recount = 1;
     r.shift = shift;
     r.half_gap = half_gap;
@@ -420,6 +536,7 @@ int persona__km_run(const km_data *kd, double *centers, uint32_t *labels, uint64
     for (size_t b = 0; b < nb; b++)
         res->inertia += r.binertia[b];
 done:
+    persona__free(side_mem);
     persona__free(ct);
     persona__free(next);
     persona__free(shift);

@@ -54,7 +54,7 @@ def test_columns_seed_threads(persona):
 
 
 def test_algorithms(persona, tmp_path):
-    """lloyd, hamerly (auto) and elkan: the same output, byte for byte; minibatch: the
+    """lloyd, hamerly, auto and elkan: the same output, byte for byte; minibatch: the
     same output for the same seed at any thread count, a different one for another batch
     size, and labels matching its centres."""
     outs = {}

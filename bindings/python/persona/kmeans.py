@@ -56,7 +56,8 @@ class KMeans(Handle):
       at most tol × the mean variance of the dimensions, or no label changed); ``tol=0``
       stops only when the centres no longer move.
     * ``random_state``: the seed of k-means++ (an int; None = 0, so fits repeat).
-    * ``algorithm``: "auto" (Hamerly's bounds), "lloyd", "hamerly" or "elkan" — the same
+    * ``algorithm``: "auto" (Lloyd up to 16 clusters, Hamerly's bounds beyond), "lloyd",
+      "hamerly" or "elkan" — the same
       results ("elkan" keeps n × k doubles of bounds); or "minibatch": steps over
       ``batch_size`` points drawn with ``random_state`` (``n_iter_`` counts the steps;
       ``max_iter`` passes over the data at most), then every point assigned to the final

@@ -1,7 +1,8 @@
 /* k-means (kmeans.h): a hand-worked example; a plain reference Lloyd written here from the
  * definition (every point against every centre, means in point order, scikit-learn's
  * stopping rule) on random inputs — the same labels and iterations, centres to 1e-13;
- * Hamerly and Elkan equal to Lloyd (test_kmeans_elkan.c has more);
+ * Hamerly and Elkan equal to Lloyd (test_kmeans_elkan.c has more), also where the
+ * assignment's kernels change hands (few points, many dimensions, groups across blocks);
  * the same bits at every thread count;
  * empty clusters; k-means++; errors; and scikit-learn's own results on a small file
  * (tests/data/kmeans_small.*, made by tests/data/make_kmeans_reference.py).
@@ -148,56 +149,84 @@ static void test_hand_worked(void)
 
 /* Random inputs against the reference: the same labels and iterations; centres to 1e-13
  * and inertia to 1e-12 (the library sums in fixed point, the reference in doubles). */
+/* Every exact algorithm on x against the reference from `init`: labels, iterations,
+ * inertia, centres and sizes. */
+static void check_reference(const double *x, size_t n, size_t d, size_t k, const double *init)
+{
+    double *ref_c = malloc(k * d * sizeof *ref_c);
+    memcpy(ref_c, init, k * d * sizeof *init);
+    uint32_t *ref_l = malloc(n * sizeof *ref_l), *l = malloc(n * sizeof *l);
+    for (size_t i = 0; i < n; i++)
+        ref_l[i] = UINT32_MAX;
+    ref_result rr = ref_lloyd(x, n, d, k, ref_c, ref_l, 1e-4, 300);
+    for (int32_t alg = PERSONA_KMEANS_LLOYD; alg <= PERSONA_KMEANS_ELKAN; alg++) {
+        persona_kmeans *m = fit(x, n, d, (uint32_t)k, init, alg, 2, l);
+        if (!m)
+            continue;
+        persona_kmeans_info in = info_of(m);
+        double *c = malloc(k * d * sizeof *c);
+        CHECK_RC(persona_kmeans_centers(c, k * d, m), PERSONA_OK);
+        uint64_t *sizes = malloc(k * sizeof *sizes);
+        CHECK_RC(persona_kmeans_sizes(sizes, k, m), PERSONA_OK);
+        int same_labels = memcmp(l, ref_l, n * sizeof *l) == 0;
+        CHECK(same_labels);
+        CHECK(in.iterations == rr.iterations);
+        CHECK_NEAR(in.inertia, rr.inertia, 1e-12 * rr.inertia);
+        for (size_t q = 0; q < k * d; q++)
+            CHECK_NEAR(c[q], ref_c[q], 1e-13 * (1 + fabs(ref_c[q])));
+        uint64_t total = 0;
+        for (size_t q = 0; q < k; q++) {
+            size_t cnt = 0;
+            for (size_t i = 0; i < n; i++)
+                cnt += l[i] == q;
+            CHECK(sizes[q] == cnt);
+            total += sizes[q];
+        }
+        CHECK(total == n);
+        if (!same_labels)
+            fprintf(stderr, "n %zu d %zu k %zu algorithm %d: labels differ\n", n, d, k, alg);
+        free(c);
+        free(sizes);
+        persona_kmeans_free(m);
+    }
+    free(ref_c);
+    free(ref_l);
+    free(l);
+}
+
 static void test_reference(void)
 {
     for (int trial = 0; trial < 40; trial++) {
         size_t n = trial < 30 ? 50 + (size_t)(uniform() * 1500) : 3000 + (size_t)(uniform() * 6000);
         size_t d = 1 + (size_t)(uniform() * 6), k = 2 + (size_t)(uniform() * 9);
         double *x = blobs(n, d, k, trial % 2 ? 1.0 : 6.0);
-        double *init = malloc(k * d * sizeof *init), *ref_c = malloc(k * d * sizeof *ref_c);
+        double *init = malloc(k * d * sizeof *init);
         for (size_t q = 0; q < k; q++) /* distinct points as the initial centres */
             memcpy(init + q * d, x + (q * (n / k)) * d, d * sizeof *init);
-        memcpy(ref_c, init, k * d * sizeof *init);
-        uint32_t *ref_l = malloc(n * sizeof *ref_l), *l = malloc(n * sizeof *l);
-        for (size_t i = 0; i < n; i++)
-            ref_l[i] = UINT32_MAX;
-        ref_result rr = ref_lloyd(x, n, d, k, ref_c, ref_l, 1e-4, 300);
-        for (int32_t alg = PERSONA_KMEANS_LLOYD; alg <= PERSONA_KMEANS_ELKAN; alg++) {
-            persona_kmeans *m = fit(x, n, d, (uint32_t)k, init, alg, 2, l);
-            if (!m)
-                continue;
-            persona_kmeans_info in = info_of(m);
-            double *c = malloc(k * d * sizeof *c);
-            CHECK_RC(persona_kmeans_centers(c, k * d, m), PERSONA_OK);
-            uint64_t *sizes = malloc(k * sizeof *sizes);
-            CHECK_RC(persona_kmeans_sizes(sizes, k, m), PERSONA_OK);
-            int same_labels = memcmp(l, ref_l, n * sizeof *l) == 0;
-            CHECK(same_labels);
-            CHECK(in.iterations == rr.iterations);
-            CHECK_NEAR(in.inertia, rr.inertia, 1e-12 * rr.inertia);
-            for (size_t q = 0; q < k * d; q++)
-                CHECK_NEAR(c[q], ref_c[q], 1e-13 * (1 + fabs(ref_c[q])));
-            uint64_t total = 0;
-            for (size_t q = 0; q < k; q++) {
-                size_t cnt = 0;
-                for (size_t i = 0; i < n; i++)
-                    cnt += l[i] == q;
-                CHECK(sizes[q] == cnt);
-                total += sizes[q];
-            }
-            CHECK(total == n);
-            if (!same_labels)
-                fprintf(stderr, "trial %d: n %zu d %zu k %zu algorithm %d\n", trial, n, d, k, alg);
-            free(c);
-            free(sizes);
-            persona_kmeans_free(m);
-        }
+        check_reference(x, n, d, k, init);
         free(x);
         free(init);
-        free(ref_c);
-        free(ref_l);
-        free(l);
     }
+}
+
+/* The shapes where the assignment changes hands: fewer points than one group of the
+ * many-points kernel, groups split across blocks of points (n beyond a block, not a
+ * multiple of the group), the kernel's largest dimension count and one more (the
+ * one-point-at-a-time loop). */
+static void test_shapes(void)
+{
+    static const size_t ns[] = { 5, 8, 13, 2053, 4101 }, ds[] = { 8, 17, 64, 65 };
+    for (size_t ni = 0; ni < sizeof ns / sizeof *ns; ni++)
+        for (size_t di = 0; di < sizeof ds / sizeof *ds; di++) {
+            size_t n = ns[ni], d = ds[di], k = n < 8 ? 2 : 5;
+            double *x = blobs(n, d, k, 8.0);
+            double *init = malloc(k * d * sizeof *init);
+            for (size_t q = 0; q < k; q++)
+                memcpy(init + q * d, x + (q * (n / k)) * d, d * sizeof *init);
+            check_reference(x, n, d, k, init);
+            free(x);
+            free(init);
+        }
 }
 
 /* The same bits at 1, 2, 3 and 8 threads, for the exact algorithms and for k-means++. */
@@ -611,6 +640,7 @@ int main(int argc, char **argv)
 {
     test_hand_worked();
     test_reference();
+    test_shapes();
     test_threads();
     test_empty_cluster();
     test_plusplus();
