@@ -633,6 +633,8 @@ static const char *kind_name(uint32_t kind, char *buf, size_t cap)
         return "table of RFM scores";
     if (kind == PERSONA__SNAP_KIND_KMEANS)
         return "k-means model";
+    if (kind == PERSONA__SNAP_KIND_AFFINITY)
+        return "affinity matrix";
     snprintf(buf, cap, "kind %u", kind);
     return buf;
 }

@@ -39,6 +39,7 @@
 #define PERSONA__SNAP_KIND_SEGMENTS 4u
 #define PERSONA__SNAP_KIND_RFM 5u
 #define PERSONA__SNAP_KIND_KMEANS 6u
+#define PERSONA__SNAP_KIND_AFFINITY 7u
 
 /* Section flags. A reader that meets a required section it does not know fails with
  * PERSONA_EVERSION; optional sections it does not know are skipped. */
