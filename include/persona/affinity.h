@@ -196,12 +196,12 @@ PERSONA_API double persona_affinity_confidence(uint64_t n_ab, uint64_t n_a, uint
 PERSONA_API double persona_affinity_lift(uint64_t n_ab, uint64_t n_a, uint64_t n_b, uint64_t n);
 /** Jaccard = n_ab / (n_a + n_b − n_ab). @since 1.0 */
 PERSONA_API double persona_affinity_jaccard(uint64_t n_ab, uint64_t n_a, uint64_t n_b, uint64_t n);
-/** cosine = n_ab / √(n_a · n_b). @since 1.0 */
+/** cosine = n_ab / √(n_a · n_b), computed as √(n_ab² / (n_a · n_b)). @since 1.0 */
 PERSONA_API double persona_affinity_cosine(uint64_t n_ab, uint64_t n_a, uint64_t n_b, uint64_t n);
 /** conviction(a → b) = (1 − n_b / n) / (1 − n_ab / n_a) = n_a (n − n_b) / (n (n_a − n_ab));
  * +infinity when n_ab = n_a (the rule never fails). @since 1.0 */
 PERSONA_API double persona_affinity_conviction(uint64_t n_ab, uint64_t n_a, uint64_t n_b, uint64_t n);
-/** leverage = n_ab / n − (n_a / n) · (n_b / n). @since 1.0 */
+/** leverage = n_ab / n − (n_a / n) · (n_b / n), computed as (n_ab · n − n_a · n_b) / n². @since 1.0 */
 PERSONA_API double persona_affinity_leverage(uint64_t n_ab, uint64_t n_a, uint64_t n_b, uint64_t n);
 /**@}*/
 

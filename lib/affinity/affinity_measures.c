@@ -1,5 +1,10 @@
 /* The pair measures, each the formula its header documents, and persona_affinity_pair().
- * Counts are converted to double before multiplying so that n_a · n_b cannot overflow. */
+ * Counts are converted to double before multiplying so that n_a · n_b cannot overflow.
+ * Each measure is computed as one correctly rounded operation on a ratio of exact integer
+ * products (exact while the products stay below 2^53), so two pairs whose measures are
+ * equal as fractions get the same double: tie orders then depend on the counts only, not
+ * on rounding. Hence cosine as √(n_ab² / (n_a n_b)) and leverage as
+ * (n_ab n − n_a n_b) / n². */
 #include <math.h>
 
 #include "affinity/affinity_internal.h"
@@ -45,7 +50,7 @@ PERSONA_API double persona_affinity_cosine(uint64_t n_ab, uint64_t n_a, uint64_t
 {
     if (!possible(n_ab, n_a, n_b, n) || n_a == 0 || n_b == 0)
         return NAN;
-    return (double)n_ab / sqrt((double)n_a * (double)n_b);
+    return sqrt((double)n_ab * (double)n_ab / ((double)n_a * (double)n_b));
 }
 
 PERSONA_API double persona_affinity_conviction(uint64_t n_ab, uint64_t n_a, uint64_t n_b,
@@ -64,7 +69,7 @@ PERSONA_API double persona_affinity_leverage(uint64_t n_ab, uint64_t n_a, uint64
     if (!possible(n_ab, n_a, n_b, n) || n == 0)
         return NAN;
     double N = (double)n;
-    return (double)n_ab / N - ((double)n_a / N) * ((double)n_b / N);
+    return ((double)n_ab * N - (double)n_a * (double)n_b) / (N * N);
 }
 
 double persona__affinity_score(int32_t measure, uint64_t n_ab, uint64_t n_a, uint64_t n_b,
