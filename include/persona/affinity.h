@@ -188,20 +188,76 @@ PERSONA_API int persona_affinity_category_key(char *buf, size_t capacity, size_t
  * when its denominator is 0 or the counts are impossible (n_ab > min(n_a, n_b), n_a or
  * n_b > n). */
 /**@{*/
-/** support = n_ab / n. @since 1.0 */
+/**
+ * support = n_ab / n.
+ * @param[in] n_ab units holding a and b.
+ * @param[in] n_a  units holding a.
+ * @param[in] n_b  units holding b.
+ * @param[in] n    all units.
+ * @return the measure; NaN for a zero denominator or impossible counts.
+ * @since 1.0
+ */
 PERSONA_API double persona_affinity_support(uint64_t n_ab, uint64_t n_a, uint64_t n_b, uint64_t n);
-/** confidence(a → b) = n_ab / n_a. @since 1.0 */
+/**
+ * confidence(a → b) = n_ab / n_a.
+ * @param[in] n_ab units holding a and b.
+ * @param[in] n_a  units holding a.
+ * @param[in] n_b  units holding b.
+ * @param[in] n    all units.
+ * @return the measure; NaN for a zero denominator or impossible counts.
+ * @since 1.0
+ */
 PERSONA_API double persona_affinity_confidence(uint64_t n_ab, uint64_t n_a, uint64_t n_b, uint64_t n);
-/** lift = n_ab · n / (n_a · n_b) (= confidence(a → b) / (n_b / n)). @since 1.0 */
+/**
+ * lift = n_ab · n / (n_a · n_b) (= confidence(a → b) / (n_b / n)).
+ * @param[in] n_ab units holding a and b.
+ * @param[in] n_a  units holding a.
+ * @param[in] n_b  units holding b.
+ * @param[in] n    all units.
+ * @return the measure; NaN for a zero denominator or impossible counts.
+ * @since 1.0
+ */
 PERSONA_API double persona_affinity_lift(uint64_t n_ab, uint64_t n_a, uint64_t n_b, uint64_t n);
-/** Jaccard = n_ab / (n_a + n_b − n_ab). @since 1.0 */
+/**
+ * Jaccard = n_ab / (n_a + n_b − n_ab).
+ * @param[in] n_ab units holding a and b.
+ * @param[in] n_a  units holding a.
+ * @param[in] n_b  units holding b.
+ * @param[in] n    all units.
+ * @return the measure; NaN for a zero denominator or impossible counts.
+ * @since 1.0
+ */
 PERSONA_API double persona_affinity_jaccard(uint64_t n_ab, uint64_t n_a, uint64_t n_b, uint64_t n);
-/** cosine = n_ab / √(n_a · n_b), computed as √(n_ab² / (n_a · n_b)). @since 1.0 */
+/**
+ * cosine = n_ab / √(n_a · n_b), computed as √(n_ab² / (n_a · n_b)).
+ * @param[in] n_ab units holding a and b.
+ * @param[in] n_a  units holding a.
+ * @param[in] n_b  units holding b.
+ * @param[in] n    all units.
+ * @return the measure; NaN for a zero denominator or impossible counts.
+ * @since 1.0
+ */
 PERSONA_API double persona_affinity_cosine(uint64_t n_ab, uint64_t n_a, uint64_t n_b, uint64_t n);
-/** conviction(a → b) = (1 − n_b / n) / (1 − n_ab / n_a) = n_a (n − n_b) / (n (n_a − n_ab));
- * +infinity when n_ab = n_a (the rule never fails). @since 1.0 */
+/**
+ * conviction(a → b) = (1 − n_b / n) / (1 − n_ab / n_a), computed as
+ * n_a (n − n_b) / (n (n_a − n_ab)); +infinity when n_ab = n_a (the rule never fails).
+ * @param[in] n_ab units holding a and b.
+ * @param[in] n_a  units holding a.
+ * @param[in] n_b  units holding b.
+ * @param[in] n    all units.
+ * @return the measure; NaN for a zero denominator or impossible counts.
+ * @since 1.0
+ */
 PERSONA_API double persona_affinity_conviction(uint64_t n_ab, uint64_t n_a, uint64_t n_b, uint64_t n);
-/** leverage = n_ab / n − (n_a / n) · (n_b / n), computed as (n_ab · n − n_a · n_b) / n². @since 1.0 */
+/**
+ * leverage = n_ab / n − (n_a / n) · (n_b / n), computed as (n_ab · n − n_a · n_b) / n².
+ * @param[in] n_ab units holding a and b.
+ * @param[in] n_a  units holding a.
+ * @param[in] n_b  units holding b.
+ * @param[in] n    all units.
+ * @return the measure; NaN for a zero denominator or impossible counts.
+ * @since 1.0
+ */
 PERSONA_API double persona_affinity_leverage(uint64_t n_ab, uint64_t n_a, uint64_t n_b, uint64_t n);
 /**@}*/
 

@@ -356,7 +356,44 @@ static void layout(void)
     FIELD(persona_hclust_info, method, 4, 4);
     FIELD(persona_hclust_info, n, 8, 8);
     FIELD(persona_hclust_info, d, 16, 8);
+
+    SIZE(persona_affinity_options, 56);
+    FIELD(persona_affinity_options, struct_size, 0, 4);
+    FIELD(persona_affinity_options, by, 4, 4);
+    FIELD(persona_affinity_options, session_gap_ms, 8, 8);
+    FIELD(persona_affinity_options, event_types, 16, 8);
+    FIELD(persona_affinity_options, n_event_types, 24, 8);
+    FIELD(persona_affinity_options, consent_purpose, 32, 8);
+    FIELD(persona_affinity_options, category_source, 40, 4);
+    FIELD(persona_affinity_options, reserved, 44, 4);
+    FIELD(persona_affinity_options, category_prop, 48, 8);
+
+    SIZE(persona_affinity_info, 56);
+    FIELD(persona_affinity_info, struct_size, 0, 4);
+    FIELD(persona_affinity_info, by, 4, 4);
+    FIELD(persona_affinity_info, units, 8, 8);
+    FIELD(persona_affinity_info, items, 16, 8);
+    FIELD(persona_affinity_info, pairs, 24, 8);
+    FIELD(persona_affinity_info, users, 32, 8);
+    FIELD(persona_affinity_info, categories, 40, 8);
+    FIELD(persona_affinity_info, entries, 48, 8);
+
+    SIZE(persona_affinity_pair_info, 96);
+    FIELD(persona_affinity_pair_info, struct_size, 0, 4);
+    FIELD(persona_affinity_pair_info, reserved, 4, 4);
+    FIELD(persona_affinity_pair_info, count_ab, 8, 8);
+    FIELD(persona_affinity_pair_info, count_a, 16, 8);
+    FIELD(persona_affinity_pair_info, count_b, 24, 8);
+    FIELD(persona_affinity_pair_info, units, 32, 8);
+    FIELD(persona_affinity_pair_info, support, 40, 8);
+    FIELD(persona_affinity_pair_info, confidence, 48, 8);
+    FIELD(persona_affinity_pair_info, lift, 56, 8);
+    FIELD(persona_affinity_pair_info, jaccard, 64, 8);
+    FIELD(persona_affinity_pair_info, cosine, 72, 8);
+    FIELD(persona_affinity_pair_info, conviction, 80, 8);
+    FIELD(persona_affinity_pair_info, leverage, 88, 8);
 }
+
 
 static void constants(void)
 {
@@ -488,6 +525,20 @@ static void constants(void)
     CONST(PERSONA_RFM_EXPORT_SUMMARY_CSV, 2);
     CONST(PERSONA_RFM_EXPORT_JSON, 3);
     /* k-means. */
+    CONST(PERSONA_AFFINITY_BY_BASKET, 0);
+    CONST(PERSONA_AFFINITY_BY_SESSION, 1);
+    CONST(PERSONA_AFFINITY_BY_USER, 2);
+    CONST(PERSONA_AFFINITY_LIFT, 0);
+    CONST(PERSONA_AFFINITY_JACCARD, 1);
+    CONST(PERSONA_AFFINITY_COSINE, 2);
+    CONST(PERSONA_AFFINITY_CONFIDENCE, 3);
+    CONST(PERSONA_AFFINITY_SUPPORT, 4);
+    CONST(PERSONA_AFFINITY_CONVICTION, 5);
+    CONST(PERSONA_AFFINITY_LEVERAGE, 6);
+    CONST(PERSONA_AFFINITY_COUNT, 7);
+    CONST(PERSONA_AFFINITY_MEASURES, 8);
+    CONST(PERSONA_AFFINITY_CATEGORY_PROP, 0);
+    CONST(PERSONA_AFFINITY_CATEGORY_ITEM, 1);
     CONST(PERSONA_KMEANS_AUTO, 0);
     CONST(PERSONA_KMEANS_LLOYD, 1);
     CONST(PERSONA_KMEANS_HAMERLY, 2);
@@ -640,6 +691,11 @@ static void initializers(void)
                       PERSONA_FEATURES_INFO_INIT);
     INIT_FN_AND_MACRO(persona_features_column, persona_features_column_init,
                       PERSONA_FEATURES_COLUMN_INIT);
+    INIT_FN_AND_MACRO(persona_affinity_options, persona_affinity_options_init,
+                      PERSONA_AFFINITY_OPTIONS_INIT);
+    INIT_FN_AND_MACRO(persona_affinity_info, persona_affinity_info_init, PERSONA_AFFINITY_INFO_INIT);
+    INIT_FN_AND_MACRO(persona_affinity_pair_info, persona_affinity_pair_info_init,
+                      PERSONA_AFFINITY_PAIR_INFO_INIT);
     INIT_FN_AND_MACRO(persona_hclust_options, persona_hclust_options_init, PERSONA_HCLUST_OPTIONS_INIT);
     INIT_FN_AND_MACRO(persona_hclust_info, persona_hclust_info_init, PERSONA_HCLUST_INFO_INIT);
     /* The evaluation context's defaults are not zero (no hour, the store's clock). */
