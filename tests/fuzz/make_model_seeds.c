@@ -2,14 +2,15 @@
  * RFM tables (one per kind and feature) of a small store, and k-means models (plain and
  * multi-view) of a few points, so the fuzzer starts from files that load; for segment
  * models, RFM tables and k-means models also a few damaged copies (truncated, one byte
- * flipped: seed-*-cut*, seed-*-flip*).
- * usage: make_model_seeds cohort|funnel|segments|rfm|kmeans DIR   (writes DIR/seed-*; from the
+ * flipped: seed-*-cut*, seed-*-flip*); affinity matrices by basket, session and user.
+ * usage: make_model_seeds cohort|funnel|segments|rfm|kmeans|affinity DIR   (writes DIR/seed-*; from the
  *        source root:
  *        ./build/tests/fuzz/make_model_seeds cohort tests/fuzz/corpus/snapshot_cohort
  *        ./build/tests/fuzz/make_model_seeds funnel tests/fuzz/corpus/snapshot_funnel
  *        ./build/tests/fuzz/make_model_seeds segments tests/fuzz/corpus/snapshot_segments
  *        ./build/tests/fuzz/make_model_seeds rfm tests/fuzz/corpus/snapshot_rfm
- *        ./build/tests/fuzz/make_model_seeds kmeans tests/fuzz/corpus/snapshot_kmeans) */
+ *        ./build/tests/fuzz/make_model_seeds kmeans tests/fuzz/corpus/snapshot_kmeans
+ *        ./build/tests/fuzz/make_model_seeds affinity tests/fuzz/corpus/snapshot_affinity) */
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -395,6 +396,56 @@ static void kmeans_seeds(const char *dir)
     write_variants(dir, "views");
 }
 
+/* Affinity matrices of a small store with baskets and categories: by basket, by session
+ * with event types, by user with the item as category, and an empty one. */
+static void affinity_seeds(const char *dir)
+{
+    persona_store *s = NULL;
+    must(persona_store_new(&s, NULL), "store");
+    const char *items[] = {"milk", "bread", "a, \"b\"", "jam"};
+    const char *cats[] = {"dairy", "bakery", NULL, "spreads"};
+    for (int i = 0; i < 24; i++) {
+        persona_event e = PERSONA_EVENT_INIT;
+        char user[8], basket[8];
+        snprintf(user, sizeof user, "u%d", i % 3);
+        snprintf(basket, sizeof basket, "b%d", i % 5);
+        const char *names[1] = {"category"}, *vals[1] = {cats[i * 7 % 4]};
+        e.user = user;
+        e.time_ms = T0 + (int64_t)(i % 6) * DAY / 24;
+        e.type = i % 4 ? "buy" : "view";
+        e.item = items[i * 7 % 4];
+        e.basket = basket;
+        if (vals[0]) {
+            e.prop_names = names;
+            e.prop_values = vals;
+            e.n_props = 1;
+        }
+        must(persona_store_ingest(NULL, s, &e, 1, NULL), "ingest");
+    }
+    const char *buy[] = {"buy"};
+    const char *names[] = {"basket", "session", "user", "empty"};
+    for (int k = 0; k < 4; k++) {
+        persona_affinity_options o = PERSONA_AFFINITY_OPTIONS_INIT;
+        o.by = k % 3;
+        if (k == 1) {
+            o.event_types = buy;
+            o.n_event_types = 1;
+        }
+        if (k == 2)
+            o.category_source = PERSONA_AFFINITY_CATEGORY_ITEM;
+        if (k == 3)
+            o.consent_purpose = "nobody";
+        persona_affinity_matrix *m = NULL;
+        must(persona_affinity_build(&m, s, &o), "affinity");
+        char path[512];
+        snprintf(path, sizeof path, "%s/seed-%s", dir, names[k]);
+        must(persona_affinity_save(m, path), path);
+        persona_affinity_free(m);
+    }
+    write_variants(dir, "basket");
+    persona_store_free(s);
+}
+
 int main(int argc, char **argv)
 {
     if (argc == 3 && strcmp(argv[1], "cohort") == 0)
@@ -407,8 +458,10 @@ int main(int argc, char **argv)
         rfm_seeds(argv[2]);
     else if (argc == 3 && strcmp(argv[1], "kmeans") == 0)
         kmeans_seeds(argv[2]);
+    else if (argc == 3 && strcmp(argv[1], "affinity") == 0)
+        affinity_seeds(argv[2]);
     else {
-        fprintf(stderr, "usage: make_model_seeds cohort|funnel|segments|rfm|kmeans DIR\n");
+        fprintf(stderr, "usage: make_model_seeds cohort|funnel|segments|rfm|kmeans|affinity DIR\n");
         return 2;
     }
     return 0;
