@@ -50,11 +50,26 @@ struct persona_affinity_matrix {
     uint32_t *nbr;
     uint64_t *cnt;
 
-    /* per measure, lazily: entries of each row in similar-items order (positions in
-     * row[i] .. row[i + 1)), built once under lock and published with release */
+    /* per measure, lazily, built once under lock and published with release:
+     * top: the first AFF_TOP entries of each row in similar-items order, side by side
+     * (what a top-K query reads); order: every entry of each row in that order (positions
+     * in row[i] .. row[i + 1)), made only when a query goes past the top */
     pthread_mutex_t lock;
+    _Atomic(struct aff_top_list *) top[PERSONA_AFFINITY_MEASURES];
     _Atomic(uint32_t *) order[PERSONA_AFFINITY_MEASURES];
 };
+
+#define AFF_TOP 32
+typedef struct aff_top {
+    uint32_t item;
+    uint32_t reserved;
+    uint64_t count;
+    double score;
+} aff_top;
+typedef struct aff_top_list {
+    uint64_t *start; /* items + 1: row i's top entries are at entries[start[i] .. start[i + 1]) */
+    aff_top *entries;
+} aff_top_list;
 
 static inline size_t aff_items(const persona_affinity_matrix *m)
 {

@@ -24,8 +24,10 @@ persona_affinity_matrix *persona__affinity_alloc(void)
     persona__intern_init(&m->categories, key);
     persona__intern_init(&m->users, key);
     pthread_mutex_init(&m->lock, NULL);
-    for (int i = 0; i < PERSONA_AFFINITY_MEASURES; i++)
+    for (int i = 0; i < PERSONA_AFFINITY_MEASURES; i++) {
         atomic_init(&m->order[i], NULL);
+        atomic_init(&m->top[i], NULL);
+    }
     return m;
 }
 
@@ -48,8 +50,15 @@ PERSONA_API void persona_affinity_free(persona_affinity_matrix *m)
     persona__free(m->row);
     persona__free(m->nbr);
     persona__free(m->cnt);
-    for (int i = 0; i < PERSONA_AFFINITY_MEASURES; i++)
+    for (int i = 0; i < PERSONA_AFFINITY_MEASURES; i++) {
         persona__free(atomic_load_explicit(&m->order[i], memory_order_relaxed));
+        aff_top_list *t = atomic_load_explicit(&m->top[i], memory_order_relaxed);
+        if (t) {
+            persona__free(t->start);
+            persona__free(t->entries);
+            persona__free(t);
+        }
+    }
     pthread_mutex_destroy(&m->lock);
     persona__free(m);
 }
@@ -84,7 +93,7 @@ int persona__affinity_copy_options(persona_affinity_matrix *dst,
 
 /* Sum over the units of |u|² is the work: each unit holding a is walked once per item a,
  * its items counted into a dense accumulator whose touched entries are then emitted in
- * ascending order (a sort of the touched list). */
+ * ascending order (a sort of the touched list, or a scan of the items for long rows). */
 int persona__affinity_cmp_u32(const void *a, const void *b)
 {
     uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
@@ -132,7 +141,15 @@ int persona__affinity_count(persona_affinity_matrix *m)
                     touched[nt++] = b;
             }
         }
-        qsort(touched, nt, sizeof *touched, persona__affinity_cmp_u32);
+        /* a long row is listed by one pass over the items instead of a sort */
+        if (nt * 16 > n) {
+            size_t k = 0;
+            for (uint32_t b = 0; b < n && k < nt; b++)
+                if (acc[b])
+                    touched[k++] = b;
+        } else {
+            qsort(touched, nt, sizeof *touched, persona__affinity_cmp_u32);
+        }
         if (persona__grow((void **)&nbr, &cap, len + nt, sizeof *nbr, 64) ||
             persona__grow((void **)&cnt, &cap2, len + nt, sizeof *cnt, 64)) {
             for (size_t t = 0; t < nt; t++)
@@ -213,7 +230,7 @@ PERSONA_API int persona_affinity_item_find(size_t *out, const persona_affinity_m
 {
     if (!out || !m)
         return persona__fail(PERSONA_EINVAL, "%s is NULL", out ? "matrix" : "out");
-    uint32_t id;
+    uint32_t id = 0;
     int rc = persona__affinity_find(&id, m, item);
     if (!rc)
         *out = id;

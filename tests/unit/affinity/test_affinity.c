@@ -604,6 +604,57 @@ static void test_brute_force(void)
     fprintf(stderr, "brute force: 30 seeds (1 to 30) x 3 units\n");
 }
 
+/* Rows longer than the kept top (32): the query goes on in the full order of the row. */
+static void test_long_rows(void)
+{
+    enum { MANY = 70 };
+    persona_store *s = NULL;
+    CHECK_RC(persona_store_new(&s, NULL), PERSONA_OK);
+    rng_state = 77;
+    char names[MANY][8];
+    for (int i = 0; i < MANY; i++)
+        snprintf(names[i], sizeof names[i], "i%02d", i);
+    for (int b = 0; b < 60; b++) {
+        char basket[8];
+        snprintf(basket, sizeof basket, "b%d", b);
+        int size = 5 + (int)rnd(40);
+        for (int k = 0; k < size; k++)
+            aff_event(s, basket, 0, "buy", names[rnd(MANY)], basket, NULL);
+    }
+    persona_affinity_matrix *m = NULL;
+    CHECK_RC(persona_affinity_build(&m, s, NULL), PERSONA_OK);
+    int ok = 1;
+    for (int a = 0; a < MANY; a += 7)
+        for (int32_t ms = 0; ms < PERSONA_AFFINITY_MEASURES; ms++)
+            for (uint64_t minc = 0; minc <= 4; minc += 4) {
+                bsim want[MANY];
+                size_t nw = 0;
+                for (int b = 0; b < MANY; b++) {
+                    persona_affinity_pair_info p = PERSONA_AFFINITY_PAIR_INFO_INIT;
+                    if (b == a || persona_affinity_pair(&p, m, names[a], names[b]) != PERSONA_OK ||
+                        !p.count_ab || p.count_ab < minc)
+                        continue;
+                    want[nw++] = (bsim){ brute_measure(ms, (double)p.count_ab, (double)p.count_a,
+                                                       (double)p.count_b, (double)p.units),
+                                         p.count_ab, b };
+                }
+                qsort(want, nw, sizeof *want, cmp_bsim);
+                uint32_t it[MANY];
+                double sc[MANY];
+                uint64_t cn[MANY];
+                size_t got = 0;
+                CHECK_RC(persona_affinity_similar(it, sc, cn, MANY, &got, m, names[a], ms, minc),
+                         PERSONA_OK);
+                ok &= got == nw && nw > 32;
+                for (size_t i = 0; i < got && i < nw; i++)
+                    ok &= it[i] == (uint32_t)want[i].item && cn[i] == want[i].count &&
+                          close_enough(sc[i], want[i].score);
+            }
+    CHECK(ok);
+    persona_affinity_free(m);
+    persona_store_free(s);
+}
+
 /* Users split into two stores: the merge answers as the build over all of them. */
 static void test_merge(void)
 {
@@ -683,6 +734,7 @@ int main(void)
     test_units_by_hand();
     test_degenerate();
     test_brute_force();
+    test_long_rows();
     test_merge();
     return check_report("test_affinity");
 }

@@ -245,7 +245,7 @@ int main(int argc, char **argv)
             CHECK(rc == PERSONA_OK || rc == PERSONA_ENOMEM);
             if (!injected) {
                 CHECK_RC(rc, PERSONA_OK);
-                CHECK(failalloc_live() == live0 + 1); /* the measure's order, kept */
+                CHECK(failalloc_live() == live0 + 3); /* the measure's top lists, kept */
                 break;
             }
             CHECK(failalloc_live() == live0);
@@ -254,6 +254,35 @@ int main(int argc, char **argv)
         CHECK_RC(persona_affinity_similar(it, NULL, NULL, 8, &n, built, "bread", ms, 0), PERSONA_OK);
         CHECK(!failalloc_disarm());
     }
+    /* rows longer than the kept top: the full order is made on the first query past it */
+    persona_store *wide = NULL;
+    CHECK_RC(persona_store_new(&wide, NULL), PERSONA_OK);
+    for (int i = 0; i < 40; i++) {
+        char item[8];
+        snprintf(item, sizeof item, "w%02d", i);
+        aff_event(wide, "u", 0, "buy", item, "b", NULL);
+    }
+    persona_affinity_matrix *wm = NULL;
+    CHECK_RC(persona_affinity_build(&wm, wide, NULL), PERSONA_OK);
+    uint32_t wit[40];
+    size_t wn = 0;
+    CHECK_RC(persona_affinity_similar(wit, NULL, NULL, 8, &wn, wm, "w00", 0, 0), PERSONA_OK);
+    for (uint64_t k = 1;; k++) {
+        uint64_t live0 = failalloc_live();
+        failalloc_arm(k, FAILALLOC_ONCE);
+        int rc = persona_affinity_similar(wit, NULL, NULL, 40, &wn, wm, "w00", 0, 0);
+        int injected = failalloc_disarm();
+        counted++;
+        if (!injected) {
+            CHECK_RC(rc, PERSONA_OK);
+            CHECK(wn == 39);
+            break;
+        }
+        CHECK_RC(rc, PERSONA_ENOMEM);
+        CHECK(failalloc_live() == live0);
+    }
+    persona_affinity_free(wm);
+    persona_store_free(wide);
     persona_affinity_free(built);
     persona_affinity_free(halves[0]);
     persona_affinity_free(halves[1]);
