@@ -131,6 +131,14 @@ typedef struct cli_flag {
 int cli_parse_flags(const char *cmd, void *args, const cli_flag *flags, size_t n_flags,
                     const cli_flag *switches, size_t n_switches, int *help, int argc, char **argv);
 
+/* A CSV cell as the library's exports write one: quoted when it holds a comma, a quote
+ * or a line break or starts with a space; a leading = + - @ TAB CR is neutralized with '
+ * (cells.c). */
+void cli_put_cell(FILE *f, const char *s, size_t len);
+/* A number as the library writes it: the shortest of %.15g … %.17g that reads back;
+ * nothing (CSV) or null (JSON) for NaN, null for infinities in JSON. */
+void cli_put_num(FILE *f, double v, int json);
+
 /* Open -o (or stdout); close_output reports write errors. */
 FILE *cli_open_output(const cli_options *o);
 int cli_close_output(FILE *f, const cli_options *o);
@@ -151,5 +159,8 @@ int cmd_funnel(int argc, char **argv);
 int cmd_segment(int argc, char **argv);
 int cmd_kmeans(int argc, char **argv);
 int cmd_hclust(int argc, char **argv);
+int cmd_similar(int argc, char **argv);
+int cmd_recommend(int argc, char **argv);
+int cmd_overindex(int argc, char **argv);
 
 #endif

@@ -458,44 +458,6 @@ static int write_file(void *ctx, const char *data, size_t len)
     return fwrite(data, 1, len, ctx) == len ? 0 : -1;
 }
 
-/* A number as the library writes it: the shortest of %.15g … %.17g that reads back;
- * nothing for NaN. */
-static void put_num(FILE *f, double v)
-{
-    char tmp[32];
-    if (isnan(v))
-        return;
-    if (v == 0) {
-        fputc('0', f);
-        return;
-    }
-    for (int prec = 15; prec <= 17; prec++) {
-        snprintf(tmp, sizeof tmp, "%.*g", prec, v);
-        if (strtod(tmp, NULL) == v)
-            break;
-    }
-    fputs(tmp, f);
-}
-
-/* A CSV field as the library's exports write one: quoted when it holds a comma, a quote or
- * a line break or starts with a space; a leading = + - @ TAB CR is neutralized with '. */
-static void put_cell(FILE *f, const char *s)
-{
-    int neutralize = strchr("=+-@\t\r", s[0]) != NULL && s[0];
-    int quote = s[0] == ' ' || strpbrk(s, ",\"\n\r") != NULL;
-    if (quote)
-        fputc('"', f);
-    if (neutralize)
-        fputc('\'', f);
-    for (const char *p = s; *p; p++) {
-        if (*p == '"')
-            fputc('"', f);
-        fputc(*p, f);
-    }
-    if (quote)
-        fputc('"', f);
-}
-
 /* --funnel FILE...: load saved funnels and merge them into the first. */
 static int load_funnels(persona_funnel **out, const funnel_args *a)
 {
@@ -581,7 +543,7 @@ static int print_trend(FILE *f, const funnel_args *a, const persona_funnel *fn)
             return cli_lib_error("trend");
         fprintf(f, "%s,%llu,%llu,", label, (unsigned long long)entered,
                 (unsigned long long)converted);
-        put_num(f, entered ? (double)converted / (double)entered : NAN);
+        cli_put_num(f, entered ? (double)converted / (double)entered : NAN, 0);
         fputc('\n', f);
     }
     return 0;
@@ -612,7 +574,7 @@ static int print_times(FILE *f, const persona_funnel *fn)
             return cli_lib_error("times");
         }
         fprintf(f, "%zu,", j + 1);
-        put_cell(f, event);
+        cli_put_cell(f, event, strlen(event));
         free(event);
         fprintf(f, ",%llu", (unsigned long long)units);
         for (size_t q = 0; q < sizeof qs / sizeof *qs; q++) {
@@ -620,7 +582,7 @@ static int print_times(FILE *f, const persona_funnel *fn)
             if (persona_funnel_time_quantile(&v, fn, j, qs[q]) != PERSONA_OK)
                 return cli_lib_error("times");
             fputc(',', f);
-            put_num(f, v / 1000.0);
+            cli_put_num(f, v / 1000.0, 0);
         }
         for (int k = 0; k < PERSONA_FUNNEL_TIME_BUCKETS; k++)
             fprintf(f, ",%llu", (unsigned long long)hist[k]);

@@ -24,6 +24,9 @@ static const char usage[] =
     "  segment rules      rule segments (--rules RULES): user,segment per membership\n"
     "  kmeans             k-means of the rows of a CSV of numbers (--points FILE.csv)\n"
     "  hclust             hierarchical clustering of the rows of a CSV of numbers\n"
+    "  similar            items bought together with an item (--item KEY), by a measure\n"
+    "  recommend          items for a user (--user KEY) from what they have, never owned ones\n"
+    "  overindex          items that over-index in a segment (--segment NAME --rules FILE)\n"
     "\n"
     "With no FILE, data commands use the bundled Online Retail sample.\n"
     "Run 'persona <command> --help' for the options of a command.\n";
@@ -66,6 +69,9 @@ int main(int argc, char **argv)
         { "segment", cmd_segment },
         { "kmeans", cmd_kmeans },
         { "hclust", cmd_hclust },
+        { "similar", cmd_similar },
+        { "recommend", cmd_recommend },
+        { "overindex", cmd_overindex },
     };
     if (argc < 2) {
         fputs(usage, stderr);

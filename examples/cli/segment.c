@@ -439,27 +439,6 @@ static int load_names(seg_args *a, const persona_segment_model *m)
     return 0;
 }
 
-/* A CSV field as the library's exports write one: quoted when it holds a comma, a quote
- * or a line break or starts with a space; a leading = + - @ TAB CR is neutralized with '. */
-static void put_cell(FILE *f, const char *s, size_t len)
-{
-    int neutralize = len > 0 && strchr("=+-@\t\r", s[0]) != NULL;
-    int quote = len > 0 && s[0] == ' ';
-    for (size_t i = 0; i < len && !quote; i++)
-        quote = s[i] == ',' || s[i] == '"' || s[i] == '\n' || s[i] == '\r';
-    if (quote)
-        fputc('"', f);
-    if (neutralize)
-        fputc('\'', f);
-    for (size_t i = 0; i < len; i++) {
-        if (s[i] == '"')
-            fputc('"', f);
-        fputc(s[i], f);
-    }
-    if (quote)
-        fputc('"', f);
-}
-
 /* s as a JSON string (quotes, backslashes and control characters escaped). */
 static void put_json(FILE *f, const char *s, size_t len)
 {
@@ -480,28 +459,6 @@ static void put_json(FILE *f, const char *s, size_t len)
     fputc('"', f);
 }
 
-/* A number as the library writes it: the shortest of %.15g ... %.17g that reads back;
- * nothing (CSV) or null (JSON) for NaN. */
-static void put_num(FILE *f, double v, int json)
-{
-    char tmp[32];
-    if (isnan(v)) {
-        if (json)
-            fputs("null", f);
-        return;
-    }
-    if (v == 0) {
-        fputc('0', f);
-        return;
-    }
-    for (int prec = 15; prec <= 17; prec++) {
-        snprintf(tmp, sizeof tmp, "%.*g", prec, v);
-        if (strtod(tmp, NULL) == v)
-            break;
-    }
-    fputs(tmp, f);
-}
-
 typedef struct member_out {
     FILE *f;
     const seg_args *a;
@@ -520,9 +477,9 @@ static int put_member(void *ctx, const char *user, size_t user_len, uint32_t seg
         put_json(w->f, name, strlen(name));
         fputc('}', w->f);
     } else {
-        put_cell(w->f, user, user_len);
+        cli_put_cell(w->f, user, user_len);
         fputc(',', w->f);
-        put_cell(w->f, name, strlen(name));
+        cli_put_cell(w->f, name, strlen(name));
         fputc('\n', w->f);
     }
     w->rows++;
@@ -604,23 +561,23 @@ static int print_summary(seg_args *a, const cli_options *o, const persona_segmen
             fputs(i ? ",\n{\"segment\":" : "\n{\"segment\":", f);
             put_json(f, a->names[i], strlen(a->names[i]));
             fprintf(f, ",\"users\":%llu,\"share\":", (unsigned long long)counts[i]);
-            put_num(f, (double)counts[i] / total, 1);
+            cli_put_num(f, (double)counts[i] / total, 1);
             fputc('}', f);
         }
         fprintf(f, "%s],\"none\":{\"users\":%llu,\"share\":", a->n_segments ? "\n" : "",
                 (unsigned long long)none);
-        put_num(f, (double)none / total, 1);
+        cli_put_num(f, (double)none / total, 1);
         fputs("}}\n", f);
     } else {
         fputs("segment,users,share\n", f);
         for (size_t i = 0; i < a->n_segments; i++) {
-            put_cell(f, a->names[i], strlen(a->names[i]));
+            cli_put_cell(f, a->names[i], strlen(a->names[i]));
             fprintf(f, ",%llu,", (unsigned long long)counts[i]);
-            put_num(f, (double)counts[i] / total, 0);
+            cli_put_num(f, (double)counts[i] / total, 0);
             fputc('\n', f);
         }
         fprintf(f, "(none),%llu,", (unsigned long long)none);
-        put_num(f, (double)none / total, 0);
+        cli_put_num(f, (double)none / total, 0);
         fputc('\n', f);
     }
     free(counts);
@@ -1171,7 +1128,7 @@ static int km_summary(const km_args *a, FILE *f, const persona_kmeans *m,
         }
         fprintf(f, "%u,%llu,%.17g,", c, (unsigned long long)sizes[c],
                 (double)sizes[c] / (double)n);
-        put_cell(f, text, len);
+        cli_put_cell(f, text, len);
         fputc('\n', f);
         free(text);
     }
@@ -1192,7 +1149,7 @@ static int km_rows(const km_args *a, FILE *f, const persona_features *feat,
         size_t len = 0;
         if (persona_features_user_at(key, sizeof key, &len, feat, i))
             return cli_lib_error(a->cmd);
-        put_cell(f, key, len);
+        cli_put_cell(f, key, len);
         fprintf(f, ",%u\n", labels[i]);
     }
     return 0;
