@@ -1,5 +1,6 @@
 """Python bindings of libpersona (ctypes): profiles, traits, attributes, consent,
-cohort tables, funnels, rule segments, RFM, k-means and hierarchical clustering.
+cohort tables, funnels, rule segments, RFM, k-means, hierarchical clustering and item
+affinity.
 
     import persona
     with persona.Store() as store:
@@ -15,6 +16,7 @@ from ._capi import (BufferTooSmallError, BusyError, CallbackError, CorruptError,
                     OutOfMemoryError, ParseError, PersonaError, PersonaIOError,
                     UnsupportedError, VersionError, lib as _lib, library_path,
                     reject_reason_name, strerror)
+from .affinity import Affinity
 from .cohort import CohortTable
 from .funnel import Funnel
 from .identity import (ID_COOKIE, ID_CUSTOMER, ID_EMAIL, ID_HOST, ID_KEY, ID_PHONE, ID_TYPES,
@@ -50,7 +52,8 @@ def build_features():
 
 
 __all__ = [
-    "Store", "Source", "IngestStats", "AliasResult", "CohortTable", "Funnel", "Rules", "RFM",
+    "Store", "Source", "IngestStats", "AliasResult", "Affinity", "CohortTable", "Funnel", "Rules",
+    "RFM",
     "KMeans", "choose_k", "cluster_scores", "MultiViewKMeans", "HClust", "linkage",
     "adjusted_rand_index",
     "PersonaError", "InvalidArgumentError", "OutOfMemoryError", "BufferTooSmallError",

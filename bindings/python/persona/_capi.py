@@ -194,6 +194,10 @@ class FeaturesHandle(_Handle):
     """persona_features *"""
 
 
+class AffinityHandle(_Handle):
+    """persona_affinity_matrix *"""
+
+
 STATUS = object()  # restype marker: int status code, checked by errcheck
 P = POINTER
 BUF = [c_char_p, c_size_t, P(c_size_t)]  # caller buffer, capacity, out_len
@@ -468,6 +472,42 @@ PROTOTYPES = {
     "persona_features_user_at": (STATUS, BUF + [FeaturesHandle, c_size_t]),
     "persona_features_transform": (STATUS, [P(c_double), c_size_t, FeaturesHandle, StoreHandle,
                                             c_char_p]),
+    # affinity.h
+    "persona_affinity_options_init": (STATUS, [P(S.persona_affinity_options), c_uint32]),
+    "persona_affinity_info_init": (STATUS, [P(S.persona_affinity_info), c_uint32]),
+    "persona_affinity_pair_info_init": (STATUS, [P(S.persona_affinity_pair_info), c_uint32]),
+    "persona_affinity_build": (STATUS, [P(AffinityHandle), StoreHandle,
+                                        P(S.persona_affinity_options)]),
+    "persona_affinity_free": (None, [AffinityHandle]),
+    "persona_affinity_info_get": (STATUS, [P(S.persona_affinity_info), AffinityHandle]),
+    "persona_affinity_item_find": (STATUS, [P(c_size_t), AffinityHandle, c_char_p]),
+    "persona_affinity_item_key": (STATUS, BUF + [AffinityHandle, c_size_t]),
+    "persona_affinity_category_key": (STATUS, BUF + [AffinityHandle, c_size_t]),
+    "persona_affinity_support": (c_double, [c_uint64, c_uint64, c_uint64, c_uint64]),
+    "persona_affinity_confidence": (c_double, [c_uint64, c_uint64, c_uint64, c_uint64]),
+    "persona_affinity_lift": (c_double, [c_uint64, c_uint64, c_uint64, c_uint64]),
+    "persona_affinity_jaccard": (c_double, [c_uint64, c_uint64, c_uint64, c_uint64]),
+    "persona_affinity_cosine": (c_double, [c_uint64, c_uint64, c_uint64, c_uint64]),
+    "persona_affinity_conviction": (c_double, [c_uint64, c_uint64, c_uint64, c_uint64]),
+    "persona_affinity_leverage": (c_double, [c_uint64, c_uint64, c_uint64, c_uint64]),
+    "persona_affinity_pair": (STATUS, [P(S.persona_affinity_pair_info), AffinityHandle,
+                                       c_char_p, c_char_p]),
+    "persona_affinity_similar": (STATUS, [P(c_uint32), P(c_double), P(c_uint64), c_size_t,
+                                          P(c_size_t), AffinityHandle, c_char_p, c_int32,
+                                          c_uint64]),
+    "persona_affinity_recommend": (STATUS, [P(c_uint32), P(c_double), c_size_t, P(c_size_t),
+                                            AffinityHandle, StoreHandle, c_char_p,
+                                            P(c_char_p), c_size_t, c_int32, c_uint64]),
+    "persona_affinity_user_categories": (STATUS, [P(c_uint32), P(c_double), c_size_t,
+                                                  P(c_size_t), AffinityHandle, StoreHandle,
+                                                  c_char_p, c_int64, c_int64]),
+    "persona_affinity_overindex": (STATUS, [P(c_uint32), P(c_double), P(c_double), P(c_double),
+                                            P(c_double), c_size_t, P(c_size_t), P(c_uint64),
+                                            AffinityHandle, StoreHandle, c_char_p,
+                                            S.AFFINITY_MEMBER_FN, c_void_p, c_uint64]),
+    "persona_affinity_merge": (STATUS, [P(AffinityHandle), AffinityHandle, AffinityHandle]),
+    "persona_affinity_save": (STATUS, [AffinityHandle, c_char_p]),
+    "persona_affinity_load": (STATUS, [P(AffinityHandle), c_char_p]),
 }
 
 

@@ -15,6 +15,7 @@ PROGRESS_FN = CFUNCTYPE(c_int, c_void_p, c_uint64, c_uint64)
 WRITE_FN = CFUNCTYPE(c_int, c_void_p, c_void_p, c_size_t)
 MEMBER_FN = CFUNCTYPE(c_int, c_void_p, c_void_p, c_size_t, c_uint32)
 SEGMENT_FN = CFUNCTYPE(c_int, c_void_p, c_void_p, c_size_t, c_char_p, c_int32, c_int64)
+AFFINITY_MEMBER_FN = CFUNCTYPE(c_int, c_void_p, c_void_p, c_size_t)
 ALLOCATE_FN = CFUNCTYPE(c_void_p, c_void_p, c_size_t)
 REALLOCATE_FN = CFUNCTYPE(c_void_p, c_void_p, c_void_p, c_size_t)
 DEALLOCATE_FN = CFUNCTYPE(None, c_void_p, c_void_p)
@@ -476,6 +477,54 @@ class persona_features_column(Structure):
     ]
 
 
+class persona_affinity_options(Structure):
+    _init_ = "persona_affinity_options_init"
+    _fields_ = [
+        ("struct_size", c_uint32),
+        ("by", c_int32),
+        ("session_gap_ms", c_int64),
+        ("event_types", POINTER(c_char_p)),
+        ("n_event_types", c_size_t),
+        ("consent_purpose", c_char_p),
+        ("category_source", c_int32),
+        ("reserved", c_uint32),
+        ("category_prop", c_char_p),
+    ]
+
+
+class persona_affinity_info(Structure):
+    _init_ = "persona_affinity_info_init"
+    _fields_ = [
+        ("struct_size", c_uint32),
+        ("by", c_int32),
+        ("units", c_uint64),
+        ("items", c_uint64),
+        ("pairs", c_uint64),
+        ("users", c_uint64),
+        ("categories", c_uint64),
+        ("entries", c_uint64),
+    ]
+
+
+class persona_affinity_pair_info(Structure):
+    _init_ = "persona_affinity_pair_info_init"
+    _fields_ = [
+        ("struct_size", c_uint32),
+        ("reserved", c_uint32),
+        ("count_ab", c_uint64),
+        ("count_a", c_uint64),
+        ("count_b", c_uint64),
+        ("units", c_uint64),
+        ("support", c_double),
+        ("confidence", c_double),
+        ("lift", c_double),
+        ("jaccard", c_double),
+        ("cosine", c_double),
+        ("conviction", c_double),
+        ("leverage", c_double),
+    ]
+
+
 ALL_STRUCTS = (
     persona_allocator, persona_event, persona_ingest_stats, persona_ingest_options,
     persona_attribute, persona_store_options, persona_store_info, persona_profile_info,
@@ -485,5 +534,6 @@ ALL_STRUCTS = (
     persona_segment_options, persona_eval_context, persona_rfm_options, persona_rfm_entry,
     persona_kmeans_options, persona_kmeans_info, persona_kmeans_views, persona_cluster_scores,
     persona_hclust_options, persona_hclust_info, persona_features_options,
-    persona_features_info, persona_features_column,
+    persona_features_info, persona_features_column, persona_affinity_options,
+    persona_affinity_info, persona_affinity_pair_info,
 )

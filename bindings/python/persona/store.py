@@ -553,6 +553,16 @@ class Store(Handle):
 
     # ------------------------------------------------------------------ cohorts
 
+    def affinity(self, by="basket", *, events=None, session_gap=None, consent=None,
+                 category="category", category_from_item=False):
+        """Build an item affinity matrix from the store's events (persona_affinity_build);
+        returns an Affinity (similar(), recommend(), overindex(), pair(), user_categories(),
+        save(), merge()). ``by``: "basket", "session" or "user"; ``events``: event types
+        that count (default every event with an item); see Affinity.build."""
+        from .affinity import Affinity
+        return Affinity.build(self, by, events=events, session_gap=session_gap, consent=consent,
+                              category=category, category_from_item=category_from_item)
+
     def cohort(self, period="month", kind="retention", *, retention="classic",
                cohort_by=None, metrics=(), active=None, brackets=None, periods=None,
                min_users=None, utc_offset=0, window=None, row_period=None, consent=None,
