@@ -634,7 +634,7 @@ static const char *kind_name(uint32_t kind, char *buf, size_t cap)
     if (kind == PERSONA__SNAP_KIND_KMEANS)
         return "k-means model";
     if (kind == PERSONA__SNAP_KIND_AFFINITY)
-        return "affinity matrix";
+        return "matrix of item affinities";
     snprintf(buf, cap, "kind %u", kind);
     return buf;
 }

@@ -513,10 +513,10 @@ static void test_corruption(void)
     CHECK_MSG("holds a store, not a kind 9");
     CHECK(r == NULL);
     persona__snap_writer *w = NULL;
-    CHECK_RC(persona__snap_create(&w, path, 7), PERSONA_OK);
+    CHECK_RC(persona__snap_create(&w, path, 99), PERSONA_OK);
     CHECK_RC(persona__snap_commit(w), PERSONA_OK);
     CHECK_RC(persona__snap_open(&r, path, KIND), PERSONA_ECORRUPT);
-    CHECK_MSG("holds a kind 7, not a store");
+    CHECK_MSG("holds a kind 99, not a store");
 
     /* Sections this reader does not know: a required one is EVERSION, an optional one is
      * skipped. */
