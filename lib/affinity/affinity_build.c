@@ -345,10 +345,5 @@ PERSONA_API int persona_affinity_build(persona_affinity_matrix **out, const pers
     }
     if (!rc)
         rc = persona__affinity_count(m);
-    if (rc) {
-        persona_affinity_free(m);
-        return rc;
-    }
-    *out = m;
-    return PERSONA_OK;
+    return persona__affinity_hand_over(out, m, rc);
 }

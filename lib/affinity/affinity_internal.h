@@ -90,6 +90,19 @@ double persona__affinity_score(int32_t measure, uint64_t n_ab, uint64_t n_a, uin
 uint64_t persona__affinity_entry(const persona_affinity_matrix *m, uint32_t a, uint32_t b);
 /* Index of an item key (ENOTFOUND / EINVAL recorded). */
 int persona__affinity_find(uint32_t *out, const persona_affinity_matrix *m, const char *item);
+/* A scored item as every ranking of lib/affinity orders them: score descending, then
+ * count descending, then item index (= key bytewise) ascending. pos and extra ride along
+ * (the entry's position in its row; overindex's z). */
+typedef struct aff_ranked {
+    double score;
+    uint64_t count;
+    uint32_t item;
+    uint32_t pos;
+    double extra;
+} aff_ranked;
+int persona__affinity_cmp_ranked(const void *a, const void *b);
+/* End of a constructor: on success *out = m, else m is freed; returns rc. */
+int persona__affinity_hand_over(persona_affinity_matrix **out, persona_affinity_matrix *m, int rc);
 /* qsort comparison of uint32_t. */
 int persona__affinity_cmp_u32(const void *a, const void *b);
 /* persona_affinity_load() from memory (the fuzz target's way in). */

@@ -239,12 +239,7 @@ static int load_reader(persona_affinity_matrix **out, persona__snap_reader *r, c
         rc = load_units(r, m);
     if (!rc)
         rc = persona__affinity_count(m);
-    if (rc) {
-        persona_affinity_free(m);
-        return rc;
-    }
-    *out = m;
-    return PERSONA_OK;
+    return persona__affinity_hand_over(out, m, rc);
 }
 
 PERSONA_API int persona_affinity_load(persona_affinity_matrix **out, const char *path)

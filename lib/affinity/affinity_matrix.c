@@ -184,6 +184,26 @@ done:
     return rc;
 }
 
+int persona__affinity_cmp_ranked(const void *a, const void *b)
+{
+    const aff_ranked *x = a, *y = b;
+    if (x->score != y->score)
+        return x->score > y->score ? -1 : 1;
+    if (x->count != y->count)
+        return x->count > y->count ? -1 : 1;
+    return (x->item > y->item) - (x->item < y->item);
+}
+
+int persona__affinity_hand_over(persona_affinity_matrix **out, persona_affinity_matrix *m, int rc)
+{
+    if (rc) {
+        persona_affinity_free(m);
+        return rc;
+    }
+    *out = m;
+    return PERSONA_OK;
+}
+
 uint64_t persona__affinity_entry(const persona_affinity_matrix *m, uint32_t a, uint32_t b)
 {
     uint64_t lo = m->row[a], hi = m->row[a + 1];

@@ -120,10 +120,5 @@ PERSONA_API int persona_affinity_merge(persona_affinity_matrix **out,
     int rc = merge_into(m, a, b);
     if (!rc)
         rc = persona__affinity_count(m);
-    if (rc) {
-        persona_affinity_free(m);
-        return rc;
-    }
-    *out = m;
-    return PERSONA_OK;
+    return persona__affinity_hand_over(out, m, rc);
 }

@@ -10,22 +10,6 @@
 #include "core/error.h"
 #include "persona/segment.h"
 
-typedef struct over {
-    double index, z;
-    uint64_t x_s;
-    uint32_t item;
-} over;
-
-static int cmp_over(const void *a, const void *b)
-{
-    const over *x = a, *y = b;
-    if (x->index != y->index)
-        return x->index > y->index ? -1 : 1;
-    if (x->x_s != y->x_s)
-        return x->x_s > y->x_s ? -1 : 1;
-    return (x->item > y->item) - (x->item < y->item);
-}
-
 /* Index of the live segment `name` of the store. */
 static int live_index(uint32_t *out, const persona_store *s, const char *name)
 {
@@ -94,7 +78,7 @@ PERSONA_API int persona_affinity_overindex(uint32_t *items_out, double *index_ou
     size_t n = aff_items(m);
     uint8_t *in = persona__calloc(m->users.count + 1, 1);
     uint64_t *xs = persona__calloc(n + 1, sizeof *xs);
-    over *ov = persona__realloc_array(NULL, n + 1, sizeof *ov);
+    aff_ranked *ov = persona__realloc_array(NULL, n + 1, sizeof *ov);
     int rc = !in || !xs || !ov ? persona__fail_nomem() : PERSONA_OK;
     if (!rc)
         rc = members(in, m, store, segment, member, member_ctx);
@@ -118,20 +102,20 @@ PERSONA_API int persona_affinity_overindex(uint32_t *items_out, double *index_ou
                 double xr = (double)(m->item_count[i] - xs[i]) / (double)R;
                 z = (ss - xr) / sqrt(p * (1 - p) * (1 / (double)S + 1 / (double)R));
             }
-            ov[no++] = (over){ 100 * ss / ps, z, xs[i], (uint32_t)i };
+            ov[no++] = (aff_ranked){ 100 * ss / ps, xs[i], (uint32_t)i, 0, z };
         }
-        qsort(ov, no, sizeof *ov, cmp_over);
+        qsort(ov, no, sizeof *ov, persona__affinity_cmp_ranked);
         size_t w = no < capacity ? no : capacity;
         for (size_t i = 0; i < w; i++) {
             items_out[i] = ov[i].item;
             if (index_out)
-                index_out[i] = ov[i].index;
+                index_out[i] = ov[i].score;
             if (segment_share_out)
-                segment_share_out[i] = (double)ov[i].x_s / (double)S;
+                segment_share_out[i] = (double)ov[i].count / (double)S;
             if (population_share_out)
                 population_share_out[i] = (double)m->item_count[ov[i].item] / (double)N;
             if (z_out)
-                z_out[i] = ov[i].z;
+                z_out[i] = ov[i].extra;
         }
         if (out_count)
             *out_count = w;

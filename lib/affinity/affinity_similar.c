@@ -12,30 +12,13 @@
 #include "core/alloc.h"
 #include "core/error.h"
 
-typedef struct ranked {
-    double score;
-    uint64_t count;
-    uint32_t item;
-    uint32_t pos;
-} ranked;
-
-static int cmp_ranked(const void *a, const void *b)
-{
-    const ranked *x = a, *y = b;
-    if (x->score != y->score)
-        return x->score > y->score ? -1 : 1;
-    if (x->count != y->count)
-        return x->count > y->count ? -1 : 1;
-    return (x->item > y->item) - (x->item < y->item);
-}
-
-static ranked rank_of(const persona_affinity_matrix *m, int32_t measure, size_t a, uint64_t e)
+static aff_ranked rank_of(const persona_affinity_matrix *m, int32_t measure, size_t a, uint64_t e)
 {
     uint32_t b = m->nbr[e];
     uint64_t c = m->cnt[e];
-    return (ranked){ persona__affinity_score(measure, c, m->item_count[a], m->item_count[b],
-                                             m->n_units),
-                     c, b, (uint32_t)(e - m->row[a]) };
+    return (aff_ranked){ persona__affinity_score(measure, c, m->item_count[a], m->item_count[b],
+                                                 m->n_units),
+                         c, b, (uint32_t)(e - m->row[a]), 0 };
 }
 
 /* Every row's entries in order (positions within the row). */
@@ -47,7 +30,7 @@ static uint32_t *make_order(const persona_affinity_matrix *m, int32_t measure)
         if (m->row[a + 1] - m->row[a] > widest)
             widest = m->row[a + 1] - m->row[a];
     uint32_t *order = persona__realloc_array(NULL, total ? total : 1, sizeof *order);
-    ranked *tmp = persona__realloc_array(NULL, widest ? widest : 1, sizeof *tmp);
+    aff_ranked *tmp = persona__realloc_array(NULL, widest ? widest : 1, sizeof *tmp);
     if (!order || !tmp) {
         persona__free(order);
         persona__free(tmp);
@@ -57,7 +40,7 @@ static uint32_t *make_order(const persona_affinity_matrix *m, int32_t measure)
         uint64_t from = m->row[a], len = m->row[a + 1] - from;
         for (uint64_t k = 0; k < len; k++)
             tmp[k] = rank_of(m, measure, a, from + k);
-        qsort(tmp, len, sizeof *tmp, cmp_ranked);
+        qsort(tmp, len, sizeof *tmp, persona__affinity_cmp_ranked);
         for (uint64_t k = 0; k < len; k++)
             order[from + k] = tmp[k].pos;
     }
@@ -86,16 +69,16 @@ static aff_top_list *make_top(const persona_affinity_matrix *m, int32_t measure)
         persona__free(t);
         return NULL;
     }
-    ranked best[AFF_TOP];
+    aff_ranked best[AFF_TOP];
     uint64_t w = 0;
     for (size_t a = 0; a < n; a++) {
         size_t nb = 0;
         for (uint64_t e = m->row[a]; e < m->row[a + 1]; e++) {
-            ranked r = rank_of(m, measure, a, e);
-            if (nb == AFF_TOP && cmp_ranked(&r, &best[AFF_TOP - 1]) >= 0)
+            aff_ranked r = rank_of(m, measure, a, e);
+            if (nb == AFF_TOP && persona__affinity_cmp_ranked(&r, &best[AFF_TOP - 1]) >= 0)
                 continue;
             size_t k = nb < AFF_TOP ? nb++ : AFF_TOP - 1;
-            while (k > 0 && cmp_ranked(&r, &best[k - 1]) < 0) {
+            while (k > 0 && persona__affinity_cmp_ranked(&r, &best[k - 1]) < 0) {
                 best[k] = best[k - 1];
                 k--;
             }

@@ -83,27 +83,14 @@ static int history(uint8_t *own, const persona_affinity_matrix *m, const persona
     return PERSONA_OK;
 }
 
-typedef struct cand {
-    double score;
-    uint32_t index;
-} cand;
-
-static int cmp_cand(const void *a, const void *b)
-{
-    const cand *x = a, *y = b;
-    if (x->score != y->score)
-        return x->score > y->score ? -1 : 1;
-    return (x->index > y->index) - (x->index < y->index);
-}
-
 /* The first `capacity` of n candidates in order, written out. */
-static void emit(cand *c, size_t n, uint32_t *idx_out, double *scores_out, size_t capacity,
+static void emit(aff_ranked *c, size_t n, uint32_t *idx_out, double *scores_out, size_t capacity,
                  size_t *out_count)
 {
-    qsort(c, n, sizeof *c, cmp_cand);
+    qsort(c, n, sizeof *c, persona__affinity_cmp_ranked); /* counts 0: score, then index */
     size_t w = n < capacity ? n : capacity;
     for (size_t i = 0; i < w; i++) {
-        idx_out[i] = c[i].index;
+        idx_out[i] = c[i].item;
         if (scores_out)
             scores_out[i] = c[i].score;
     }
@@ -113,7 +100,7 @@ static void emit(cand *c, size_t n, uint32_t *idx_out, double *scores_out, size_
 
 enum { OWN = 1, EXCLUDED = 2, TOUCHED = 4 };
 
-static int recommend(uint8_t *flag, double *score, cand *cs, uint32_t *items_out,
+static int recommend(uint8_t *flag, double *score, aff_ranked *cs, uint32_t *items_out,
                      double *scores_out, size_t capacity, size_t *out_count,
                      const persona_affinity_matrix *m, const persona_store *s, const char *user,
                      const char *const *exclude, size_t n_exclude, int32_t measure,
@@ -139,14 +126,15 @@ static int recommend(uint8_t *flag, double *score, cand *cs, uint32_t *items_out
             if (!(flag[c] & TOUCHED)) {
                 flag[c] |= TOUCHED;
                 score[c] = 0;
-                cs[nc++].index = c;
+                cs[nc] = (aff_ranked){ 0, 0, c, 0, 0 };
+                nc++;
             }
             score[c] += persona__affinity_score(measure, m->cnt[e], m->item_count[h],
                                                 m->item_count[c], m->n_units);
         }
     }
     for (size_t i = 0; i < nc; i++)
-        cs[i].score = score[cs[i].index];
+        cs[i].score = score[cs[i].item];
     emit(cs, nc, items_out, scores_out, capacity, out_count);
     return PERSONA_OK;
 }
@@ -171,7 +159,7 @@ PERSONA_API int persona_affinity_recommend(uint32_t *items_out, double *scores_o
     size_t n = aff_items(m);
     uint8_t *flag = persona__calloc(n + 1, 1);
     double *score = persona__realloc_array(NULL, n + 1, sizeof *score);
-    cand *cs = persona__realloc_array(NULL, n + 1, sizeof *cs);
+    aff_ranked *cs = persona__realloc_array(NULL, n + 1, sizeof *cs);
     int rc;
     if (!flag || !score || !cs) {
         rc = persona__fail_nomem();
@@ -202,7 +190,7 @@ static uint32_t category_of(const persona_affinity_matrix *m, const persona_stor
                                 persona__intern_len(&s->values, v));
 }
 
-static int user_categories(double *score, uint8_t *seen, cand *cs, uint32_t *out,
+static int user_categories(double *score, uint8_t *seen, aff_ranked *cs, uint32_t *out,
                            double *scores_out, size_t capacity, size_t *out_count,
                            const persona_affinity_matrix *m, const persona_store *s,
                            const char *user, int64_t as_of, int64_t half_life)
@@ -237,13 +225,14 @@ static int user_categories(double *score, uint8_t *seen, cand *cs, uint32_t *out
         if (!seen[cat]) {
             seen[cat] = 1;
             score[cat] = 0;
-            cs[nc++].index = cat;
+            cs[nc] = (aff_ranked){ 0, 0, cat, 0, 0 };
+            nc++;
         }
         score[cat] += exp2(-((double)as_of - (double)c->time[k]) / (double)half_life);
     }
     persona__free(t.ids);
     for (size_t i = 0; i < nc; i++)
-        cs[i].score = score[cs[i].index];
+        cs[i].score = score[cs[i].item];
     emit(cs, nc, out, scores_out, capacity, out_count);
     return PERSONA_OK;
 }
@@ -265,7 +254,7 @@ PERSONA_API int persona_affinity_user_categories(uint32_t *categories_out, doubl
                                                                     : m->categories.count;
     double *score = persona__realloc_array(NULL, n + 1, sizeof *score);
     uint8_t *seen = persona__calloc(n + 1, 1);
-    cand *cs = persona__realloc_array(NULL, n + 1, sizeof *cs);
+    aff_ranked *cs = persona__realloc_array(NULL, n + 1, sizeof *cs);
     int rc;
     if (!score || !seen || !cs) {
         rc = persona__fail_nomem();

@@ -18,13 +18,11 @@ static inline persona_event ev(const char *user, int64_t t, const char *type, do
     return e;
 }
 
-/* Ingest one event with one named property (skipped when value is NULL), checking that it
- * was accepted. */
-static inline void ingest_with_prop(persona_store *s, const char *user, int64_t t,
-                                    const char *type, double value, const char *prop,
-                                    const char *prop_value)
+/* Ingest event e with one named property (skipped when prop_value is NULL), checking
+ * that it was accepted. */
+static inline void ingest_event_with_prop(persona_store *s, persona_event e, const char *prop,
+                                          const char *prop_value)
 {
-    persona_event e = ev(user, t, type, value);
     const char *names[1] = { prop }, *values[1] = { prop_value };
     if (prop_value) {
         e.prop_names = names;
@@ -34,6 +32,15 @@ static inline void ingest_with_prop(persona_store *s, const char *user, int64_t 
     persona_ingest_stats st = PERSONA_INGEST_STATS_INIT;
     CHECK_RC(persona_store_ingest(&st, s, &e, 1, NULL), PERSONA_OK);
     CHECK(st.events_accepted == 1);
+}
+
+/* Ingest one event with one named property (skipped when value is NULL), checking that it
+ * was accepted. */
+static inline void ingest_with_prop(persona_store *s, const char *user, int64_t t,
+                                    const char *type, double value, const char *prop,
+                                    const char *prop_value)
+{
+    ingest_event_with_prop(s, ev(user, t, type, value), prop, prop_value);
 }
 
 /* A store with a fixed hash seed (so runs are repeatable) and default settings. */

@@ -1,7 +1,7 @@
 /* Helpers the affinity tests share: events with item, basket and category, and a digest
  * of everything a matrix answers (keys, counts and measures of every pair, similar-items
  * lists under every measure), so two matrices can be compared as a caller sees them.
- * Include after check.h. */
+ * Include after check.h (store_check.h is included here). */
 #ifndef PERSONA_TEST_AFF_TEST_H
 #define PERSONA_TEST_AFF_TEST_H
 
@@ -12,27 +12,16 @@
 #include <string.h>
 
 #include "check.h"
+#include "store_check.h"
 
-/* Ingest one event; category NULL = none. */
+/* Ingest one event with item and basket; category NULL = none. */
 static inline void aff_event(persona_store *s, const char *user, int64_t t, const char *type,
                              const char *item, const char *basket, const char *category)
 {
-    persona_event e = PERSONA_EVENT_INIT;
-    e.user = user;
-    e.time_ms = t;
-    e.type = type;
+    persona_event e = ev(user, t, type, NAN);
     e.item = item;
     e.basket = basket;
-    e.value = NAN;
-    const char *names[1] = { "category" }, *values[1] = { category };
-    if (category) {
-        e.prop_names = names;
-        e.prop_values = values;
-        e.n_props = 1;
-    }
-    persona_ingest_stats st = PERSONA_INGEST_STATS_INIT;
-    CHECK_RC(persona_store_ingest(&st, s, &e, 1, NULL), PERSONA_OK);
-    CHECK(st.events_accepted == 1);
+    ingest_event_with_prop(s, e, "category", category);
 }
 
 typedef struct aff_text {
