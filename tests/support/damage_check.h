@@ -2,12 +2,14 @@
  * length and with a byte flipped at every position, each written to `scratch` and given
  * to `load` — which returns the load's code, checks that a failed load left no handle and
  * frees a loaded one. The container's CRCs and the decoders' checks cover every byte, so
- * each must be refused with ECORRUPT or EVERSION. Include after check.h and file_check.h. */
+ * each must be refused with ECORRUPT or EVERSION. Also: two saves hold the same bytes.
+ * Include after check.h and file_check.h. */
 #ifndef PERSONA_TEST_DAMAGE_CHECK_H
 #define PERSONA_TEST_DAMAGE_CHECK_H
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 static inline int damaged_refused(int (*load)(const char *path), const char *scratch,
                                   const uint8_t *bytes, size_t len)
@@ -40,6 +42,16 @@ static inline void check_damaged(const char *good_path, const char *scratch,
         fprintf(stderr, "  %s: %zu damaged files of %zu loaded\n", what, loaded, 2 * len);
     CHECK(loaded == 0);
     free(good);
+}
+
+/* Two saves of the same model (the original's and the reloaded one's) hold the same bytes. */
+static inline void check_same_bytes(const char *path_a, const char *path_b)
+{
+    size_t fa, fb;
+    uint8_t *ba = read_file(path_a, &fa), *bb = read_file(path_b, &fb);
+    CHECK(ba && bb && fa == fb && memcmp(ba, bb, fa) == 0);
+    free(ba);
+    free(bb);
 }
 
 #endif

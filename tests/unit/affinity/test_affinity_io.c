@@ -56,11 +56,7 @@ static void round_trip(const persona_affinity_matrix *m, const char *what)
     int r2 = persona_affinity_recommend(i2, NULL, 8, &n2, back, NULL, "u1", NULL, 0, 0, 0);
     CHECK(r1 == r2 && n1 == n2 && memcmp(i1, i2, n1 * sizeof *i1) == 0);
     CHECK_RC(persona_affinity_save(back, path_b), PERSONA_OK);
-    size_t fa, fb;
-    uint8_t *ba = read_file(path_a, &fa), *bb = read_file(path_b, &fb);
-    CHECK(ba && bb && fa == fb && memcmp(ba, bb, fa) == 0);
-    free(ba);
-    free(bb);
+    check_same_bytes(path_a, path_b);
     free(a);
     free(b);
     persona_affinity_free(back);

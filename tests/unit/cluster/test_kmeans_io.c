@@ -66,11 +66,7 @@ static void round_trip(const persona_kmeans *m, const char *what)
         fprintf(stderr, "  %s\n", what);
     }
     CHECK_RC(persona_kmeans_save(back, path_b), PERSONA_OK);
-    size_t fa, fb;
-    uint8_t *ba = read_file(path_a, &fa), *bb = read_file(path_b, &fb);
-    CHECK(ba && bb && fa == fb && memcmp(ba, bb, fa) == 0);
-    free(ba);
-    free(bb);
+    check_same_bytes(path_a, path_b);
     free(a);
     free(b);
     persona_kmeans_free(back);
