@@ -3,6 +3,7 @@
  * force written here on random small stores (by basket, session and user), recommendations
  * never holding owned or excluded items, merge == whole, and degenerate inputs. */
 #include <math.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -655,6 +656,72 @@ static void test_long_rows(void)
     persona_store_free(s);
 }
 
+/* Threads querying one matrix at once, each measure's first query among them (the lazy
+ * ranking is made once under the matrix's lock): every thread sees the serial answers. */
+typedef struct query_job {
+    const persona_affinity_matrix *m;
+    const char *want; /* the serial answers */
+    int ok;
+} query_job;
+
+static char *similar_text(const persona_affinity_matrix *m)
+{
+    aff_text t = { 0 };
+    for (int32_t ms = 0; ms < PERSONA_AFFINITY_MEASURES; ms++)
+        for (int i = 0; i < ITEMS; i++) {
+            uint32_t it[40];
+            double sc[40];
+            size_t n = 0;
+            if (persona_affinity_similar(it, sc, NULL, 40, &n, m, item_name(i), ms, 0))
+                continue;
+            for (size_t k = 0; k < n; k++)
+                aff_printf(&t, "%u=%.17g ", it[k], sc[k]);
+            aff_printf(&t, "\n");
+        }
+    return t.data ? t.data : calloc(1, 1);
+}
+
+static void *query_thread(void *arg)
+{
+    query_job *j = arg;
+    char *got = similar_text(j->m);
+    j->ok = strcmp(got, j->want) == 0;
+    free(got);
+    return NULL;
+}
+
+static void test_threads(void)
+{
+    bev e[EVENTS];
+    rng_state = 4242;
+    random_events(e, EVENTS);
+    persona_store *s = NULL;
+    CHECK_RC(persona_store_new(&s, NULL), PERSONA_OK);
+    for (size_t i = 0; i < EVENTS; i++) {
+        char user[8];
+        snprintf(user, sizeof user, "u%d", e[i].user);
+        aff_event(s, user, e[i].t, "buy", item_name(e[i].item), "b", NULL);
+    }
+    persona_affinity_matrix *serial = NULL, *m = NULL;
+    CHECK_RC(persona_affinity_build(&serial, s, NULL), PERSONA_OK);
+    CHECK_RC(persona_affinity_build(&m, s, NULL), PERSONA_OK);
+    char *want = similar_text(serial);
+    pthread_t th[4];
+    query_job jobs[4];
+    for (int i = 0; i < 4; i++) {
+        jobs[i] = (query_job){ m, want, 0 };
+        CHECK(pthread_create(&th[i], NULL, query_thread, &jobs[i]) == 0);
+    }
+    for (int i = 0; i < 4; i++) {
+        pthread_join(th[i], NULL);
+        CHECK(jobs[i].ok);
+    }
+    free(want);
+    persona_affinity_free(serial);
+    persona_affinity_free(m);
+    persona_store_free(s);
+}
+
 /* Users split into two stores: the merge answers as the build over all of them. */
 static void test_merge(void)
 {
@@ -735,6 +802,7 @@ int main(void)
     test_degenerate();
     test_brute_force();
     test_long_rows();
+    test_threads();
     test_merge();
     return check_report("test_affinity");
 }
