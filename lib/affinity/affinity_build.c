@@ -318,8 +318,9 @@ static int build_locked(persona_affinity_matrix *m, const persona_store *s)
     if (!rc) {
         for (size_t i = 0; i < n; i++)
             r[i].item = sc.item_map[r[i].item];
-        qsort(r, n, sizeof *r,
-              m->by == PERSONA_AFFINITY_BY_SESSION ? cmp_rec_time : cmp_rec_basket);
+        if (n) /* r is NULL without records, and qsort's pointer must not be */
+            qsort(r, n, sizeof *r,
+                  m->by == PERSONA_AFFINITY_BY_SESSION ? cmp_rec_time : cmp_rec_basket);
         rc = make_units(m, r, n, s);
     }
     persona__free(r);
