@@ -2,7 +2,7 @@
  * that go with an item), `recommend` (items for a user from what they have) and
  * `overindex` (items that over-index in a rule segment). Each builds a matrix from the
  * events (FILE and/or --store, read with the usual mapping) or loads one (--matrix), and
- * prints CSV with item keys quoted per RFC 4180 (keys hold spaces and commas).
+ * prints CSV with item keys quoted per RFC 4180 (keys hold spaces and commas), or JSON.
  *
  * `similar --item KEY` and `recommend --user KEY` name an item / a user, so for them the
  * mapping's item / user columns are given as --item-col / --user-col. */
@@ -27,6 +27,7 @@ typedef struct aff_args {
     char *events_buf;
     const char **event_types;
     size_t n_event_types;
+    int json; /* --format json */
 } aff_args;
 
 #define F_EXCLUDE ((size_t)-1)
@@ -200,12 +201,46 @@ static int get_matrix(persona_affinity_matrix **m, persona_store **store, aff_ar
     return 0;
 }
 
-static void put_item(FILE *f, const persona_affinity_matrix *m, uint32_t index)
+/* Row i of the output: its item key as a CSV cell, or `{"item":"…"` as a JSON object in an
+ * array; the caller adds the values (put_value) and ends it (end_row). */
+static void put_item(FILE *f, const persona_affinity_matrix *m, uint32_t index, size_t i,
+                     int json)
 {
     char buf[PERSONA_MAX_KEY_LEN + 1];
     size_t len = 0;
     persona_affinity_item_key(buf, sizeof buf, &len, m, index);
-    cli_put_cell(f, buf, len);
+    if (json) {
+        fputs(i ? ",\n{\"item\":" : "{\"item\":", f);
+        cli_put_json(f, buf, len);
+    } else {
+        cli_put_cell(f, buf, len);
+    }
+}
+
+static void put_value(FILE *f, const char *name, double v, int json)
+{
+    if (json)
+        fprintf(f, ",\"%s\":", name);
+    else
+        fputc(',', f);
+    cli_put_num(f, v, json);
+}
+
+static void end_row(FILE *f, int json)
+{
+    fputs(json ? "}" : "\n", f);
+}
+
+/* The header row (CSV) or the array's start (JSON); finish_rows ends the array. */
+static void start_rows(FILE *f, const char *header, int json)
+{
+    fputs(json ? "[" : header, f);
+}
+
+static void finish_rows(FILE *f, int json)
+{
+    if (json)
+        fputs("]\n", f);
 }
 
 typedef struct seg_member {
@@ -305,15 +340,15 @@ static int overindex(FILE *f, const persona_affinity_matrix *m, const persona_st
                                           min_count) != PERSONA_OK) {
         rc = cli_lib_error(s.failed ? "segment" : "overindex");
     } else {
-        fputs("item,index,segment_share,population_share,z\n", f);
+        static const char *const names[] = { "index", "segment_share", "population_share", "z" };
+        start_rows(f, "item,index,segment_share,population_share,z\n", a->json);
         for (size_t i = 0; i < n; i++) {
-            put_item(f, m, it[i]);
-            for (int c = 0; c < 4; c++) {
-                fputc(',', f);
-                cli_put_num(f, v[(size_t)c * top + i], 0);
-            }
-            fputc('\n', f);
+            put_item(f, m, it[i], i, a->json);
+            for (int c = 0; c < 4; c++)
+                put_value(f, names[c], v[(size_t)c * top + i], a->json);
+            end_row(f, a->json);
         }
+        finish_rows(f, a->json);
     }
     free(it);
     free(v);
@@ -348,15 +383,15 @@ static int query(FILE *f, const persona_affinity_matrix *m, const persona_store 
         rc = cli_lib_error(a->cmd);
         goto done;
     }
-    fputs(a->kind == SIMILAR ? "item,score,count\n" : "item,score\n", f);
+    start_rows(f, a->kind == SIMILAR ? "item,score,count\n" : "item,score\n", a->json);
     for (size_t i = 0; i < n; i++) {
-        put_item(f, m, it[i]);
-        fputc(',', f);
-        cli_put_num(f, sc[i], 0);
+        put_item(f, m, it[i], i, a->json);
+        put_value(f, "score", sc[i], a->json);
         if (a->kind == SIMILAR)
-            fprintf(f, ",%llu", (unsigned long long)cn[i]);
-        fputc('\n', f);
+            fprintf(f, a->json ? ",\"count\":%llu" : ",%llu", (unsigned long long)cn[i]);
+        end_row(f, a->json);
     }
+    finish_rows(f, a->json);
 done:
     free(it);
     free(sc);
@@ -378,8 +413,9 @@ static int run(aff_args *a, int argc, char **argv)
         goto done;
     int32_t measure = a->measure ? measure_of(a->measure) : PERSONA_AFFINITY_LIFT;
     uint32_t top = 10, min_count = 0;
-    if (o.format && strcmp(o.format, "csv") != 0)
-        rc = cli_error(EXIT_USAGE, "%s: --format wants csv", a->cmd);
+    a->json = o.format && strcmp(o.format, "json") == 0;
+    if (o.format && strcmp(o.format, "csv") != 0 && !a->json)
+        rc = cli_error(EXIT_USAGE, "%s: --format wants csv or json", a->cmd);
     else if (a->kind != OVERINDEX && !a->key)
         rc = cli_error(EXIT_USAGE, "%s: %s KEY is required", a->cmd,
                        a->kind == SIMILAR ? "--item" : "--user");
@@ -424,6 +460,7 @@ static const char common_help[] =
     "  --session-gap D      with --by session: the inactivity gap (default 30m)\n"
     "  --matrix FILE        a matrix saved with --save-matrix instead of building one\n"
     "  --save-matrix FILE   save the matrix built (persona_affinity_save)\n"
+    "  --format F           csv (default) or json (an array of objects with the same fields)\n"
     "\n"
     "Item keys are printed as CSV cells (RFC 4180: quoted when they hold a comma, a quote\n"
     "or a line break). Events are read with the usual mapping; the item column defaults\n"

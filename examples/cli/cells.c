@@ -1,5 +1,6 @@
-/* CSV cells and numbers as the library's exports write them, shared by the commands that
- * print their own rows (funnel, segment, similar, recommend, overindex). */
+/* CSV cells, JSON strings and numbers as the library's exports write them, shared by the
+ * commands that print their own rows (consent, funnel, segment, similar, recommend,
+ * overindex). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,4 +44,23 @@ void cli_put_num(FILE *f, double v, int json)
             break;
     }
     fputs(tmp, f);
+}
+
+void cli_put_json(FILE *f, const char *s, size_t len)
+{
+    fputc('"', f);
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == '"' || c == '\\')
+            fprintf(f, "\\%c", c);
+        else if (c == '\n')
+            fputs("\\n", f);
+        else if (c == '\t')
+            fputs("\\t", f);
+        else if (c < 0x20 || c == 0x7f)
+            fprintf(f, "\\u%04x", c);
+        else
+            fputc(c, f);
+    }
+    fputc('"', f);
 }

@@ -138,6 +138,8 @@ void cli_put_cell(FILE *f, const char *s, size_t len);
 /* A number as the library writes it: the shortest of %.15g … %.17g that reads back;
  * nothing (CSV) or null (JSON) for NaN, null for infinities in JSON. */
 void cli_put_num(FILE *f, double v, int json);
+/* s (len bytes) as a JSON string: quotes, backslashes and control characters escaped. */
+void cli_put_json(FILE *f, const char *s, size_t len);
 
 /* Open -o (or stdout); close_output reports write errors. */
 FILE *cli_open_output(const cli_options *o);

@@ -285,22 +285,6 @@ int cmd_erase(int argc, char **argv)
     return rc;
 }
 
-/* s as a JSON string (quotes, backslashes and control characters escaped). */
-static void put_json_string(FILE *f, const char *s)
-{
-    fputc('"', f);
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\')
-            fprintf(f, "\\%c", c);
-        else if (c < 0x20)
-            fprintf(f, "\\u%04x", c);
-        else
-            fputc(c, f);
-    }
-    fputc('"', f);
-}
-
 /* "yes"/"on" -> 1, "no"/"off" -> 0, else -1. */
 static int yes_no(const char *v)
 {
@@ -356,7 +340,7 @@ int cmd_consent(int argc, char **argv)
                 size_t n = 0;
                 persona_time_format(when, sizeof when, &n, at, 0);
                 fputs("{\"purpose\":", f);
-                put_json_string(f, o.purpose);
+                cli_put_json(f, o.purpose, strlen(o.purpose));
                 fprintf(f, ",\"granted\":%s,\"time\":\"%s\"}\n", grant ? "true" : "false",
                         when);
             } else {

@@ -439,26 +439,6 @@ static int load_names(seg_args *a, const persona_segment_model *m)
     return 0;
 }
 
-/* s as a JSON string (quotes, backslashes and control characters escaped). */
-static void put_json(FILE *f, const char *s, size_t len)
-{
-    fputc('"', f);
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c == '"' || c == '\\')
-            fprintf(f, "\\%c", c);
-        else if (c == '\n')
-            fputs("\\n", f);
-        else if (c == '\t')
-            fputs("\\t", f);
-        else if (c < 0x20 || c == 0x7f)
-            fprintf(f, "\\u%04x", c);
-        else
-            fputc(c, f);
-    }
-    fputc('"', f);
-}
-
 typedef struct member_out {
     FILE *f;
     const seg_args *a;
@@ -472,9 +452,9 @@ static int put_member(void *ctx, const char *user, size_t user_len, uint32_t seg
     const char *name = w->a->names[segment];
     if (w->json) {
         fputs(w->rows ? ",\n{\"user\":" : "\n{\"user\":", w->f);
-        put_json(w->f, user, user_len);
+        cli_put_json(w->f, user, user_len);
         fputs(",\"segment\":", w->f);
-        put_json(w->f, name, strlen(name));
+        cli_put_json(w->f, name, strlen(name));
         fputc('}', w->f);
     } else {
         cli_put_cell(w->f, user, user_len);
@@ -559,7 +539,7 @@ static int print_summary(seg_args *a, const cli_options *o, const persona_segmen
         fputs(",\"segments\":[", f);
         for (size_t i = 0; i < a->n_segments; i++) {
             fputs(i ? ",\n{\"segment\":" : "\n{\"segment\":", f);
-            put_json(f, a->names[i], strlen(a->names[i]));
+            cli_put_json(f, a->names[i], strlen(a->names[i]));
             fprintf(f, ",\"users\":%llu,\"share\":", (unsigned long long)counts[i]);
             cli_put_num(f, (double)counts[i] / total, 1);
             fputc('}', f);

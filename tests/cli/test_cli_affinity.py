@@ -5,6 +5,7 @@ and quotes (RFC 4180 output), recommendations never holding owned or excluded it
 saved matrices, errors."""
 import csv
 import io
+import json
 import math
 import os
 
@@ -110,6 +111,18 @@ def test_overindex(persona, hand, tmp_path):
     r = persona("overindex", "--segment", "light", "--rules", str(rules), "--basket", "order",
                 hand)
     assert r.code == 2 and "light" in r.err
+
+
+def test_json(persona, hand):
+    r = persona("similar", "--item", "bread", "--basket", "order", "--format", "json", hand)
+    assert r.code == 0, r.err
+    got = json.loads(r.out)
+    assert got[0] == {"item": "a, b", "score": 1.25, "count": 1}
+    assert [x["item"] for x in got] == ["a, b", "butter", 'jam, "extra"', "milk"]
+    r = persona("recommend", "--user", "u3", "--basket", "order", "--format", "json", hand)
+    assert json.loads(r.out)[0] == {"item": "butter", "score": 1.25}
+    r = persona("similar", "--item", "bread", "--basket", "order", "--format", "text", hand)
+    assert r.code == 2 and "--format" in r.err
 
 
 def test_errors(persona, hand):
