@@ -76,12 +76,8 @@ static void aff_args_free(aff_args *a)
 /* Own flags into a; --item-col / --user-col become the mapping's --item / --user. */
 static int split_args(aff_args *a, int argc, char **argv)
 {
-    a->rest = malloc(sizeof *a->rest * (size_t)(argc + 3));
-    if (!a->rest)
-        return cli_error(EXIT_RUNTIME, "out of memory");
-    a->rest[0] = argv[0];
-    a->rest[1] = argv[1];
-    a->n_rest = 2;
+    if (cli_rest_init(&a->rest, &a->n_rest, argc, argv, argv[1], 2))
+        return EXIT_RUNTIME;
     current_kind = a->kind;
     for (int i = 2; i < argc; i++) {
         const char *v;

@@ -72,6 +72,10 @@ int cli_takes_value(const char *flag);
 int cli_next_own_flag(const char *cmd, int argc, char **argv, int *i,
                       int (*lookup)(const char *flag), char **rest, int *n_rest,
                       const char **value);
+/* Start the argv handed to cli_parse() after a command took its own flags out: room for
+ * argc + extra arguments and a NULL, [0] = argv[0], [1] = cmd (how messages name the
+ * command), *n_rest = 2. 0, or EXIT_RUNTIME after saying so when out of memory. */
+int cli_rest_init(char ***rest, int *n_rest, int argc, char **argv, const char *cmd, int extra);
 /* A duration written N followed by ms, s, m, h, d or w ("90s", "30m", "24h", "7d"), N > 0;
  * 0, or -1 when s is not one. */
 int cli_parse_duration(int64_t *ms_out, const char *s);

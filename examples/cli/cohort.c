@@ -82,12 +82,8 @@ static int cohort_flag(const char *flag)
 /* Split argv: the cohort flags into a, everything else into a->rest for cli_parse(). */
 static int split_args(cohort_args *a, int argc, char **argv)
 {
-    a->rest = malloc(sizeof *a->rest * (size_t)(argc + 1));
-    if (!a->rest)
-        return cli_error(EXIT_RUNTIME, "out of memory");
-    a->rest[0] = argv[0];
-    a->rest[1] = argv[1];
-    a->n_rest = 2;
+    if (cli_rest_init(&a->rest, &a->n_rest, argc, argv, argv[1], 0))
+        return EXIT_RUNTIME;
     for (int i = 2; i < argc; i++) {
         const char *arg = argv[i];
         if (strcmp(arg, "--rate") == 0) {

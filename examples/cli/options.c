@@ -89,6 +89,17 @@ int cli_next_own_flag(const char *cmd, int argc, char **argv, int *i,
     return k;
 }
 
+int cli_rest_init(char ***rest, int *n_rest, int argc, char **argv, const char *cmd, int extra)
+{
+    *rest = malloc(sizeof **rest * (size_t)(argc + extra + 1));
+    if (!*rest)
+        return cli_error(EXIT_RUNTIME, "out of memory");
+    (*rest)[0] = argv[0];
+    (*rest)[1] = (char *)cmd;
+    *n_rest = 2;
+    return 0;
+}
+
 int cli_parse_duration(int64_t *ms_out, const char *s)
 {
     static const struct {

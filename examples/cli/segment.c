@@ -74,12 +74,8 @@ static void seg_args_free(seg_args *a)
  * whose argv[1] is a->cmd so that its messages name "segment rules". */
 static int split_args(seg_args *a, int argc, char **argv)
 {
-    a->rest = malloc(sizeof *a->rest * (size_t)(argc + 1));
-    if (!a->rest)
-        return cli_error(EXIT_RUNTIME, "out of memory");
-    a->rest[0] = argv[0];
-    a->rest[1] = (char *)a->cmd;
-    a->n_rest = 2;
+    if (cli_rest_init(&a->rest, &a->n_rest, argc, argv, a->cmd, 0))
+        return EXIT_RUNTIME;
     for (int i = 3; i < argc; i++) {
         if (strcmp(argv[i], "--summary") == 0) {
             a->summary = 1;
@@ -719,12 +715,8 @@ static int own_flag_index(const own_flag *t, size_t n, const char *flag)
 static int split_own_args(const char *cmd, void *args, const own_flag *t, int (*lookup)(const char *),
                           int *summary, char ***rest, int *n_rest, int argc, char **argv)
 {
-    *rest = malloc(sizeof **rest * (size_t)(argc + 1));
-    if (!*rest)
-        return cli_error(EXIT_RUNTIME, "out of memory");
-    (*rest)[0] = argv[0];
-    (*rest)[1] = (char *)cmd;
-    *n_rest = 2;
+    if (cli_rest_init(rest, n_rest, argc, argv, cmd, 0))
+        return EXIT_RUNTIME;
     for (int i = 3; i < argc; i++) {
         if (strcmp(argv[i], "--summary") == 0) {
             *summary = 1;
