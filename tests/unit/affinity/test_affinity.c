@@ -319,6 +319,96 @@ static void test_degenerate(void)
     persona_store_free(s);
 }
 
+/* Every measure's NaN cases, merges refused for each option that differs, NULL arguments. */
+static void test_edges(void)
+{
+    double (*const fn[])(uint64_t, uint64_t, uint64_t, uint64_t) = {
+        persona_affinity_support, persona_affinity_confidence, persona_affinity_lift,
+        persona_affinity_jaccard, persona_affinity_cosine,     persona_affinity_conviction,
+        persona_affinity_leverage };
+    for (size_t i = 0; i < sizeof fn / sizeof *fn; i++) {
+        CHECK(isnan(fn[i](3, 2, 5, 9)));  /* n_ab > n_a */
+        CHECK(isnan(fn[i](1, 10, 5, 9))); /* n_a > n */
+        CHECK(isnan(fn[i](0, 0, 0, 0)));  /* nothing */
+        CHECK(!isnan(fn[i](1, 2, 3, 9)));
+    }
+    persona_store *s = hand_store();
+    static const char *const other[] = { "view" };
+    persona_affinity_options o[6];
+    for (int i = 0; i < 6; i++)
+        o[i] = (persona_affinity_options)PERSONA_AFFINITY_OPTIONS_INIT;
+    o[1].event_types = purchase;
+    o[1].n_event_types = 1;
+    o[2].event_types = other;
+    o[2].n_event_types = 1;
+    o[3].category_prop = "aisle";
+    o[4].category_source = PERSONA_AFFINITY_CATEGORY_ITEM;
+    o[5].consent_purpose = "analytics";
+    persona_affinity_matrix *m[6];
+    for (int i = 0; i < 6; i++)
+        CHECK_RC(persona_affinity_build(&m[i], s, &o[i]), PERSONA_OK);
+    for (int i = 0; i < 6; i++)
+        for (int j = 0; j < 6; j++) {
+            persona_affinity_matrix *x = NULL;
+            CHECK_RC(persona_affinity_merge(&x, m[i], m[j]), i == j ? PERSONA_OK : PERSONA_EINVAL);
+            persona_affinity_free(x);
+        }
+    persona_affinity_matrix *x = NULL;
+    CHECK_RC(persona_affinity_merge(&x, NULL, m[0]), PERSONA_EINVAL);
+    CHECK_RC(persona_affinity_merge(NULL, m[0], m[0]), PERSONA_EINVAL);
+    uint32_t it[4];
+    double sc[4];
+    size_t n = 0;
+    const char *bad_ex[] = { NULL };
+    CHECK_RC(persona_affinity_recommend(it, sc, 4, &n, m[0], s, NULL, NULL, 0, 0, 0), PERSONA_EINVAL);
+    CHECK_RC(persona_affinity_recommend(it, sc, 4, &n, m[0], s, "u1", bad_ex, 1, 0, 0),
+             PERSONA_EINVAL);
+    CHECK_RC(persona_affinity_recommend(it, sc, 4, &n, m[0], s, "u1", NULL, 1, 0, 0), PERSONA_EINVAL);
+    CHECK_RC(persona_affinity_recommend(it, sc, 4, &n, m[0], s, "u1", NULL, 0, -1, 0),
+             PERSONA_EINVAL);
+    CHECK_RC(persona_affinity_recommend(NULL, sc, 4, &n, m[0], s, "u1", NULL, 0, 0, 0),
+             PERSONA_EINVAL);
+    CHECK_RC(persona_affinity_user_categories(it, sc, 4, &n, m[0], NULL, "u1", 0, 0),
+             PERSONA_EINVAL);
+    CHECK_RC(persona_affinity_user_categories(it, sc, 4, &n, NULL, s, "u1", 0, 0), PERSONA_EINVAL);
+    /* a category property nobody has: no categories */
+    CHECK_RC(persona_affinity_user_categories(it, sc, 4, &n, m[3], s, "u1", 0, 0), PERSONA_OK);
+    CHECK(n == 0);
+    /* nobody granted analytics: an empty matrix, u1 has no unit */
+    CHECK_RC(persona_affinity_recommend(it, sc, 4, &n, m[5], NULL, "u1", NULL, 0, 0, 0),
+             PERSONA_ENOTFOUND);
+    CHECK_RC(persona_affinity_similar(it, sc, NULL, 4, &n, NULL, "milk", 0, 0), PERSONA_EINVAL);
+    CHECK_RC(persona_affinity_similar(NULL, sc, NULL, 4, &n, m[0], "milk", 0, 0), PERSONA_EINVAL);
+    CHECK_RC(persona_affinity_similar(it, sc, NULL, 4, &n, m[0], NULL, 0, 0), PERSONA_EINVAL);
+    CHECK_RC(persona_affinity_overindex(NULL, NULL, NULL, NULL, NULL, 4, &n, NULL, m[0], s, "x",
+                                        NULL, NULL, 0),
+             PERSONA_EINVAL);
+    size_t idx = 0;
+    CHECK_RC(persona_affinity_item_find(&idx, m[0], "milk"), PERSONA_OK);
+    CHECK(idx == 4);
+    CHECK_RC(persona_affinity_item_find(NULL, m[0], "milk"), PERSONA_EINVAL);
+    CHECK_RC(persona_affinity_item_find(&idx, m[0], "nope"), PERSONA_ENOTFOUND);
+    char key[4];
+    size_t len = 0;
+    CHECK_RC(persona_affinity_item_key(key, sizeof key, &len, m[0], 4), PERSONA_EBUFS);
+    CHECK(len == 4);
+    CHECK_RC(persona_affinity_item_key(key, sizeof key, &len, m[0], 5), PERSONA_ENOTFOUND);
+    CHECK_RC(persona_affinity_category_key(key, sizeof key, &len, m[0], 9), PERSONA_ENOTFOUND);
+    char cat[16];
+    CHECK_RC(persona_affinity_category_key(cat, sizeof cat, &len, m[4], 1), PERSONA_OK);
+    CHECK_STR(cat, "bread"); /* the item as category */
+    persona_affinity_info in = { 0 };
+    CHECK_RC(persona_affinity_info_get(&in, m[0]), PERSONA_EINVAL);
+    CHECK_RC(persona_affinity_info_get(&in, NULL), PERSONA_EINVAL);
+    persona_affinity_pair_info p = PERSONA_AFFINITY_PAIR_INFO_INIT;
+    CHECK_RC(persona_affinity_pair(&p, NULL, "milk", "bread"), PERSONA_EINVAL);
+    CHECK_RC(persona_affinity_pair(&p, m[0], NULL, "bread"), PERSONA_EINVAL);
+    CHECK_RC(persona_affinity_save(m[0], NULL), PERSONA_EINVAL);
+    for (int i = 0; i < 6; i++)
+        persona_affinity_free(m[i]);
+    persona_store_free(s);
+}
+
 /* ---- brute force on random stores ---- */
 
 enum { USERS = 7, ITEMS = 9, BASKETS = 5, EVENTS = 160 };
@@ -800,6 +890,7 @@ int main(void)
     test_overindex_by_hand();
     test_units_by_hand();
     test_degenerate();
+    test_edges();
     test_brute_force();
     test_long_rows();
     test_threads();
