@@ -18,5 +18,6 @@
 #include "persona/kmeans.h"
 #include "persona/hclust.h"
 #include "persona/features.h"
+#include "persona/itemsets.h"
 
 #endif /* PERSONA_H */

@@ -151,5 +151,7 @@ int cmd_funnel(int argc, char **argv);
 int cmd_segment(int argc, char **argv);
 int cmd_kmeans(int argc, char **argv);
 int cmd_hclust(int argc, char **argv);
+int cmd_itemsets(int argc, char **argv);
+int cmd_rules(int argc, char **argv);
 
 #endif

@@ -24,6 +24,8 @@ static const char usage[] =
     "  segment rules      rule segments (--rules RULES): user,segment per membership\n"
     "  kmeans             k-means of the rows of a CSV of numbers (--points FILE.csv)\n"
     "  hclust             hierarchical clustering of the rows of a CSV of numbers\n"
+    "  itemsets           frequent itemsets of baskets (--basket COL --item COL)\n"
+    "  rules              association rules between frequent itemsets\n"
     "\n"
     "With no FILE, data commands use the bundled Online Retail sample.\n"
     "Run 'persona <command> --help' for the options of a command.\n";
@@ -66,6 +68,8 @@ int main(int argc, char **argv)
         { "segment", cmd_segment },
         { "kmeans", cmd_kmeans },
         { "hclust", cmd_hclust },
+        { "itemsets", cmd_itemsets },
+        { "rules", cmd_rules },
     };
     if (argc < 2) {
         fputs(usage, stderr);
