@@ -1,6 +1,6 @@
 /* Association rules from mined itemsets: each itemset Z of 2 … 63 items is split into every
  * antecedent A (a bit mask over Z's items in tree order) and consequent C = Z \ A; the counts
- * of A and C are looked up in the prefix tree. With top-N a bounded heap keeps the best N;
+ * of A and C are looked up in the set index. With top-N a bounded heap keeps the best N;
  * otherwise every passing rule is kept (up to max_rules). */
 #include <math.h>
 #include <stdlib.h>
@@ -158,10 +158,13 @@ static uint64_t count_of(const build *b, const uint32_t *path, size_t k, uint64_
 {
     uint32_t seq[64];
     size_t m = 0;
+    uint64_t key = 0;
     for (size_t i = 0; i < k; i++)
-        if (mask >> i & 1)
+        if (mask >> i & 1) {
             seq[m++] = path[i];
-    uint32_t x = persona__itemset_walk(&b->ix, b->s, PERSONA__ITEMSET_ROOT, seq, m);
+            key ^= persona__itemset_word(path[i]);
+        }
+    uint32_t x = persona__itemset_find(&b->ix, b->s, seq, m, key);
     return x == PERSONA__ITEMSET_NONE ? 0 : b->s->count[x];
 }
 

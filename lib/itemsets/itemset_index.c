@@ -1,15 +1,18 @@
-/* The child index of a mined prefix tree: node by (parent, item), for the closed/maximal
- * check and the rule measures (which look up the subsets of an itemset). */
+/* The set index of a mined prefix tree (itemsets_internal.h): for the closed/maximal check
+ * and the rule measures, which look up the subsets of an itemset. */
 #include <string.h>
 
 #include "core/alloc.h"
 #include "core/error.h"
 #include "itemsets/itemsets_internal.h"
 
-static size_t slot_of(uint32_t parent, uint32_t item, size_t mask)
+uint64_t persona__itemset_word(uint32_t item)
 {
-    uint64_t h = ((uint64_t)parent << 32 | item) * 0x9E3779B97F4A7C15ull;
-    return (size_t)(h ^ (h >> 31)) & mask;
+    /* splitmix64 of the id: fixed, so results never depend on a seed. */
+    uint64_t z = (uint64_t)item * 0x9E3779B97F4A7C15ull + 0x632BE59BD9B4E019ull;
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
 }
 
 int persona__itemset_index_build(persona__itemset_index *ix, const persona_itemsets *s)
@@ -18,11 +21,16 @@ int persona__itemset_index_build(persona__itemset_index *ix, const persona_items
     while (cap < 2 * s->n)
         cap <<= 1;
     ix->slots = persona__calloc(cap, sizeof *ix->slots);
-    if (!ix->slots)
+    ix->key = persona__realloc_array(NULL, s->n ? s->n : 1, sizeof *ix->key);
+    if (!ix->slots || !ix->key) {
+        persona__itemset_index_free(ix);
         return persona__fail_nomem();
+    }
     ix->mask = cap - 1;
     for (size_t i = 0; i < s->n; i++) {
-        size_t k = slot_of(s->parent[i], s->item[i], ix->mask);
+        uint32_t p = s->parent[i];
+        ix->key[i] = (p == PERSONA__ITEMSET_ROOT ? 0 : ix->key[p]) ^ persona__itemset_word(s->item[i]);
+        size_t k = (size_t)ix->key[i] & ix->mask;
         while (ix->slots[k])
             k = (k + 1) & ix->mask;
         ix->slots[k] = (uint32_t)i + 1;
@@ -33,27 +41,36 @@ int persona__itemset_index_build(persona__itemset_index *ix, const persona_items
 void persona__itemset_index_free(persona__itemset_index *ix)
 {
     persona__free(ix->slots);
+    persona__free(ix->key);
     ix->slots = NULL;
+    ix->key = NULL;
 }
 
-uint32_t persona__itemset_child(const persona__itemset_index *ix, const persona_itemsets *s,
-                                uint32_t parent, uint32_t item)
+/* Node v holds exactly items[0..n) (v has n items, each of them one of items). */
+static int same_set(const persona_itemsets *s, uint32_t v, const uint32_t *items, size_t n)
 {
-    for (size_t k = slot_of(parent, item, ix->mask);; k = (k + 1) & ix->mask) {
+    if (s->depth[v] != n)
+        return 0;
+    for (; v != PERSONA__ITEMSET_ROOT; v = s->parent[v]) {
+        size_t i = 0;
+        while (i < n && items[i] != s->item[v])
+            i++;
+        if (i == n)
+            return 0;
+    }
+    return 1;
+}
+
+uint32_t persona__itemset_find(const persona__itemset_index *ix, const persona_itemsets *s,
+                               const uint32_t *items, size_t n, uint64_t key)
+{
+    for (size_t k = (size_t)key & ix->mask;; k = (k + 1) & ix->mask) {
         uint32_t v = ix->slots[k];
         if (!v)
             return PERSONA__ITEMSET_NONE;
-        if (s->parent[v - 1] == parent && s->item[v - 1] == item)
+        if (ix->key[v - 1] == key && same_set(s, v - 1, items, n))
             return v - 1;
     }
-}
-
-uint32_t persona__itemset_walk(const persona__itemset_index *ix, const persona_itemsets *s,
-                               uint32_t from, const uint32_t *seq, size_t n)
-{
-    for (size_t i = 0; i < n && from != PERSONA__ITEMSET_NONE; i++)
-        from = persona__itemset_child(ix, s, from, seq[i]);
-    return from;
 }
 
 void persona__itemset_path(const persona_itemsets *s, uint32_t i, uint32_t *path)

@@ -94,23 +94,20 @@ static int tree_emit(void *ctx, const uint32_t *items, size_t n, uint64_t count)
 }
 
 /* Mark the sets with a frequent superset (bit 1) and with one of the same count (bit 2):
- * each set of k + 1 items marks its k + 1 subsets of k items, found by walking the tree. */
+ * each set of k + 1 items marks its k + 1 subsets of k items. */
 static int mark_subsets(const persona_itemsets *s, const persona__itemset_index *ix, uint8_t *flag)
 {
-    uint32_t path[64], anc[64];
+    uint32_t path[64], sub[64];
     for (size_t y = 0; y < s->n; y++) {
         size_t k = s->depth[y];
         if (k < 2)
             continue;
-        uint32_t v = (uint32_t)y;
-        for (size_t d = k; d > 0; d--) {
-            path[d - 1] = s->item[v];
-            anc[d - 1] = v;
-            v = s->parent[v];
-        }
+        persona__itemset_path(s, (uint32_t)y, path);
         for (size_t i = 0; i < k; i++) {
-            uint32_t from = i == 0 ? PERSONA__ITEMSET_ROOT : anc[i - 1];
-            uint32_t x = persona__itemset_walk(ix, s, from, path + i + 1, k - i - 1);
+            memcpy(sub, path, i * sizeof *sub);
+            memcpy(sub + i, path + i + 1, (k - i - 1) * sizeof *sub);
+            uint64_t key = ix->key[y] ^ persona__itemset_word(path[i]);
+            uint32_t x = persona__itemset_find(ix, s, sub, k - 1, key);
             if (x == PERSONA__ITEMSET_NONE)
                 return persona__fail(PERSONA_EINTERNAL, "a subset of a frequent itemset is missing");
             flag[x] |= (uint8_t)(1 | (s->count[x] == s->count[y] ? 2 : 0));

@@ -63,21 +63,24 @@ struct persona_itemsets {
 #define PERSONA__ITEMSET_ROOT UINT32_MAX       /* parent of the sets of one item */
 #define PERSONA__ITEMSET_NONE (UINT32_MAX - 1) /* no such node */
 
-/* Lookup of a prefix-tree node by (parent, item): the child index of the tree. */
+/* Lookup of a mined set by its items in any order: an open-addressing table on the XOR of
+ * per-item random words (so a subset's key is the set's key with one word XORed out). The
+ * tree's paths are not in one canonical item order (perfect extensions are appended after
+ * the items they extend), so sets are compared as sets. */
 typedef struct persona__itemset_index {
     uint32_t *slots; /* node + 1, 0 = empty */
+    uint64_t *key;   /* per node: XOR of its items' words */
     size_t mask;
 } persona__itemset_index;
 
 int persona__itemset_index_build(persona__itemset_index *ix, const persona_itemsets *s);
 void persona__itemset_index_free(persona__itemset_index *ix);
-/* The child of node `parent` (or PERSONA__ITEMSET_ROOT) with `item`, or PERSONA__ITEMSET_NONE. */
-uint32_t persona__itemset_child(const persona__itemset_index *ix, const persona_itemsets *s,
-                                uint32_t parent, uint32_t item);
-/* The node of the items seq[0..n) given in tree order (the order of their path), starting at
- * node `from`; PERSONA__ITEMSET_NONE when absent. */
-uint32_t persona__itemset_walk(const persona__itemset_index *ix, const persona_itemsets *s,
-                               uint32_t from, const uint32_t *seq, size_t n);
+/* The word of an item. */
+uint64_t persona__itemset_word(uint32_t item);
+/* The node holding exactly items[0..n) (any order, no repeats; key = XOR of their words),
+ * or PERSONA__ITEMSET_NONE. */
+uint32_t persona__itemset_find(const persona__itemset_index *ix, const persona_itemsets *s,
+                               const uint32_t *items, size_t n, uint64_t key);
 /* The items of node i in tree order (path from the root), into path[0..depth). */
 void persona__itemset_path(const persona_itemsets *s, uint32_t i, uint32_t *path);
 

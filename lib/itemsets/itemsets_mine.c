@@ -15,34 +15,7 @@
 #include "core/alloc.h"
 #include "core/error.h"
 #include "itemsets/itemsets_internal.h"
-
-#define NONE UINT32_MAX
-/* The depth (itemset size) at which 2^depth - 1 subsets could never fit in 64 bits. */
-#define DEPTH_CAP 63
-
-typedef struct level {
-    uint32_t *items, *off, *w;   /* baskets: items[off[t] .. off[t+1]), weight w[t] */
-    uint32_t *gid;               /* local id -> global id */
-    uint64_t *sup;               /* weighted support of each local item */
-    uint32_t *occ_start;         /* m + 1: item's occurrences in occ[] */
-    uint32_t *occ, *occ_tx;      /* position in items[] and basket of each occurrence */
-    uint32_t *cur;               /* fill cursor of occ per item */
-    uint32_t *newid;             /* child's local id of each local item, NONE = dropped */
-    uint64_t *cnt;               /* child's weighted counts, zero between uses */
-    uint32_t *hslots;            /* merge table of the child's baskets: basket + 1 */
-    size_t cap_items, cap_tx, cap_m, cap_h;
-    size_t n_tx, m, n_items;
-} level;
-
-typedef struct miner {
-    level *lv;
-    size_t n_lv;
-    uint32_t *prefix;
-    uint64_t min_count, emitted, max_itemsets;
-    uint32_t max_size;
-    persona__itemset_emit emit;
-    void *ctx;
-} miner;
+#include "itemsets/mine_internal.h"
 
 static void level_free(level *l)
 {
@@ -171,7 +144,7 @@ static void deliver(level *l)
         }
 }
 
-static int too_many(const miner *mn)
+int persona__mine_too_many(const miner *mn)
 {
     return persona__fail(PERSONA_EBUFS,
                          "more than %llu frequent itemsets (max_itemsets): raise the minimum "
@@ -179,11 +152,13 @@ static int too_many(const miner *mn)
                          (unsigned long long)mn->max_itemsets);
 }
 
-/* Build the child of item e of level d into level d + 1; its item count (0 = no child). */
-static int build_child(miner *mn, size_t d, uint32_t e, size_t *m_out)
+/* Count the items following e in the baskets holding e (level d's cnt), and sort them:
+ * perfect extensions (in every such basket: count == sup[e]) go to the miner's pe stack,
+ * the other frequent ones get child ids in newid; *m_out = their number. Counts are
+ * zeroed again except for the kept ones, which fill_child() uses and zeroes. */
+static void count_child(miner *mn, size_t d, uint32_t e, size_t *m_out, size_t *total_out)
 {
-    level *l = &mn->lv[d], *c = &mn->lv[d + 1];
-    *m_out = 0;
+    level *l = &mn->lv[d];
     size_t total = 0;
     for (uint32_t k = l->occ_start[e]; k < l->occ_start[e + 1]; k++) {
         uint32_t p = l->occ[k], t = l->occ_tx[k], end = l->off[t + 1];
@@ -193,27 +168,39 @@ static int build_child(miner *mn, size_t d, uint32_t e, size_t *m_out)
             l->cnt[l->items[q]] += wt;
     }
     size_t m2 = 0;
+    uint64_t s = l->sup[e];
     for (size_t x = e + 1; x < l->m; x++) {
-        l->newid[x] = l->cnt[x] >= mn->min_count ? (uint32_t)m2++ : NONE;
-    }
-    if (m2 == 0) {
-        for (size_t x = e + 1; x < l->m; x++)
+        uint64_t c = l->cnt[x];
+        if (c == s) {
+            mn->pe[mn->n_pe++] = l->gid[x];
+            l->newid[x] = NONE;
             l->cnt[x] = 0;
-        return PERSONA_OK;
+        } else if (c >= mn->min_count) {
+            l->newid[x] = (uint32_t)m2++;
+        } else {
+            l->newid[x] = NONE;
+            l->cnt[x] = 0;
+        }
     }
+    *m_out = m2;
+    *total_out = total;
+}
+
+/* Build the child of item e of level d (m2 items) into level d + 1. */
+static int fill_child(miner *mn, size_t d, uint32_t e, size_t m2, size_t total)
+{
+    level *l = &mn->lv[d], *c = &mn->lv[d + 1];
     size_t n_occ = l->occ_start[e + 1] - l->occ_start[e];
-    if (level_reserve(c, m2, n_occ, total)) {
-        for (size_t x = e + 1; x < l->m; x++)
-            l->cnt[x] = 0;
-        return persona__fail_nomem();
-    }
+    int fail = level_reserve(c, m2, n_occ, total);
     for (size_t x = e + 1; x < l->m; x++) {
-        if (l->newid[x] != NONE) {
+        if (l->newid[x] != NONE && !fail) {
             c->gid[l->newid[x]] = l->gid[x];
             c->sup[l->newid[x]] = l->cnt[x];
         }
         l->cnt[x] = 0;
     }
+    if (fail)
+        return persona__fail_nomem();
     c->m = m2;
     c->n_tx = c->n_items = 0;
     c->off[0] = 0;
@@ -230,39 +217,62 @@ static int build_child(miner *mn, size_t d, uint32_t e, size_t *m_out)
         }
         commit_basket(c, len, l->w[t], hmask);
     }
-    *m_out = m2;
     return PERSONA_OK;
 }
 
-/* Emit every frequent extension of the prefix (depth d items long) held by level d. */
+/* Emit prefix[0..k) (count) and then, depth-first, the set plus every combination of the
+ * perfect extensions pe[start..n_pe) (same count: each is in every basket of the set). */
+int persona__mine_emit_with(miner *mn, size_t k, uint64_t count, size_t start)
+{
+    if (mn->emitted == mn->max_itemsets)
+        return persona__mine_too_many(mn);
+    mn->emitted++;
+    if (mn->emit(mn->ctx, mn->prefix, k, count))
+        return persona__fail(PERSONA_ECALLBACK, "the itemset callback stopped the mining");
+    if (mn->max_size && k >= mn->max_size)
+        return PERSONA_OK;
+    for (size_t i = start; i < mn->n_pe; i++) {
+        mn->prefix[k] = mn->pe[i];
+        int rc = persona__mine_emit_with(mn, k + 1, count, i + 1);
+        if (rc)
+            return rc;
+    }
+    return PERSONA_OK;
+}
+
+/* Emit every frequent extension of the base prefix (d items) held by level d, each with
+ * the combinations of the perfect extensions collected on the way down. */
 static int mine_level(miner *mn, size_t d)
 {
     level *l = &mn->lv[d];
     deliver(l);
     for (uint32_t e = 0; e < l->m; e++) {
-        if (mn->emitted == mn->max_itemsets)
-            return too_many(mn);
-        mn->emitted++;
-        mn->prefix[d] = l->gid[e];
-        if (mn->emit(mn->ctx, mn->prefix, d + 1, l->sup[e]))
-            return persona__fail(PERSONA_ECALLBACK, "the itemset callback stopped the mining");
-        if ((mn->max_size && d + 1 >= mn->max_size) || e + 1 == l->m)
-            continue;
-        /* A frequent set of d + 2 items has 2^(d+2) - 1 frequent subsets: past the limit
-         * before the recursion could go deeper (and before its levels use memory). */
-        if (d + 2 >= DEPTH_CAP || (1ull << (d + 2)) - 1 > mn->max_itemsets) {
-            size_t m2;
-            int rc = build_child(mn, d, e, &m2);
-            if (rc)
-                return rc;
-            if (m2)
-                return too_many(mn);
-            continue;
+        size_t pe0 = mn->n_pe, m2 = 0, total = 0;
+        int rc = PERSONA_OK;
+        int deeper = !(mn->max_size && d + 1 >= mn->max_size) && e + 1 < l->m;
+        if (deeper)
+            count_child(mn, d, e, &m2, &total);
+        /* A set of d + 1 base items and n_pe extensions has 2^(d+1+n_pe) - 1 frequent
+         * subsets: past any limit when that reaches the depth cap. */
+        size_t full = d + 1 + mn->n_pe + (m2 ? 1 : 0);
+        if (full >= DEPTH_CAP && !(mn->max_size && mn->max_size < DEPTH_CAP)) {
+            for (size_t x = e + 1; deeper && x < l->m; x++)
+                l->cnt[x] = 0;
+            return persona__mine_too_many(mn);
         }
-        size_t m2;
-        int rc = build_child(mn, d, e, &m2);
-        if (!rc && m2)
-            rc = mine_level(mn, d + 1);
+        mn->prefix[d] = l->gid[e];
+        rc = persona__mine_emit_with(mn, d + 1, l->sup[e], 0);
+        if (!rc && m2) {
+            rc = fill_child(mn, d, e, m2, total);
+            if (!rc)
+                rc = persona__mine_use_bits(mn->lv[d + 1].n_tx, m2)
+                         ? persona__mine_bits(mn, d + 1, &mn->lv[d + 1])
+                         : mine_level(mn, d + 1);
+        } else if (m2) {
+            for (size_t x = e + 1; x < l->m; x++)
+                l->cnt[x] = 0;
+        }
+        mn->n_pe = pe0;
         if (rc)
             return rc;
     }
@@ -420,12 +430,18 @@ int persona__itemsets_mine_csr(const persona__basket_csr *db, const persona__min
         rc = persona__fail_nomem();
     if (!rc)
         rc = build_top(&mn, db);
-    if (!rc && mn.lv[0].m)
-        rc = mine_level(&mn, 0);
+    if (!rc && mn.lv[0].m) {
+        mn.pe = persona__realloc_array(NULL, mn.lv[0].m, sizeof *mn.pe);
+        rc = mn.pe ? mine_level(&mn, 0) : persona__fail_nomem();
+    }
     if (mn.lv)
         for (size_t i = 0; i < mn.n_lv; i++)
             level_free(&mn.lv[i]);
     persona__free(mn.lv);
     persona__free(mn.prefix);
+    persona__free(mn.pe);
+    persona__free(mn.bits);
+    persona__free(mn.words);
+    persona__free(mn.wsum);
     return rc;
 }
