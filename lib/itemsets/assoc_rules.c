@@ -237,10 +237,12 @@ static int copy_tree(persona_itemsets **out, const persona_itemsets *s)
         persona_itemsets_free(c);
         return persona__fail_nomem();
     }
-    memcpy(c->parent, s->parent, s->n * sizeof *c->parent);
-    memcpy(c->item, s->item, s->n * sizeof *c->item);
-    memcpy(c->depth, s->depth, s->n * sizeof *c->depth);
-    memcpy(c->count, s->count, s->n * sizeof *c->count);
+    if (s->n) { /* an empty result has no arrays */
+        memcpy(c->parent, s->parent, s->n * sizeof *c->parent);
+        memcpy(c->item, s->item, s->n * sizeof *c->item);
+        memcpy(c->depth, s->depth, s->n * sizeof *c->depth);
+        memcpy(c->count, s->count, s->n * sizeof *c->count);
+    }
     c->n = c->cap = s->n;
     c->n_baskets = s->n_baskets;
     c->n_items = s->n_items;
@@ -296,7 +298,8 @@ PERSONA_API int persona_assoc_rules_build(persona_assoc_rules **out, const perso
         persona__free(b.r);
         return rc;
     }
-    qsort(b.r, b.n, sizeof *b.r, cmp_rules);
+    if (b.n)
+        qsort(b.r, b.n, sizeof *b.r, cmp_rules);
     r->r = b.r;
     r->n = b.n;
     r->n_baskets = s->n_baskets;
