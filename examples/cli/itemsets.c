@@ -159,7 +159,7 @@ typedef struct out_ctx {
     char *buf;
     size_t len, cap;
     const char **name;
-    size_t *name_len;
+    size_t *name_len, max_name; /* max_name: the longest name (quoted, doubled quotes) */
     uint32_t *rank;     /* bytewise order of the names */
     uint8_t *quote;     /* the name needs the field quoted */
     const char *sep;
@@ -167,7 +167,7 @@ typedef struct out_ctx {
     int sep_quote;
     uint64_t n_baskets;
     char *tail;         /* per count: ",count,support\n" text */
-    uint32_t *tail_off; /* offset + 1 into tail, 0 = not made yet */
+    uint32_t *tail_off; /* offset + 1 into tail, 0 = not made yet (length in the first byte) */
     size_t tail_len, tail_cap;
     int failed;
 } out_ctx;
@@ -224,6 +224,28 @@ static void put_items(out_ctx *o, const uint32_t *items, size_t n)
         }
         s[j] = v;
     }
+    if (!q) {
+        /* The common case: room for the whole field at once, then plain copies. */
+        size_t need = n * (o->max_name + o->sep_len);
+        if (o->len + need > o->cap) {
+            if (o->len && fwrite(o->buf, 1, o->len, o->f) != o->len)
+                o->failed = 1;
+            o->len = 0;
+        }
+        if (need <= o->cap) {
+            char *w = o->buf + o->len;
+            for (size_t i = 0; i < n; i++) {
+                if (i) {
+                    memcpy(w, o->sep, o->sep_len);
+                    w += o->sep_len;
+                }
+                memcpy(w, o->name[s[i]], o->name_len[s[i]]);
+                w += o->name_len[s[i]];
+            }
+            o->len = (size_t)(w - o->buf);
+            return;
+        }
+    }
     if (q)
         put(o, "\"", 1);
     for (size_t i = 0; i < n; i++) {
@@ -243,22 +265,21 @@ static int put_tail(out_ctx *o, uint64_t count)
         char t[64];
         int n = snprintf(t, sizeof t, ",%llu,%.17g\n", (unsigned long long)count,
                          (double)count / (double)o->n_baskets);
-        if (o->tail_len + (size_t)n > o->tail_cap) {
-            size_t cap = (o->tail_cap + (size_t)n) * 2;
+        if (o->tail_len + (size_t)n + 1 > o->tail_cap) {
+            size_t cap = (o->tail_cap + (size_t)n + 1) * 2;
             char *t2 = realloc(o->tail, cap);
             if (!t2)
                 return -1;
             o->tail = t2;
             o->tail_cap = cap;
         }
-        memcpy(o->tail + o->tail_len, t, (size_t)n);
+        o->tail[o->tail_len] = (char)n; /* under 64 */
+        memcpy(o->tail + o->tail_len + 1, t, (size_t)n);
         o->tail_off[count] = (uint32_t)o->tail_len + 1;
-        o->tail_len += (size_t)n;
-        o->tail[o->tail_len] = '\0';
-        o->tail_len++;
+        o->tail_len += (size_t)n + 1;
     }
     const char *t = o->tail + o->tail_off[count] - 1;
-    put(o, t, strlen(t));
+    put(o, t + 1, (size_t)(unsigned char)t[0]);
     return 0;
 }
 
@@ -312,6 +333,8 @@ static int out_init(out_ctx *o, const char *cmd, const persona_baskets *b, const
     for (uint32_t i = 0; i < ni; i++) {
         persona_baskets_item_name(&o->name[i], b, i);
         o->name_len[i] = strlen(o->name[i]);
+        if (o->name_len[i] > o->max_name)
+            o->max_name = o->name_len[i];
         o->quote[i] = (uint8_t)needs_quote(o->name[i], o->name_len[i]);
         order[i] = i;
         if (o->sep_len && strstr(o->name[i], sep)) {

@@ -10,13 +10,23 @@
 #include "core/error.h"
 #include "itemsets/mine_internal.h"
 
+/* Bits set in v: without -mpopcnt (the library is built for any x86-64) the builtin is a
+ * libgcc call, slower than these few operations. */
+static inline uint64_t popcount64(uint64_t v)
+{
+    v = v - ((v >> 1) & 0x5555555555555555ull);
+    v = (v & 0x3333333333333333ull) + ((v >> 2) & 0x3333333333333333ull);
+    v = (v + (v >> 4)) & 0x0F0F0F0F0F0F0F0Full;
+    return (v * 0x0101010101010101ull) >> 56;
+}
+
 /* Weight of the baskets in mask m (n_words words). */
 static uint64_t weight(const miner *mn, const uint64_t *m)
 {
     uint64_t s = 0;
     if (mn->unit) {
         for (size_t w = 0; w < mn->n_words; w++)
-            s += (uint64_t)__builtin_popcountll(m[w]);
+            s += popcount64(m[w]);
         return s;
     }
     for (size_t w = 0; w < mn->n_words; w++) {
