@@ -31,6 +31,7 @@ static void level_free(level *l)
     persona__free(l->newid);
     persona__free(l->cnt);
     persona__free(l->hslots);
+    persona__free(l->th);
 }
 
 /* Grow one array to n elements (contents kept); 0 or -1. */
@@ -59,7 +60,8 @@ static int level_reserve(level *l, size_t m, size_t n_tx, size_t n_items)
     }
     if (n_tx + 1 > l->cap_tx) {
         size_t c = n_tx + n_tx / 2 + 8;
-        if (grow((void **)&l->off, c, sizeof *l->off) || grow((void **)&l->w, c, sizeof *l->w))
+        if (grow((void **)&l->off, c, sizeof *l->off) || grow((void **)&l->w, c, sizeof *l->w) ||
+            grow((void **)&l->th, c, sizeof *l->th))
             return -1;
         l->cap_tx = c;
     }
@@ -106,13 +108,14 @@ static void commit_basket(level *l, size_t len, uint32_t weight, size_t hmask)
             break;
         uint32_t t = v - 1;
         size_t tl = l->off[t + 1] - l->off[t];
-        if (tl == len && memcmp(l->items + l->off[t], a, len * sizeof *a) == 0) {
+        if (l->th[t] == (uint32_t)h && tl == len && memcmp(l->items + l->off[t], a, len * sizeof *a) == 0) {
             l->w[t] += weight;
             return;
         }
         s = (s + 1) & hmask;
     }
     l->hslots[s] = (uint32_t)l->n_tx + 1;
+    l->th[l->n_tx] = (uint32_t)h;
     l->w[l->n_tx] = weight;
     l->n_items += len;
     l->n_tx++;

@@ -23,6 +23,7 @@ typedef struct level {
     uint32_t *newid;             /* child's local id of each local item, NONE = dropped */
     uint64_t *cnt;               /* child's weighted counts, zero between uses */
     uint32_t *hslots;            /* merge table of the child's baskets: basket + 1 */
+    uint32_t *th;                /* hash of each basket (filters the merge's compares) */
     size_t cap_items, cap_tx, cap_m, cap_h;
     size_t n_tx, m, n_items;
 } level;
@@ -37,6 +38,7 @@ typedef struct miner {
     uint32_t max_size;
     persona__itemset_emit emit;
     void *ctx;
+
     /* itemsets_bits.c: per depth, the class of items (global id, basket mask, count) */
     struct bit_item *bits;
     size_t bits_cap;
