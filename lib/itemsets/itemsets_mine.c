@@ -163,7 +163,14 @@ static void count_child(miner *mn, size_t d, uint32_t e, size_t *m_out, size_t *
 {
     level *l = &mn->lv[d];
     size_t total = 0;
-    for (uint32_t k = l->occ_start[e]; k < l->occ_start[e + 1]; k++) {
+    uint32_t k_end = l->occ_start[e + 1];
+    for (uint32_t k = l->occ_start[e]; k < k_end; k++) {
+        /* The baskets of e lie anywhere in items[]: fetch ahead (a miss per basket otherwise). */
+        if (k + 8 < k_end) {
+            __builtin_prefetch(&l->items[l->occ[k + 8]]);
+            __builtin_prefetch(&l->off[l->occ_tx[k + 8] + 1]);
+            __builtin_prefetch(&l->w[l->occ_tx[k + 8]]);
+        }
         uint32_t p = l->occ[k], t = l->occ_tx[k], end = l->off[t + 1];
         uint64_t wt = l->w[t];
         total += end - p - 1;
@@ -209,7 +216,13 @@ static int fill_child(miner *mn, size_t d, uint32_t e, size_t m2, size_t total)
     c->off[0] = 0;
     size_t hmask = table_mask(n_occ);
     memset(c->hslots, 0, (hmask + 1) * sizeof *c->hslots);
-    for (uint32_t k = l->occ_start[e]; k < l->occ_start[e + 1]; k++) {
+    uint32_t k_end = l->occ_start[e + 1];
+    for (uint32_t k = l->occ_start[e]; k < k_end; k++) {
+        if (k + 8 < k_end) {
+            __builtin_prefetch(&l->items[l->occ[k + 8]]);
+            __builtin_prefetch(&l->off[l->occ_tx[k + 8] + 1]);
+            __builtin_prefetch(&l->w[l->occ_tx[k + 8]]);
+        }
         uint32_t p = l->occ[k], t = l->occ_tx[k], end = l->off[t + 1];
         uint32_t *dst = c->items + c->n_items;
         size_t len = 0;
