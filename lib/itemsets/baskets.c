@@ -20,7 +20,12 @@ struct persona_baskets {
     uint32_t *late;        /* (basket, item) pairs of baskets that were not the last one */
     size_t n_late, cap_late;
     uint32_t last;         /* basket of the previous pair, UINT32_MAX = none */
+    /* Item id + 1 by a cheap hash of the name (direct-mapped, verified by comparing the
+     * name): most pairs name an item seen before, and this skips the keyed hash. */
+    uint32_t *icache;
 };
+
+#define ICACHE 16384
 
 #define LIMIT (UINT32_MAX - 2)
 
@@ -34,7 +39,9 @@ static persona_baskets *alloc_set(void)
     persona__intern_init(&b->items, k);
     b->last = UINT32_MAX;
     b->offsets = persona__calloc(1, sizeof *b->offsets);
-    if (!b->offsets) {
+    b->icache = b->offsets ? persona__calloc(ICACHE, sizeof *b->icache) : NULL;
+    if (!b->icache) {
+        persona__free(b->offsets);
         persona__free(b);
         return NULL;
     }
@@ -59,7 +66,16 @@ PERSONA_API void persona_baskets_free(persona_baskets *b)
     persona__free(b->offsets);
     persona__free(b->csr);
     persona__free(b->late);
+    persona__free(b->icache);
     persona__free(b);
+}
+
+static size_t icache_slot(const char *s, size_t len)
+{
+    uint32_t h = 2166136261u;
+    for (size_t i = 0; i < len; i++)
+        h = (h ^ (unsigned char)s[i]) * 16777619u;
+    return (h ^ (h >> 15)) & (ICACHE - 1);
 }
 
 /* Room for one more basket (offsets) and one more CSR entry; 0 or -1. */
@@ -94,8 +110,14 @@ PERSONA_API int persona_baskets_add(persona_baskets *b, const char *basket, size
         bh = persona__hash(&b->keys.key, basket, basket_len);
         bid = persona__intern_find_h(&b->keys, basket, basket_len, bh);
     }
-    uint64_t ih = persona__hash(&b->items.key, item, item_len);
-    uint32_t iid = persona__intern_find_h(&b->items, item, item_len, ih);
+    size_t slot = icache_slot(item, item_len);
+    uint32_t iid = b->icache[slot] ? b->icache[slot] - 1 : PERSONA__NO_ID;
+    uint64_t ih = 0;
+    if (iid == PERSONA__NO_ID || persona__intern_len(&b->items, iid) != item_len ||
+        memcmp(persona__intern_str(&b->items, iid), item, item_len) != 0) {
+        ih = persona__hash(&b->items.key, item, item_len);
+        iid = persona__intern_find_h(&b->items, item, item_len, ih);
+    }
     int new_basket = bid == PERSONA__NO_ID, new_item = iid == PERSONA__NO_ID;
     if ((new_basket && b->n_baskets >= LIMIT) || (new_item && b->items.count >= LIMIT))
         return persona__fail(PERSONA_EINVAL, "more than %u baskets or items", LIMIT);
@@ -123,6 +145,7 @@ PERSONA_API int persona_baskets_add(persona_baskets *b, const char *basket, size
         b->offsets[b->n_baskets] = b->n_csr;
     }
     b->last = bid;
+    b->icache[slot] = iid + 1;
     return PERSONA_OK;
 }
 
