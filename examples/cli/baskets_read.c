@@ -114,6 +114,15 @@ int cli_read_baskets(persona_baskets **out, const basket_source *src)
     int rc = slurp(src->cmd, src->path, &buf, &len);
     if (rc)
         return rc;
+    rc = cli_parse_baskets(out, buf, len, src);
+    free(buf);
+    return rc;
+}
+
+int cli_parse_baskets(persona_baskets **out, char *buf, size_t len, const basket_source *src)
+{
+    *out = NULL;
+    int rc = 0;
     char *p = buf, *end = buf + len;
     char delim = src->delimiter;
     size_t line = 1;
@@ -131,16 +140,13 @@ int cli_read_baskets(persona_baskets **out, const basket_source *src)
         ncol++;
     } while (c == delim);
     if (col_b < 0 || col_i < 0) {
-        free(buf);
         return cli_error(EXIT_USAGE, "%s: %s has no column '%s'", src->cmd, src->path,
                          col_b < 0 ? src->basket_col : src->item_col);
     }
     long last = col_b > col_i ? col_b : col_i;
     persona_baskets *b = NULL;
-    if (persona_baskets_new(&b)) {
-        free(buf);
+    if (persona_baskets_new(&b))
         return cli_lib_error(src->cmd);
-    }
     while (p < end) {
         line++;
         if (*p == '\n' || (*p == '\r' && p + 1 < end && p[1] == '\n')) {
@@ -180,7 +186,6 @@ int cli_read_baskets(persona_baskets **out, const basket_source *src)
             break;
         }
     }
-    free(buf);
     if (rc) {
         persona_baskets_free(b);
         return rc;
