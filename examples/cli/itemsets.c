@@ -371,17 +371,25 @@ static int load(persona_baskets **b, fim_args *a, const char *cmd)
     return cli_read_baskets(b, &src);
 }
 
+/* The baskets and the output's item table (memory the caller frees with out_free and
+ * persona_baskets_free, also after a failure). */
+static int load_for_output(persona_baskets **b, out_ctx *oc, fim_args *a, const char *cmd)
+{
+    memset(oc, 0, sizeof *oc);
+    int rc = load(b, a, cmd);
+    if (!rc)
+        rc = out_init(oc, cmd, *b, a->item_sep ? a->item_sep : " | ");
+    return rc;
+}
+
 static int run_itemsets(fim_args *a)
 {
     persona_itemsets_options o = PERSONA_ITEMSETS_OPTIONS_INIT;
     int rc = mining_options(a, "itemsets", &o);
     persona_baskets *b = NULL;
+    out_ctx oc = { 0 };
     if (!rc)
-        rc = load(&b, a, "itemsets");
-    out_ctx oc;
-    memset(&oc, 0, sizeof oc);
-    if (!rc)
-        rc = out_init(&oc, "itemsets", b, a->item_sep ? a->item_sep : " | ");
+        rc = load_for_output(&b, &oc, a, "itemsets");
     cli_options co = { 0 };
     co.output = a->output;
     if (!rc && !(oc.f = cli_open_output(&co)))
@@ -429,12 +437,9 @@ static int run_rules(fim_args *a)
         rc = cli_error(EXIT_USAGE, "rules: --sort-by '%s': confidence, lift, support, conviction or leverage",
                        a->sort_by);
     persona_baskets *b = NULL;
+    out_ctx oc = { 0 };
     if (!rc)
-        rc = load(&b, a, "rules");
-    out_ctx oc;
-    memset(&oc, 0, sizeof oc);
-    if (!rc)
-        rc = out_init(&oc, "rules", b, a->item_sep ? a->item_sep : " | ");
+        rc = load_for_output(&b, &oc, a, "rules");
     persona_itemsets *s = NULL;
     persona_assoc_rules *r = NULL;
     if (!rc && (persona_itemsets_mine(&s, b, &o) || persona_assoc_rules_build(&r, s, &ro)))

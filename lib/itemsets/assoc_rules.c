@@ -315,19 +315,6 @@ PERSONA_API int persona_assoc_rules_count(uint64_t *out, const persona_assoc_rul
     return PERSONA_OK;
 }
 
-static void sort_ids(uint32_t *a, size_t n)
-{
-    for (size_t i = 1; i < n; i++) {
-        uint32_t v = a[i];
-        size_t j = i;
-        while (j > 0 && a[j - 1] > v) {
-            a[j] = a[j - 1];
-            j--;
-        }
-        a[j] = v;
-    }
-}
-
 PERSONA_API int persona_assoc_rules_get(persona_assoc_rule *rule_out, uint32_t *items_out,
                                         size_t capacity, const persona_assoc_rules *r,
                                         uint64_t index)
@@ -363,7 +350,7 @@ PERSONA_API int persona_assoc_rules_get(persona_assoc_rule *rule_out, uint32_t *
         else
             items_out[c++] = path[i];
     }
-    sort_ids(items_out, na);
-    sort_ids(items_out + na, k - na);
+    persona__sort_ids(items_out, na);
+    persona__sort_ids(items_out + na, k - na);
     return PERSONA_OK;
 }

@@ -1,5 +1,6 @@
 /* The set index of a mined prefix tree (itemsets_internal.h): for the closed/maximal check
  * and the rule measures, which look up the subsets of an itemset. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/alloc.h"
@@ -78,5 +79,28 @@ void persona__itemset_path(const persona_itemsets *s, uint32_t i, uint32_t *path
     for (size_t d = s->depth[i]; d > 0; d--) {
         path[d - 1] = s->item[i];
         i = s->parent[i];
+    }
+}
+
+static int by_id(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+void persona__sort_ids(uint32_t *a, size_t n)
+{
+    if (n > 24) {
+        qsort(a, n, sizeof *a, by_id);
+        return;
+    }
+    for (size_t i = 1; i < n; i++) {
+        uint32_t v = a[i];
+        size_t j = i;
+        while (j > 0 && a[j - 1] > v) {
+            a[j] = a[j - 1];
+            j--;
+        }
+        a[j] = v;
     }
 }

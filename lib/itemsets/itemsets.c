@@ -269,14 +269,6 @@ PERSONA_API int persona_itemsets_get(uint32_t *items_out, size_t capacity, size_
         return persona__fail(PERSONA_EBUFS, "itemset %llu has %zu items, room for %zu",
                              (unsigned long long)index, k, capacity);
     persona__itemset_path(s, node, items_out);
-    for (size_t i = 1; i < k; i++) {
-        uint32_t v = items_out[i];
-        size_t j = i;
-        while (j > 0 && items_out[j - 1] > v) {
-            items_out[j] = items_out[j - 1];
-            j--;
-        }
-        items_out[j] = v;
-    }
+    persona__sort_ids(items_out, k);
     return PERSONA_OK;
 }

@@ -84,20 +84,9 @@ int persona__mine_bits(miner *mn, size_t d, const level *l)
 {
     size_t m = l->m, nw = (l->n_tx + 63) / 64, need = m * (m + 1) / 2 + 1;
     size_t need_w = (need + m) * nw;
-    if (need > mn->bits_cap) {
-        bit_item *b = persona__realloc_array(mn->bits, need, sizeof *b);
-        if (!b)
-            return persona__fail_nomem();
-        mn->bits = b;
-        mn->bits_cap = need;
-    }
-    if (need_w > mn->words_cap) {
-        uint64_t *w = persona__realloc_array(mn->words, need_w, sizeof *w);
-        if (!w)
-            return persona__fail_nomem();
-        mn->words = w;
-        mn->words_cap = need_w;
-    }
+    if (persona__grow((void **)&mn->bits, &mn->bits_cap, need, sizeof *mn->bits, 64) ||
+        persona__grow((void **)&mn->words, &mn->words_cap, need_w, sizeof *mn->words, 64))
+        return persona__fail_nomem();
     if (!mn->wsum) {
         mn->wsum = persona__calloc(PERSONA__BITS_MAX_TX / 8, sizeof *mn->wsum);
         if (!mn->wsum)

@@ -81,6 +81,8 @@ uint64_t persona__itemset_word(uint32_t item);
  * or PERSONA__ITEMSET_NONE. */
 uint32_t persona__itemset_find(const persona__itemset_index *ix, const persona_itemsets *s,
                                const uint32_t *items, size_t n, uint64_t key);
+/* Sort ids ascending (insertion sort for the short lists of an itemset, qsort beyond). */
+void persona__sort_ids(uint32_t *a, size_t n);
 /* The items of node i in tree order (path from the root), into path[0..depth). */
 void persona__itemset_path(const persona_itemsets *s, uint32_t i, uint32_t *path);
 

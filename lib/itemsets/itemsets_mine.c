@@ -155,6 +155,17 @@ int persona__mine_too_many(const miner *mn)
                          (unsigned long long)mn->max_itemsets);
 }
 
+/* The baskets of an item's occurrences lie anywhere in items[]: fetch the one 8 ahead of
+ * occurrence k (a cache miss per basket otherwise). */
+static inline void prefetch_occ(const level *l, uint32_t k, uint32_t k_end)
+{
+    if (k + 8 < k_end) {
+        __builtin_prefetch(&l->items[l->occ[k + 8]]);
+        __builtin_prefetch(&l->off[l->occ_tx[k + 8] + 1]);
+        __builtin_prefetch(&l->w[l->occ_tx[k + 8]]);
+    }
+}
+
 /* Count the items following e in the baskets holding e (level d's cnt), and sort them:
  * perfect extensions (in every such basket: count == sup[e]) go to the miner's pe stack,
  * the other frequent ones get child ids in newid; *m_out = their number. Counts are
@@ -165,12 +176,7 @@ static void count_child(miner *mn, size_t d, uint32_t e, size_t *m_out, size_t *
     size_t total = 0;
     uint32_t k_end = l->occ_start[e + 1];
     for (uint32_t k = l->occ_start[e]; k < k_end; k++) {
-        /* The baskets of e lie anywhere in items[]: fetch ahead (a miss per basket otherwise). */
-        if (k + 8 < k_end) {
-            __builtin_prefetch(&l->items[l->occ[k + 8]]);
-            __builtin_prefetch(&l->off[l->occ_tx[k + 8] + 1]);
-            __builtin_prefetch(&l->w[l->occ_tx[k + 8]]);
-        }
+        prefetch_occ(l, k, k_end);
         uint32_t p = l->occ[k], t = l->occ_tx[k], end = l->off[t + 1];
         uint64_t wt = l->w[t];
         total += end - p - 1;
@@ -218,11 +224,7 @@ static int fill_child(miner *mn, size_t d, uint32_t e, size_t m2, size_t total)
     memset(c->hslots, 0, (hmask + 1) * sizeof *c->hslots);
     uint32_t k_end = l->occ_start[e + 1];
     for (uint32_t k = l->occ_start[e]; k < k_end; k++) {
-        if (k + 8 < k_end) {
-            __builtin_prefetch(&l->items[l->occ[k + 8]]);
-            __builtin_prefetch(&l->off[l->occ_tx[k + 8] + 1]);
-            __builtin_prefetch(&l->w[l->occ_tx[k + 8]]);
-        }
+        prefetch_occ(l, k, k_end);
         uint32_t p = l->occ[k], t = l->occ_tx[k], end = l->off[t + 1];
         uint32_t *dst = c->items + c->n_items;
         size_t len = 0;
@@ -308,29 +310,6 @@ static int by_support(const void *a, const void *b)
     return x->id < y->id ? -1 : x->id > y->id;
 }
 
-static int by_u32(const void *a, const void *b)
-{
-    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-    return x < y ? -1 : x > y;
-}
-
-static void sort_u32(uint32_t *a, size_t n)
-{
-    if (n > 24) {
-        qsort(a, n, sizeof *a, by_u32);
-        return;
-    }
-    for (size_t i = 1; i < n; i++) {
-        uint32_t v = a[i];
-        size_t j = i;
-        while (j > 0 && a[j - 1] > v) {
-            a[j] = a[j - 1];
-            j--;
-        }
-        a[j] = v;
-    }
-}
-
 /* Level 0 from the CSR: supports (each id once per basket), ranks by ascending support,
  * then the baskets as sorted ranks of their frequent items, identical ones merged. */
 static int build_top(miner *mn, const persona__basket_csr *db)
@@ -389,7 +368,7 @@ static int build_top(miner *mn, const persona__basket_csr *db)
                 dst[len++] = rank[it];
             }
         }
-        sort_u32(dst, len);
+        persona__sort_ids(dst, len);
         commit_basket(l, len, 1, hmask);
     }
 done:
