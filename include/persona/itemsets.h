@@ -318,7 +318,8 @@ PERSONA_API int persona_assoc_rule_init(persona_assoc_rule *rule, uint32_t struc
  *                  come from them; not borrowed).
  * @param[in]  opts the options; NULL = all defaults.
  * @return #PERSONA_OK; #PERSONA_EINVAL (NULL out or s, closed or maximal itemsets, a NaN or
- *         negative threshold, an unknown measure); #PERSONA_EBUFS (more than max_rules rules
+ *         negative threshold, an unknown measure, a constraint id >= the items);
+ *         #PERSONA_EBUFS (more than max_rules rules
  *         with top 0); #PERSONA_ENOMEM; #PERSONA_EUNSUPPORTED (a newer caller's options).
  * @since 1.0
  */
