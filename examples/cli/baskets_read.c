@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "itemsets_cli.h"
 
@@ -16,7 +17,11 @@ static int slurp(const char *cmd, const char *path, char **out, size_t *len)
     FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
     if (!f)
         return cli_error(EXIT_RUNTIME, "%s: %s: %s", cmd, path, strerror(errno));
+    /* A regular file is read in one piece of its size (no doubling copies); a pipe grows. */
+    struct stat st;
     size_t cap = 1 << 20, n = 0;
+    if (fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0)
+        cap = (size_t)st.st_size + 1;
     char *buf = malloc(cap + 1);
     int rc = 0;
     while (buf) {
