@@ -19,5 +19,6 @@
 #include "persona/hclust.h"
 #include "persona/features.h"
 #include "persona/affinity.h"
+#include "persona/itemsets.h"
 
 #endif /* PERSONA_H */

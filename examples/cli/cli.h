@@ -168,5 +168,7 @@ int cmd_hclust(int argc, char **argv);
 int cmd_similar(int argc, char **argv);
 int cmd_recommend(int argc, char **argv);
 int cmd_overindex(int argc, char **argv);
+int cmd_itemsets(int argc, char **argv);
+int cmd_rules(int argc, char **argv);
 
 #endif

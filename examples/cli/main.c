@@ -27,6 +27,8 @@ static const char usage[] =
     "  similar            items bought together with an item (--item KEY), by a measure\n"
     "  recommend          items for a user (--user KEY) from what they have, never owned ones\n"
     "  overindex          items that over-index in a segment (--segment NAME --rules FILE)\n"
+    "  itemsets           frequent itemsets of baskets (--basket COL --item COL)\n"
+    "  rules              association rules between frequent itemsets\n"
     "\n"
     "With no FILE, data commands use the bundled Online Retail sample.\n"
     "Run 'persona <command> --help' for the options of a command.\n";
@@ -72,6 +74,8 @@ int main(int argc, char **argv)
         { "similar", cmd_similar },
         { "recommend", cmd_recommend },
         { "overindex", cmd_overindex },
+        { "itemsets", cmd_itemsets },
+        { "rules", cmd_rules },
     };
     if (argc < 2) {
         fputs(usage, stderr);

@@ -392,6 +392,41 @@ static void layout(void)
     FIELD(persona_affinity_pair_info, cosine, 72, 8);
     FIELD(persona_affinity_pair_info, conviction, 80, 8);
     FIELD(persona_affinity_pair_info, leverage, 88, 8);
+    SIZE(persona_itemsets_options, 40);
+    FIELD(persona_itemsets_options, struct_size, 0, 4);
+    FIELD(persona_itemsets_options, target, 4, 4);
+    FIELD(persona_itemsets_options, min_support, 8, 8);
+    FIELD(persona_itemsets_options, min_count, 16, 8);
+    FIELD(persona_itemsets_options, max_itemsets, 24, 8);
+    FIELD(persona_itemsets_options, max_size, 32, 4);
+
+    SIZE(persona_assoc_rules_options, 72);
+    FIELD(persona_assoc_rules_options, struct_size, 0, 4);
+    FIELD(persona_assoc_rules_options, sort_by, 4, 4);
+    FIELD(persona_assoc_rules_options, min_confidence, 8, 8);
+    FIELD(persona_assoc_rules_options, min_lift, 16, 8);
+    FIELD(persona_assoc_rules_options, top, 24, 8);
+    FIELD(persona_assoc_rules_options, max_rules, 32, 8);
+    FIELD(persona_assoc_rules_options, antecedent_items, 40, 8);
+    FIELD(persona_assoc_rules_options, n_antecedent_items, 48, 8);
+    FIELD(persona_assoc_rules_options, consequent_items, 56, 8);
+    FIELD(persona_assoc_rules_options, n_consequent_items, 64, 8);
+
+    SIZE(persona_assoc_rule, 96);
+    FIELD(persona_assoc_rule, struct_size, 0, 4);
+    FIELD(persona_assoc_rule, n_antecedent, 4, 4);
+    FIELD(persona_assoc_rule, n_consequent, 8, 4);
+    FIELD(persona_assoc_rule, reserved, 12, 4);
+    FIELD(persona_assoc_rule, count, 16, 8);
+    FIELD(persona_assoc_rule, support, 24, 8);
+    FIELD(persona_assoc_rule, confidence, 32, 8);
+    FIELD(persona_assoc_rule, lift, 40, 8);
+    FIELD(persona_assoc_rule, conviction, 48, 8);
+    FIELD(persona_assoc_rule, leverage, 56, 8);
+    FIELD(persona_assoc_rule, jaccard, 64, 8);
+    FIELD(persona_assoc_rule, cosine, 72, 8);
+    FIELD(persona_assoc_rule, antecedent_support, 80, 8);
+    FIELD(persona_assoc_rule, consequent_support, 88, 8);
 }
 
 
@@ -561,6 +596,15 @@ static void constants(void)
     CONST(PERSONA_LINKAGE_SINGLE, 3);
     CONST(PERSONA_HCLUST_MAX_N, 1000000);
     CONST(PERSONA_HCLUST_MAX_D, 4096);
+    CONST(PERSONA_ITEMSETS_ALL, 0);
+    CONST(PERSONA_ITEMSETS_CLOSED, 1);
+    CONST(PERSONA_ITEMSETS_MAXIMAL, 2);
+    CONST(PERSONA_ITEMSETS_DEFAULT_LIMIT, 50000000);
+    CONST(PERSONA_RULE_CONFIDENCE, 0);
+    CONST(PERSONA_RULE_LIFT, 1);
+    CONST(PERSONA_RULE_SUPPORT, 2);
+    CONST(PERSONA_RULE_CONVICTION, 3);
+    CONST(PERSONA_RULE_LEVERAGE, 4);
 
     /* Segment constants (segment.h). */
     CONST(PERSONA_SEGMENT_FIRST_MATCH, 0);
@@ -698,6 +742,11 @@ static void initializers(void)
                       PERSONA_AFFINITY_PAIR_INFO_INIT);
     INIT_FN_AND_MACRO(persona_hclust_options, persona_hclust_options_init, PERSONA_HCLUST_OPTIONS_INIT);
     INIT_FN_AND_MACRO(persona_hclust_info, persona_hclust_info_init, PERSONA_HCLUST_INFO_INIT);
+    INIT_FN_AND_MACRO(persona_itemsets_options, persona_itemsets_options_init,
+                      PERSONA_ITEMSETS_OPTIONS_INIT);
+    INIT_FN_AND_MACRO(persona_assoc_rules_options, persona_assoc_rules_options_init,
+                      PERSONA_ASSOC_RULES_OPTIONS_INIT);
+    INIT_FN_AND_MACRO(persona_assoc_rule, persona_assoc_rule_init, PERSONA_ASSOC_RULE_INIT);
     /* The evaluation context's defaults are not zero (no hour, the store's clock). */
     INIT_FN_AND_MACRO_DEFAULTS(persona_eval_context, persona_eval_context_init,
                                PERSONA_EVAL_CONTEXT_INIT);

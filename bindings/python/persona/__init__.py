@@ -27,6 +27,7 @@ from .rfm import RFM
 from .kmeans import KMeans, choose_k, cluster_scores
 from .features import Features, KMeansSegments
 from .hclust import HClust, linkage
+from .itemsets import Baskets, Itemsets, association_rules, itemsets
 from .multiview import MultiViewKMeans
 from .stability import adjusted_rand_index
 from .source import Source
@@ -55,6 +56,7 @@ __all__ = [
     "Store", "Source", "IngestStats", "AliasResult", "Affinity", "CohortTable", "Funnel", "Rules",
     "RFM",
     "KMeans", "choose_k", "cluster_scores", "MultiViewKMeans", "HClust", "linkage",
+    "Baskets", "Itemsets", "itemsets", "association_rules",
     "adjusted_rand_index",
     "PersonaError", "InvalidArgumentError", "OutOfMemoryError", "BufferTooSmallError",
     "NotFoundError", "ParseError", "PersonaIOError", "CorruptError", "VersionError",

@@ -198,6 +198,18 @@ class AffinityHandle(_Handle):
     """persona_affinity_matrix *"""
 
 
+class BasketsHandle(_Handle):
+    """persona_baskets *"""
+
+
+class ItemsetsHandle(_Handle):
+    """persona_itemsets *"""
+
+
+class AssocRulesHandle(_Handle):
+    """persona_assoc_rules *"""
+
+
 STATUS = object()  # restype marker: int status code, checked by errcheck
 P = POINTER
 BUF = [c_char_p, c_size_t, P(c_size_t)]  # caller buffer, capacity, out_len
@@ -454,6 +466,31 @@ PROTOTYPES = {
                                            c_double]),
     "persona_hclust_predict": (STATUS, [P(c_uint32), P(c_double), HClustHandle, c_uint32,
                                         P(c_double), c_size_t, c_size_t]),
+    # itemsets.h
+    "persona_itemsets_options_init": (STATUS, [P(S.persona_itemsets_options), c_uint32]),
+    "persona_assoc_rules_options_init": (STATUS, [P(S.persona_assoc_rules_options), c_uint32]),
+    "persona_assoc_rule_init": (STATUS, [P(S.persona_assoc_rule), c_uint32]),
+    "persona_baskets_new": (STATUS, [P(BasketsHandle)]),
+    "persona_baskets_add": (STATUS, [BasketsHandle, c_char_p, c_size_t, c_char_p, c_size_t]),
+    "persona_baskets_from_csr": (STATUS, [P(BasketsHandle), P(c_uint64), c_size_t, P(c_uint32),
+                                          P(c_char_p), c_size_t]),
+    "persona_baskets_free": (None, [BasketsHandle]),
+    "persona_baskets_counts": (STATUS, [P(c_uint64), P(c_uint64), BasketsHandle]),
+    "persona_baskets_item_name": (STATUS, [P(c_char_p), BasketsHandle, c_uint32]),
+    "persona_itemsets_mine": (STATUS, [P(ItemsetsHandle), BasketsHandle,
+                                       P(S.persona_itemsets_options)]),
+    "persona_itemsets_mine_each": (STATUS, [BasketsHandle, P(S.persona_itemsets_options),
+                                            c_void_p, c_void_p]),
+    "persona_itemsets_free": (None, [ItemsetsHandle]),
+    "persona_itemsets_count": (STATUS, [P(c_uint64), P(c_uint64), ItemsetsHandle]),
+    "persona_itemsets_get": (STATUS, [P(c_uint32), c_size_t, P(c_size_t), P(c_uint64),
+                                      ItemsetsHandle, c_uint64]),
+    "persona_assoc_rules_build": (STATUS, [P(AssocRulesHandle), ItemsetsHandle,
+                                           P(S.persona_assoc_rules_options)]),
+    "persona_assoc_rules_free": (None, [AssocRulesHandle]),
+    "persona_assoc_rules_count": (STATUS, [P(c_uint64), AssocRulesHandle]),
+    "persona_assoc_rules_get": (STATUS, [P(S.persona_assoc_rule), P(c_uint32), c_size_t,
+                                         AssocRulesHandle, c_uint64]),
     # features.h
     "persona_features_options_init": (STATUS, [P(S.persona_features_options), c_uint32]),
     "persona_features_info_init": (STATUS, [P(S.persona_features_info), c_uint32]),

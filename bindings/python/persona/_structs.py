@@ -525,6 +525,54 @@ class persona_affinity_pair_info(Structure):
     ]
 
 
+class persona_itemsets_options(Structure):
+    _init_ = "persona_itemsets_options_init"
+    _fields_ = [
+        ("struct_size", c_uint32),
+        ("target", c_int32),
+        ("min_support", c_double),
+        ("min_count", c_uint64),
+        ("max_itemsets", c_uint64),
+        ("max_size", c_uint32),
+    ]
+
+
+class persona_assoc_rules_options(Structure):
+    _init_ = "persona_assoc_rules_options_init"
+    _fields_ = [
+        ("struct_size", c_uint32),
+        ("sort_by", c_int32),
+        ("min_confidence", c_double),
+        ("min_lift", c_double),
+        ("top", c_uint64),
+        ("max_rules", c_uint64),
+        ("antecedent_items", POINTER(c_uint32)),
+        ("n_antecedent_items", c_size_t),
+        ("consequent_items", POINTER(c_uint32)),
+        ("n_consequent_items", c_size_t),
+    ]
+
+
+class persona_assoc_rule(Structure):
+    _init_ = "persona_assoc_rule_init"
+    _fields_ = [
+        ("struct_size", c_uint32),
+        ("n_antecedent", c_uint32),
+        ("n_consequent", c_uint32),
+        ("reserved", c_uint32),
+        ("count", c_uint64),
+        ("support", c_double),
+        ("confidence", c_double),
+        ("lift", c_double),
+        ("conviction", c_double),
+        ("leverage", c_double),
+        ("jaccard", c_double),
+        ("cosine", c_double),
+        ("antecedent_support", c_double),
+        ("consequent_support", c_double),
+    ]
+
+
 ALL_STRUCTS = (
     persona_allocator, persona_event, persona_ingest_stats, persona_ingest_options,
     persona_attribute, persona_store_options, persona_store_info, persona_profile_info,
@@ -535,5 +583,6 @@ ALL_STRUCTS = (
     persona_kmeans_options, persona_kmeans_info, persona_kmeans_views, persona_cluster_scores,
     persona_hclust_options, persona_hclust_info, persona_features_options,
     persona_features_info, persona_features_column, persona_affinity_options,
-    persona_affinity_info, persona_affinity_pair_info,
+    persona_affinity_info, persona_affinity_pair_info, persona_itemsets_options,
+    persona_assoc_rules_options, persona_assoc_rule,
 )
