@@ -32,6 +32,7 @@
 #include <stdint.h>
 
 #include "persona/common.h"
+#include "persona/itemsets.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -457,6 +458,20 @@ PERSONA_API int persona_affinity_save(const persona_affinity_matrix *matrix, con
  * @since 1.0
  */
 PERSONA_API int persona_affinity_load(persona_affinity_matrix **out, const char *path);
+
+/**
+ * The matrix's units (baskets, sessions or users, as it was built) as a basket set, for
+ * frequent itemsets and association rules (persona/itemsets.h: persona_itemsets_mine(),
+ * persona_assoc_rules_build()). Basket b is unit b; item id i is the matrix's item index i
+ * (persona_affinity_item_key()), named by its key. An itemset's count is then the number
+ * of units holding all its items, so a pair's count equals persona_affinity_pair()'s n_ab.
+ * @param[out] out    the basket set (free with persona_baskets_free()); NULL on failure.
+ * @param[in]  matrix the matrix (unchanged; may be queried by other threads meanwhile).
+ * @return #PERSONA_OK; #PERSONA_EINVAL (NULL); #PERSONA_ENOMEM.
+ * @since 1.0
+ */
+PERSONA_API int persona_affinity_baskets(persona_baskets **out,
+                                         const persona_affinity_matrix *matrix);
 
 #ifdef __cplusplus
 }

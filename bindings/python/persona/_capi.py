@@ -543,6 +543,7 @@ PROTOTYPES = {
                                             AffinityHandle, StoreHandle, c_char_p,
                                             S.AFFINITY_MEMBER_FN, c_void_p, c_uint64]),
     "persona_affinity_merge": (STATUS, [P(AffinityHandle), AffinityHandle, AffinityHandle]),
+    "persona_affinity_baskets": (STATUS, [P(BasketsHandle), AffinityHandle]),
     "persona_affinity_save": (STATUS, [AffinityHandle, c_char_p]),
     "persona_affinity_load": (STATUS, [P(AffinityHandle), c_char_p]),
 }

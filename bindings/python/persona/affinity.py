@@ -137,6 +137,22 @@ class Affinity(Handle):
         """Every item key, in bytewise order."""
         return [self.item(i) for i in range(self.info["items"])]
 
+    def baskets(self):
+        """The units (baskets, sessions or users) as a :class:`persona.Baskets`, item names
+        = the matrix's keys (persona_affinity_baskets)."""
+        from ._capi import BasketsHandle
+        from .itemsets import Baskets
+        h = BasketsHandle()
+        lib.persona_affinity_baskets(byref(h), self._live())
+        return Baskets._adopted(h, self.items)
+
+    def itemsets(self, min_support=None, *, min_count=None, max_size=None, target="all",
+                 max_itemsets=None):
+        """Frequent itemsets of the units, as :func:`persona.itemsets` returns them (a
+        DataFrame shaped like mlxtend's: support, itemsets, count)."""
+        return self.baskets().mine(min_support, min_count=min_count, max_size=max_size,
+                                   target=target, max_itemsets=max_itemsets).to_frame()
+
     def _category(self, index):
         return read_string(lib.persona_affinity_category_key, self._live(), index)
 

@@ -91,6 +91,18 @@ class Baskets(Handle):
         self._adopt(h, lib.persona_baskets_free)
         self.n_baskets = n
 
+    @classmethod
+    def _adopted(cls, handle, items):
+        """A basket set made by the library (e.g. an affinity matrix's units)."""
+        self = cls.__new__(cls)
+        self._adopt(handle, lib.persona_baskets_free)
+        self.items = items
+        self.n_baskets = 0
+        n = c_uint64()
+        lib.persona_baskets_counts(byref(n), None, self._live())
+        self.n_baskets = n.value
+        return self
+
     def mine(self, min_support=None, *, min_count=None, max_size=None, target="all",
              max_itemsets=None):
         """The frequent itemsets as an :class:`Itemsets` (persona_itemsets_mine)."""

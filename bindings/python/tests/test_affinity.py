@@ -121,3 +121,18 @@ def test_plain_lists_without_pandas(store, monkeypatch):
     aff = store.affinity()
     got = aff.similar("bread", top=1)
     assert got == [{"item": "a, b", "score": 1.25, "count": 1}]
+
+
+def test_itemsets_of_units(store):
+    """Baskets B1 {milk, bread, butter}, B2 {milk, bread}, B3 {bread, jam}, B4 {milk},
+    B5 {a, b; bread}: in at least 2 baskets only bread (4), milk (3) and both (2)."""
+    aff = store.affinity(by="basket")
+    b = aff.baskets()
+    assert b.n_baskets == 5 and sorted(b.items) == sorted(aff.items)
+    got = {s: c for s, c in aff.baskets().mine(min_count=2).rows()}
+    assert got == {frozenset({"bread"}): 4, frozenset({"milk"}): 3,
+                   frozenset({"bread", "milk"}): 2}
+    pytest.importorskip("pandas")
+    df = aff.itemsets(min_support=0.4)
+    assert sorted(zip(df["count"], df["support"])) == [(2, 0.4), (3, 0.6), (4, 0.8)]
+    assert aff.pair("milk", "bread")["count_ab"] == 2

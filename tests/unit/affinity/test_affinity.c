@@ -884,6 +884,69 @@ static void test_merge(void)
     }
 }
 
+/* The units handed to the itemset miner: item ids are the matrix's indexes, named by its
+ * keys; single items count n_i and pairs n_ab, as the matrix says, under every unit. */
+static void test_itemsets_of_units(void)
+{
+    persona_store *s = hand_store();
+    const int32_t bys[3] = { PERSONA_AFFINITY_BY_BASKET, PERSONA_AFFINITY_BY_SESSION,
+                             PERSONA_AFFINITY_BY_USER };
+    for (int u = 0; u < 3; u++) {
+        persona_affinity_matrix *m = build(s, bys[u]);
+        persona_affinity_info in = PERSONA_AFFINITY_INFO_INIT;
+        CHECK_RC(persona_affinity_info_get(&in, m), PERSONA_OK);
+        persona_baskets *b = (persona_baskets *)1;
+        CHECK_RC(persona_affinity_baskets(&b, m), PERSONA_OK);
+        uint64_t nb = 0, ni = 0;
+        CHECK_RC(persona_baskets_counts(&nb, &ni, b), PERSONA_OK);
+        CHECK(nb == in.units && ni == in.items);
+        for (uint32_t i = 0; i < ni; i++) {
+            const char *name = NULL;
+            CHECK_RC(persona_baskets_item_name(&name, b, i), PERSONA_OK);
+            CHECK_STR(name, aff_key(m, i));
+        }
+        persona_itemsets_options o = PERSONA_ITEMSETS_OPTIONS_INIT;
+        o.min_count = 1;
+        o.max_size = 2;
+        persona_itemsets *sets = NULL;
+        CHECK_RC(persona_itemsets_mine(&sets, b, &o), PERSONA_OK);
+        uint64_t n_sets = 0, singles = 0, pairs = 0;
+        CHECK_RC(persona_itemsets_count(&n_sets, NULL, sets), PERSONA_OK);
+        for (uint64_t k = 0; k < n_sets; k++) {
+            uint32_t items[2];
+            size_t len = 0;
+            uint64_t count = 0;
+            CHECK_RC(persona_itemsets_get(items, 2, &len, &count, sets, k), PERSONA_OK);
+            persona_affinity_pair_info p = PERSONA_AFFINITY_PAIR_INFO_INIT;
+            char a[256];
+            snprintf(a, sizeof a, "%s", aff_key(m, items[0]));
+            CHECK_RC(persona_affinity_pair(&p, m, a, aff_key(m, items[len - 1])), PERSONA_OK);
+            CHECK(count == p.count_ab);
+            singles += len == 1;
+            pairs += len == 2;
+        }
+        CHECK(singles == in.items && pairs == in.pairs);
+        persona_itemsets_free(sets);
+        persona_baskets_free(b);
+        persona_affinity_free(m);
+    }
+    persona_store_free(s);
+    /* an empty matrix: no baskets; NULL arguments */
+    CHECK_RC(persona_store_new(&s, NULL), PERSONA_OK);
+    persona_affinity_matrix *m = build(s, PERSONA_AFFINITY_BY_BASKET);
+    persona_baskets *b = NULL;
+    CHECK_RC(persona_affinity_baskets(&b, m), PERSONA_OK);
+    uint64_t nb = 9, ni = 9;
+    CHECK_RC(persona_baskets_counts(&nb, &ni, b), PERSONA_OK);
+    CHECK(nb == 0 && ni == 0);
+    persona_baskets_free(b);
+    CHECK_RC(persona_affinity_baskets(&b, NULL), PERSONA_EINVAL);
+    CHECK(b == NULL);
+    CHECK_RC(persona_affinity_baskets(NULL, m), PERSONA_EINVAL);
+    persona_affinity_free(m);
+    persona_store_free(s);
+}
+
 int main(void)
 {
     test_measures_by_hand();
@@ -895,5 +958,6 @@ int main(void)
     test_long_rows();
     test_threads();
     test_merge();
+    test_itemsets_of_units();
     return check_report("test_affinity");
 }

@@ -156,6 +156,35 @@ static int op_categories(persona_affinity_matrix **m, char **text, const void *a
     return rc;
 }
 
+/* The units as a basket set, and the pairs mined from them (counts and names as text). */
+static int op_baskets(persona_affinity_matrix **m, char **text, const void *arg)
+{
+    (void)arg;
+    *m = NULL;
+    persona_baskets *b = NULL;
+    persona_itemsets *sets = NULL;
+    persona_itemsets_options o = PERSONA_ITEMSETS_OPTIONS_INIT;
+    o.min_count = 1;
+    o.max_size = 2;
+    int rc = persona_affinity_baskets(&b, built);
+    if (!rc)
+        rc = persona_itemsets_mine(&sets, b, &o);
+    if (!rc) {
+        uint64_t nb = 0, ni = 0, n_sets = 0;
+        persona_baskets_counts(&nb, &ni, b);
+        persona_itemsets_count(&n_sets, NULL, sets);
+        const char *last = "";
+        if (ni)
+            persona_baskets_item_name(&last, b, (uint32_t)(ni - 1));
+        *text = malloc(300);
+        snprintf(*text, 300, "%llu %llu %llu %s", (unsigned long long)nb,
+                 (unsigned long long)ni, (unsigned long long)n_sets, last);
+    }
+    persona_itemsets_free(sets);
+    persona_baskets_free(b);
+    return rc;
+}
+
 static int even_users(void *ctx, const char *user, size_t len)
 {
     (void)ctx;
@@ -229,6 +258,7 @@ int main(int argc, char **argv)
     under_injection(op_recommend, NULL, "recommend from the matrix");
     under_injection(op_recommend, "store", "recommend from the store");
     under_injection(op_categories, NULL, "user categories");
+    under_injection(op_baskets, NULL, "units as baskets");
     under_injection(op_overindex, NULL, "overindex by callback");
     under_injection(op_overindex, "live", "overindex by live segment");
     /* the first similar-items query of a measure sorts, allocating; once done, queries
@@ -291,10 +321,10 @@ int main(int argc, char **argv)
     persona_store_free(part[1]);
     unlink(path);
     fprintf(stderr, "%d runs under injection\n", counted);
-    static const char *const files[] = { "affinity_build.c", "affinity_io.c",
-                                         "affinity_matrix.c", "affinity_merge.c",
-                                         "affinity_overindex.c", "affinity_similar.c",
-                                         "affinity_user.c" };
-    check_oom_sites(argc > 1 ? argv[1] : "lib", "affinity", files, 7, 30, "affinity");
+    static const char *const files[] = { "affinity_baskets.c", "affinity_build.c",
+                                         "affinity_io.c", "affinity_matrix.c",
+                                         "affinity_merge.c", "affinity_overindex.c",
+                                         "affinity_similar.c", "affinity_user.c" };
+    check_oom_sites(argc > 1 ? argv[1] : "lib", "affinity", files, 8, 30, "affinity");
     return check_report("test_affinity_oom");
 }
