@@ -6,7 +6,7 @@
  *          bit 4: max_size 2;  bit 5: ';' as the delimiter;  bit 6: strict.
  * Per input:
  *  1. the reader returns 0, or an exit code (1 or 2) with no basket set;
- *  2. on a basket set: mining (at most 20,000 itemsets) returns OK or EBUFS (the limit);
+ *  2. on a basket set: mining (at most 2,000 itemsets) returns OK or EBUFS (the limit);
  *     on OK every itemset has count >= min_count and <= the baskets, its items are
  *     distinct ids < the items, sorted, at most max_size of them; the streaming call hands
  *     over the same number of sets (target all); the rules of an "all" result have
@@ -74,7 +74,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     o.min_count = 1 + (flags & 3);
     o.target = (flags >> 2 & 3) == 3 ? 0 : flags >> 2 & 3;
     o.max_size = (flags & 16) ? 2 : 0;
-    o.max_itemsets = 20000;
+    o.max_itemsets = 2000; /* small: a fuzz input explores paths, not volume */
     persona_itemsets *s = NULL;
     rc = persona_itemsets_mine(&s, b, &o);
     FUZZ_ASSERT(rc == PERSONA_OK || (rc == PERSONA_EBUFS && s == NULL));
@@ -95,7 +95,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             FUZZ_ASSERT(persona_itemsets_mine_each(b, &o, count_sets, &streamed) == PERSONA_OK);
             FUZZ_ASSERT(streamed == n);
             persona_assoc_rules_options ro = PERSONA_ASSOC_RULES_OPTIONS_INIT;
-            ro.max_rules = 20000;
+            ro.max_rules = 2000;
             persona_assoc_rules *r = NULL;
             rc = persona_assoc_rules_build(&r, s, &ro);
             FUZZ_ASSERT(rc == PERSONA_OK || (rc == PERSONA_EBUFS && r == NULL));
