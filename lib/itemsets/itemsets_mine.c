@@ -65,7 +65,7 @@ static int level_reserve(level *l, size_t m, size_t n_tx, size_t n_items)
             return -1;
         l->cap_tx = c;
     }
-    if (n_items > l->cap_items) {
+    if (n_items + 1 > l->cap_items) { /* never NULL: the callers offset items[] */
         size_t c = n_items + n_items / 2 + 8;
         if (grow((void **)&l->items, c, sizeof *l->items) ||
             grow((void **)&l->occ, c, sizeof *l->occ) || grow((void **)&l->occ_tx, c, sizeof *l->occ_tx))

@@ -45,7 +45,8 @@ typedef struct miner {
     uint64_t *words; /* the masks of the class stack, n_words words each */
     size_t words_cap, n_words;
     int unit;        /* every basket weighs 1: counts are popcounts */
-    uint64_t (*wsum)[256]; /* weight of each byte value, per mask byte (64 × 256) */
+    uint64_t (*wsum)[256]; /* weight of each byte value, per mask byte in use */
+    size_t wsum_cap;
 } miner;
 
 

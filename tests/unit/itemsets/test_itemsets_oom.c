@@ -176,6 +176,29 @@ static int count_cb(void *ctx, const uint32_t *it, size_t n, uint64_t c)
     return 0;
 }
 
+/* Add one pair with the n-th allocation failing, n = 1, 2, ... until the add allocates
+ * nothing more: a failed add returns ENOMEM and leaves the counts as they were. */
+static void add_under_injection(persona_baskets *p, const char *key, const char *item)
+{
+    for (uint64_t n = 1;; n++) {
+        uint64_t nb0 = 0, ni0 = 0, nb1 = 0, ni1 = 0;
+        persona_baskets_counts(&nb0, &ni0, p);
+        failalloc_arm(n, FAILALLOC_ONCE);
+        int rc = persona_baskets_add(p, key, strlen(key), item, strlen(item));
+        int inj = failalloc_disarm();
+        counted++;
+        persona_baskets_counts(&nb1, &ni1, p);
+        if (rc) {
+            CHECK_RC(rc, PERSONA_ENOMEM);
+            CHECK(nb0 == nb1 && ni0 == ni1);
+        }
+        if (!inj) {
+            CHECK_RC(rc, PERSONA_OK);
+            break;
+        }
+    }
+}
+
 int main(int argc, char **argv)
 {
     failalloc_install();
@@ -184,35 +207,24 @@ int main(int argc, char **argv)
     under_injection("from_csr", sc_from_csr, NULL);
     under_injection("new", sc_new, NULL);
     /* Pairs, some of earlier baskets: a failed add leaves the set as it was (same counts),
-     * and mining then merges the late pairs in. */
+     * and mining then merges the late pairs in. Eighty more items in one basket make the
+     * item cache grow (a failed growth keeps the old cache: the add still succeeds). */
     {
         uint64_t live0 = failalloc_live();
         persona_baskets *p = NULL;
         CHECK_RC(persona_baskets_new(&p), PERSONA_OK);
+        char key[24], item[16];
         for (size_t t = 0; t < 60; t++)
             for (uint64_t k = off[t]; k < off[t + 1]; k++) {
-                char key[24], item[16];
                 size_t bt = (k % 7 == 0 && t > 2) ? t - 2 : t;
                 snprintf(key, sizeof key, "%zu", bt);
                 snprintf(item, sizeof item, "i%u", items[k]);
-                for (uint64_t n = 1;; n++) {
-                    uint64_t nb0 = 0, ni0 = 0, nb1 = 0, ni1 = 0;
-                    persona_baskets_counts(&nb0, &ni0, p);
-                    failalloc_arm(n, FAILALLOC_ONCE);
-                    int rc = persona_baskets_add(p, key, strlen(key), item, strlen(item));
-                    int inj = failalloc_disarm();
-                    counted++;
-                    persona_baskets_counts(&nb1, &ni1, p);
-                    if (rc) {
-                        CHECK_RC(rc, PERSONA_ENOMEM);
-                        CHECK(nb0 == nb1 && ni0 == ni1);
-                    }
-                    if (!inj) {
-                        CHECK_RC(rc, PERSONA_OK);
-                        break;
-                    }
-                }
+                add_under_injection(p, key, item);
             }
+        for (int x = 0; x < 80; x++) {
+            snprintf(item, sizeof item, "x%d", x);
+            add_under_injection(p, "extra", item);
+        }
         mine_ctx m = { p, PERSONA_ITEMSETS_OPTIONS_INIT, NULL, PERSONA_ASSOC_RULES_OPTIONS_INIT };
         m.o.min_count = 3;
         under_injection("mine late pairs", sc_mine, &m);
