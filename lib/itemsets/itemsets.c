@@ -50,6 +50,7 @@ static int read_options(persona__mine_params *p, int32_t *target, const persona_
         p->min_count = c < 1 ? 1 : (uint64_t)c;
     }
     p->max_size = o.max_size;
+    p->threads = o.threads;
     p->max_itemsets = o.max_itemsets ? o.max_itemsets : PERSONA_ITEMSETS_DEFAULT_LIMIT;
     *target = o.target;
     return PERSONA_OK;

@@ -24,7 +24,16 @@ typedef struct persona__mine_params {
     uint64_t min_count;    /* >= 1: an itemset is frequent when in at least this many baskets */
     uint32_t max_size;     /* 0 = no limit */
     uint64_t max_itemsets; /* > 0: more frequent itemsets than this -> PERSONA_EBUFS */
+    uint32_t threads;      /* 0 = the online CPUs (persona__threads); the result is the same */
 } persona__mine_params;
+
+/* Least item occurrences of a basket set mined on more than one thread (smaller ones are
+ * done before threads would start). A variable so that tests can send small sets through
+ * the threaded path; the library never writes it. */
+extern size_t persona__itemsets_parallel_min;
+/* Words (4 bytes) of mined but not yet handed-over itemsets beyond which the helper threads
+ * wait for the calling thread (itemsets_parallel.c); a variable for the same reason. */
+extern size_t persona__itemsets_parallel_pending;
 
 /* Receives each frequent itemset once: items (global ids, not sorted) and its basket count.
  * Emission is depth-first: a set of k >= 2 items is the most recently emitted set of k - 1
@@ -35,7 +44,8 @@ typedef int (*persona__itemset_emit)(void *ctx, const uint32_t *items, size_t n,
 /* Mine every frequent itemset of db (occurrence deliver over projected, merged basket sets:
  * docs/itemsets.md). PERSONA_OK; PERSONA_EINVAL (a basket set beyond the limits above or an
  * id >= n_items); PERSONA_ENOMEM; PERSONA_EBUFS (more than max_itemsets, message says so);
- * PERSONA_ECALLBACK. Nothing is kept after the call; single-threaded. */
+ * PERSONA_ECALLBACK. Nothing is kept after the call; emit is called on the calling thread
+ * in the same order for any number of threads. */
 int persona__itemsets_mine_csr(const persona__basket_csr *db, const persona__mine_params *p,
                                persona__itemset_emit emit, void *ctx);
 

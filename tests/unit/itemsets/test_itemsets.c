@@ -2,13 +2,15 @@
  * subsets of up to 10 items on seeded random basket sets (sizes chosen so that both the
  * horizontal and the bit-mask half of the miner run, with and without merged baskets and
  * perfect extensions) for all, closed and maximal sets, max_size and the streaming call;
- * rules against a direct computation; degenerate inputs and errors. */
+ * rules against a direct computation; degenerate inputs and errors; the threaded top level
+ * against the calling thread alone (the same sets in the same order, the same stops). */
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "check.h"
+#include "itemsets/itemsets_internal.h"
 
 #define MAXI 10
 
@@ -529,8 +531,135 @@ static void errors(void)
     persona_assoc_rules_free(NULL);
 }
 
-int main(void)
+/* ---- threads: the same callbacks in the same order as one thread ---- */
+
+typedef struct trace {
+    uint32_t *w; /* per set: n, count, items */
+    size_t n, cap;
+    uint64_t calls, stop_at;
+} trace;
+
+static int record(void *ctx, const uint32_t *items, size_t n, uint64_t count)
 {
+    trace *t = ctx;
+    if (t->n + n + 2 > t->cap) {
+        t->cap = (t->n + n + 2) * 2;
+        t->w = realloc(t->w, t->cap * sizeof *t->w);
+        if (!t->w)
+            abort();
+    }
+    t->w[t->n++] = (uint32_t)n;
+    t->w[t->n++] = (uint32_t)count;
+    memcpy(t->w + t->n, items, n * sizeof *items);
+    t->n += n;
+    return ++t->calls == t->stop_at;
+}
+
+/* A code and the callbacks of mine_each with `threads`. */
+static int traced(trace *t, const persona_baskets *b, persona_itemsets_options o, uint32_t threads,
+                  uint64_t stop_at)
+{
+    free(t->w);
+    memset(t, 0, sizeof *t);
+    t->stop_at = stop_at;
+    o.threads = threads;
+    return persona_itemsets_mine_each(b, &o, record, t);
+}
+
+static void threads_case(uint64_t seed, size_t n, uint32_t n_items, uint64_t min_count,
+                         uint32_t max_size)
+{
+    rng_state = seed;
+    uint64_t *off = malloc((n + 1) * sizeof *off);
+    uint32_t *items = malloc(n * 12 * sizeof *items);
+    size_t k = 0;
+    off[0] = 0;
+    for (size_t t = 0; t < n; t++) {
+        size_t len = 1 + rnd(12);
+        uint32_t base = rnd(n_items);
+        for (size_t j = 0; j < len; j++) /* skewed: low ids common, clustered near base */
+            items[k++] = rnd(3) ? (base + rnd(6)) % n_items : rnd(1 + rnd(n_items));
+        off[t + 1] = k;
+    }
+    persona_baskets *b = NULL;
+    CHECK_RC(persona_baskets_from_csr(&b, off, n, items, NULL, n_items), PERSONA_OK);
+    free(off);
+    free(items);
+    persona_itemsets_options o = PERSONA_ITEMSETS_OPTIONS_INIT;
+    o.min_count = min_count;
+    o.max_size = max_size;
+    trace one = { 0 }, many = { 0 };
+    CHECK_RC(traced(&one, b, o, 1, 0), PERSONA_OK);
+    CHECK(one.calls > 50);
+    for (uint32_t th = 2; th <= 8; th *= 2) {
+        CHECK_RC(traced(&many, b, o, th, 0), PERSONA_OK);
+        CHECK(many.calls == one.calls && many.n == one.n &&
+              memcmp(many.w, one.w, one.n * sizeof *one.w) == 0);
+        /* A callback stopping at the k-th set, and max_itemsets of k - 1: the same sets
+         * before the same stop. */
+        const uint64_t stops[] = { 2, 6, one.calls / 3 + 1, one.calls };
+        for (int q = 0; q < 4; q++) {
+            uint64_t at = stops[q];
+            CHECK_RC(traced(&many, b, o, th, at), PERSONA_ECALLBACK);
+            CHECK(many.calls == at && memcmp(many.w, one.w, many.n * sizeof *one.w) == 0);
+            persona_itemsets_options lim = o;
+            lim.max_itemsets = at - 1;
+            CHECK_RC(traced(&many, b, lim, th, 0), PERSONA_EBUFS);
+            CHECK(many.calls == at - 1 && memcmp(many.w, one.w, many.n * sizeof *one.w) == 0);
+            CHECK(strstr(persona_errmsg(), "max_itemsets") != NULL);
+        }
+        /* Kept results: the same sets in the same order, closed ones too. */
+        for (int target = 0; target <= 2; target += 1) {
+            persona_itemsets *s1 = NULL, *s2 = NULL;
+            persona_itemsets_options ot = o;
+            ot.target = target;
+            ot.threads = 1;
+            CHECK_RC(persona_itemsets_mine(&s1, b, &ot), PERSONA_OK);
+            ot.threads = th;
+            CHECK_RC(persona_itemsets_mine(&s2, b, &ot), PERSONA_OK);
+            uint64_t n1 = 0, n2 = 0;
+            persona_itemsets_count(&n1, NULL, s1);
+            persona_itemsets_count(&n2, NULL, s2);
+            CHECK(n1 == n2 && n1 > 0);
+            int same = 1;
+            for (uint64_t i = 0; i < n1 && n1 == n2; i++) {
+                uint32_t a[64], c[64];
+                size_t la = 0, lc = 0;
+                uint64_t ca = 0, cc = 0;
+                persona_itemsets_get(a, 64, &la, &ca, s1, i);
+                persona_itemsets_get(c, 64, &lc, &cc, s2, i);
+                same &= la == lc && ca == cc && memcmp(a, c, la * sizeof *a) == 0;
+            }
+            CHECK(same);
+            persona_itemsets_free(s1);
+            persona_itemsets_free(s2);
+        }
+    }
+    free(one.w);
+    free(many.w);
+    persona_baskets_free(b);
+}
+
+static void threads_same_as_one(void)
+{
+    size_t min0 = persona__itemsets_parallel_min, pend0 = persona__itemsets_parallel_pending;
+    persona__itemsets_parallel_min = 0; /* small sets through the threaded path */
+    threads_case(7, 3000, 60, 15, 0);
+    threads_case(8, 800, 25, 4, 3);
+    threads_case(9, 200, 12, 2, 0);
+    /* Helper threads waiting for the calling thread at every subtree. */
+    persona__itemsets_parallel_pending = 1;
+    threads_case(10, 3000, 60, 15, 0);
+    persona__itemsets_parallel_pending = pend0;
+    persona__itemsets_parallel_min = min0;
+}
+
+/* usage: test_itemsets [threads]  (threads: only the threaded checks, for the TSan stage) */
+int main(int argc, char **argv)
+{
+    threads_same_as_one();
+    if (argc > 1 && strcmp(argv[1], "threads") == 0)
+        return check_report("test_itemsets threads");
     hand_worked();
     errors();
     uint64_t seed = 20261125;

@@ -1,6 +1,6 @@
 /* Allocation failures in itemsets and rules (TESTING.md §5): building basket sets (pairs,
  * late pairs of earlier baskets, CSR), mining all / closed / maximal sets (horizontal and
- * bit-mask halves), streaming, and rules with and without top-N, with the N-th allocation
+ * bit-mask halves, the threaded top level), streaming, and rules with and without top-N, with the N-th allocation
  * failing once and from N on until the call succeeds. A failed call returns PERSONA_ENOMEM,
  * NULLs its out-pointer, leaves the basket set as it was and leaks nothing; the call that
  * finally succeeds gives the reference result. Every allocation call site of lib/itemsets/
@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "itemsets/itemsets_internal.h"
 #include "failalloc.h"
 #include "file_check.h"
 #include "oom_sites.h"
@@ -239,6 +240,16 @@ int main(int argc, char **argv)
         under_injection("mine", sc_mine, &m);
         under_injection("mine_each", sc_mine_each, &m);
     }
+    /* The threaded top level (small sets allowed through it): a failure on a helper thread
+     * is raised on the calling thread. */
+    persona__itemsets_parallel_min = 0;
+    m.o.threads = 2;
+    for (int target = 0; target <= 1; target++) {
+        m.o.target = target;
+        under_injection("mine threaded", sc_mine, &m);
+        under_injection("mine_each threaded", sc_mine_each, &m);
+    }
+    m.o.threads = 1;
     m.o.target = 0;
     persona_itemsets *s = NULL;
     CHECK_RC(persona_itemsets_mine(&s, b, &m.o), PERSONA_OK);
@@ -256,7 +267,8 @@ int main(int argc, char **argv)
     CHECK(failalloc_live() == 0);
     fprintf(stderr, "%d runs under injection\n", counted);
     static const char *const files[] = { "assoc_rules.c", "baskets.c", "itemset_index.c",
-                                         "itemsets.c", "itemsets_bits.c", "itemsets_mine.c" };
-    check_oom_sites(argc > 1 ? argv[1] : "lib", "itemsets", files, 6, 25, "itemsets");
+                                         "itemsets.c", "itemsets_bits.c", "itemsets_mine.c",
+                                         "itemsets_parallel.c" };
+    check_oom_sites(argc > 1 ? argv[1] : "lib", "itemsets", files, 7, 25, "itemsets");
     return check_report("test_itemsets_oom");
 }
