@@ -34,6 +34,9 @@ extern size_t persona__itemsets_parallel_min;
 /* Words (4 bytes) of mined but not yet handed-over itemsets beyond which the helper threads
  * wait for the calling thread (itemsets_parallel.c); a variable for the same reason. */
 extern size_t persona__itemsets_parallel_pending;
+/* Words a subtree mined on another thread may buffer before it is dropped and mined again by
+ * the calling thread when its turn comes (itemsets_parallel.c). */
+extern size_t persona__itemsets_parallel_subtree;
 
 /* Receives each frequent itemset once: items (global ids, not sorted) and its basket count.
  * Emission is depth-first: a set of k >= 2 items is the most recently emitted set of k - 1

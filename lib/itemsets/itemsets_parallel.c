@@ -1,16 +1,18 @@
 /* The miner's top level on several threads. The subtrees of the top-level items are
  * independent once level 0 is built and its occurrences delivered: each thread mines whole
  * subtrees with its own levels (and its own level-0 counters, the only part of level 0 a
- * subtree writes), taking the next item in order. A subtree's itemsets go to its own
- * buffer; the calling thread hands the buffers to the emit callback strictly in item
- * order, so the callback sees exactly the sequential sequence (same sets, same order, the
- * same itemset at which max_itemsets or a callback stops it).
- *
- * The calling thread also mines: it takes the next subtree whenever the oldest unhanded one
- * is not finished, so it never waits for a subtree nobody has started (and works alone
- * when no thread could be started). Other threads stop taking subtrees while the finished
- * but unhanded buffers hold more than persona__itemsets_parallel_pending words, which
- * bounds the extra memory. */
+ * subtree writes), taking the next item in order. The callback sees exactly the sequential
+ * sequence (same sets, same order, the same set at which max_itemsets or the callback
+ * stops), always on the calling thread:
+ *  - the calling thread mines the oldest subtree not yet handed over itself, emitting
+ *    straight to the callback, whenever nobody else has it;
+ *  - any other subtree goes to its own buffer, handed to the callback in item order once
+ *    all earlier ones are; the calling thread takes such subtrees too while the oldest one
+ *    runs elsewhere, so it never waits for a subtree nobody has started.
+ * Memory stays bounded: a buffer past persona__itemsets_parallel_subtree words is dropped
+ * and its subtree left to the calling thread to mine again (straight to the callback) when
+ * its turn comes; helper threads stop taking subtrees while finished, not yet handed-over
+ * buffers hold more than persona__itemsets_parallel_pending words. */
 #include <pthread.h>
 #include <string.h>
 
@@ -21,16 +23,18 @@
 #include "itemsets/mine_internal.h"
 
 size_t persona__itemsets_parallel_min = (size_t)1 << 16;
-size_t persona__itemsets_parallel_pending = (size_t)16 << 20; /* words: 64 MB */
+size_t persona__itemsets_parallel_pending = (size_t)1 << 20; /* words: 4 MB */
+size_t persona__itemsets_parallel_subtree = (size_t)1 << 20;
 
-enum { TODO, RUNNING, DONE };
+/* DONE: buffered, to hand over; DROPPED: its buffer grew too big, to mine again. */
+enum { TODO, RUNNING, DONE, DROPPED };
 
 /* One top-level item's subtree: its itemsets as records (size k, count low and high
  * words, then the k items). */
 typedef struct subtree {
     uint32_t *rec;
     size_t n, cap;
-    int rc, nomem, state;
+    int rc, nomem, dropped, state;
 } subtree;
 
 typedef struct par {
@@ -47,6 +51,10 @@ typedef struct par {
 static int buffer_emit(void *ctx, const uint32_t *items, size_t n, uint64_t count)
 {
     subtree *t = ctx;
+    if (t->n + 3 + n > persona__itemsets_parallel_subtree) {
+        t->dropped = 1;
+        return 1;
+    }
     if (persona__grow((void **)&t->rec, &t->cap, t->n + 3 + n, sizeof *t->rec, 1024)) {
         t->nomem = 1;
         return 1;
@@ -100,18 +108,41 @@ static void work_free(miner *w)
     persona__free(w->wsum);
 }
 
-/* Mine subtree e on thread i. */
-static void run_subtree(par *P, int i, size_t e)
+/* Mine subtree e on thread i into its buffer. */
+static void run_buffered(par *P, int i, size_t e)
 {
     miner *w = &P->work[i];
     subtree *t = &P->sub[e];
+    w->emit = buffer_emit;
     w->ctx = t;
     w->emitted = 0; /* a subtree alone past max_itemsets means the whole is too */
+    w->max_itemsets = P->top->max_itemsets;
     w->n_pe = 0;
     int rc = persona__mine_item(w, 0, (uint32_t)e);
     if (rc == PERSONA_ECALLBACK && t->nomem)
         rc = PERSONA_ENOMEM;
+    if (rc == PERSONA_ECALLBACK && t->dropped) {
+        persona__free(t->rec);
+        t->rec = NULL;
+        t->n = t->cap = 0;
+        rc = PERSONA_OK;
+    }
     t->rc = rc;
+}
+
+/* Mine the oldest subtree e on the calling thread straight to the callback, as the
+ * sequential miner would (its count and limit go on from the handed-over sets). */
+static int run_direct(par *P, size_t e)
+{
+    miner *w = &P->work[0], *top = P->top;
+    w->emit = top->emit;
+    w->ctx = top->ctx;
+    w->emitted = top->emitted;
+    w->max_itemsets = top->max_itemsets;
+    w->n_pe = 0;
+    int rc = persona__mine_item(w, 0, (uint32_t)e);
+    top->emitted = w->emitted;
+    return rc;
 }
 
 /* Hand a finished subtree's itemsets to the callback (calling thread), then its error, if
@@ -160,33 +191,71 @@ static void hand_over_ready(par *P)
     }
 }
 
+/* Called with the lock held: mine subtree e into its buffer on thread i. */
+static void take_buffered(par *P, int i, size_t e)
+{
+    subtree *t = &P->sub[e];
+    t->state = RUNNING;
+    pthread_mutex_unlock(&P->mu);
+    run_buffered(P, i, e);
+    pthread_mutex_lock(&P->mu);
+    t->state = t->dropped ? DROPPED : DONE;
+    P->pending += t->n;
+    if (t->rc)
+        P->next = P->m; /* the result is an error: start nothing more */
+    pthread_cond_broadcast(&P->cv);
+}
+
+/* The calling thread: hand over, mine the oldest subtree straight to the callback when
+ * nobody has it, otherwise a later one into its buffer, otherwise wait. */
+static void part_calling(par *P)
+{
+    for (;;) {
+        hand_over_ready(P);
+        if (P->stop || P->handed == P->m)
+            return;
+        size_t e = P->handed;
+        subtree *t = &P->sub[e];
+        if (t->state == DROPPED || t->state == TODO) {
+            if (t->state == TODO)
+                P->next++; /* tasks are taken in order: the oldest untaken is the next */
+            t->state = RUNNING;
+            pthread_mutex_unlock(&P->mu);
+            int rc = run_direct(P, e);
+            pthread_mutex_lock(&P->mu);
+            P->handed++;
+            if (rc) {
+                P->stop = 1;
+                P->rc = rc;
+            }
+            pthread_cond_broadcast(&P->cv);
+        } else if (P->next < P->m) {
+            take_buffered(P, 0, P->next++);
+        } else {
+            pthread_cond_wait(&P->cv, &P->mu); /* the oldest runs on another thread */
+        }
+    }
+}
+
+/* Another thread: the next subtree into its buffer, while there is room. */
+static void part_helper(par *P, int i)
+{
+    while (!P->stop && P->next < P->m) {
+        if (P->pending > persona__itemsets_parallel_pending)
+            pthread_cond_wait(&P->cv, &P->mu);
+        else
+            take_buffered(P, i, P->next++);
+    }
+}
+
 static void part(void *ctx, int i)
 {
     par *P = ctx;
     pthread_mutex_lock(&P->mu);
-    for (;;) {
-        if (i == 0) {
-            hand_over_ready(P);
-            if (P->stop || P->handed == P->m)
-                break;
-        }
-        if (P->stop || P->next == P->m || (i != 0 && P->pending > persona__itemsets_parallel_pending)) {
-            if (i != 0 && (P->stop || P->next == P->m))
-                break;
-            pthread_cond_wait(&P->cv, &P->mu); /* thread 0: the oldest runs elsewhere */
-            continue;
-        }
-        size_t e = P->next++;
-        P->sub[e].state = RUNNING;
-        pthread_mutex_unlock(&P->mu);
-        run_subtree(P, i, e);
-        pthread_mutex_lock(&P->mu);
-        P->sub[e].state = DONE;
-        P->pending += P->sub[e].n;
-        if (P->sub[e].rc)
-            P->next = P->m; /* the result is an error: start nothing more */
-        pthread_cond_broadcast(&P->cv);
-    }
+    if (i == 0)
+        part_calling(P);
+    else
+        part_helper(P, i);
     pthread_mutex_unlock(&P->mu);
 }
 

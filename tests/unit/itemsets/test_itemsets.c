@@ -651,6 +651,13 @@ static void threads_same_as_one(void)
     persona__itemsets_parallel_pending = 1;
     threads_case(10, 3000, 60, 15, 0);
     persona__itemsets_parallel_pending = pend0;
+    /* Buffers dropped past a few sets: those subtrees are mined again by the calling
+     * thread, straight to the callback. */
+    size_t sub0 = persona__itemsets_parallel_subtree;
+    persona__itemsets_parallel_subtree = 40;
+    threads_case(11, 3000, 60, 15, 0);
+    threads_case(12, 800, 25, 4, 3);
+    persona__itemsets_parallel_subtree = sub0;
     persona__itemsets_parallel_min = min0;
 }
 

@@ -249,6 +249,10 @@ int main(int argc, char **argv)
         under_injection("mine threaded", sc_mine, &m);
         under_injection("mine_each threaded", sc_mine_each, &m);
     }
+    size_t sub0 = persona__itemsets_parallel_subtree;
+    persona__itemsets_parallel_subtree = 30; /* dropped buffers, mined again */
+    under_injection("mine threaded, dropping", sc_mine, &m);
+    persona__itemsets_parallel_subtree = sub0;
     m.o.threads = 1;
     m.o.target = 0;
     persona_itemsets *s = NULL;
