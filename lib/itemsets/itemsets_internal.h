@@ -25,18 +25,20 @@ typedef struct persona__mine_params {
     uint32_t max_size;     /* 0 = no limit */
     uint64_t max_itemsets; /* > 0: more frequent itemsets than this -> PERSONA_EBUFS */
     uint32_t threads;      /* 0 = the online CPUs (persona__threads); the result is the same */
+    /* The threaded top level (itemsets_parallel.c). Any values give the same result; the
+     * public calls use the PERSONA__ITEMSETS_* defaults, tests small ones to send small
+     * sets through every path. */
+    size_t parallel_min;   /* least item occurrences mined on more than one thread */
+    size_t pending_words;  /* finished, unhanded buffers (4-byte words) past which helper
+                              threads wait for the calling thread */
+    size_t subtree_words;  /* words a subtree mined on another thread may buffer before it
+                              is dropped and mined again by the calling thread in its turn */
 } persona__mine_params;
 
-/* Least item occurrences of a basket set mined on more than one thread (smaller ones are
- * done before threads would start). A variable so that tests can send small sets through
- * the threaded path; the library never writes it. */
-extern size_t persona__itemsets_parallel_min;
-/* Words (4 bytes) of mined but not yet handed-over itemsets beyond which the helper threads
- * wait for the calling thread (itemsets_parallel.c); a variable for the same reason. */
-extern size_t persona__itemsets_parallel_pending;
-/* Words a subtree mined on another thread may buffer before it is dropped and mined again by
- * the calling thread when its turn comes (itemsets_parallel.c). */
-extern size_t persona__itemsets_parallel_subtree;
+/* Smaller basket sets are done before threads would have started. */
+#define PERSONA__ITEMSETS_PARALLEL_MIN ((size_t)1 << 16)
+#define PERSONA__ITEMSETS_PENDING_WORDS ((size_t)1 << 20)  /* 4 MB */
+#define PERSONA__ITEMSETS_SUBTREE_WORDS ((size_t)1 << 20)  /* 4 MB */
 
 /* Receives each frequent itemset once: items (global ids, not sorted) and its basket count.
  * Emission is depth-first: a set of k >= 2 items is the most recently emitted set of k - 1

@@ -440,8 +440,8 @@ int persona__itemsets_mine_csr(const persona__basket_csr *db, const persona__min
         int threads = persona__threads((int)p->threads);
         if (!mn.pe)
             rc = persona__fail_nomem();
-        else if (threads > 1 && mn.lv[0].m > 1 && mn.lv[0].n_items >= persona__itemsets_parallel_min)
-            rc = persona__mine_top_parallel(&mn, threads);
+        else if (threads > 1 && mn.lv[0].m > 1 && mn.lv[0].n_items >= p->parallel_min)
+            rc = persona__mine_top_parallel(&mn, threads, p);
         else
             rc = persona__mine_level(&mn, 0);
     }

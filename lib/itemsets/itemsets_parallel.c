@@ -9,10 +9,10 @@
  *  - any other subtree goes to its own buffer, handed to the callback in item order once
  *    all earlier ones are; the calling thread takes such subtrees too while the oldest one
  *    runs elsewhere, so it never waits for a subtree nobody has started.
- * Memory stays bounded: a buffer past persona__itemsets_parallel_subtree words is dropped
- * and its subtree left to the calling thread to mine again (straight to the callback) when
- * its turn comes; helper threads stop taking subtrees while finished, not yet handed-over
- * buffers hold more than persona__itemsets_parallel_pending words. */
+ * Memory stays bounded: a buffer past subtree_words (persona__mine_params) is dropped and
+ * its subtree left to the calling thread to mine again (straight to the callback) when its
+ * turn comes; helper threads stop taking subtrees while finished, not yet handed-over
+ * buffers hold more than pending_words. */
 #include <pthread.h>
 #include <string.h>
 
@@ -22,10 +22,6 @@
 #include "itemsets/itemsets_internal.h"
 #include "itemsets/mine_internal.h"
 
-size_t persona__itemsets_parallel_min = (size_t)1 << 16;
-size_t persona__itemsets_parallel_pending = (size_t)1 << 20; /* words: 4 MB */
-size_t persona__itemsets_parallel_subtree = (size_t)1 << 20;
-
 /* DONE: buffered, to hand over; DROPPED: its buffer grew too big, to mine again. */
 enum { TODO, RUNNING, DONE, DROPPED };
 
@@ -33,7 +29,7 @@ enum { TODO, RUNNING, DONE, DROPPED };
  * words, then the k items). */
 typedef struct subtree {
     uint32_t *rec;
-    size_t n, cap;
+    size_t n, cap, limit;
     int rc, nomem, dropped, state;
 } subtree;
 
@@ -43,6 +39,7 @@ typedef struct par {
     subtree *sub;            /* one per top-level item */
     size_t m, next, handed;  /* items; the next to take; the next to hand over */
     size_t pending;          /* words of finished, unhanded buffers */
+    size_t pending_max, subtree_max;
     int stop, rc;
     pthread_mutex_t mu;
     pthread_cond_t cv;
@@ -51,7 +48,7 @@ typedef struct par {
 static int buffer_emit(void *ctx, const uint32_t *items, size_t n, uint64_t count)
 {
     subtree *t = ctx;
-    if (t->n + 3 + n > persona__itemsets_parallel_subtree) {
+    if (t->n + 3 + n > t->limit) {
         t->dropped = 1;
         return 1;
     }
@@ -113,6 +110,7 @@ static void run_buffered(par *P, int i, size_t e)
 {
     miner *w = &P->work[i];
     subtree *t = &P->sub[e];
+    t->limit = P->subtree_max;
     w->emit = buffer_emit;
     w->ctx = t;
     w->emitted = 0; /* a subtree alone past max_itemsets means the whole is too */
@@ -241,7 +239,7 @@ static void part_calling(par *P)
 static void part_helper(par *P, int i)
 {
     while (!P->stop && P->next < P->m) {
-        if (P->pending > persona__itemsets_parallel_pending)
+        if (P->pending > P->pending_max)
             pthread_cond_wait(&P->cv, &P->mu);
         else
             take_buffered(P, i, P->next++);
@@ -259,10 +257,12 @@ static void part(void *ctx, int i)
     pthread_mutex_unlock(&P->mu);
 }
 
-int persona__mine_top_parallel(miner *mn, int threads)
+int persona__mine_top_parallel(miner *mn, int threads, const persona__mine_params *p)
 {
     par P;
     memset(&P, 0, sizeof P);
+    P.pending_max = p->pending_words;
+    P.subtree_max = p->subtree_words;
     if (threads > PERSONA__MAX_THREADS)
         threads = PERSONA__MAX_THREADS;
     P.top = mn;

@@ -80,8 +80,8 @@ int persona__mine_level(miner *mn, size_t d);
 int persona__mine_item(miner *mn, size_t d, uint32_t e);
 /* Level 0 (built and delivered) mined on `threads` threads, one top-level item at a time,
  * the itemsets handed to mn->emit on the calling thread in the sequential order
- * (itemsets_parallel.c). */
-int persona__mine_top_parallel(miner *mn, int threads);
+ * (itemsets_parallel.c); p's buffer limits. */
+int persona__mine_top_parallel(miner *mn, int threads, const persona__mine_params *p);
 /* Emit prefix[0..k) with count, then with every combination of pe[start..n_pe). */
 int persona__mine_emit_with(miner *mn, size_t k, uint64_t count, size_t start);
 /* Mine level l (d base items in the prefix; at most 64 baskets) with bit masks. */

@@ -157,6 +157,14 @@ static int sc_mine_each(void *ctx, uint64_t *d)
     return persona_itemsets_mine_each(m->b, &m->o, count_cb, d);
 }
 
+/* The miner's entry point on the CSR with the parameters at ctx (threaded). */
+static int sc_csr_threads(void *ctx, uint64_t *d)
+{
+    persona__basket_csr db = { off, items, NB, NI };
+    *d = 0;
+    return persona__itemsets_mine_csr(&db, ctx, count_cb, d);
+}
+
 static int sc_rules(void *ctx, uint64_t *d)
 {
     mine_ctx *m = ctx;
@@ -240,20 +248,14 @@ int main(int argc, char **argv)
         under_injection("mine", sc_mine, &m);
         under_injection("mine_each", sc_mine_each, &m);
     }
-    /* The threaded top level (small sets allowed through it): a failure on a helper thread
-     * is raised on the calling thread. */
-    persona__itemsets_parallel_min = 0;
-    m.o.threads = 2;
-    for (int target = 0; target <= 1; target++) {
-        m.o.target = target;
-        under_injection("mine threaded", sc_mine, &m);
-        under_injection("mine_each threaded", sc_mine_each, &m);
+    /* The threaded top level (the internal entry point, small limits: every path of it):
+     * a failure on a helper thread is raised on the calling thread. */
+    const size_t big = PERSONA__ITEMSETS_PENDING_WORDS;
+    const size_t limits[][2] = { { big, big }, { 1, big }, { big, 30 } };
+    for (int l = 0; l < 3; l++) {
+        persona__mine_params p = { 8, 0, UINT64_MAX - 1, 2, 0, limits[l][0], limits[l][1] };
+        under_injection("mine threaded", sc_csr_threads, &p);
     }
-    size_t sub0 = persona__itemsets_parallel_subtree;
-    persona__itemsets_parallel_subtree = 30; /* dropped buffers, mined again */
-    under_injection("mine threaded, dropping", sc_mine, &m);
-    persona__itemsets_parallel_subtree = sub0;
-    m.o.threads = 1;
     m.o.target = 0;
     persona_itemsets *s = NULL;
     CHECK_RC(persona_itemsets_mine(&s, b, &m.o), PERSONA_OK);
