@@ -17,9 +17,10 @@
  *     at most max_itemsets, else EBUFS with no result;
  *  2. on OK: the itemsets are exactly the frequent / closed / maximal ones of brute force,
  *     each once, with its count; the streaming call hands over the same sets in the same
- *     order (target all);
+ *     order (target all), and so does the miner on two threads with small buffer limits;
  *  3. rules (target all, max_rules 2,000: EBUFS exactly when brute force has more):
- *     exactly the pairs A → C of brute force passing the confidence filter and the constraints, each with its count and measures (to 1e-12), sorted by
+ *     exactly the pairs A → C of brute force passing the confidence filter and the
+ *     constraints, each with its count and measures (to 1e-12), sorted by
  *     the measure, greatest first.
  * Everything allocated is freed (LeakSanitizer in the fuzz build). */
 #include <math.h>
@@ -28,6 +29,7 @@
 #include <string.h>
 
 #include "fuzz_common.h"
+#include "itemsets/itemsets_internal.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -228,8 +230,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 sup[m] += sup[m | 1u << b];
     persona_baskets *set = NULL;
     FUZZ_OK(persona_baskets_from_csr(&set, off, nb, items, NULL, N_ITEMS));
-    free(off);
-    free(items);
+    persona__basket_csr db = { off, items, nb, N_ITEMS };
 
     persona_itemsets_options o = PERSONA_ITEMSETS_OPTIONS_INIT;
     o.min_count = 1 + (flags & 3);
@@ -249,6 +250,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         FUZZ_ASSERT(rc == PERSONA_EBUFS && s == NULL, "%llu frequent sets, limit %llu: code %d",
                     (unsigned long long)n_frequent, (unsigned long long)limit, rc);
         persona_baskets_free(set);
+        free(off);
+        free(items);
         return 0;
     }
     FUZZ_ASSERT(rc == PERSONA_OK, "mining: code %d (%s)", rc, persona_errmsg());
@@ -276,9 +279,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         FUZZ_OK(persona_itemsets_mine_each(set, &o, same_as_kept, &st));
         FUZZ_ASSERT(st.i == n, "streamed %llu sets, kept %llu", (unsigned long long)st.i,
                     (unsigned long long)n);
+        /* Two threads, with buffer limits small enough (from the input's size) that helper
+         * threads wait and subtree buffers are dropped and mined again. */
+        persona__mine_params p = { o.min_count, o.max_size, o.max_itemsets, 2, 0, 1 + size % 7,
+                                   8 + size % 97 };
+        stream th = { s, 0 };
+        FUZZ_OK(persona__itemsets_mine_csr(&db, &p, same_as_kept, &th));
+        FUZZ_ASSERT(th.i == n, "two threads: %llu sets, kept %llu", (unsigned long long)th.i,
+                    (unsigned long long)n);
         check_rules(s, nb, flags, limits, &orc);
     }
     persona_itemsets_free(s);
     persona_baskets_free(set);
+    free(off);
+    free(items);
     return 0;
 }
