@@ -214,8 +214,6 @@ static int load_reader(persona_path_model **out, persona__snap_reader *r, const 
         rc = load_keys(r, m);
     if (!rc && !(rc = persona__snap_require(r, SEC_SESSIONS, "sessions", path)))
         rc = load_sessions(r, m);
-    if (!rc && !m->sess_start && !(m->sess_start = persona__calloc(1, sizeof *m->sess_start)))
-        rc = persona__fail_nomem();
     if (!rc)
         rc = persona__path_derive(m);
     return persona__path_hand_over(out, m, rc);

@@ -1,0 +1,243 @@
+/* Allocation failures in path models (TESTING.md §5): building (by gap, by session
+ * property, from a property with grouping rules, with consent), merging, saving, loading,
+ * the explorer's three kinds and the transition tables, with the N-th allocation failing
+ * once and from N on, for N = 1, 2, … until the call succeeds. A failed call returns
+ * PERSONA_ENOMEM, NULLs its out-pointer and leaks nothing; the call that succeeds gives the
+ * reference result. persona_path_next allocates nothing. Every allocation call site of
+ * lib/path/ must be reached.
+ *
+ * usage: test_path_oom [LIB_DIR] (default: lib, from the source tree's root). */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "failalloc.h"
+#include "file_check.h"
+#include "oom_sites.h"
+#include "path_test.h"
+#include "store_check.h"
+
+static int counted;
+static persona_store *store, *part[2];
+static persona_path_model *built, *halves[2];
+static char path[256];
+
+/* A scenario returns rc; a model it made goes to *m, other results to *text (libc). */
+typedef int (*op_fn)(persona_path_model **m, char **text, const void *arg);
+
+static char *result_of(persona_path_model *m, char *text)
+{
+    if (!m)
+        return text;
+    char *d = path_digest(m);
+    persona_path_free(m);
+    return d;
+}
+
+static void under_injection(op_fn op, const void *arg, const char *what)
+{
+    persona_path_model *m = NULL;
+    char *text = NULL;
+    CHECK_RC(op(&m, &text, arg), PERSONA_OK);
+    char *want = result_of(m, text);
+    for (int mode = FAILALLOC_ONCE; mode <= FAILALLOC_FROM_N; mode++) {
+        for (uint64_t n = 1;; n++) {
+            uint64_t live0 = failalloc_live();
+            m = NULL;
+            text = NULL;
+            failalloc_arm(n, mode);
+            int rc = op(&m, &text, arg);
+            int injected = failalloc_disarm();
+            counted++;
+            if (rc == PERSONA_OK) {
+                char *got = result_of(m, text);
+                CHECK(got && want && strcmp(got, want) == 0);
+                free(got);
+            } else {
+                if (rc != PERSONA_ENOMEM)
+                    fprintf(stderr, "%s: n=%llu mode=%d: rc %d (%s)\n", what,
+                            (unsigned long long)n, mode, rc, persona_errmsg());
+                CHECK_RC(rc, PERSONA_ENOMEM);
+                CHECK(m == NULL);
+                free(text);
+            }
+            CHECK(failalloc_live() == live0);
+            if (!injected) {
+                CHECK_RC(rc, PERSONA_OK);
+                break;
+            }
+        }
+    }
+    free(want);
+}
+
+static int op_build(persona_path_model **m, char **text, const void *arg)
+{
+    (void)text;
+    persona_path_model *sentinel = (persona_path_model *)1;
+    *m = sentinel;
+    int rc = persona_path_build(m, store, arg);
+    if (rc)
+        CHECK(*m == NULL);
+    return rc;
+}
+
+static int op_merge(persona_path_model **m, char **text, const void *arg)
+{
+    (void)text;
+    (void)arg;
+    int rc = persona_path_merge(m, halves[0], halves[1]);
+    if (rc)
+        CHECK(*m == NULL);
+    return rc;
+}
+
+static int op_load(persona_path_model **m, char **text, const void *arg)
+{
+    (void)text;
+    (void)arg;
+    int rc = persona_path_load(m, path);
+    if (rc)
+        CHECK(*m == NULL);
+    return rc;
+}
+
+static int op_save(persona_path_model **m, char **text, const void *arg)
+{
+    (void)arg;
+    *m = NULL;
+    int rc = persona_path_save(built, path);
+    if (!rc) {
+        size_t len = 0;
+        uint8_t *bytes = read_file(path, &len);
+        *text = malloc(2 * len + 1);
+        for (size_t i = 0; i < len; i++)
+            sprintf(*text + 2 * i, "%02x", bytes[i]);
+        (*text)[2 * len] = '\0';
+        free(bytes);
+    }
+    return rc;
+}
+
+/* An explorer query (arg: the query) or a transition table (arg NULL: order 2). */
+static int op_list(persona_path_model **m, char **text, const void *arg)
+{
+    *m = NULL;
+    persona_path_list *l = (persona_path_list *)1;
+    int rc = arg ? persona_path_explore(&l, built, arg) : persona_path_transitions(&l, built, 2);
+    if (rc) {
+        CHECK(l == NULL);
+        return rc;
+    }
+    failalloc_arm(1, FAILALLOC_FROM_N); /* reading a list allocates nothing */
+    *text = NULL;
+    size_t rows = 0;
+    persona_path_list_size(&rows, l);
+    uint64_t sum = 0;
+    for (size_t r = 0; r < rows; r++) {
+        uint32_t st[16];
+        size_t n = 0;
+        uint64_t c = 0, x = 0;
+        CHECK_RC(persona_path_list_row(st, 16, &n, &c, &x, l, r), PERSONA_OK);
+        sum = sum * 31 + c * 7 + x;
+        for (size_t i = 0; i < n; i++)
+            sum = sum * 17 + st[i];
+    }
+    CHECK(!failalloc_disarm());
+    persona_path_list_free(l);
+    *text = malloc(64);
+    snprintf(*text, 64, "%zu %llu", rows, (unsigned long long)sum);
+    return rc;
+}
+
+static persona_store *make_store(int which)
+{
+    persona_store *s = NULL;
+    CHECK_RC(persona_store_new(&s, NULL), PERSONA_OK);
+    static const char *const pages[] = { "home", "p/1", "p/2", "cart", NULL, "junk" };
+    uint64_t st = 11;
+    for (int i = 0; i < 90; i++) {
+        st = st * 6364136223846793005ULL + 1442695040888963407ULL;
+        int p = (int)((st >> 33) % 6), u = (int)((st >> 40) % 6);
+        if (which >= 0 && u % 2 != which)
+            continue;
+        char user[8], sid[8];
+        snprintf(user, sizeof user, "u%d", u);
+        snprintf(sid, sizeof sid, "s%d", (int)((st >> 50) % 2));
+        persona_event e = ev(user, (int64_t)(i % 9) * 1200000, i % 4 ? "view" : "buy", NAN);
+        const char *names[2] = { "sid", "page" }, *values[2] = { sid, pages[p] };
+        e.prop_names = names;
+        e.prop_values = values;
+        e.n_props = pages[p] ? 2 : 1;
+        CHECK_RC(persona_store_ingest(NULL, s, &e, 1, NULL), PERSONA_OK);
+    }
+    CHECK_RC(persona_store_consent_set(s, "u1", "analytics", 1, 0), PERSONA_OK);
+    CHECK_RC(persona_store_consent_set(s, "u2", "analytics", 1, 0), PERSONA_OK);
+    return s;
+}
+
+int main(int argc, char **argv)
+{
+    failalloc_install();
+    snprintf(path, sizeof path, "%s/path_oom_%d.snap", test_temp_dir(), (int)getpid());
+    store = make_store(-1);
+    part[0] = make_store(0);
+    part[1] = make_store(1);
+    persona_path_rule rules[2] = { PERSONA_PATH_RULE_INIT, PERSONA_PATH_RULE_INIT };
+    rules[0].pattern = "p/*";
+    rules[0].state = "product";
+    rules[1].pattern = "junk";
+    persona_path_options o[5];
+    for (int i = 0; i < 5; i++) {
+        o[i] = (persona_path_options)PERSONA_PATH_OPTIONS_INIT;
+        o[i].order = i % 4 + 1;
+    }
+    o[1].state_prop = "page";
+    o[1].rules = rules;
+    o[1].n_rules = 2;
+    o[2].session_prop = "sid";
+    o[3].consent_purpose = "analytics";
+    o[4].consent_purpose = "marketing"; /* nobody: an empty model */
+    for (int i = 0; i < 5; i++)
+        under_injection(op_build, &o[i], "build");
+    CHECK_RC(persona_path_build(&built, store, &o[1]), PERSONA_OK);
+    CHECK_RC(persona_path_build(&halves[0], part[0], &o[1]), PERSONA_OK);
+    CHECK_RC(persona_path_build(&halves[1], part[1], &o[1]), PERSONA_OK);
+    under_injection(op_merge, NULL, "merge");
+    under_injection(op_save, NULL, "save");
+    under_injection(op_load, NULL, "load");
+    under_injection(op_list, NULL, "transitions");
+    static const char *const ex[] = { "home" };
+    persona_path_query q[3];
+    for (int k = 0; k < 3; k++) {
+        q[k] = (persona_path_query)PERSONA_PATH_QUERY_INIT;
+        q[k].kind = k;
+        q[k].goal_state = "cart";
+        q[k].exclude = ex;
+        q[k].n_exclude = 1;
+        under_injection(op_list, &q[k], "explore");
+    }
+    /* next states allocate nothing */
+    uint32_t h[2] = { 0, 1 }, st[4];
+    double pr[4];
+    size_t k = 0;
+    failalloc_arm(1, FAILALLOC_FROM_N);
+    CHECK_RC(persona_path_next(st, pr, 4, &k, NULL, built, h, 2, 2), PERSONA_OK);
+    CHECK_RC(persona_path_next_user(st, pr, 4, &k, NULL, built, "u1", 2), PERSONA_OK);
+    CHECK(!failalloc_disarm());
+    persona_path_free(built);
+    persona_path_free(halves[0]);
+    persona_path_free(halves[1]);
+    persona_store_free(store);
+    persona_store_free(part[0]);
+    persona_store_free(part[1]);
+    unlink(path);
+    fprintf(stderr, "%d runs under injection\n", counted);
+    static const char *const files[] = { "path_build.c", "path_explore.c", "path_list.c",
+                                         "path_markov.c", "path_merge.c", "path_options.c",
+                                         "path_query.c", "path_snap.c" };
+    check_oom_sites(argc > 1 ? argv[1] : "lib", "path", files, 8, 30, "path");
+    return check_report("test_path_oom");
+}
