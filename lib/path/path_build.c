@@ -1,8 +1,9 @@
 /* persona_path_build: under the store's read lock every event gets its state (the raw
  * value — type or property — through the grouping rules, each distinct raw value mapped
- * once), the counted events are bucketed by profile (a counting sort keeps log order),
- * each profile's events are put in time order (by session value first with a session
- * property) and cut into sessions. States are then renumbered in bytewise order of their
+ * once), the counted events' times and states are bucketed by profile (a counting sort
+ * keeps log order), each profile's events are put in time order (by session value first
+ * with a session property; already in order in the usual case) and cut into sessions:
+ * the bucketed states become the model's session states as they are. States are then renumbered in bytewise order of their
  * names and the Markov tables derived (persona__path_derive). */
 #include <stdlib.h>
 #include <string.h>
@@ -26,20 +27,22 @@ typedef struct scan {
     int session_missing;        /* a session property the log has no column of */
     uint8_t *consent;           /* per root: 0 unknown, 1 granted, 2 not; NULL = everyone */
     uint32_t purpose;
-    uint32_t *ev_state; /* per log event: state id or DROP */
-    uint32_t *ev_sess;  /* per log event: session value (session property) */
-    uint32_t *bucket;   /* users + 1: start of each profile's events in order[] */
-    uint32_t *order;    /* log indexes grouped by profile */
+    uint32_t *bucket;   /* users + 1: start of each profile's events in the pos_ arrays */
+    /* the counted events grouped by profile, log order within each (then time order):
+     * time, state (becomes the model's sess_states), session value (session property) */
+    int64_t *pos_t;
+    uint32_t *pos_s;
+    uint32_t *pos_v;
 } scan;
 
 static void scan_free(scan *sc)
 {
     persona__free(sc->raw_map);
     persona__free(sc->consent);
-    persona__free(sc->ev_state);
-    persona__free(sc->ev_sess);
     persona__free(sc->bucket);
-    persona__free(sc->order);
+    persona__free(sc->pos_t);
+    persona__free(sc->pos_s);
+    persona__free(sc->pos_v);
 }
 
 static int prop_col(const persona_store *s, const char *name)
@@ -58,14 +61,9 @@ static int scan_init(scan *sc, persona_path_model *m, const persona_store *s)
     sc->session_col = m->spec.session_prop ? prop_col(s, m->spec.session_prop) : -1;
     sc->session_missing = m->spec.session_prop && sc->session_col < 0;
     sc->n_raw = m->spec.state_prop ? s->values.count : s->types.count;
-    size_t n = s->log.count;
     sc->raw_map = persona__realloc_array(NULL, sc->n_raw + 1, sizeof *sc->raw_map);
-    sc->ev_state = persona__realloc_array(NULL, n + 1, sizeof *sc->ev_state);
     sc->bucket = persona__calloc(s->users.count + 2, sizeof *sc->bucket);
-    sc->order = persona__realloc_array(NULL, n + 1, sizeof *sc->order);
-    if (!sc->raw_map || !sc->ev_state || !sc->bucket || !sc->order)
-        return persona__fail_nomem();
-    if (m->spec.session_prop && !(sc->ev_sess = persona__realloc_array(NULL, n + 1, sizeof *sc->ev_sess)))
+    if (!sc->raw_map || !sc->bucket)
         return persona__fail_nomem();
     for (size_t i = 0; i <= sc->n_raw; i++)
         sc->raw_map[i] = UNSET;
@@ -127,7 +125,23 @@ static uint32_t state_of(scan *sc, uint32_t raw)
     return sc->raw_map[raw];
 }
 
-/* Pass 1: each event's state, and the events counted per profile. */
+/* The state of event k of chunk c, or DROP when it is not counted (consent, no session
+ * value, dropped by a rule); UNSET on ENOMEM. Both passes ask, so that no per-event array
+ * is kept between them (the second pass finds every raw value mapped already). */
+static inline uint32_t event_state(scan *sc, const log_chunk *c, size_t k, uint32_t root)
+{
+    if (!consent_granted(sc, root))
+        return DROP;
+    if (sc->m->spec.session_prop &&
+        (sc->session_col < 0 || !c->props[sc->session_col] || c->props[sc->session_col][k] == LOG_NO_ID))
+        return DROP;
+    const uint32_t *raw = !sc->m->spec.state_prop ? c->type
+                          : sc->state_col >= 0 ? c->props[sc->state_col] : NULL;
+    uint32_t r = raw ? raw[k] : LOG_NO_ID;
+    return r != LOG_NO_ID && sc->raw_map[r] != UNSET ? sc->raw_map[r] : state_of(sc, r);
+}
+
+/* Pass 1: the counted events per profile. */
 static int classify(scan *sc)
 {
     const persona_store *s = sc->s;
@@ -135,62 +149,74 @@ static int classify(scan *sc)
     for (size_t ci = 0; ci < l->n_chunks; ci++) {
         const log_chunk *c = l->chunks[ci];
         size_t len = ci + 1 < l->n_chunks ? LOG_CHUNK : l->count - ci * LOG_CHUNK;
-        const uint32_t *raw = sc->state_col >= 0 ? c->props[sc->state_col] : NULL;
-        const uint32_t *sess = sc->session_col >= 0 ? c->props[sc->session_col] : NULL;
         for (size_t k = 0; k < len; k++) {
-            size_t i = ci * LOG_CHUNK + k;
             uint32_t root = persona__id_root(s, c->user[k]);
-            sc->ev_state[i] = DROP;
-            if (!consent_granted(sc, root))
-                continue;
-            uint32_t sv = sess ? sess[k] : LOG_NO_ID;
-            if (sc->ev_sess)
-                sc->ev_sess[i] = sv;
-            if (sc->session_missing || (sc->ev_sess && sv == LOG_NO_ID)) {
-                sc->m->skipped++;
-                continue;
-            }
-            uint32_t st = state_of(sc, sc->m->spec.state_prop ? (raw ? raw[k] : LOG_NO_ID)
-                                                              : c->type[k]);
+            uint32_t st = event_state(sc, c, k, root);
             if (st == UNSET)
                 return persona__fail_nomem();
-            if (st == DROP) {
-                sc->m->skipped++;
-                continue;
-            }
-            sc->ev_state[i] = st;
-            sc->bucket[root + 1]++;
+            if (st == DROP)
+                sc->m->skipped += consent_granted(sc, root); /* not consenting: not counted */
+            else
+                sc->bucket[root + 1]++;
         }
     }
     return PERSONA_OK;
 }
 
-/* Pass 2: log indexes grouped by profile, log order kept within each. */
-static void bucket_events(scan *sc)
+/* Fresh memory for n elements of size, its pages mapped at once (it is written in full). */
+static void *fresh(size_t n, size_t size)
 {
-    size_t users = sc->s->users.count;
+    void *p = persona__realloc_array(NULL, n + 1, size);
+    if (p)
+        persona__prefault(p, n * size);
+    return p;
+}
+
+/* Pass 2: time, state and session value of the counted events grouped by profile, log
+ * order kept within each. */
+static int bucket_events(scan *sc)
+{
+    const persona_store *s = sc->s;
+    size_t users = s->users.count;
     for (size_t u = 0; u < users; u++)
         sc->bucket[u + 1] += sc->bucket[u];
+    size_t n = sc->bucket[users];
+    sc->pos_t = fresh(n, sizeof *sc->pos_t);
+    sc->pos_s = fresh(n, sizeof *sc->pos_s);
+    if (!sc->pos_t || !sc->pos_s)
+        return persona__fail_nomem();
+    if (sc->m->spec.session_prop && !(sc->pos_v = fresh(n, sizeof *sc->pos_v)))
+        return persona__fail_nomem();
     uint32_t *fill = sc->bucket; /* advanced while scattering, restored after */
-    const persona__eventlog *l = &sc->s->log;
+    const persona__eventlog *l = &s->log;
     for (size_t ci = 0; ci < l->n_chunks; ci++) {
         const log_chunk *c = l->chunks[ci];
         size_t len = ci + 1 < l->n_chunks ? LOG_CHUNK : l->count - ci * LOG_CHUNK;
+        const uint32_t *sess = sc->pos_v ? c->props[sc->session_col] : NULL;
         for (size_t k = 0; k < len; k++) {
-            size_t i = ci * LOG_CHUNK + k;
-            if (sc->ev_state[i] != DROP)
-                sc->order[fill[persona__id_root(sc->s, c->user[k])]++] = (uint32_t)i;
+            uint32_t root = persona__id_root(s, c->user[k]);
+            uint32_t st = event_state(sc, c, k, root);
+            if (st == DROP)
+                continue;
+            uint32_t p = fill[root]++;
+            sc->pos_t[p] = c->time[k];
+            sc->pos_s[p] = st;
+            if (sess)
+                sc->pos_v[p] = sess[k];
         }
     }
     for (size_t u = users; u > 0; u--)
         sc->bucket[u] = sc->bucket[u - 1];
     sc->bucket[0] = 0;
+    return PERSONA_OK;
 }
 
+/* One event of a profile being put in order: session value, time, position (= log order). */
 typedef struct tev {
     uint32_t sess;
-    uint32_t idx;
+    uint32_t pos;
     int64_t t;
+    uint32_t state;
 } tev;
 
 static int cmp_tev(const void *a, const void *b)
@@ -200,54 +226,59 @@ static int cmp_tev(const void *a, const void *b)
         return x->sess < y->sess ? -1 : 1;
     if (x->t != y->t)
         return x->t < y->t ? -1 : 1;
-    return (x->idx > y->idx) - (x->idx < y->idx);
+    return (x->pos > y->pos) - (x->pos < y->pos);
 }
 
-typedef struct out_buf {
-    uint64_t *start;
-    uint32_t *user;
-    size_t n, cap;
-    uint32_t *states;
-    size_t n_states;
-} out_buf;
-
-static int new_session(persona_path_model *m, out_buf *o, uint32_t user)
+/* Put the events [a, b) of one profile in (session value,) time order, log order kept
+ * among equals; tmp has room for b - a. */
+static void order_profile(scan *sc, size_t a, size_t b, tev *tmp)
 {
-    if (o->n + 2 > o->cap) {
-        size_t cap = o->cap;
-        if (persona__grow((void **)&m->sess_start, &cap, o->n + 2, sizeof *m->sess_start, 1024))
-            return persona__fail_nomem();
-        uint32_t *u = persona__realloc_array(m->sess_user, cap, sizeof *u);
-        if (!u)
-            return persona__fail_nomem();
-        m->sess_user = u; /* sess_user follows sess_start's capacity */
-        o->cap = cap;
+    int64_t *t = sc->pos_t;
+    uint32_t *v = sc->pos_v;
+    size_t i = a + 1;
+    while (i < b && (v ? v[i - 1] < v[i] || (v[i - 1] == v[i] && t[i - 1] <= t[i]) : t[i - 1] <= t[i]))
+        i++;
+    if (i >= b)
+        return; /* already in order: the usual case */
+    for (size_t k = a; k < b; k++)
+        tmp[k - a] = (tev){ v ? v[k] : 0, (uint32_t)(k - a), t[k], sc->pos_s[k] };
+    qsort(tmp, b - a, sizeof *tmp, cmp_tev);
+    for (size_t k = a; k < b; k++) {
+        t[k] = tmp[k - a].t;
+        sc->pos_s[k] = tmp[k - a].state;
+        if (v)
+            v[k] = tmp[k - a].sess;
     }
-    m->sess_start[o->n] = o->n_states;
-    m->sess_user[o->n] = user;
-    o->n++;
-    return PERSONA_OK;
 }
 
-/* The sessions of one profile from its events ev[0..n) in time order. */
-static int cut_sessions(scan *sc, out_buf *o, const tev *ev, size_t n, uint32_t root)
+/* Whether event i of a profile starting at a begins a session. */
+static inline int session_starts(const scan *sc, size_t a, size_t i)
+{
+    return i == a || (sc->pos_v ? sc->pos_v[i] != sc->pos_v[i - 1]
+                                : sc->pos_t[i] - sc->pos_t[i - 1] > sc->m->spec.session_gap_ms);
+}
+
+/* The sessions of the profile whose events are [a, b), in order, from session *n on. */
+static int cut_sessions(scan *sc, size_t a, size_t b, uint32_t root, uint64_t *n)
 {
     persona_path_model *m = sc->m;
-    const char *key = persona__intern_str(&sc->s->users, root);
-    uint32_t user = persona__intern_add(&m->users, key, strlen(key));
+    /* the model's user table has the store's hash key (make_sessions), so the store's hash
+     * of the key serves: no key is hashed again */
+    const persona__intern *su = &sc->s->users;
+    uint32_t user = persona__intern_add_h(&m->users, persona__intern_str(su, root),
+                                          persona__intern_len(su, root),
+                                          (uint64_t)su->entries[root].hash << 32);
     if (user == PERSONA__NO_ID)
         return persona__fail_nomem();
     int64_t latest = INT64_MIN; /* the latest session: the one whose last event is latest */
-    for (size_t i = 0; i < n; i++) {
-        int fresh = i == 0 || (sc->ev_sess ? ev[i].sess != ev[i - 1].sess
-                                           : ev[i].t - ev[i - 1].t > m->spec.session_gap_ms);
-        int rc = fresh ? new_session(m, o, user) : PERSONA_OK;
-        if (rc)
-            return rc;
-        m->sess_states[o->n_states++] = sc->ev_state[ev[i].idx];
-        if (ev[i].t >= latest) {
-            latest = ev[i].t;
-            m->user_last[user] = (uint32_t)(o->n - 1);
+    for (size_t i = a; i < b; i++) {
+        if (session_starts(sc, a, i)) {
+            m->sess_start[*n] = i;
+            m->sess_user[(*n)++] = user;
+        }
+        if (sc->pos_t[i] >= latest) {
+            latest = sc->pos_t[i];
+            m->user_last[user] = (uint32_t)(*n - 1);
         }
     }
     return PERSONA_OK;
@@ -257,39 +288,46 @@ static int make_sessions(scan *sc)
 {
     persona_path_model *m = sc->m;
     const persona_store *s = sc->s;
-    size_t events = sc->bucket[s->users.count], longest = 0;
-    for (size_t u = 0; u < s->users.count; u++)
-        if (sc->bucket[u + 1] - sc->bucket[u] > longest)
-            longest = sc->bucket[u + 1] - sc->bucket[u];
+    size_t events = sc->bucket[s->users.count], longest = 0, users = 0, key_bytes = 0;
+    for (size_t u = 0; u < s->users.count; u++) {
+        size_t len = sc->bucket[u + 1] - sc->bucket[u];
+        longest = len > longest ? len : longest;
+        users += len > 0;
+        key_bytes += len > 0 ? persona__intern_len(&s->users, (uint32_t)u) : 0;
+    }
     if (events >= UINT32_MAX)
         return persona__fail(PERSONA_EINVAL, "%zu events: more than the limit", events);
-    m->sess_states = persona__realloc_array(NULL, events + 1, sizeof *m->sess_states);
-    m->user_last = persona__realloc_array(NULL, s->users.count + 1, sizeof *m->user_last);
-    tev *ev = persona__realloc_array(NULL, longest + 1, sizeof *ev);
-    int rc = !m->sess_states || !m->user_last || !ev ? persona__fail_nomem() : PERSONA_OK;
-    out_buf o = { 0 };
-    for (size_t u = 0; !rc && u < s->users.count; u++) {
-        size_t a = sc->bucket[u], n = sc->bucket[u + 1] - a;
-        if (!n)
-            continue;
-        int sorted = 1;
-        for (size_t i = 0; i < n; i++) {
-            uint32_t idx = sc->order[a + i];
-            ev[i] = (tev){ sc->ev_sess ? sc->ev_sess[idx] : 0, idx, persona__eventlog_time(&s->log, idx) };
-            if (i && cmp_tev(&ev[i - 1], &ev[i]) > 0)
-                sorted = 0;
-        }
-        if (!sorted)
-            qsort(ev, n, sizeof *ev, cmp_tev);
-        rc = cut_sessions(sc, &o, ev, n, (uint32_t)u);
-    }
-    persona__free(ev);
-    if (rc)
-        return rc;
-    if (!o.n && !(m->sess_start = persona__calloc(1, sizeof *m->sess_start)))
+    tev *tmp = persona__realloc_array(NULL, longest + 1, sizeof *tmp);
+    if (!tmp)
         return persona__fail_nomem();
-    m->sess_start[o.n] = o.n_states;
-    m->n_sessions = o.n;
+    /* first every profile in order and the sessions counted, then the sessions cut */
+    uint64_t n = 0;
+    for (size_t u = 0; u < s->users.count; u++) {
+        size_t a = sc->bucket[u], b = sc->bucket[u + 1];
+        order_profile(sc, a, b, tmp);
+        for (size_t i = a; i < b; i++)
+            n += (uint64_t)session_starts(sc, a, i);
+    }
+    persona__free(tmp);
+    persona__intern_free(&m->users);
+    persona__intern_init(&m->users, s->users.key);
+    m->user_last = persona__realloc_array(NULL, users + 1, sizeof *m->user_last);
+    m->sess_start = fresh(n + 1, sizeof *m->sess_start);
+    m->sess_user = fresh(n, sizeof *m->sess_user);
+    if (!m->user_last || !m->sess_start || !m->sess_user ||
+        persona__intern_reserve(&m->users, users, key_bytes))
+        return persona__fail_nomem();
+    uint64_t k = 0;
+    for (size_t u = 0; u < s->users.count; u++) {
+        size_t a = sc->bucket[u], b = sc->bucket[u + 1];
+        int rc = a < b ? cut_sessions(sc, a, b, (uint32_t)u, &k) : PERSONA_OK;
+        if (rc)
+            return rc;
+    }
+    m->sess_start[n] = events;
+    m->n_sessions = n;
+    m->sess_states = sc->pos_s; /* the events in order are the sessions one after another */
+    sc->pos_s = NULL;
     return PERSONA_OK;
 }
 
@@ -341,10 +379,10 @@ static int build_locked(persona_path_model *m, const persona_store *s)
     int rc = scan_init(&sc, m, s);
     if (!rc)
         rc = classify(&sc);
-    if (!rc) {
-        bucket_events(&sc);
+    if (!rc)
+        rc = bucket_events(&sc);
+    if (!rc)
         rc = make_sessions(&sc);
-    }
     scan_free(&sc);
     return rc;
 }

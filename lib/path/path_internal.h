@@ -90,12 +90,14 @@ int persona__path_spec_same(const path_spec *a, const path_spec *b);
 /* ---- models (path_query.c) ---- */
 /* A new empty model with fresh intern tables. NULL on failure (error recorded). */
 persona_path_model *persona__path_alloc(void);
-/* Intern the reserved "(start)" and "(end)" ... the ids after the states are final. */
+/* End of a constructor: on success *out = m, else m is freed; returns rc. */
 int persona__path_hand_over(persona_path_model **out, persona_path_model *m, int rc);
 /* Ids of "(start)" and "(end)" (both must be in states). */
 void persona__path_special_ids(persona_path_model *m);
 
 /* ---- derived tables (path_markov.c) ---- */
+/* Most cells of a dense count array (2^21); tests set 0 to run the sparse walk. */
+extern uint64_t persona__path_dense_cells;
 int persona__path_derive(persona_path_model *m);
 /* Longest context (at most max_len, the newest states last in h[0..n)) the model saw;
  * returns its id and its length in *len, or UINT32_MAX with *len = 0. */

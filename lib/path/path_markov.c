@@ -2,9 +2,11 @@
  * merge alike), and persona_path_next().
  *
  * Every position j >= 1 of every path "(start)", s1 … sn, "(end)" counts its state after
- * the contexts of lengths 1 … min(order, j) before it: the trie walk from the newest state
- * back (path_internal.h) finds or adds each context with one lookup, and the pair
- * (context, state) is counted in a temporary pair map. The pairs then become each
+ * the contexts of lengths 1 … min(order, j) before it. With few states (S^(order+1) cells
+ * fit persona__path_dense_cells) the counts go to dense arrays, whose nonzero rows then become the
+ * contexts; otherwise the trie walk from the newest state back (path_internal.h) finds or
+ * adds each context with one lookup, and the pair (context, state) is counted in a
+ * temporary pair map. Both give the same tables. The pairs then become each
  * context's successor list, by count descending then state ascending, so a query copies
  * the first N entries of one list. */
 #include <stdlib.h>
@@ -145,12 +147,117 @@ static int make_zero(persona_path_model *m)
     return rc;
 }
 
-int persona__path_derive(persona_path_model *m)
+/* Dense counting, when every order's (context, next) pairs fit an array of at most
+ * persona__path_dense_cells cells: a context of length m is the number sum p[j-i] * S^(i-1), i = 1..m
+ * (the newest state least significant), and its counts are the row of cells
+ * [code * S, code * S + S) of the order-m array. */
+uint64_t persona__path_dense_cells = (uint64_t)1 << 21;
+
+static int dense_fits(const persona_path_model *m, uint64_t *cells)
 {
-    counter c;
-    memset(&c, 0, sizeof c);
-    c.head = UINT32_MAX;
-    persona__pairmap_init(&c.trans, m->ctx_map.seed ^ 0x5851F42D4C957F2DULL);
+    uint64_t s = m->states.count, c = s;
+    for (int32_t o = 1; o <= m->spec.order; o++) {
+        c *= s;
+        if (c > persona__path_dense_cells)
+            return 0;
+        cells[o] = c;
+    }
+    return 1;
+}
+
+/* Count every session's positions into the dense arrays cnt[1..order]. */
+static void dense_count(const persona_path_model *m, uint64_t *const *cnt)
+{
+    const uint64_t s = m->states.count;
+    const size_t k = (size_t)m->spec.order;
+    uint64_t pw[PERSONA_PATH_MAX_ORDER + 1];
+    pw[0] = 1;
+    for (size_t o = 1; o <= k; o++)
+        pw[o] = pw[o - 1] * s;
+    for (uint64_t i = 0; i < m->n_sessions; i++) {
+        const uint32_t *q = m->sess_states + m->sess_start[i];
+        size_t n = (size_t)(m->sess_start[i + 1] - m->sess_start[i]);
+        /* position j of the path (start) q[0] … q[n-1] (end): p[j] = q[j - 1] */
+        for (size_t j = 1; j <= n + 1; j++) {
+            uint64_t next = j <= n ? q[j - 1] : m->end_id, code = 0;
+            size_t top = k < j ? k : j;
+            for (size_t len = 1; len <= top; len++) {
+                uint64_t prev = j - len == 0 ? m->start_id : q[j - len - 1];
+                code += prev * pw[len - 1];
+                cnt[len][code * s + next]++;
+            }
+        }
+    }
+}
+
+/* The contexts and pairs of the dense arrays into the model's context trie and the
+ * counter (as the sparse walk would have made them, in another order). */
+static int dense_materialize(persona_path_model *m, counter *c, uint64_t *const *cnt,
+                             uint32_t **ids)
+{
+    const uint64_t s = m->states.count;
+    uint64_t n_ctx = 1;
+    for (int32_t o = 1; o <= m->spec.order; o++) {
+        uint64_t below = n_ctx; /* contexts of length o - 1 */
+        n_ctx *= s;
+        for (uint64_t code = 0; code < n_ctx; code++) {
+            ids[o][code] = UINT32_MAX;
+            const uint64_t *row = cnt[o] + code * s;
+            uint64_t total = 0;
+            for (uint64_t b = 0; b < s; b++)
+                total += row[b];
+            if (!total)
+                continue;
+            uint32_t parent = o == 1 ? PATH_ROOT : ids[o - 1][code % below];
+            uint32_t oldest = (uint32_t)(code / below);
+            int added;
+            uint32_t ctx = find_add(&m->ctx_map, PERSONA__PAIR(parent, oldest), &c->head, &added);
+            size_t cap = c->ctx_cap, cap2 = c->ctx_cap;
+            if (ctx == UINT32_MAX ||
+                persona__grow((void **)&m->ctx_total, &cap, ctx + 1, sizeof *m->ctx_total, 64) ||
+                persona__grow((void **)&m->ctx_len, &cap2, ctx + 1, sizeof *m->ctx_len, 64))
+                return persona__fail_nomem();
+            c->ctx_cap = cap < cap2 ? cap : cap2;
+            ids[o][code] = ctx;
+            m->ctx_total[ctx] = total;
+            m->ctx_len[ctx] = (uint8_t)o;
+            for (uint64_t b = 0; b < s; b++) {
+                if (!row[b])
+                    continue;
+                uint32_t t = find_add(&c->trans, PERSONA__PAIR(ctx, (uint32_t)b), &c->head, &added);
+                if (t == UINT32_MAX ||
+                    persona__grow((void **)&c->count, &c->count_cap, t + 1, sizeof *c->count, 64))
+                    return persona__fail_nomem();
+                c->count[t] = row[b];
+            }
+        }
+    }
+    return PERSONA_OK;
+}
+
+static int count_dense(persona_path_model *m, counter *c, const uint64_t *cells)
+{
+    uint64_t *cnt[PERSONA_PATH_MAX_ORDER + 1] = { NULL };
+    uint32_t *ids[PERSONA_PATH_MAX_ORDER + 1] = { NULL };
+    int rc = PERSONA_OK;
+    for (int32_t o = 1; o <= m->spec.order && !rc; o++)
+        if (!(cnt[o] = persona__calloc(cells[o], sizeof *cnt[o])) ||
+            !(ids[o] = persona__realloc_array(NULL, cells[o] / m->states.count, sizeof *ids[o])))
+            rc = persona__fail_nomem();
+    if (!rc) {
+        dense_count(m, cnt);
+        rc = dense_materialize(m, c, cnt, ids);
+    }
+    for (int32_t o = 1; o <= m->spec.order; o++) {
+        persona__free(cnt[o]);
+        persona__free(ids[o]);
+    }
+    return rc;
+}
+
+/* The sparse walk: every position through the context trie and the pair map. */
+static int count_sparse(persona_path_model *m, counter *c)
+{
     uint32_t *p = NULL;
     size_t p_cap = 0;
     int rc = PERSONA_OK;
@@ -164,9 +271,20 @@ int persona__path_derive(persona_path_model *m)
         memcpy(p + 1, m->sess_states + a, n * sizeof *p);
         p[n + 1] = m->end_id;
         for (size_t j = 1; !rc && j <= n + 1; j++)
-            rc = count_position(m, &c, p, j);
+            rc = count_position(m, c, p, j);
     }
     persona__free(p);
+    return rc;
+}
+
+int persona__path_derive(persona_path_model *m)
+{
+    counter c;
+    memset(&c, 0, sizeof c);
+    c.head = UINT32_MAX;
+    persona__pairmap_init(&c.trans, m->ctx_map.seed ^ 0x5851F42D4C957F2DULL);
+    uint64_t cells[PERSONA_PATH_MAX_ORDER + 1];
+    int rc = dense_fits(m, cells) ? count_dense(m, &c, cells) : count_sparse(m, &c);
     if (!rc)
         rc = make_lists(m, &c);
     if (!rc)

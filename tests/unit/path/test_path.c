@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "path/path_internal.h"
 #include "path_test.h"
 #include "store_check.h"
 
@@ -475,13 +476,46 @@ static void test_merge_random(void)
     }
 }
 
+/* The dense counts and the sparse walk give the same model (random stores, every order). */
+static void test_dense_equals_sparse(void)
+{
+    for (uint64_t seed = 11; seed <= 14; seed++) {
+        persona_store *s = new_seeded_store(seed), *half[2] = { new_seeded_store(1),
+                                                               new_seeded_store(2) };
+        fill_random(s, half, seed);
+        for (int32_t order = 1; order <= 4; order++) {
+            persona_path_model *d = build(s, order);
+            uint64_t keep = persona__path_dense_cells;
+            persona__path_dense_cells = 0;
+            persona_path_model *sp = build(s, order);
+            persona__path_dense_cells = keep;
+            char *a = path_digest(d), *b = path_digest(sp);
+            CHECK_STR(a, b);
+            free(a);
+            free(b);
+            persona_path_free(d);
+            persona_path_free(sp);
+        }
+        persona_store_free(s);
+        persona_store_free(half[0]);
+        persona_store_free(half[1]);
+    }
+}
+
 int main(void)
 {
-    test_transitions();
-    test_explorer();
-    test_states();
-    test_session_prop();
-    test_bad_input();
-    test_merge_random();
+    /* every test with dense counts (few states), then again with the sparse walk */
+    for (int pass = 0; pass < 2; pass++) {
+        if (pass)
+            persona__path_dense_cells = 0;
+        test_transitions();
+        test_explorer();
+        test_states();
+        test_session_prop();
+        test_bad_input();
+        test_merge_random();
+    }
+    persona__path_dense_cells = (uint64_t)1 << 21;
+    test_dense_equals_sparse();
     return check_report("test_path");
 }

@@ -16,6 +16,7 @@
 #include "failalloc.h"
 #include "file_check.h"
 #include "oom_sites.h"
+#include "path/path_internal.h"
 #include "path_test.h"
 #include "store_check.h"
 
@@ -202,6 +203,11 @@ int main(int argc, char **argv)
     o[4].consent_purpose = "marketing"; /* nobody: an empty model */
     for (int i = 0; i < 5; i++)
         under_injection(op_build, &o[i], "build");
+    uint64_t dense = persona__path_dense_cells;
+    persona__path_dense_cells = 0; /* the sparse walk */
+    for (int i = 0; i < 2; i++)
+        under_injection(op_build, &o[i], "build (sparse)");
+    persona__path_dense_cells = dense;
     CHECK_RC(persona_path_build(&built, store, &o[1]), PERSONA_OK);
     CHECK_RC(persona_path_build(&halves[0], part[0], &o[1]), PERSONA_OK);
     CHECK_RC(persona_path_build(&halves[1], part[1], &o[1]), PERSONA_OK);
