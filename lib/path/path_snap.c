@@ -200,8 +200,9 @@ static int load_keys(persona__snap_reader *r, persona_path_model *m)
 
 static const uint32_t known_sections[] = { SEC_OPTIONS, SEC_KEYS, SEC_SESSIONS };
 
-static int load_reader(persona_path_model **out, persona__snap_reader *r, const char *path)
+static int load_reader(void *dst, persona__snap_reader *r, const char *path)
 {
+    persona_path_model **out = dst;
     int rc = persona__snap_check_known(r, known_sections, 3);
     if (rc)
         return rc;
@@ -225,23 +226,11 @@ PERSONA_API int persona_path_load(persona_path_model **out, const char *path)
         *out = NULL;
     if (!out || !path)
         return persona__fail(PERSONA_EINVAL, "%s is NULL", out ? "path" : "out");
-    persona__snap_reader *r = NULL;
-    int rc = persona__snap_open(&r, path, PERSONA__SNAP_KIND_PATHS);
-    if (rc)
-        return rc;
-    rc = load_reader(out, r, path);
-    persona__snap_close(r);
-    return rc;
+    return persona__snap_load(out, path, NULL, 0, PERSONA__SNAP_KIND_PATHS, load_reader);
 }
 
 int persona__path_load_memory(persona_path_model **out, const void *data, size_t len)
 {
     *out = NULL;
-    persona__snap_reader *r = NULL;
-    int rc = persona__snap_open_memory(&r, data, len, PERSONA__SNAP_KIND_PATHS);
-    if (rc)
-        return rc;
-    rc = load_reader(out, r, "(memory)");
-    persona__snap_close(r);
-    return rc;
+    return persona__snap_load(out, NULL, data, len, PERSONA__SNAP_KIND_PATHS, load_reader);
 }

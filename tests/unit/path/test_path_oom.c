@@ -15,6 +15,7 @@
 #include "check.h"
 #include "failalloc.h"
 #include "file_check.h"
+#include "oom_inject.h"
 #include "oom_sites.h"
 #include "path/path_internal.h"
 #include "path_test.h"
@@ -25,90 +26,50 @@ static persona_store *store, *part[2];
 static persona_path_model *built, *halves[2];
 static char path[256];
 
-/* A scenario returns rc; a model it made goes to *m, other results to *text (libc). */
-typedef int (*op_fn)(persona_path_model **m, char **text, const void *arg);
-
-static char *result_of(persona_path_model *m, char *text)
+/* A scenario's result: a model (digested and freed by model_text), or the text of a
+ * query (libc memory) for text_only. */
+static char *model_text(void *m)
 {
-    if (!m)
-        return text;
-    char *d = path_digest(m);
+    char *d = m ? path_digest(m) : NULL;
     persona_path_free(m);
     return d;
 }
 
-static void under_injection(op_fn op, const void *arg, const char *what)
+static char *text_only(void *text)
 {
-    persona_path_model *m = NULL;
-    char *text = NULL;
-    CHECK_RC(op(&m, &text, arg), PERSONA_OK);
-    char *want = result_of(m, text);
-    for (int mode = FAILALLOC_ONCE; mode <= FAILALLOC_FROM_N; mode++) {
-        for (uint64_t n = 1;; n++) {
-            uint64_t live0 = failalloc_live();
-            m = NULL;
-            text = NULL;
-            failalloc_arm(n, mode);
-            int rc = op(&m, &text, arg);
-            int injected = failalloc_disarm();
-            counted++;
-            if (rc == PERSONA_OK) {
-                char *got = result_of(m, text);
-                CHECK(got && want && strcmp(got, want) == 0);
-                free(got);
-            } else {
-                if (rc != PERSONA_ENOMEM)
-                    fprintf(stderr, "%s: n=%llu mode=%d: rc %d (%s)\n", what,
-                            (unsigned long long)n, mode, rc, persona_errmsg());
-                CHECK_RC(rc, PERSONA_ENOMEM);
-                CHECK(m == NULL);
-                free(text);
-            }
-            CHECK(failalloc_live() == live0);
-            if (!injected) {
-                CHECK_RC(rc, PERSONA_OK);
-                break;
-            }
-        }
-    }
-    free(want);
+    return text;
 }
 
-static int op_build(persona_path_model **m, char **text, const void *arg)
+static int op_build(void **res, const void *arg)
 {
-    (void)text;
-    persona_path_model *sentinel = (persona_path_model *)1;
-    *m = sentinel;
-    int rc = persona_path_build(m, store, arg);
-    if (rc)
-        CHECK(*m == NULL);
+    persona_path_model *m = (persona_path_model *)1;
+    int rc = persona_path_build(&m, store, arg);
+    *res = m;
     return rc;
 }
 
-static int op_merge(persona_path_model **m, char **text, const void *arg)
+static int op_merge(void **res, const void *arg)
 {
-    (void)text;
     (void)arg;
-    int rc = persona_path_merge(m, halves[0], halves[1]);
-    if (rc)
-        CHECK(*m == NULL);
+    persona_path_model *m = (persona_path_model *)1;
+    int rc = persona_path_merge(&m, halves[0], halves[1]);
+    *res = m;
     return rc;
 }
 
-static int op_load(persona_path_model **m, char **text, const void *arg)
+static int op_load(void **res, const void *arg)
 {
-    (void)text;
     (void)arg;
-    int rc = persona_path_load(m, path);
-    if (rc)
-        CHECK(*m == NULL);
+    persona_path_model *m = (persona_path_model *)1;
+    int rc = persona_path_load(&m, path);
+    *res = m;
     return rc;
 }
 
-static int op_save(persona_path_model **m, char **text, const void *arg)
+static int op_save(void **res, const void *arg)
 {
     (void)arg;
-    *m = NULL;
+    char **text = (char **)res;
     int rc = persona_path_save(built, path);
     if (!rc) {
         size_t len = 0;
@@ -123,9 +84,9 @@ static int op_save(persona_path_model **m, char **text, const void *arg)
 }
 
 /* An explorer query (arg: the query) or a transition table (arg NULL: order 2). */
-static int op_list(persona_path_model **m, char **text, const void *arg)
+static int op_list(void **res, const void *arg)
 {
-    *m = NULL;
+    char **text = (char **)res;
     persona_path_list *l = (persona_path_list *)1;
     int rc = arg ? persona_path_explore(&l, built, arg) : persona_path_transitions(&l, built, 2);
     if (rc) {
@@ -133,7 +94,6 @@ static int op_list(persona_path_model **m, char **text, const void *arg)
         return rc;
     }
     failalloc_arm(1, FAILALLOC_FROM_N); /* reading a list allocates nothing */
-    *text = NULL;
     size_t rows = 0;
     persona_path_list_size(&rows, l);
     uint64_t sum = 0;
@@ -202,19 +162,19 @@ int main(int argc, char **argv)
     o[3].consent_purpose = "analytics";
     o[4].consent_purpose = "marketing"; /* nobody: an empty model */
     for (int i = 0; i < 5; i++)
-        under_injection(op_build, &o[i], "build");
+        oom_under_injection(op_build, model_text, &o[i], "build", &counted);
     uint64_t dense = persona__path_dense_cells;
     persona__path_dense_cells = 0; /* the sparse walk */
     for (int i = 0; i < 2; i++)
-        under_injection(op_build, &o[i], "build (sparse)");
+        oom_under_injection(op_build, model_text, &o[i], "build (sparse)", &counted);
     persona__path_dense_cells = dense;
     CHECK_RC(persona_path_build(&built, store, &o[1]), PERSONA_OK);
     CHECK_RC(persona_path_build(&halves[0], part[0], &o[1]), PERSONA_OK);
     CHECK_RC(persona_path_build(&halves[1], part[1], &o[1]), PERSONA_OK);
-    under_injection(op_merge, NULL, "merge");
-    under_injection(op_save, NULL, "save");
-    under_injection(op_load, NULL, "load");
-    under_injection(op_list, NULL, "transitions");
+    oom_under_injection(op_merge, model_text, NULL, "merge", &counted);
+    oom_under_injection(op_save, text_only, NULL, "save", &counted);
+    oom_under_injection(op_load, model_text, NULL, "load", &counted);
+    oom_under_injection(op_list, text_only, NULL, "transitions", &counted);
     static const char *const ex[] = { "home" };
     persona_path_query q[3];
     for (int k = 0; k < 3; k++) {
@@ -223,7 +183,7 @@ int main(int argc, char **argv)
         q[k].goal_state = "cart";
         q[k].exclude = ex;
         q[k].n_exclude = 1;
-        under_injection(op_list, &q[k], "explore");
+        oom_under_injection(op_list, text_only, &q[k], "explore", &counted);
     }
     /* next states allocate nothing */
     uint32_t h[2] = { 0, 1 }, st[4];
