@@ -96,9 +96,10 @@ int persona__path_hand_over(persona_path_model **out, persona_path_model *m, int
 void persona__path_special_ids(persona_path_model *m);
 
 /* ---- derived tables (path_markov.c) ---- */
-/* Most cells of a dense count array (2^21); tests set 0 to run the sparse walk. */
-extern uint64_t persona__path_dense_cells;
 int persona__path_derive(persona_path_model *m);
+/* The tables derived again, with dense counts where they fit (dense = 1) or by the sparse
+ * walk (0): tests compare the two. 0 or ENOMEM (the model is then only fit to be freed). */
+int persona__path_rederive(persona_path_model *m, int dense);
 /* Longest context (at most max_len, the newest states last in h[0..n)) the model saw;
  * returns its id and its length in *len, or UINT32_MAX with *len = 0. */
 uint32_t persona__path_context(const persona_path_model *m, const uint32_t *h, size_t n,

@@ -3,7 +3,7 @@
  *
  * Every position j >= 1 of every path "(start)", s1 … sn, "(end)" counts its state after
  * the contexts of lengths 1 … min(order, j) before it. With few states (S^(order+1) cells
- * fit persona__path_dense_cells) the counts go to dense arrays, whose nonzero rows then become the
+ * fit DENSE_CELLS) the counts go to dense arrays, whose nonzero rows then become the
  * contexts; otherwise the trie walk from the newest state back (path_internal.h) finds or
  * adds each context with one lookup, and the pair (context, state) is counted in a
  * temporary pair map. Both give the same tables. The pairs then become each
@@ -148,17 +148,17 @@ static int make_zero(persona_path_model *m)
 }
 
 /* Dense counting, when every order's (context, next) pairs fit an array of at most
- * persona__path_dense_cells cells: a context of length m is the number sum p[j-i] * S^(i-1), i = 1..m
+ * DENSE_CELLS cells: a context of length m is the number sum p[j-i] * S^(i-1), i = 1..m
  * (the newest state least significant), and its counts are the row of cells
  * [code * S, code * S + S) of the order-m array. */
-uint64_t persona__path_dense_cells = (uint64_t)1 << 21;
+#define DENSE_CELLS ((uint64_t)1 << 21)
 
 static int dense_fits(const persona_path_model *m, uint64_t *cells)
 {
     uint64_t s = m->states.count, c = s;
     for (int32_t o = 1; o <= m->spec.order; o++) {
         c *= s;
-        if (c > persona__path_dense_cells)
+        if (c > DENSE_CELLS)
             return 0;
         cells[o] = c;
     }
@@ -277,14 +277,14 @@ static int count_sparse(persona_path_model *m, counter *c)
     return rc;
 }
 
-int persona__path_derive(persona_path_model *m)
+static int derive(persona_path_model *m, int dense)
 {
     counter c;
     memset(&c, 0, sizeof c);
     c.head = UINT32_MAX;
     persona__pairmap_init(&c.trans, m->ctx_map.seed ^ 0x5851F42D4C957F2DULL);
     uint64_t cells[PERSONA_PATH_MAX_ORDER + 1];
-    int rc = dense_fits(m, cells) ? count_dense(m, &c, cells) : count_sparse(m, &c);
+    int rc = dense && dense_fits(m, cells) ? count_dense(m, &c, cells) : count_sparse(m, &c);
     if (!rc)
         rc = make_lists(m, &c);
     if (!rc)
@@ -292,6 +292,29 @@ int persona__path_derive(persona_path_model *m)
     persona__pairmap_free(&c.trans);
     persona__free(c.count);
     return rc;
+}
+
+int persona__path_derive(persona_path_model *m)
+{
+    return derive(m, 1);
+}
+
+int persona__path_rederive(persona_path_model *m, int dense)
+{
+    persona__pairmap_free(&m->ctx_map);
+    persona__free(m->ctx_len);
+    persona__free(m->ctx_total);
+    persona__free(m->succ_start);
+    persona__free(m->succ_state);
+    persona__free(m->succ_count);
+    persona__free(m->zero_state);
+    persona__free(m->zero_count);
+    m->ctx_len = NULL;
+    m->ctx_total = m->succ_start = m->succ_count = m->zero_count = NULL;
+    m->succ_state = m->zero_state = NULL;
+    m->n_transitions = m->n_zero = 0;
+    m->zero_total = 0;
+    return derive(m, dense);
 }
 
 uint32_t persona__path_context(const persona_path_model *m, const uint32_t *h, size_t n,
