@@ -200,7 +200,9 @@ class PathModel(Handle):
         "(start)" for the beginning of a session): DataFrame event, probability, by
         probability descending (persona_path_next). Unseen histories back off to shorter
         ones, then to every transition's target; the order that answered is then in
-        ``self.last_order``."""
+        ``self.last_order`` (of the latest call on this object: with several threads
+        querying one model, read it from the thread's own call only if calls do not
+        overlap)."""
         if isinstance(history, str):
             history = [history]
         ids = [self._index(h) for h in history]
