@@ -3,8 +3,9 @@
  * once), the counted events' times and states are bucketed by profile (a counting sort
  * keeps log order), each profile's events are put in time order (by session value first
  * with a session property; already in order in the usual case) and cut into sessions:
- * the bucketed states become the model's session states as they are. States are then renumbered in bytewise order of their
- * names and the Markov tables derived (persona__path_derive). */
+ * the bucketed states become the model's session states as they are. States are then
+ * renumbered in bytewise order of their names and the Markov tables derived
+ * (persona__path_derive). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -24,7 +25,6 @@ typedef struct scan {
     size_t n_raw;
     uint32_t none_state; /* "(none)", UNSET until used */
     int state_col, session_col; /* property columns, -1 = none */
-    int session_missing;        /* a session property the log has no column of */
     uint8_t *consent;           /* per root: 0 unknown, 1 granted, 2 not; NULL = everyone */
     uint32_t purpose;
     uint32_t *bucket;   /* users + 1: start of each profile's events in the pos_ arrays */
@@ -59,7 +59,6 @@ static int scan_init(scan *sc, persona_path_model *m, const persona_store *s)
     sc->none_state = UNSET;
     sc->state_col = m->spec.state_prop ? prop_col(s, m->spec.state_prop) : -1;
     sc->session_col = m->spec.session_prop ? prop_col(s, m->spec.session_prop) : -1;
-    sc->session_missing = m->spec.session_prop && sc->session_col < 0;
     sc->n_raw = m->spec.state_prop ? s->values.count : s->types.count;
     sc->raw_map = persona__realloc_array(NULL, sc->n_raw + 1, sizeof *sc->raw_map);
     sc->bucket = persona__calloc(s->users.count + 2, sizeof *sc->bucket);
