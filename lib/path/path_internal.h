@@ -95,6 +95,9 @@ int persona__path_hand_over(persona_path_model **out, persona_path_model *m, int
 /* Ids of "(start)" and "(end)" (both must be in states). */
 void persona__path_special_ids(persona_path_model *m);
 
+/* Release the derived tables (the model keeps its sessions and options). */
+void persona__path_drop_derived(persona_path_model *m);
+
 /* ---- derived tables (path_markov.c) ---- */
 int persona__path_derive(persona_path_model *m);
 /* The tables derived again, with dense counts where they fit (dense = 1) or by the sparse

@@ -301,19 +301,7 @@ int persona__path_derive(persona_path_model *m)
 
 int persona__path_rederive(persona_path_model *m, int dense)
 {
-    persona__pairmap_free(&m->ctx_map);
-    persona__free(m->ctx_len);
-    persona__free(m->ctx_total);
-    persona__free(m->succ_start);
-    persona__free(m->succ_state);
-    persona__free(m->succ_count);
-    persona__free(m->zero_state);
-    persona__free(m->zero_count);
-    m->ctx_len = NULL;
-    m->ctx_total = m->succ_start = m->succ_count = m->zero_count = NULL;
-    m->succ_state = m->zero_state = NULL;
-    m->n_transitions = m->n_zero = 0;
-    m->zero_total = 0;
+    persona__path_drop_derived(m);
     return derive(m, dense);
 }
 

@@ -25,6 +25,23 @@ void persona__path_special_ids(persona_path_model *m)
     m->end_id = persona__intern_find(&m->states, PERSONA_PATH_END, strlen(PERSONA_PATH_END));
 }
 
+void persona__path_drop_derived(persona_path_model *m)
+{
+    persona__pairmap_free(&m->ctx_map); /* emptied, its seed kept */
+    persona__free(m->ctx_len);
+    persona__free(m->ctx_total);
+    persona__free(m->succ_start);
+    persona__free(m->succ_state);
+    persona__free(m->succ_count);
+    persona__free(m->zero_state);
+    persona__free(m->zero_count);
+    m->ctx_len = NULL;
+    m->ctx_total = m->succ_start = m->succ_count = m->zero_count = NULL;
+    m->succ_state = m->zero_state = NULL;
+    m->n_transitions = m->n_zero = 0;
+    m->zero_total = 0;
+}
+
 PERSONA_API void persona_path_free(persona_path_model *m)
 {
     if (!m)
@@ -36,14 +53,7 @@ PERSONA_API void persona_path_free(persona_path_model *m)
     persona__free(m->sess_states);
     persona__free(m->sess_user);
     persona__free(m->user_last);
-    persona__pairmap_free(&m->ctx_map);
-    persona__free(m->ctx_len);
-    persona__free(m->ctx_total);
-    persona__free(m->succ_start);
-    persona__free(m->succ_state);
-    persona__free(m->succ_count);
-    persona__free(m->zero_state);
-    persona__free(m->zero_count);
+    persona__path_drop_derived(m);
     persona__free(m);
 }
 
