@@ -263,7 +263,7 @@ typedef struct persona_path_query {
     size_t n_exclude;           /**< entries of exclude. @since 1.0 */
     uint32_t max_steps;         /**< longest path in states; 0 = 10. @since 1.0 */
     uint32_t reserved;          /**< must be 0. @since 1.0 */
-    uint64_t top;               /**< rows kept (the most frequent); 0 = all. @since 1.0 */
+    uint64_t top;               /**< rows kept, the first in order (of each prefix length for drop-offs); 0 = all. @since 1.0 */
 } persona_path_query;
 
 #define PERSONA_PATH_QUERY_INIT { sizeof(persona_path_query), 0, NULL, NULL, NULL, NULL, 0, 0, 0, 0 }
