@@ -173,5 +173,7 @@ int cmd_recommend(int argc, char **argv);
 int cmd_overindex(int argc, char **argv);
 int cmd_itemsets(int argc, char **argv);
 int cmd_rules(int argc, char **argv);
+int cmd_paths(int argc, char **argv);
+int cmd_next(int argc, char **argv);
 
 #endif

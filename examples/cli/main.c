@@ -29,6 +29,8 @@ static const char usage[] =
     "  overindex          items that over-index in a segment (--segment NAME --rules FILE)\n"
     "  itemsets           frequent itemsets of baskets (--basket COL --item COL)\n"
     "  rules              association rules between frequent itemsets\n"
+    "  paths              session paths: Markov transitions, top paths, paths to a goal\n"
+    "  next               likely next events of a history (--history) or a user (--user)\n"
     "\n"
     "With no FILE, data commands use the bundled Online Retail sample.\n"
     "Run 'persona <command> --help' for the options of a command.\n";
@@ -76,6 +78,8 @@ int main(int argc, char **argv)
         { "overindex", cmd_overindex },
         { "itemsets", cmd_itemsets },
         { "rules", cmd_rules },
+        { "paths", cmd_paths },
+        { "next", cmd_next },
     };
     if (argc < 2) {
         fputs(usage, stderr);

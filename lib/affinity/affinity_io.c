@@ -19,18 +19,12 @@
 #include "core/alloc.h"
 #include "core/error.h"
 #include "persist/snapfile.h"
+#include "persist/snaptable.h"
 #include "persona/event.h"
 
 enum { SEC_OPTIONS = 1, SEC_KEYS = 2, SEC_UNITS = 3 };
 #define AFF_REVISION 1u
 #define AFF_MAX_TYPES 4096u
-
-static void put_table(persona__snap_writer *w, const persona__intern *t)
-{
-    persona__snap_put_u64(w, t->count);
-    for (size_t i = 0; i < t->count; i++)
-        persona__snap_put_str(w, persona__intern_str(t, (uint32_t)i));
-}
 
 PERSONA_API int persona_affinity_save(const persona_affinity_matrix *m, const char *path)
 {
@@ -52,9 +46,9 @@ PERSONA_API int persona_affinity_save(const persona_affinity_matrix *m, const ch
         persona__snap_put_str(w, m->event_types[i]);
     persona__snap_end(w);
     persona__snap_begin(w, SEC_KEYS, PERSONA__SNAP_REQUIRED);
-    put_table(w, &m->items);
-    put_table(w, &m->categories);
-    put_table(w, &m->users);
+    persona__snap_put_table(w, &m->items);
+    persona__snap_put_table(w, &m->categories);
+    persona__snap_put_table(w, &m->users);
     persona__snap_end(w);
     persona__snap_begin(w, SEC_UNITS, PERSONA__SNAP_REQUIRED);
     uint64_t entries = m->unit_start[m->n_units];
@@ -113,35 +107,6 @@ static int load_options(persona__snap_reader *r, persona_affinity_matrix *m)
             rc = persona__snap_corrupt(r, "event type %u is empty or out of order", i);
     }
     return rc ? rc : persona__snap_section_end(r);
-}
-
-/* A key table; sorted: strictly ascending (index = bytewise order), else distinct. */
-static int load_table(persona__snap_reader *r, persona__intern *t, int sorted, const char *what)
-{
-    uint64_t n = 0;
-    int rc = persona__snap_get_u64(r, &n);
-    if (!rc)
-        rc = persona__snap_need(r, n, 4, what);
-    if (!rc && n >= UINT32_MAX)
-        rc = persona__snap_corrupt(r, "%llu %s", (unsigned long long)n, what);
-    for (uint64_t i = 0; !rc && i < n; i++) {
-        char *s = NULL;
-        rc = persona__snap_get_str(r, &s, PERSONA_MAX_KEY_LEN, what);
-        if (!rc && !s)
-            rc = persona__snap_corrupt(r, "%s %llu is missing", what, (unsigned long long)i);
-        if (!rc && sorted && i &&
-            strcmp(persona__intern_str(t, (uint32_t)(i - 1)), s) >= 0)
-            rc = persona__snap_corrupt(r, "%s %llu is out of order", what, (unsigned long long)i);
-        if (!rc) {
-            uint32_t id = persona__intern_add(t, s, strlen(s));
-            if (id == PERSONA__NO_ID)
-                rc = persona__fail_nomem();
-            else if (id != i)
-                rc = persona__snap_corrupt(r, "%s %llu is a repeat", what, (unsigned long long)i);
-        }
-        persona__free(s);
-    }
-    return rc;
 }
 
 static int load_units(persona__snap_reader *r, persona_affinity_matrix *m)
@@ -205,37 +170,29 @@ static int load_units(persona__snap_reader *r, persona_affinity_matrix *m)
 
 static const uint32_t known_sections[] = { SEC_OPTIONS, SEC_KEYS, SEC_UNITS };
 
-static int section(persona__snap_reader *r, uint32_t id, const char *name, const char *path)
+static int load_reader(void *dst, persona__snap_reader *r, const char *path)
 {
-    uint64_t len = 0;
-    int rc = persona__snap_section(r, id, name, &len);
-    if (rc == 0)
-        return persona__fail(PERSONA_ECORRUPT, "%s: the %s section is missing", path, name);
-    return rc < 0 ? rc : PERSONA_OK;
-}
-
-static int load_reader(persona_affinity_matrix **out, persona__snap_reader *r, const char *path)
-{
+    persona_affinity_matrix **out = dst;
     int rc = persona__snap_check_known(r, known_sections, 3);
     if (rc)
         return rc;
     persona_affinity_matrix *m = persona__affinity_alloc();
     if (!m)
         return persona__fail_nomem();
-    if (!(rc = section(r, SEC_OPTIONS, "options", path)))
+    if (!(rc = persona__snap_require(r, SEC_OPTIONS, "options", path)))
         rc = load_options(r, m);
-    if (!rc && !(rc = section(r, SEC_KEYS, "keys", path))) {
-        rc = load_table(r, &m->items, 1, "item");
+    if (!rc && !(rc = persona__snap_require(r, SEC_KEYS, "keys", path))) {
+        rc = persona__snap_get_table(r, &m->items, 1, "item");
         if (!rc)
-            rc = load_table(r, &m->categories, 1, "category");
+            rc = persona__snap_get_table(r, &m->categories, 1, "category");
         if (!rc && m->category_source == PERSONA_AFFINITY_CATEGORY_ITEM && m->categories.count)
             rc = persona__snap_corrupt(r, "categories with the item as category");
         if (!rc)
-            rc = load_table(r, &m->users, 0, "user");
+            rc = persona__snap_get_table(r, &m->users, 0, "user");
         if (!rc)
             rc = persona__snap_section_end(r);
     }
-    if (!rc && !(rc = section(r, SEC_UNITS, "units", path)))
+    if (!rc && !(rc = persona__snap_require(r, SEC_UNITS, "units", path)))
         rc = load_units(r, m);
     if (!rc)
         rc = persona__affinity_count(m);
@@ -248,23 +205,11 @@ PERSONA_API int persona_affinity_load(persona_affinity_matrix **out, const char 
         *out = NULL;
     if (!out || !path)
         return persona__fail(PERSONA_EINVAL, "%s is NULL", out ? "path" : "out");
-    persona__snap_reader *r = NULL;
-    int rc = persona__snap_open(&r, path, PERSONA__SNAP_KIND_AFFINITY);
-    if (rc)
-        return rc;
-    rc = load_reader(out, r, path);
-    persona__snap_close(r);
-    return rc;
+    return persona__snap_load(out, path, NULL, 0, PERSONA__SNAP_KIND_AFFINITY, load_reader);
 }
 
 int persona__affinity_load_memory(persona_affinity_matrix **out, const void *data, size_t len)
 {
     *out = NULL;
-    persona__snap_reader *r = NULL;
-    int rc = persona__snap_open_memory(&r, data, len, PERSONA__SNAP_KIND_AFFINITY);
-    if (rc)
-        return rc;
-    rc = load_reader(out, r, "(memory)");
-    persona__snap_close(r);
-    return rc;
+    return persona__snap_load(out, NULL, data, len, PERSONA__SNAP_KIND_AFFINITY, load_reader);
 }

@@ -17,6 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/glob.h"
 #include "persona/segment.h"
 
 /* ---- run-time values ---- */
@@ -243,7 +244,5 @@ void persona__bind_reset(persona_segment_model *m);
 /* The form of leaf lf (rule_vm.c). */
 uint32_t persona__leaf_form(const persona_segment_model *m, const leaf *lf);
 
-/* Whole-string glob match (rule_glob.c): * ? and \ escapes, O(len(s) * len(p)). */
-int persona__glob_match(const char *p, size_t plen, const char *s, size_t slen);
 
 #endif

@@ -46,7 +46,7 @@ def main():
     layout = blank_comments(open(layout_path, encoding='utf-8').read())
     sizes = set(re.findall(r'\bSIZE\(\s*(persona_\w+)\s*,', layout))
     fields = set(re.findall(r'\bFIELD\(\s*(persona_\w+)\s*,\s*(\w+)\s*,', layout))
-    consts = set(re.findall(r'\bCONST\(\s*(PERSONA_\w+)\s*,', layout))
+    consts = set(re.findall(r'\b(?:STR)?CONST\(\s*(PERSONA_\w+)\s*,', layout))
     inits = set(re.findall(r'\bINIT_(?:FN_AND_MACRO|FN_AND_MACRO_DEFAULTS|MACRO_ONLY)\([^;]*?\b(PERSONA_\w+_INIT)\s*\)',
                            layout))
 

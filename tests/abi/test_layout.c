@@ -38,6 +38,8 @@ static void check_num(const char *what, long long got, long long want, int line)
         check_num("sizeof(" #T "." #f ")", (long long)sizeof(((T *)0)->f), (size), __LINE__); \
     } while (0)
 #define CONST(name, value) check_num(#name, (long long)(name), (value), __LINE__)
+/* A string constant: its bytes are pinned (0 when equal). */
+#define STRCONST(name, value) check_num(#name, (long long)strcmp((name), (value)), 0, __LINE__)
 
 static void layout(void)
 {
@@ -428,6 +430,42 @@ static void layout(void)
     FIELD(persona_assoc_rule, cosine, 72, 8);
     FIELD(persona_assoc_rule, antecedent_support, 80, 8);
     FIELD(persona_assoc_rule, consequent_support, 88, 8);
+
+    SIZE(persona_path_rule, 24);
+    FIELD(persona_path_rule, struct_size, 0, 4);
+    FIELD(persona_path_rule, reserved, 4, 4);
+    FIELD(persona_path_rule, pattern, 8, 8);
+    FIELD(persona_path_rule, state, 16, 8);
+    SIZE(persona_path_options, 56);
+    FIELD(persona_path_options, struct_size, 0, 4);
+    FIELD(persona_path_options, order, 4, 4);
+    FIELD(persona_path_options, session_gap_ms, 8, 8);
+    FIELD(persona_path_options, session_prop, 16, 8);
+    FIELD(persona_path_options, state_prop, 24, 8);
+    FIELD(persona_path_options, rules, 32, 8);
+    FIELD(persona_path_options, n_rules, 40, 8);
+    FIELD(persona_path_options, consent_purpose, 48, 8);
+    SIZE(persona_path_info, 64);
+    FIELD(persona_path_info, struct_size, 0, 4);
+    FIELD(persona_path_info, order, 4, 4);
+    FIELD(persona_path_info, states, 8, 8);
+    FIELD(persona_path_info, sessions, 16, 8);
+    FIELD(persona_path_info, users, 24, 8);
+    FIELD(persona_path_info, events, 32, 8);
+    FIELD(persona_path_info, skipped, 40, 8);
+    FIELD(persona_path_info, contexts, 48, 8);
+    FIELD(persona_path_info, transitions, 56, 8);
+    SIZE(persona_path_query, 64);
+    FIELD(persona_path_query, struct_size, 0, 4);
+    FIELD(persona_path_query, kind, 4, 4);
+    FIELD(persona_path_query, start_state, 8, 8);
+    FIELD(persona_path_query, end_state, 16, 8);
+    FIELD(persona_path_query, goal_state, 24, 8);
+    FIELD(persona_path_query, exclude, 32, 8);
+    FIELD(persona_path_query, n_exclude, 40, 8);
+    FIELD(persona_path_query, max_steps, 48, 4);
+    FIELD(persona_path_query, reserved, 52, 4);
+    FIELD(persona_path_query, top, 56, 8);
 }
 
 
@@ -575,6 +613,14 @@ static void constants(void)
     CONST(PERSONA_AFFINITY_MEASURES, 8);
     CONST(PERSONA_AFFINITY_CATEGORY_PROP, 0);
     CONST(PERSONA_AFFINITY_CATEGORY_ITEM, 1);
+    CONST(PERSONA_PATH_TOP, 0);
+    CONST(PERSONA_PATH_GOAL, 1);
+    CONST(PERSONA_PATH_DROPOFF, 2);
+    CONST(PERSONA_PATH_MAX_ORDER, 4);
+    CONST(PERSONA_PATH_NO_STATE, UINT32_MAX);
+    STRCONST(PERSONA_PATH_START, "(start)");
+    STRCONST(PERSONA_PATH_END, "(end)");
+    STRCONST(PERSONA_PATH_NONE, "(none)");
     CONST(PERSONA_KMEANS_AUTO, 0);
     CONST(PERSONA_KMEANS_LLOYD, 1);
     CONST(PERSONA_KMEANS_HAMERLY, 2);
@@ -748,6 +794,10 @@ static void initializers(void)
     INIT_FN_AND_MACRO(persona_assoc_rules_options, persona_assoc_rules_options_init,
                       PERSONA_ASSOC_RULES_OPTIONS_INIT);
     INIT_FN_AND_MACRO(persona_assoc_rule, persona_assoc_rule_init, PERSONA_ASSOC_RULE_INIT);
+    INIT_FN_AND_MACRO(persona_path_options, persona_path_options_init, PERSONA_PATH_OPTIONS_INIT);
+    INIT_FN_AND_MACRO(persona_path_rule, persona_path_rule_init, PERSONA_PATH_RULE_INIT);
+    INIT_FN_AND_MACRO(persona_path_info, persona_path_info_init, PERSONA_PATH_INFO_INIT);
+    INIT_FN_AND_MACRO(persona_path_query, persona_path_query_init, PERSONA_PATH_QUERY_INIT);
     /* The evaluation context's defaults are not zero (no hour, the store's clock). */
     INIT_FN_AND_MACRO_DEFAULTS(persona_eval_context, persona_eval_context_init,
                                PERSONA_EVAL_CONTEXT_INIT);

@@ -2,15 +2,17 @@
  * RFM tables (one per kind and feature) of a small store, and k-means models (plain and
  * multi-view) of a few points, so the fuzzer starts from files that load; for segment
  * models, RFM tables and k-means models also a few damaged copies (truncated, one byte
- * flipped: seed-*-cut*, seed-*-flip*); affinity matrices by basket, session and user.
- * usage: make_model_seeds cohort|funnel|segments|rfm|kmeans|affinity DIR   (writes DIR/seed-*; from the
- *        source root:
+ * flipped: seed-*-cut*, seed-*-flip*); affinity matrices by basket, session and user;
+ * path models by type, by page with rules, by session id.
+ * usage: make_model_seeds cohort|funnel|segments|rfm|kmeans|affinity|paths DIR (writes
+ *        DIR/seed-*; from the source root:
  *        ./build/tests/fuzz/make_model_seeds cohort tests/fuzz/corpus/snapshot_cohort
  *        ./build/tests/fuzz/make_model_seeds funnel tests/fuzz/corpus/snapshot_funnel
  *        ./build/tests/fuzz/make_model_seeds segments tests/fuzz/corpus/snapshot_segments
  *        ./build/tests/fuzz/make_model_seeds rfm tests/fuzz/corpus/snapshot_rfm
  *        ./build/tests/fuzz/make_model_seeds kmeans tests/fuzz/corpus/snapshot_kmeans
- *        ./build/tests/fuzz/make_model_seeds affinity tests/fuzz/corpus/snapshot_affinity) */
+ *        ./build/tests/fuzz/make_model_seeds affinity tests/fuzz/corpus/snapshot_affinity
+ *        ./build/tests/fuzz/make_model_seeds paths tests/fuzz/corpus/snapshot_paths) */
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -446,6 +448,55 @@ static void affinity_seeds(const char *dir)
     persona_store_free(s);
 }
 
+/* Path models of a small store with pages and session ids: by type (order 2), by page
+ * with grouping rules (order 3), by session id (order 1), and an empty one. */
+static void paths_seeds(const char *dir)
+{
+    persona_store *s = NULL;
+    must(persona_store_new(&s, NULL), "store");
+    const char *pages[] = {"home", "p/1", "b", "p/2", NULL};
+    for (int i = 0; i < 30; i++) {
+        persona_event e = PERSONA_EVENT_INIT;
+        char user[8], sid[8];
+        snprintf(user, sizeof user, "u%d", i % 4);
+        snprintf(sid, sizeof sid, "s%d", i % 3);
+        const char *names[2] = {"sid", "page"}, *vals[2] = {sid, pages[i * 7 % 5]};
+        e.user = user;
+        e.time_ms = T0 + (int64_t)(i % 7) * DAY / 48;
+        e.type = i % 3 ? "view" : "b";
+        e.prop_names = names;
+        e.prop_values = vals;
+        e.n_props = vals[1] ? 2 : 1;
+        must(persona_store_ingest(NULL, s, &e, 1, NULL), "ingest");
+    }
+    persona_path_rule rules[2] = {PERSONA_PATH_RULE_INIT, PERSONA_PATH_RULE_INIT};
+    rules[0].pattern = "p/*";
+    rules[0].state = "product";
+    rules[1].pattern = "home";
+    const char *names[] = {"type", "page", "session", "empty"};
+    for (int k = 0; k < 4; k++) {
+        persona_path_options o = PERSONA_PATH_OPTIONS_INIT;
+        o.order = k == 0 ? 2 : k == 1 ? 3 : 1;
+        if (k == 1) {
+            o.state_prop = "page";
+            o.rules = rules;
+            o.n_rules = 2;
+        }
+        if (k == 2)
+            o.session_prop = "sid";
+        if (k == 3)
+            o.consent_purpose = "nobody";
+        persona_path_model *m = NULL;
+        must(persona_path_build(&m, s, &o), "paths");
+        char path[512];
+        snprintf(path, sizeof path, "%s/seed-%s", dir, names[k]);
+        must(persona_path_save(m, path), path);
+        persona_path_free(m);
+    }
+    write_variants(dir, "page");
+    persona_store_free(s);
+}
+
 int main(int argc, char **argv)
 {
     if (argc == 3 && strcmp(argv[1], "cohort") == 0)
@@ -460,8 +511,10 @@ int main(int argc, char **argv)
         kmeans_seeds(argv[2]);
     else if (argc == 3 && strcmp(argv[1], "affinity") == 0)
         affinity_seeds(argv[2]);
+    else if (argc == 3 && strcmp(argv[1], "paths") == 0)
+        paths_seeds(argv[2]);
     else {
-        fprintf(stderr, "usage: make_model_seeds cohort|funnel|segments|rfm|kmeans|affinity DIR\n");
+        fprintf(stderr, "usage: make_model_seeds cohort|funnel|segments|rfm|kmeans|affinity|paths DIR\n");
         return 2;
     }
     return 0;

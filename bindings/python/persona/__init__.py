@@ -1,6 +1,6 @@
 """Python bindings of libpersona (ctypes): profiles, traits, attributes, consent,
-cohort tables, funnels, rule segments, RFM, k-means, hierarchical clustering and item
-affinity.
+cohort tables, funnels, paths (Markov models), rule segments, RFM, k-means, hierarchical
+clustering and item affinity.
 
     import persona
     with persona.Store() as store:
@@ -29,6 +29,7 @@ from .features import Features, KMeansSegments
 from .hclust import HClust, linkage
 from .itemsets import Baskets, Itemsets, association_rules, itemsets
 from .multiview import MultiViewKMeans
+from .paths import PathModel
 from .stability import adjusted_rand_index
 from .source import Source
 from .store import IngestStats, Store
@@ -54,6 +55,7 @@ def build_features():
 
 __all__ = [
     "Store", "Source", "IngestStats", "AliasResult", "Affinity", "CohortTable", "Funnel", "Rules",
+    "PathModel",
     "RFM",
     "KMeans", "choose_k", "cluster_scores", "MultiViewKMeans", "HClust", "linkage",
     "Baskets", "Itemsets", "itemsets", "association_rules",

@@ -210,6 +210,14 @@ class AssocRulesHandle(_Handle):
     """persona_assoc_rules *"""
 
 
+class PathHandle(_Handle):
+    """persona_path_model *"""
+
+
+class PathListHandle(_Handle):
+    """persona_path_list *"""
+
+
 STATUS = object()  # restype marker: int status code, checked by errcheck
 P = POINTER
 BUF = [c_char_p, c_size_t, P(c_size_t)]  # caller buffer, capacity, out_len
@@ -546,6 +554,29 @@ PROTOTYPES = {
     "persona_affinity_baskets": (STATUS, [P(BasketsHandle), AffinityHandle]),
     "persona_affinity_save": (STATUS, [AffinityHandle, c_char_p]),
     "persona_affinity_load": (STATUS, [P(AffinityHandle), c_char_p]),
+    # path.h
+    "persona_path_options_init": (STATUS, [P(S.persona_path_options), c_uint32]),
+    "persona_path_rule_init": (STATUS, [P(S.persona_path_rule), c_uint32]),
+    "persona_path_info_init": (STATUS, [P(S.persona_path_info), c_uint32]),
+    "persona_path_query_init": (STATUS, [P(S.persona_path_query), c_uint32]),
+    "persona_path_build": (STATUS, [P(PathHandle), StoreHandle, P(S.persona_path_options)]),
+    "persona_path_free": (None, [PathHandle]),
+    "persona_path_info_get": (STATUS, [P(S.persona_path_info), PathHandle]),
+    "persona_path_state_find": (STATUS, [P(c_uint32), PathHandle, c_char_p]),
+    "persona_path_state_name": (STATUS, BUF + [PathHandle, c_uint32]),
+    "persona_path_next": (STATUS, [P(c_uint32), P(c_double), c_size_t, P(c_size_t), P(c_int32),
+                                   PathHandle, P(c_uint32), c_size_t, c_int32]),
+    "persona_path_next_user": (STATUS, [P(c_uint32), P(c_double), c_size_t, P(c_size_t),
+                                        P(c_int32), PathHandle, c_char_p, c_int32]),
+    "persona_path_explore": (STATUS, [P(PathListHandle), PathHandle, P(S.persona_path_query)]),
+    "persona_path_transitions": (STATUS, [P(PathListHandle), PathHandle, c_int32]),
+    "persona_path_list_free": (None, [PathListHandle]),
+    "persona_path_list_size": (STATUS, [P(c_size_t), PathListHandle]),
+    "persona_path_list_row": (STATUS, [P(c_uint32), c_size_t, P(c_size_t), P(c_uint64),
+                                       P(c_uint64), PathListHandle, c_size_t]),
+    "persona_path_save": (STATUS, [PathHandle, c_char_p]),
+    "persona_path_load": (STATUS, [P(PathHandle), c_char_p]),
+    "persona_path_merge": (STATUS, [P(PathHandle), PathHandle, PathHandle]),
 }
 
 

@@ -574,6 +574,61 @@ class persona_assoc_rule(Structure):
     ]
 
 
+class persona_path_rule(Structure):
+    _init_ = "persona_path_rule_init"
+    _fields_ = [
+        ("struct_size", c_uint32),
+        ("reserved", c_uint32),
+        ("pattern", c_char_p),
+        ("state", c_char_p),
+    ]
+
+
+class persona_path_options(Structure):
+    _init_ = "persona_path_options_init"
+    _fields_ = [
+        ("struct_size", c_uint32),
+        ("order", c_int32),
+        ("session_gap_ms", c_int64),
+        ("session_prop", c_char_p),
+        ("state_prop", c_char_p),
+        ("rules", POINTER(persona_path_rule)),
+        ("n_rules", c_size_t),
+        ("consent_purpose", c_char_p),
+    ]
+
+
+class persona_path_info(Structure):
+    _init_ = "persona_path_info_init"
+    _fields_ = [
+        ("struct_size", c_uint32),
+        ("order", c_int32),
+        ("states", c_uint64),
+        ("sessions", c_uint64),
+        ("users", c_uint64),
+        ("events", c_uint64),
+        ("skipped", c_uint64),
+        ("contexts", c_uint64),
+        ("transitions", c_uint64),
+    ]
+
+
+class persona_path_query(Structure):
+    _init_ = "persona_path_query_init"
+    _fields_ = [
+        ("struct_size", c_uint32),
+        ("kind", c_int32),
+        ("start_state", c_char_p),
+        ("end_state", c_char_p),
+        ("goal_state", c_char_p),
+        ("exclude", POINTER(c_char_p)),
+        ("n_exclude", c_size_t),
+        ("max_steps", c_uint32),
+        ("reserved", c_uint32),
+        ("top", c_uint64),
+    ]
+
+
 ALL_STRUCTS = (
     persona_allocator, persona_event, persona_ingest_stats, persona_ingest_options,
     persona_attribute, persona_store_options, persona_store_info, persona_profile_info,
@@ -585,5 +640,6 @@ ALL_STRUCTS = (
     persona_hclust_options, persona_hclust_info, persona_features_options,
     persona_features_info, persona_features_column, persona_affinity_options,
     persona_affinity_info, persona_affinity_pair_info, persona_itemsets_options,
-    persona_assoc_rules_options, persona_assoc_rule,
+    persona_assoc_rules_options, persona_assoc_rule, persona_path_rule, persona_path_options,
+    persona_path_info, persona_path_query,
 )

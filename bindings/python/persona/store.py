@@ -563,6 +563,16 @@ class Store(Handle):
         return Affinity.build(self, by, events=events, session_gap=session_gap, consent=consent,
                               category=category, category_from_item=category_from_item)
 
+    def paths(self, order=1, *, session_gap=None, session_prop=None, state_prop=None,
+              rules=None, consent=None):
+        """Build a path model from the store's events (persona_path_build); returns a
+        PathModel (next(), next_user(), transitions(), top_paths(), goal_paths(),
+        dropoffs(), save(), merge()). ``order``: the Markov order, 1 to 4; see
+        PathModel.build."""
+        from .paths import PathModel
+        return PathModel.build(self, order, session_gap=session_gap, session_prop=session_prop,
+                               state_prop=state_prop, rules=rules, consent=consent)
+
     def cohort(self, period="month", kind="retention", *, retention="classic",
                cohort_by=None, metrics=(), active=None, brackets=None, periods=None,
                min_users=None, utc_offset=0, window=None, row_period=None, consent=None,

@@ -16,6 +16,7 @@
 #include "aff_test.h"
 #include "failalloc.h"
 #include "file_check.h"
+#include "oom_inject.h"
 #include "oom_sites.h"
 
 static int counted;
@@ -36,41 +37,44 @@ static char *result_of(persona_affinity_matrix *m, char *text)
     return d;
 }
 
+/* The shared injection loop (oom_inject.h) runs the scenario through as_result: its
+ * matrix or text becomes one result, turned into text once the injection is disarmed. */
+typedef struct aff_result {
+    persona_affinity_matrix *m;
+    char *text;
+} aff_result;
+static op_fn current_op;
+
+static int as_result(void **res, const void *arg)
+{
+    persona_affinity_matrix *m = (persona_affinity_matrix *)1;
+    char *text = NULL;
+    int rc = current_op(&m, &text, arg);
+    if (m == (persona_affinity_matrix *)1)
+        m = NULL;
+    if (rc) {
+        CHECK(m == NULL && text == NULL);
+        return rc;
+    }
+    aff_result *r = malloc(sizeof *r);
+    r->m = m;
+    r->text = text;
+    *res = r;
+    return rc;
+}
+
+static char *result_text(void *res)
+{
+    aff_result *r = res;
+    char *t = result_of(r->m, r->text);
+    free(r);
+    return t;
+}
+
 static void under_injection(op_fn op, const void *arg, const char *what)
 {
-    persona_affinity_matrix *m = NULL;
-    char *text = NULL;
-    CHECK_RC(op(&m, &text, arg), PERSONA_OK);
-    char *want = result_of(m, text);
-    for (int mode = FAILALLOC_ONCE; mode <= FAILALLOC_FROM_N; mode++) {
-        for (uint64_t n = 1;; n++) {
-            uint64_t live0 = failalloc_live();
-            m = (persona_affinity_matrix *)1;
-            text = NULL;
-            failalloc_arm(n, mode);
-            int rc = op(&m, &text, arg);
-            int injected = failalloc_disarm();
-            counted++;
-            if (rc == PERSONA_OK) {
-                char *got = result_of(m == (persona_affinity_matrix *)1 ? NULL : m, text);
-                CHECK(got && want && strcmp(got, want) == 0);
-                free(got);
-            } else {
-                if (rc != PERSONA_ENOMEM)
-                    fprintf(stderr, "%s: n=%llu mode=%d: rc %d (%s)\n", what,
-                            (unsigned long long)n, mode, rc, persona_errmsg());
-                CHECK_RC(rc, PERSONA_ENOMEM);
-                CHECK(m == NULL || m == (persona_affinity_matrix *)1);
-                free(text);
-            }
-            CHECK(failalloc_live() == live0);
-            if (!injected) {
-                CHECK_RC(rc, PERSONA_OK);
-                break;
-            }
-        }
-    }
-    free(want);
+    current_op = op;
+    oom_under_injection(as_result, result_text, arg, what, &counted);
 }
 
 static int op_build(persona_affinity_matrix **m, char **text, const void *arg)

@@ -1,8 +1,8 @@
-/* Whole-string glob matching for `matches`: `*` any run, `?` one UTF-8 character, `\`
- * quotes the next character. The classic single-backtrack-point algorithm: on a mismatch
- * it resumes after the last `*` one character further, so it runs in O(len(s) * len(p))
- * whatever the pattern (no exponential blow-up on `*a*a*a*b`). */
-#include "segment/rule_internal.h"
+/* Whole-string glob matching (the rules' `matches`, path grouping rules): `*` any run,
+ * `?` one UTF-8 character, `\` quotes the next character. The classic single-backtrack-
+ * point algorithm: on a mismatch it resumes after the last `*` one character further, so
+ * it runs in O(len(s) * len(p)) whatever the pattern (no blow-up on `*a*a*a*b`). */
+#include "core/glob.h"
 
 /* Length of the UTF-8 character starting at s[0] (1 for a stray byte). */
 static size_t char_len(const char *s, size_t n)
