@@ -68,11 +68,12 @@ int cli_read_baskets(persona_baskets **out, const basket_source *src)
 {
     *out = NULL;
     size_t len = 0;
-    char *buf = cli_read_file(src->cmd, "", src->path, &len);
+    int mapped = 0;
+    char *buf = cli_map_file(src->cmd, "", src->path, &len, &mapped);
     if (!buf)
         return EXIT_RUNTIME;
     int rc = cli_parse_baskets(out, buf, len, src);
-    free(buf);
+    cli_unmap_file(buf, len, mapped);
     return rc;
 }
 

@@ -101,6 +101,11 @@ int cli_parse_uint(uint32_t *out, const char *s, uint32_t max);
 /* The whole of a file ('-' = standard input), NUL-terminated (file_read.c), its length in
  * *len_out; NULL after saying why ("CMD: WHAT PATH: reason"; what is "" or e.g. "--rules "). */
 char *cli_read_file(const char *cmd, const char *what, const char *path, size_t *len_out);
+/* The same, but a regular file is mapped (private, writable: changes stay in memory) instead
+ * of copied; *mapped says which, for cli_unmap_file. No NUL after the text when mapped. */
+char *cli_map_file(const char *cmd, const char *what, const char *path, size_t *len_out,
+                   int *mapped);
+void cli_unmap_file(char *buf, size_t len, int mapped);
 /* The shared input/mapping/output help less the --save, --utc-offset, --format and --store
  * entries, which the analysis commands redefine. */
 void cli_analysis_help(void);
