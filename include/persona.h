@@ -20,5 +20,6 @@
 #include "persona/features.h"
 #include "persona/affinity.h"
 #include "persona/itemsets.h"
+#include "persona/attribution.h"
 
 #endif /* PERSONA_H */

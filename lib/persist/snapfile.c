@@ -635,6 +635,8 @@ static const char *kind_name(uint32_t kind, char *buf, size_t cap)
         return "k-means model";
     if (kind == PERSONA__SNAP_KIND_AFFINITY)
         return "matrix of item affinities";
+    if (kind == PERSONA__SNAP_KIND_ATTRIBUTION)
+        return "set of attribution journeys";
     snprintf(buf, cap, "kind %u", kind);
     return buf;
 }

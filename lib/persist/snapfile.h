@@ -40,6 +40,7 @@
 #define PERSONA__SNAP_KIND_RFM 5u
 #define PERSONA__SNAP_KIND_KMEANS 6u
 #define PERSONA__SNAP_KIND_AFFINITY 7u
+#define PERSONA__SNAP_KIND_ATTRIBUTION 9u
 
 /* Section flags. A reader that meets a required section it does not know fails with
  * PERSONA_EVERSION; optional sections it does not know are skipped. */
