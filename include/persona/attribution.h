@@ -56,8 +56,6 @@ typedef struct persona_attribution persona_attribution;
 
 /** Highest Markov order. */
 #define PERSONA_ATTRIBUTION_MAX_ORDER 4
-/** Channel name of a touchpoint event that lacks the channel property. */
-#define PERSONA_ATTRIBUTION_NONE "(none)"
 
 /** Options of persona_attribution_build(). Zero is the default of every field. */
 typedef struct persona_attribution_options {

@@ -214,7 +214,7 @@ static uint32_t chan_local(chans *ch, const persona_store *s, uint32_t v)
         return ch->local[slot];
     if (persona__grow((void **)&ch->names, &ch->cap, ch->n + 1, sizeof *ch->names, 16))
         return PERSONA__NO_ID;
-    ch->names[ch->n] = v == CHAN_NONE ? PERSONA_ATTRIBUTION_NONE : persona__intern_str(&s->values, v);
+    ch->names[ch->n] = v == CHAN_NONE ? ATTR_NONE : persona__intern_str(&s->values, v);
     ch->local[slot] = (uint32_t)ch->n;
     return (uint32_t)ch->n++;
 }

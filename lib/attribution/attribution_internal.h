@@ -17,6 +17,8 @@
 #include "core/intern.h"
 #include "persona/attribution.h"
 
+/* The channel of a touchpoint event that lacks the channel property. */
+#define ATTR_NONE "(none)"
 #define ATTR_DEFAULT_HALF_LIFE_MS ((int64_t)7 * 24 * 3600 * 1000)
 
 struct persona_attribution {

@@ -331,7 +331,7 @@ static void test_store(void)
     CHECK(in.channels == 4 && in.paths == 3 && in.conversions == 2 && in.nulls == 1);
     char name[16];
     CHECK_RC(persona_attribution_channel_name(name, sizeof name, NULL, a, 0), PERSONA_OK);
-    CHECK_STR(name, PERSONA_ATTRIBUTION_NONE);
+    CHECK_STR(name, "(none)");
     uint32_t ch[8];
     size_t n = 0;
     uint64_t conv = 0, nulls = 0;
