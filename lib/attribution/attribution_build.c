@@ -325,8 +325,8 @@ static int build_locked(persona_attribution *a, attr_agg *g, const persona_store
     if (!rc && !(map = persona__realloc_array(NULL, ch.n ? ch.n : 1, sizeof *map)))
         rc = persona__fail_nomem();
     /* the names point into the store: inserted while the lock is held */
-    if (!rc)
-        rc = persona__attr_channels_sorted(a, ch.names, ch.n, map);
+    if (!rc) /* a channel whose touchpoints the lookback dropped is left out */
+        rc = persona__attr_channels_used(a, g, ch.names, ch.n, map);
     if (!rc)
         rc = persona__attr_agg_finish(g, a, map);
     persona__free(map);

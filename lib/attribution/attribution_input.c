@@ -75,8 +75,7 @@ static int check(const persona_attribution_journeys *in)
     return rc;
 }
 
-static int aggregate(persona_attribution *a, const persona_attribution_journeys *in, attr_agg *g,
-                     uint8_t *used)
+static int aggregate(persona_attribution *a, const persona_attribution_journeys *in, attr_agg *g)
 {
     double *dc = NULL, *dv = NULL;
     int64_t *zero = NULL;
@@ -105,8 +104,6 @@ static int aggregate(persona_attribution *a, const persona_attribution_journeys 
             memset(zero, 0, cap * sizeof *zero);
         }
         const uint32_t *path = in->touch_channels + o;
-        for (size_t k = 0; k < len; k++)
-            used[path[k]] = 1;
         if (conv)
             persona__attr_decay(dc, dv, in->touch_ages_ms ? in->touch_ages_ms + o : zero, len, conv,
                                 v, a->half_life_ms);
@@ -116,28 +113,6 @@ static int aggregate(persona_attribution *a, const persona_attribution_journeys 
     persona__free(dc);
     persona__free(dv);
     persona__free(zero);
-    return rc;
-}
-
-/* The used channels into a, their new indexes in map. */
-static int channels(persona_attribution *a, const persona_attribution_journeys *in,
-                    const uint8_t *used, uint32_t *map)
-{
-    size_t n = 0;
-    const char **names = persona__realloc_array(NULL, in->n_channels ? in->n_channels : 1,
-                                                sizeof *names);
-    uint32_t *sub = persona__realloc_array(NULL, in->n_channels ? in->n_channels : 1,
-                                           sizeof *sub);
-    int rc = names && sub ? PERSONA_OK : persona__fail_nomem();
-    for (size_t i = 0; !rc && i < in->n_channels; i++)
-        if (used[i])
-            names[n++] = in->channels[i];
-    if (!rc)
-        rc = persona__attr_channels_sorted(a, names, n, sub);
-    for (size_t i = 0, k = 0; !rc && i < in->n_channels; i++)
-        map[i] = used[i] ? sub[k++] : PERSONA__NO_ID;
-    persona__free(names);
-    persona__free(sub);
     return rc;
 }
 
@@ -161,18 +136,15 @@ PERSONA_API int persona_attribution_from_journeys(persona_attribution **out,
         a->half_life_ms = in.half_life_ms;
     attr_agg g;
     persona__attr_agg_init(&g);
-    size_t nc = in.n_channels ? in.n_channels : 1;
-    uint8_t *used = persona__calloc(nc, 1);
-    uint32_t *map = persona__realloc_array(NULL, nc, sizeof *map);
-    rc = used && map ? PERSONA_OK : persona__fail_nomem();
+    uint32_t *map = persona__realloc_array(NULL, in.n_channels ? in.n_channels : 1, sizeof *map);
+    rc = map ? PERSONA_OK : persona__fail_nomem();
     if (!rc)
-        rc = aggregate(a, &in, &g, used);
+        rc = aggregate(a, &in, &g);
     if (!rc)
-        rc = channels(a, &in, used, map);
+        rc = persona__attr_channels_used(a, &g, in.channels, in.n_channels, map);
     if (!rc)
         rc = persona__attr_agg_finish(&g, a, map);
     persona__attr_agg_free(&g);
-    persona__free(used);
     persona__free(map);
     return persona__attribution_hand_over(out, a, rc);
 }

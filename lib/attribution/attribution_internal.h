@@ -76,6 +76,11 @@ int persona__attr_agg_finish(attr_agg *g, persona_attribution *a, const uint32_t
  * index. 0 or ENOMEM. */
 int persona__attr_channels_sorted(persona_attribution *a, const char *const *names, size_t n,
                                   uint32_t *map);
+/* The channels the collected paths use, of names[0 .. n) (indexed by the paths' channel
+ * ids), into a in bytewise order; map[i] receives name i's index, or NO_ID when no path
+ * uses it. 0 or ENOMEM. */
+int persona__attr_channels_used(persona_attribution *a, const attr_agg *g,
+                                const char *const *names, size_t n, uint32_t *map);
 /* End of a constructor: on success *out = a, else a is freed; returns rc. */
 int persona__attribution_hand_over(persona_attribution **out, persona_attribution *a, int rc);
 /* Markov removal effects and credits (attribution_markov.c). */

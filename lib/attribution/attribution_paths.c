@@ -215,3 +215,33 @@ void persona__attr_decay(double *dconv, double *dvalue, const int64_t *ages, siz
         dvalue[i] = value * share;
     }
 }
+
+int persona__attr_channels_used(persona_attribution *a, const attr_agg *g,
+                                const char *const *names, size_t n, uint32_t *map)
+{
+    uint8_t *used = persona__calloc(n ? n : 1, 1);
+    const char **kept = persona__realloc_array(NULL, n ? n : 1, sizeof *kept);
+    uint32_t *sub = persona__realloc_array(NULL, n ? n : 1, sizeof *sub);
+    int rc = used && kept && sub ? PERSONA_OK : persona__fail_nomem();
+    for (size_t p = 0; !rc && p < g->paths.count; p++) {
+        const char *key = persona__intern_str(&g->paths, (uint32_t)p);
+        size_t len = persona__intern_len(&g->paths, (uint32_t)p) / sizeof(uint32_t);
+        for (size_t i = 0; i < len; i++) {
+            uint32_t c;
+            memcpy(&c, key + i * sizeof c, sizeof c);
+            used[c] = 1;
+        }
+    }
+    size_t k = 0;
+    for (size_t i = 0; !rc && i < n; i++)
+        if (used[i])
+            kept[k++] = names[i];
+    if (!rc)
+        rc = persona__attr_channels_sorted(a, kept, k, sub);
+    for (size_t i = 0, j = 0; !rc && i < n; i++)
+        map[i] = used[i] ? sub[j++] : PERSONA__NO_ID;
+    persona__free(used);
+    persona__free(kept);
+    persona__free(sub);
+    return rc;
+}
