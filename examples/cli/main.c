@@ -29,6 +29,7 @@ static const char usage[] =
     "  overindex          items that over-index in a segment (--segment NAME --rules FILE)\n"
     "  itemsets           frequent itemsets of baskets (--basket COL --item COL)\n"
     "  rules              association rules between frequent itemsets\n"
+    "  attribution        multi-touch attribution of conversions to channels (--channel PROP)\n"
     "\n"
     "With no FILE, data commands use the bundled Online Retail sample.\n"
     "Run 'persona <command> --help' for the options of a command.\n";
@@ -76,6 +77,7 @@ int main(int argc, char **argv)
         { "overindex", cmd_overindex },
         { "itemsets", cmd_itemsets },
         { "rules", cmd_rules },
+        { "attribution", cmd_attribution },
     };
     if (argc < 2) {
         fputs(usage, stderr);

@@ -199,7 +199,8 @@ PERSONA_API int persona_attribution_build(persona_attribution **out, const perso
  * @return #PERSONA_OK; #PERSONA_EINVAL (NULL, struct_size unset, a repeated, NULL or empty
  *         channel name, offsets not ascending from 0, a channel index out of range, an
  *         empty journey with conversions or nulls, a non-finite value, a
- *         negative age or half-life; the message names the journey); #PERSONA_EUNSUPPORTED;
+ *         negative age or half-life, more than 2^53 conversions and nulls in all; the message
+ *         names the journey); #PERSONA_EUNSUPPORTED;
  *         #PERSONA_ENOMEM.
  * @since 1.0
  */
@@ -304,7 +305,8 @@ PERSONA_API int persona_attribution_compute(double *conversions_out, double *val
  * @param[out] out the merged set; NULL on failure.
  * @param[in]  a, b the parts (unchanged).
  * @return #PERSONA_OK; #PERSONA_EINVAL (NULL, different options: channel property,
- *         conversion and touch types, lookback, half-life, consent purpose); #PERSONA_ENOMEM.
+ *         conversion and touch types, lookback, half-life, consent purpose; more than 2^53
+ *         journeys together); #PERSONA_ENOMEM.
  * @since 1.0
  */
 PERSONA_API int persona_attribution_merge(persona_attribution **out, const persona_attribution *a,

@@ -70,8 +70,13 @@ static int check(const persona_attribution_journeys *in)
     if (in->n_journeys && in->offsets[in->n_journeys] && !in->touch_channels)
         return persona__fail(PERSONA_EINVAL, "touch_channels is NULL");
     int rc = check_channels(in);
-    for (size_t j = 0; j < in->n_journeys && !rc; j++)
+    uint64_t total = 0;
+    for (size_t j = 0; j < in->n_journeys && !rc; j++) {
         rc = check_journey(in, j);
+        uint64_t c = in->conversions[j], n = in->nulls ? in->nulls[j] : 0;
+        if (c > ATTR_MAX_JOURNEYS || n > ATTR_MAX_JOURNEYS || (total += c + n) > ATTR_MAX_JOURNEYS)
+            rc = persona__fail(PERSONA_EINVAL, "journey %zu: more than 2^53 journeys in all", j);
+    }
     return rc;
 }
 

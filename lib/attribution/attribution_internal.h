@@ -19,6 +19,9 @@
 
 /* The channel of a touchpoint event that lacks the channel property. */
 #define ATTR_NONE "(none)"
+/* Most journeys (conversions + nulls) a set may hold: counts stay exact as doubles and
+ * their sums cannot wrap. */
+#define ATTR_MAX_JOURNEYS ((uint64_t)1 << 53)
 #define ATTR_DEFAULT_HALF_LIFE_MS ((int64_t)7 * 24 * 3600 * 1000)
 
 struct persona_attribution {
@@ -81,6 +84,9 @@ int persona__attr_channels_sorted(persona_attribution *a, const char *const *nam
  * uses it. 0 or ENOMEM. */
 int persona__attr_channels_used(persona_attribution *a, const attr_agg *g,
                                 const char *const *names, size_t n, uint32_t *map);
+/* The journeys (conversions + nulls) of a set, or UINT64_MAX when more than
+ * ATTR_MAX_JOURNEYS. */
+uint64_t persona__attr_journeys(const persona_attribution *a);
 /* End of a constructor: on success *out = a, else a is freed; returns rc. */
 int persona__attribution_hand_over(persona_attribution **out, persona_attribution *a, int rc);
 /* Markov removal effects and credits (attribution_markov.c). */

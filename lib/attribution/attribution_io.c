@@ -154,6 +154,8 @@ static int check_paths(persona__snap_reader *r, const persona_attribution *a, ui
             used[a->touch[k]] = 1;
         }
     }
+    if (!rc && (a->conv_no_touch > ATTR_MAX_JOURNEYS || persona__attr_journeys(a) == UINT64_MAX))
+        rc = persona__snap_corrupt(r, "more than 2^53 journeys");
     for (size_t c = 0; c < C && !rc; c++)
         if (!used[c])
             rc = persona__snap_corrupt(r, "channel %zu is in no path", c);

@@ -101,6 +101,9 @@ PERSONA_API int persona_attribution_merge(persona_attribution **out, const perso
     if (!same_options(a, b))
         return persona__fail(PERSONA_EINVAL, "the sets were built with different options "
                              "(channel property, types, lookback, half-life or consent)");
+    uint64_t ja = persona__attr_journeys(a), jb = persona__attr_journeys(b);
+    if (ja == UINT64_MAX || jb == UINT64_MAX || ja + jb > ATTR_MAX_JOURNEYS)
+        return persona__fail(PERSONA_EINVAL, "the sets hold more than 2^53 journeys together");
     persona_attribution *m = persona__attribution_alloc();
     if (!m)
         return persona__fail_nomem();

@@ -51,6 +51,19 @@ int persona__attribution_hand_over(persona_attribution **out, persona_attributio
     return PERSONA_OK;
 }
 
+uint64_t persona__attr_journeys(const persona_attribution *a)
+{
+    uint64_t total = a->conv_no_touch;
+    for (size_t p = 0; p < a->n_paths; p++) {
+        if (a->conv[p] > ATTR_MAX_JOURNEYS || a->nulls[p] > ATTR_MAX_JOURNEYS)
+            return UINT64_MAX;
+        total += a->conv[p] + a->nulls[p];
+        if (total > ATTR_MAX_JOURNEYS)
+            return UINT64_MAX;
+    }
+    return total;
+}
+
 PERSONA_API int persona_attribution_info_get(persona_attribution_info *out,
                                              const persona_attribution *a)
 {
