@@ -205,26 +205,15 @@ static int load_units(persona__snap_reader *r, persona_affinity_matrix *m)
 
 static const uint32_t known_sections[] = { SEC_OPTIONS, SEC_KEYS, SEC_UNITS };
 
-static int section(persona__snap_reader *r, uint32_t id, const char *name, const char *path)
+static int decode(void *out, persona__snap_reader *r, const char *path)
 {
-    uint64_t len = 0;
-    int rc = persona__snap_section(r, id, name, &len);
-    if (rc == 0)
-        return persona__fail(PERSONA_ECORRUPT, "%s: the %s section is missing", path, name);
-    return rc < 0 ? rc : PERSONA_OK;
-}
-
-static int load_reader(persona_affinity_matrix **out, persona__snap_reader *r, const char *path)
-{
-    int rc = persona__snap_check_known(r, known_sections, 3);
-    if (rc)
-        return rc;
     persona_affinity_matrix *m = persona__affinity_alloc();
     if (!m)
         return persona__fail_nomem();
-    if (!(rc = section(r, SEC_OPTIONS, "options", path)))
+    int rc = persona__snap_require(r, SEC_OPTIONS, "options", path);
+    if (!rc)
         rc = load_options(r, m);
-    if (!rc && !(rc = section(r, SEC_KEYS, "keys", path))) {
+    if (!rc && !(rc = persona__snap_require(r, SEC_KEYS, "keys", path))) {
         rc = load_table(r, &m->items, 1, "item");
         if (!rc)
             rc = load_table(r, &m->categories, 1, "category");
@@ -235,7 +224,7 @@ static int load_reader(persona_affinity_matrix **out, persona__snap_reader *r, c
         if (!rc)
             rc = persona__snap_section_end(r);
     }
-    if (!rc && !(rc = section(r, SEC_UNITS, "units", path)))
+    if (!rc && !(rc = persona__snap_require(r, SEC_UNITS, "units", path)))
         rc = load_units(r, m);
     if (!rc)
         rc = persona__affinity_count(m);
@@ -248,23 +237,13 @@ PERSONA_API int persona_affinity_load(persona_affinity_matrix **out, const char 
         *out = NULL;
     if (!out || !path)
         return persona__fail(PERSONA_EINVAL, "%s is NULL", out ? "path" : "out");
-    persona__snap_reader *r = NULL;
-    int rc = persona__snap_open(&r, path, PERSONA__SNAP_KIND_AFFINITY);
-    if (rc)
-        return rc;
-    rc = load_reader(out, r, path);
-    persona__snap_close(r);
-    return rc;
+    return persona__snap_load(out, path, NULL, 0, PERSONA__SNAP_KIND_AFFINITY, known_sections, 3,
+                              decode);
 }
 
 int persona__affinity_load_memory(persona_affinity_matrix **out, const void *data, size_t len)
 {
     *out = NULL;
-    persona__snap_reader *r = NULL;
-    int rc = persona__snap_open_memory(&r, data, len, PERSONA__SNAP_KIND_AFFINITY);
-    if (rc)
-        return rc;
-    rc = load_reader(out, r, "(memory)");
-    persona__snap_close(r);
-    return rc;
+    return persona__snap_load(out, "(memory)", data, len, PERSONA__SNAP_KIND_AFFINITY,
+                              known_sections, 3, decode);
 }

@@ -10,6 +10,7 @@
 
 #include "attribution/attribution_internal.h"
 #include "core/alloc.h"
+#include "core/cmp.h"
 #include "core/error.h"
 #include "core/structs.h"
 #include "store/store_internal.h"
@@ -36,11 +37,6 @@ static int cmp_rec(const void *x, const void *y)
     return (a->seq > b->seq) - (a->seq < b->seq);
 }
 
-static int cmp_str(const void *a, const void *b)
-{
-    return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
 /* Types sorted, distinct, joined by '\n' (what a merge compares). */
 static int join_types(char **out, const char *const *types, size_t n, const char *what)
 {
@@ -59,7 +55,7 @@ static int join_types(char **out, const char *const *types, size_t n, const char
         t[i] = types[i];
         len += strlen(t[i]) + 1;
     }
-    qsort(t, n, sizeof *t, cmp_str);
+    qsort(t, n, sizeof *t, persona__cmp_str);
     char *s = persona__alloc(len);
     if (s) {
         size_t k = 0;
@@ -153,14 +149,7 @@ static int scan_init(scan *sc, const persona_attribution *a, const persona_store
 
 static int consents(scan *sc, const persona_store *s, uint32_t root)
 {
-    if (!sc->consent)
-        return 1;
-    if (!sc->consent[root]) {
-        uint32_t e = sc->purpose == PERSONA__NO_ID ? UINT32_MAX
-                                                   : persona__consent_entry(s, root, sc->purpose);
-        sc->consent[root] = e != UINT32_MAX && s->consents[e].granted ? 1 : 2;
-    }
-    return sc->consent[root] == 1;
+    return !sc->consent || persona__consent_cached(s, sc->consent, sc->purpose, root);
 }
 
 static int collect(rec **out, size_t *n_out, scan *sc, const persona_store *s)
@@ -229,26 +218,12 @@ typedef struct journey {
 
 static int journey_push(journey *j, uint32_t chan, int64_t time)
 {
-    if (j->n == j->cap) {
-        size_t cap = j->cap ? 2 * j->cap : 16;
-        uint32_t *c = persona__realloc_array(j->chan, cap, sizeof *c);
-        if (!c)
-            return -1;
-        j->chan = c;
-        int64_t *t = persona__realloc_array(j->age, cap, sizeof *t);
-        if (!t)
-            return -1;
-        j->age = t;
-        double *a = persona__realloc_array(j->dc, cap, sizeof *a);
-        if (!a)
-            return -1;
-        j->dc = a;
-        double *b = persona__realloc_array(j->dv, cap, sizeof *b);
-        if (!b)
-            return -1;
-        j->dv = b;
-        j->cap = cap;
-    }
+    const attr_array arrays[] = { { (void **)&j->chan, sizeof *j->chan },
+                                  { (void **)&j->age, sizeof *j->age },
+                                  { (void **)&j->dc, sizeof *j->dc },
+                                  { (void **)&j->dv, sizeof *j->dv } };
+    if (persona__attr_grow(arrays, 4, &j->cap, j->n + 1, 16))
+        return -1;
     j->chan[j->n] = chan;
     j->age[j->n++] = time; /* a time until the journey ends */
     return 0;

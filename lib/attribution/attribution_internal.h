@@ -57,6 +57,19 @@ typedef struct attr_agg {
     size_t n_decay, cap_decay;
 } attr_agg;
 
+/* Parallel arrays grown together: each of the n arrays (*arrays[i].ptr, elements of
+ * arrays[i].size bytes) to room for `need` elements, doubling *cap (at least min_cap).
+ * 0, or -1 with *cap unchanged (arrays already grown keep their new size, which is only
+ * room to spare). */
+typedef struct attr_array {
+    void **ptr;
+    size_t size;
+} attr_array;
+int persona__attr_grow(const attr_array *arrays, size_t n, size_t *cap, size_t need,
+                       size_t min_cap);
+/* a's path arrays for n paths of t touchpoints (start, touch, counts, value, decay
+ * credits); 0 or ENOMEM (what was allocated is freed with a). */
+int persona__attr_alloc_paths(persona_attribution *a, uint64_t n, uint64_t t);
 /* A new empty set (intern table ready). NULL on failure. */
 persona_attribution *persona__attribution_alloc(void);
 void persona__attr_agg_init(attr_agg *g);

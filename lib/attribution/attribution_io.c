@@ -179,16 +179,8 @@ static int load_paths(persona__snap_reader *r, persona_attribution *a)
         rc = persona__snap_corrupt(r, "%llu paths do not fit the section", (unsigned long long)n);
     if (rc)
         return rc;
-    a->start = persona__realloc_array(NULL, n + 1, sizeof *a->start);
-    a->touch = persona__realloc_array(NULL, t ? t : 1, sizeof *a->touch);
-    a->conv = persona__realloc_array(NULL, n ? n : 1, sizeof *a->conv);
-    a->nulls = persona__realloc_array(NULL, n ? n : 1, sizeof *a->nulls);
-    a->value = persona__realloc_array(NULL, n ? n : 1, sizeof *a->value);
-    a->decay_conv = persona__realloc_array(NULL, t ? t : 1, sizeof *a->decay_conv);
-    a->decay_value = persona__realloc_array(NULL, t ? t : 1, sizeof *a->decay_value);
-    if (!a->start || !a->touch || !a->conv || !a->nulls || !a->value || !a->decay_conv ||
-        !a->decay_value)
-        return persona__fail_nomem();
+    if ((rc = persona__attr_alloc_paths(a, n, t)))
+        return rc;
     rc = persona__snap_get_u64s(r, a->start, n + 1);
     if (!rc)
         rc = persona__snap_get_u32s(r, a->touch, t);
@@ -213,28 +205,17 @@ static int load_paths(persona__snap_reader *r, persona_attribution *a)
 
 static const uint32_t known_sections[] = { SEC_OPTIONS, SEC_CHANNELS, SEC_PATHS };
 
-static int section(persona__snap_reader *r, uint32_t id, const char *name, const char *path)
+static int decode(void *out, persona__snap_reader *r, const char *path)
 {
-    uint64_t len = 0;
-    int rc = persona__snap_section(r, id, name, &len);
-    if (rc == 0)
-        return persona__fail(PERSONA_ECORRUPT, "%s: the %s section is missing", path, name);
-    return rc < 0 ? rc : PERSONA_OK;
-}
-
-static int load_reader(persona_attribution **out, persona__snap_reader *r, const char *path)
-{
-    int rc = persona__snap_check_known(r, known_sections, 3);
-    if (rc)
-        return rc;
     persona_attribution *a = persona__attribution_alloc();
     if (!a)
         return persona__fail_nomem();
-    if (!(rc = section(r, SEC_OPTIONS, "options", path)))
+    int rc = persona__snap_require(r, SEC_OPTIONS, "options", path);
+    if (!rc)
         rc = load_options(r, a);
-    if (!rc && !(rc = section(r, SEC_CHANNELS, "channels", path)))
+    if (!rc && !(rc = persona__snap_require(r, SEC_CHANNELS, "channels", path)))
         rc = load_channels(r, a);
-    if (!rc && !(rc = section(r, SEC_PATHS, "paths", path)))
+    if (!rc && !(rc = persona__snap_require(r, SEC_PATHS, "paths", path)))
         rc = load_paths(r, a);
     return persona__attribution_hand_over(out, a, rc);
 }
@@ -245,23 +226,13 @@ PERSONA_API int persona_attribution_load(persona_attribution **out, const char *
         *out = NULL;
     if (!out || !path)
         return persona__fail(PERSONA_EINVAL, "%s is NULL", out ? "path" : "out");
-    persona__snap_reader *r = NULL;
-    int rc = persona__snap_open(&r, path, PERSONA__SNAP_KIND_ATTRIBUTION);
-    if (rc)
-        return rc;
-    rc = load_reader(out, r, path);
-    persona__snap_close(r);
-    return rc;
+    return persona__snap_load(out, path, NULL, 0, PERSONA__SNAP_KIND_ATTRIBUTION, known_sections,
+                              3, decode);
 }
 
 int persona__attribution_load_memory(persona_attribution **out, const void *data, size_t len)
 {
     *out = NULL;
-    persona__snap_reader *r = NULL;
-    int rc = persona__snap_open_memory(&r, data, len, PERSONA__SNAP_KIND_ATTRIBUTION);
-    if (rc)
-        return rc;
-    rc = load_reader(out, r, "(memory)");
-    persona__snap_close(r);
-    return rc;
+    return persona__snap_load(out, "(memory)", data, len, PERSONA__SNAP_KIND_ATTRIBUTION,
+                              known_sections, 3, decode);
 }

@@ -68,27 +68,12 @@ static uint32_t state_of(chain *ch, const uint32_t *tuple, size_t len)
     uint32_t id = persona__intern_find_h(&ch->states, key, klen, h);
     if (id != PERSONA__NO_ID)
         return id;
-    size_t n = ch->states.count + 1;
-    if (n > ch->cap_states) {
-        size_t cap = ch->cap_states ? 2 * ch->cap_states : 64;
-        uint32_t *hd = persona__realloc_array(ch->head, cap, sizeof *hd);
-        if (!hd)
-            return PERSONA__NO_ID;
-        ch->head = hd;
-        uint64_t *c = persona__realloc_array(ch->conv, cap, sizeof *c);
-        if (!c)
-            return PERSONA__NO_ID;
-        ch->conv = c;
-        uint64_t *nu = persona__realloc_array(ch->nulls, cap, sizeof *nu);
-        if (!nu)
-            return PERSONA__NO_ID;
-        ch->nulls = nu;
-        double *v = persona__realloc_array(ch->value, cap, sizeof *v);
-        if (!v)
-            return PERSONA__NO_ID;
-        ch->value = v;
-        ch->cap_states = cap;
-    }
+    const attr_array arrays[] = { { (void **)&ch->head, sizeof *ch->head },
+                                  { (void **)&ch->conv, sizeof *ch->conv },
+                                  { (void **)&ch->nulls, sizeof *ch->nulls },
+                                  { (void **)&ch->value, sizeof *ch->value } };
+    if (persona__attr_grow(arrays, 4, &ch->cap_states, ch->states.count + 1, 64))
+        return PERSONA__NO_ID;
     id = persona__intern_add_h(&ch->states, key, klen, h);
     if (id == PERSONA__NO_ID)
         return id;

@@ -30,42 +30,14 @@ void persona__attr_agg_free(attr_agg *g)
 /* Room for one more path and len more decay entries. */
 static int agg_reserve(attr_agg *g, size_t len)
 {
-    size_t n = g->paths.count + 1;
-    if (n > g->cap) {
-        size_t cap = g->cap ? 2 * g->cap : 64;
-        uint64_t *c = persona__realloc_array(g->conv, cap, sizeof *c);
-        if (!c)
-            return -1;
-        g->conv = c;
-        uint64_t *nu = persona__realloc_array(g->nulls, cap, sizeof *nu);
-        if (!nu)
-            return -1;
-        g->nulls = nu;
-        double *v = persona__realloc_array(g->value, cap, sizeof *v);
-        if (!v)
-            return -1;
-        g->value = v;
-        uint64_t *d = persona__realloc_array(g->dstart, cap, sizeof *d);
-        if (!d)
-            return -1;
-        g->dstart = d;
-        g->cap = cap;
-    }
-    size_t need = g->n_decay + len, cap = g->cap_decay;
-    if (need > cap) {
-        while (cap < need)
-            cap = cap ? 2 * cap : 256;
-        double *a = persona__realloc_array(g->dconv, cap, sizeof *a);
-        if (!a)
-            return -1;
-        g->dconv = a;
-        double *b = persona__realloc_array(g->dvalue, cap, sizeof *b);
-        if (!b)
-            return -1;
-        g->dvalue = b;
-        g->cap_decay = cap;
-    }
-    return 0;
+    const attr_array per_path[] = { { (void **)&g->conv, sizeof *g->conv },
+                                    { (void **)&g->nulls, sizeof *g->nulls },
+                                    { (void **)&g->value, sizeof *g->value },
+                                    { (void **)&g->dstart, sizeof *g->dstart } };
+    const attr_array per_touch[] = { { (void **)&g->dconv, sizeof *g->dconv },
+                                     { (void **)&g->dvalue, sizeof *g->dvalue } };
+    return persona__attr_grow(per_path, 4, &g->cap, g->paths.count + 1, 64) ||
+           persona__attr_grow(per_touch, 2, &g->cap_decay, g->n_decay + len, 256);
 }
 
 int persona__attr_agg_add(attr_agg *g, const uint32_t *path, size_t len, uint64_t conv,
@@ -122,18 +94,11 @@ int persona__attr_agg_finish(attr_agg *g, persona_attribution *a, const uint32_t
     size_t n = g->paths.count, touches = g->n_decay;
     uint32_t *ren = persona__realloc_array(NULL, touches ? touches : 1, sizeof *ren);
     path_ref *refs = persona__realloc_array(NULL, n ? n : 1, sizeof *refs);
-    a->start = persona__realloc_array(NULL, n + 1, sizeof *a->start);
-    a->touch = persona__realloc_array(NULL, touches ? touches : 1, sizeof *a->touch);
-    a->conv = persona__realloc_array(NULL, n ? n : 1, sizeof *a->conv);
-    a->nulls = persona__realloc_array(NULL, n ? n : 1, sizeof *a->nulls);
-    a->value = persona__realloc_array(NULL, n ? n : 1, sizeof *a->value);
-    a->decay_conv = persona__realloc_array(NULL, touches ? touches : 1, sizeof *a->decay_conv);
-    a->decay_value = persona__realloc_array(NULL, touches ? touches : 1, sizeof *a->decay_value);
-    if (!ren || !refs || !a->start || !a->touch || !a->conv || !a->nulls || !a->value ||
-        !a->decay_conv || !a->decay_value) {
+    int rc = ren && refs ? persona__attr_alloc_paths(a, n, touches) : persona__fail_nomem();
+    if (rc) {
         persona__free(ren);
         persona__free(refs);
-        return persona__fail_nomem();
+        return rc;
     }
     for (size_t p = 0; p < n; p++) {
         size_t len = persona__intern_len(&g->paths, (uint32_t)p) / sizeof(uint32_t);

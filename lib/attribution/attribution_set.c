@@ -41,6 +41,38 @@ PERSONA_API void persona_attribution_free(persona_attribution *a)
     persona__free(a);
 }
 
+int persona__attr_grow(const attr_array *arrays, size_t n, size_t *cap, size_t need,
+                       size_t min_cap)
+{
+    if (need <= *cap)
+        return 0;
+    size_t got = SIZE_MAX;
+    for (size_t i = 0; i < n; i++) {
+        size_t c = *cap;
+        if (persona__grow(arrays[i].ptr, &c, need, arrays[i].size, min_cap))
+            return -1;
+        got = c < got ? c : got;
+    }
+    *cap = got;
+    return 0;
+}
+
+int persona__attr_alloc_paths(persona_attribution *a, uint64_t n, uint64_t t)
+{
+    size_t np = n ? (size_t)n : 1, nt = t ? (size_t)t : 1;
+    a->start = persona__realloc_array(NULL, (size_t)n + 1, sizeof *a->start);
+    a->touch = persona__realloc_array(NULL, nt, sizeof *a->touch);
+    a->conv = persona__realloc_array(NULL, np, sizeof *a->conv);
+    a->nulls = persona__realloc_array(NULL, np, sizeof *a->nulls);
+    a->value = persona__realloc_array(NULL, np, sizeof *a->value);
+    a->decay_conv = persona__realloc_array(NULL, nt, sizeof *a->decay_conv);
+    a->decay_value = persona__realloc_array(NULL, nt, sizeof *a->decay_value);
+    if (!a->start || !a->touch || !a->conv || !a->nulls || !a->value || !a->decay_conv ||
+        !a->decay_value)
+        return persona__fail_nomem();
+    return PERSONA_OK;
+}
+
 int persona__attribution_hand_over(persona_attribution **out, persona_attribution *a, int rc)
 {
     if (rc) {

@@ -16,6 +16,7 @@
 #include "aff_test.h"
 #include "failalloc.h"
 #include "file_check.h"
+#include "oom_inject.h"
 #include "oom_sites.h"
 
 static int counted;
@@ -23,10 +24,7 @@ static persona_store *store, *part[2];
 static persona_affinity_matrix *built, *halves[2];
 static char path[256];
 
-/* One scenario: returns rc; a matrix it made goes to *m (digested and freed by the
- * caller after the injection), a query's result to *text (libc memory). */
-typedef int (*op_fn)(persona_affinity_matrix **m, char **text, const void *arg);
-
+/* What a scenario made: a matrix's digest (the matrix freed), or a query's text. */
 static char *result_of(persona_affinity_matrix *m, char *text)
 {
     if (!m)
@@ -36,42 +34,7 @@ static char *result_of(persona_affinity_matrix *m, char *text)
     return d;
 }
 
-static void under_injection(op_fn op, const void *arg, const char *what)
-{
-    persona_affinity_matrix *m = NULL;
-    char *text = NULL;
-    CHECK_RC(op(&m, &text, arg), PERSONA_OK);
-    char *want = result_of(m, text);
-    for (int mode = FAILALLOC_ONCE; mode <= FAILALLOC_FROM_N; mode++) {
-        for (uint64_t n = 1;; n++) {
-            uint64_t live0 = failalloc_live();
-            m = (persona_affinity_matrix *)1;
-            text = NULL;
-            failalloc_arm(n, mode);
-            int rc = op(&m, &text, arg);
-            int injected = failalloc_disarm();
-            counted++;
-            if (rc == PERSONA_OK) {
-                char *got = result_of(m == (persona_affinity_matrix *)1 ? NULL : m, text);
-                CHECK(got && want && strcmp(got, want) == 0);
-                free(got);
-            } else {
-                if (rc != PERSONA_ENOMEM)
-                    fprintf(stderr, "%s: n=%llu mode=%d: rc %d (%s)\n", what,
-                            (unsigned long long)n, mode, rc, persona_errmsg());
-                CHECK_RC(rc, PERSONA_ENOMEM);
-                CHECK(m == NULL || m == (persona_affinity_matrix *)1);
-                free(text);
-            }
-            CHECK(failalloc_live() == live0);
-            if (!injected) {
-                CHECK_RC(rc, PERSONA_OK);
-                break;
-            }
-        }
-    }
-    free(want);
-}
+OOM_DEFINE_UNDER_INJECTION(persona_affinity_matrix, result_of)
 
 static int op_build(persona_affinity_matrix **m, char **text, const void *arg)
 {
@@ -107,15 +70,8 @@ static int op_save(persona_affinity_matrix **m, char **text, const void *arg)
     (void)arg;
     *m = NULL;
     int rc = persona_affinity_save(built, path);
-    if (!rc) {
-        size_t len = 0;
-        uint8_t *bytes = read_file(path, &len);
-        *text = malloc(2 * len + 1);
-        for (size_t i = 0; i < len; i++)
-            sprintf(*text + 2 * i, "%02x", bytes[i]);
-        (*text)[2 * len] = '\0';
-        free(bytes);
-    }
+    if (!rc)
+        *text = file_hex(path);
     return rc;
 }
 

@@ -16,14 +16,13 @@
 #include "attr_test.h"
 #include "failalloc.h"
 #include "file_check.h"
+#include "oom_inject.h"
 #include "oom_sites.h"
 
 static int counted;
 static persona_store *store, *part[2];
 static persona_attribution *built, *halves[2];
 static char path[256];
-
-typedef int (*op_fn)(persona_attribution **a, char **text, const void *arg);
 
 static char *result_of(persona_attribution *a, char *text)
 {
@@ -34,42 +33,7 @@ static char *result_of(persona_attribution *a, char *text)
     return d;
 }
 
-static void under_injection(op_fn op, const void *arg, const char *what)
-{
-    persona_attribution *a = NULL;
-    char *text = NULL;
-    CHECK_RC(op(&a, &text, arg), PERSONA_OK);
-    char *want = result_of(a, text);
-    for (int mode = FAILALLOC_ONCE; mode <= FAILALLOC_FROM_N; mode++) {
-        for (uint64_t n = 1;; n++) {
-            uint64_t live0 = failalloc_live();
-            a = (persona_attribution *)1;
-            text = NULL;
-            failalloc_arm(n, mode);
-            int rc = op(&a, &text, arg);
-            int injected = failalloc_disarm();
-            counted++;
-            if (rc == PERSONA_OK) {
-                char *got = result_of(a == (persona_attribution *)1 ? NULL : a, text);
-                CHECK(got && want && strcmp(got, want) == 0);
-                free(got);
-            } else {
-                if (rc != PERSONA_ENOMEM)
-                    fprintf(stderr, "%s: n=%llu mode=%d: rc %d (%s)\n", what,
-                            (unsigned long long)n, mode, rc, persona_errmsg());
-                CHECK_RC(rc, PERSONA_ENOMEM);
-                CHECK(a == NULL || a == (persona_attribution *)1);
-                free(text);
-            }
-            CHECK(failalloc_live() == live0);
-            if (!injected) {
-                CHECK_RC(rc, PERSONA_OK);
-                break;
-            }
-        }
-    }
-    free(want);
-}
+OOM_DEFINE_UNDER_INJECTION(persona_attribution, result_of)
 
 static int op_build(persona_attribution **a, char **text, const void *arg)
 {
@@ -132,15 +96,8 @@ static int op_save(persona_attribution **a, char **text, const void *arg)
     (void)arg;
     *a = NULL;
     int rc = persona_attribution_save(built, path);
-    if (!rc) {
-        size_t len = 0;
-        uint8_t *bytes = read_file(path, &len);
-        *text = malloc(2 * len + 1);
-        for (size_t i = 0; i < len; i++)
-            sprintf(*text + 2 * i, "%02x", bytes[i]);
-        (*text)[2 * len] = '\0';
-        free(bytes);
-    }
+    if (!rc)
+        *text = file_hex(path);
     return rc;
 }
 
