@@ -273,10 +273,11 @@ PERSONA_API int persona_attribution_path(uint32_t *channels_out, size_t capacity
  * conversion from start; removing channel c sends every transition into a state holding c
  * to null, giving P₋c; removal effect RE_c = 1 − P₋c / P, and the channel gets
  * conversions · RE_c / Σ RE. Value uses the expected conversion value instead of P (each
- * transition into conversion rewards its mean value). The absorbing chain is solved by
+ * transition into conversion rewards its mean value). The absorbing chain is solved
+ * directly (Gaussian elimination with partial pivoting) up to 256 states, else by
  * Gauss–Seidel sweeps (self-loops solved exactly) until no state changes by more than
- * 1e-15; removal effects are written to removal_out. Without conversions every credit
- * and removal effect is 0.
+ * 1e-15 relative, at most 100,000 sweeps; removal effects are written to removal_out.
+ * Without conversions every credit and removal effect is 0.
  * @param[out] conversions_out  conversions credited per channel (capacity entries), or NULL.
  * @param[out] value_out        value credited per channel, or NULL.
  * @param[out] removal_out      Markov: removal effect of conversions per channel; heuristic

@@ -10,12 +10,14 @@
  * P = Σ_t p_0t x_t and E = Σ_t p_0t y_t. Removing channel c fixes x = y = 0 in every
  * state whose tuple holds c (transitions into them go to null).
  *
- * Solve: Gauss–Seidel sweeps over the states from the newest to the oldest (paths mostly
- * lead to states made after them, so one sweep is close to a back substitution), each
- * state's self-loop solved exactly (x_s = (…) / (1 − p_ss)); starting from 0 the iterates
- * rise monotonically to the solution. Sweeps stop when no x or y changes by more than
- * 1e-15 times the largest |x| / |y| (at most ATTR_MAX_SWEEPS). Single-threaded, fixed
- * order: the same bits on every run. */
+ * Solve: with at most ATTR_DENSE_MAX states (besides the start) directly — Gaussian
+ * elimination with partial pivoting of (I − Q) over the states kept, both right-hand sides
+ * at once. Above that, Gauss–Seidel sweeps over the states from the newest to the oldest
+ * (paths mostly lead to states made after them, so one sweep is close to a back
+ * substitution), each state's self-loop solved exactly (x_s = (…) / (1 − p_ss)); starting
+ * from 0 the iterates rise monotonically to the solution. Sweeps stop when no x or y
+ * changes by more than 1e-15 times the largest |x| / |y| (at most ATTR_MAX_SWEEPS).
+ * Single-threaded, fixed order: the same bits on every run. */
 #include <math.h>
 #include <string.h>
 
@@ -26,6 +28,7 @@
 
 #define ATTR_TOL 1e-15
 #define ATTR_MAX_SWEEPS 100000
+#define ATTR_DENSE_MAX 256
 
 typedef struct chain {
     persona__intern states; /* tuple bytes -> id; id 0 = start (empty key) */
@@ -157,7 +160,78 @@ static int solver_form(chain *ch)
     return PERSONA_OK;
 }
 
-/* P and E with the states flagged in `removed` held at 0. */
+/* P and E from x and y (the start's transitions). */
+static void from_start(const chain *ch, const double *x, const double *y, double *P, double *E)
+{
+    double p = 0, e = 0;
+    for (uint64_t k = ch->row[0]; k < ch->row[1]; k++) {
+        p += ch->prob[k] * x[ch->col[k]];
+        e += ch->prob[k] * y[ch->col[k]];
+    }
+    *P = p;
+    *E = e;
+}
+
+/* P and E with the states flagged in `removed` held at 0, directly: M (room for
+ * (S − 1) × (S + 1) doubles) receives (I − Q | r | v) over the kept states, eliminated
+ * with partial pivoting. idx: room for S entries. */
+static void solve_dense(const chain *ch, const uint8_t *removed, double *M, uint32_t *idx,
+                        double *x, double *y, double *P, double *E)
+{
+    size_t S = ch->states.count, m = 0;
+    for (size_t s = 1; s < S; s++)
+        idx[s] = removed[s] ? UINT32_MAX : (uint32_t)m++;
+    size_t w = m + 2; /* row width: the matrix, then r and v */
+    memset(M, 0, m * w * sizeof *M);
+    for (size_t s = 1; s < S; s++) {
+        if (removed[s])
+            continue;
+        double *row = M + idx[s] * w;
+        row[idx[s]] = 1 - ch->self[s];
+        for (uint64_t k = ch->row[s]; k < ch->row[s + 1]; k++)
+            if (!removed[ch->col[k]])
+                row[idx[ch->col[k]]] -= ch->prob[k];
+        row[m] = ch->r[s];
+        row[m + 1] = ch->v[s];
+    }
+    for (size_t c = 0; c < m; c++) {
+        size_t piv = c;
+        for (size_t i = c + 1; i < m; i++)
+            if (fabs(M[i * w + c]) > fabs(M[piv * w + c]))
+                piv = i;
+        if (piv != c)
+            for (size_t j = c; j < w; j++) {
+                double t = M[c * w + j];
+                M[c * w + j] = M[piv * w + j];
+                M[piv * w + j] = t;
+            }
+        double d = M[c * w + c];
+        for (size_t i = c + 1; i < m; i++) {
+            double f = M[i * w + c] / d;
+            if (f == 0)
+                continue;
+            for (size_t j = c; j < w; j++)
+                M[i * w + j] -= f * M[c * w + j];
+        }
+    }
+    for (size_t c = m; c-- > 0;) { /* back substitution, in place of r and v */
+        double sx = M[c * w + m], sy = M[c * w + m + 1];
+        for (size_t j = c + 1; j < m; j++) {
+            sx -= M[c * w + j] * M[j * w + m];
+            sy -= M[c * w + j] * M[j * w + m + 1];
+        }
+        M[c * w + m] = sx / M[c * w + c];
+        M[c * w + m + 1] = sy / M[c * w + c];
+    }
+    x[0] = y[0] = 0;
+    for (size_t s = 1; s < S; s++) {
+        x[s] = removed[s] ? 0 : M[idx[s] * w + m];
+        y[s] = removed[s] ? 0 : M[idx[s] * w + m + 1];
+    }
+    from_start(ch, x, y, P, E);
+}
+
+/* P and E with the states flagged in `removed` held at 0, by Gauss–Seidel sweeps. */
 static void solve(const chain *ch, const uint8_t *removed, double *x, double *y, double *P,
                   double *E)
 {
@@ -186,13 +260,7 @@ static void solve(const chain *ch, const uint8_t *removed, double *x, double *y,
         if (dx <= ATTR_TOL * mx && dy <= ATTR_TOL * my)
             break;
     }
-    double p = 0, e = 0;
-    for (uint64_t k = ch->row[0]; k < ch->row[1]; k++) {
-        p += ch->prob[k] * x[ch->col[k]];
-        e += ch->prob[k] * y[ch->col[k]];
-    }
-    *P = p;
-    *E = e;
+    from_start(ch, x, y, P, E);
 }
 
 /* For each channel, the states whose tuple holds it: states_of[by[c] .. by[c + 1]). */
@@ -262,7 +330,8 @@ int persona__attribution_markov(double *conv_out, double *value_out, double *re_
     persona__pairmap_init(&ch.edges, 0x9E3779B97F4A7C15ULL);
     uint64_t *by = NULL;
     uint32_t *of = NULL;
-    double *x = NULL, *y = NULL;
+    double *x = NULL, *y = NULL, *M = NULL;
+    uint32_t *idx = NULL;
     uint8_t *removed = NULL;
     int rc = walk(&ch, a, order);
     if (!rc)
@@ -274,17 +343,27 @@ int persona__attribution_markov(double *conv_out, double *value_out, double *re_
         x = persona__realloc_array(NULL, S, sizeof *x);
         y = persona__realloc_array(NULL, S, sizeof *y);
         removed = persona__calloc(S, 1);
-        if (!x || !y || !removed)
+        if (S - 1 <= ATTR_DENSE_MAX) {
+            M = persona__realloc_array(NULL, (S - 1) * (S + 1) + 1, sizeof *M);
+            idx = persona__realloc_array(NULL, S, sizeof *idx);
+        }
+        if (!x || !y || !removed || (S - 1 <= ATTR_DENSE_MAX && (!M || !idx)))
             rc = persona__fail_nomem();
     }
     if (!rc) {
         double P, E, sum = 0, sum_v = 0;
-        solve(&ch, removed, x, y, &P, &E);
+        if (M)
+            solve_dense(&ch, removed, M, idx, x, y, &P, &E);
+        else
+            solve(&ch, removed, x, y, &P, &E);
         for (size_t c = 0; c < C; c++) {
             for (uint64_t k = by[c]; k < by[c + 1]; k++)
                 removed[of[k]] = 1;
             double Pc, Ec;
-            solve(&ch, removed, x, y, &Pc, &Ec);
+            if (M)
+                solve_dense(&ch, removed, M, idx, x, y, &Pc, &Ec);
+            else
+                solve(&ch, removed, x, y, &Pc, &Ec);
             for (uint64_t k = by[c]; k < by[c + 1]; k++)
                 removed[of[k]] = 0;
             re_out[c] = P > 0 ? 1 - Pc / P : 0;
@@ -300,6 +379,8 @@ int persona__attribution_markov(double *conv_out, double *value_out, double *re_
     persona__free(x);
     persona__free(y);
     persona__free(removed);
+    persona__free(M);
+    persona__free(idx);
     persona__free(by);
     persona__free(of);
     chain_free(&ch);

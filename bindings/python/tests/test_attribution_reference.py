@@ -167,6 +167,29 @@ def test_random_host_journeys(seed):
                     ref_heuristic(journeys, channels, "position", weights=w))
 
 
+def count_states(journeys, order):
+    return len({tuple(p[max(0, i + 1 - order):i + 1]) for p, *_ in journeys
+                for i in range(len(p))})
+
+
+@pytest.mark.parametrize("order,want_many", [(1, False), (3, True)])
+def test_both_solvers(order, want_many):
+    """Up to 256 states the library solves directly, above by Gauss-Seidel sweeps: one set
+    for each (the state counts are checked, so the test keeps covering both)."""
+    rng = random.Random(9)
+    names = [f"k{i:02d}" for i in range(10)]
+    journeys = []
+    for _ in range(200):
+        path = [rng.choice(names) for _ in range(rng.choice([1, 2, 3, 4, 5]))]
+        conv = 1 if rng.random() < 0.3 else 0
+        journeys.append((path, conv, round(rng.uniform(1, 9), 2) if conv else 0.0, 1 - conv))
+    assert (count_states(journeys, order) > 256) == want_many
+    channels = used_channels(journeys)
+    with Attribution.from_journeys([j[0] for j in journeys], [j[1] for j in journeys],
+                                   [j[2] for j in journeys], [j[3] for j in journeys]) as a:
+        check_close(a.compute("markov", order), ref_markov(journeys, channels, order))
+
+
 def extract(events, conversion):
     """The journeys of raw events, independently of the library: per user in time order,
     touchpoints = events with a campaign that are not conversions."""

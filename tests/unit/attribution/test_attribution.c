@@ -101,6 +101,41 @@ static void test_markov_loops(void)
     persona_attribution_free(a);
 }
 
+/* A long loop: A > B repeated 20,000 times then a conversion, a null journey A, and C
+ * converting. Order 1: A -> B n/(n+1), A -> null 1/(n+1); B -> A (n-1)/n, B -> conv 1/n;
+ * so x_B = (n+1)/(2n), x_A = 1/2, x_C = 1 and P = (2 x_A + x_C)/3 = 2/3. Without A or B,
+ * P = 1/3; without C, P = 1/3: every removal effect 1/2, 2/3 of a conversion each. An
+ * iteration that stopped early would leave x_A short of 1/2. */
+static void test_markov_long_loop(void)
+{
+    enum { PAIRS = 20000 };
+    static uint32_t touch[2 * PAIRS + 2];
+    for (size_t i = 0; i < 2 * PAIRS; i++)
+        touch[i] = (uint32_t)(i % 2);
+    touch[2 * PAIRS] = 0;
+    touch[2 * PAIRS + 1] = 2;
+    static const char *const names[] = { "A", "B", "C" };
+    const uint64_t off[] = { 0, 2 * PAIRS, 2 * PAIRS + 1, 2 * PAIRS + 2 };
+    const uint64_t conv[] = { 1, 0, 1 }, nulls[] = { 0, 1, 0 };
+    persona_attribution_journeys in = PERSONA_ATTRIBUTION_JOURNEYS_INIT;
+    in.channels = names;
+    in.n_channels = 3;
+    in.n_journeys = 3;
+    in.offsets = off;
+    in.touch_channels = touch;
+    in.conversions = conv;
+    in.nulls = nulls;
+    persona_attribution *a = NULL;
+    CHECK_RC(persona_attribution_from_journeys(&a, &in), PERSONA_OK);
+    attr_credit c;
+    CHECK_RC(attr_run(&c, a, PERSONA_ATTRIBUTION_MARKOV, 1, 0, 0, 0), PERSONA_OK);
+    for (int i = 0; i < 3; i++) {
+        CHECK_NEAR(c.re[i], 0.5, 1e-12);
+        CHECK_NEAR(c.conv[i], 2.0 / 3, 1e-12);
+    }
+    persona_attribution_free(a);
+}
+
 static void test_heuristics_hand(void)
 {
     persona_attribution *a = attr_from(loop_paths, loop_conv, loop_value, loop_nulls, 4, NULL, 0);
@@ -436,6 +471,7 @@ int main(void)
 {
     test_markov_hand();
     test_markov_loops();
+    test_markov_long_loop();
     test_heuristics_hand();
     test_edges();
     test_bad_input();
