@@ -5,6 +5,7 @@
  * bindings/python/tests/test_attribution_reference.py.
  *
  * usage: test_attribution */
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -467,6 +468,51 @@ static void test_merge(void)
     persona_store_free(p1);
 }
 
+/* Threads computing on one set at once (the set is immutable): every thread gets the
+ * single-threaded result, bit for bit (also run by the TSan gate, suite concurrency). */
+typedef struct job {
+    const persona_attribution *a;
+    attr_credit want[3], got[3];
+    int rc;
+} job;
+
+static void *compute_all(void *arg)
+{
+    job *j = arg;
+    for (int round = 0; round < 20 && !j->rc; round++)
+        for (int k = 0; k < 3 && !j->rc; k++)
+            j->rc = attr_run(&j->got[k], j->a, k == 2 ? PERSONA_ATTRIBUTION_DECAY
+                                                      : PERSONA_ATTRIBUTION_MARKOV,
+                             k + 1, 0, 0, 0);
+    return NULL;
+}
+
+static void test_threads(void)
+{
+    static const char *const paths[] = { "AB", "AA", "C", "BC", "ABCA", "CBA", "B" };
+    persona_attribution *a = attr_from(paths, (const uint64_t[]){ 1, 0, 2, 0, 1, 1, 0 },
+                                       (const double[]){ 1, 0, 2, 0, 4, 8, 0 },
+                                       (const uint64_t[]){ 2, 1, 0, 3, 1, 0, 2 }, 7, NULL, 0);
+    job jobs[4];
+    pthread_t t[4];
+    for (int i = 0; i < 4; i++) {
+        memset(&jobs[i], 0, sizeof jobs[i]);
+        jobs[i].a = a;
+    }
+    for (int k = 0; k < 3; k++)
+        CHECK_RC(attr_run(&jobs[0].want[k], a, k == 2 ? PERSONA_ATTRIBUTION_DECAY
+                                                      : PERSONA_ATTRIBUTION_MARKOV,
+                          k + 1, 0, 0, 0), PERSONA_OK);
+    for (int i = 0; i < 4; i++)
+        CHECK(pthread_create(&t[i], NULL, compute_all, &jobs[i]) == 0);
+    for (int i = 0; i < 4; i++) {
+        pthread_join(t[i], NULL);
+        CHECK_RC(jobs[i].rc, PERSONA_OK);
+        CHECK(memcmp(jobs[i].got, jobs[0].want, sizeof jobs[i].got) == 0);
+    }
+    persona_attribution_free(a);
+}
+
 int main(void)
 {
     test_markov_hand();
@@ -477,5 +523,6 @@ int main(void)
     test_bad_input();
     test_store();
     test_merge();
+    test_threads();
     return check_report("test_attribution");
 }
