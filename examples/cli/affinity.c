@@ -239,32 +239,6 @@ static int in_segment(void *ctx, const char *user, size_t len)
     return in;
 }
 
-static char *read_text(const char *cmd, const char *path, size_t *len)
-{
-    FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
-    if (!f) {
-        cli_error(EXIT_RUNTIME, "%s: cannot open %s", cmd, path);
-        return NULL;
-    }
-    size_t cap = 4096, n = 0;
-    char *text = malloc(cap);
-    for (size_t got; text && (got = fread(text + n, 1, cap - n, f)) > 0;) {
-        n += got;
-        if (n == cap) {
-            char *t = realloc(text, cap *= 2);
-            if (!t)
-                free(text);
-            text = t;
-        }
-    }
-    if (f != stdin)
-        fclose(f);
-    if (!text)
-        cli_error(EXIT_RUNTIME, "out of memory");
-    *len = n;
-    return text;
-}
-
 /* The segment model of --rules or -m. */
 static int segment_model(persona_segment_model **out, const aff_args *a)
 {
@@ -279,7 +253,7 @@ static int segment_model(persona_segment_model **out, const aff_args *a)
         return 0;
     }
     size_t len = 0;
-    char *text = read_text(a->cmd, a->rules, &len);
+    char *text = cli_read_file(a->cmd, "--rules ", a->rules, &len);
     if (!text)
         return EXIT_RUNTIME;
     int rc = persona_segment_model_compile(out, text, len, NULL);

@@ -3,58 +3,11 @@
  * into memory and scanned once: at 3 M rows a per-line stdio loop would cost more than the
  * mining. Rows without a basket or item value are skipped (--strict: an error naming the
  * line). */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "itemsets_cli.h"
-
-/* The whole of path ("-" = stdin) in a malloc'd buffer; 0 or an exit code. */
-static int slurp(const char *cmd, const char *path, char **out, size_t *len)
-{
-    FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
-    if (!f)
-        return cli_error(EXIT_RUNTIME, "%s: %s: %s", cmd, path, strerror(errno));
-    /* A regular file is read in one piece of its size (no doubling copies); a pipe grows. */
-    struct stat st;
-    size_t cap = 1 << 20, n = 0;
-    if (fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0)
-        cap = (size_t)st.st_size + 1;
-    char *buf = malloc(cap + 1);
-    int rc = 0;
-    while (buf) {
-        if (n == cap) {
-            char *b2 = realloc(buf, 2 * cap + 1);
-            if (!b2) {
-                free(buf);
-                buf = NULL;
-                break;
-            }
-            buf = b2;
-            cap *= 2;
-        }
-        size_t got = fread(buf + n, 1, cap - n, f);
-        n += got;
-        if (got == 0)
-            break;
-    }
-    if (!buf)
-        rc = cli_error(EXIT_RUNTIME, "out of memory");
-    else if (ferror(f))
-        rc = cli_error(EXIT_RUNTIME, "%s: reading %s failed", cmd, path);
-    if (f != stdin)
-        fclose(f);
-    if (rc) {
-        free(buf);
-        return rc;
-    }
-    buf[n] = '\0';
-    *out = buf;
-    *len = n;
-    return 0;
-}
 
 /* One field starting at *p (quotes removed in place, so the text may move left); sets
  * start and flen and returns the character that ended it (delim, '\n', or 0 at the end). */
@@ -114,12 +67,11 @@ static char skip_row(char **p, const char *end, char delim, size_t *line)
 int cli_read_baskets(persona_baskets **out, const basket_source *src)
 {
     *out = NULL;
-    char *buf = NULL;
     size_t len = 0;
-    int rc = slurp(src->cmd, src->path, &buf, &len);
-    if (rc)
-        return rc;
-    rc = cli_parse_baskets(out, buf, len, src);
+    char *buf = cli_read_file(src->cmd, "", src->path, &len);
+    if (!buf)
+        return EXIT_RUNTIME;
+    int rc = cli_parse_baskets(out, buf, len, src);
     free(buf);
     return rc;
 }

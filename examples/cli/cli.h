@@ -104,6 +104,9 @@ extern const char *const cli_period_names[];
 int32_t cli_period_of(const char *name, int rolling_ok);
 /* A decimal number 0 ... max, digits only; 0 or -1. */
 int cli_parse_uint(uint32_t *out, const char *s, uint32_t max);
+/* The whole of a file ('-' = standard input), NUL-terminated (file_read.c), its length in
+ * *len_out; NULL after saying why ("CMD: WHAT PATH: reason"; what is "" or e.g. "--rules "). */
+char *cli_read_file(const char *cmd, const char *what, const char *path, size_t *len_out);
 /* The shared input/mapping/output help less the --save, --utc-offset, --format and --store
  * entries, which the analysis commands redefine. */
 void cli_analysis_help(void);

@@ -13,7 +13,8 @@
 
 typedef struct fim_args {
     const char *file, *basket, *item, *min_support, *min_count, *max_size, *item_sep, *target,
-        *max_itemsets, *delimiter, *output, *format, *min_confidence, *min_lift, *top, *sort_by;
+        *max_itemsets, *delimiter, *output, *format, *min_confidence, *min_lift, *top, *sort_by,
+        *threads;
     int strict, help;
 } fim_args;
 
@@ -27,6 +28,7 @@ static const char help_itemsets[] =
     "  --max-size N         most items in an itemset\n"
     "  --target all|closed|maximal   (default all)\n"
     "  --max-itemsets N     stop with an error past N itemsets (default 50000000)\n"
+    "  --threads N          threads (default: every CPU; the result does not depend on it)\n"
     "  --item-sep TEXT      between the items of a set (default ' | ')\n"
     "  --delimiter C        input field delimiter (default ,)\n"
     "  --strict             a row without basket or item is an error (default: skipped)\n"
@@ -67,6 +69,7 @@ static int parse(fim_args *a, const char *cmd, int argc, char **argv)
         { "--min-lift", offsetof(fim_args, min_lift) },
         { "--top", offsetof(fim_args, top) },
         { "--sort-by", offsetof(fim_args, sort_by) },
+        { "--threads", offsetof(fim_args, threads) },
     };
     static const cli_flag switches[] = { { "--strict", offsetof(fim_args, strict) } };
     memset(a, 0, sizeof *a);
@@ -143,6 +146,8 @@ static int mining_options(const fim_args *a, const char *cmd, persona_itemsets_o
     if (a->max_itemsets && (parse_u64(&o->max_itemsets, a->max_itemsets) || !o->max_itemsets))
         return cli_error(EXIT_USAGE, "%s: --max-itemsets '%s': a positive number", cmd,
                          a->max_itemsets);
+    if (a->threads && cli_parse_uint(&o->threads, a->threads, 1024))
+        return cli_error(EXIT_USAGE, "%s: --threads '%s': a number", cmd, a->threads);
     if (a->target && (o->target = pick(TARGETS, 3, a->target)) < 0)
         return cli_error(EXIT_USAGE, "%s: --target '%s': all, closed or maximal", cmd, a->target);
     if (a->format && strcmp(a->format, "csv") != 0)

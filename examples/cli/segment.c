@@ -228,49 +228,6 @@ static int resolve(seg_args *a, const cli_options *o)
     return resolve_context(a);
 }
 
-/* The whole of a file ('-' = standard input), NUL-terminated; NULL after saying why. */
-static char *read_all(const char *cmd, const char *flag, const char *path, size_t *len_out)
-{
-    FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
-    if (!f) {
-        cli_error(EXIT_RUNTIME, "%s: %s %s: %s", cmd, flag, path, strerror(errno));
-        return NULL;
-    }
-    size_t cap = 4096, len = 0;
-    char *buf = malloc(cap);
-    while (buf) {
-        if (len + 1 >= cap) {
-            char *nb = cap > SIZE_MAX / 2 ? NULL : realloc(buf, cap * 2);
-            if (!nb) {
-                free(buf);
-                buf = NULL;
-                break;
-            }
-            buf = nb;
-            cap *= 2;
-        }
-        size_t got = fread(buf + len, 1, cap - len - 1, f);
-        len += got;
-        if (got == 0)
-            break;
-    }
-    int bad = buf && ferror(f), err = errno;
-    if (f != stdin)
-        fclose(f);
-    if (!buf) {
-        cli_error(EXIT_RUNTIME, "out of memory");
-        return NULL;
-    }
-    if (bad) {
-        cli_error(EXIT_RUNTIME, "%s: %s %s: %s", cmd, flag, path, strerror(err));
-        free(buf);
-        return NULL;
-    }
-    buf[len] = '\0';
-    *len_out = len;
-    return buf;
-}
-
 /* A parse error of the rule file: "FILE:LINE:COLUMN: message". The library's message
  * starts "line L, column C" (then ": msg" or " (segment 'x'): msg"); that prefix is
  * replaced by the position, so the segment reads "segment 'x': msg". */
@@ -314,7 +271,7 @@ static int add_list(seg_args *a, persona_segment_model *m, const char *spec)
     memcpy(name, spec, name_len);
     name[name_len] = '\0';
     size_t len = 0;
-    char *text = read_all(a->cmd, "--list", path, &len);
+    char *text = cli_read_file(a->cmd, "--list ", path, &len);
     if (!text) {
         free(name);
         return EXIT_RUNTIME;
@@ -378,7 +335,7 @@ static int build_model(persona_segment_model **out, seg_args *a)
     *out = NULL;
     if (a->rules) {
         size_t len = 0;
-        char *text = read_all(a->cmd, "--rules", a->rules, &len);
+        char *text = cli_read_file(a->cmd, "--rules ", a->rules, &len);
         if (!text)
             return EXIT_RUNTIME;
         persona_segment_options opts = PERSONA_SEGMENT_OPTIONS_INIT;

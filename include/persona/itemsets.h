@@ -71,10 +71,15 @@ typedef struct persona_itemsets_options {
     uint64_t max_itemsets;
     /** Most items in an itemset; 0 = no limit. @since 1.0 */
     uint32_t max_size;
+    /** Threads (0 = the online CPUs, at most 8; 1 = the calling thread only). Basket sets of
+     * fewer than 65,536 item occurrences are mined on the calling thread. The itemsets, their
+     * order and the callbacks (always on the calling thread) are the same for any number.
+     * @since 1.0 */
+    uint32_t threads;
 } persona_itemsets_options;
 
 /** Initializer: `persona_itemsets_options o = PERSONA_ITEMSETS_OPTIONS_INIT;`. */
-#define PERSONA_ITEMSETS_OPTIONS_INIT { sizeof(persona_itemsets_options), 0, 0, 0, 0, 0 }
+#define PERSONA_ITEMSETS_OPTIONS_INIT { sizeof(persona_itemsets_options), 0, 0, 0, 0, 0, 0 }
 
 /**
  * Zero an options struct and set its struct_size (for bindings).

@@ -21,11 +21,15 @@ struct persona_baskets {
     size_t n_late, cap_late;
     uint32_t last;         /* basket of the previous pair, UINT32_MAX = none */
     /* Item id + 1 by a cheap hash of the name (direct-mapped, verified by comparing the
-     * name): most pairs name an item seen before, and this skips the keyed hash. */
+     * name): most pairs name an item seen before, and this skips the keyed hash. It
+     * starts small and grows with the items (up to ICACHE_MAX slots), so that a small set
+     * does not pay for a big table. */
     uint32_t *icache;
+    size_t icache_mask;
 };
 
-#define ICACHE 16384
+#define ICACHE_MIN 256
+#define ICACHE_MAX 16384
 
 #define LIMIT (UINT32_MAX - 2)
 
@@ -39,7 +43,8 @@ static persona_baskets *alloc_set(void)
     persona__intern_init(&b->items, k);
     b->last = UINT32_MAX;
     b->offsets = persona__calloc(1, sizeof *b->offsets);
-    b->icache = b->offsets ? persona__calloc(ICACHE, sizeof *b->icache) : NULL;
+    b->icache = b->offsets ? persona__calloc(ICACHE_MIN, sizeof *b->icache) : NULL;
+    b->icache_mask = ICACHE_MIN - 1;
     if (!b->icache) {
         persona__free(b->offsets);
         persona__free(b);
@@ -70,12 +75,27 @@ PERSONA_API void persona_baskets_free(persona_baskets *b)
     persona__free(b);
 }
 
-static size_t icache_slot(const char *s, size_t len)
+static size_t icache_slot(const persona_baskets *b, const char *s, size_t len)
 {
     uint32_t h = 2166136261u;
     for (size_t i = 0; i < len; i++)
         h = (h ^ (unsigned char)s[i]) * 16777619u;
-    return (h ^ (h >> 15)) & (ICACHE - 1);
+    return (h ^ (h >> 15)) & b->icache_mask;
+}
+
+/* Four slots per item (up to ICACHE_MAX): a bigger, empty table. The cache only saves
+ * hashing, so when there is no memory for a bigger one the current one is kept. */
+static void icache_grow(persona_baskets *b)
+{
+    size_t slots = b->icache_mask + 1;
+    if (slots >= ICACHE_MAX || b->items.count < slots / 4)
+        return;
+    uint32_t *t = persona__calloc(slots * 4, sizeof *t);
+    if (!t)
+        return;
+    persona__free(b->icache);
+    b->icache = t;
+    b->icache_mask = slots * 4 - 1;
 }
 
 /* Room for one more basket (offsets) and one more CSR entry; 0 or -1. */
@@ -110,7 +130,7 @@ PERSONA_API int persona_baskets_add(persona_baskets *b, const char *basket, size
         bh = persona__hash(&b->keys.key, basket, basket_len);
         bid = persona__intern_find_h(&b->keys, basket, basket_len, bh);
     }
-    size_t slot = icache_slot(item, item_len);
+    size_t slot = icache_slot(b, item, item_len);
     uint32_t iid = b->icache[slot] ? b->icache[slot] - 1 : PERSONA__NO_ID;
     uint64_t ih = 0;
     if (iid == PERSONA__NO_ID || persona__intern_len(&b->items, iid) != item_len ||
@@ -134,8 +154,11 @@ PERSONA_API int persona_baskets_add(persona_baskets *b, const char *basket, size
         b->n_baskets++;
         b->offsets[b->n_baskets] = b->n_csr;
     }
-    if (new_item)
+    if (new_item) {
         iid = persona__intern_add_h(&b->items, item, item_len, ih);
+        icache_grow(b);
+        slot = icache_slot(b, item, item_len);
+    }
     if (late) {
         b->late[2 * b->n_late] = bid;
         b->late[2 * b->n_late + 1] = iid;

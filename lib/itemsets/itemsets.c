@@ -50,6 +50,10 @@ static int read_options(persona__mine_params *p, int32_t *target, const persona_
         p->min_count = c < 1 ? 1 : (uint64_t)c;
     }
     p->max_size = o.max_size;
+    p->threads = o.threads;
+    p->parallel_min = PERSONA__ITEMSETS_PARALLEL_MIN;
+    p->pending_words = PERSONA__ITEMSETS_PENDING_WORDS;
+    p->subtree_words = PERSONA__ITEMSETS_SUBTREE_WORDS;
     p->max_itemsets = o.max_itemsets ? o.max_itemsets : PERSONA_ITEMSETS_DEFAULT_LIMIT;
     *target = o.target;
     return PERSONA_OK;

@@ -84,14 +84,13 @@ int persona__mine_bits(miner *mn, size_t d, const level *l)
 {
     size_t m = l->m, nw = (l->n_tx + 63) / 64, need = m * (m + 1) / 2 + 1;
     size_t need_w = (need + m) * nw;
+    /* Only the table rows of the mask bytes in use are filled and read (weight() stops at
+     * the last set bit), so they are grown, not zeroed: a small input mined many times (the
+     * fuzzer, a host mining per segment) does not pay for 128 KB each time. */
     if (persona__grow((void **)&mn->bits, &mn->bits_cap, need, sizeof *mn->bits, 64) ||
-        persona__grow((void **)&mn->words, &mn->words_cap, need_w, sizeof *mn->words, 64))
+        persona__grow((void **)&mn->words, &mn->words_cap, need_w, sizeof *mn->words, 64) ||
+        persona__grow((void **)&mn->wsum, &mn->wsum_cap, (l->n_tx + 7) / 8, sizeof *mn->wsum, 1))
         return persona__fail_nomem();
-    if (!mn->wsum) {
-        mn->wsum = persona__calloc(PERSONA__BITS_MAX_TX / 8, sizeof *mn->wsum);
-        if (!mn->wsum)
-            return persona__fail_nomem();
-    }
     mn->n_words = nw;
     mn->unit = 1;
     for (size_t t = 0; t < l->n_tx; t++)

@@ -24,7 +24,21 @@ typedef struct persona__mine_params {
     uint64_t min_count;    /* >= 1: an itemset is frequent when in at least this many baskets */
     uint32_t max_size;     /* 0 = no limit */
     uint64_t max_itemsets; /* > 0: more frequent itemsets than this -> PERSONA_EBUFS */
+    uint32_t threads;      /* 0 = the online CPUs (persona__threads); the result is the same */
+    /* The threaded top level (itemsets_parallel.c). Any values give the same result; the
+     * public calls use the PERSONA__ITEMSETS_* defaults, tests small ones to send small
+     * sets through every path. */
+    size_t parallel_min;   /* least item occurrences mined on more than one thread */
+    size_t pending_words;  /* finished, unhanded buffers (4-byte words) past which helper
+                              threads wait for the calling thread */
+    size_t subtree_words;  /* words a subtree mined on another thread may buffer before it
+                              is dropped and mined again by the calling thread in its turn */
 } persona__mine_params;
+
+/* Smaller basket sets are done before threads would have started. */
+#define PERSONA__ITEMSETS_PARALLEL_MIN ((size_t)1 << 16)
+#define PERSONA__ITEMSETS_PENDING_WORDS ((size_t)1 << 20)  /* 4 MB */
+#define PERSONA__ITEMSETS_SUBTREE_WORDS ((size_t)1 << 20)  /* 4 MB */
 
 /* Receives each frequent itemset once: items (global ids, not sorted) and its basket count.
  * Emission is depth-first: a set of k >= 2 items is the most recently emitted set of k - 1
@@ -35,7 +49,8 @@ typedef int (*persona__itemset_emit)(void *ctx, const uint32_t *items, size_t n,
 /* Mine every frequent itemset of db (occurrence deliver over projected, merged basket sets:
  * docs/itemsets.md). PERSONA_OK; PERSONA_EINVAL (a basket set beyond the limits above or an
  * id >= n_items); PERSONA_ENOMEM; PERSONA_EBUFS (more than max_itemsets, message says so);
- * PERSONA_ECALLBACK. Nothing is kept after the call; single-threaded. */
+ * PERSONA_ECALLBACK. Nothing is kept after the call; emit is called on the calling thread
+ * in the same order for any number of threads. */
 int persona__itemsets_mine_csr(const persona__basket_csr *db, const persona__mine_params *p,
                                persona__itemset_emit emit, void *ctx);
 

@@ -14,10 +14,11 @@
 
 #include "core/alloc.h"
 #include "core/error.h"
+#include "core/parallel.h"
 #include "itemsets/itemsets_internal.h"
 #include "itemsets/mine_internal.h"
 
-static void level_free(level *l)
+void persona__mine_level_free(level *l)
 {
     persona__free(l->items);
     persona__free(l->off);
@@ -65,7 +66,7 @@ static int level_reserve(level *l, size_t m, size_t n_tx, size_t n_items)
             return -1;
         l->cap_tx = c;
     }
-    if (n_items > l->cap_items) {
+    if (n_items + 1 > l->cap_items) { /* never NULL: the callers offset items[] */
         size_t c = n_items + n_items / 2 + 8;
         if (grow((void **)&l->items, c, sizeof *l->items) ||
             grow((void **)&l->occ, c, sizeof *l->occ) || grow((void **)&l->occ_tx, c, sizeof *l->occ_tx))
@@ -131,7 +132,7 @@ static size_t table_mask(size_t n_tx)
 }
 
 /* List each item's occurrences (positions) of a built level. */
-static void deliver(level *l)
+void persona__mine_deliver(level *l)
 {
     memset(l->occ_start, 0, (l->m + 1) * sizeof *l->occ_start);
     for (size_t i = 0; i < l->n_items; i++)
@@ -258,39 +259,48 @@ int persona__mine_emit_with(miner *mn, size_t k, uint64_t count, size_t start)
     return PERSONA_OK;
 }
 
-/* Emit every frequent extension of the base prefix (d items) held by level d, each with
- * the combinations of the perfect extensions collected on the way down. */
-static int mine_level(miner *mn, size_t d)
+/* Item e of level d (delivered): emit the base prefix plus e, with the combinations of the
+ * perfect extensions collected on the way down, then mine e's child. */
+int persona__mine_item(miner *mn, size_t d, uint32_t e)
 {
     level *l = &mn->lv[d];
-    deliver(l);
-    for (uint32_t e = 0; e < l->m; e++) {
-        size_t pe0 = mn->n_pe, m2 = 0, total = 0;
-        int rc = PERSONA_OK;
-        int deeper = !(mn->max_size && d + 1 >= mn->max_size) && e + 1 < l->m;
-        if (deeper)
-            count_child(mn, d, e, &m2, &total);
-        /* A set of d + 1 base items and n_pe extensions has 2^(d+1+n_pe) - 1 frequent
-         * subsets: past any limit when that reaches the depth cap. */
-        size_t full = d + 1 + mn->n_pe + (m2 ? 1 : 0);
-        if (full >= DEPTH_CAP && !(mn->max_size && mn->max_size < DEPTH_CAP)) {
-            for (size_t x = e + 1; deeper && x < l->m; x++)
-                l->cnt[x] = 0;
-            return persona__mine_too_many(mn);
-        }
-        mn->prefix[d] = l->gid[e];
-        rc = persona__mine_emit_with(mn, d + 1, l->sup[e], 0);
-        if (!rc && m2) {
-            rc = fill_child(mn, d, e, m2, total);
-            if (!rc)
-                rc = persona__mine_use_bits(mn->lv[d + 1].n_tx, m2)
-                         ? persona__mine_bits(mn, d + 1, &mn->lv[d + 1])
-                         : mine_level(mn, d + 1);
-        } else if (m2) {
-            for (size_t x = e + 1; x < l->m; x++)
-                l->cnt[x] = 0;
-        }
+    size_t pe0 = mn->n_pe, m2 = 0, total = 0;
+    int rc = PERSONA_OK;
+    int deeper = !(mn->max_size && d + 1 >= mn->max_size) && e + 1 < l->m;
+    if (deeper)
+        count_child(mn, d, e, &m2, &total);
+    /* A set of d + 1 base items and n_pe extensions has 2^(d+1+n_pe) - 1 frequent
+     * subsets: past any limit when that reaches the depth cap. */
+    size_t full = d + 1 + mn->n_pe + (m2 ? 1 : 0);
+    if (full >= DEPTH_CAP && !(mn->max_size && mn->max_size < DEPTH_CAP)) {
+        for (size_t x = e + 1; deeper && x < l->m; x++)
+            l->cnt[x] = 0;
         mn->n_pe = pe0;
+        return persona__mine_too_many(mn);
+    }
+    mn->prefix[d] = l->gid[e];
+    rc = persona__mine_emit_with(mn, d + 1, l->sup[e], 0);
+    if (!rc && m2) {
+        rc = fill_child(mn, d, e, m2, total);
+        if (!rc)
+            rc = persona__mine_use_bits(mn->lv[d + 1].n_tx, m2)
+                     ? persona__mine_bits(mn, d + 1, &mn->lv[d + 1])
+                     : persona__mine_level(mn, d + 1);
+    } else if (m2) {
+        for (size_t x = e + 1; x < l->m; x++)
+            l->cnt[x] = 0;
+    }
+    mn->n_pe = pe0;
+    return rc;
+}
+
+/* Emit every frequent extension of the base prefix (d items) held by level d. */
+int persona__mine_level(miner *mn, size_t d)
+{
+    level *l = &mn->lv[d];
+    persona__mine_deliver(l);
+    for (uint32_t e = 0; e < l->m; e++) {
+        int rc = persona__mine_item(mn, d, e);
         if (rc)
             return rc;
     }
@@ -427,11 +437,17 @@ int persona__itemsets_mine_csr(const persona__basket_csr *db, const persona__min
         rc = build_top(&mn, db);
     if (!rc && mn.lv[0].m) {
         mn.pe = persona__realloc_array(NULL, mn.lv[0].m, sizeof *mn.pe);
-        rc = mn.pe ? mine_level(&mn, 0) : persona__fail_nomem();
+        int threads = persona__threads((int)p->threads);
+        if (!mn.pe)
+            rc = persona__fail_nomem();
+        else if (threads > 1 && mn.lv[0].m > 1 && mn.lv[0].n_items >= p->parallel_min)
+            rc = persona__mine_top_parallel(&mn, threads, p);
+        else
+            rc = persona__mine_level(&mn, 0);
     }
     if (mn.lv)
         for (size_t i = 0; i < mn.n_lv; i++)
-            level_free(&mn.lv[i]);
+            persona__mine_level_free(&mn.lv[i]);
     persona__free(mn.lv);
     persona__free(mn.prefix);
     persona__free(mn.pe);

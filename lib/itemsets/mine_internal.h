@@ -45,7 +45,8 @@ typedef struct miner {
     uint64_t *words; /* the masks of the class stack, n_words words each */
     size_t words_cap, n_words;
     int unit;        /* every basket weighs 1: counts are popcounts */
-    uint64_t (*wsum)[256]; /* weight of each byte value, per mask byte (64 × 256) */
+    uint64_t (*wsum)[256]; /* weight of each byte value, per mask byte in use */
+    size_t wsum_cap;
 } miner;
 
 
@@ -69,6 +70,18 @@ static inline int persona__mine_use_bits(size_t n_tx, size_t m)
 }
 
 int persona__mine_too_many(const miner *mn);
+/* Release a level's arrays (the struct itself is the caller's). */
+void persona__mine_level_free(level *l);
+/* List each item's occurrences of a built level (before its items are mined). */
+void persona__mine_deliver(level *l);
+/* Mine the delivered level d: every item (persona__mine_item) in order. */
+int persona__mine_level(miner *mn, size_t d);
+/* Item e of the delivered level d and everything below it. */
+int persona__mine_item(miner *mn, size_t d, uint32_t e);
+/* Level 0 (built and delivered) mined on `threads` threads, one top-level item at a time,
+ * the itemsets handed to mn->emit on the calling thread in the sequential order
+ * (itemsets_parallel.c); p's buffer limits. */
+int persona__mine_top_parallel(miner *mn, int threads, const persona__mine_params *p);
 /* Emit prefix[0..k) with count, then with every combination of pe[start..n_pe). */
 int persona__mine_emit_with(miner *mn, size_t k, uint64_t count, size_t start);
 /* Mine level l (d base items in the prefix; at most 64 baskets) with bit masks. */

@@ -447,6 +447,7 @@ static void layout(void)
     FIELD(persona_itemsets_options, min_count, 16, 8);
     FIELD(persona_itemsets_options, max_itemsets, 24, 8);
     FIELD(persona_itemsets_options, max_size, 32, 4);
+    FIELD(persona_itemsets_options, threads, 36, 4);
 
     SIZE(persona_assoc_rules_options, 72);
     FIELD(persona_assoc_rules_options, struct_size, 0, 4);

@@ -191,6 +191,7 @@ def test_bundled_sample(persona):
     ([], "--min-support"),
     (["--min-support", "0.5", "--target", "some"], "--target"),
     (["--min-count", "-3"], "--min-count"),
+    (["--min-count", "2", "--threads", "two"], "--threads"),
 ])
 def test_usage_errors(persona, small, args, phrase):
     r = persona("itemsets", small, "--basket", "basket", "--item", "item", *args)

@@ -534,6 +534,7 @@ class persona_itemsets_options(Structure):
         ("min_count", c_uint64),
         ("max_itemsets", c_uint64),
         ("max_size", c_uint32),
+        ("threads", c_uint32),
     ]
 
 

@@ -104,8 +104,9 @@ class Baskets(Handle):
         return self
 
     def mine(self, min_support=None, *, min_count=None, max_size=None, target="all",
-             max_itemsets=None):
-        """The frequent itemsets as an :class:`Itemsets` (persona_itemsets_mine)."""
+             max_itemsets=None, threads=0):
+        """The frequent itemsets as an :class:`Itemsets` (persona_itemsets_mine).
+        ``threads``: 0 = every CPU (at most 8); the result does not depend on it."""
         if target not in TARGETS:
             raise ValueError(f"target must be one of {sorted(TARGETS)}, not {target!r}")
         o = new_struct(persona_itemsets_options)
@@ -118,6 +119,9 @@ class Baskets(Handle):
         o.target = TARGETS[target]
         o.max_size = int(max_size or 0)
         o.max_itemsets = int(max_itemsets or 0)
+        if int(threads) < 0:
+            raise ValueError(f"threads must be >= 0, not {threads!r}")
+        o.threads = int(threads)
         h = ItemsetsHandle()
         lib.persona_itemsets_mine(byref(h), self._live(), byref(o))
         return Itemsets(h, self.items, self.n_baskets, target)
@@ -220,7 +224,7 @@ class Itemsets(Handle):
 
 
 def itemsets(baskets, min_support=None, max_size=None, target="all", *, min_count=None,
-             basket=None, item=None, max_itemsets=None):
+             basket=None, item=None, max_itemsets=None, threads=0):
     """Frequent itemsets of ``baskets`` as mlxtend's apriori/fpgrowth return them
     (``use_colnames=True``): a DataFrame with ``support`` and ``itemsets`` (frozensets),
     plus ``count``. ``target``: "all", "closed" or "maximal". Rows in mining order
@@ -228,7 +232,7 @@ def itemsets(baskets, min_support=None, max_size=None, target="all", *, min_coun
     b = Baskets(baskets, basket=basket, item=item)
     try:
         s = b.mine(min_support, min_count=min_count, max_size=max_size, target=target,
-                   max_itemsets=max_itemsets)
+                   max_itemsets=max_itemsets, threads=threads)
     finally:
         b.close()
     return s.to_frame()

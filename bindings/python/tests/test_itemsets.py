@@ -98,6 +98,21 @@ def test_rules_measures():
     assert all(r == frozenset("b") for r in only_b["consequents"])
 
 
+def test_threads_same_rows():
+    # 8,000 baskets of ~9 items: past the 65,536 occurrences below which mining stays on
+    # the calling thread, so threads=2 really splits the work.
+    rng = random.Random(11)
+    names = [f"item {i}" for i in range(30)]
+    baskets = [rng.sample(names[:10 + rng.randrange(20)], 9) for _ in range(8000)]
+    one = persona.itemsets(baskets, min_support=0.02, threads=1)
+    two = persona.itemsets(baskets, min_support=0.02, threads=2)
+    rows1 = one.to_dict("records") if pd is not None else one
+    rows2 = two.to_dict("records") if pd is not None else two
+    assert len(rows1) > 100 and rows1 == rows2
+    with pytest.raises(ValueError):
+        persona.itemsets(baskets, min_support=0.02, threads=-1)
+
+
 def test_errors():
     with pytest.raises(ValueError):
         persona.itemsets([["a"]], min_support=0)

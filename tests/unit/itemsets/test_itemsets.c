@@ -2,13 +2,15 @@
  * subsets of up to 10 items on seeded random basket sets (sizes chosen so that both the
  * horizontal and the bit-mask half of the miner run, with and without merged baskets and
  * perfect extensions) for all, closed and maximal sets, max_size and the streaming call;
- * rules against a direct computation; degenerate inputs and errors. */
+ * rules against a direct computation; degenerate inputs and errors; the threaded top level
+ * against the calling thread alone (the same sets in the same order, the same stops). */
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "check.h"
+#include "itemsets/itemsets_internal.h"
 
 #define MAXI 10
 
@@ -529,8 +531,158 @@ static void errors(void)
     persona_assoc_rules_free(NULL);
 }
 
-int main(void)
+/* ---- threads: the same callbacks in the same order as one thread ---- */
+
+typedef struct trace {
+    uint32_t *w; /* per set: n, count, items */
+    size_t n, cap;
+    uint64_t calls, stop_at;
+} trace;
+
+static int record(void *ctx, const uint32_t *items, size_t n, uint64_t count)
 {
+    trace *t = ctx;
+    if (t->n + n + 2 > t->cap) {
+        t->cap = (t->n + n + 2) * 2;
+        t->w = realloc(t->w, t->cap * sizeof *t->w);
+        if (!t->w)
+            abort();
+    }
+    t->w[t->n++] = (uint32_t)n;
+    t->w[t->n++] = (uint32_t)count;
+    memcpy(t->w + t->n, items, n * sizeof *items);
+    t->n += n;
+    return ++t->calls == t->stop_at;
+}
+
+/* The miner's code and callbacks on `threads` threads (the internal entry point: small
+ * buffer limits send small sets through every path of the threaded top level). */
+static int traced(trace *t, const persona__basket_csr *db, persona__mine_params p,
+                  uint32_t threads, uint64_t stop_at)
+{
+    free(t->w);
+    memset(t, 0, sizeof *t);
+    t->stop_at = stop_at;
+    p.threads = threads;
+    return persona__itemsets_mine_csr(db, &p, record, t);
+}
+
+/* A skewed random basket set in CSR: low ids common, items clustered near a base. */
+static void skewed(uint64_t seed, size_t n, uint32_t n_items, uint64_t **off, uint32_t **items)
+{
+    rng_state = seed;
+    *off = malloc((n + 1) * sizeof **off);
+    *items = malloc(n * 12 * sizeof **items);
+    size_t k = 0;
+    (*off)[0] = 0;
+    for (size_t t = 0; t < n; t++) {
+        size_t len = 1 + rnd(12);
+        uint32_t base = rnd(n_items);
+        for (size_t j = 0; j < len; j++)
+            (*items)[k++] = rnd(3) ? (base + rnd(6)) % n_items : rnd(1 + rnd(n_items));
+        (*off)[t + 1] = k;
+    }
+}
+
+/* 2, 4 and 8 threads against one: every callback in order, and a callback's stop and
+ * max_itemsets at four points (the same sets before the same stop). */
+static void threads_case(uint64_t seed, size_t n, uint32_t n_items, uint64_t min_count,
+                         uint32_t max_size, size_t pending_words, size_t subtree_words)
+{
+    uint64_t *off = NULL;
+    uint32_t *items = NULL;
+    skewed(seed, n, n_items, &off, &items);
+    persona__basket_csr db = { off, items, n, n_items };
+    persona__mine_params p = { min_count, max_size, UINT64_MAX - 1, 1, 0, pending_words,
+                               subtree_words };
+    trace one = { 0 }, many = { 0 };
+    CHECK_RC(traced(&one, &db, p, 1, 0), PERSONA_OK);
+    CHECK(one.calls > 50);
+    for (uint32_t th = 2; th <= 8; th *= 2) {
+        CHECK_RC(traced(&many, &db, p, th, 0), PERSONA_OK);
+        CHECK(many.calls == one.calls && many.n == one.n &&
+              memcmp(many.w, one.w, one.n * sizeof *one.w) == 0);
+        const uint64_t stops[] = { 2, 6, one.calls / 3 + 1, one.calls };
+        for (int q = 0; q < 4; q++) {
+            uint64_t at = stops[q];
+            CHECK_RC(traced(&many, &db, p, th, at), PERSONA_ECALLBACK);
+            CHECK(many.calls == at && memcmp(many.w, one.w, many.n * sizeof *one.w) == 0);
+            persona__mine_params lim = p;
+            lim.max_itemsets = at - 1;
+            CHECK_RC(traced(&many, &db, lim, th, 0), PERSONA_EBUFS);
+            CHECK(many.calls == at - 1 && memcmp(many.w, one.w, many.n * sizeof *one.w) == 0);
+            CHECK(strstr(persona_errmsg(), "max_itemsets") != NULL);
+        }
+    }
+    free(one.w);
+    free(many.w);
+    free(off);
+    free(items);
+}
+
+/* Through the public calls, past the size below which mining stays on one thread: kept
+ * all, closed and maximal results of two threads equal one thread's. */
+static void threads_public(void)
+{
+    uint64_t *off = NULL;
+    uint32_t *items = NULL;
+    size_t n = 14000;
+    skewed(13, n, 80, &off, &items);
+    CHECK(off[n] >= PERSONA__ITEMSETS_PARALLEL_MIN);
+    persona_baskets *b = NULL;
+    CHECK_RC(persona_baskets_from_csr(&b, off, n, items, NULL, 80), PERSONA_OK);
+    free(off);
+    free(items);
+    for (int target = 0; target <= 2; target++) {
+        persona_itemsets *s1 = NULL, *s2 = NULL;
+        persona_itemsets_options o = PERSONA_ITEMSETS_OPTIONS_INIT;
+        o.min_count = 30;
+        o.target = target;
+        o.threads = 1;
+        CHECK_RC(persona_itemsets_mine(&s1, b, &o), PERSONA_OK);
+        o.threads = 2;
+        CHECK_RC(persona_itemsets_mine(&s2, b, &o), PERSONA_OK);
+        uint64_t n1 = 0, n2 = 0;
+        persona_itemsets_count(&n1, NULL, s1);
+        persona_itemsets_count(&n2, NULL, s2);
+        CHECK(n1 == n2 && n1 > 100);
+        int same = 1;
+        for (uint64_t i = 0; i < n1 && n1 == n2; i++) {
+            uint32_t x[64], y[64];
+            size_t lx = 0, ly = 0;
+            uint64_t cx = 0, cy = 0;
+            persona_itemsets_get(x, 64, &lx, &cx, s1, i);
+            persona_itemsets_get(y, 64, &ly, &cy, s2, i);
+            same &= lx == ly && cx == cy && memcmp(x, y, lx * sizeof *x) == 0;
+        }
+        CHECK(same);
+        persona_itemsets_free(s1);
+        persona_itemsets_free(s2);
+    }
+    persona_baskets_free(b);
+}
+
+static void threads_same_as_one(void)
+{
+    const size_t big = PERSONA__ITEMSETS_PENDING_WORDS;
+    threads_case(7, 3000, 60, 15, 0, big, big);
+    threads_case(8, 800, 25, 4, 3, big, big);
+    threads_case(9, 200, 12, 2, 0, big, big);
+    /* Helper threads waiting for the calling thread at every subtree. */
+    threads_case(10, 3000, 60, 15, 0, 1, big);
+    /* Buffers dropped past a few sets: those subtrees are mined again by the calling
+     * thread, straight to the callback. */
+    threads_case(11, 3000, 60, 15, 0, big, 40);
+    threads_case(12, 800, 25, 4, 3, 1, 40);
+    threads_public();
+}
+
+/* usage: test_itemsets [threads]  (threads: only the threaded checks, for the TSan stage) */
+int main(int argc, char **argv)
+{
+    threads_same_as_one();
+    if (argc > 1 && strcmp(argv[1], "threads") == 0)
+        return check_report("test_itemsets threads");
     hand_worked();
     errors();
     uint64_t seed = 20261125;

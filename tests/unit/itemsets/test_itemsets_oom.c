@@ -1,6 +1,6 @@
 /* Allocation failures in itemsets and rules (TESTING.md §5): building basket sets (pairs,
  * late pairs of earlier baskets, CSR), mining all / closed / maximal sets (horizontal and
- * bit-mask halves), streaming, and rules with and without top-N, with the N-th allocation
+ * bit-mask halves, the threaded top level), streaming, and rules with and without top-N, with the N-th allocation
  * failing once and from N on until the call succeeds. A failed call returns PERSONA_ENOMEM,
  * NULLs its out-pointer, leaves the basket set as it was and leaks nothing; the call that
  * finally succeeds gives the reference result. Every allocation call site of lib/itemsets/
@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "itemsets/itemsets_internal.h"
 #include "failalloc.h"
 #include "file_check.h"
 #include "oom_sites.h"
@@ -156,6 +157,14 @@ static int sc_mine_each(void *ctx, uint64_t *d)
     return persona_itemsets_mine_each(m->b, &m->o, count_cb, d);
 }
 
+/* The miner's entry point on the CSR with the parameters at ctx (threaded). */
+static int sc_csr_threads(void *ctx, uint64_t *d)
+{
+    persona__basket_csr db = { off, items, NB, NI };
+    *d = 0;
+    return persona__itemsets_mine_csr(&db, ctx, count_cb, d);
+}
+
 static int sc_rules(void *ctx, uint64_t *d)
 {
     mine_ctx *m = ctx;
@@ -176,6 +185,29 @@ static int count_cb(void *ctx, const uint32_t *it, size_t n, uint64_t c)
     return 0;
 }
 
+/* Add one pair with the n-th allocation failing, n = 1, 2, ... until the add allocates
+ * nothing more: a failed add returns ENOMEM and leaves the counts as they were. */
+static void add_under_injection(persona_baskets *p, const char *key, const char *item)
+{
+    for (uint64_t n = 1;; n++) {
+        uint64_t nb0 = 0, ni0 = 0, nb1 = 0, ni1 = 0;
+        persona_baskets_counts(&nb0, &ni0, p);
+        failalloc_arm(n, FAILALLOC_ONCE);
+        int rc = persona_baskets_add(p, key, strlen(key), item, strlen(item));
+        int inj = failalloc_disarm();
+        counted++;
+        persona_baskets_counts(&nb1, &ni1, p);
+        if (rc) {
+            CHECK_RC(rc, PERSONA_ENOMEM);
+            CHECK(nb0 == nb1 && ni0 == ni1);
+        }
+        if (!inj) {
+            CHECK_RC(rc, PERSONA_OK);
+            break;
+        }
+    }
+}
+
 int main(int argc, char **argv)
 {
     failalloc_install();
@@ -184,35 +216,24 @@ int main(int argc, char **argv)
     under_injection("from_csr", sc_from_csr, NULL);
     under_injection("new", sc_new, NULL);
     /* Pairs, some of earlier baskets: a failed add leaves the set as it was (same counts),
-     * and mining then merges the late pairs in. */
+     * and mining then merges the late pairs in. Eighty more items in one basket make the
+     * item cache grow (a failed growth keeps the old cache: the add still succeeds). */
     {
         uint64_t live0 = failalloc_live();
         persona_baskets *p = NULL;
         CHECK_RC(persona_baskets_new(&p), PERSONA_OK);
+        char key[24], item[16];
         for (size_t t = 0; t < 60; t++)
             for (uint64_t k = off[t]; k < off[t + 1]; k++) {
-                char key[24], item[16];
                 size_t bt = (k % 7 == 0 && t > 2) ? t - 2 : t;
                 snprintf(key, sizeof key, "%zu", bt);
                 snprintf(item, sizeof item, "i%u", items[k]);
-                for (uint64_t n = 1;; n++) {
-                    uint64_t nb0 = 0, ni0 = 0, nb1 = 0, ni1 = 0;
-                    persona_baskets_counts(&nb0, &ni0, p);
-                    failalloc_arm(n, FAILALLOC_ONCE);
-                    int rc = persona_baskets_add(p, key, strlen(key), item, strlen(item));
-                    int inj = failalloc_disarm();
-                    counted++;
-                    persona_baskets_counts(&nb1, &ni1, p);
-                    if (rc) {
-                        CHECK_RC(rc, PERSONA_ENOMEM);
-                        CHECK(nb0 == nb1 && ni0 == ni1);
-                    }
-                    if (!inj) {
-                        CHECK_RC(rc, PERSONA_OK);
-                        break;
-                    }
-                }
+                add_under_injection(p, key, item);
             }
+        for (int x = 0; x < 80; x++) {
+            snprintf(item, sizeof item, "x%d", x);
+            add_under_injection(p, "extra", item);
+        }
         mine_ctx m = { p, PERSONA_ITEMSETS_OPTIONS_INIT, NULL, PERSONA_ASSOC_RULES_OPTIONS_INIT };
         m.o.min_count = 3;
         under_injection("mine late pairs", sc_mine, &m);
@@ -226,6 +247,14 @@ int main(int argc, char **argv)
         m.o.target = target;
         under_injection("mine", sc_mine, &m);
         under_injection("mine_each", sc_mine_each, &m);
+    }
+    /* The threaded top level (the internal entry point, small limits: every path of it):
+     * a failure on a helper thread is raised on the calling thread. */
+    const size_t big = PERSONA__ITEMSETS_PENDING_WORDS;
+    const size_t limits[][2] = { { big, big }, { 1, big }, { big, 30 } };
+    for (int l = 0; l < 3; l++) {
+        persona__mine_params p = { 8, 0, UINT64_MAX - 1, 2, 0, limits[l][0], limits[l][1] };
+        under_injection("mine threaded", sc_csr_threads, &p);
     }
     m.o.target = 0;
     persona_itemsets *s = NULL;
@@ -244,7 +273,8 @@ int main(int argc, char **argv)
     CHECK(failalloc_live() == 0);
     fprintf(stderr, "%d runs under injection\n", counted);
     static const char *const files[] = { "assoc_rules.c", "baskets.c", "itemset_index.c",
-                                         "itemsets.c", "itemsets_bits.c", "itemsets_mine.c" };
-    check_oom_sites(argc > 1 ? argv[1] : "lib", "itemsets", files, 6, 25, "itemsets");
+                                         "itemsets.c", "itemsets_bits.c", "itemsets_mine.c",
+                                         "itemsets_parallel.c" };
+    check_oom_sites(argc > 1 ? argv[1] : "lib", "itemsets", files, 7, 25, "itemsets");
     return check_report("test_itemsets_oom");
 }
