@@ -21,5 +21,6 @@
 #include "persona/affinity.h"
 #include "persona/itemsets.h"
 #include "persona/path.h"
+#include "persona/attribution.h"
 
 #endif /* PERSONA_H */

@@ -122,27 +122,8 @@ static int split_events(aff_args *a)
 {
     if (!a->events)
         return 0;
-    size_t n = 1;
-    for (const char *p = a->events; *p; p++)
-        n += *p == ',';
-    a->events_buf = malloc(strlen(a->events) + 1);
-    a->event_types = malloc(n * sizeof *a->event_types);
-    if (!a->events_buf || !a->event_types)
-        return cli_error(EXIT_RUNTIME, "out of memory");
-    strcpy(a->events_buf, a->events);
-    for (char *tok = a->events_buf;;) {
-        char *comma = strchr(tok, ',');
-        if (comma)
-            *comma = '\0';
-        if (!*tok)
-            return cli_error(EXIT_USAGE, "%s: --events wants EVENT[,EVENT...], got '%s'", a->cmd,
-                             a->events);
-        a->event_types[a->n_event_types++] = tok;
-        if (!comma)
-            break;
-        tok = comma + 1;
-    }
-    return 0;
+    return cli_split_list(&a->events_buf, &a->event_types, &a->n_event_types, a->cmd, "--events",
+                          a->events);
 }
 
 /* The build options of the flags; 0 or an exit code. */

@@ -91,6 +91,12 @@ int cli_open_source(persona_source **out, cli_options *o);
  * only when neither FILE nor --store is given), with progress on a terminal; --save it. */
 int cli_load(persona_store **store_out, persona_ingest_stats *stats, cli_options *o);
 
+/* Split a comma-separated list of names (flag's value, e.g. "--events A,B") into a copy
+ * (*buf) and pointers into it (*items, *n_items); both malloc'd, freed by the caller
+ * whatever the result. 0, or an exit code after saying why (an empty name). */
+int cli_split_list(char **buf, const char ***items, size_t *n_items, const char *cmd,
+                   const char *flag, const char *list);
+
 /* Helpers of the analysis commands (cohort.c, funnel.c). */
 /* "hour" ... "year", "rolling", indexed by PERSONA_PERIOD_* (and PERSONA_PERIOD_ROLLING). */
 extern const char *const cli_period_names[];
@@ -180,5 +186,6 @@ int cmd_itemsets(int argc, char **argv);
 int cmd_rules(int argc, char **argv);
 int cmd_paths(int argc, char **argv);
 int cmd_next(int argc, char **argv);
+int cmd_attribution(int argc, char **argv);
 
 #endif

@@ -31,6 +31,7 @@ static const char usage[] =
     "  rules              association rules between frequent itemsets\n"
     "  paths              session paths: Markov transitions, top paths, paths to a goal\n"
     "  next               likely next events of a history (--history) or a user (--user)\n"
+    "  attribution        multi-touch attribution of conversions to channels (--channel PROP)\n"
     "\n"
     "With no FILE, data commands use the bundled Online Retail sample.\n"
     "Run 'persona <command> --help' for the options of a command.\n";
@@ -80,6 +81,7 @@ int main(int argc, char **argv)
         { "rules", cmd_rules },
         { "paths", cmd_paths },
         { "next", cmd_next },
+        { "attribution", cmd_attribution },
     };
     if (argc < 2) {
         fputs(usage, stderr);

@@ -508,3 +508,30 @@ int cli_wants_help(int argc, char **argv)
             return 1;
     return 0;
 }
+
+int cli_split_list(char **buf, const char ***items, size_t *n_items, const char *cmd,
+                   const char *flag, const char *list)
+{
+    size_t n = 1;
+    for (const char *p = list; *p; p++)
+        n += *p == ',';
+    *buf = malloc(strlen(list) + 1);
+    *items = malloc(n * sizeof **items);
+    *n_items = 0;
+    if (!*buf || !*items)
+        return cli_error(EXIT_RUNTIME, "out of memory");
+    strcpy(*buf, list);
+    for (char *tok = *buf;;) {
+        char *comma = strchr(tok, ',');
+        if (comma)
+            *comma = '\0';
+        if (!*tok)
+            return cli_error(EXIT_USAGE, "%s: %s wants EVENT[,EVENT...], got '%s'", cmd, flag,
+                             list);
+        (*items)[(*n_items)++] = tok;
+        if (!comma)
+            break;
+        tok = comma + 1;
+    }
+    return 0;
+}

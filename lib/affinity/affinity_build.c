@@ -10,6 +10,7 @@
 
 #include "affinity/affinity_internal.h"
 #include "core/alloc.h"
+#include "core/cmp.h"
 #include "core/error.h"
 #include "core/structs.h"
 #include "store/store_internal.h"
@@ -42,11 +43,6 @@ static int cmp_rec_time(const void *a, const void *b)
     return (x->seq > y->seq) - (x->seq < y->seq);
 }
 
-static int cmp_str(const void *a, const void *b)
-{
-    return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
 /* Sorted event types, without repeats. */
 static int copy_types(persona_affinity_matrix *m, const persona_affinity_options *o)
 {
@@ -66,7 +62,7 @@ static int copy_types(persona_affinity_matrix *m, const persona_affinity_options
             return persona__fail_nomem();
         m->n_event_types++;
     }
-    qsort(m->event_types, m->n_event_types, sizeof *m->event_types, cmp_str);
+    qsort(m->event_types, m->n_event_types, sizeof *m->event_types, persona__cmp_str);
     size_t w = 0;
     for (size_t i = 0; i < m->n_event_types; i++) {
         if (w && strcmp(m->event_types[w - 1], m->event_types[i]) == 0) {
@@ -167,14 +163,7 @@ static int scan_init(scan *sc, const persona_affinity_matrix *m, const persona_s
 
 static int consent_granted(scan *sc, const persona_store *s, uint32_t root)
 {
-    if (!sc->consent)
-        return 1;
-    if (!sc->consent[root]) {
-        uint32_t e = sc->purpose == PERSONA__NO_ID ? UINT32_MAX
-                                                   : persona__consent_entry(s, root, sc->purpose);
-        sc->consent[root] = e != UINT32_MAX && s->consents[e].granted ? 1 : 2;
-    }
-    return sc->consent[root] == 1;
+    return !sc->consent || persona__consent_cached(s, sc->consent, sc->purpose, root);
 }
 
 /* The counted events as records; items and categories used are marked. */
@@ -234,7 +223,7 @@ static int intern_sorted(persona__intern *dst, const persona__intern *t, const u
     for (size_t i = 0; i < t->count; i++)
         if (map ? map[i] != PERSONA__NO_ID : flag[i] != 0)
             keys[n++] = persona__intern_str(t, (uint32_t)i);
-    qsort(keys, n, sizeof *keys, cmp_str);
+    qsort(keys, n, sizeof *keys, persona__cmp_str);
     int rc = PERSONA_OK;
     for (size_t i = 0; i < n && !rc; i++)
         if (persona__intern_add(dst, keys[i], strlen(keys[i])) == PERSONA__NO_ID)

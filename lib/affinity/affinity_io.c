@@ -173,9 +173,7 @@ static const uint32_t known_sections[] = { SEC_OPTIONS, SEC_KEYS, SEC_UNITS };
 static int load_reader(void *dst, persona__snap_reader *r, const char *path)
 {
     persona_affinity_matrix **out = dst;
-    int rc = persona__snap_check_known(r, known_sections, 3);
-    if (rc)
-        return rc;
+    int rc = PERSONA_OK;
     persona_affinity_matrix *m = persona__affinity_alloc();
     if (!m)
         return persona__fail_nomem();
@@ -205,11 +203,13 @@ PERSONA_API int persona_affinity_load(persona_affinity_matrix **out, const char 
         *out = NULL;
     if (!out || !path)
         return persona__fail(PERSONA_EINVAL, "%s is NULL", out ? "path" : "out");
-    return persona__snap_load(out, path, NULL, 0, PERSONA__SNAP_KIND_AFFINITY, load_reader);
+    return persona__snap_load(out, path, NULL, 0, PERSONA__SNAP_KIND_AFFINITY, known_sections, 3,
+                             load_reader);
 }
 
 int persona__affinity_load_memory(persona_affinity_matrix **out, const void *data, size_t len)
 {
     *out = NULL;
-    return persona__snap_load(out, NULL, data, len, PERSONA__SNAP_KIND_AFFINITY, load_reader);
+    return persona__snap_load(out, "(memory)", data, len, PERSONA__SNAP_KIND_AFFINITY,
+                             known_sections, 3, load_reader);
 }

@@ -7,6 +7,7 @@
 
 #include "cohort/cohort_internal.h"
 #include "core/alloc.h"
+#include "core/cmp.h"
 #include "core/error.h"
 #include "core/structs.h"
 #include "store/store_internal.h"
@@ -36,11 +37,6 @@ static int dup_str(char **dst, const char *src)
         return PERSONA_OK;
     *dst = persona__strndup(src, strlen(src));
     return *dst ? PERSONA_OK : persona__fail_nomem();
-}
-
-static int cmp_str(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
 /* A range end: 0 (open) or a time ingest accepts. */
@@ -207,7 +203,7 @@ int persona__cohort_opts_copy(cohort_opts *dst, const persona_cohort_options *sr
             dst->n_active += rc == PERSONA_OK;
         }
         if (rc == PERSONA_OK) { /* sorted and distinct, so equal sets compare equal */
-            qsort(dst->active, dst->n_active, sizeof *dst->active, cmp_str);
+            qsort(dst->active, dst->n_active, sizeof *dst->active, persona__cmp_str);
             size_t k = 0;
             for (size_t i = 0; i < dst->n_active; i++) {
                 if (k && strcmp(dst->active[k - 1], dst->active[i]) == 0)

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "core/alloc.h"
+#include "core/cmp.h"
 #include "core/error.h"
 #include "core/exactsum.h"
 #include "core/structs.h"
@@ -289,11 +290,6 @@ static char *level_name(const char *prefix, const char *level)
     return s;
 }
 
-static int cmp_str_ptr(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 /* Column names, views and transforms from the terms (levels known). */
 static int make_columns(persona_features *f)
 {
@@ -332,7 +328,7 @@ static int make_columns(persona_features *f)
         return persona__fail_nomem();
     for (size_t j = 0; j < d; j++)
         names[j] = f->cols[j].name;
-    qsort(names, d, sizeof *names, cmp_str_ptr);
+    qsort(names, d, sizeof *names, persona__cmp_str);
     int rc = PERSONA_OK;
     for (size_t j = 1; j < d && rc == PERSONA_OK; j++)
         if (strcmp(names[j - 1], names[j]) == 0)

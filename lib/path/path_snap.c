@@ -203,9 +203,7 @@ static const uint32_t known_sections[] = { SEC_OPTIONS, SEC_KEYS, SEC_SESSIONS }
 static int load_reader(void *dst, persona__snap_reader *r, const char *path)
 {
     persona_path_model **out = dst;
-    int rc = persona__snap_check_known(r, known_sections, 3);
-    if (rc)
-        return rc;
+    int rc = PERSONA_OK;
     persona_path_model *m = persona__path_alloc();
     if (!m)
         return persona__fail_nomem();
@@ -226,11 +224,13 @@ PERSONA_API int persona_path_load(persona_path_model **out, const char *path)
         *out = NULL;
     if (!out || !path)
         return persona__fail(PERSONA_EINVAL, "%s is NULL", out ? "path" : "out");
-    return persona__snap_load(out, path, NULL, 0, PERSONA__SNAP_KIND_PATHS, load_reader);
+    return persona__snap_load(out, path, NULL, 0, PERSONA__SNAP_KIND_PATHS, known_sections, 3,
+                             load_reader);
 }
 
 int persona__path_load_memory(persona_path_model **out, const void *data, size_t len)
 {
     *out = NULL;
-    return persona__snap_load(out, NULL, data, len, PERSONA__SNAP_KIND_PATHS, load_reader);
+    return persona__snap_load(out, "(memory)", data, len, PERSONA__SNAP_KIND_PATHS,
+                             known_sections, 3, load_reader);
 }

@@ -637,6 +637,8 @@ static const char *kind_name(uint32_t kind, char *buf, size_t cap)
         return "matrix of item affinities";
     if (kind == PERSONA__SNAP_KIND_PATHS)
         return "path model";
+    if (kind == PERSONA__SNAP_KIND_ATTRIBUTION)
+        return "set of attribution journeys";
     snprintf(buf, cap, "kind %u", kind);
     return buf;
 }
@@ -877,6 +879,30 @@ int persona__snap_check_known(persona__snap_reader *r, const uint32_t *known, si
                           r->path, s->id, (unsigned long long)s->offset);
     }
     return PERSONA_OK;
+}
+
+int persona__snap_require(persona__snap_reader *r, uint32_t id, const char *name, const char *path)
+{
+    uint64_t len = 0;
+    int rc = persona__snap_section(r, id, name, &len);
+    if (rc == 0)
+        return persona__fail(PERSONA_ECORRUPT, "%s: the %s section is missing", path, name);
+    return rc < 0 ? rc : PERSONA_OK;
+}
+
+int persona__snap_load(void *out, const char *path, const void *data, size_t len, uint32_t kind,
+                       const uint32_t *known, size_t n_known, persona__snap_decode_fn decode)
+{
+    persona__snap_reader *r = NULL;
+    int rc = data ? persona__snap_open_memory(&r, data, len, kind)
+                  : persona__snap_open(&r, path, kind);
+    if (rc)
+        return rc;
+    rc = persona__snap_check_known(r, known, n_known);
+    if (!rc)
+        rc = decode(out, r, path);
+    persona__snap_close(r);
+    return rc;
 }
 
 int persona__snap_section(persona__snap_reader *r, uint32_t id, const char *name,

@@ -41,6 +41,7 @@
 #define PERSONA__SNAP_KIND_KMEANS 6u
 #define PERSONA__SNAP_KIND_AFFINITY 7u
 #define PERSONA__SNAP_KIND_PATHS 8u
+#define PERSONA__SNAP_KIND_ATTRIBUTION 9u
 
 /* Section flags. A reader that meets a required section it does not know fails with
  * PERSONA_EVERSION; optional sections it does not know are skipped. */
@@ -94,6 +95,16 @@ int persona__snap_check_known(persona__snap_reader *r, const uint32_t *known, si
  * length), 0 (not in the file) or an error. */
 int persona__snap_section(persona__snap_reader *r, uint32_t id, const char *name,
                           uint64_t *len_out);
+/* Position at a section the file must have: PERSONA_OK, or ECORRUPT "<path>: the <name>
+ * section is missing", or the error of persona__snap_section(). */
+int persona__snap_require(persona__snap_reader *r, uint32_t id, const char *name, const char *path);
+/* A model's whole load: open the snapshot of `kind` at `path`, or, with data non-NULL, the
+ * len bytes at data (path then names it in messages), refuse required sections outside
+ * known[0 .. n_known), run decode(out, reader, path) and close the reader. Returns what
+ * the first failing step returned. */
+typedef int (*persona__snap_decode_fn)(void *out, persona__snap_reader *r, const char *path);
+int persona__snap_load(void *out, const char *path, const void *data, size_t len, uint32_t kind,
+                       const uint32_t *known, size_t n_known, persona__snap_decode_fn decode);
 /* Bytes of the current section not read yet. */
 uint64_t persona__snap_left(const persona__snap_reader *r);
 /* Read from the current section; PERSONA_ECORRUPT ("<name>: truncated at offset N")

@@ -42,26 +42,3 @@ int persona__snap_get_table(persona__snap_reader *r, persona__intern *t, int sor
     }
     return rc;
 }
-
-int persona__snap_require(persona__snap_reader *r, uint32_t id, const char *name,
-                          const char *path)
-{
-    uint64_t len = 0;
-    int rc = persona__snap_section(r, id, name, &len);
-    if (rc == 0)
-        return persona__fail(PERSONA_ECORRUPT, "%s: the %s section is missing", path, name);
-    return rc < 0 ? rc : PERSONA_OK;
-}
-
-int persona__snap_load(void *out, const char *path, const void *data, size_t len, uint32_t kind,
-                       persona__snap_decode_fn decode)
-{
-    persona__snap_reader *r = NULL;
-    int rc = data ? persona__snap_open_memory(&r, data, len, kind)
-                  : persona__snap_open(&r, path, kind);
-    if (rc)
-        return rc;
-    rc = decode(out, r, data ? "(memory)" : path);
-    persona__snap_close(r);
-    return rc;
-}

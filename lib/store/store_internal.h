@@ -310,6 +310,18 @@ uint64_t persona__recompute(persona_store *s, const uint32_t *old_roots, size_t 
  * UINT32_MAX. */
 uint32_t persona__attr_entry(const persona_store *s, uint32_t root, uint32_t name);
 uint32_t persona__consent_entry(const persona_store *s, uint32_t root, uint32_t name);
+/* Whether profile root granted the purpose `name` (a name id; PERSONA__NO_ID: a purpose
+ * the store never saw, so nobody granted it), remembered in cache[root] (0 unknown, 1
+ * granted, 2 not) for a builder's scan. */
+static inline int persona__consent_cached(const persona_store *s, uint8_t *cache, uint32_t name,
+                                          uint32_t root)
+{
+    if (!cache[root]) {
+        uint32_t e = name == PERSONA__NO_ID ? UINT32_MAX : persona__consent_entry(s, root, name);
+        cache[root] = e != UINT32_MAX && s->consents[e].granted ? 1 : 2;
+    }
+    return cache[root] == 1;
+}
 /* Distinct attribute names held across the identifiers of profile root. */
 uint32_t persona__profile_attr_count(const persona_store *s, uint32_t root);
 /* persona_store_alias() / persona_store_consent_set() with the write lock held; quiet:

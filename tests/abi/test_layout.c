@@ -394,6 +394,54 @@ static void layout(void)
     FIELD(persona_affinity_pair_info, cosine, 72, 8);
     FIELD(persona_affinity_pair_info, conviction, 80, 8);
     FIELD(persona_affinity_pair_info, leverage, 88, 8);
+    SIZE(persona_attribution_options, 72);
+    FIELD(persona_attribution_options, struct_size, 0, 4);
+    FIELD(persona_attribution_options, reserved, 4, 4);
+    FIELD(persona_attribution_options, channel_prop, 8, 8);
+    FIELD(persona_attribution_options, conversion_types, 16, 8);
+    FIELD(persona_attribution_options, n_conversion_types, 24, 8);
+    FIELD(persona_attribution_options, touch_types, 32, 8);
+    FIELD(persona_attribution_options, n_touch_types, 40, 8);
+    FIELD(persona_attribution_options, lookback_ms, 48, 8);
+    FIELD(persona_attribution_options, half_life_ms, 56, 8);
+    FIELD(persona_attribution_options, consent_purpose, 64, 8);
+
+    SIZE(persona_attribution_journeys, 88);
+    FIELD(persona_attribution_journeys, struct_size, 0, 4);
+    FIELD(persona_attribution_journeys, reserved, 4, 4);
+    FIELD(persona_attribution_journeys, channels, 8, 8);
+    FIELD(persona_attribution_journeys, n_channels, 16, 8);
+    FIELD(persona_attribution_journeys, n_journeys, 24, 8);
+    FIELD(persona_attribution_journeys, offsets, 32, 8);
+    FIELD(persona_attribution_journeys, touch_channels, 40, 8);
+    FIELD(persona_attribution_journeys, conversions, 48, 8);
+    FIELD(persona_attribution_journeys, values, 56, 8);
+    FIELD(persona_attribution_journeys, nulls, 64, 8);
+    FIELD(persona_attribution_journeys, touch_ages_ms, 72, 8);
+    FIELD(persona_attribution_journeys, half_life_ms, 80, 8);
+
+    SIZE(persona_attribution_model_options, 40);
+    FIELD(persona_attribution_model_options, struct_size, 0, 4);
+    FIELD(persona_attribution_model_options, model, 4, 4);
+    FIELD(persona_attribution_model_options, order, 8, 4);
+    FIELD(persona_attribution_model_options, reserved, 12, 4);
+    FIELD(persona_attribution_model_options, position_first, 16, 8);
+    FIELD(persona_attribution_model_options, position_middle, 24, 8);
+    FIELD(persona_attribution_model_options, position_last, 32, 8);
+
+    SIZE(persona_attribution_info, 80);
+    FIELD(persona_attribution_info, struct_size, 0, 4);
+    FIELD(persona_attribution_info, reserved, 4, 4);
+    FIELD(persona_attribution_info, channels, 8, 8);
+    FIELD(persona_attribution_info, paths, 16, 8);
+    FIELD(persona_attribution_info, conversions, 24, 8);
+    FIELD(persona_attribution_info, nulls, 32, 8);
+    FIELD(persona_attribution_info, touchpoints, 40, 8);
+    FIELD(persona_attribution_info, value, 48, 8);
+    FIELD(persona_attribution_info, conversions_without_touch, 56, 8);
+    FIELD(persona_attribution_info, value_without_touch, 64, 8);
+    FIELD(persona_attribution_info, half_life_ms, 72, 8);
+
     SIZE(persona_itemsets_options, 40);
     FIELD(persona_itemsets_options, struct_size, 0, 4);
     FIELD(persona_itemsets_options, target, 4, 4);
@@ -472,6 +520,14 @@ static void layout(void)
 static void constants(void)
 {
     /* Result codes. */
+    CONST(PERSONA_ATTRIBUTION_MARKOV, 0);
+    CONST(PERSONA_ATTRIBUTION_FIRST, 1);
+    CONST(PERSONA_ATTRIBUTION_LAST, 2);
+    CONST(PERSONA_ATTRIBUTION_LINEAR, 3);
+    CONST(PERSONA_ATTRIBUTION_POSITION, 4);
+    CONST(PERSONA_ATTRIBUTION_DECAY, 5);
+    CONST(PERSONA_ATTRIBUTION_MODELS, 6);
+    CONST(PERSONA_ATTRIBUTION_MAX_ORDER, 4);
     CONST(PERSONA_OK, 0);
     CONST(PERSONA_EINVAL, -1);
     CONST(PERSONA_ENOMEM, -2);
@@ -787,6 +843,14 @@ static void initializers(void)
     INIT_FN_AND_MACRO(persona_affinity_info, persona_affinity_info_init, PERSONA_AFFINITY_INFO_INIT);
     INIT_FN_AND_MACRO(persona_affinity_pair_info, persona_affinity_pair_info_init,
                       PERSONA_AFFINITY_PAIR_INFO_INIT);
+    INIT_FN_AND_MACRO(persona_attribution_options, persona_attribution_options_init,
+                      PERSONA_ATTRIBUTION_OPTIONS_INIT);
+    INIT_FN_AND_MACRO(persona_attribution_journeys, persona_attribution_journeys_init,
+                      PERSONA_ATTRIBUTION_JOURNEYS_INIT);
+    INIT_FN_AND_MACRO(persona_attribution_model_options, persona_attribution_model_options_init,
+                      PERSONA_ATTRIBUTION_MODEL_OPTIONS_INIT);
+    INIT_FN_AND_MACRO(persona_attribution_info, persona_attribution_info_init,
+                      PERSONA_ATTRIBUTION_INFO_INIT);
     INIT_FN_AND_MACRO(persona_hclust_options, persona_hclust_options_init, PERSONA_HCLUST_OPTIONS_INIT);
     INIT_FN_AND_MACRO(persona_hclust_info, persona_hclust_info_init, PERSONA_HCLUST_INFO_INIT);
     INIT_FN_AND_MACRO(persona_itemsets_options, persona_itemsets_options_init,

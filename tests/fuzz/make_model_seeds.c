@@ -3,16 +3,17 @@
  * multi-view) of a few points, so the fuzzer starts from files that load; for segment
  * models, RFM tables and k-means models also a few damaged copies (truncated, one byte
  * flipped: seed-*-cut*, seed-*-flip*); affinity matrices by basket, session and user;
- * path models by type, by page with rules, by session id.
- * usage: make_model_seeds cohort|funnel|segments|rfm|kmeans|affinity|paths DIR (writes
- *        DIR/seed-*; from the source root:
+ * path models by type, by page with rules, by session id; attribution journey sets.
+ * usage: make_model_seeds cohort|funnel|segments|rfm|kmeans|affinity|paths|attribution DIR
+ *        (writes DIR/seed-*; from the source root:
  *        ./build/tests/fuzz/make_model_seeds cohort tests/fuzz/corpus/snapshot_cohort
  *        ./build/tests/fuzz/make_model_seeds funnel tests/fuzz/corpus/snapshot_funnel
  *        ./build/tests/fuzz/make_model_seeds segments tests/fuzz/corpus/snapshot_segments
  *        ./build/tests/fuzz/make_model_seeds rfm tests/fuzz/corpus/snapshot_rfm
  *        ./build/tests/fuzz/make_model_seeds kmeans tests/fuzz/corpus/snapshot_kmeans
  *        ./build/tests/fuzz/make_model_seeds affinity tests/fuzz/corpus/snapshot_affinity
- *        ./build/tests/fuzz/make_model_seeds paths tests/fuzz/corpus/snapshot_paths) */
+ *        ./build/tests/fuzz/make_model_seeds paths tests/fuzz/corpus/snapshot_paths
+ *        ./build/tests/fuzz/make_model_seeds attribution tests/fuzz/corpus/snapshot_attribution) */
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -497,6 +498,75 @@ static void paths_seeds(const char *dir)
     persona_store_free(s);
 }
 
+/* Attribution journey sets of a small store: touchpoints carrying the property, by
+ * touch type with lookback ("(none)" channels), from host journeys with loops, and an
+ * empty one. */
+static void attribution_seeds(const char *dir)
+{
+    persona_store *s = NULL;
+    must(persona_store_new(&s, NULL), "store");
+    const char *chans[] = {"mail", "search", NULL, "a, \"b\""};
+    for (int i = 0; i < 30; i++) {
+        persona_event e = PERSONA_EVENT_INIT;
+        char user[8];
+        snprintf(user, sizeof user, "u%d", i % 4);
+        const char *names[1] = {"campaign"}, *vals[1] = {chans[i * 7 % 4]};
+        e.user = user;
+        e.time_ms = T0 + (int64_t)i * DAY / 24;
+        e.type = i % 5 == 4 ? "purchase" : "visit";
+        e.value = i % 5 == 4 ? (double)i : NAN;
+        if (vals[0] && i % 5 != 4) {
+            e.prop_names = names;
+            e.prop_values = vals;
+            e.n_props = 1;
+        }
+        must(persona_store_ingest(NULL, s, &e, 1, NULL), "ingest");
+    }
+    const char *purchase[] = {"purchase"}, *visit[] = {"visit"};
+    const char *names[] = {"plain", "typed", "empty"};
+    for (int k = 0; k < 3; k++) {
+        persona_attribution_options o = PERSONA_ATTRIBUTION_OPTIONS_INIT;
+        o.channel_prop = "campaign";
+        o.conversion_types = purchase;
+        o.n_conversion_types = 1;
+        if (k == 1) {
+            o.touch_types = visit;
+            o.n_touch_types = 1;
+            o.lookback_ms = 2 * DAY / 24;
+        }
+        if (k == 2)
+            o.consent_purpose = "nobody";
+        persona_attribution *a = NULL;
+        must(persona_attribution_build(&a, s, &o), "attribution");
+        char path[512];
+        snprintf(path, sizeof path, "%s/seed-%s", dir, names[k]);
+        must(persona_attribution_save(a, path), path);
+        persona_attribution_free(a);
+    }
+    const char *ch[] = {"A", "B", "C"};
+    uint64_t off[] = {0, 2, 4, 5, 9}, conv[] = {1, 0, 2, 1}, nulls[] = {0, 3, 0, 1};
+    uint32_t touch[] = {0, 1, 0, 0, 2, 0, 1, 2, 0};
+    double value[] = {5, 0, 7.5, 1};
+    persona_attribution_journeys in = PERSONA_ATTRIBUTION_JOURNEYS_INIT;
+    in.channels = ch;
+    in.n_channels = 3;
+    in.n_journeys = 4;
+    in.offsets = off;
+    in.touch_channels = touch;
+    in.conversions = conv;
+    in.values = value;
+    in.nulls = nulls;
+    persona_attribution *a = NULL;
+    must(persona_attribution_from_journeys(&a, &in), "journeys");
+    char path[512];
+    snprintf(path, sizeof path, "%s/seed-journeys", dir);
+    must(persona_attribution_save(a, path), path);
+    persona_attribution_free(a);
+    write_variants(dir, "plain");
+    write_variants(dir, "journeys");
+    persona_store_free(s);
+}
+
 int main(int argc, char **argv)
 {
     if (argc == 3 && strcmp(argv[1], "cohort") == 0)
@@ -513,8 +583,11 @@ int main(int argc, char **argv)
         affinity_seeds(argv[2]);
     else if (argc == 3 && strcmp(argv[1], "paths") == 0)
         paths_seeds(argv[2]);
+    else if (argc == 3 && strcmp(argv[1], "attribution") == 0)
+        attribution_seeds(argv[2]);
     else {
-        fprintf(stderr, "usage: make_model_seeds cohort|funnel|segments|rfm|kmeans|affinity|paths DIR\n");
+        fprintf(stderr, "usage: make_model_seeds "
+                        "cohort|funnel|segments|rfm|kmeans|affinity|paths|attribution DIR\n");
         return 2;
     }
     return 0;

@@ -53,6 +53,20 @@ static inline void write_file(const char *path, const void *data, size_t len)
     fclose(f);
 }
 
+/* A whole file as lower-case hex text (malloc'd; "" when it cannot be read), so that two
+ * saves can be compared as text. */
+static inline char *file_hex(const char *path)
+{
+    size_t len = 0;
+    uint8_t *bytes = read_file(path, &len);
+    char *text = malloc(2 * len + 1);
+    for (size_t i = 0; i < len; i++)
+        sprintf(text + 2 * i, "%02x", bytes[i]);
+    text[2 * len] = '\0';
+    free(bytes);
+    return text;
+}
+
 /* Whether the file holds `what` anywhere (-1: cannot be read). */
 static inline int file_contains(const char *path, const char *what)
 {

@@ -53,4 +53,52 @@ static inline void oom_under_injection(oom_op_fn op, oom_text_fn text, const voi
     free(want);
 }
 
+/* For tests whose scenarios make a handle and/or a text: OOM_DEFINE_UNDER_INJECTION(T,
+ * result_of) defines
+ *     static void under_injection(int (*op)(T **h, char **text, const void *arg),
+ *                                 const void *arg, const char *what)
+ * running op through oom_under_injection(). An op puts a handle it made in *h (it may leave
+ * *h untouched) and a query's result (malloc'd text) in *text; result_of(h, text) turns
+ * them into one malloc'd text, freeing the handle. A failed op must leave no handle. The
+ * test file defines `static int counted` (runs under injection). */
+#define OOM_DEFINE_UNDER_INJECTION(T, result_of)                                           \
+    typedef struct oom_made {                                                              \
+        T *h;                                                                              \
+        char *text;                                                                        \
+    } oom_made;                                                                            \
+    static int (*oom_current)(T **h, char **text, const void *arg);                       \
+    static int oom_run(void **res, const void *arg)                                        \
+    {                                                                                      \
+        T *h = (T *)1;                                                                     \
+        char *text = NULL;                                                                 \
+        int rc = oom_current(&h, &text, arg);                                              \
+        if (h == (T *)1)                                                                   \
+            h = NULL;                                                                      \
+        if (rc) {                                                                          \
+            CHECK(h == NULL);                                                              \
+            free(text);                                                                    \
+            return rc;                                                                     \
+        }                                                                                  \
+        oom_made *m = malloc(sizeof *m);                                                   \
+        if (!m)                                                                            \
+            abort();                                                                       \
+        m->h = h;                                                                          \
+        m->text = text;                                                                    \
+        *res = m;                                                                          \
+        return rc;                                                                         \
+    }                                                                                      \
+    static char *oom_text(void *res)                                                       \
+    {                                                                                      \
+        oom_made *m = res;                                                                 \
+        char *t = result_of(m->h, m->text);                                                \
+        free(m);                                                                           \
+        return t;                                                                          \
+    }                                                                                      \
+    static void under_injection(int (*op)(T **h, char **text, const void *arg),           \
+                                const void *arg, const char *what)                        \
+    {                                                                                      \
+        oom_current = op;                                                                  \
+        oom_under_injection(oom_run, oom_text, arg, what, &counted);                       \
+    }
+
 #endif

@@ -17,6 +17,7 @@ from ._capi import (BufferTooSmallError, BusyError, CallbackError, CorruptError,
                     UnsupportedError, VersionError, lib as _lib, library_path,
                     reject_reason_name, strerror)
 from .affinity import Affinity
+from .attribution import Attribution
 from .cohort import CohortTable
 from .funnel import Funnel
 from .identity import (ID_COOKIE, ID_CUSTOMER, ID_EMAIL, ID_HOST, ID_KEY, ID_PHONE, ID_TYPES,
@@ -54,7 +55,7 @@ def build_features():
 
 
 __all__ = [
-    "Store", "Source", "IngestStats", "AliasResult", "Affinity", "CohortTable", "Funnel", "Rules",
+    "Store", "Source", "IngestStats", "AliasResult", "Affinity", "Attribution", "CohortTable", "Funnel", "Rules",
     "PathModel",
     "RFM",
     "KMeans", "choose_k", "cluster_scores", "MultiViewKMeans", "HClust", "linkage",

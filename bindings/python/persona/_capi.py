@@ -218,6 +218,10 @@ class PathListHandle(_Handle):
     """persona_path_list *"""
 
 
+class AttributionHandle(_Handle):
+    """persona_attribution *"""
+
+
 STATUS = object()  # restype marker: int status code, checked by errcheck
 P = POINTER
 BUF = [c_char_p, c_size_t, P(c_size_t)]  # caller buffer, capacity, out_len
@@ -577,6 +581,28 @@ PROTOTYPES = {
     "persona_path_save": (STATUS, [PathHandle, c_char_p]),
     "persona_path_load": (STATUS, [P(PathHandle), c_char_p]),
     "persona_path_merge": (STATUS, [P(PathHandle), PathHandle, PathHandle]),
+    # attribution.h
+    "persona_attribution_options_init": (STATUS, [P(S.persona_attribution_options), c_uint32]),
+    "persona_attribution_journeys_init": (STATUS, [P(S.persona_attribution_journeys), c_uint32]),
+    "persona_attribution_model_options_init": (STATUS, [P(S.persona_attribution_model_options),
+                                                        c_uint32]),
+    "persona_attribution_info_init": (STATUS, [P(S.persona_attribution_info), c_uint32]),
+    "persona_attribution_build": (STATUS, [P(AttributionHandle), StoreHandle,
+                                           P(S.persona_attribution_options)]),
+    "persona_attribution_from_journeys": (STATUS, [P(AttributionHandle),
+                                                   P(S.persona_attribution_journeys)]),
+    "persona_attribution_free": (None, [AttributionHandle]),
+    "persona_attribution_info_get": (STATUS, [P(S.persona_attribution_info), AttributionHandle]),
+    "persona_attribution_channel_name": (STATUS, BUF + [AttributionHandle, c_size_t]),
+    "persona_attribution_path": (STATUS, [P(c_uint32), c_size_t, P(c_size_t), P(c_uint64),
+                                          P(c_double), P(c_uint64), AttributionHandle, c_size_t]),
+    "persona_attribution_compute": (STATUS, [P(c_double), P(c_double), P(c_double), P(c_double),
+                                             c_size_t, P(c_size_t), AttributionHandle,
+                                             P(S.persona_attribution_model_options)]),
+    "persona_attribution_merge": (STATUS, [P(AttributionHandle), AttributionHandle,
+                                           AttributionHandle]),
+    "persona_attribution_save": (STATUS, [AttributionHandle, c_char_p]),
+    "persona_attribution_load": (STATUS, [P(AttributionHandle), c_char_p]),
 }
 
 

@@ -643,3 +643,67 @@ ALL_STRUCTS = (
     persona_assoc_rules_options, persona_assoc_rule, persona_path_rule, persona_path_options,
     persona_path_info, persona_path_query,
 )
+
+
+class persona_attribution_options(Structure):
+    _init_ = "persona_attribution_options_init"
+    _fields_ = [
+        ("struct_size", c_uint32),
+        ("reserved", c_uint32),
+        ("channel_prop", c_char_p),
+        ("conversion_types", POINTER(c_char_p)),
+        ("n_conversion_types", c_size_t),
+        ("touch_types", POINTER(c_char_p)),
+        ("n_touch_types", c_size_t),
+        ("lookback_ms", c_int64),
+        ("half_life_ms", c_int64),
+        ("consent_purpose", c_char_p),
+    ]
+
+
+class persona_attribution_journeys(Structure):
+    _init_ = "persona_attribution_journeys_init"
+    _fields_ = [
+        ("struct_size", c_uint32),
+        ("reserved", c_uint32),
+        ("channels", POINTER(c_char_p)),
+        ("n_channels", c_size_t),
+        ("n_journeys", c_size_t),
+        ("offsets", POINTER(c_uint64)),
+        ("touch_channels", POINTER(c_uint32)),
+        ("conversions", POINTER(c_uint64)),
+        ("values", POINTER(c_double)),
+        ("nulls", POINTER(c_uint64)),
+        ("touch_ages_ms", POINTER(c_int64)),
+        ("half_life_ms", c_int64),
+    ]
+
+
+class persona_attribution_model_options(Structure):
+    _init_ = "persona_attribution_model_options_init"
+    _fields_ = [
+        ("struct_size", c_uint32),
+        ("model", c_int32),
+        ("order", c_int32),
+        ("reserved", c_uint32),
+        ("position_first", c_double),
+        ("position_middle", c_double),
+        ("position_last", c_double),
+    ]
+
+
+class persona_attribution_info(Structure):
+    _init_ = "persona_attribution_info_init"
+    _fields_ = [
+        ("struct_size", c_uint32),
+        ("reserved", c_uint32),
+        ("channels", c_uint64),
+        ("paths", c_uint64),
+        ("conversions", c_uint64),
+        ("nulls", c_uint64),
+        ("touchpoints", c_uint64),
+        ("value", c_double),
+        ("conversions_without_touch", c_uint64),
+        ("value_without_touch", c_double),
+        ("half_life_ms", c_int64),
+    ]

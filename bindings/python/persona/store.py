@@ -573,6 +573,22 @@ class Store(Handle):
         return PathModel.build(self, order, session_gap=session_gap, session_prop=session_prop,
                                state_prop=state_prop, rules=rules, consent=consent)
 
+    def attribution(self, channel, conversion, model="markov", order=1, *, weights=None,
+                    touch_events=None, lookback=None, half_life=None, consent=None):
+        """Multi-touch attribution of the store's conversions (persona_attribution_build,
+        then persona_attribution_compute): a table channel, conversions, value, share,
+        removal_effect, removal_effect_value. ``channel``: the property naming the
+        channel (e.g. "campaign"); ``conversion``: the conversion event type(s);
+        ``model``: "markov", "first", "last", "linear", "position" or "decay"; ``order``:
+        Markov order 1 ... 4; ``weights``: position-based (first, middle, last). The other
+        keywords are those of Attribution.build (which keeps the journeys for several
+        models)."""
+        from .attribution import Attribution
+        with Attribution.build(self, channel, conversion, touch_events=touch_events,
+                               lookback=lookback, half_life=half_life,
+                               consent=consent) as journeys:
+            return journeys.compute(model, order, weights=weights)
+
     def cohort(self, period="month", kind="retention", *, retention="classic",
                cohort_by=None, metrics=(), active=None, brackets=None, periods=None,
                min_users=None, utc_offset=0, window=None, row_period=None, consent=None,

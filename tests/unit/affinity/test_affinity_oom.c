@@ -24,10 +24,7 @@ static persona_store *store, *part[2];
 static persona_affinity_matrix *built, *halves[2];
 static char path[256];
 
-/* One scenario: returns rc; a matrix it made goes to *m (digested and freed by the
- * caller after the injection), a query's result to *text (libc memory). */
-typedef int (*op_fn)(persona_affinity_matrix **m, char **text, const void *arg);
-
+/* What a scenario made: a matrix's digest (the matrix freed), or a query's text. */
 static char *result_of(persona_affinity_matrix *m, char *text)
 {
     if (!m)
@@ -37,45 +34,7 @@ static char *result_of(persona_affinity_matrix *m, char *text)
     return d;
 }
 
-/* The shared injection loop (oom_inject.h) runs the scenario through as_result: its
- * matrix or text becomes one result, turned into text once the injection is disarmed. */
-typedef struct aff_result {
-    persona_affinity_matrix *m;
-    char *text;
-} aff_result;
-static op_fn current_op;
-
-static int as_result(void **res, const void *arg)
-{
-    persona_affinity_matrix *m = (persona_affinity_matrix *)1;
-    char *text = NULL;
-    int rc = current_op(&m, &text, arg);
-    if (m == (persona_affinity_matrix *)1)
-        m = NULL;
-    if (rc) {
-        CHECK(m == NULL && text == NULL);
-        return rc;
-    }
-    aff_result *r = malloc(sizeof *r);
-    r->m = m;
-    r->text = text;
-    *res = r;
-    return rc;
-}
-
-static char *result_text(void *res)
-{
-    aff_result *r = res;
-    char *t = result_of(r->m, r->text);
-    free(r);
-    return t;
-}
-
-static void under_injection(op_fn op, const void *arg, const char *what)
-{
-    current_op = op;
-    oom_under_injection(as_result, result_text, arg, what, &counted);
-}
+OOM_DEFINE_UNDER_INJECTION(persona_affinity_matrix, result_of)
 
 static int op_build(persona_affinity_matrix **m, char **text, const void *arg)
 {
@@ -111,15 +70,8 @@ static int op_save(persona_affinity_matrix **m, char **text, const void *arg)
     (void)arg;
     *m = NULL;
     int rc = persona_affinity_save(built, path);
-    if (!rc) {
-        size_t len = 0;
-        uint8_t *bytes = read_file(path, &len);
-        *text = malloc(2 * len + 1);
-        for (size_t i = 0; i < len; i++)
-            sprintf(*text + 2 * i, "%02x", bytes[i]);
-        (*text)[2 * len] = '\0';
-        free(bytes);
-    }
+    if (!rc)
+        *text = file_hex(path);
     return rc;
 }
 

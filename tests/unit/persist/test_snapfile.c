@@ -509,8 +509,8 @@ static void test_corruption(void)
     persona__snap_reader *r = NULL;
     CHECK_RC(persona__snap_open_memory(&r, good, n, PERSONA__SNAP_KIND_COHORT), PERSONA_ECORRUPT);
     CHECK_MSG("holds a store, not a cohort table");
-    CHECK_RC(persona__snap_open_memory(&r, good, n, 9), PERSONA_ECORRUPT);
-    CHECK_MSG("holds a store, not a kind 9");
+    CHECK_RC(persona__snap_open_memory(&r, good, n, 42), PERSONA_ECORRUPT);
+    CHECK_MSG("holds a store, not a kind 42");
     CHECK(r == NULL);
     persona__snap_writer *w = NULL;
     CHECK_RC(persona__snap_create(&w, path, 99), PERSONA_OK);
