@@ -107,13 +107,18 @@ int main(int argc, char **argv)
             child(fds[1], in_place, acked + 1);
         }
         close(fds[1]);
-        /* Let it save a few times (~0.2-20 ms), then kill it mid-flight. */
+        /* Wait for its first save (on a loaded machine the child may not even have started
+         * one within the delay, and a round that kills nothing on disk checks nothing: the
+         * canary then passed by luck), let it save a few more times (~0.2-20 ms), then kill
+         * it mid-flight. */
+        uint64_t g;
+        if (read(fds[0], &g, sizeof g) == (ssize_t)sizeof g)
+            acked = g;
         struct timespec ts = { 0, 200000 + (long)(rand() % 20000) * 1000 };
         nanosleep(&ts, NULL);
         kill(pid, SIGKILL);
         int status = 0;
         waitpid(pid, &status, 0);
-        uint64_t g;
         while (read(fds[0], &g, sizeof g) == (ssize_t)sizeof g)
             acked = g;
         close(fds[0]);
