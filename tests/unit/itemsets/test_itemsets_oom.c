@@ -158,9 +158,32 @@ static int sc_mine_each(void *ctx, uint64_t *d)
 }
 
 /* The miner's entry point on the CSR with the parameters at ctx (threaded). */
+/* For the threaded scenario: enough subtrees, each long enough, that the helper thread
+ * is running (and buffering) before the calling thread has mined them all. */
+enum { TB = 3000, TI = 40 };
+static uint64_t t_off[TB + 1];
+static uint32_t t_items[TB * 12];
+
+static void make_threaded(void)
+{
+    uint64_t s = 11;
+    size_t k = 0;
+    for (size_t t = 0; t < TB; t++) {
+        s = s * 6364136223846793005ull + 1442695040888963407ull;
+        size_t len = 1 + (s >> 33) % 12;
+        uint32_t base = (uint32_t)((s >> 40) % TI);
+        for (size_t j = 0; j < len; j++) {
+            s = s * 6364136223846793005ull + 1442695040888963407ull;
+            t_items[k++] = (s >> 33) % 3 ? (base + (uint32_t)((s >> 45) % 6)) % TI
+                                         : (uint32_t)((s >> 50) % TI);
+        }
+        t_off[t + 1] = k;
+    }
+}
+
 static int sc_csr_threads(void *ctx, uint64_t *d)
 {
-    persona__basket_csr db = { off, items, NB, NI };
+    persona__basket_csr db = { t_off, t_items, TB, TI };
     *d = 0;
     return persona__itemsets_mine_csr(&db, ctx, count_cb, d);
 }
@@ -252,8 +275,9 @@ int main(int argc, char **argv)
      * a failure on a helper thread is raised on the calling thread. */
     const size_t big = PERSONA__ITEMSETS_PENDING_WORDS;
     const size_t limits[][2] = { { big, big }, { 1, big }, { big, 30 } };
+    make_threaded();
     for (int l = 0; l < 3; l++) {
-        persona__mine_params p = { 8, 0, UINT64_MAX - 1, 2, 0, limits[l][0], limits[l][1] };
+        persona__mine_params p = { 20, 0, UINT64_MAX - 1, 2, 0, limits[l][0], limits[l][1] };
         under_injection("mine threaded", sc_csr_threads, &p);
     }
     m.o.target = 0;
