@@ -10,12 +10,16 @@
  * P = Σ_t p_0t x_t and E = Σ_t p_0t y_t. Removing channel c fixes x = y = 0 in every
  * state whose tuple holds c (transitions into them go to null).
  *
+ * Self-loops are solved exactly before either solver: x_s = (…) / (1 − p_ss) is the
+ * same as dividing a state's other counts by the journeys that leave it (its count less
+ * its self-loops), an integer — computing 1 − p_ss in floating point instead loses every
+ * digit when a state loops almost surely (fuzzing found a removal effect below 0 so).
+ *
  * Solve: with at most ATTR_DENSE_MAX states (besides the start) directly — Gaussian
  * elimination with partial pivoting of (I − Q) over the states kept, both right-hand sides
  * at once. Above that, Gauss–Seidel sweeps over the states from the newest to the oldest
  * (paths mostly lead to states made after them, so one sweep is close to a back
- * substitution), each state's self-loop solved exactly (x_s = (…) / (1 − p_ss)); starting
- * from 0 the iterates rise monotonically to the solution. Sweeps stop when no x or y
+ * substitution); starting from 0 the iterates rise monotonically to the solution. Sweeps stop when no x or y
  * changes by more than 1e-15 times the largest |x| / |y| (at most ATTR_MAX_SWEEPS).
  * Single-threaded, fixed order: the same bits on every run. */
 #include <math.h>
@@ -42,7 +46,7 @@ typedef struct chain {
     uint64_t *row;  /* states + 1 */
     uint32_t *col;  /* targets other than the state itself */
     double *prob;
-    double *self, *r, *v; /* per state */
+    double *r, *v; /* per state */
 } chain;
 
 static void chain_free(chain *ch)
@@ -57,7 +61,6 @@ static void chain_free(chain *ch)
     persona__free(ch->row);
     persona__free(ch->col);
     persona__free(ch->prob);
-    persona__free(ch->self);
     persona__free(ch->r);
     persona__free(ch->v);
 }
@@ -125,31 +128,29 @@ static int walk(chain *ch, const persona_attribution *a, int order)
     return PERSONA_OK;
 }
 
-/* The transition lists as probabilities, self-loops apart. */
+/* The transition lists as probabilities of the journeys leaving each state (self-loops
+ * eliminated). */
 static int solver_form(chain *ch)
 {
     size_t S = ch->states.count, E = ch->edges.count;
     ch->row = persona__realloc_array(NULL, S + 1, sizeof *ch->row);
     ch->col = persona__realloc_array(NULL, E ? E : 1, sizeof *ch->col);
     ch->prob = persona__realloc_array(NULL, E ? E : 1, sizeof *ch->prob);
-    ch->self = persona__calloc(S, sizeof *ch->self);
     ch->r = persona__calloc(S, sizeof *ch->r);
     ch->v = persona__calloc(S, sizeof *ch->v);
-    if (!ch->row || !ch->col || !ch->prob || !ch->self || !ch->r || !ch->v)
+    if (!ch->row || !ch->col || !ch->prob || !ch->r || !ch->v)
         return persona__fail_nomem();
     uint64_t k = 0;
     for (size_t s = 0; s < S; s++) {
         ch->row[s] = k;
-        uint64_t total = ch->conv[s] + ch->nulls[s];
+        uint64_t leaving = ch->conv[s] + ch->nulls[s];
         for (uint32_t e = ch->head[s]; e != UINT32_MAX; e = ch->edges.next[e])
-            total += ch->w[e];
-        double N = (double)total;
+            leaving += PERSONA__PAIR_X(ch->edges.keys[e]) != s ? ch->w[e] : 0;
+        double N = (double)leaving;
         for (uint32_t e = ch->head[s]; e != UINT32_MAX; e = ch->edges.next[e]) {
             uint32_t to = PERSONA__PAIR_X(ch->edges.keys[e]);
-            if (to == s) {
-                ch->self[s] = (double)ch->w[e] / N;
+            if (to == s)
                 continue;
-            }
             ch->col[k] = to;
             ch->prob[k++] = (double)ch->w[e] / N;
         }
@@ -187,7 +188,7 @@ static void solve_dense(const chain *ch, const uint8_t *removed, double *M, uint
         if (removed[s])
             continue;
         double *row = M + idx[s] * w;
-        row[idx[s]] = 1 - ch->self[s];
+        row[idx[s]] = 1;
         for (uint64_t k = ch->row[s]; k < ch->row[s + 1]; k++)
             if (!removed[ch->col[k]])
                 row[idx[ch->col[k]]] -= ch->prob[k];
@@ -248,8 +249,6 @@ static void solve(const chain *ch, const uint8_t *removed, double *x, double *y,
                 sx += ch->prob[k] * x[ch->col[k]];
                 sy += ch->prob[k] * y[ch->col[k]];
             }
-            sx /= 1 - ch->self[s];
-            sy /= 1 - ch->self[s];
             dx = fmax(dx, fabs(sx - x[s]));
             dy = fmax(dy, fabs(sy - y[s]));
             mx = fmax(mx, fabs(sx));

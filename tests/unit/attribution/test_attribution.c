@@ -137,6 +137,29 @@ static void test_markov_long_loop(void)
     persona_attribution_free(a);
 }
 
+/* A state that loops almost surely (fuzzing found it): J1 A > A with M = 274,877,907,011
+ * nulls, J2 A > B > A converts, J3 A > C > A 1 conversion and 129 nulls, J4 C 2
+ * conversions. Order 1, self-loops dropped from A's M + 264 departures:
+ *   x_A = (x_B + 130 x_C + 2) / (M + 262),  x_B = x_A,  x_C = (130 x_A + 2) / 132,
+ *   P = ((M + 131) x_A + 2 x_C) / (M + 133).
+ * Solved in exact rationals (Python fractions): RE_A = 131/132, RE_B = 3.6104183589e-12,
+ * RE_C = 0.50000000023646862. 1 − p_AA is about 1e-9 and was computed by subtraction
+ * before, which made RE_B −1.2e-7. */
+static void test_markov_near_certain_loop(void)
+{
+    static const char *const paths[] = { "AA", "ABA", "ACA", "C" };
+    persona_attribution *a = attr_from(paths, (const uint64_t[]){ 0, 1, 1, 2 },
+                                       (const double[]){ 0, 5, 1, 7.5 },
+                                       (const uint64_t[]){ 274877907011u, 0, 129, 0 }, 4, NULL, 0);
+    attr_credit c;
+    CHECK_RC(attr_run(&c, a, PERSONA_ATTRIBUTION_MARKOV, 1, 0, 0, 0), PERSONA_OK);
+    CHECK_NEAR(c.re[0], 131.0 / 132, 1e-15);
+    CHECK(c.re[1] > 0);
+    CHECK_NEAR(c.re[1], 3.61041835894378065e-12, 1e-15);
+    CHECK_NEAR(c.re[2], 0.500000000236468622, 1e-15);
+    persona_attribution_free(a);
+}
+
 static void test_heuristics_hand(void)
 {
     persona_attribution *a = attr_from(loop_paths, loop_conv, loop_value, loop_nulls, 4, NULL, 0);
@@ -518,6 +541,7 @@ int main(void)
     test_markov_hand();
     test_markov_loops();
     test_markov_long_loop();
+    test_markov_near_certain_loop();
     test_heuristics_hand();
     test_edges();
     test_bad_input();
