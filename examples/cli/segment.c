@@ -18,7 +18,7 @@
 typedef struct seg_args {
     const char *cmd; /* "segment rules" */
     /* as given */
-    const char *rules, *model, *save, *mode, *now, *threads, *explain;
+    const char *rules, *model, *save, *mode, *now, *threads, *explain, *paths;
     const char *lists[MAX_LISTS];
     size_t n_lists;
     const char *contexts[MAX_CONTEXTS];
@@ -37,7 +37,7 @@ typedef struct seg_args {
     size_t n_segments;
 } seg_args;
 
-enum { F_RULES, F_MODEL, F_SAVE, F_MODE, F_NOW, F_THREADS, F_EXPLAIN, F_LIST, F_CONTEXT };
+enum { F_RULES, F_MODEL, F_SAVE, F_MODE, F_NOW, F_THREADS, F_EXPLAIN, F_LIST, F_CONTEXT, F_PATHS };
 
 /* The flags of `segment rules`, taken out of argv before cli_parse() sees the rest (input,
  * mapping, -o, --format, --store, --utc-offset). */
@@ -48,7 +48,7 @@ static const struct {
     { "--rules", F_RULES },     { "--model", F_MODEL },   { "-m", F_MODEL },
     { "--save", F_SAVE },       { "--mode", F_MODE },     { "--now", F_NOW },
     { "--threads", F_THREADS }, { "--explain", F_EXPLAIN }, { "--list", F_LIST },
-    { "--context", F_CONTEXT },
+    { "--context", F_CONTEXT }, { "--paths", F_PATHS },
 };
 
 static int seg_flag(const char *flag)
@@ -96,6 +96,7 @@ static int split_args(seg_args *a, int argc, char **argv)
         case F_NOW: one = &a->now; break;
         case F_THREADS: one = &a->threads; break;
         case F_EXPLAIN: one = &a->explain; break;
+        case F_PATHS: one = &a->paths; break;
         case F_LIST:
             if (a->n_lists == MAX_LISTS)
                 return cli_error(EXIT_USAGE, "%s: at most %d --list options", a->cmd, MAX_LISTS);
@@ -560,6 +561,7 @@ static int run(seg_args *a, int argc, char **argv)
 {
     cli_options o;
     persona_segment_model *m = NULL;
+    persona_path_model *paths = NULL;
     persona_store *store = NULL;
     int rc = split_args(a, argc, argv);
     if (rc == 0)
@@ -568,6 +570,11 @@ static int run(seg_args *a, int argc, char **argv)
         memset(&o, 0, sizeof o);
     if (rc || (rc = resolve(a, &o)) || (rc = build_model(&m, a)) || (rc = load_names(a, m)))
         goto done;
+    if (a->paths && (persona_path_load(&paths, a->paths) != PERSONA_OK ||
+                     persona_segment_model_use_paths(m, paths) != PERSONA_OK)) {
+        rc = cli_error(EXIT_RUNTIME, "%s: --paths: %s", a->cmd, persona_errmsg());
+        goto done;
+    }
     if (a->save && persona_segment_model_save(m, a->save) != PERSONA_OK) {
         rc = cli_lib_error("cannot save the model");
         goto done;
@@ -591,6 +598,7 @@ static int run(seg_args *a, int argc, char **argv)
 done:
     persona_store_free(store);
     persona_segment_model_free(m);
+    persona_path_free(paths);
     cli_options_free(&o);
     seg_args_free(a);
     return rc;
@@ -627,6 +635,9 @@ static int rules_help(void)
         "  --now TIME           evaluate as of TIME (a date or ISO time, local at\n"
         "                       --utc-offset unless it has a zone): events after it are\n"
         "                       ignored, windows end at it (default: the latest event)\n"
+        "  --paths PATHMODEL    a path model saved with 'persona paths --save-model', which\n"
+        "                       next_event() in the rules reads (without it next_event()\n"
+        "                       is missing for every user)\n"
         "  --context K=V[,K=V...]  request context of every user, read by ctx.K; hour=N\n"
         "                       (0 ... 23) sets ctx.hour; repeatable\n"
         "  --threads N          threads of the scan (0 = the machine's cores, default; at\n"

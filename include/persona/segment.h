@@ -31,6 +31,7 @@
 #define PERSONA_SEGMENT_H
 
 #include "common.h"
+#include "path.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -163,6 +164,24 @@ PERSONA_API int persona_segment_model_add_rule(persona_segment_model *model, con
  */
 PERSONA_API int persona_segment_model_add_list(persona_segment_model *model, const char *name,
                                                const char *const *keys, size_t count);
+
+/**
+ * Give the model's rules a path model to predict from: `next_event()` in a rule is the
+ * most likely next state of the user's latest session in it (persona_path_next_user() at
+ * the path model's order, its first answer: an event type or a state property's value,
+ * or "(end)"), and missing for a user without a session in it — or for every user while
+ * no path model is attached. A saved segment model does not keep the path model: attach
+ * it again after persona_segment_model_load(). Live segments (persona_store_add_segment())
+ * cannot use next_event().
+ * @param[in,out] model the segment model.
+ * @param[in]     paths the path model, borrowed: it must outlive every evaluation of
+ *                      model, or be detached first (NULL detaches).
+ * @return #PERSONA_OK; #PERSONA_EINVAL (model NULL).
+ * @note Thread-safety: not while model is being evaluated by another thread.
+ * @since 1.0
+ */
+PERSONA_API int persona_segment_model_use_paths(persona_segment_model *model,
+                                                const persona_path_model *paths);
 
 /**
  * Destroy a model.

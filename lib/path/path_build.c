@@ -1,11 +1,16 @@
 /* persona_path_build: under the store's read lock every event gets its state (the raw
  * value — type or property — through the grouping rules, each distinct raw value mapped
- * once), the counted events' times and states are bucketed by profile (a counting sort
- * keeps log order), each profile's events are put in time order (by session value first
- * with a session property; already in order in the usual case) and cut into sessions:
- * the bucketed states become the model's session states as they are. States are then
- * renumbered in bytewise order of their names and the Markov tables derived
- * (persona__path_derive). */
+ * once) and the counted events' states are bucketed by profile (a counting sort keeps log
+ * order); the bucketed states become the model's session states as they are. States are
+ * then renumbered in bytewise order of their names and the Markov tables derived
+ * (persona__path_derive).
+ *
+ * Why two kinds of profile: the log is nearly always in time order per profile, and then
+ * a profile's sessions can be cut while scattering (the gap to its previous event), so
+ * only a state per event is written to the scattered array — the bulk of the build's
+ * memory traffic. A profile found out of time order in the first pass — and every profile
+ * when sessions come from a property — also has its times (and session values) scattered
+ * to side arrays, is put in order there and cut afterwards. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,6 +22,16 @@
 
 #define UNSET (UINT32_MAX - 1)
 #define DROP UINT32_MAX
+#define SESSION_START (UINT32_C(1) << 31) /* the flag on a bucketed state */
+#define MAX_STATES SESSION_START
+#define IN_ORDER UINT32_MAX                /* user_scan.side of a profile in time order */
+
+/* A profile during the scan. */
+typedef struct user_scan {
+    int64_t last;  /* pass 1: latest time of its counted events; pass 2: of those so far */
+    uint32_t pos;  /* pass 1: its counted events; then its next position in pos_s */
+    uint32_t side; /* IN_ORDER, else its next position in the side arrays */
+} user_scan;
 
 typedef struct scan {
     const persona_store *s;
@@ -27,22 +42,25 @@ typedef struct scan {
     int state_col, session_col; /* property columns, -1 = none */
     uint8_t *consent;           /* per root: 0 unknown, 1 granted, 2 not; NULL = everyone */
     uint32_t purpose;
-    uint32_t *bucket;   /* users + 1: start of each profile's events in the pos_ arrays */
-    /* the counted events grouped by profile, log order within each (then time order):
-     * time, state (becomes the model's sess_states), session value (session property) */
-    int64_t *pos_t;
+    user_scan *u;       /* per root */
+    /* the counted events' states grouped by profile, log order within each (then time
+     * order), SESSION_START set on each session's first (becomes the model's sess_states) */
     uint32_t *pos_s;
-    uint32_t *pos_v;
+    /* the side arrays: time and session value of the events of the profiles put in order
+     * after the scatter, grouped alike */
+    int64_t *side_t;
+    uint32_t *side_v;
+    size_t n_events; /* counted */
 } scan;
 
 static void scan_free(scan *sc)
 {
     persona__free(sc->raw_map);
     persona__free(sc->consent);
-    persona__free(sc->bucket);
-    persona__free(sc->pos_t);
+    persona__free(sc->u);
     persona__free(sc->pos_s);
-    persona__free(sc->pos_v);
+    persona__free(sc->side_t);
+    persona__free(sc->side_v);
 }
 
 static int prop_col(const persona_store *s, const char *name)
@@ -61,11 +79,13 @@ static int scan_init(scan *sc, persona_path_model *m, const persona_store *s)
     sc->session_col = m->spec.session_prop ? prop_col(s, m->spec.session_prop) : -1;
     sc->n_raw = m->spec.state_prop ? s->values.count : s->types.count;
     sc->raw_map = persona__realloc_array(NULL, sc->n_raw + 1, sizeof *sc->raw_map);
-    sc->bucket = persona__calloc(s->users.count + 2, sizeof *sc->bucket);
-    if (!sc->raw_map || !sc->bucket)
+    sc->u = persona__realloc_array(NULL, s->users.count + 1, sizeof *sc->u);
+    if (!sc->raw_map || !sc->u)
         return persona__fail_nomem();
     for (size_t i = 0; i <= sc->n_raw; i++)
         sc->raw_map[i] = UNSET;
+    for (size_t i = 0; i < s->users.count; i++)
+        sc->u[i] = (user_scan){ INT64_MIN, 0, IN_ORDER };
     if (m->spec.consent) {
         if (!(sc->consent = persona__calloc(s->users.count + 1, 1)))
             return persona__fail_nomem();
@@ -140,11 +160,12 @@ static inline uint32_t event_state(scan *sc, const log_chunk *c, size_t k, uint3
     return r != LOG_NO_ID && sc->raw_map[r] != UNSET ? sc->raw_map[r] : state_of(sc, r);
 }
 
-/* Pass 1: the counted events per profile. */
+/* Pass 1: the counted events per profile, and the profiles to put in order later. */
 static int classify(scan *sc)
 {
     const persona_store *s = sc->s;
     const persona__eventlog *l = &s->log;
+    int by_property = sc->m->spec.session_prop != NULL;
     for (size_t ci = 0; ci < l->n_chunks; ci++) {
         const log_chunk *c = l->chunks[ci];
         size_t len = ci + 1 < l->n_chunks ? LOG_CHUNK : l->count - ci * LOG_CHUNK;
@@ -153,12 +174,21 @@ static int classify(scan *sc)
             uint32_t st = event_state(sc, c, k, root);
             if (st == UNSET)
                 return persona__fail_nomem();
-            if (st == DROP)
+            if (st == DROP) {
                 sc->m->skipped += consent_granted(sc, root); /* not consenting: not counted */
-            else
-                sc->bucket[root + 1]++;
+                continue;
+            }
+            user_scan *u = &sc->u[root];
+            int64_t t = c->time[k];
+            if (t < u->last || by_property)
+                u->side = 0;
+            u->last = t > u->last ? t : u->last;
+            u->pos++;
         }
     }
+    if (sc->m->states.count >= MAX_STATES)
+        return persona__fail(PERSONA_EINVAL, "%zu states: more than the limit",
+                             (size_t)sc->m->states.count);
     return PERSONA_OK;
 }
 
@@ -171,43 +201,66 @@ static void *fresh(size_t n, size_t size)
     return p;
 }
 
-/* Pass 2: time, state and session value of the counted events grouped by profile, log
- * order kept within each. */
-static int bucket_events(scan *sc)
+/* Between the passes: each profile's first position in pos_s (and in the side arrays). */
+static int place_profiles(scan *sc)
+{
+    size_t pos = 0, side = 0;
+    for (size_t r = 0; r < sc->s->users.count; r++) {
+        user_scan *u = &sc->u[r];
+        size_t n = u->pos;
+        u->pos = (uint32_t)pos;
+        u->last = INT64_MIN;
+        if (u->side != IN_ORDER) {
+            u->side = (uint32_t)side;
+            side += n;
+        }
+        pos += n;
+        if (pos >= UINT32_MAX)
+            return persona__fail(PERSONA_EINVAL, "more than %u events: more than the limit",
+                                 (unsigned)UINT32_MAX - 1);
+    }
+    sc->n_events = pos;
+    sc->pos_s = fresh(pos, sizeof *sc->pos_s);
+    if (!sc->pos_s)
+        return persona__fail_nomem();
+    if (side && !(sc->side_t = fresh(side, sizeof *sc->side_t)))
+        return persona__fail_nomem();
+    if (side && sc->m->spec.session_prop && !(sc->side_v = fresh(side, sizeof *sc->side_v)))
+        return persona__fail_nomem();
+    return PERSONA_OK;
+}
+
+/* Pass 2: the counted events' states grouped by profile, log order kept within each; the
+ * sessions of profiles in order cut on the way. Leaves each profile's pos at its end. */
+static void scatter(scan *sc)
 {
     const persona_store *s = sc->s;
-    size_t users = s->users.count;
-    for (size_t u = 0; u < users; u++)
-        sc->bucket[u + 1] += sc->bucket[u];
-    size_t n = sc->bucket[users];
-    sc->pos_t = fresh(n, sizeof *sc->pos_t);
-    sc->pos_s = fresh(n, sizeof *sc->pos_s);
-    if (!sc->pos_t || !sc->pos_s)
-        return persona__fail_nomem();
-    if (sc->m->spec.session_prop && !(sc->pos_v = fresh(n, sizeof *sc->pos_v)))
-        return persona__fail_nomem();
-    uint32_t *fill = sc->bucket; /* advanced while scattering, restored after */
     const persona__eventlog *l = &s->log;
+    int64_t gap = sc->m->spec.session_gap_ms;
     for (size_t ci = 0; ci < l->n_chunks; ci++) {
         const log_chunk *c = l->chunks[ci];
         size_t len = ci + 1 < l->n_chunks ? LOG_CHUNK : l->count - ci * LOG_CHUNK;
-        const uint32_t *sess = sc->pos_v ? c->props[sc->session_col] : NULL;
+        const uint32_t *sess = sc->side_v ? c->props[sc->session_col] : NULL;
         for (size_t k = 0; k < len; k++) {
             uint32_t root = persona__id_root(s, c->user[k]);
             uint32_t st = event_state(sc, c, k, root);
             if (st == DROP)
                 continue;
-            uint32_t p = fill[root]++;
-            sc->pos_t[p] = c->time[k];
+            user_scan *u = &sc->u[root];
+            int64_t t = c->time[k];
+            uint32_t p = u->pos++;
+            if (u->side == IN_ORDER) {
+                st |= u->last == INT64_MIN || t - u->last > gap ? SESSION_START : 0;
+                u->last = t;
+            } else {
+                uint32_t q = u->side++;
+                sc->side_t[q] = t;
+                if (sess)
+                    sc->side_v[q] = sess[k];
+            }
             sc->pos_s[p] = st;
-            if (sess)
-                sc->pos_v[p] = sess[k];
         }
     }
-    for (size_t u = users; u > 0; u--)
-        sc->bucket[u] = sc->bucket[u - 1];
-    sc->bucket[0] = 0;
-    return PERSONA_OK;
 }
 
 /* One event of a profile being put in order: session value, time, position (= log order). */
@@ -228,100 +281,100 @@ static int cmp_tev(const void *a, const void *b)
     return (x->pos > y->pos) - (x->pos < y->pos);
 }
 
-/* Put the events [a, b) of one profile in (session value,) time order, log order kept
- * among equals; tmp has room for b - a. */
-static void order_profile(scan *sc, size_t a, size_t b, tev *tmp)
+/* Put the n events of a profile out of order in (session value,) time order, log order
+ * kept among equals, and flag its sessions' first events: s = its states, t and v its
+ * side times and values (v NULL by gap); tmp has room for n. Returns the index of the
+ * profile's latest session (the one whose last event is latest; the later on a tie). */
+static uint32_t order_profile(scan *sc, uint32_t *s, int64_t *t, uint32_t *v, size_t n, tev *tmp)
 {
-    int64_t *t = sc->pos_t;
-    uint32_t *v = sc->pos_v;
-    size_t i = a + 1;
-    while (i < b && (v ? v[i - 1] < v[i] || (v[i - 1] == v[i] && t[i - 1] <= t[i]) : t[i - 1] <= t[i]))
+    size_t i = 1;
+    while (i < n && (v ? v[i - 1] < v[i] || (v[i - 1] == v[i] && t[i - 1] <= t[i]) : t[i - 1] <= t[i]))
         i++;
-    if (i >= b)
-        return; /* already in order: the usual case */
-    for (size_t k = a; k < b; k++)
-        tmp[k - a] = (tev){ v ? v[k] : 0, (uint32_t)(k - a), t[k], sc->pos_s[k] };
-    qsort(tmp, b - a, sizeof *tmp, cmp_tev);
-    for (size_t k = a; k < b; k++) {
-        t[k] = tmp[k - a].t;
-        sc->pos_s[k] = tmp[k - a].state;
-        if (v)
-            v[k] = tmp[k - a].sess;
-    }
-}
-
-/* Whether event i of a profile starting at a begins a session. */
-static inline int session_starts(const scan *sc, size_t a, size_t i)
-{
-    return i == a || (sc->pos_v ? sc->pos_v[i] != sc->pos_v[i - 1]
-                                : sc->pos_t[i] - sc->pos_t[i - 1] > sc->m->spec.session_gap_ms);
-}
-
-/* The sessions of the profile whose events are [a, b), in order, from session *n on. */
-static int cut_sessions(scan *sc, size_t a, size_t b, uint32_t root, uint64_t *n)
-{
-    persona_path_model *m = sc->m;
-    /* the model's user table has the store's hash key (make_sessions), so the store's hash
-     * of the key serves: no key is hashed again */
-    const persona__intern *su = &sc->s->users;
-    uint32_t user = persona__intern_add_h(&m->users, persona__intern_str(su, root),
-                                          persona__intern_len(su, root),
-                                          (uint64_t)su->entries[root].hash << 32);
-    if (user == PERSONA__NO_ID)
-        return persona__fail_nomem();
-    int64_t latest = INT64_MIN; /* the latest session: the one whose last event is latest */
-    for (size_t i = a; i < b; i++) {
-        if (session_starts(sc, a, i)) {
-            m->sess_start[*n] = i;
-            m->sess_user[(*n)++] = user;
-        }
-        if (sc->pos_t[i] >= latest) {
-            latest = sc->pos_t[i];
-            m->user_last[user] = (uint32_t)(*n - 1);
+    if (i < n) {
+        for (size_t k = 0; k < n; k++)
+            tmp[k] = (tev){ v ? v[k] : 0, (uint32_t)k, t[k], s[k] };
+        qsort(tmp, n, sizeof *tmp, cmp_tev);
+        for (size_t k = 0; k < n; k++) {
+            t[k] = tmp[k].t;
+            s[k] = tmp[k].state;
+            if (v)
+                v[k] = tmp[k].sess;
         }
     }
-    return PERSONA_OK;
+    uint32_t sessions = 0, latest_session = 0;
+    int64_t latest = INT64_MIN;
+    for (size_t k = 0; k < n; k++) {
+        if (k == 0 || (v ? v[k] != v[k - 1] : t[k] - t[k - 1] > sc->m->spec.session_gap_ms)) {
+            s[k] |= SESSION_START;
+            sessions++;
+        }
+        if (t[k] >= latest) {
+            latest = t[k];
+            latest_session = sessions - 1;
+        }
+    }
+    return latest_session;
 }
 
+/* The sessions: profiles out of order put in order, then the flagged states cut into
+ * sessions (the profiles with events become the model's users, in root order). */
 static int make_sessions(scan *sc)
 {
     persona_path_model *m = sc->m;
-    const persona_store *s = sc->s;
-    size_t events = sc->bucket[s->users.count], longest = 0, users = 0, key_bytes = 0;
-    for (size_t u = 0; u < s->users.count; u++) {
-        size_t len = sc->bucket[u + 1] - sc->bucket[u];
-        longest = len > longest ? len : longest;
+    const persona__intern *su = &sc->s->users;
+    size_t n_roots = su->count, events = sc->n_events, longest = 0, users = 0, key_bytes = 0;
+    for (size_t r = 0, a = 0; r < n_roots; a = sc->u[r++].pos) {
+        size_t len = sc->u[r].pos - a;
+        longest = sc->u[r].side != IN_ORDER && len > longest ? len : longest;
         users += len > 0;
-        key_bytes += len > 0 ? persona__intern_len(&s->users, (uint32_t)u) : 0;
+        key_bytes += len > 0 ? persona__intern_len(su, (uint32_t)r) : 0;
     }
-    if (events >= UINT32_MAX)
-        return persona__fail(PERSONA_EINVAL, "%zu events: more than the limit", events);
+    m->user_last = persona__realloc_array(NULL, users + 1, sizeof *m->user_last);
     tev *tmp = persona__realloc_array(NULL, longest + 1, sizeof *tmp);
-    if (!tmp)
+    if (!m->user_last || !tmp) {
+        persona__free(tmp);
         return persona__fail_nomem();
-    /* first every profile in order and the sessions counted, then the sessions cut */
+    }
     uint64_t n = 0;
-    for (size_t u = 0; u < s->users.count; u++) {
-        size_t a = sc->bucket[u], b = sc->bucket[u + 1];
-        order_profile(sc, a, b, tmp);
-        for (size_t i = a; i < b; i++)
-            n += (uint64_t)session_starts(sc, a, i);
+    for (size_t r = 0, a = 0, user = 0; r < n_roots; a = sc->u[r++].pos) {
+        const user_scan *u = &sc->u[r];
+        size_t len = u->pos - a;
+        if (!len)
+            continue;
+        if (u->side != IN_ORDER)
+            m->user_last[user] = (uint32_t)(n + order_profile(sc, sc->pos_s + a, sc->side_t + u->side - len,
+                                                              sc->side_v ? sc->side_v + u->side - len : NULL,
+                                                              len, tmp));
+        for (size_t i = a; i < u->pos; i++)
+            n += sc->pos_s[i] >> 31;
+        if (u->side == IN_ORDER)
+            m->user_last[user] = (uint32_t)(n - 1); /* in time order: the last is the latest */
+        user++;
     }
     persona__free(tmp);
     persona__intern_free(&m->users);
-    persona__intern_init(&m->users, s->users.key);
-    m->user_last = persona__realloc_array(NULL, users + 1, sizeof *m->user_last);
+    /* the model's user table has the store's hash key, so the store's hash of each key
+     * serves: no key is hashed again */
+    persona__intern_init(&m->users, su->key);
     m->sess_start = fresh(n + 1, sizeof *m->sess_start);
     m->sess_user = fresh(n, sizeof *m->sess_user);
-    if (!m->user_last || !m->sess_start || !m->sess_user ||
-        persona__intern_reserve(&m->users, users, key_bytes))
+    if (!m->sess_start || !m->sess_user || persona__intern_reserve(&m->users, users, key_bytes))
         return persona__fail_nomem();
     uint64_t k = 0;
-    for (size_t u = 0; u < s->users.count; u++) {
-        size_t a = sc->bucket[u], b = sc->bucket[u + 1];
-        int rc = a < b ? cut_sessions(sc, a, b, (uint32_t)u, &k) : PERSONA_OK;
-        if (rc)
-            return rc;
+    for (size_t r = 0, a = 0; r < n_roots; a = sc->u[r++].pos) {
+        if (a == sc->u[r].pos)
+            continue;
+        uint32_t user = persona__intern_add_h(&m->users, persona__intern_str(su, (uint32_t)r),
+                                              persona__intern_len(su, (uint32_t)r),
+                                              (uint64_t)su->entries[r].hash << 32);
+        if (user == PERSONA__NO_ID)
+            return persona__fail_nomem();
+        for (size_t i = a; i < sc->u[r].pos; i++)
+            if (sc->pos_s[i] & SESSION_START) {
+                sc->pos_s[i] &= ~SESSION_START;
+                m->sess_start[k] = i;
+                m->sess_user[k++] = user;
+            }
     }
     m->sess_start[n] = events;
     m->n_sessions = n;
@@ -379,9 +432,11 @@ static int build_locked(persona_path_model *m, const persona_store *s)
     if (!rc)
         rc = classify(&sc);
     if (!rc)
-        rc = bucket_events(&sc);
-    if (!rc)
+        rc = place_profiles(&sc);
+    if (!rc) {
+        scatter(&sc);
         rc = make_sessions(&sc);
+    }
     scan_free(&sc);
     return rc;
 }

@@ -108,6 +108,13 @@ int persona__path_rederive(persona_path_model *m, int dense);
 uint32_t persona__path_context(const persona_path_model *m, const uint32_t *h, size_t n,
                                size_t max_len, size_t *len);
 
+/* The most likely next state of a user's latest session at the model's order (what
+ * persona_path_next_user() puts first) and its probability in *prob; PERSONA_PATH_NO_STATE
+ * when the user (key of len bytes) has no session in the model. Records no error: the
+ * rules' next_event() asks it for every profile. */
+uint32_t persona__path_predict_user(const persona_path_model *m, const char *user, size_t len,
+                                    double *prob);
+
 /* ---- lists (path_list.c) ---- */
 persona_path_list *persona__path_list_alloc(size_t rows, size_t states);
 

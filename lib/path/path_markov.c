@@ -376,6 +376,19 @@ PERSONA_API int persona_path_next(uint32_t *states_out, double *probs_out, size_
                   order);
 }
 
+/* The history of user u's latest session for a query of `order` into h (room for order
+ * + 1): "(start)" then the session, of which only the newest `order` states count.
+ * Returns its length. */
+static size_t user_history(const persona_path_model *m, uint32_t u, int32_t order, uint32_t *h)
+{
+    uint64_t sess = m->user_last[u], a = m->sess_start[sess], n = m->sess_start[sess + 1] - a;
+    size_t take = n < (uint64_t)order ? (size_t)n : (size_t)order, k = 0;
+    if (take < (size_t)order)
+        h[k++] = m->start_id;
+    memcpy(h + k, m->sess_states + a + n - take, take * sizeof *h);
+    return k + take;
+}
+
 PERSONA_API int persona_path_next_user(uint32_t *states_out, double *probs_out, size_t capacity,
                                        size_t *out_len, int32_t *order_out,
                                        const persona_path_model *m, const char *user,
@@ -390,12 +403,19 @@ PERSONA_API int persona_path_next_user(uint32_t *states_out, double *probs_out, 
     uint32_t u = persona__intern_find(&m->users, user, strlen(user));
     if (u == PERSONA__NO_ID)
         return persona__fail(PERSONA_ENOTFOUND, "user \"%s\" has no session in the model", user);
-    uint64_t sess = m->user_last[u], a = m->sess_start[sess], n = m->sess_start[sess + 1] - a;
-    /* the history: "(start)" then the session, of which only the newest `order` count */
     uint32_t h[PERSONA_PATH_MAX_ORDER + 1];
-    size_t take = n < (uint64_t)order ? (size_t)n : (size_t)order, k = 0;
-    if (take < (size_t)order)
-        h[k++] = m->start_id;
-    memcpy(h + k, m->sess_states + a + n - take, take * sizeof *h);
-    return answer(states_out, probs_out, capacity, out_len, order_out, m, h, k + take, order);
+    size_t n = user_history(m, u, order, h);
+    return answer(states_out, probs_out, capacity, out_len, order_out, m, h, n, order);
+}
+
+uint32_t persona__path_predict_user(const persona_path_model *m, const char *user, size_t len,
+                                    double *prob)
+{
+    uint32_t u = persona__intern_find(&m->users, user, len);
+    if (u == PERSONA__NO_ID)
+        return PERSONA_PATH_NO_STATE;
+    uint32_t h[PERSONA_PATH_MAX_ORDER + 1], state = PERSONA_PATH_NO_STATE;
+    size_t n = user_history(m, u, m->spec.order, h), got = 0;
+    answer(&state, prob, 1, &got, NULL, m, h, n, m->spec.order);
+    return got ? state : PERSONA_PATH_NO_STATE;
 }

@@ -542,6 +542,15 @@ PERSONA_API int persona_store_add_segment(persona_store *store, const char *name
     persona__model_mark(L->model, &mk);
     if ((rc = persona__model_add_rule(L->model, name, rule ? rule : "", len, 1)))
         goto done;
+    for (size_t c = mk.code; c < L->model->n_code; c++)
+        if (L->model->code[c].op == OP_NEXT) {
+            persona__model_rollback(L->model, &mk);
+            persona__bind_reset(L->model);
+            rc = persona__fail(PERSONA_EINVAL, "segment \"%s\": next_event() needs a path model, "
+                               "which live segments have not: use it in a segment model "
+                               "(persona_segment_model_use_paths)", name);
+            goto done;
+        }
     /* The new rule's features change the layout of the state: a new record per profile
      * (filled by the evaluation below). */
     live_plan *plan = persona__alloc(sizeof *plan);

@@ -28,6 +28,7 @@ enum {
     A_BETWEEN,    /* a, b, c; neg */
     A_AND, A_OR,  /* a, b */
     A_NOT,        /* a */
+    A_NEXT,       /* next_event() */
 };
 
 typedef struct ast {

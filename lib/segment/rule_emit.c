@@ -189,6 +189,7 @@ static int emit(emitter *e, uint32_t idx)
     case A_STR: return put(e, OP_STR, 0, n->a, 1);
     case A_BOOL: return put(e, OP_BOOL, n->op, 0, 1);
     case A_NOW: return put(e, OP_NOW, 0, 0, 1);
+    case A_NEXT: return put(e, OP_NEXT, 0, 0, 1);
     case A_FEAT:
         note_limit(e, idx);
         return put(e, OP_FEAT, 0, n->a, 1);

@@ -73,6 +73,7 @@ enum {
     OP_BETWEEN,   /* flag 1 = not between */
     OP_TRUTH,     /* top := (top is true) */
     OP_NOT, OP_AND, OP_OR, /* eager, on truth values (logic inside a leaf) */
+    OP_NEXT,      /* push next_event() */
 };
 enum { CMP_EQ, CMP_NE, CMP_LT, CMP_LE, CMP_GT, CMP_GE };
 
@@ -213,6 +214,7 @@ struct persona_segment_model {
     uint32_t max_stack; /* deepest VM stack of any leaf */
     uint32_t any_features;
     bind_cache bind;
+    const persona_path_model *paths; /* next_event()'s, borrowed; NULL = none */
 };
 
 /* ---- compiling (rule_parse.c → rule_emit.c) ---- */

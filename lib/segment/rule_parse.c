@@ -29,7 +29,7 @@ static const int trait_kind[] = { F_EVENTS, F_VALUE, F_ORDERS, F_SESSIONS, F_FIR
                                   F_LAST_SEEN };
 static const char *const functions[] = {
     "count", "sum", "days_since", "first_time", "stopped", "restarted", "regularly",
-    "sequence", "last", "consent", "score", "in_segment", "exists", "date",
+    "sequence", "last", "consent", "score", "in_segment", "exists", "date", "next_event",
 };
 
 int persona__rule_word_reserved(const char *s, size_t n)
@@ -496,6 +496,11 @@ static uint32_t parse_call(rule_parser *p, int *rc, const token *name_tok, int f
     }
     case 12: /* exists */
         if (parse_ref(p, &n, rc, 1))
+            return AST_NONE;
+        break;
+    case 14: /* next_event */
+        n = new_node(p, rc, A_NEXT, TY_STR, name_tok);
+        if (n == AST_NONE)
             return AST_NONE;
         break;
     case 13: /* date */

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "core/error.h"
+#include "path/path_internal.h"
 #include "segment/rule_eval.h"
 
 void persona__eval_begin(eval_state *es, const persona_segment_model *m, const persona_store *s,
@@ -147,13 +148,28 @@ static rvalue arith(int op, const rvalue *a, const rvalue *b)
     }
 }
 
+/* next_event(): the path model's most likely next state of the user's latest session. */
+static rvalue next_event(const eval_state *es)
+{
+    const persona_path_model *pm = es->m->paths;
+    if (!pm || es->user == PERSONA__NO_ID)
+        return persona__rv_missing;
+    const persona__intern *users = &es->s->users;
+    double p;
+    uint32_t st = persona__path_predict_user(pm, persona__intern_str(users, es->user),
+                                             persona__intern_len(users, es->user), &p);
+    return st == PERSONA_PATH_NO_STATE
+               ? persona__rv_missing
+               : str(persona__intern_str(&pm->states, st), persona__intern_len(&pm->states, st));
+}
+
 /* Whether an instruction only pushes a value (no operands): the loads. */
 static int is_load(uint8_t op)
 {
     switch (op) {
     case OP_NUM: case OP_STR: case OP_BOOL: case OP_NOW: case OP_FEAT: case OP_ATTR:
     case OP_EXISTS_ATTR: case OP_CTX: case OP_EXISTS_CTX: case OP_CTX_HOUR: case OP_EXISTS_HOUR:
-    case OP_CONSENT:
+    case OP_CONSENT: case OP_NEXT:
         return 1;
     default:
         return 0;
@@ -191,6 +207,7 @@ static int load(eval_state *es, const insn *i, rvalue *out)
         *out = i->op == OP_EXISTS_HOUR ? persona__rv_bool(has) : has ? num(h) : persona__rv_missing;
         break;
     }
+    case OP_NEXT: *out = next_event(es); break;
     default: /* OP_CONSENT */
         *out = persona__rv_bool(consent(es, i->arg));
         break;
@@ -242,7 +259,7 @@ int persona__vm_run(eval_state *es, uint32_t from, uint32_t to, rvalue *out)
         switch (i->op) {
         case OP_NUM: case OP_STR: case OP_BOOL: case OP_NOW: case OP_FEAT: case OP_ATTR:
         case OP_EXISTS_ATTR: case OP_CTX: case OP_EXISTS_CTX: case OP_CTX_HOUR: case OP_EXISTS_HOUR:
-        case OP_CONSENT:
+        case OP_CONSENT: case OP_NEXT:
             if ((rc = load(es, i, &st[sp++])))
                 return rc;
             break;

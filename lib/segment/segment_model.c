@@ -76,6 +76,15 @@ static void free_segment(segment *s)
     persona__free(s->keys);
 }
 
+PERSONA_API int persona_segment_model_use_paths(persona_segment_model *m,
+                                                const persona_path_model *paths)
+{
+    if (!m)
+        return persona__fail(PERSONA_EINVAL, "model is NULL");
+    m->paths = paths;
+    return PERSONA_OK;
+}
+
 PERSONA_API void persona_segment_model_free(persona_segment_model *m)
 {
     if (!m)

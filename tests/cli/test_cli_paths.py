@@ -165,3 +165,29 @@ def test_errors(persona, tmp_path):
     assert r.code == 0 and r.out == "from,to,count,probability\n"
     r = persona("next", "--history", "a", str(empty))
     assert r.code == 0 and r.out == "event,probability\n"
+
+
+def test_next_event_in_segment_rules(persona, tmp_path):
+    f = shop(tmp_path)
+    snap = str(tmp_path / "paths.snap")
+    assert persona("paths", *PAGE, "--save-model", snap, f).code == 0
+    rules = tmp_path / "next.rules"
+    rules.write_text('ends: next_event() == "(end)"\nnone: next_event() == "(none)"\n')
+    # u1's latest session is home > product, u2's home > product > product: after
+    # product (end) 2, (none) 1, product 1
+    r = persona("segment", "rules", "--rules", str(rules), "--mode", "all", "--paths", snap,
+                "--prop", "page=page", f)
+    assert r.code == 0, r.err
+    assert r.out == "user,segment\nu1,ends\nu2,ends\n"
+    for user in ("u1", "u2"):
+        n = persona("next", "--model", snap, "--user", user, "--top", "1")
+        assert rows(n.out)[0]["event"] == "(end)"
+    r = persona("segment", "rules", "--rules", str(rules), "--explain", "u1", "--paths", snap,
+                "--prop", "page=page", f)
+    assert 'next_event() = "(end)"' in r.out
+    # without --paths next_event() is missing: nobody
+    r = persona("segment", "rules", "--rules", str(rules), "--mode", "all", f)
+    assert r.code == 0 and r.out == "user,segment\n"
+    r = persona("segment", "rules", "--rules", str(rules), "--paths",
+                str(tmp_path / "missing.snap"), f)
+    assert r.code == 1 and "--paths" in r.err

@@ -402,6 +402,7 @@ PROTOTYPES = {
                                               P(S.persona_eval_context)]),
     "persona_segment_model_test": (STATUS, [P(c_int32), SegmentModelHandle, c_size_t,
                                             StoreHandle, c_char_p, P(S.persona_eval_context)]),
+    "persona_segment_model_use_paths": (STATUS, [SegmentModelHandle, PathHandle]),
     "persona_segment_model_describe": (STATUS, BUF + [SegmentModelHandle, StoreHandle, c_char_p,
                                                       P(S.persona_eval_context)]),
     "persona_segment_model_scan": (STATUS, [P(c_uint64), c_size_t, P(c_uint64),

@@ -15,6 +15,7 @@ names. Tables are pandas DataFrames when pandas is installed, else lists of dict
 PathModel is immutable: any number of threads may query it (the GIL is released during
 calls). docs/paths.md has the definitions.
 """
+import weakref
 from ctypes import byref, sizeof, c_char_p, c_double, c_int32, c_size_t, c_uint32, c_uint64
 
 from . import _optional
@@ -89,9 +90,24 @@ class PathModel(Handle):
 
     _kind = "path model"
 
+    _rule_sets = None  # the Rules that use it (Rules.use_paths), weakly
+
     def __init__(self, handle):
         self._adopt(handle, lib.persona_path_free)
         self._names = None
+
+    def _attach(self, rules):
+        if self._rule_sets is None:
+            self._rule_sets = weakref.WeakSet()
+        self._rule_sets.add(rules)
+
+    def close(self):
+        """Free the model. ValueError while an open rule set uses it (Rules.use_paths):
+        detach it with use_paths(None) or close the rule set first."""
+        if any(r._paths is self and not r.closed for r in (self._rule_sets or ())):
+            raise ValueError("the path model is used by a rule set's next_event(): detach it "
+                             "(Rules.use_paths(None)) or close the rule set first")
+        super().close()
 
     @classmethod
     def build(cls, store, order=1, *, session_gap=None, session_prop=None, state_prop=None,

@@ -144,6 +144,7 @@ class Rules(Handle):
 
     _kind = "rule set"
     _names = None  # cached segment names; reset by add() and add_list()
+    _paths = None  # the PathModel next_event() reads (use_paths), kept open while attached
 
     def __init__(self, text=None, mode="first"):
         opts = new_struct(persona_segment_options)
@@ -167,6 +168,21 @@ class Rules(Handle):
         self = object.__new__(cls)
         self._adopt(handle, lib.persona_segment_model_free)
         return self
+
+    def use_paths(self, paths):
+        """Give ``next_event()`` in the rules a path model to predict from
+        (persona_segment_model_use_paths): the most likely next state of the user's latest
+        session in ``paths`` (a PathModel, e.g. from Store.paths()); missing for a user
+        without a session in it, and for everyone while none is attached. None detaches.
+        While attached the path model cannot be closed (ValueError). save() does not keep
+        it: attach it again after load()."""
+        from .paths import PathModel
+        if paths is not None and not isinstance(paths, PathModel):
+            raise TypeError(f"paths must be a PathModel or None, not {type(paths).__name__}")
+        lib.persona_segment_model_use_paths(self._live(), None if paths is None else paths._live())
+        if paths is not None:
+            paths._attach(self)
+        self._paths = paths
 
     def save(self, path):
         """Save the rule set -- rule texts, lists and mode -- (persona_segment_model_save):

@@ -163,3 +163,32 @@ def test_eshop_transitions_equal_pandas(store):
     for history in (["(start)"], ["1", "2"], ["4", "4"], ["(start)", "3"]):
         total = sum(r["probability"] for r in records(m2.next(history, top=10)))
         assert math.isclose(total, 1, rel_tol=1e-12)
+
+
+def test_next_event_in_rules(store):
+    shop(store)
+    store.ingest([{"user": "u3", "time": 0, "type": "cart"}])
+    m = store.paths(order=1)
+    rules = persona.Rules('ends: next_event() == "(end)"\n'
+                          'carts: next_event() == "cart"\n', mode="all")
+    # without a path model next_event() is missing for everyone
+    assert [rules.assign(store, u) for u in ("u1", "u2", "u3")] == [[], [], []]
+    rules.use_paths(m)
+    for u in ("u1", "u2", "u3"):
+        first = records(m.next_user(u, top=1))[0]["event"]
+        assert rules.test(store, u, "ends") is (first == "(end)")
+        assert rules.test(store, u, "carts") is (first == "cart")
+    assert rules.assign(store, "u3") == ["ends"]  # after cart: (end) 2
+    assert rules.assign(store, "nobody") == []
+    assert 'next_event() = "(end)"' in rules.explain(store, "u3")
+    # the rule set keeps the model open while attached
+    with pytest.raises(ValueError, match="rule set"):
+        m.close()
+    with pytest.raises(TypeError):
+        rules.use_paths("not a model")
+    rules.use_paths(None)
+    assert rules.assign(store, "u3") == []
+    m.close()
+    # live segments cannot use it
+    with pytest.raises(ValueError, match="next_event"):
+        store.add_segment("soon", 'next_event() == "cart"')
