@@ -130,6 +130,15 @@ void persona__prefault(void *p, size_t bytes)
     const uintptr_t page = 4096;
     uintptr_t start = ((uintptr_t)p + page - 1) & ~(page - 1);
     uintptr_t end = ((uintptr_t)p + bytes) & ~(page - 1);
+#ifdef MADV_HUGEPAGE
+    /* Arrays of megabytes (a build's scatter targets) in huge pages where the system
+     * offers them on request: one fault and one TLB entry per 2 MB instead of 512. Random
+     * writes over tens of megabytes miss the TLB less, and on virtual machines where each
+     * page's first touch exits to the hypervisor (even after MADV_POPULATE_WRITE) the
+     * first pass over 75 MB measured 130 ms with 4 KB pages and 10 ms with 2 MB ones. */
+    if (end - start >= ((uintptr_t)2 << 20))
+        (void)madvise((void *)start, end - start, MADV_HUGEPAGE);
+#endif
     if (end > start + 16 * page) /* only worth a system call for larger ranges */
         (void)madvise((void *)start, end - start, MADV_POPULATE_WRITE);
 #else

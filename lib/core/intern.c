@@ -59,6 +59,7 @@ static int rehash(persona__intern *t, size_t new_cap)
     uint32_t *slots = persona__calloc(new_cap, sizeof *slots);
     if (!slots)
         return -1;
+    persona__prefault(slots, new_cap * sizeof *slots); /* written at random just below */
     for (size_t id = 0; id < t->count; id++) {
         place(slots, new_cap, t->entries[id].hash, (uint32_t)id);
     }
@@ -77,8 +78,11 @@ int persona__intern_reserve(persona__intern *t, size_t more, size_t bytes)
     size_t want = t->slots_cap ? t->slots_cap : 16;
     while (want / 2 < need)
         want *= 2;
+    size_t had = t->entries_cap;
     if (persona__grow((void **)&t->entries, &t->entries_cap, need, sizeof *t->entries, 16))
         return -1;
+    if (t->entries_cap != had) /* the new entries are written one after another */
+        persona__prefault(t->entries + t->count, (t->entries_cap - t->count) * sizeof *t->entries);
     if (bytes + more < bytes || persona__arena_reserve(&t->bytes, bytes + more))
         return -1;
     if (want != t->slots_cap && rehash(t, want))

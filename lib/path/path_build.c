@@ -24,6 +24,7 @@
 #define DROP UINT32_MAX
 #define SESSION_START (UINT32_C(1) << 31) /* the flag on a bucketed state */
 #define MAX_STATES SESSION_START
+#define PREFETCH_AHEAD 8
 #define IN_ORDER UINT32_MAX                /* user_scan.side of a profile in time order */
 
 /* A profile during the scan. */
@@ -69,6 +70,15 @@ static int prop_col(const persona_store *s, const char *name)
     return id == PERSONA__NO_ID ? -1 : persona__eventlog_prop_col(&s->log, id);
 }
 
+/* Fresh memory for n elements of size, its pages mapped at once (it is written in full). */
+static void *fresh(size_t n, size_t size)
+{
+    void *p = persona__realloc_array(NULL, n + 1, size);
+    if (p)
+        persona__prefault(p, n * size);
+    return p;
+}
+
 static int scan_init(scan *sc, persona_path_model *m, const persona_store *s)
 {
     memset(sc, 0, sizeof *sc);
@@ -79,7 +89,7 @@ static int scan_init(scan *sc, persona_path_model *m, const persona_store *s)
     sc->session_col = m->spec.session_prop ? prop_col(s, m->spec.session_prop) : -1;
     sc->n_raw = m->spec.state_prop ? s->values.count : s->types.count;
     sc->raw_map = persona__realloc_array(NULL, sc->n_raw + 1, sizeof *sc->raw_map);
-    sc->u = persona__realloc_array(NULL, s->users.count + 1, sizeof *sc->u);
+    sc->u = fresh(s->users.count, sizeof *sc->u);
     if (!sc->raw_map || !sc->u)
         return persona__fail_nomem();
     for (size_t i = 0; i <= sc->n_raw; i++)
@@ -190,15 +200,6 @@ static int classify(scan *sc)
         return persona__fail(PERSONA_EINVAL, "%zu states: more than the limit",
                              (size_t)sc->m->states.count);
     return PERSONA_OK;
-}
-
-/* Fresh memory for n elements of size, its pages mapped at once (it is written in full). */
-static void *fresh(size_t n, size_t size)
-{
-    void *p = persona__realloc_array(NULL, n + 1, size);
-    if (p)
-        persona__prefault(p, n * size);
-    return p;
 }
 
 /* Between the passes: each profile's first position in pos_s (and in the side arrays). */
@@ -362,6 +363,10 @@ static int make_sessions(scan *sc)
         return persona__fail_nomem();
     uint64_t k = 0;
     for (size_t r = 0, a = 0; r < n_roots; a = sc->u[r++].pos) {
+        if (r + PREFETCH_AHEAD < n_roots) { /* the table's slots are random accesses */
+            uint64_t h = (uint64_t)su->entries[r + PREFETCH_AHEAD].hash << 32;
+            persona__intern_prefetch_slot(&m->users, h);
+        }
         if (a == sc->u[r].pos)
             continue;
         uint32_t user = persona__intern_add_h(&m->users, persona__intern_str(su, (uint32_t)r),
