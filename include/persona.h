@@ -22,5 +22,6 @@
 #include "persona/itemsets.h"
 #include "persona/path.h"
 #include "persona/attribution.h"
+#include "persona/metrics.h"
 
 #endif /* PERSONA_H */

@@ -514,6 +514,22 @@ static void layout(void)
     FIELD(persona_path_query, max_steps, 48, 4);
     FIELD(persona_path_query, reserved, 52, 4);
     FIELD(persona_path_query, top, 56, 8);
+    SIZE(persona_metrics, 112);
+    FIELD(persona_metrics, struct_size, 0, 4);
+    FIELD(persona_metrics, reserved, 4, 4);
+    FIELD(persona_metrics, rows, 8, 8);
+    FIELD(persona_metrics, positives, 16, 8);
+    FIELD(persona_metrics, roc_auc, 24, 8);
+    FIELD(persona_metrics, pr_auc, 32, 8);
+    FIELD(persona_metrics, log_loss, 40, 8);
+    FIELD(persona_metrics, brier, 48, 8);
+    FIELD(persona_metrics, threshold, 56, 8);
+    FIELD(persona_metrics, accuracy, 64, 8);
+    FIELD(persona_metrics, precision, 72, 8);
+    FIELD(persona_metrics, recall, 80, 8);
+    FIELD(persona_metrics, f1, 88, 8);
+    FIELD(persona_metrics, best_f1, 96, 8);
+    FIELD(persona_metrics, best_f1_threshold, 104, 8);
 }
 
 
@@ -862,6 +878,7 @@ static void initializers(void)
     INIT_FN_AND_MACRO(persona_path_rule, persona_path_rule_init, PERSONA_PATH_RULE_INIT);
     INIT_FN_AND_MACRO(persona_path_info, persona_path_info_init, PERSONA_PATH_INFO_INIT);
     INIT_FN_AND_MACRO(persona_path_query, persona_path_query_init, PERSONA_PATH_QUERY_INIT);
+    INIT_FN_AND_MACRO(persona_metrics, persona_metrics_init, PERSONA_METRICS_INIT);
     /* The evaluation context's defaults are not zero (no hour, the store's clock). */
     INIT_FN_AND_MACRO_DEFAULTS(persona_eval_context, persona_eval_context_init,
                                PERSONA_EVAL_CONTEXT_INIT);

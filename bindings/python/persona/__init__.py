@@ -29,6 +29,7 @@ from .kmeans import KMeans, choose_k, cluster_scores
 from .features import Features, KMeansSegments
 from .hclust import HClust, linkage
 from .itemsets import Baskets, Itemsets, association_rules, itemsets
+from .evaluation import deciles, metrics
 from .multiview import MultiViewKMeans
 from .paths import PathModel
 from .stability import adjusted_rand_index
@@ -60,7 +61,7 @@ __all__ = [
     "RFM",
     "KMeans", "choose_k", "cluster_scores", "MultiViewKMeans", "HClust", "linkage",
     "Baskets", "Itemsets", "itemsets", "association_rules",
-    "adjusted_rand_index",
+    "adjusted_rand_index", "metrics", "deciles",
     "PersonaError", "InvalidArgumentError", "OutOfMemoryError", "BufferTooSmallError",
     "NotFoundError", "ParseError", "PersonaIOError", "CorruptError", "VersionError",
     "UnsupportedError", "BusyError", "CallbackError", "MisuseError", "InternalError",

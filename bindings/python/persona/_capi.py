@@ -604,6 +604,13 @@ PROTOTYPES = {
                                            AttributionHandle]),
     "persona_attribution_save": (STATUS, [AttributionHandle, c_char_p]),
     "persona_attribution_load": (STATUS, [P(AttributionHandle), c_char_p]),
+    # metrics.h
+    "persona_metrics_init": (STATUS, [P(S.persona_metrics), c_uint32]),
+    "persona_metrics_compute": (STATUS, [P(S.persona_metrics), P(c_double), P(c_double),
+                                         c_size_t, c_double]),
+    "persona_metrics_bins": (STATUS, [P(c_uint64), P(c_uint64), P(c_double), P(c_double),
+                                      P(c_double), c_size_t, P(c_double), P(c_double),
+                                      c_size_t]),
 }
 
 

@@ -629,20 +629,6 @@ class persona_path_query(Structure):
     ]
 
 
-ALL_STRUCTS = (
-    persona_allocator, persona_event, persona_ingest_stats, persona_ingest_options,
-    persona_attribute, persona_store_options, persona_store_info, persona_profile_info,
-    persona_source_vtable, persona_mapping, persona_csv_options, persona_event_arrays,
-    persona_erase_receipt, persona_identifier, persona_alias_result, persona_cohort_options,
-    persona_funnel_step, persona_funnel_exclusion, persona_funnel_options,
-    persona_segment_options, persona_eval_context, persona_rfm_options, persona_rfm_entry,
-    persona_kmeans_options, persona_kmeans_info, persona_kmeans_views, persona_cluster_scores,
-    persona_hclust_options, persona_hclust_info, persona_features_options,
-    persona_features_info, persona_features_column, persona_affinity_options,
-    persona_affinity_info, persona_affinity_pair_info, persona_itemsets_options,
-    persona_assoc_rules_options, persona_assoc_rule, persona_path_rule, persona_path_options,
-    persona_path_info, persona_path_query,
-)
 
 
 class persona_attribution_options(Structure):
@@ -707,3 +693,42 @@ class persona_attribution_info(Structure):
         ("value_without_touch", c_double),
         ("half_life_ms", c_int64),
     ]
+
+
+class persona_metrics(Structure):
+    _init_ = "persona_metrics_init"
+    _fields_ = [
+        ("struct_size", c_uint32),
+        ("reserved", c_uint32),
+        ("rows", c_uint64),
+        ("positives", c_uint64),
+        ("roc_auc", c_double),
+        ("pr_auc", c_double),
+        ("log_loss", c_double),
+        ("brier", c_double),
+        ("threshold", c_double),
+        ("accuracy", c_double),
+        ("precision", c_double),
+        ("recall", c_double),
+        ("f1", c_double),
+        ("best_f1", c_double),
+        ("best_f1_threshold", c_double),
+    ]
+
+
+ALL_STRUCTS = (
+    persona_allocator, persona_event, persona_ingest_stats, persona_ingest_options,
+    persona_attribute, persona_store_options, persona_store_info, persona_profile_info,
+    persona_source_vtable, persona_mapping, persona_csv_options, persona_event_arrays,
+    persona_erase_receipt, persona_identifier, persona_alias_result, persona_cohort_options,
+    persona_funnel_step, persona_funnel_exclusion, persona_funnel_options,
+    persona_segment_options, persona_eval_context, persona_rfm_options, persona_rfm_entry,
+    persona_kmeans_options, persona_kmeans_info, persona_kmeans_views, persona_cluster_scores,
+    persona_hclust_options, persona_hclust_info, persona_features_options,
+    persona_features_info, persona_features_column, persona_affinity_options,
+    persona_affinity_info, persona_affinity_pair_info, persona_itemsets_options,
+    persona_assoc_rules_options, persona_assoc_rule, persona_path_rule, persona_path_options,
+    persona_path_info, persona_path_query, persona_attribution_options,
+    persona_attribution_journeys, persona_attribution_model_options, persona_attribution_info,
+    persona_metrics,
+)

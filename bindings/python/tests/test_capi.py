@@ -24,7 +24,7 @@ def exported_in_map():
 
 def test_prototype_table_covers_exactly_the_map():
     assert set(_capi.PROTOTYPES) == exported_in_map()
-    assert len(_capi.PROTOTYPES) == 278  # every function of libpersona 1.0 (with cohorts, funnels, segments, RFM, k-means, hclust, features, itemsets, affinity, paths, attribution)
+    assert len(_capi.PROTOTYPES) == 281  # every function of libpersona 1.0 (with cohorts, funnels, segments, RFM, k-means, hclust, features, itemsets, affinity, paths, attribution, metrics)
 
 
 def test_every_prototype_is_declared_on_the_loaded_library():
