@@ -516,6 +516,30 @@ typedef struct gen_event {
 
 static const char *const brute_types[] = { "a", "b", "c", "d" };
 
+/* The n sessions sess[] (malloc'd texts, freed with the array) sorted and joined by
+ * " | ", so that comparisons ignore the order of sessions. */
+static char *join_sorted(char **sess, size_t n)
+{
+    size_t bytes = 1;
+    for (size_t i = 0; i < n; i++)
+        bytes += strlen(sess[i]) + 3;
+    for (size_t i = 1; i < n; i++)
+        for (size_t j = i; j > 0 && strcmp(sess[j - 1], sess[j]) > 0; j--) {
+            char *tmp = sess[j];
+            sess[j] = sess[j - 1];
+            sess[j - 1] = tmp;
+        }
+    char *out = calloc(bytes, 1);
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            strcat(out, " | ");
+        strcat(out, sess[i]);
+        free(sess[i]);
+    }
+    free(sess);
+    return out;
+}
+
 /* The expected sessions of user u, each as "a>b>c", sorted and joined by " | ": the
  * user's events (sid >= 0 ones only, by_sid) in (time, log) order — grouped by session
  * value first with by_sid — cut by the gap or a change of value. Also the latest event's
@@ -552,22 +576,8 @@ static char *expected_sessions(const gen_event *ev, size_t n, int u, int by_sid,
         strcat(cur, brute_types[e->type]);
         *latest = e->t > *latest ? e->t : *latest;
     }
-    for (size_t i = 1; i < n_sess; i++) /* sorted, so that the comparison ignores order */
-        for (size_t j = i; j > 0 && strcmp(sess[j - 1], sess[j]) > 0; j--) {
-            char *tmp = sess[j];
-            sess[j] = sess[j - 1];
-            sess[j - 1] = tmp;
-        }
-    char *out = calloc(n_sess * (4 * k + 5) + 1, 1);
-    for (size_t i = 0; i < n_sess; i++) {
-        if (i)
-            strcat(out, " | ");
-        strcat(out, sess[i]);
-        free(sess[i]);
-    }
-    free(sess);
     free(idx);
-    return out;
+    return join_sorted(sess, n_sess);
 }
 
 /* The model's sessions of a user in the same form; checks that the user's latest session
@@ -593,21 +603,7 @@ static char *model_sessions(const persona_path_model *m, const char *user)
             strcat(cur, persona__intern_str(&m->states, m->sess_states[k]));
         }
     }
-    for (size_t i = 1; i < n_sess; i++)
-        for (size_t j = i; j > 0 && strcmp(sess[j - 1], sess[j]) > 0; j--) {
-            char *tmp = sess[j];
-            sess[j] = sess[j - 1];
-            sess[j - 1] = tmp;
-        }
-    char *out = calloc(total + 3 * n_sess + 1, 1);
-    for (size_t i = 0; i < n_sess; i++) {
-        if (i)
-            strcat(out, " | ");
-        strcat(out, sess[i]);
-        free(sess[i]);
-    }
-    free(sess);
-    return out;
+    return join_sorted(sess, n_sess);
 }
 
 /* Random stores in which some users' events arrive in time order and others do not, with
