@@ -1,0 +1,245 @@
+/* Newton's method for L2-regularised logistic regression (logistic.h has the objective
+ * and the stopping rule). Variables θ = (w_0 … w_{d−1}, b); the intercept is last. */
+#include "predict/logistic.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "core/alloc.h"
+#include "core/error.h"
+#include "persona/common.h"
+
+#define ARMIJO 1e-4
+#define MAX_HALVINGS 60
+
+/* log(1 + e^m) without overflow. */
+static double log1pexp(double m)
+{
+    return m > 0 ? m + log1p(exp(-m)) : log1p(exp(m));
+}
+
+static double sigmoid(double m)
+{
+    if (m >= 0)
+        return 1 / (1 + exp(-m));
+    double e = exp(m);
+    return e / (1 + e);
+}
+
+typedef struct newton {
+    const double *x, *y;
+    size_t n, d, k; /* k = d + 1 */
+    double lambda;
+    double *theta, *grad, *hess, *step, *margin, *xstep;
+} newton;
+
+/* L at margins m + t · xstep and weights theta + t · step (t = 0: the current point). */
+static double loss_at(const newton *nw, double t)
+{
+    double sum = 0, pen = 0;
+    for (size_t i = 0; i < nw->n; i++) {
+        double m = nw->margin[i] + t * nw->xstep[i];
+        sum += log1pexp(m) - nw->y[i] * m;
+    }
+    for (size_t j = 0; j < nw->d; j++) {
+        double w = nw->theta[j] + t * nw->step[j];
+        pen += w * w;
+    }
+    return sum + 0.5 * nw->lambda * pen;
+}
+
+/* Gradient and the lower triangle of the Hessian at the current margins. */
+static void derivatives(newton *nw)
+{
+    size_t k = nw->k, d = nw->d;
+    memset(nw->grad, 0, k * sizeof *nw->grad);
+    memset(nw->hess, 0, k * k * sizeof *nw->hess);
+    for (size_t i = 0; i < nw->n; i++) {
+        const double *row = nw->x + i * d;
+        double p = sigmoid(nw->margin[i]), r = p - nw->y[i], v = p * (1 - p);
+        for (size_t j = 0; j < d; j++) {
+            nw->grad[j] += r * row[j];
+            double vx = v * row[j];
+            double *h = nw->hess + j * k;
+            for (size_t l = 0; l <= j; l++)
+                h[l] += vx * row[l];
+            nw->hess[d * k + j] += vx; /* the intercept's row */
+        }
+        nw->grad[d] += r;
+        nw->hess[d * k + d] += v;
+    }
+    for (size_t j = 0; j < d; j++) {
+        nw->grad[j] += nw->lambda * nw->theta[j];
+        nw->hess[j * k + j] += nw->lambda;
+    }
+}
+
+/* Solve H s = −g in place of step by Cholesky (the lower triangle of hess, destroyed);
+ * 0, or −1 when H is not positive definite to working precision. */
+static int cholesky_solve(newton *nw)
+{
+    size_t k = nw->k;
+    double *a = nw->hess;
+    for (size_t j = 0; j < k; j++) {
+        double s = a[j * k + j];
+        for (size_t l = 0; l < j; l++)
+            s -= a[j * k + l] * a[j * k + l];
+        if (!(s > 0))
+            return -1;
+        double djj = sqrt(s);
+        a[j * k + j] = djj;
+        for (size_t i = j + 1; i < k; i++) {
+            double t = a[i * k + j];
+            for (size_t l = 0; l < j; l++)
+                t -= a[i * k + l] * a[j * k + l];
+            a[i * k + j] = t / djj;
+        }
+    }
+    for (size_t i = 0; i < k; i++) { /* L z = −g */
+        double t = -nw->grad[i];
+        for (size_t l = 0; l < i; l++)
+            t -= a[i * k + l] * nw->step[l];
+        nw->step[i] = t / a[i * k + i];
+    }
+    for (size_t i = k; i-- > 0;) { /* Lᵀ s = z */
+        double t = nw->step[i];
+        for (size_t l = i + 1; l < k; l++)
+            t -= a[l * k + i] * nw->step[l];
+        nw->step[i] = t / a[i * k + i];
+    }
+    return 0;
+}
+
+static double max_abs(const double *v, size_t k)
+{
+    double m = 0;
+    for (size_t j = 0; j < k; j++)
+        m = fmax(m, fabs(v[j]));
+    return m;
+}
+
+static int check_input(const double *x, const double *y, size_t n, size_t d, double lambda)
+{
+    if (d == 0 || d > PERSONA__LOGIT_MAX_FEATURES)
+        return persona__fail(PERSONA_EINVAL, "%zu features: from 1 to %d", d,
+                             PERSONA__LOGIT_MAX_FEATURES);
+    if (!(lambda > 0) || !isfinite(lambda))
+        return persona__fail(PERSONA_EINVAL, "L2 penalty %g: it must be above 0", lambda);
+    size_t pos = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (y[i] != 0 && y[i] != 1)
+            return persona__fail(PERSONA_EINVAL, "row %zu: label %g is not 0 or 1", i, y[i]);
+        pos += y[i] == 1;
+        for (size_t j = 0; j < d; j++)
+            if (!isfinite(x[i * d + j]))
+                return persona__fail(PERSONA_EINVAL, "row %zu, feature %zu: %g is not a finite number",
+                                     i, j, x[i * d + j]);
+    }
+    if (pos == 0 || pos == n)
+        return persona__fail(PERSONA_EINVAL, "every label is %d: a model needs both classes",
+                             pos ? 1 : 0);
+    return PERSONA_OK;
+}
+
+void persona__logit_free(persona__logit *m)
+{
+    persona__free(m->coef);
+    memset(m, 0, sizeof *m);
+}
+
+int persona__logit_fit(persona__logit *out, const double *x, const double *y, size_t n,
+                       size_t d, double lambda)
+{
+    memset(out, 0, sizeof *out);
+    int rc = check_input(x, y, n, d, lambda);
+    if (rc)
+        return rc;
+    newton nw = { x, y, n, d, d + 1, lambda, NULL, NULL, NULL, NULL, NULL, NULL };
+    size_t k = nw.k;
+    nw.theta = persona__calloc(k, sizeof *nw.theta);
+    nw.grad = persona__realloc_array(NULL, k, sizeof *nw.grad);
+    nw.step = persona__realloc_array(NULL, k, sizeof *nw.step);
+    nw.hess = persona__realloc_array(NULL, k * k, sizeof *nw.hess);
+    nw.margin = persona__calloc(n, sizeof *nw.margin);
+    nw.xstep = persona__realloc_array(NULL, n ? n : 1, sizeof *nw.xstep);
+    if (!nw.theta || !nw.grad || !nw.step || !nw.hess || !nw.margin || !nw.xstep) {
+        rc = persona__fail_nomem();
+        goto done;
+    }
+    double loss = loss_at(&nw, 0), prev_grad = INFINITY;
+    int it = 0;
+    for (; it < PERSONA__LOGIT_MAX_ITER; it++) {
+        derivatives(&nw);
+        double grad = max_abs(nw.grad, k);
+        if (grad <= 1e-15 * ((double)n + 1))
+            break;
+        if (cholesky_solve(&nw)) /* H singular to working precision: a gradient step */
+            for (size_t j = 0; j < k; j++)
+                nw.step[j] = -nw.grad[j];
+        double slope = 0; /* ∇Lᵀ Δ < 0 */
+        for (size_t j = 0; j < k; j++)
+            slope += nw.grad[j] * nw.step[j];
+        /* Near the minimum the decrease a step brings is below the rounding of L, so L can
+         * no longer judge it: there the full Newton step is taken (quadratic convergence)
+         * for as long as it keeps halving the gradient. */
+        int near = -slope / 2 <= 1e-12 * (1 + fabs(loss));
+        if ((near && !(grad <= prev_grad / 2)) ||
+            max_abs(nw.step, k) <= 1e-15 * (1 + max_abs(nw.theta, k)))
+            break;
+        prev_grad = grad;
+        for (size_t i = 0; i < n; i++) {
+            const double *row = x + i * d;
+            double s = nw.step[d];
+            for (size_t j = 0; j < d; j++)
+                s += row[j] * nw.step[j];
+            nw.xstep[i] = s;
+        }
+        double t = 1, trial = loss_at(&nw, t);
+        if (!near) {
+            for (int h = 0; h < MAX_HALVINGS && !(trial <= loss + ARMIJO * t * slope); h++) {
+                t /= 2;
+                trial = loss_at(&nw, t);
+            }
+            if (!(trial < loss))
+                break; /* no decrease left at working precision */
+        }
+        for (size_t j = 0; j < k; j++)
+            nw.theta[j] += t * nw.step[j];
+        for (size_t i = 0; i < n; i++)
+            nw.margin[i] += t * nw.xstep[i];
+        loss = trial;
+    }
+    for (size_t i = 0; i < n; i++) { /* margins afresh (no drift from the updates) */
+        const double *row = x + i * d;
+        double s = nw.theta[d];
+        for (size_t j = 0; j < d; j++)
+            s += row[j] * nw.theta[j];
+        nw.margin[i] = s;
+    }
+    memset(nw.step, 0, k * sizeof *nw.step);
+    loss = loss_at(&nw, 0);
+    derivatives(&nw); /* the gradient at the point returned */
+    out->d = d;
+    out->coef = nw.theta;
+    out->intercept = nw.theta[d];
+    out->iterations = it;
+    out->loss = loss;
+    out->grad_max = max_abs(nw.grad, k);
+    nw.theta = NULL;
+done:
+    persona__free(nw.theta);
+    persona__free(nw.grad);
+    persona__free(nw.step);
+    persona__free(nw.hess);
+    persona__free(nw.margin);
+    persona__free(nw.xstep);
+    return rc;
+}
+
+double persona__logit_predict(const persona__logit *m, const double *row)
+{
+    double s = m->intercept;
+    for (size_t j = 0; j < m->d; j++)
+        s += m->coef[j] * row[j];
+    return sigmoid(s);
+}

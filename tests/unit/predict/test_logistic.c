@@ -1,0 +1,184 @@
+/* The Newton solver of L2 logistic regression (lib/predict/logistic.c): a hand-solved
+ * case, an optimality certificate on random data (the gradient recomputed here in long
+ * double vanishes; L is strictly convex, so that is the minimum, within |∇L| / λ), the
+ * same bits on every run, bad input and allocation failures.
+ *
+ * usage: test_logistic [LIB_DIR] (default: lib, from the source tree's root). */
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "failalloc.h"
+#include "file_check.h"
+#include "oom_sites.h"
+#include "persona.h"
+#include "predict/logistic.h"
+
+/* x = (−1, 1), y = (0, 1), λ = 1: by symmetry b = 0, and ∂L/∂w = 0 reads
+ * −σ(−w) + (σ(w) − 1) + w = 0, i.e. w = 2 σ(−w) (w ≈ 0.6749). */
+static void test_hand(void)
+{
+    const double x[] = { -1, 1 }, y[] = { 0, 1 };
+    persona__logit m;
+    CHECK_RC(persona__logit_fit(&m, x, y, 2, 1, 1.0), PERSONA_OK);
+    double w = m.coef[0];
+    CHECK_NEAR(w, 2 / (1 + exp(w)), 1e-13);
+    CHECK_NEAR(w, 0.6749, 1e-4);
+    CHECK_NEAR(m.intercept, 0, 1e-13);
+    CHECK_NEAR(persona__logit_predict(&m, &x[1]), 1 / (1 + exp(-w)), 1e-15);
+    CHECK(m.iterations >= 1 && m.iterations < 20);
+    persona__logit_free(&m);
+    /* a stronger penalty pulls w toward 0: λ = 10 solves 10 w = 2 σ(−w) */
+    CHECK_RC(persona__logit_fit(&m, x, y, 2, 1, 10.0), PERSONA_OK);
+    CHECK_NEAR(10 * m.coef[0], 2 / (1 + exp(m.coef[0])), 1e-13);
+    persona__logit_free(&m);
+}
+
+static uint64_t rng = 0x9E3779B97F4A7C15ULL;
+static double uniform(void)
+{
+    rng ^= rng << 13;
+    rng ^= rng >> 7;
+    rng ^= rng << 17;
+    return (double)(rng >> 11) / 9007199254740992.0;
+}
+
+/* ∇L at (w, b), in long double. */
+static long double grad_max(const double *x, const double *y, size_t n, size_t d, double lambda,
+                            const persona__logit *m, long double *loss)
+{
+    long double g[16] = { 0 }, L = 0;
+    for (size_t i = 0; i < n; i++) {
+        long double s = m->intercept;
+        for (size_t j = 0; j < d; j++)
+            s += (long double)m->coef[j] * x[i * d + j];
+        long double p = 1 / (1 + expl(-s));
+        L += (s > 0 ? s + log1pl(expl(-s)) : log1pl(expl(s))) - y[i] * s;
+        for (size_t j = 0; j < d; j++)
+            g[j] += (p - y[i]) * x[i * d + j];
+        g[d] += p - y[i];
+    }
+    long double worst = 0;
+    for (size_t j = 0; j < d; j++) {
+        g[j] += lambda * (long double)m->coef[j];
+        L += 0.5L * lambda * (long double)m->coef[j] * m->coef[j];
+    }
+    for (size_t j = 0; j <= d; j++)
+        worst = fabsl(g[j]) > worst ? fabsl(g[j]) : worst;
+    *loss = L;
+    return worst;
+}
+
+static void test_certificate(void)
+{
+    enum { MAXN = 3000, MAXD = 12 };
+    static double x[MAXN * MAXD], y[MAXN];
+    for (int trial = 0; trial < 60; trial++) {
+        size_t n = 2 + (size_t)(uniform() * (trial % 3 ? 300 : MAXN - 2));
+        size_t d = 1 + (size_t)(uniform() * MAXD);
+        double lambda = trial % 4 == 0 ? 1e-3 : trial % 4 == 1 ? 1 : trial % 4 == 2 ? 10 : 0.05;
+        int separable = trial % 5 == 0;
+        double truth[MAXD];
+        for (size_t j = 0; j < d; j++)
+            truth[j] = 4 * uniform() - 2;
+        size_t pos = 0;
+        for (size_t i = 0; i < n; i++) {
+            double s = -0.5, common = uniform() - 0.5; /* correlated columns */
+            for (size_t j = 0; j < d; j++) {
+                double v = (j % 3 == 2 ? (double)(int)(uniform() * 4) : 3 * (uniform() - 0.5)) + common;
+                x[i * d + j] = v;
+                s += truth[j] * v;
+            }
+            y[i] = separable ? s > 0 : uniform() < 1 / (1 + exp(-s));
+            pos += y[i] == 1;
+        }
+        if (pos == 0 || pos == n)
+            y[0] = 1 - y[0];
+        persona__logit m, again;
+        CHECK_RC(persona__logit_fit(&m, x, y, n, d, lambda), PERSONA_OK);
+        long double L;
+        long double g = grad_max(x, y, n, d, lambda, &m, &L);
+        if (!(g <= 1e-9L * (long double)(n + 1)))
+            fprintf(stderr, "trial %d n %zu d %zu lambda %g: |grad| %Lg after %d iterations\n",
+                    trial, n, d, lambda, g, m.iterations);
+        CHECK(g <= 1e-9L * (long double)(n + 1));
+        CHECK(fabsl(L - m.loss) <= 1e-9L * (1 + fabsl(L)));
+        /* no coordinate move lowers L (a check independent of the gradient's formula) */
+        for (size_t j = 0; j < d; j++)
+            for (int sgn = -1; sgn <= 1; sgn += 2) {
+                double keep = m.coef[j];
+                m.coef[j] = keep + sgn * 1e-4 * (1 + fabs(keep));
+                long double L2;
+                grad_max(x, y, n, d, lambda, &m, &L2);
+                CHECK(L2 >= L - 1e-9L * (1 + fabsl(L)));
+                m.coef[j] = keep;
+            }
+        /* the same bits again */
+        CHECK_RC(persona__logit_fit(&again, x, y, n, d, lambda), PERSONA_OK);
+        CHECK(memcmp(m.coef, again.coef, (d + 1) * sizeof *m.coef) == 0 &&
+              m.intercept == again.intercept && m.iterations == again.iterations);
+        persona__logit_free(&m);
+        persona__logit_free(&again);
+    }
+}
+
+static void test_bad_input(void)
+{
+    persona__logit m;
+    const double x[] = { 1, 2, 3, 4 }, y[] = { 0, 1, 1, 0 }, same[] = { 1, 1, 1, 1 };
+    CHECK_RC(persona__logit_fit(&m, x, same, 4, 1, 1), PERSONA_EINVAL);
+    CHECK(strstr(persona_errmsg(), "both classes") != NULL);
+    CHECK(m.coef == NULL);
+    const double bad[] = { 0, 1, 2, 0 };
+    CHECK_RC(persona__logit_fit(&m, x, bad, 4, 1, 1), PERSONA_EINVAL);
+    CHECK(strstr(persona_errmsg(), "row 2") != NULL);
+    const double xnan[] = { 1, NAN, 3, 4 };
+    CHECK_RC(persona__logit_fit(&m, xnan, y, 4, 1, 1), PERSONA_EINVAL);
+    CHECK(strstr(persona_errmsg(), "row 1") != NULL);
+    CHECK_RC(persona__logit_fit(&m, x, y, 4, 1, 0), PERSONA_EINVAL);
+    CHECK_RC(persona__logit_fit(&m, x, y, 4, 1, -1), PERSONA_EINVAL);
+    CHECK_RC(persona__logit_fit(&m, x, y, 4, 1, NAN), PERSONA_EINVAL);
+    CHECK_RC(persona__logit_fit(&m, x, y, 4, 0, 1), PERSONA_EINVAL);
+    CHECK_RC(persona__logit_fit(&m, x, y, 0, 1, 1), PERSONA_EINVAL); /* no rows: no class */
+    /* a constant column is fine: the penalty keeps its coefficient at 0 */
+    const double xc[] = { 5, -1, 5, 1, 5, 2, 5, -2 };
+    CHECK_RC(persona__logit_fit(&m, xc, y, 4, 2, 1), PERSONA_OK);
+    persona__logit_free(&m);
+}
+
+static void test_oom(const char *lib_dir)
+{
+    const double x[] = { -1, 0.5, 1, 2 }, y[] = { 0, 1, 1, 0 };
+    uint64_t live = failalloc_live();
+    for (uint64_t k = 1;; k++) {
+        persona__logit m;
+        failalloc_arm(k, FAILALLOC_ONCE);
+        int rc = persona__logit_fit(&m, x, y, 4, 1, 1);
+        int injected = failalloc_disarm();
+        if (!injected) {
+            CHECK_RC(rc, PERSONA_OK);
+            persona__logit_free(&m);
+            break;
+        }
+        CHECK_RC(rc, PERSONA_ENOMEM);
+        CHECK(m.coef == NULL);
+        CHECK(failalloc_live() == live);
+    }
+    CHECK(failalloc_live() == live);
+    static const char *const files[] = { "logistic.c" };
+    check_oom_sites(lib_dir, "predict", files, 1, 6, "logistic regression");
+}
+
+int main(int argc, char **argv)
+{
+    failalloc_install();
+    test_hand();
+    test_certificate();
+    test_bad_input();
+    test_oom(argc > 1 ? argv[1] : "lib");
+    return check_report("test_logistic");
+}
