@@ -48,26 +48,42 @@ static double loss_at(const newton *nw, double t)
     return sum + 0.5 * nw->lambda * pen;
 }
 
+/* Adds rows [i, i + m) (m ≤ 4) to the gradient and the lower triangle of the Hessian:
+ * four rows at a time, so that each pass over the Hessian does four rows' work. */
+static void add_rows(newton *nw, size_t i, size_t m)
+{
+    size_t k = nw->k, d = nw->d;
+    double *restrict grad = nw->grad, *restrict hess = nw->hess;
+    const double *restrict r[4];
+    double res[4] = { 0, 0, 0, 0 }, v[4] = { 0, 0, 0, 0 };
+    for (size_t q = 0; q < 4; q++) {
+        r[q] = nw->x + (i + (q < m ? q : 0)) * d; /* missing rows: weight 0 */
+        if (q < m) {
+            double p = sigmoid(nw->margin[i + q]);
+            res[q] = p - nw->y[i + q];
+            v[q] = p * (1 - p);
+        }
+    }
+    for (size_t j = 0; j < d; j++) {
+        grad[j] += res[0] * r[0][j] + res[1] * r[1][j] + res[2] * r[2][j] + res[3] * r[3][j];
+        double a0 = v[0] * r[0][j], a1 = v[1] * r[1][j], a2 = v[2] * r[2][j], a3 = v[3] * r[3][j];
+        double *restrict h = hess + j * k;
+        for (size_t l = 0; l <= j; l++)
+            h[l] += a0 * r[0][l] + a1 * r[1][l] + a2 * r[2][l] + a3 * r[3][l];
+        hess[d * k + j] += a0 + a1 + a2 + a3; /* the intercept's row */
+    }
+    grad[d] += res[0] + res[1] + res[2] + res[3];
+    hess[d * k + d] += v[0] + v[1] + v[2] + v[3];
+}
+
 /* Gradient and the lower triangle of the Hessian at the current margins. */
 static void derivatives(newton *nw)
 {
     size_t k = nw->k, d = nw->d;
     memset(nw->grad, 0, k * sizeof *nw->grad);
     memset(nw->hess, 0, k * k * sizeof *nw->hess);
-    for (size_t i = 0; i < nw->n; i++) {
-        const double *row = nw->x + i * d;
-        double p = sigmoid(nw->margin[i]), r = p - nw->y[i], v = p * (1 - p);
-        for (size_t j = 0; j < d; j++) {
-            nw->grad[j] += r * row[j];
-            double vx = v * row[j];
-            double *h = nw->hess + j * k;
-            for (size_t l = 0; l <= j; l++)
-                h[l] += vx * row[l];
-            nw->hess[d * k + j] += vx; /* the intercept's row */
-        }
-        nw->grad[d] += r;
-        nw->hess[d * k + d] += v;
-    }
+    for (size_t i = 0; i < nw->n; i += 4)
+        add_rows(nw, i, nw->n - i < 4 ? nw->n - i : 4);
     for (size_t j = 0; j < d; j++) {
         nw->grad[j] += nw->lambda * nw->theta[j];
         nw->hess[j * k + j] += nw->lambda;
