@@ -1,5 +1,5 @@
-/* The Newton solver of L2 logistic regression (lib/predict/logistic.c): a hand-solved
- * case, an optimality certificate on random data (the gradient recomputed here in long
+/* The Newton solver of L2 logistic regression (lib/predict/logistic.c) and its
+ * preprocessing (scaling.c): hand-worked imputation and scaling, a hand-solved case, an optimality certificate on random data (the gradient recomputed here in long
  * double vanishes; L is strictly convex, so that is the minimum, within |∇L| / λ), the
  * same bits on every run, bad input and allocation failures.
  *
@@ -17,6 +17,7 @@
 #include "oom_sites.h"
 #include "persona.h"
 #include "predict/logistic.h"
+#include "predict/scaling.h"
 
 /* x = (−1, 1), y = (0, 1), λ = 1: by symmetry b = 0, and ∂L/∂w = 0 reads
  * −σ(−w) + (σ(w) − 1) + w = 0, i.e. w = 2 σ(−w) (w ≈ 0.6749). */
@@ -150,6 +151,37 @@ static void test_bad_input(void)
     persona__logit_free(&m);
 }
 
+/* Columns: (1, NaN, 3, 5) — median of 1, 3, 5 is 3 — then mean 3, population sd
+ * sqrt(8/4) = sqrt 2; (7, 7, 7, 7): constant, scale 1; (NaN × 4): no values, median 0;
+ * (4, NaN, NaN, 1): the median of an even count, 2.5 → (4, 2.5, 2.5, 1), mean 2.5, sd
+ * sqrt((2.25 + 2.25) / 4). */
+static void test_scaling(void)
+{
+    double x[] = { 1, 7, NAN, 4, NAN, 7, NAN, NAN, 3, 7, NAN, NAN, 5, 7, NAN, 1 };
+    persona__scaling s;
+    CHECK_RC(persona__scaling_fit(&s, x, 4, 4), PERSONA_OK);
+    CHECK(s.median[0] == 3 && s.mean[0] == 3 && fabs(s.scale[0] - sqrt(2)) < 1e-15);
+    CHECK(s.median[1] == 7 && s.mean[1] == 7 && s.scale[1] == 1);
+    CHECK(s.median[2] == 0 && s.mean[2] == 0 && s.scale[2] == 1);
+    CHECK(s.median[3] == 2.5 && s.mean[3] == 2.5);
+    CHECK_NEAR(x[0], -2 / sqrt(2), 1e-15);
+    CHECK_NEAR(x[4], 0, 1e-15); /* the imputed 3 */
+    CHECK(x[1] == 0 && x[2] == 0);
+    double sd3 = sqrt(4.5 / 4);
+    CHECK_NEAR(x[3], 1.5 / sd3, 1e-15);
+    CHECK_NEAR(x[7], 0, 1e-15);
+    double row[] = { NAN, 8, 5, NAN };
+    persona__scaling_apply(&s, row);
+    CHECK_NEAR(row[0], 0, 1e-15);
+    CHECK_NEAR(row[1], 1, 1e-15);
+    CHECK_NEAR(row[2], 5, 1e-15);
+    CHECK_NEAR(row[3], 0, 1e-15);
+    persona__scaling_free(&s);
+    double inf[] = { 1, INFINITY };
+    CHECK_RC(persona__scaling_fit(&s, inf, 2, 1), PERSONA_EINVAL);
+    CHECK(strstr(persona_errmsg(), "row 1") != NULL);
+}
+
 static void test_oom(const char *lib_dir)
 {
     const double x[] = { -1, 0.5, 1, 2 }, y[] = { 0, 1, 1, 0 };
@@ -168,9 +200,23 @@ static void test_oom(const char *lib_dir)
         CHECK(m.coef == NULL);
         CHECK(failalloc_live() == live);
     }
+    for (uint64_t k = 1;; k++) {
+        double xs[] = { 1, NAN, 3, 2 };
+        persona__scaling s;
+        failalloc_arm(k, FAILALLOC_ONCE);
+        int rc = persona__scaling_fit(&s, xs, 2, 2);
+        int injected = failalloc_disarm();
+        if (!injected) {
+            CHECK_RC(rc, PERSONA_OK);
+            persona__scaling_free(&s);
+            break;
+        }
+        CHECK_RC(rc, PERSONA_ENOMEM);
+        CHECK(isnan(xs[1])); /* untouched */
+    }
     CHECK(failalloc_live() == live);
-    static const char *const files[] = { "logistic.c" };
-    check_oom_sites(lib_dir, "predict", files, 1, 6, "logistic regression");
+    static const char *const files[] = { "logistic.c", "scaling.c" };
+    check_oom_sites(lib_dir, "predict", files, 2, 8, "logistic regression");
 }
 
 int main(int argc, char **argv)
@@ -179,6 +225,7 @@ int main(int argc, char **argv)
     test_hand();
     test_certificate();
     test_bad_input();
+    test_scaling();
     test_oom(argc > 1 ? argv[1] : "lib");
     return check_report("test_logistic");
 }
