@@ -1,0 +1,76 @@
+/* The core of histogram gradient-boosted trees (issue 10): features binned once, then
+ * per node the gradient and Hessian sums of each bin and the best split from them.
+ *
+ * Binning. A feature's present values get at most max_bins − 1 cut points, ascending;
+ * value v goes to bin b = the number of cuts below v (so bin b holds cut[b−1] < v ≤ cut[b],
+ * the last bin everything above the last cut) and a missing value (NaN) to
+ * PERSONA__GBDT_MISSING. With at most max_bins distinct values every value has its own
+ * bin (the cuts are the distinct values but the largest); with more, the cuts are the
+ * values at ranks ⌊b n / max_bins⌋ (b = 1 … max_bins − 1) of the sorted present values,
+ * duplicates dropped — exact quantiles, where XGBoost sketches them.
+ *
+ * Splits (XGBoost's exact-greedy criterion over the bins). A node with gradient sum G and
+ * Hessian sum H splits feature f after bin b into left = bins ≤ b and right = bins > b,
+ * its missing rows going to the side that gives the larger gain:
+ *     gain = ½ [ G_L² / (H_L + λ) + G_R² / (H_R + λ) − G² / (H + λ) ] − γ,
+ * allowed when both sides have Hessian sums ≥ min_child_weight. The best split has the
+ * largest gain; ties go to the lower feature, then the lower bin, then missing-left. A
+ * node is not split when no split has gain > 0. */
+#ifndef PERSONA_PREDICT_GBDT_H
+#define PERSONA_PREDICT_GBDT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define PERSONA__GBDT_MISSING 255u
+#define PERSONA__GBDT_MAX_BINS 255u /* value bins; bin 255 is "missing" */
+
+/* The binned training matrix: column-major bins (feature f of row i at bins[f * n + i]),
+ * each feature's cuts. */
+typedef struct persona__gbdt_bins {
+    size_t n, d;
+    uint8_t *bins;    /* d × n */
+    double *cuts;     /* all features' cuts, feature f's at cut_start[f] .. cut_start[f + 1] */
+    size_t *cut_start; /* d + 1 */
+} persona__gbdt_bins;
+
+/* Bin x (n × d, row-major; NaN = missing, other values finite) with at most max_bins
+ * (2 … 255) value bins per feature. PERSONA_OK; EINVAL (max_bins out of range, an
+ * infinite value); ENOMEM. */
+int persona__gbdt_bin(persona__gbdt_bins *out, const double *x, size_t n, size_t d,
+                      unsigned max_bins);
+void persona__gbdt_bins_free(persona__gbdt_bins *b);
+/* The bin of value v of feature f (a row being scored). */
+uint8_t persona__gbdt_bin_of(const persona__gbdt_bins *b, size_t f, double v);
+
+/* Sums over a node's rows, per feature and bin (PERSONA__GBDT_MISSING included). */
+typedef struct persona__gbdt_hist {
+    double g, h;
+} persona__gbdt_hist;
+
+/* hist (d × 256 entries, zeroed by the call) := the sums of grad / hess over rows[0 .. m). */
+void persona__gbdt_histogram(persona__gbdt_hist *hist, const persona__gbdt_bins *b,
+                             const uint32_t *rows, size_t m, const double *grad,
+                             const double *hess);
+
+typedef struct persona__gbdt_split_params {
+    double lambda;           /* L2 on leaf values (≥ 0) */
+    double gamma;            /* least gain of a split (≥ 0) */
+    double min_child_weight; /* least Hessian sum of a side (≥ 0) */
+} persona__gbdt_split_params;
+
+typedef struct persona__gbdt_split {
+    int found;          /* 0: no split has gain > 0 */
+    uint32_t feature;
+    uint32_t bin;       /* left: bins ≤ bin */
+    int missing_left;   /* where the missing rows go */
+    double gain;
+    double g_left, h_left, g_right, h_right;
+} persona__gbdt_split;
+
+/* The best split of a node from its histogram (see the file comment). */
+persona__gbdt_split persona__gbdt_best_split(const persona__gbdt_hist *hist,
+                                             const persona__gbdt_bins *b,
+                                             const persona__gbdt_split_params *p);
+
+#endif

@@ -1,0 +1,206 @@
+/* The core of the boosted trees (lib/predict/gbdt_*.c): binning by hand and against its
+ * definition, and the best split of a node — at the root and at both children of the
+ * root's split, so the two levels of a depth-2 tree — against a brute force over every
+ * feature, threshold and missing-value side, computed from the rows; bad input and
+ * allocation failures.
+ *
+ * usage: test_gbdt [LIB_DIR] (default: lib, from the source tree's root). */
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "failalloc.h"
+#include "file_check.h"
+#include "oom_sites.h"
+#include "persona.h"
+#include "predict/gbdt.h"
+
+static void test_binning_hand(void)
+{
+    /* one feature: 3 1 NaN 2 2 5 → distinct 1 2 3 5, each its own bin: cuts 1 2 3 */
+    const double x[] = { 3, 1, NAN, 2, 2, 5 };
+    persona__gbdt_bins b;
+    CHECK_RC(persona__gbdt_bin(&b, x, 6, 1, 255), PERSONA_OK);
+    CHECK(b.cut_start[1] == 3 && b.cuts[0] == 1 && b.cuts[1] == 2 && b.cuts[2] == 3);
+    const uint8_t want[] = { 2, 0, PERSONA__GBDT_MISSING, 1, 1, 3 };
+    CHECK(memcmp(b.bins, want, 6) == 0);
+    CHECK(persona__gbdt_bin_of(&b, 0, 2.5) == 2 && persona__gbdt_bin_of(&b, 0, 99) == 3 &&
+          persona__gbdt_bin_of(&b, 0, -99) == 0 && persona__gbdt_bin_of(&b, 0, NAN) == PERSONA__GBDT_MISSING);
+    persona__gbdt_bins_free(&b);
+    /* 1 … 10 in 2 bins: the cut is the value at rank ⌊10/2⌋ = 5 of the sorted values, 6 */
+    double ten[10];
+    for (int i = 0; i < 10; i++)
+        ten[i] = 10 - i;
+    CHECK_RC(persona__gbdt_bin(&b, ten, 10, 1, 2), PERSONA_OK);
+    CHECK(b.cut_start[1] == 1 && b.cuts[0] == 6);
+    for (int i = 0; i < 10; i++)
+        CHECK(b.bins[i] == (ten[i] > 6));
+    persona__gbdt_bins_free(&b);
+    /* two features, column-major bins; an all-missing feature has no cuts */
+    const double two[] = { 1, NAN, 2, NAN, 1, NAN };
+    CHECK_RC(persona__gbdt_bin(&b, two, 3, 2, 16), PERSONA_OK);
+    CHECK(b.cut_start[1] == 1 && b.cut_start[2] == 1);
+    CHECK(b.bins[0] == 0 && b.bins[1] == 1 && b.bins[2] == 0);
+    CHECK(b.bins[3] == PERSONA__GBDT_MISSING && b.bins[5] == PERSONA__GBDT_MISSING);
+    persona__gbdt_bins_free(&b);
+    CHECK_RC(persona__gbdt_bin(&b, ten, 10, 1, 1), PERSONA_EINVAL);
+    CHECK_RC(persona__gbdt_bin(&b, ten, 10, 1, 256), PERSONA_EINVAL);
+    const double inf[] = { 1, INFINITY };
+    CHECK_RC(persona__gbdt_bin(&b, inf, 2, 1, 8), PERSONA_EINVAL);
+}
+
+static uint64_t rng = 0x2545F4914F6CDD1DULL;
+static uint32_t rnd(uint32_t n)
+{
+    rng ^= rng << 13;
+    rng ^= rng >> 7;
+    rng ^= rng << 17;
+    return (uint32_t)(rng % n);
+}
+
+/* The best split of rows[0 .. m) by brute force: every feature, every value bin but the
+ * last as the threshold, missing rows left then right; sums straight from the rows. */
+static persona__gbdt_split brute_split(const persona__gbdt_bins *b, const uint32_t *rows,
+                                       size_t m, const double *g, const double *h,
+                                       const persona__gbdt_split_params *p)
+{
+    persona__gbdt_split best;
+    memset(&best, 0, sizeof best);
+    double G = 0, H = 0;
+    for (size_t k = 0; k < m; k++)
+        G += g[rows[k]], H += h[rows[k]];
+    for (size_t f = 0; f < b->d; f++) {
+        size_t value_bins = b->cut_start[f + 1] - b->cut_start[f] + 1;
+        for (size_t t = 0; t + 1 < value_bins; t++)
+            for (int ml = 1; ml >= 0; ml--) {
+                double GL = 0, HL = 0;
+                for (size_t k = 0; k < m; k++) {
+                    uint8_t bin = b->bins[f * b->n + rows[k]];
+                    if (bin == PERSONA__GBDT_MISSING ? ml : bin <= t)
+                        GL += g[rows[k]], HL += h[rows[k]];
+                }
+                double GR = G - GL, HR = H - HL;
+                if (HL < p->min_child_weight || HR < p->min_child_weight ||
+                    !(HL + p->lambda > 0) || !(HR + p->lambda > 0) || !(H + p->lambda > 0))
+                    continue;
+                double gain = 0.5 * (GL * GL / (HL + p->lambda) + GR * GR / (HR + p->lambda) -
+                                     G * G / (H + p->lambda)) - p->gamma;
+                if (gain > 0 && (!best.found || gain > best.gain))
+                    best = (persona__gbdt_split){ 1, (uint32_t)f, (uint32_t)t, ml, gain, GL, HL, GR, HR };
+            }
+    }
+    return best;
+}
+
+static void same_split(const persona__gbdt_split *a, const persona__gbdt_split *w, int trial)
+{
+    int ok = a->found == w->found &&
+             (!w->found || (a->feature == w->feature && a->bin == w->bin &&
+                            a->missing_left == w->missing_left &&
+                            fabs(a->gain - w->gain) <= 1e-9 * (1 + fabs(w->gain)) &&
+                            a->g_left == w->g_left && a->h_left == w->h_left));
+    if (!ok)
+        fprintf(stderr, "trial %d: got %d f%u b%u ml%d gain %.17g, want %d f%u b%u ml%d gain %.17g\n",
+                trial, a->found, a->feature, a->bin, a->missing_left, a->gain, w->found, w->feature,
+                w->bin, w->missing_left, w->gain);
+    CHECK(ok);
+}
+
+/* Random nodes: values with few distinct levels and missing cells; gradients and Hessians
+ * on a grid of powers of two, so that every sum is exact in doubles and the histogram's
+ * sums equal the brute force's bit for bit (ties then break alike). */
+static void test_split_brute(void)
+{
+    enum { MAXN = 300, MAXD = 5 };
+    static double x[MAXN * MAXD], g[MAXN], h[MAXN];
+    static persona__gbdt_hist hist[MAXD * 256];
+    uint32_t rows[MAXN], left[MAXN], right[MAXN];
+    for (int trial = 0; trial < 300; trial++) {
+        size_t n = 2 + rnd(MAXN - 1), d = 1 + rnd(MAXD);
+        uint32_t levels = 2 + rnd(trial % 2 ? 6 : 400), miss = rnd(4);
+        for (size_t i = 0; i < n * d; i++)
+            x[i] = rnd(10) < miss ? NAN : (double)rnd(levels) / 4;
+        for (size_t i = 0; i < n; i++) {
+            g[i] = ((double)rnd(33) - 16) / 16;
+            h[i] = (double)(1 + rnd(16)) / 64;
+        }
+        persona__gbdt_split_params p = { trial % 3 ? 1.0 : 0.0, trial % 4 == 0 ? 0.25 : 0,
+                                         trial % 5 == 0 ? 0.5 : 0 };
+        persona__gbdt_bins b;
+        CHECK_RC(persona__gbdt_bin(&b, x, n, d, 2 + rnd(60)), PERSONA_OK);
+        /* the bins obey their definition */
+        for (size_t f = 0; f < d; f++)
+            for (size_t i = 0; i < n; i++) {
+                double v = x[i * d + f];
+                uint8_t want = 0;
+                if (isnan(v))
+                    want = PERSONA__GBDT_MISSING;
+                else
+                    for (size_t c = b.cut_start[f]; c < b.cut_start[f + 1]; c++)
+                        want += b.cuts[c] < v;
+                CHECK(b.bins[f * n + i] == want);
+            }
+        for (size_t i = 0; i < n; i++)
+            rows[i] = (uint32_t)i;
+        persona__gbdt_histogram(hist, &b, rows, n, g, h);
+        persona__gbdt_split got = persona__gbdt_best_split(hist, &b, &p);
+        persona__gbdt_split want = brute_split(&b, rows, n, g, h, &p);
+        same_split(&got, &want, trial);
+        if (got.found) { /* the second level: each child of the root's split */
+            size_t nl = 0, nr = 0;
+            for (size_t i = 0; i < n; i++) {
+                uint8_t bin = b.bins[got.feature * n + i];
+                int goes_left = bin == PERSONA__GBDT_MISSING ? got.missing_left : bin <= got.bin;
+                if (goes_left)
+                    left[nl++] = (uint32_t)i;
+                else
+                    right[nr++] = (uint32_t)i;
+            }
+            CHECK(nl && nr);
+            const uint32_t *side[2] = { left, right };
+            size_t count[2] = { nl, nr };
+            for (int s = 0; s < 2; s++) {
+                persona__gbdt_histogram(hist, &b, side[s], count[s], g, h);
+                persona__gbdt_split c = persona__gbdt_best_split(hist, &b, &p);
+                persona__gbdt_split cw = brute_split(&b, side[s], count[s], g, h, &p);
+                same_split(&c, &cw, trial);
+            }
+        }
+        persona__gbdt_bins_free(&b);
+    }
+}
+
+static void test_oom(const char *lib_dir)
+{
+    const double x[] = { 1, 2, NAN, 4, 5, 6 };
+    uint64_t live = failalloc_live();
+    for (uint64_t k = 1;; k++) {
+        persona__gbdt_bins b;
+        failalloc_arm(k, FAILALLOC_ONCE);
+        int rc = persona__gbdt_bin(&b, x, 3, 2, 8);
+        int injected = failalloc_disarm();
+        if (!injected) {
+            CHECK_RC(rc, PERSONA_OK);
+            persona__gbdt_bins_free(&b);
+            break;
+        }
+        CHECK_RC(rc, PERSONA_ENOMEM);
+        CHECK(b.bins == NULL && b.cuts == NULL && b.cut_start == NULL);
+        CHECK(failalloc_live() == live);
+    }
+    static const char *const files[] = { "gbdt_bins.c", "gbdt_split.c" };
+    check_oom_sites(lib_dir, "predict", files, 2, 4, "boosted trees");
+}
+
+int main(int argc, char **argv)
+{
+    failalloc_install();
+    test_binning_hand();
+    test_split_brute();
+    test_oom(argc > 1 ? argv[1] : "lib");
+    return check_report("test_gbdt");
+}
