@@ -73,4 +73,52 @@ persona__gbdt_split persona__gbdt_best_split(const persona__gbdt_hist *hist,
                                              const persona__gbdt_bins *b,
                                              const persona__gbdt_split_params *p);
 
+/* ---- trees (gbdt_tree.c) ----
+ * Grown depth-wise: a node becomes a leaf at max_depth, with fewer than 2 rows, or when
+ * it has no split of gain > 0; a leaf's value is −η G / (H + λ). Boosting for log-loss
+ * starts from the margin 0 (XGBoost's base_score 0.5) and fits each tree to the gradient
+ * p − y and Hessian p (1 − p) of the current margins. */
+typedef struct persona__gbdt_node {
+    uint32_t feature;     /* split nodes */
+    uint32_t bin;         /* left: bins ≤ bin, i.e. values ≤ threshold */
+    double threshold;     /* the cut of that bin */
+    uint32_t left, right; /* child node indexes; 0 for a leaf (the root is never a child) */
+    int32_t missing_left;
+    double value;         /* leaves: the output, learning rate applied */
+} persona__gbdt_node;
+
+typedef struct persona__gbdt_tree {
+    persona__gbdt_node *nodes; /* nodes[0] is the root */
+    size_t n_nodes;
+} persona__gbdt_tree;
+
+typedef struct persona__gbdt_params {
+    persona__gbdt_split_params split;
+    unsigned max_depth;   /* 1 … 16 */
+    double learning_rate; /* η, > 0 */
+    unsigned trees;
+} persona__gbdt_params;
+
+/* One tree fitted to grad / hess over rows[0 .. m) (the array is reordered). */
+int persona__gbdt_grow(persona__gbdt_tree *out, const persona__gbdt_bins *b, uint32_t *rows,
+                       size_t m, const double *grad, const double *hess,
+                       const persona__gbdt_params *p);
+void persona__gbdt_tree_free(persona__gbdt_tree *t);
+/* A tree's output for training row i (binned) or for a row of raw values (NaN = missing). */
+double persona__gbdt_tree_binned(const persona__gbdt_tree *t, const persona__gbdt_bins *b,
+                                 size_t i);
+double persona__gbdt_tree_raw(const persona__gbdt_tree *t, const double *row);
+
+/* Boosting for binary log-loss: p->trees trees on the binned matrix and labels y (0/1);
+ * margins (n, may be NULL) receives the final training margins. */
+typedef struct persona__gbdt_model {
+    persona__gbdt_tree *trees;
+    size_t n_trees;
+} persona__gbdt_model;
+int persona__gbdt_boost(persona__gbdt_model *out, const persona__gbdt_bins *b, const double *y,
+                        const persona__gbdt_params *p, double *margins);
+void persona__gbdt_model_free(persona__gbdt_model *m);
+/* P(y = 1) of a row of raw values. */
+double persona__gbdt_predict(const persona__gbdt_model *m, const double *row);
+
 #endif

@@ -8,23 +8,10 @@
 #include "core/alloc.h"
 #include "core/error.h"
 #include "persona/common.h"
+#include "predict/logit_math.h"
 
 #define ARMIJO 1e-4
 #define MAX_HALVINGS 60
-
-/* log(1 + e^m) without overflow. */
-static double log1pexp(double m)
-{
-    return m > 0 ? m + log1p(exp(-m)) : log1p(exp(m));
-}
-
-static double sigmoid(double m)
-{
-    if (m >= 0)
-        return 1 / (1 + exp(-m));
-    double e = exp(m);
-    return e / (1 + e);
-}
 
 typedef struct newton {
     const double *x, *y;
@@ -39,7 +26,7 @@ static double loss_at(const newton *nw, double t)
     double sum = 0, pen = 0;
     for (size_t i = 0; i < nw->n; i++) {
         double m = nw->margin[i] + t * nw->xstep[i];
-        sum += log1pexp(m) - nw->y[i] * m;
+        sum += persona__log1pexp(m) - nw->y[i] * m;
     }
     for (size_t j = 0; j < nw->d; j++) {
         double w = nw->theta[j] + t * nw->step[j];
@@ -59,7 +46,7 @@ static void add_rows(newton *nw, size_t i, size_t m)
     for (size_t q = 0; q < 4; q++) {
         r[q] = nw->x + (i + (q < m ? q : 0)) * d; /* missing rows: weight 0 */
         if (q < m) {
-            double p = sigmoid(nw->margin[i + q]);
+            double p = persona__sigmoid(nw->margin[i + q]);
             res[q] = p - nw->y[i + q];
             v[q] = p * (1 - p);
         }
@@ -257,5 +244,5 @@ double persona__logit_predict(const persona__logit *m, const double *row)
     double s = m->intercept;
     for (size_t j = 0; j < m->d; j++)
         s += m->coef[j] * row[j];
-    return sigmoid(s);
+    return persona__sigmoid(s);
 }

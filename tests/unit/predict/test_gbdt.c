@@ -1,7 +1,9 @@
-/* The core of the boosted trees (lib/predict/gbdt_*.c): binning by hand and against its
- * definition, and the best split of a node — at the root and at both children of the
- * root's split, so the two levels of a depth-2 tree — against a brute force over every
- * feature, threshold and missing-value side, computed from the rows; bad input and
+/* The boosted trees (lib/predict/gbdt_*.c): binning by hand and against its definition;
+ * the best split of a node — at the root and at both children of the root's split, so the
+ * two levels of a depth-2 tree — against a brute force over every feature, threshold and
+ * missing-value side, computed from the rows; whole trees of depth 1 and 2 against the
+ * same brute force with their leaves from the rows' sums; boosting (each round lowers the
+ * training log-loss, margins equal the trees' outputs on raw values); bad input and
  * allocation failures.
  *
  * usage: test_gbdt [LIB_DIR] (default: lib, from the source tree's root). */
@@ -174,6 +176,149 @@ static void test_split_brute(void)
     }
 }
 
+/* The leaf values under node i, left to right, into out from k on; returns the new k. */
+static size_t leaves_left_to_right(const persona__gbdt_tree *t, uint32_t i, double *out, size_t k)
+{
+    const persona__gbdt_node *nd = &t->nodes[i];
+    if (!nd->left) {
+        if (k < 8)
+            out[k] = nd->value;
+        return k + 1;
+    }
+    k = leaves_left_to_right(t, nd->left, out, k);
+    return leaves_left_to_right(t, nd->right, out, k);
+}
+
+/* A tree grown to depth 1 or 2 equals the brute force: the root's split, the children's
+ * splits on the rows each side receives, and every leaf −η G / (H + λ) of its rows. */
+static void test_trees_brute(void)
+{
+    enum { MAXN = 200, MAXD = 4 };
+    static double x[MAXN * MAXD], g[MAXN], h[MAXN];
+    uint32_t rows[MAXN], all[MAXN], left[MAXN], right[MAXN];
+    for (int trial = 0; trial < 200; trial++) {
+        size_t n = 2 + rnd(MAXN - 1), d = 1 + rnd(MAXD);
+        for (size_t i = 0; i < n * d; i++)
+            x[i] = rnd(8) == 0 ? NAN : (double)rnd(12);
+        for (size_t i = 0; i < n; i++) {
+            g[i] = ((double)rnd(33) - 16) / 16;
+            h[i] = (double)(1 + rnd(16)) / 64;
+            all[i] = rows[i] = (uint32_t)i;
+        }
+        persona__gbdt_params p = { { trial % 2 ? 1.0 : 0.5, 0, trial % 3 == 0 ? 0.25 : 0 },
+                                   1 + (unsigned)(trial % 2), 0.3, 1 };
+        persona__gbdt_bins b;
+        CHECK_RC(persona__gbdt_bin(&b, x, n, d, 16), PERSONA_OK);
+        persona__gbdt_tree t;
+        CHECK_RC(persona__gbdt_grow(&t, &b, rows, n, g, h, &p), PERSONA_OK);
+        persona__gbdt_split root = brute_split(&b, all, n, g, h, &p.split);
+        double want_leaf[4];
+        size_t leaves = 0;
+        const uint32_t *side[2] = { left, right };
+        size_t count[2] = { 0, 0 };
+        if (root.found) {
+            CHECK(t.nodes[0].left && t.nodes[0].feature == root.feature && t.nodes[0].bin == root.bin &&
+                  t.nodes[0].missing_left == root.missing_left);
+            for (size_t i = 0; i < n; i++) {
+                uint8_t bin = b.bins[root.feature * n + i];
+                int l = bin == PERSONA__GBDT_MISSING ? root.missing_left : bin <= root.bin;
+                if (l)
+                    left[count[0]++] = (uint32_t)i;
+                else
+                    right[count[1]++] = (uint32_t)i;
+            }
+            for (int sd = 0; sd < 2; sd++) {
+                const persona__gbdt_node *c = &t.nodes[sd ? t.nodes[0].right : t.nodes[0].left];
+                persona__gbdt_split cs = { 0, 0, 0, 0, 0, 0, 0, 0, 0 };
+                if (p.max_depth == 2 && count[sd] >= 2)
+                    cs = brute_split(&b, side[sd], count[sd], g, h, &p.split);
+                CHECK((c->left != 0) == cs.found);
+                if (cs.found) {
+                    CHECK(c->feature == cs.feature && c->bin == cs.bin && c->missing_left == cs.missing_left);
+                    want_leaf[leaves++] = -0.3 * cs.g_left / (cs.h_left + p.split.lambda);
+                    want_leaf[leaves++] = -0.3 * cs.g_right / (cs.h_right + p.split.lambda);
+                } else {
+                    double G = 0, H = 0;
+                    for (size_t k = 0; k < count[sd]; k++)
+                        G += g[side[sd][k]], H += h[side[sd][k]];
+                    want_leaf[leaves++] = -0.3 * G / (H + p.split.lambda);
+                }
+            }
+        } else {
+            double G = 0, H = 0;
+            for (size_t i = 0; i < n; i++)
+                G += g[i], H += h[i];
+            CHECK(t.nodes[0].left == 0 && t.n_nodes == 1);
+            want_leaf[leaves++] = -0.3 * G / (H + p.split.lambda);
+        }
+        /* the leaves, left to right, equal the brute force's */
+        double got_leaf[8];
+        size_t k = leaves_left_to_right(&t, 0, got_leaf, 0);
+        CHECK(k == leaves);
+        for (size_t i = 0; i < k && i < leaves; i++)
+            CHECK_NEAR(got_leaf[i], want_leaf[i], 1e-15);
+        /* scoring raw values follows the same path as the bins */
+        for (size_t i = 0; i < n; i++)
+            CHECK(persona__gbdt_tree_raw(&t, x + i * d) == persona__gbdt_tree_binned(&t, &b, i));
+        persona__gbdt_tree_free(&t);
+        persona__gbdt_bins_free(&b);
+    }
+}
+
+static double log_loss(const double *y, const double *f, size_t n)
+{
+    double s = 0;
+    for (size_t i = 0; i < n; i++)
+        s += (f[i] > 0 ? f[i] + log1p(exp(-f[i])) : log1p(exp(f[i]))) - y[i] * f[i];
+    return s / (double)n;
+}
+
+static void test_boosting(void)
+{
+    enum { N = 400, D = 3 };
+    static double x[N * D], y[N], f[N];
+    for (size_t i = 0; i < N; i++) {
+        double s = -0.5;
+        for (size_t j = 0; j < D; j++) {
+            x[i * D + j] = rnd(10) == 0 ? NAN : (double)rnd(1000) / 100 - 5;
+            s += isnan(x[i * D + j]) ? 0.5 : (j == 1 ? -1 : 1) * x[i * D + j] * 0.4;
+        }
+        y[i] = (double)rnd(1000) / 1000 < 1 / (1 + exp(-s));
+    }
+    persona__gbdt_bins b;
+    CHECK_RC(persona__gbdt_bin(&b, x, N, D, 32), PERSONA_OK);
+    double prev = log(2); /* the loss of margin 0 */
+    for (unsigned trees = 1; trees <= 12; trees++) {
+        persona__gbdt_params p = { { 1, 0, 1 }, 3, 0.3, trees };
+        persona__gbdt_model m;
+        CHECK_RC(persona__gbdt_boost(&m, &b, y, &p, f), PERSONA_OK);
+        CHECK(m.n_trees == trees);
+        double loss = log_loss(y, f, N);
+        CHECK(loss < prev);
+        prev = loss;
+        for (size_t i = 0; i < N; i++) {
+            double sum = 0;
+            for (size_t t = 0; t < m.n_trees; t++)
+                sum += persona__gbdt_tree_raw(&m.trees[t], x + i * D);
+            CHECK(sum == f[i]);
+            CHECK(persona__gbdt_predict(&m, x + i * D) == 1 / (1 + exp(-f[i])) ||
+                  fabs(persona__gbdt_predict(&m, x + i * D) - 1 / (1 + exp(-f[i]))) < 1e-15);
+        }
+        persona__gbdt_model_free(&m);
+    }
+    persona__gbdt_params bad = { { 1, 0, 1 }, 3, 0, 2 };
+    persona__gbdt_model m;
+    CHECK_RC(persona__gbdt_boost(&m, &b, y, &bad, NULL), PERSONA_EINVAL);
+    bad.learning_rate = 0.1;
+    bad.max_depth = 0;
+    CHECK_RC(persona__gbdt_boost(&m, &b, y, &bad, NULL), PERSONA_EINVAL);
+    CHECK(m.trees == NULL);
+    y[3] = 2;
+    bad.max_depth = 2;
+    CHECK_RC(persona__gbdt_boost(&m, &b, y, &bad, NULL), PERSONA_EINVAL);
+    persona__gbdt_bins_free(&b);
+}
+
 static void test_oom(const char *lib_dir)
 {
     const double x[] = { 1, 2, NAN, 4, 5, 6 };
@@ -192,8 +337,30 @@ static void test_oom(const char *lib_dir)
         CHECK(b.bins == NULL && b.cuts == NULL && b.cut_start == NULL);
         CHECK(failalloc_live() == live);
     }
-    static const char *const files[] = { "gbdt_bins.c", "gbdt_split.c" };
-    check_oom_sites(lib_dir, "predict", files, 2, 4, "boosted trees");
+    const double yy[] = { 0, 1, 1 };
+    persona__gbdt_bins b;
+    CHECK_RC(persona__gbdt_bin(&b, x, 3, 2, 8), PERSONA_OK);
+    for (uint64_t k = 1;; k++) {
+        persona__gbdt_params p = { { 0, 0, 0 }, 2, 0.5, 3 };
+        persona__gbdt_model m;
+        failalloc_arm(k, FAILALLOC_ONCE);
+        int rc = persona__gbdt_boost(&m, &b, yy, &p, NULL);
+        int injected = failalloc_disarm();
+        if (rc == PERSONA_OK) { /* also when the failed call was a tree's shrink, which
+                                   keeps the larger block */
+            CHECK(m.n_trees == 3);
+            persona__gbdt_model_free(&m);
+        } else {
+            CHECK_RC(rc, PERSONA_ENOMEM);
+            CHECK(m.trees == NULL && m.n_trees == 0);
+        }
+        if (!injected)
+            break;
+    }
+    persona__gbdt_bins_free(&b);
+    CHECK(failalloc_live() == live);
+    static const char *const files[] = { "gbdt_bins.c", "gbdt_split.c", "gbdt_tree.c" };
+    check_oom_sites(lib_dir, "predict", files, 3, 12, "boosted trees");
 }
 
 int main(int argc, char **argv)
@@ -201,6 +368,8 @@ int main(int argc, char **argv)
     failalloc_install();
     test_binning_hand();
     test_split_brute();
+    test_trees_brute();
+    test_boosting();
     test_oom(argc > 1 ? argv[1] : "lib");
     return check_report("test_gbdt");
 }
