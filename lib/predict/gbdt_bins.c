@@ -6,13 +6,8 @@
 #include "core/alloc.h"
 #include "core/error.h"
 #include "persona/common.h"
+#include "predict/column.h"
 #include "predict/gbdt.h"
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
 
 /* The number of cuts below v: a binary search over cuts[0 .. k). */
 static uint8_t bin_in(const double *cuts, size_t k, double v)
@@ -88,11 +83,7 @@ int persona__gbdt_bin(persona__gbdt_bins *out, const double *x, size_t n, size_t
     }
     size_t at = 0;
     for (size_t f = 0; f < d; f++) {
-        size_t k = 0;
-        for (size_t i = 0; i < n; i++)
-            if (!isnan(x[i * d + f]))
-                col[k++] = x[i * d + f];
-        qsort(col, k, sizeof *col, cmp_double);
+        size_t k = persona__sorted_column(col, x, n, d, f);
         out->cut_start[f] = at;
         at += make_cuts(col, k, max_bins, out->cuts + at);
         out->cut_start[f + 1] = at;

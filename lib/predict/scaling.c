@@ -9,12 +9,7 @@
 #include "core/error.h"
 #include "core/exactsum.h"
 #include "persona/common.h"
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
+#include "predict/column.h"
 
 void persona__scaling_free(persona__scaling *s)
 {
@@ -41,11 +36,7 @@ int persona__scaling_fit(persona__scaling *s, double *x, size_t n, size_t d)
     s->mean = stats + d;
     s->scale = stats + 2 * d;
     for (size_t j = 0; j < d; j++) {
-        size_t k = 0;
-        for (size_t i = 0; i < n; i++)
-            if (!isnan(x[i * d + j]))
-                col[k++] = x[i * d + j];
-        qsort(col, k, sizeof *col, cmp_double);
+        size_t k = persona__sorted_column(col, x, n, d, j);
         double med = k == 0 ? 0 : k % 2 ? col[k / 2] : (col[k / 2 - 1] + col[k / 2]) / 2;
         /* exact sums: the mean and variance do not depend on the rows' order */
         persona__exactsum sum, sq;
