@@ -25,11 +25,11 @@
 #define PERSONA__GBDT_MISSING 255u
 #define PERSONA__GBDT_MAX_BINS 255u /* value bins; bin 255 is "missing" */
 
-/* The binned training matrix: column-major bins (feature f of row i at bins[f * n + i]),
- * each feature's cuts. */
+/* The binned training matrix: row-major bins (feature f of row i at bins[i * d + f], so a
+ * histogram pass reads each row's bins and gradients once), each feature's cuts. */
 typedef struct persona__gbdt_bins {
     size_t n, d;
-    uint8_t *bins;    /* d × n */
+    uint8_t *bins;    /* n × d */
     double *cuts;     /* all features' cuts, feature f's at cut_start[f] .. cut_start[f + 1] */
     size_t *cut_start; /* d + 1 */
 } persona__gbdt_bins;
@@ -43,12 +43,26 @@ void persona__gbdt_bins_free(persona__gbdt_bins *b);
 /* The bin of value v of feature f (a row being scored). */
 uint8_t persona__gbdt_bin_of(const persona__gbdt_bins *b, size_t f, double v);
 
-/* Sums over a node's rows, per feature and bin (PERSONA__GBDT_MISSING included). */
+/* Sums over a node's rows, per feature and bin. A node's histogram is compact: feature f's
+ * value bins, then its missing bin, start at entry persona__gbdt_hist_at(b, f) — so a
+ * one-hot feature takes 3 entries, not 256 (zeroing and scanning cost what the bins do). */
 typedef struct persona__gbdt_hist {
     double g, h;
 } persona__gbdt_hist;
 
-/* hist (d × 256 entries, zeroed by the call) := the sums of grad / hess over rows[0 .. m). */
+/* Value bins of feature f (its missing bin comes after them). */
+static inline size_t persona__gbdt_value_bins(const persona__gbdt_bins *b, size_t f)
+{
+    return b->cut_start[f + 1] - b->cut_start[f] + 1;
+}
+/* First histogram entry of feature f; persona__gbdt_hist_at(b, b->d) entries in all. */
+static inline size_t persona__gbdt_hist_at(const persona__gbdt_bins *b, size_t f)
+{
+    return b->cut_start[f] + 2 * f;
+}
+
+/* hist (persona__gbdt_hist_at(b, d) entries, zeroed by the call) := the sums of grad / hess
+ * over rows[0 .. m). */
 void persona__gbdt_histogram(persona__gbdt_hist *hist, const persona__gbdt_bins *b,
                              const uint32_t *rows, size_t m, const double *grad,
                              const double *hess);

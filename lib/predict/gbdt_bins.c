@@ -87,9 +87,8 @@ int persona__gbdt_bin(persona__gbdt_bins *out, const double *x, size_t n, size_t
         out->cut_start[f] = at;
         at += make_cuts(col, k, max_bins, out->cuts + at);
         out->cut_start[f + 1] = at;
-        uint8_t *bf = out->bins + f * n;
         for (size_t i = 0; i < n; i++)
-            bf[i] = persona__gbdt_bin_of(out, f, x[i * d + f]);
+            out->bins[i * d + f] = persona__gbdt_bin_of(out, f, x[i * d + f]);
     }
     persona__free(col);
     return PERSONA_OK;

@@ -4,20 +4,25 @@
 
 #include "predict/gbdt.h"
 
-#define BINS_PER_FEATURE 256
-
 void persona__gbdt_histogram(persona__gbdt_hist *hist, const persona__gbdt_bins *b,
                              const uint32_t *rows, size_t m, const double *grad,
                              const double *hess)
 {
-    memset(hist, 0, b->d * BINS_PER_FEATURE * sizeof *hist);
-    for (size_t f = 0; f < b->d; f++) {
-        const uint8_t *bf = b->bins + f * b->n;
-        persona__gbdt_hist *hf = hist + f * BINS_PER_FEATURE;
-        for (size_t k = 0; k < m; k++) {
-            uint32_t i = rows[k];
-            hf[bf[i]].g += grad[i];
-            hf[bf[i]].h += hess[i];
+    size_t d = b->d;
+    memset(hist, 0, persona__gbdt_hist_at(b, d) * sizeof *hist);
+    /* Row by row, every feature: consecutive updates go to different features' entries, so
+     * they do not wait on each other (feature by feature, a two-valued feature's updates
+     * would all chain on the same two entries). */
+    for (size_t k = 0; k < m; k++) {
+        uint32_t i = rows[k];
+        const uint8_t *rb = b->bins + (size_t)i * d;
+        double g = grad[i], h = hess[i];
+        for (size_t f = 0; f < d; f++) {
+            size_t value_bins = b->cut_start[f + 1] - b->cut_start[f] + 1;
+            /* bin 255 (missing) goes to the entry after the value bins */
+            size_t e = b->cut_start[f] + 2 * f + (rb[f] < value_bins ? rb[f] : value_bins);
+            hist[e].g += g;
+            hist[e].h += h;
         }
     }
 }
@@ -35,14 +40,14 @@ persona__gbdt_split persona__gbdt_best_split(const persona__gbdt_hist *hist,
     persona__gbdt_split best;
     memset(&best, 0, sizeof best);
     for (size_t f = 0; f < b->d; f++) {
-        const persona__gbdt_hist *hf = hist + f * BINS_PER_FEATURE;
-        size_t value_bins = b->cut_start[f + 1] - b->cut_start[f] + 1;
-        double G = hf[PERSONA__GBDT_MISSING].g, H = hf[PERSONA__GBDT_MISSING].h;
+        const persona__gbdt_hist *hf = hist + persona__gbdt_hist_at(b, f);
+        size_t value_bins = persona__gbdt_value_bins(b, f);
+        double G = hf[value_bins].g, H = hf[value_bins].h;
         for (size_t k = 0; k < value_bins; k++) {
             G += hf[k].g;
             H += hf[k].h;
         }
-        double gm = hf[PERSONA__GBDT_MISSING].g, hm = hf[PERSONA__GBDT_MISSING].h;
+        double gm = hf[value_bins].g, hm = hf[value_bins].h;
         if (!(H + p->lambda > 0))
             continue;
         double parent = score(G, H, p->lambda);

@@ -31,15 +31,14 @@ void persona__gbdt_model_free(persona__gbdt_model *m)
     memset(m, 0, sizeof *m);
 }
 
-static double leaf_value(const persona__gbdt_hist *hist0, const persona__gbdt_bins *b,
+/* −η G / (H + λ) over rows[0 .. m). */
+static double leaf_value(const uint32_t *rows, size_t m, const double *grad, const double *hess,
                          const persona__gbdt_params *p)
 {
-    /* the node's sums: feature 0's bins, missing included */
-    double G = hist0[PERSONA__GBDT_MISSING].g, H = hist0[PERSONA__GBDT_MISSING].h;
-    size_t value_bins = b->cut_start[1] - b->cut_start[0] + 1;
-    for (size_t k = 0; k < value_bins; k++) {
-        G += hist0[k].g;
-        H += hist0[k].h;
+    double G = 0, H = 0;
+    for (size_t k = 0; k < m; k++) {
+        G += grad[rows[k]];
+        H += hess[rows[k]];
     }
     return H + p->split.lambda > 0 ? -p->learning_rate * G / (H + p->split.lambda) : 0;
 }
@@ -48,10 +47,9 @@ static double leaf_value(const persona__gbdt_hist *hist0, const persona__gbdt_bi
 static size_t partition(uint32_t *rows, size_t a, size_t b, uint32_t *tmp,
                         const persona__gbdt_bins *bins, const persona__gbdt_split *s)
 {
-    const uint8_t *bf = bins->bins + (size_t)s->feature * bins->n;
     size_t l = a, r = 0;
     for (size_t k = a; k < b; k++) {
-        uint8_t bin = bf[rows[k]];
+        uint8_t bin = bins->bins[(size_t)rows[k] * bins->d + s->feature];
         int left = bin == PERSONA__GBDT_MISSING ? s->missing_left : bin <= s->bin;
         if (left)
             rows[l++] = rows[k];
@@ -70,7 +68,8 @@ int persona__gbdt_grow(persona__gbdt_tree *out, const persona__gbdt_bins *b, uin
     if (p->max_depth < 1 || p->max_depth > MAX_DEPTH)
         return persona__fail(PERSONA_EINVAL, "max_depth %u: from 1 to %d", p->max_depth, MAX_DEPTH);
     size_t max_nodes = ((size_t)2 << p->max_depth) - 1;
-    persona__gbdt_hist *hist = persona__realloc_array(NULL, b->d * 256, sizeof *hist);
+    persona__gbdt_hist *hist = persona__realloc_array(NULL, persona__gbdt_hist_at(b, b->d) + 1,
+                                                      sizeof *hist);
     pending *queue = persona__realloc_array(NULL, max_nodes, sizeof *queue);
     uint32_t *tmp = persona__realloc_array(NULL, m + 1, sizeof *tmp);
     out->nodes = persona__calloc(max_nodes, sizeof *out->nodes);
@@ -88,12 +87,13 @@ int persona__gbdt_grow(persona__gbdt_tree *out, const persona__gbdt_bins *b, uin
     while (head < tail) {
         pending q = queue[head++];
         persona__gbdt_node *nd = &out->nodes[q.node];
-        persona__gbdt_histogram(hist, b, rows + q.a, q.b - q.a, grad, hess);
         persona__gbdt_split s = { 0, 0, 0, 0, 0, 0, 0, 0, 0 };
-        if (q.depth < p->max_depth && q.b - q.a >= 2)
+        if (q.depth < p->max_depth && q.b - q.a >= 2) { /* a leaf needs no histogram */
+            persona__gbdt_histogram(hist, b, rows + q.a, q.b - q.a, grad, hess);
             s = persona__gbdt_best_split(hist, b, &p->split);
+        }
         if (!s.found) {
-            nd->value = b->d ? leaf_value(hist, b, p) : 0;
+            nd->value = leaf_value(rows + q.a, q.b - q.a, grad, hess, p);
             continue;
         }
         size_t mid = partition(rows, q.a, q.b, tmp, b, &s);
@@ -121,7 +121,7 @@ double persona__gbdt_tree_binned(const persona__gbdt_tree *t, const persona__gbd
 {
     const persona__gbdt_node *nd = &t->nodes[0];
     while (nd->left) {
-        uint8_t bin = b->bins[(size_t)nd->feature * b->n + i];
+        uint8_t bin = b->bins[i * b->d + nd->feature];
         int left = bin == PERSONA__GBDT_MISSING ? nd->missing_left : bin <= nd->bin;
         nd = &t->nodes[left ? nd->left : nd->right];
     }

@@ -42,12 +42,12 @@ static void test_binning_hand(void)
     for (int i = 0; i < 10; i++)
         CHECK(b.bins[i] == (ten[i] > 6));
     persona__gbdt_bins_free(&b);
-    /* two features, column-major bins; an all-missing feature has no cuts */
+    /* two features; an all-missing feature has no cuts */
     const double two[] = { 1, NAN, 2, NAN, 1, NAN };
     CHECK_RC(persona__gbdt_bin(&b, two, 3, 2, 16), PERSONA_OK);
     CHECK(b.cut_start[1] == 1 && b.cut_start[2] == 1);
-    CHECK(b.bins[0] == 0 && b.bins[1] == 1 && b.bins[2] == 0);
-    CHECK(b.bins[3] == PERSONA__GBDT_MISSING && b.bins[5] == PERSONA__GBDT_MISSING);
+    CHECK(b.bins[0] == 0 && b.bins[2] == 1 && b.bins[4] == 0); /* row-major */
+    CHECK(b.bins[1] == PERSONA__GBDT_MISSING && b.bins[5] == PERSONA__GBDT_MISSING);
     persona__gbdt_bins_free(&b);
     CHECK_RC(persona__gbdt_bin(&b, ten, 10, 1, 1), PERSONA_EINVAL);
     CHECK_RC(persona__gbdt_bin(&b, ten, 10, 1, 256), PERSONA_EINVAL);
@@ -81,7 +81,7 @@ static persona__gbdt_split brute_split(const persona__gbdt_bins *b, const uint32
             for (int ml = 1; ml >= 0; ml--) {
                 double GL = 0, HL = 0;
                 for (size_t k = 0; k < m; k++) {
-                    uint8_t bin = b->bins[f * b->n + rows[k]];
+                    uint8_t bin = b->bins[rows[k] * b->d + f];
                     if (bin == PERSONA__GBDT_MISSING ? ml : bin <= t)
                         GL += g[rows[k]], HL += h[rows[k]];
                 }
@@ -144,7 +144,7 @@ static void test_split_brute(void)
                 else
                     for (size_t c = b.cut_start[f]; c < b.cut_start[f + 1]; c++)
                         want += b.cuts[c] < v;
-                CHECK(b.bins[f * n + i] == want);
+                CHECK(b.bins[i * d + f] == want);
             }
         for (size_t i = 0; i < n; i++)
             rows[i] = (uint32_t)i;
@@ -155,7 +155,7 @@ static void test_split_brute(void)
         if (got.found) { /* the second level: each child of the root's split */
             size_t nl = 0, nr = 0;
             for (size_t i = 0; i < n; i++) {
-                uint8_t bin = b.bins[got.feature * n + i];
+                uint8_t bin = b.bins[i * d + got.feature];
                 int goes_left = bin == PERSONA__GBDT_MISSING ? got.missing_left : bin <= got.bin;
                 if (goes_left)
                     left[nl++] = (uint32_t)i;
@@ -220,7 +220,7 @@ static void test_trees_brute(void)
             CHECK(t.nodes[0].left && t.nodes[0].feature == root.feature && t.nodes[0].bin == root.bin &&
                   t.nodes[0].missing_left == root.missing_left);
             for (size_t i = 0; i < n; i++) {
-                uint8_t bin = b.bins[root.feature * n + i];
+                uint8_t bin = b.bins[i * d + root.feature];
                 int l = bin == PERSONA__GBDT_MISSING ? root.missing_left : bin <= root.bin;
                 if (l)
                     left[count[0]++] = (uint32_t)i;
