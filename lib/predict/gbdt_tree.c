@@ -10,11 +10,18 @@
 
 #define MAX_DEPTH 16
 
-/* A node waiting to be grown: its rows are rows[a .. b). */
+#define NO_SLOT UINT32_MAX
+/* Most memory for the histograms kept for subtraction; beyond it every node's histogram
+ * is built from its rows. */
+#define SUBTRACTION_BUDGET ((size_t)64 << 20)
+
+/* A node waiting to be grown: its rows are rows[a .. b); its histogram is in slot `slot`
+ * of the pool (made by subtraction) or NO_SLOT (built when needed). */
 typedef struct pending {
     uint32_t node;
     size_t a, b;
     unsigned depth;
+    uint32_t slot;
 } pending;
 
 void persona__gbdt_tree_free(persona__gbdt_tree *t)
@@ -60,6 +67,12 @@ static size_t partition(uint32_t *rows, size_t a, size_t b, uint32_t *tmp,
     return l;
 }
 
+/* Whether a node at this depth with these rows may split (and so needs a histogram). */
+static int may_split(const persona__gbdt_params *p, unsigned depth, size_t rows)
+{
+    return depth < p->max_depth && rows >= 2;
+}
+
 int persona__gbdt_grow(persona__gbdt_tree *out, const persona__gbdt_bins *b, uint32_t *rows,
                        size_t m, const double *grad, const double *hess,
                        const persona__gbdt_params *p)
@@ -68,32 +81,48 @@ int persona__gbdt_grow(persona__gbdt_tree *out, const persona__gbdt_bins *b, uin
     if (p->max_depth < 1 || p->max_depth > MAX_DEPTH)
         return persona__fail(PERSONA_EINVAL, "max_depth %u: from 1 to %d", p->max_depth, MAX_DEPTH);
     size_t max_nodes = ((size_t)2 << p->max_depth) - 1;
-    persona__gbdt_hist *hist = persona__realloc_array(NULL, persona__gbdt_hist_at(b, b->d) + 1,
-                                                      sizeof *hist);
+    size_t hs = persona__gbdt_hist_at(b, b->d) + 1; /* entries of one histogram */
+    /* Sibling subtraction: a split node's smaller child gets its histogram from its rows,
+     * the larger one the parent's minus that. At most two levels of nodes hold one at a
+     * time: 2^(max_depth − 1) + 2 slots do. */
+    size_t n_slots = ((size_t)1 << (p->max_depth - 1)) + 2;
+    if (n_slots * hs * sizeof(persona__gbdt_hist) > SUBTRACTION_BUDGET)
+        n_slots = 0;
+    persona__gbdt_hist *pool = persona__realloc_array(NULL, (n_slots + 1) * hs, sizeof *pool);
+    uint32_t *free_slots = persona__realloc_array(NULL, n_slots + 1, sizeof *free_slots);
     pending *queue = persona__realloc_array(NULL, max_nodes, sizeof *queue);
     uint32_t *tmp = persona__realloc_array(NULL, m + 1, sizeof *tmp);
     out->nodes = persona__calloc(max_nodes, sizeof *out->nodes);
-    if (!hist || !queue || !tmp || !out->nodes) {
-        persona__free(hist);
+    if (!pool || !free_slots || !queue || !tmp || !out->nodes) {
+        persona__free(pool);
+        persona__free(free_slots);
         persona__free(queue);
         persona__free(tmp);
         persona__gbdt_tree_free(out);
         return persona__fail_nomem();
     }
+    persona__gbdt_hist *scratch = pool + n_slots * hs;
+    size_t n_free = 0;
+    for (size_t k = n_slots; k-- > 0;)
+        free_slots[n_free++] = (uint32_t)k;
     /* breadth first: nodes are numbered level by level */
     size_t head = 0, tail = 0;
     out->n_nodes = 1;
-    queue[tail++] = (pending){ 0, 0, m, 0 };
+    queue[tail++] = (pending){ 0, 0, m, 0, NO_SLOT };
     while (head < tail) {
         pending q = queue[head++];
         persona__gbdt_node *nd = &out->nodes[q.node];
         persona__gbdt_split s = { 0, 0, 0, 0, 0, 0, 0, 0, 0 };
-        if (q.depth < p->max_depth && q.b - q.a >= 2) { /* a leaf needs no histogram */
-            persona__gbdt_histogram(hist, b, rows + q.a, q.b - q.a, grad, hess);
-            s = persona__gbdt_best_split(hist, b, &p->split);
+        persona__gbdt_hist *H = q.slot != NO_SLOT ? pool + (size_t)q.slot * hs : scratch;
+        if (may_split(p, q.depth, q.b - q.a)) { /* a leaf needs no histogram */
+            if (q.slot == NO_SLOT)
+                persona__gbdt_histogram(H, b, rows + q.a, q.b - q.a, grad, hess);
+            s = persona__gbdt_best_split(H, b, &p->split);
         }
         if (!s.found) {
             nd->value = leaf_value(rows + q.a, q.b - q.a, grad, hess, p);
+            if (q.slot != NO_SLOT)
+                free_slots[n_free++] = q.slot;
             continue;
         }
         size_t mid = partition(rows, q.a, q.b, tmp, b, &s);
@@ -103,10 +132,41 @@ int persona__gbdt_grow(persona__gbdt_tree *out, const persona__gbdt_bins *b, uin
         nd->missing_left = s.missing_left;
         nd->left = (uint32_t)out->n_nodes++;
         nd->right = (uint32_t)out->n_nodes++;
-        queue[tail++] = (pending){ nd->left, q.a, mid, q.depth + 1 };
-        queue[tail++] = (pending){ nd->right, mid, q.b, q.depth + 1 };
+        pending l = { nd->left, q.a, mid, q.depth + 1, NO_SLOT };
+        pending r = { nd->right, mid, q.b, q.depth + 1, NO_SLOT };
+        int need_l = may_split(p, l.depth, l.b - l.a), need_r = may_split(p, r.depth, r.b - r.a);
+        if ((need_l || need_r) && n_free >= 2) { /* (enough always: the bound above) */
+            pending *small = l.b - l.a <= r.b - r.a ? &l : &r, *large = small == &l ? &r : &l;
+            small->slot = free_slots[--n_free];
+            persona__gbdt_hist *hsm = pool + (size_t)small->slot * hs;
+            persona__gbdt_histogram(hsm, b, rows + small->a, small->b - small->a, grad, hess);
+            if (q.slot != NO_SLOT) { /* the parent's slot becomes the larger child's */
+                large->slot = q.slot;
+            } else {
+                large->slot = free_slots[--n_free];
+                memcpy(pool + (size_t)large->slot * hs, H, hs * sizeof *H);
+            }
+            persona__gbdt_hist *hl = pool + (size_t)large->slot * hs;
+            for (size_t e = 0; e < hs; e++) {
+                hl[e].g -= hsm[e].g;
+                hl[e].h -= hsm[e].h;
+            }
+            if (!need_l) {
+                free_slots[n_free++] = l.slot;
+                l.slot = NO_SLOT;
+            }
+            if (!need_r) {
+                free_slots[n_free++] = r.slot;
+                r.slot = NO_SLOT;
+            }
+        } else if (q.slot != NO_SLOT) {
+            free_slots[n_free++] = q.slot;
+        }
+        queue[tail++] = l;
+        queue[tail++] = r;
     }
-    persona__free(hist);
+    persona__free(pool);
+    persona__free(free_slots);
     persona__free(queue);
     persona__free(tmp);
     /* room was made for a full tree; keep what was grown (a failed shrink keeps it all) */
