@@ -17,6 +17,7 @@
 #include "check.h"
 #include "failalloc.h"
 #include "file_check.h"
+#include "oom_inject.h"
 #include "oom_sites.h"
 #include "persona.h"
 #include "predict/gbdt.h"
@@ -319,46 +320,73 @@ static void test_boosting(void)
     persona__gbdt_bins_free(&b);
 }
 
+/* ---- allocation failures (oom_under_injection: each failure ENOMEM with nothing left,
+ * each success the reference result) ---- */
+
+static int counted;
+static const double oom_x[] = { 1, 2, NAN, 4, 5, 6 }, oom_y[] = { 0, 1, 1 };
+
+static int op_bin(void **res, const void *arg)
+{
+    (void)arg;
+    persona__gbdt_bins *b = malloc(sizeof *b);
+    int rc = persona__gbdt_bin(b, oom_x, 3, 2, 8);
+    if (rc) {
+        CHECK(b->bins == NULL && b->cuts == NULL && b->cut_start == NULL);
+        free(b);
+        return rc;
+    }
+    *res = b;
+    return rc;
+}
+
+static char *bins_text(void *res)
+{
+    persona__gbdt_bins *b = res;
+    char *t = malloc(256);
+    int k = snprintf(t, 256, "cuts %zu %zu:", b->cut_start[1], b->cut_start[2]);
+    for (size_t i = 0; i < 6; i++)
+        k += snprintf(t + k, 256 - (size_t)k, " %u", b->bins[i]);
+    persona__gbdt_bins_free(b);
+    free(b);
+    return t;
+}
+
+/* Boosting on bins made beforehand (arg). A failed shrink of a tree's nodes keeps the
+ * larger block: that call succeeds, with the reference result. */
+static int op_boost(void **res, const void *arg)
+{
+    persona__gbdt_params p = { { 0, 0, 0 }, 2, 0.5, 3 };
+    persona__gbdt_model *m = malloc(sizeof *m);
+    int rc = persona__gbdt_boost(m, arg, oom_y, &p, NULL);
+    if (rc) {
+        CHECK(m->trees == NULL && m->n_trees == 0);
+        free(m);
+        return rc;
+    }
+    *res = m;
+    return rc;
+}
+
+static char *model_text(void *res)
+{
+    persona__gbdt_model *m = res;
+    char *t = malloc(256);
+    int k = snprintf(t, 256, "%zu trees:", m->n_trees);
+    for (size_t i = 0; i < 3; i++)
+        k += snprintf(t + k, 256 - (size_t)k, " %.17g", persona__gbdt_predict(m, oom_x + 2 * i));
+    persona__gbdt_model_free(m);
+    free(m);
+    return t;
+}
+
 static void test_oom(const char *lib_dir)
 {
-    const double x[] = { 1, 2, NAN, 4, 5, 6 };
-    uint64_t live = failalloc_live();
-    for (uint64_t k = 1;; k++) {
-        persona__gbdt_bins b;
-        failalloc_arm(k, FAILALLOC_ONCE);
-        int rc = persona__gbdt_bin(&b, x, 3, 2, 8);
-        int injected = failalloc_disarm();
-        if (!injected) {
-            CHECK_RC(rc, PERSONA_OK);
-            persona__gbdt_bins_free(&b);
-            break;
-        }
-        CHECK_RC(rc, PERSONA_ENOMEM);
-        CHECK(b.bins == NULL && b.cuts == NULL && b.cut_start == NULL);
-        CHECK(failalloc_live() == live);
-    }
-    const double yy[] = { 0, 1, 1 };
+    oom_under_injection(op_bin, bins_text, NULL, "binning", &counted);
     persona__gbdt_bins b;
-    CHECK_RC(persona__gbdt_bin(&b, x, 3, 2, 8), PERSONA_OK);
-    for (uint64_t k = 1;; k++) {
-        persona__gbdt_params p = { { 0, 0, 0 }, 2, 0.5, 3 };
-        persona__gbdt_model m;
-        failalloc_arm(k, FAILALLOC_ONCE);
-        int rc = persona__gbdt_boost(&m, &b, yy, &p, NULL);
-        int injected = failalloc_disarm();
-        if (rc == PERSONA_OK) { /* also when the failed call was a tree's shrink, which
-                                   keeps the larger block */
-            CHECK(m.n_trees == 3);
-            persona__gbdt_model_free(&m);
-        } else {
-            CHECK_RC(rc, PERSONA_ENOMEM);
-            CHECK(m.trees == NULL && m.n_trees == 0);
-        }
-        if (!injected)
-            break;
-    }
+    CHECK_RC(persona__gbdt_bin(&b, oom_x, 3, 2, 8), PERSONA_OK);
+    oom_under_injection(op_boost, model_text, &b, "boosting", &counted);
     persona__gbdt_bins_free(&b);
-    CHECK(failalloc_live() == live);
     static const char *const files[] = { "gbdt_bins.c", "gbdt_split.c", "gbdt_tree.c" };
     check_oom_sites(lib_dir, "predict", files, 3, 12, "boosted trees");
 }

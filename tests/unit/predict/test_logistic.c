@@ -14,6 +14,7 @@
 #include "check.h"
 #include "failalloc.h"
 #include "file_check.h"
+#include "oom_inject.h"
 #include "oom_sites.h"
 #include "persona.h"
 #include "predict/logistic.h"
@@ -182,39 +183,67 @@ static void test_scaling(void)
     CHECK(strstr(persona_errmsg(), "row 1") != NULL);
 }
 
+/* ---- allocation failures (oom_under_injection: each failure ENOMEM with nothing left,
+ * each success the reference result) ---- */
+
+static int counted;
+
+static int op_logit(void **res, const void *arg)
+{
+    (void)arg;
+    const double x[] = { -1, 0.5, 1, 2 }, y[] = { 0, 1, 1, 0 };
+    persona__logit *m = malloc(sizeof *m);
+    int rc = persona__logit_fit(m, x, y, 4, 1, 1);
+    if (rc) {
+        CHECK(m->coef == NULL);
+        free(m);
+        return rc;
+    }
+    *res = m;
+    return rc;
+}
+
+static char *logit_text(void *res)
+{
+    persona__logit *m = res;
+    char *t = malloc(128);
+    snprintf(t, 128, "%.17g %.17g %d", m->coef[0], m->intercept, m->iterations);
+    persona__logit_free(m);
+    free(m);
+    return t;
+}
+
+/* The scaled matrix is the result; a failed fit must leave it as it was. */
+static int op_scaling(void **res, const void *arg)
+{
+    (void)arg;
+    double *x = malloc(4 * sizeof *x);
+    x[0] = 1, x[1] = NAN, x[2] = 3, x[3] = 2;
+    persona__scaling s;
+    int rc = persona__scaling_fit(&s, x, 2, 2);
+    if (rc) {
+        CHECK(x[0] == 1 && isnan(x[1]) && x[2] == 3 && x[3] == 2);
+        free(x);
+        return rc;
+    }
+    persona__scaling_free(&s);
+    *res = x;
+    return rc;
+}
+
+static char *matrix_text(void *res)
+{
+    double *x = res;
+    char *t = malloc(128);
+    snprintf(t, 128, "%.17g %.17g %.17g %.17g", x[0], x[1], x[2], x[3]);
+    free(x);
+    return t;
+}
+
 static void test_oom(const char *lib_dir)
 {
-    const double x[] = { -1, 0.5, 1, 2 }, y[] = { 0, 1, 1, 0 };
-    uint64_t live = failalloc_live();
-    for (uint64_t k = 1;; k++) {
-        persona__logit m;
-        failalloc_arm(k, FAILALLOC_ONCE);
-        int rc = persona__logit_fit(&m, x, y, 4, 1, 1);
-        int injected = failalloc_disarm();
-        if (!injected) {
-            CHECK_RC(rc, PERSONA_OK);
-            persona__logit_free(&m);
-            break;
-        }
-        CHECK_RC(rc, PERSONA_ENOMEM);
-        CHECK(m.coef == NULL);
-        CHECK(failalloc_live() == live);
-    }
-    for (uint64_t k = 1;; k++) {
-        double xs[] = { 1, NAN, 3, 2 };
-        persona__scaling s;
-        failalloc_arm(k, FAILALLOC_ONCE);
-        int rc = persona__scaling_fit(&s, xs, 2, 2);
-        int injected = failalloc_disarm();
-        if (!injected) {
-            CHECK_RC(rc, PERSONA_OK);
-            persona__scaling_free(&s);
-            break;
-        }
-        CHECK_RC(rc, PERSONA_ENOMEM);
-        CHECK(isnan(xs[1])); /* untouched */
-    }
-    CHECK(failalloc_live() == live);
+    oom_under_injection(op_logit, logit_text, NULL, "logistic fit", &counted);
+    oom_under_injection(op_scaling, matrix_text, NULL, "scaling", &counted);
     static const char *const files[] = { "logistic.c", "scaling.c" };
     check_oom_sites(lib_dir, "predict", files, 2, 8, "logistic regression");
 }
